@@ -1,0 +1,62 @@
+"""lazyt: PyTorch's API over one small IR, JIT-compiled with LLVM.
+
+This file is the public namespace: re-exports only, a table of contents.
+"""
+
+from lazyt import debug  # noqa: F401
+from lazyt.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from lazyt.dtypes import (
+    DType as dtype,
+    bfloat16,
+    bool_ as bool,  # noqa: A001
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
+    uint8,
+)
+from lazyt.printing import set_printoptions
+from lazyt.runtime.device import device
+from lazyt.tensor import Size, Tensor, broadcast_shapes, is_tensor, numel
+from lazyt.tensor import _bind_methods
+
+from lazyt import creation, elementwise, indexing, linalg, reductions, shape_ops  # noqa: E402
+from lazyt import cuda  # noqa: E402,F401
+from lazyt.creation import Generator, default_generator  # noqa: E402,F401
+
+_bind_methods()
+
+__version__ = "0.1.0"
+
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+FloatTensor = LongTensor = Tensor
+
+
+def result_type(tensor1, tensor2):
+    from lazyt.dtypes import result_type as _rt
+
+    return _rt(tensor1, tensor2)
+
+
+def can_cast(from_, to) -> bool:
+    return elementwise._can_cast(from_, to)
+
+
+def is_floating_point(t) -> bool:
+    return t.is_floating_point()
+
+
+def _export(table: dict) -> None:
+    globals().update(table)
+
+
+for _module in (creation, elementwise, reductions, shape_ops, indexing, linalg):
+    _export(_module.FUNCTIONS)
+del _module

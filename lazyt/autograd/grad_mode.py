@@ -1,0 +1,116 @@
+"""Grad mode (no_grad / enable_grad / set_grad_enabled) and the hooks every op
+calls after it computes: `record` (out-of-place ops), `record_view`,
+`check_inplace` / `snapshot_for_inplace` / `record_inplace` (in-place ops).
+
+The hooks are the only coupling between the op modules and autograd: when no
+input requires grad (or grad mode is off) they return at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+_state = threading.local()
+
+# Set by lazyt/autograd/function.py: the functions that build the backward graph.
+RECORDERS: dict = {}
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_state, "enabled", True)
+
+
+def _set_enabled(value: bool) -> None:
+    _state.enabled = bool(value)
+
+
+class _GradModeContext:
+    """Base for the grad-mode context managers; also usable as decorators."""
+
+    target = True
+
+    def __enter__(self):
+        self.previous = is_grad_enabled()
+        _set_enabled(self.target)
+        return self
+
+    def __exit__(self, *exc):
+        _set_enabled(self.previous)
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+    target = False
+
+
+class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+    target = True
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
+    def __init__(self, mode: bool):
+        self.target = bool(mode)
+        self.previous = is_grad_enabled()
+        _set_enabled(self.target)  # takes effect as a plain call too, like PyTorch
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        mode = self.target
+        _set_enabled(self.previous)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class inference_mode(no_grad):  # noqa: N801 - PyTorch's name
+    def __init__(self, mode: bool = True):
+        self.target = not mode
+
+
+def _needs_grad(operands) -> bool:
+    if not is_grad_enabled():
+        return False
+    return any(getattr(x, "_requires_grad", False) for x in operands)
+
+
+def record(op: str, out, operands, **ctx) -> None:
+    """After an out-of-place op: attach its backward node if any input needs grad."""
+    if _needs_grad(operands):
+        RECORDERS["record"](op, out, operands, ctx)
+
+
+def record_view(base, view) -> None:
+    if _needs_grad((base,)):
+        RECORDERS["record"]("view", view, (base,), {})
+
+
+def check_inplace(target) -> None:
+    if is_grad_enabled() and target._requires_grad and target.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+
+
+def snapshot_for_inplace(target, op: str, others):
+    if _needs_grad((target, *others)):
+        return RECORDERS["snapshot"](target, op, others)
+    return None
+
+
+def record_inplace(op: str, target, others, snapshot) -> None:
+    if snapshot is not None:
+        RECORDERS["record_inplace"](op, target, others, snapshot)

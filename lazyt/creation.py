@@ -1,0 +1,523 @@
+"""Tensor creation: tensor(), from_numpy, zeros/ones/full/empty (and *_like),
+arange/linspace/eye, and the random functions with their Generator.
+
+Values are produced by kernels: constants, the "iota" index leaf and the
+counter-based "rand" leaf (ir/node.py). User data (lists, numpy arrays) is
+ingested as-is and, when its dtype differs from the requested one, cast by a
+kernel like any other `.to(dtype)`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from lazyt import dtypes
+from lazyt import elementwise as ew
+from lazyt.autograd import grad_mode
+from lazyt.dtypes import DType
+from lazyt.ir.node import make_node
+from lazyt.ir.view import View, prod
+from lazyt.runtime.device import CPU, to_device
+from lazyt.runtime.storage import Storage
+from lazyt.tensor import Tensor, normalize_shape
+
+
+class Generator:
+    """A counter-based random stream: (seed, offset). Each draw of n numbers
+    uses positions [offset, offset + n) and advances offset, so results depend
+    only on the seed and the sequence of draws, never on threads."""
+
+    def __init__(self, device="cpu"):
+        self.device = to_device(device)
+        self._seed = 67280421310721
+        self._offset = 0
+
+    def manual_seed(self, seed: int) -> Generator:
+        if not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"manual_seed expected an int, got {type(seed).__name__}")
+        self._seed = int(seed) & ((1 << 64) - 1)
+        self._offset = 0
+        return self
+
+    def seed(self) -> int:
+        import random
+
+        self.manual_seed(random.getrandbits(63))
+        return self._seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        state = np.array([self._seed - (1 << 64) if self._seed >= 1 << 63 else self._seed,
+                          self._offset], dtype=np.int64)
+        return from_numpy(state).clone()
+
+    def set_state(self, state: Tensor) -> Generator:
+        seed, offset = (int(v) for v in state.tolist())
+        self._seed, self._offset = seed & ((1 << 64) - 1), offset
+        return self
+
+    def take(self, count: int) -> tuple[int, int]:
+        """Reserve count positions; return (seed as int64 bits, first position)."""
+        seed = self._seed - (1 << 64) if self._seed >= 1 << 63 else self._seed
+        start = self._offset
+        self._offset += count
+        return seed, start
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: Tensor) -> None:
+    default_generator.set_state(state)
+
+
+# ------------------------------------------------------------------ helpers
+def _finish(t: Tensor, requires_grad: bool) -> Tensor:
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _empty(shape: tuple[int, ...], dtype: DType) -> Tensor:
+    return Tensor._make(Storage.allocate(dtype, prod(shape), CPU), View.contiguous(shape))
+
+
+def _fill(shape: tuple[int, ...], value, dtype: DType) -> Tensor:
+    out = _empty(shape, dtype)
+    ew.assign(out, ew.source(value, dtype, shape))
+    return out
+
+
+def _dtype_of_scalar(value) -> DType:
+    return dtypes.scalar_dtype(value)
+
+
+def _infer_dtype(data) -> DType:
+    """torch.tensor's inference over nested Python data: float > int > bool."""
+    found = dtypes.bool_
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Tensor):
+            found = dtypes.promote_types(found, item.dtype)
+        elif isinstance(item, (bool, np.bool_)):
+            continue
+        elif isinstance(item, (int, np.integer)):
+            found = dtypes.promote_types(found, dtypes.int64)
+        elif isinstance(item, (float, np.floating)):
+            found = dtypes.promote_types(found, dtypes.get_default_dtype())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, complex):
+            raise TypeError("lazyt does not support complex numbers")
+        else:
+            raise TypeError(f"Could not infer dtype of {type(item).__name__}")
+    if data is not None and isinstance(data, (list, tuple)) and _is_empty(data):
+        return dtypes.get_default_dtype()
+    return found
+
+
+def _is_empty(data) -> bool:
+    while isinstance(data, (list, tuple)):
+        if not data:
+            return True
+        data = data[0]
+    return False
+
+
+def _check_ragged(data, shape=None, depth=0):
+    """PyTorch's ValueError for ragged nested sequences."""
+    if not isinstance(data, (list, tuple)):
+        return
+    lengths = {len(x) for x in data if isinstance(x, (list, tuple))}
+    scalars = [x for x in data if not isinstance(x, (list, tuple))]
+    if lengths and scalars:
+        raise ValueError(f"expected sequence of length {lengths.pop()} at dim {depth + 1} "
+                         f"(got {type(scalars[0]).__name__})")
+    if len(lengths) > 1:
+        first = len(data[0])
+        other = next(len(x) for x in data if len(x) != first)
+        raise ValueError(f"expected sequence of length {first} at dim {depth + 1} (got {other})")
+    for x in data:
+        _check_ragged(x, None, depth + 1)
+
+
+def _flatten_tensors(data):
+    if isinstance(data, Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_flatten_tensors(x) for x in data]
+    return data
+
+
+def _ingest(array: np.ndarray, dtype: DType) -> Tensor:
+    """A tensor of `dtype` holding the values of a host array (cast by a kernel)."""
+    source_dtype = dtypes.from_numpy_dtype(array.dtype)
+    storage = Storage.from_array(source_dtype, np.array(array, copy=True, order="C"), CPU)
+    t = Tensor._make(storage, View.contiguous(tuple(array.shape)))
+    return t if source_dtype is dtype else ew.cast(t, dtype)
+
+
+_NUMPY_NATURAL = {"f": np.float64, "i": np.int64, "u": np.int64, "b": np.bool_}
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """Copy data (nested lists, scalars, numpy arrays, tensors) into a new tensor."""
+    to_device(device)
+    dtype = None if dtype is None else dtypes.to_dtype(dtype)
+    if isinstance(data, Tensor):
+        out = ew.clone(data.detach())
+        out = out if dtype is None or dtype is out.dtype else ew.cast(out, dtype)
+        return _finish(out, requires_grad)
+    if isinstance(data, np.ndarray):
+        if data.dtype == np.float64 or data.dtype == np.float32 or data.dtype.kind in "iub" \
+                or data.dtype == np.float16:
+            target = dtype or dtypes.from_numpy_dtype(data.dtype)
+            return _finish(_ingest(data, target), requires_grad)
+        raise TypeError(f"can't convert np.ndarray of type numpy.{data.dtype}")
+    if isinstance(data, (np.number, np.bool_)):
+        data = data.item()
+    _check_ragged(data)
+    data = _flatten_tensors(data)
+    inferred = _infer_dtype(data)
+    target = dtype or inferred
+    natural = _NUMPY_NATURAL[inferred.kind]
+    try:
+        array = np.array(data, dtype=natural)
+    except OverflowError:
+        raise RuntimeError(f"Overflow when unpacking long: {data!r}") from None
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"could not convert data to a tensor: {e}") from None
+    return _finish(_ingest(array, target), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    dtype = None if dtype is None else dtypes.to_dtype(dtype)
+    if isinstance(data, Tensor):
+        return data if dtype is None or dtype is data.dtype else ew.cast(data, dtype)
+    if isinstance(data, np.ndarray) and data.dtype.kind in "fiub" and data.dtype != np.float16:
+        t = from_numpy(data) if all(s >= 0 for s in data.strides) else tensor(data)
+        return t if dtype is None or dtype is t.dtype else ew.cast(t, dtype)
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing the array's memory (like PyTorch: writes show through)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dtype = dtypes.from_numpy_dtype(array.dtype)
+    itemsize = array.itemsize
+    if any(s < 0 for s in array.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative "
+            "strides are not currently supported. (You can probably work around this by making a "
+            "copy of your array  with array.copy().) ")
+    if any(s % itemsize for s in array.strides):
+        raise ValueError("given numpy array strides not a multiple of the element byte size. "
+                         "Copy the numpy array to reallocate the memory.")
+    strides = tuple(s // itemsize for s in array.strides)
+    shape = tuple(array.shape)
+    extent = 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if 0 not in shape else 0
+    flat = np.lib.stride_tricks.as_strided(array, shape=(extent,), strides=(itemsize,))
+    storage = Storage(dtype, flat, CPU)  # flat's .base chain keeps `array` alive
+    return Tensor._make(storage, View(shape, strides, 0))
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None,
+          layout=None) -> Tensor:
+    to_device(device)
+    return _finish(_fill(normalize_shape(size), 0, _float_or(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None,
+         layout=None) -> Tensor:
+    to_device(device)
+    return _finish(_fill(normalize_shape(size), 1, _float_or(dtype)), requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
+         out=None, layout=None) -> Tensor:
+    to_device(device)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else _dtype_of_scalar(fill_value)
+    return _finish(_fill(normalize_shape((size,) if isinstance(size, int) else size),
+                         fill_value, dtype), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None, layout=None,
+          memory_format=None, pin_memory=False) -> Tensor:
+    to_device(device)
+    return _finish(_empty(normalize_shape(size), _float_or(dtype)), requires_grad)
+
+
+def _float_or(dtype) -> DType:
+    return dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
+
+
+def _like_dtype(input: Tensor, dtype) -> DType:
+    return input.dtype if dtype is None else dtypes.to_dtype(dtype)
+
+
+def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
+               memory_format=None, layout=None) -> Tensor:
+    return _finish(_fill(tuple(input.shape), 0, _like_dtype(input, dtype)), requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None, layout=None) -> Tensor:
+    return _finish(_fill(tuple(input.shape), 1, _like_dtype(input, dtype)), requires_grad)
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None, layout=None) -> Tensor:
+    return _finish(_fill(tuple(input.shape), fill_value, _like_dtype(input, dtype)),
+                   requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
+               memory_format=None, layout=None) -> Tensor:
+    return _finish(_empty(tuple(input.shape), _like_dtype(input, dtype)), requires_grad)
+
+
+# ------------------------------------------------------------------- random
+def _random(shape: tuple[int, ...], kind: str, dtype: DType, generator) -> Tensor:
+    gen = generator or default_generator
+    seed_bits, offset = gen.take(prod(shape))
+    node = make_node("rand", dtype, shape, (), (kind, seed_bits, offset))
+    return Tensor._from_node(node)
+
+
+def _check_float(dtype: DType, name: str) -> None:
+    if dtype.kind != "f":
+        raise RuntimeError(f"\"{name}\" not implemented for '{ew.TORCH_NAMES[dtype.name]}'")
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
+         layout=None) -> Tensor:
+    to_device(device)
+    dtype = _float_or(dtype)
+    _check_float(dtype, "check_uniform_bounds")
+    return _finish(_random(normalize_shape(size), "uniform", dtype, generator), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
+          layout=None) -> Tensor:
+    to_device(device)
+    dtype = _float_or(dtype)
+    _check_float(dtype, "normal_kernel_cpu")
+    return _finish(_random(normalize_shape(size), "normal", dtype, generator), requires_grad)
+
+
+def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False,
+            low=None, high=None) -> Tensor:
+    """randint(high, size) or randint(low, high, size)."""
+    to_device(device)
+    args = list(args)
+    if size is None and args and isinstance(args[-1], (tuple, list)):
+        size = args.pop()
+    if high is None:
+        high = args.pop() if args else None
+    if low is None:
+        low = args.pop() if args else 0
+    if high is None or size is None:
+        raise TypeError("randint() missing required arguments: 'high' and 'size'")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    dtype = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
+    shape = normalize_shape((size,)) if not isinstance(size, int) else (size,)
+    u = _random(shape, "uniform", dtypes.float64, generator)
+    scaled = ew.apply("floor", ew.mul(u, float(high - low)))
+    out = ew.cast(ew.add(ew.cast(scaled, dtypes.int64), int(low)), dtype)
+    return _finish(out, requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    return rand(*input.shape, dtype=_like_dtype(input, dtype), requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
+               memory_format=None) -> Tensor:
+    return randn(*input.shape, dtype=_like_dtype(input, dtype), requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None,
+                 requires_grad=False) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), dtype=_like_dtype(input, dtype))
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    from lazyt import linalg
+
+    keys = _random((n,), "uniform", dtypes.float64, generator)
+    perm = linalg.argsort(keys)
+    return perm if dtype is None else ew.cast(perm, dtypes.to_dtype(dtype))
+
+
+def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
+    probs = input if p is None else full(tuple(input.shape), p, dtype=input.dtype)
+    u = _random(tuple(input.shape), "uniform", probs.dtype, generator)
+    return ew.cast(ew.apply("lt", u, probs), input.dtype)
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+    _check_float(self.dtype, "check_uniform_bounds")
+    with grad_mode.no_grad():
+        u = _random(tuple(self.shape), "uniform", self.dtype, generator)
+        ew.assign(self, ew.add(ew.mul(u, b - a), a)._load())
+    return self
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    _check_float(self.dtype, "normal_kernel_cpu")
+    with grad_mode.no_grad():
+        n = _random(tuple(self.shape), "normal", self.dtype, generator)
+        ew.assign(self, ew.add(ew.mul(n, std), mean)._load())
+    return self
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tensor:
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        shape = tuple((mean if isinstance(mean, Tensor) else std).shape)
+        n = _random(shape, "normal", dtypes.get_default_dtype(), generator)
+        return ew.add(ew.mul(n, std), mean)
+    out = empty(*normalize_shape((size,) if isinstance(size, int) else size),
+                dtype=dtype)
+    return normal_(out, mean, std, generator=generator)
+
+
+def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
+    with grad_mode.no_grad():
+        u = _random(tuple(self.shape), "uniform", dtypes.float32, generator)
+        ew.assign(self, ew.apply("lt", u, p)._load())
+    return self
+
+
+def random_(self: Tensor, low=0, high=None, *, generator=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    ew.assign(self, randint(low, high, tuple(self.shape), generator=generator)._load())
+    return self
+
+
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    u = _random(tuple(self.shape), "uniform", self.dtype, generator)
+    ew.assign(self, ew.div(ew.neg(ew.apply("log1p", ew.neg(u))), lambd)._load())
+    return self
+
+
+# ------------------------------------------------------------------- ranges
+def _iota(n: int) -> Tensor:
+    return Tensor._from_node(make_node("iota", dtypes.int64, (n,)))
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None,
+           requires_grad=False, out=None, layout=None) -> Tensor:
+    to_device(device)
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = values
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    any_float = any(isinstance(v, (float, np.floating)) for v in values)
+    if dtype is None:
+        dtype = dtypes.get_default_dtype() if any_float else dtypes.int64
+    dtype = dtypes.to_dtype(dtype)
+    n = max(0, math.ceil((end - start) / step)) if any_float or dtype.kind == "f" else max(
+        0, -(-(end - start) // step))
+    i = _iota(n)
+    if dtype.kind == "f" or any_float:
+        values_t = ew.add(ew.mul(ew.cast(i, dtypes.float64), float(step)), float(start))
+    else:
+        values_t = ew.add(ew.mul(i, int(step)), int(start))
+    out = values_t if values_t.dtype is dtype else ew.cast(values_t, dtype)
+    return _finish(out, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    to_device(device)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dtype = _float_or(dtype)
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    compute = dtype if dtype.kind == "f" else dtypes.float64
+    if steps == 0:
+        return _finish(_empty((0,), dtype), requires_grad)
+    if steps == 1:
+        return _finish(full((1,), start, dtype=dtype), requires_grad)
+    step = (end - start) / (steps - 1)
+    i = ew.cast(_iota(steps), compute)
+    low = ew.add(ew.mul(i, step), start)
+    high = ew.sub(end, ew.mul(ew.sub(steps - 1, i), step))
+    values_t = ew.where(ew.apply("lt", i, steps // 2), low, high)
+    return _finish(values_t if values_t.dtype is dtype else ew.cast(values_t, dtype),
+                   requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None) -> Tensor:
+    return ew.pow(base, linspace(start, end, steps, dtype=dtypes.float64)).to(_float_or(dtype))
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None,
+        requires_grad=False) -> Tensor:
+    to_device(device)
+    m = n if m is None else m
+    rows = _iota(n).unsqueeze(1)
+    cols = _iota(m).unsqueeze(0)
+    return _finish(ew.cast(ew.apply("eq", rows, cols), _float_or(dtype)), requires_grad)
+
+
+def scalar_tensor(value, *, dtype=None, device=None) -> Tensor:
+    return full((), value, dtype=dtype or dtypes.get_default_dtype())
+
+
+_ = numbers
+FUNCTIONS = {
+    "tensor": tensor, "as_tensor": as_tensor, "asarray": asarray, "from_numpy": from_numpy,
+    "zeros": zeros, "ones": ones, "full": full, "empty": empty, "zeros_like": zeros_like,
+    "ones_like": ones_like, "full_like": full_like, "empty_like": empty_like, "rand": rand,
+    "randn": randn, "randint": randint, "rand_like": rand_like, "randn_like": randn_like,
+    "randint_like": randint_like, "randperm": randperm, "bernoulli": bernoulli,
+    "normal": normal, "arange": arange, "linspace": linspace, "logspace": logspace, "eye": eye,
+    "scalar_tensor": scalar_tensor, "manual_seed": manual_seed, "seed": seed,
+    "initial_seed": initial_seed, "get_rng_state": get_rng_state,
+    "set_rng_state": set_rng_state,
+}
+TENSOR_METHODS = {
+    "uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_, "random_": random_,
+    "exponential_": exponential_, "bernoulli": bernoulli,
+}

@@ -1,0 +1,52 @@
+"""Introspection: lt.debug.stats(), reset_stats(), graph(t) and kernels(t).
+
+LAZYT_DEBUG=2 prints each launch with its time, =3 each compile, =4 the
+generated LLVM IR as kernels compile.
+"""
+
+from __future__ import annotations
+
+from lazyt.ir.node import walk
+from lazyt.runtime import stats as _stats
+
+
+def stats() -> dict:
+    """Counters since start or the last reset_stats(): kernels_compiled,
+    kernel_launches, cache_hits, compile_seconds, extern_calls, realizations."""
+    return dict(_stats.COUNTERS)
+
+
+def reset_stats() -> None:
+    _stats.reset()
+
+
+def graph(t, format: str = "text") -> str:  # noqa: A002 - matches the API contract
+    """The IR a tensor would be computed from. In eager mode every tensor is
+    already realised, so this is a single load of its buffer."""
+    node = t._load()
+    nodes = walk(node)
+    names = {id(n): f"%{i}" for i, n in enumerate(nodes)}
+    if format == "dot":
+        lines = ["digraph lazyt {"]
+        for n in nodes:
+            lines.append(f'  n{names[id(n)][1:]} [label="{n.op} {n.dtype.name} {list(n.shape)}"];')
+            for s in n.srcs:
+                lines.append(f"  n{names[id(s)][1:]} -> n{names[id(n)][1:]};")
+        lines.append("}")
+        return "\n".join(lines)
+    lines = []
+    for n in nodes:
+        srcs = ", ".join(names[id(s)] for s in n.srcs)
+        arg = "" if n.arg is None or n.op == "load" else f" arg={n.arg!r}"
+        if n.op == "load":
+            v = n.arg[1]
+            arg = f" view(shape={v.shape}, strides={v.strides}, offset={v.offset})"
+        lines.append(f"{names[id(n)]} = {n.op}({srcs}) : {n.dtype.name}{list(n.shape)}{arg}")
+    return "\n".join(lines)
+
+
+def kernels() -> list:
+    """The compiled kernels in the in-memory cache: (name, LLVM IR source) pairs."""
+    from lazyt.realize import KERNELS
+
+    return [(k.name, c.source) for k, c in KERNELS.entries.items()]

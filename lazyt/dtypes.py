@@ -1,0 +1,181 @@
+"""Element types: the DType objects users see (lt.float32 ...), PyTorch's type
+promotion, and how each dtype is stored (numpy) and held in registers (LLVM).
+
+Sits at the bottom of the pipeline: every layer (tensor API, IR, codegen,
+runtime) imports it, and it imports nothing from lazyt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DType:
+    """One element type. Identity is equality: there is one object per dtype."""
+
+    name: str  # "float32"
+    itemsize: int  # bytes in storage
+    kind: str  # "f" float, "i" signed int, "u" unsigned int, "b" bool
+    numpy_storage: np.dtype  # dtype of the numpy array that holds the storage
+    llvm_storage: str  # LLVM type in memory ("i16" for float16/bfloat16, "i8" for bool)
+    llvm_register: str  # LLVM type while computing ("float" for float16/bfloat16, "i1" for bool)
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.kind == "f"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.kind in ("f", "i")
+
+    @property
+    def is_complex(self) -> bool:
+        return False
+
+    @property
+    def bits(self) -> int:
+        return 1 if self.kind == "b" else self.itemsize * 8
+
+    def to_real(self) -> DType:
+        return self
+
+    def __repr__(self) -> str:
+        return f"lazyt.{self.name}"
+
+    def __reduce__(self):
+        # Pickle by name so that loaded objects are the one true dtype object.
+        return (dtype_from_name, (self.name,))
+
+
+float32 = DType("float32", 4, "f", np.dtype(np.float32), "float", "float")
+float64 = DType("float64", 8, "f", np.dtype(np.float64), "double", "double")
+float16 = DType("float16", 2, "f", np.dtype(np.float16), "i16", "float")
+bfloat16 = DType("bfloat16", 2, "f", np.dtype(np.uint16), "i16", "float")
+int8 = DType("int8", 1, "i", np.dtype(np.int8), "i8", "i8")
+uint8 = DType("uint8", 1, "u", np.dtype(np.uint8), "i8", "i8")
+int16 = DType("int16", 2, "i", np.dtype(np.int16), "i16", "i16")
+int32 = DType("int32", 4, "i", np.dtype(np.int32), "i32", "i32")
+int64 = DType("int64", 8, "i", np.dtype(np.int64), "i64", "i64")
+bool_ = DType("bool", 1, "b", np.dtype(np.bool_), "i8", "i1")
+
+ALL_DTYPES = (float32, float64, float16, bfloat16, int8, uint8, int16, int32, int64, bool_)
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+_BY_NAME.update(
+    float=float32, double=float64, half=float16, short=int16, int=int32, long=int64
+)
+FLOAT_DTYPES = (float16, bfloat16, float32, float64)
+INTEGER_DTYPES = (int8, uint8, int16, int32, int64)
+
+_default_float = float32
+
+
+def dtype_from_name(name: str) -> DType:
+    return _BY_NAME[name]
+
+
+def get_default_dtype() -> DType:
+    return _default_float
+
+
+def set_default_dtype(d: DType) -> None:
+    """Set the dtype that float literals and float creation functions produce."""
+    global _default_float
+    if not isinstance(d, DType) or d not in (float32, float64, float16, bfloat16):
+        raise TypeError(
+            f"only floating-point types are supported as the default type, got {d}"
+        )
+    _default_float = d
+
+
+def from_numpy_dtype(npd: np.dtype) -> DType:
+    npd = np.dtype(npd)
+    for d in ALL_DTYPES:
+        if d is not bfloat16 and d.numpy_storage == npd:
+            return d
+    raise TypeError(
+        f"can't convert np.ndarray of type numpy.{npd}. The only supported types are: "
+        "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+    )
+
+
+def to_dtype(obj) -> DType:
+    """Accept a DType, a Python type (float/int/bool) or a numpy dtype, as torch does."""
+    if isinstance(obj, DType):
+        return obj
+    if obj is float:
+        return float64
+    if obj is int:
+        return int64
+    if obj is bool:
+        return bool_
+    if isinstance(obj, str) and obj in _BY_NAME:
+        return _BY_NAME[obj]
+    try:
+        return from_numpy_dtype(np.dtype(obj))
+    except TypeError:
+        pass
+    raise TypeError(f"expected a dtype (e.g. lazyt.float32), got {obj!r}")
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def promote_types(a: DType, b: DType) -> DType:
+    """PyTorch's promote_types for two tensor dtypes of equal standing."""
+    if a is b:
+        return a
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        return a if ca > cb else b
+    if a.kind == "f":
+        if {a, b} == {float16, bfloat16}:
+            return float32
+        return a if a.itemsize > b.itemsize else b
+    # Both integers (bool was handled by the category): numpy's table matches torch's.
+    return from_numpy_dtype(np.promote_types(a.numpy_storage, b.numpy_storage))
+
+
+def scalar_dtype(value) -> DType:
+    """The dtype torch gives a Python scalar on its own (bool/int64/default float)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool_
+    if isinstance(value, (int, np.integer)):
+        return int64
+    if isinstance(value, (float, np.floating)):
+        return get_default_dtype()
+    raise TypeError(f"unsupported scalar type {type(value).__name__}")
+
+
+def _combine_categories(higher: DType | None, lower: DType | None) -> DType | None:
+    """torch's combine_categories: a lower-priority group only lifts the category."""
+    if higher is None:
+        return lower
+    if lower is None or higher.kind == "f":
+        return higher
+    if higher is bool_ or lower.kind == "f":
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands) -> DType:
+    """torch.result_type over tensors and Python scalars.
+
+    Priority: dimensioned tensors > zero-dim tensors > Python scalars; a lower
+    group only matters when it is of a higher category (bool < int < float),
+    and a Python float scalar counts as the default float dtype.
+    Operands are either objects with `.dtype` and `.ndim`, or Python scalars.
+    """
+    groups: list[DType | None] = [None, None, None]  # dimensioned, zero-dim, scalar
+    for op in operands:
+        if hasattr(op, "dtype") and hasattr(op, "ndim"):
+            slot = 0 if op.ndim > 0 else 1
+            d = op.dtype
+        else:
+            slot = 2
+            d = scalar_dtype(op)
+        groups[slot] = d if groups[slot] is None else promote_types(groups[slot], d)
+    result = _combine_categories(groups[0], _combine_categories(groups[1], groups[2]))
+    return result if result is not None else get_default_dtype()

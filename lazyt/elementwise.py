@@ -1,0 +1,606 @@
+"""Elementwise tensor ops: type promotion, broadcasting, and the IR nodes.
+
+Every op here is a row of the op table (ir/ops.py) or a short composition of
+rows; the functions only decide dtypes and shapes (PyTorch's rules), build
+nodes and realise them. In-place variants write through the tensor's view
+with the same kernels (an ASSIGN into existing storage).
+"""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+
+import numpy as np
+
+from lazyt import dtypes
+from lazyt.autograd import grad_mode
+from lazyt.dtypes import DType
+from lazyt.ir.node import Node, make_node
+from lazyt.ir.ops import OPS
+from lazyt.tensor import Tensor, broadcast_shapes
+
+# PyTorch's names for dtypes in kernel error messages ("not implemented for 'Float'").
+TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
+               "bfloat16": "BFloat16", "int8": "Char", "uint8": "Byte", "int16": "Short",
+               "int32": "Int", "int64": "Long", "bool": "Bool"}
+
+
+def _is_scalar(x) -> bool:
+    return isinstance(x, (numbers.Number, np.bool_, np.number)) and not isinstance(x, complex)
+
+
+def _check_operand(x, op: str):
+    if isinstance(x, Tensor) or _is_scalar(x):
+        return x
+    raise TypeError(f"{op}(): argument 'other' must be Tensor or Number, not {type(x).__name__}")
+
+
+def source(x, dtype: DType, shape: tuple[int, ...]) -> Node:
+    """The IR node reading x (tensor or Python scalar) as dtype, broadcast to shape."""
+    if isinstance(x, Tensor):
+        node = x._load_as(shape)
+        if node.dtype is not dtype:
+            node = make_node("cast", dtype, shape, (node,))
+        return node
+    value = x.item() if isinstance(x, (np.number, np.bool_)) else x
+    if dtype.kind == "f":
+        value = float(value)
+    elif dtype.kind == "b":
+        value = bool(value)
+    else:
+        value = int(value)
+    return make_node("const", dtype, (), (), value)
+
+
+def compute_dtypes(op: str, operands) -> tuple[DType, DType]:
+    """(dtype the op computes in, dtype of its result) per the op's dtype rule."""
+    row = OPS[op]
+    promoted = dtypes.result_type(*operands)
+    compute = promoted
+    if row.dtype_rule == "float" and promoted.kind != "f":
+        compute = dtypes.get_default_dtype()
+    if row.dtype_rule == "integral" and promoted.kind == "f":
+        raise RuntimeError(f"\"{op}_cpu\" not implemented for '{TORCH_NAMES[promoted.name]}'")
+    if row.llvm_template(compute.kind) is None:
+        raise RuntimeError(f"\"{op}_cpu\" not implemented for '{TORCH_NAMES[compute.name]}'")
+    return compute, (dtypes.bool_ if row.dtype_rule == "bool" else compute)
+
+
+def build(op: str, *operands, compute: DType | None = None) -> Node:
+    """The node for op over tensors/scalars, with PyTorch's promotion and broadcasting."""
+    operands = tuple(_check_operand(x, op) for x in operands)
+    if compute is None:
+        compute, result = compute_dtypes(op, operands)
+    else:
+        result = dtypes.bool_ if OPS[op].dtype_rule == "bool" else compute
+    shape = broadcast_shapes(*(x._view.shape for x in operands if isinstance(x, Tensor)))
+    srcs = tuple(source(x, compute, shape) for x in operands)
+    return make_node(op, result, shape, srcs)
+
+
+def apply(op: str, *operands) -> Tensor:
+    """Out-of-place elementwise op, realised now (eager)."""
+    out = Tensor._from_node(build(op, *operands))
+    grad_mode.record(op, out, operands)
+    return out
+
+
+def assign(target: Tensor, node: Node) -> Tensor:
+    """Write node (cast to target's dtype, broadcast to its shape) through target's view."""
+    from lazyt.realize import realize_into
+
+    shape = target._view.shape
+    if node.shape != shape:
+        broadcast_shapes(shape, node.shape)
+        if broadcast_shapes(shape, node.shape) != shape:
+            raise RuntimeError(
+                f"output with shape {list(shape)} doesn't match the broadcast shape "
+                f"{list(broadcast_shapes(shape, node.shape))}")
+        node = _rebroadcast(node, shape)
+    if node.dtype is not target.dtype:
+        node = make_node("cast", target.dtype, shape, (node,))
+    node = _unalias(target, node)
+    realize_into(node, target._storage, target._view)
+    target._storage.version += 1
+    return target
+
+
+def _rebroadcast(node: Node, shape: tuple[int, ...]) -> Node:
+    """Re-read a node's loads broadcast to a larger shape (its leaves are loads/consts)."""
+    if node.op == "load":
+        from lazyt.tensor import _broadcast_view
+
+        buf, view = node.arg
+        return make_node("load", node.dtype, shape, (), (buf, _broadcast_view(view, shape)))
+    if node.op == "const":
+        return node
+    if node.op in ("reduce", "scan", "gather", "rand", "iota"):
+        # Realise first, then broadcast the result's load.
+        t = Tensor._from_node(node)
+        return t._load_as(shape)
+    return make_node(node.op, node.dtype, shape,
+                     tuple(_rebroadcast(s, shape) for s in node.srcs), node.arg)
+
+
+def _unalias(target: Tensor, node: Node) -> Node:
+    """If node reads target's storage through a different view, copy that read
+    first: an in-place kernel must not read elements it already overwrote."""
+    from lazyt.ir.node import walk
+
+    buf = target._storage.buffer
+    for leaf in walk(node):
+        if leaf.op == "load" and leaf.arg[0] is buf and leaf.arg[1] != target._view:
+            src_view = leaf.arg[1]
+            copy = Tensor._make(target._storage, src_view).clone()
+            return _replace_load(node, leaf, copy._load_as(leaf.shape))
+    return node
+
+
+def _replace_load(node: Node, old: Node, new: Node) -> Node:
+    if node is old:
+        return new
+    if not node.srcs:
+        return node
+    return make_node(node.op, node.dtype, node.shape,
+                     tuple(_replace_load(s, old, new) for s in node.srcs), node.arg)
+
+
+def inplace(op: str, target: Tensor, *others) -> Tensor:
+    """target = op(target, *others), checking PyTorch's in-place cast rule."""
+    grad_mode.check_inplace(target)
+    node = build(op, target, *others)
+    if not _can_cast(node.dtype, target.dtype):
+        raise RuntimeError(f"result type {TORCH_NAMES[node.dtype.name]} can't be cast to the "
+                           f"desired output type {TORCH_NAMES[target.dtype.name]}")
+    if node.shape != target._view.shape and broadcast_shapes(
+            node.shape, target._view.shape) != target._view.shape:
+        raise RuntimeError(
+            f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+            f"{list(node.shape)}")
+    snapshot = grad_mode.snapshot_for_inplace(target, op, others)
+    assign(target, node)
+    grad_mode.record_inplace(op, target, others, snapshot)
+    return target
+
+
+def _can_cast(src: DType, dst: DType) -> bool:
+    """torch.can_cast: no float->int, no int->bool."""
+    order = {"b": 0, "u": 1, "i": 1, "f": 2}
+    return order[src.kind] <= order[dst.kind]
+
+
+def cast(x: Tensor, dtype: DType) -> Tensor:
+    out = Tensor._from_node(make_node("cast", dtype, x._view.shape, (x._load(),)))
+    grad_mode.record("cast", out, (x,))
+    return out
+
+
+# --------------------------------------------------------------- the methods
+def _unary(op: str):
+    def method(self: Tensor) -> Tensor:
+        return apply(op, self)
+
+    def method_(self: Tensor) -> Tensor:
+        return inplace(op, self)
+
+    method.__name__, method_.__name__ = op, op + "_"
+    method.__doc__ = f"Elementwise {op} (see ir/ops.py)."
+    return method, method_
+
+
+def _check_bool_arith(op: str, a, b) -> None:
+    a_bool = isinstance(a, Tensor) and a.dtype is dtypes.bool_ or isinstance(a, bool)
+    b_bool = isinstance(b, Tensor) and b.dtype is dtypes.bool_ or isinstance(b, bool)
+    if op == "sub" and a_bool and b_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead.")
+
+
+def add(input, other, *, alpha=1) -> Tensor:
+    if alpha != 1:
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    return apply("add", input, other)
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    _check_bool_arith("sub", input, other)
+    if alpha != 1:
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    return apply("sub", input, other)
+
+
+def mul(input, other) -> Tensor:
+    return apply("mul", input, other)
+
+
+def _check_int_division(op: str, a, b) -> None:
+    """Integer division by zero raises, as PyTorch does on the CPU."""
+    promoted = dtypes.result_type(a, b)
+    if promoted.kind not in "iub":
+        return
+    if isinstance(b, Tensor):
+        zero = apply("eq", b, 0)
+        from lazyt import reductions
+
+        if bool(reductions.any_(zero)):
+            raise RuntimeError("ZeroDivisionError")
+    elif b == 0:
+        raise RuntimeError("ZeroDivisionError")
+
+
+def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    if rounding_mode is None:
+        return apply("div", input, other)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        _check_int_division("div", input, other)
+        if dtypes.result_type(input, other).kind == "f":
+            return apply("trunc", apply("div", input, other))
+        q = apply("floordiv", input, other)
+        # floor -> trunc: add one where the signs differ and the division was inexact.
+        r = apply("fmod", input, other)
+        fix = apply("bitwise_and", apply("ne", r, 0),
+                    apply("ne", apply("lt", r, 0), apply("lt", other, 0)))
+        return apply("add", q, cast(fix, q.dtype))
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                       f"found '{rounding_mode}'")
+
+
+def floor_divide(input, other) -> Tensor:
+    _check_int_division("floor_divide", input, other)
+    return apply("floordiv", input, other)
+
+
+def remainder(input, other) -> Tensor:
+    _check_int_division("remainder", input, other)
+    return apply("remainder", input, other)
+
+
+def fmod(input, other) -> Tensor:
+    _check_int_division("fmod", input, other)
+    return apply("fmod", input, other)
+
+
+def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
+    """x ** y; small integer exponents become multiplies (exact and fast)."""
+    if not isinstance(input, Tensor):
+        return apply("pow", input, exponent)
+    if _is_scalar(exponent) and not isinstance(exponent, bool):
+        kind = dtypes.result_type(input, exponent).kind
+        if kind in "iu" and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if exponent == 1:
+            return cast(input, dtypes.result_type(input, exponent))
+        if exponent == 2:
+            return apply("mul", input, input) if kind != "b" else apply("pow", input, 2)
+        if exponent == 0.5 and kind == "f":
+            return apply("sqrt", input)
+        if exponent == -1 and kind == "f":
+            return apply("reciprocal", input)
+    return apply("pow", input, exponent)
+
+
+def where(condition: Tensor, input, other) -> Tensor:
+    if not isinstance(condition, Tensor) or condition.dtype is not dtypes.bool_:
+        got = condition.dtype.name if isinstance(condition, Tensor) else type(condition).__name__
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {TORCH_NAMES.get(got, got)}")
+    dtype = dtypes.result_type(input, other)
+    shapes = [x._view.shape for x in (condition, input, other) if isinstance(x, Tensor)]
+    shape = broadcast_shapes(*shapes)
+    node = make_node("where", dtype, shape, (source(condition, dtypes.bool_, shape),
+                                             source(input, dtype, shape),
+                                             source(other, dtype, shape)))
+    out = Tensor._from_node(node)
+    grad_mode.record("where", out, (condition, input, other))
+    return out
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    out = input
+    if min is not None:
+        out = apply("maximum", out, min) if isinstance(min, Tensor) else _clamp_scalar(out, min, "maximum")
+    if max is not None:
+        out = apply("minimum", out, max) if isinstance(max, Tensor) else _clamp_scalar(out, max, "minimum")
+    return out
+
+
+def _clamp_scalar(x: Tensor, bound, op: str) -> Tensor:
+    """clamp with a Python number keeps x's dtype unless the number lifts the category."""
+    return apply(op, x, bound)
+
+
+def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
+    result = clamp(self, min, max)
+    return copy_(self, result)
+
+
+def lerp(input: Tensor, end, weight) -> Tensor:
+    """PyTorch's two-sided formula: exact at both ends."""
+    diff = sub(end, input)
+    low = add(input, mul(weight, diff))
+    high = sub(end, mul(diff, sub(1, weight)))
+    w = weight if isinstance(weight, Tensor) else None
+    if w is None:
+        return low if abs(weight) < 0.5 else high
+    return where(apply("lt", apply("abs", w), 0.5), low, high)
+
+
+def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
+    grad_mode.check_inplace(self)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
+    broadcast_shapes(self._view.shape, src._view.shape)
+    snapshot = grad_mode.snapshot_for_inplace(self, "copy", (src,))
+    assign(self, src._load())
+    grad_mode.record_inplace("copy", self, (src,), snapshot)
+    return self
+
+
+def fill_(self: Tensor, value) -> Tensor:
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.ndim} dimensions.")
+        value = value.item()
+    grad_mode.check_inplace(self)
+    snapshot = grad_mode.snapshot_for_inplace(self, "fill", ())
+    assign(self, source(value, self.dtype, self._view.shape))
+    grad_mode.record_inplace("fill", self, (), snapshot)
+    return self
+
+
+def zero_(self: Tensor) -> Tensor:
+    return fill_(self, 0)
+
+
+def clone(self: Tensor, *, memory_format=None) -> Tensor:
+    out = Tensor._from_node(self._load())
+    grad_mode.record("clone", out, (self,))
+    return out
+
+
+def logical_not(x: Tensor) -> Tensor:
+    return apply("eq", x, False) if x.dtype is dtypes.bool_ else apply("eq", x, 0)
+
+
+def _as_bool(x):
+    return x if not isinstance(x, Tensor) or x.dtype is dtypes.bool_ else apply("ne", x, 0)
+
+
+def logical_and(a, b) -> Tensor:
+    return apply("bitwise_and", _as_bool(a), _as_bool(b))
+
+
+def logical_or(a, b) -> Tensor:
+    return apply("bitwise_or", _as_bool(a), _as_bool(b))
+
+
+def logical_xor(a, b) -> Tensor:
+    return apply("bitwise_xor", _as_bool(a), _as_bool(b))
+
+
+def neg(x: Tensor) -> Tensor:
+    if x.dtype is dtypes.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+    return apply("neg", x)
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    return apply("bitwise_not", x)
+
+
+def square(x: Tensor) -> Tensor:
+    return pow(x, 2)
+
+
+def isnan(x: Tensor) -> Tensor:
+    if x.dtype.kind != "f":
+        return apply("ne", x, x)
+    return apply("isnan", x)
+
+
+def isinf(x: Tensor) -> Tensor:
+    if x.dtype.kind != "f":
+        return apply("ne", x, x)
+    return apply("isinf", x)
+
+
+def isfinite(x: Tensor) -> Tensor:
+    if x.dtype.kind != "f":
+        return apply("eq", x, x)
+    return apply("isfinite", x)
+
+
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    if x.dtype.kind != "f":
+        return clone(x)
+    info = np.finfo(np.float32 if x.dtype.itemsize <= 4 else np.float64)
+    if x.dtype is dtypes.float16:
+        info = np.finfo(np.float16)
+    posinf = float(info.max) if posinf is None else posinf
+    neginf = float(info.min) if neginf is None else neginf
+    out = where(isnan(x), nan, x)
+    out = where(apply("eq", out, float("inf")), posinf, out)
+    return where(apply("eq", out, float("-inf")), neginf, out)
+
+
+def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
+    from lazyt import reductions
+
+    return bool(reductions.all_(isclose(a, b, rtol, atol, equal_nan)))
+
+
+def isclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+            equal_nan: bool = False) -> Tensor:
+    dtype = dtypes.result_type(a, b)
+    if dtype.kind != "f":
+        return apply("eq", a, b)
+    a, b = cast_if(a, dtype), cast_if(b, dtype)
+    close = apply("le", apply("abs", sub(a, b)), add(atol, mul(rtol, apply("abs", b))))
+    close = logical_or(close, apply("eq", a, b))
+    if equal_nan:
+        close = logical_or(close, logical_and(isnan(a), isnan(b)))
+    return close
+
+
+def equal(a: Tensor, b: Tensor) -> bool:
+    from lazyt import reductions
+
+    if a.shape != b.shape:
+        return False
+    return bool(reductions.all_(apply("eq", a, b)))
+
+
+def cast_if(x, dtype: DType):
+    return cast(x, dtype) if isinstance(x, Tensor) and x.dtype is not dtype else x
+
+
+def _reflected(fn):
+    def method(self, other):
+        return fn(other, self)
+
+    return method
+
+
+def _binary_method(op: str):
+    def method(self, other):
+        return apply(op, self, other)
+
+    return method
+
+
+def _dunder_with_scalar_check(fn):
+    """Operators return NotImplemented for foreign types so Python can try the other side."""
+    def method(self, other):
+        if not (isinstance(other, Tensor) or _is_scalar(other)):
+            return NotImplemented
+        return fn(self, other)
+
+    return method
+
+
+_UNARY_NAMES = ("abs", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
+                "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid",
+                "erf", "erfc", "reciprocal", "relu", "sign", "floor", "ceil", "round", "trunc",
+                "frac")
+TENSOR_METHODS: dict = {}
+FUNCTIONS: dict = {}
+for _name in _UNARY_NAMES:
+    _m, _m_ = _unary(_name)
+    TENSOR_METHODS[_name], TENSOR_METHODS[_name + "_"] = _m, _m_
+    FUNCTIONS[_name] = _m
+    FUNCTIONS[_name + "_"] = _m_
+FUNCTIONS["absolute"] = TENSOR_METHODS["absolute"] = TENSOR_METHODS["abs"]
+FUNCTIONS["arcsin"], FUNCTIONS["arccos"], FUNCTIONS["arctan"] = (
+    FUNCTIONS["asin"], FUNCTIONS["acos"], FUNCTIONS["atan"])
+FUNCTIONS["fix"] = FUNCTIONS["trunc"]
+
+for _name, _op in (("eq", "eq"), ("ne", "ne"), ("lt", "lt"), ("le", "le"), ("gt", "gt"),
+                   ("ge", "ge"), ("maximum", "maximum"), ("minimum", "minimum"),
+                   ("bitwise_and", "bitwise_and"), ("bitwise_or", "bitwise_or"),
+                   ("bitwise_xor", "bitwise_xor"), ("bitwise_left_shift", "bitwise_left_shift"),
+                   ("bitwise_right_shift", "bitwise_right_shift"), ("atan2", "atan2"),
+                   ("copysign", "copysign")):
+    TENSOR_METHODS[_name] = FUNCTIONS[_name] = _binary_method(_op)
+for _alias, _name in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"),
+                      ("less_equal", "le"), ("not_equal", "ne"), ("fmax", "maximum"),
+                      ("fmin", "minimum"), ("arctan2", "atan2")):
+    TENSOR_METHODS[_alias] = FUNCTIONS[_alias] = TENSOR_METHODS[_name]
+
+_NAMED = {
+    "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div,
+    "divide": div, "true_divide": lambda a, b: div(a, b), "floor_divide": floor_divide,
+    "remainder": remainder, "fmod": fmod, "pow": pow, "where": where, "clamp": clamp,
+    "clip": clamp, "lerp": lerp, "logical_not": logical_not, "logical_and": logical_and,
+    "logical_or": logical_or, "logical_xor": logical_xor, "neg": neg, "negative": neg,
+    "bitwise_not": bitwise_not, "square": square, "isnan": isnan, "isinf": isinf,
+    "isfinite": isfinite, "nan_to_num": nan_to_num, "allclose": allclose, "isclose": isclose,
+    "equal": equal, "clone": clone,
+}
+FUNCTIONS.update(_NAMED)
+TENSOR_METHODS.update({k: v for k, v in _NAMED.items() if k != "where"})
+TENSOR_METHODS["where"] = lambda self, condition, other: where(condition, self, other)
+
+
+def _inplace_binary(fn_name: str, op: str):
+    def method(self, other, **kwargs):
+        alpha = kwargs.pop("alpha", 1)
+        if alpha != 1:
+            other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+        if kwargs.get("rounding_mode") is not None:
+            return copy_(self, div(self, other, **kwargs))
+        if op in ("floordiv", "remainder", "fmod"):
+            _check_int_division(op, self, other)
+        if op == "sub":
+            _check_bool_arith("sub", self, other)
+        if op == "pow" and _is_scalar(other):
+            return copy_(self, pow(self, other)) if self.dtype.kind == "f" else inplace(
+                op, self, other)
+        return inplace(op, self, other)
+
+    method.__name__ = fn_name
+    return method
+
+
+for _name, _op in (("add_", "add"), ("sub_", "sub"), ("mul_", "mul"), ("div_", "div"),
+                   ("floor_divide_", "floordiv"), ("remainder_", "remainder"), ("fmod_", "fmod"),
+                   ("pow_", "pow"), ("maximum_", "maximum"), ("minimum_", "minimum"),
+                   ("bitwise_and_", "bitwise_and"), ("bitwise_or_", "bitwise_or"),
+                   ("bitwise_xor_", "bitwise_xor"), ("eq_", "eq"), ("ne_", "ne"),
+                   ("lt_", "lt"), ("le_", "le"), ("gt_", "gt"), ("ge_", "ge"),
+                   ("subtract_", "sub"), ("multiply_", "mul"), ("divide_", "div")):
+    TENSOR_METHODS[_name] = _inplace_binary(_name, _op)
+TENSOR_METHODS.update(
+    clamp_=clamp_, clip_=clamp_, copy_=copy_, fill_=fill_, zero_=zero_,
+    neg_=lambda self: inplace("neg", self), negative_=lambda self: inplace("neg", self),
+    square_=lambda self: copy_(self, square(self)),
+    lerp_=lambda self, end, weight: copy_(self, lerp(self, end, weight)),
+    logical_not_=lambda self: copy_(self, logical_not(self)),
+)
+
+# Python operators.
+TENSOR_METHODS.update({
+    "__add__": _dunder_with_scalar_check(add), "__radd__": _dunder_with_scalar_check(_reflected(add)),
+    "__sub__": _dunder_with_scalar_check(sub), "__rsub__": _dunder_with_scalar_check(_reflected(sub)),
+    "__mul__": _dunder_with_scalar_check(mul), "__rmul__": _dunder_with_scalar_check(_reflected(mul)),
+    "__truediv__": _dunder_with_scalar_check(div),
+    "__rtruediv__": _dunder_with_scalar_check(_reflected(div)),
+    "__floordiv__": _dunder_with_scalar_check(floor_divide),
+    "__rfloordiv__": _dunder_with_scalar_check(_reflected(floor_divide)),
+    "__mod__": _dunder_with_scalar_check(remainder),
+    "__rmod__": _dunder_with_scalar_check(_reflected(remainder)),
+    "__pow__": _dunder_with_scalar_check(pow),
+    "__rpow__": _dunder_with_scalar_check(_reflected(pow)),
+    "__eq__": _dunder_with_scalar_check(_binary_method("eq")),
+    "__ne__": _dunder_with_scalar_check(_binary_method("ne")),
+    "__lt__": _dunder_with_scalar_check(_binary_method("lt")),
+    "__le__": _dunder_with_scalar_check(_binary_method("le")),
+    "__gt__": _dunder_with_scalar_check(_binary_method("gt")),
+    "__ge__": _dunder_with_scalar_check(_binary_method("ge")),
+    "__and__": _dunder_with_scalar_check(_binary_method("bitwise_and")),
+    "__rand__": _dunder_with_scalar_check(_binary_method("bitwise_and")),
+    "__or__": _dunder_with_scalar_check(_binary_method("bitwise_or")),
+    "__ror__": _dunder_with_scalar_check(_binary_method("bitwise_or")),
+    "__xor__": _dunder_with_scalar_check(_binary_method("bitwise_xor")),
+    "__rxor__": _dunder_with_scalar_check(_binary_method("bitwise_xor")),
+    "__lshift__": _dunder_with_scalar_check(_binary_method("bitwise_left_shift")),
+    "__rshift__": _dunder_with_scalar_check(_binary_method("bitwise_right_shift")),
+    "__neg__": neg, "__pos__": lambda self: self, "__abs__": TENSOR_METHODS["abs"],
+    "__invert__": bitwise_not,
+    "__iadd__": TENSOR_METHODS["add_"], "__isub__": TENSOR_METHODS["sub_"],
+    "__imul__": TENSOR_METHODS["mul_"], "__itruediv__": TENSOR_METHODS["div_"],
+    "__ifloordiv__": TENSOR_METHODS["floor_divide_"], "__imod__": TENSOR_METHODS["remainder_"],
+    "__ipow__": TENSOR_METHODS["pow_"], "__iand__": TENSOR_METHODS["bitwise_and_"],
+    "__ior__": TENSOR_METHODS["bitwise_or_"], "__ixor__": TENSOR_METHODS["bitwise_xor_"],
+})
+_ = builtins

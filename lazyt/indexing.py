@@ -1,0 +1,411 @@
+"""Indexing: basic indexing as views, advanced indexing / gather / scatter as
+bounds-checked generated kernels.
+
+Basic indices (ints, slices, None, Ellipsis) only change the View, sharing
+storage as PyTorch does. Integer-tensor and boolean-mask indices, gather,
+index_select, scatter and index_put go through the "gather"/"scatter" kernel
+forms of ir/lower.py: every index read from a tensor is wrapped for negatives
+and checked against the dimension's size inside the kernel; a bad one raises
+IndexError after the launch and nothing out of bounds is ever touched.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from lazyt import dtypes
+from lazyt import elementwise as ew
+from lazyt.autograd import grad_mode
+from lazyt.ir.node import make_node
+from lazyt.ir.view import View, prod
+from lazyt.runtime.device import CPU
+from lazyt.runtime.storage import Storage
+from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim
+
+
+def _as_index_tensor(item) -> Tensor:
+    from lazyt import creation
+
+    if isinstance(item, Tensor):
+        t = item
+    else:
+        t = creation.tensor(item)
+        if t.numel() == 0:
+            t = t.to(dtypes.int64)
+    if t.dtype.kind == "f":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return t
+
+
+def _is_advanced(item) -> bool:
+    if isinstance(item, Tensor):
+        return not (item.ndim == 0 and item.dtype.kind in "iu")
+    return isinstance(item, (list, np.ndarray))
+
+
+def _scalar_index(item) -> int | None:
+    if isinstance(item, bool):
+        return None
+    if isinstance(item, (int, np.integer)):
+        return int(item)
+    if isinstance(item, Tensor) and item.ndim == 0 and item.dtype.kind in "iu":
+        return int(item.item())
+    return None
+
+
+class _Parsed:
+    """The result of walking an index: a view of the base plus advanced indices."""
+
+    def __init__(self, view: View):
+        self.view = view
+        self.advanced: list[tuple[int, Tensor]] = []  # (dim in view, int64 index tensor)
+
+
+def parse_index(t: Tensor, index) -> _Parsed:
+    items = list(index) if isinstance(index, tuple) else [index]
+    consumed = 0
+    for item in items:
+        if item is None or item is Ellipsis or isinstance(item, bool):
+            continue
+        if isinstance(item, Tensor) and item.dtype is dtypes.bool_:
+            consumed += item.ndim
+        else:
+            consumed += 1
+    if consumed > t.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
+    if sum(item is Ellipsis for item in items) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    parsed = _Parsed(t._view)
+    dim = 0
+    for item in items:
+        view = parsed.view
+        if item is None:
+            parsed.view = view.unsqueeze(dim)
+            dim += 1
+        elif item is Ellipsis:
+            dim += t.ndim - consumed
+        elif isinstance(item, bool):
+            parsed.view = view.unsqueeze(dim)
+            if not item:
+                parsed.view = parsed.view.slice(dim, 0, 0, 1)
+            dim += 1
+        elif (k := _scalar_index(item)) is not None:
+            size = view.shape[dim]
+            if not -size <= k < size:
+                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
+            parsed.view = view.select(dim, k % size)
+            parsed.advanced = [(d - 1 if d > dim else d, i) for d, i in parsed.advanced]
+        elif isinstance(item, slice):
+            size = view.shape[dim]
+            step = 1 if item.step is None else int(item.step)
+            if step <= 0:
+                raise ValueError("step must be greater than zero")
+            start, stop, _ = slice(item.start, item.stop, step).indices(size)
+            stop = max(stop, start)
+            parsed.view = view.slice(dim, start, stop, step)
+            dim += 1
+        elif _is_advanced(item):
+            idx = _as_index_tensor(item)
+            if idx.dtype is dtypes.bool_ or idx.dtype is dtypes.uint8 and not isinstance(
+                    item, list):
+                mask = idx.to(dtypes.bool_)
+                for k, size in enumerate(mask.shape):
+                    if view.shape[dim + k] != size:
+                        raise IndexError(
+                            f"The shape of the mask {list(mask.shape)} at index {k} does not "
+                            f"match the shape of the indexed tensor {list(t.shape)} at index "
+                            f"{dim + k}")
+                coords = nonzero(mask)
+                for k in range(mask.ndim):
+                    parsed.advanced.append((dim + k, coords.select(1, k)))
+                if mask.ndim == 0:  # x[True-tensor]: add a dim of size 1 or 0
+                    parsed.view = view.unsqueeze(dim)
+                    parsed.advanced.append((dim, coords.reshape(-1)))
+                    dim += 1
+                else:
+                    dim += mask.ndim
+            else:
+                parsed.advanced.append((dim, idx.to(dtypes.int64)))
+                dim += 1
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                f"are valid indices (got {type(item).__name__})")
+    return parsed
+
+
+def _advanced_plan(parsed: _Parsed):
+    """(out_shape, mapping, index nodes) for the gather/scatter kernel."""
+    view = parsed.view
+    dims = [d for d, _ in parsed.advanced]
+    tensors = [i for _, i in parsed.advanced]
+    try:
+        bshape = broadcast_shapes(*(i.shape for i in tensors))
+    except RuntimeError:
+        shapes = ", ".join(str(list(i.shape)) for i in tensors)
+        raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together "
+                         f"with shapes {shapes}") from None
+    consecutive = dims == list(range(dims[0], dims[0] + len(dims)))
+    rest = [d for d in range(view.ndim) if d not in dims]
+    if consecutive:
+        first = dims[0]
+        before = [d for d in rest if d < first]
+        after = [d for d in rest if d > first]
+        b0 = len(before)
+        out_shape = (tuple(view.shape[d] for d in before) + bshape +
+                     tuple(view.shape[d] for d in after))
+        out_dim_of = {d: i for i, d in enumerate(before)}
+        out_dim_of.update({d: b0 + len(bshape) + i for i, d in enumerate(after)})
+    else:
+        b0 = 0
+        out_shape = bshape + tuple(view.shape[d] for d in rest)
+        out_dim_of = {d: len(bshape) + i for i, d in enumerate(rest)}
+    mapping = []
+    for d in range(view.ndim):
+        mapping.append(("index", dims.index(d)) if d in dims else ("loop", out_dim_of[d]))
+    index_nodes = []
+    for idx in tensors:
+        iview = idx._view
+        for _ in range(len(bshape) - iview.ndim):
+            iview = iview.unsqueeze(0)
+        iview = iview.expand(bshape)
+        strides = (0,) * b0 + iview.strides + (0,) * (len(out_shape) - b0 - len(bshape))
+        index_nodes.append(make_node("load", idx.dtype, out_shape, (),
+                                     (idx._storage.buffer, View(out_shape, strides, iview.offset))))
+    return out_shape, tuple(mapping), index_nodes
+
+
+def getitem(self: Tensor, index) -> Tensor:
+    parsed = parse_index(self, index)
+    if not parsed.advanced:
+        return self._with_view(parsed.view)
+    out_shape, mapping, index_nodes = _advanced_plan(parsed)
+    src = make_node("load", self.dtype, parsed.view.shape, (), (self._storage.buffer, parsed.view))
+    node = make_node("gather", self.dtype, out_shape, (src, *index_nodes), mapping)
+    out = Tensor._from_node(node)
+    grad_mode.record("index", out, (self,), index=index)
+    return out
+
+
+def setitem(self: Tensor, index, value) -> None:
+    if not (isinstance(value, Tensor) or isinstance(value, (numbers.Number, np.number,
+                                                            np.bool_))):
+        from lazyt import creation
+
+        value = creation.tensor(value, dtype=self.dtype)
+    parsed = parse_index(self, index)
+    if not parsed.advanced:
+        target = Tensor._make(self._storage, parsed.view)
+        grad_mode.check_inplace(self)
+        snapshot = grad_mode.snapshot_for_inplace(self, "setitem", (value,))
+        node = (value._load() if isinstance(value, Tensor)
+                else ew.source(value, self.dtype, parsed.view.shape))
+        ew.assign(target, node)
+        grad_mode.record_inplace("setitem", self, (value, index), snapshot)
+        return
+    out_shape, mapping, index_nodes = _advanced_plan(parsed)
+    index_put(self, parsed.view, out_shape, mapping, index_nodes, value, None)
+
+
+def index_put(self: Tensor, view: View, shape, mapping, index_nodes, value,
+              accumulate: str | None) -> None:
+    from lazyt.realize import scatter_into
+
+    if isinstance(value, Tensor):
+        if broadcast_shapes(value.shape, shape) != tuple(shape):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
+                               f"be broadcast to indexing result of shape {list(shape)}")
+        if value._storage is self._storage:
+            value = ew.clone(value)
+    grad_mode.check_inplace(self)
+    if not isinstance(value, Tensor):
+        # A scalar: broadcast through a zero-stride view of a one-element tensor.
+        from lazyt import creation
+
+        value = creation.full((), value, dtype=self.dtype)
+    values = ew.source(value, self.dtype, tuple(shape))
+    scatter_into(self._storage, view, values, index_nodes, mapping, accumulate)
+    self._storage.version += 1
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    dim = normalize_dim(dim, input.ndim)
+    if index.dtype is not dtypes.int64:
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for d in range(index.ndim):
+        if d != dim and index.shape[d] > input.shape[d]:
+            raise RuntimeError(
+                f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
+                f"smaller than self {list(input.shape)} apart from dimension {dim}")
+    if index.numel() == 0:
+        return _empty(index.shape, input.dtype)
+    mapping = tuple(("index", 0) if d == dim else ("loop", d) for d in range(input.ndim))
+    src = input._load()
+    idx = make_node("load", index.dtype, index._view.shape, (),
+                    (index._storage.buffer, index._view))
+    node = make_node("gather", input.dtype, index._view.shape, (src, idx), mapping)
+    out = Tensor._from_node(node)
+    grad_mode.record("gather", out, (input,), dim=dim, index=index)
+    return out
+
+
+def _empty(shape, dtype) -> Tensor:
+    return Tensor._make(Storage.allocate(dtype, prod(shape), CPU), View.contiguous(tuple(shape)))
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if index.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if input.ndim == 0:
+        return getitem(input.reshape(1), index.reshape(-1)).reshape(index.shape)
+    dim = normalize_dim(dim, input.ndim)
+    out = getitem(input, (slice(None),) * dim + (index.reshape(-1),))
+    return out
+
+
+def _scatter_values(src, shape, dtype):
+    if isinstance(src, Tensor):
+        view = View(tuple(shape), src._view.strides, src._view.offset)
+        return make_node("load", src.dtype, tuple(shape), (), (src._storage.buffer, view))
+    return None
+
+
+def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
+             reduce: str | None = None) -> Tensor:
+    if src is None:
+        src = value
+    dim = normalize_dim(dim, self.ndim)
+    if index.dtype is not dtypes.int64:
+        raise RuntimeError("scatter(): Expected dtype int64 for index")
+    if index.ndim != self.ndim and index.numel() > 0:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    for d in range(index.ndim):
+        if d != dim and index.shape[d] > self.shape[d]:
+            raise RuntimeError(
+                f"Expected index {list(index.shape)} to be smaller than self {list(self.shape)} "
+                f"apart from dimension {dim}")
+        if isinstance(src, Tensor) and index.shape[d] > src.shape[d]:
+            raise RuntimeError(
+                f"Expected index {list(index.shape)} to be smaller than src {list(src.shape)}")
+    if index.numel() == 0:
+        return self
+    accumulate = {None: None, "add": "add", "sum": "add"}.get(reduce, "bad")
+    if accumulate == "bad":
+        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}"
+                           if reduce != "multiply" else "scatter reduce='multiply' is not "
+                           "supported by lazyt yet")
+    mapping = tuple(("index", 0) if d == dim else ("loop", d) for d in range(self.ndim))
+    idx = make_node("load", index.dtype, index._view.shape, (), (index._storage.buffer,
+                                                                  index._view))
+    if isinstance(src, Tensor):
+        if src._storage is self._storage:
+            src = ew.clone(src)
+        values = _scatter_values(src, index.shape, self.dtype)
+        if values.dtype is not self.dtype:
+            values = make_node("cast", self.dtype, values.shape, (values,))
+    else:
+        from lazyt import creation
+
+        values = creation.full((), src, dtype=self.dtype)._load_as(tuple(index.shape))
+    from lazyt.realize import scatter_into
+
+    grad_mode.check_inplace(self)
+    scatter_into(self._storage, self._view, values, [idx], mapping, accumulate)
+    self._storage.version += 1
+    return self
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
+            reduce: str | None = None) -> Tensor:
+    out = ew.clone(input.detach())
+    scatter_(out, dim, index, src, value, reduce=reduce)
+    grad_mode.record("scatter", out, (input, src), dim=dim, index=index)
+    return out
+
+
+def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    return scatter_(self, dim, index, src, reduce="add")
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    out = ew.clone(input.detach())
+    scatter_add_(out, dim, index, src)
+    grad_mode.record("scatter_add", out, (input, src), dim=dim, index=index)
+    return out
+
+
+def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    dim = normalize_dim(dim, self.ndim)
+    if alpha != 1:
+        source = ew.mul(source, alpha)
+    if index.ndim > 1:
+        raise IndexError("index_add_(): Index is supposed to be a vector")
+    parsed = _Parsed(self._view)
+    parsed.advanced = [(dim, index.to(dtypes.int64).reshape(-1))]
+    shape, mapping, index_nodes = _advanced_plan(parsed)
+    if tuple(source.shape) != tuple(shape):
+        raise RuntimeError(f"index_add_(): source shape {list(source.shape)} does not match the "
+                           f"indexed shape {list(shape)}")
+    index_put(self, self._view, shape, mapping, index_nodes, source, "add")
+    return self
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    out = ew.clone(input)
+    return index_add_(out, dim, index, source, alpha=alpha)
+
+
+def index_put_(self: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    parsed = parse_index(self, tuple(indices))
+    shape, mapping, index_nodes = _advanced_plan(parsed)
+    index_put(self, parsed.view, shape, mapping, index_nodes, values,
+              "add" if accumulate else None)
+    return self
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    from lazyt import reductions
+    from lazyt.realize import nonzero_into
+
+    count = int(reductions.count_nonzero(input).item()) if input.numel() else 0
+    ndim = input.ndim
+    storage = Storage.allocate(dtypes.int64, (count + 1) * ndim, CPU)
+    if input.numel():
+        nonzero_into(input._load(), storage)
+    out = Tensor._make(storage, View.contiguous((count, ndim)))
+    if as_tuple:
+        return tuple(out.select(1, k) for k in range(ndim)) if ndim else (out.reshape(-1),)
+    return out
+
+
+def argwhere(input: Tensor) -> Tensor:
+    return nonzero(input)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    if mask.dtype is not dtypes.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = broadcast_shapes(input.shape, mask.shape)
+    return getitem(input.expand(shape), mask.expand(shape))
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    return getitem(input.reshape(-1), index)
+
+
+FUNCTIONS = {
+    "gather": gather, "index_select": index_select, "scatter": scatter,
+    "scatter_add": scatter_add, "nonzero": nonzero, "argwhere": argwhere,
+    "masked_select": masked_select, "take": take, "index_add": index_add,
+}
+TENSOR_METHODS = dict(FUNCTIONS)
+TENSOR_METHODS.update({
+    "__getitem__": getitem, "__setitem__": setitem, "scatter_": scatter_,
+    "scatter_add_": scatter_add_, "index_add_": index_add_, "index_put_": index_put_,
+})

@@ -1,0 +1,172 @@
+"""Kernel IR: one kernel as a loop nest over expressions.
+
+The scheduler lowers tensor-level nodes to this; each backend (codegen/llvm.py,
+later codegen/cuda.py) renders it. A Kernel is frozen and hashable: two kernels
+with equal structure are the same compiled code, which is how eager mode reuses
+kernels across shapes (sizes, strides and offsets are runtime Params).
+
+Calling convention shared by all backends:
+  kernel(bufs: pointer[n_buffers], args: int64[n_params])
+  args[0], args[1] are the [start, stop) range of the outermost loop, so the
+  runtime can split a launch across threads. Other Params are sizes, strides,
+  offsets and scalars the lowering put there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from lazyt.dtypes import DType
+
+# --- expressions -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: int | float | bool
+    dtype: DType
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """An int64 read from the args block at `slot`."""
+
+    slot: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """A scalar of `dtype` passed at run time in args[slot] (floats as float64 bits),
+    so eager kernels don't recompile when only a Python number changes."""
+
+    slot: int
+    dtype: DType
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    """A loop variable (int64)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    buf: int
+    index: Expr  # int64 element index into the buffer
+    dtype: DType
+
+
+@dataclass(frozen=True, slots=True)
+class Alu:
+    """An op of ir/ops.OPS over srcs; dtype is the result dtype."""
+
+    op: str
+    dtype: DType
+    srcs: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """int64 index arithmetic: op in add, mul, div (floor, positive), mod, lt, ge, and, select."""
+
+    op: str
+    srcs: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    dtype: DType
+    src: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class AccGet:
+    """The current value of an accumulator (part "value" or "index" for arg-reductions)."""
+
+    name: str
+    dtype: DType
+    part: str = "value"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedIndex:
+    """`index` wrapped for negatives (index + size) and bounds-checked.
+
+    Out-of-range indices store the offending index into the error buffer's
+    slot 0 and the size into slot 1, and evaluate to 0 so nothing out of bounds
+    is touched; the runtime raises IndexError after the launch.
+    """
+
+    index: Expr
+    size: Expr
+    err_buf: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rand:
+    """Counter-based random numbers: kind "uniform" in [0,1), "normal", or "bits" (uint64)."""
+
+    kind: str
+    dtype: DType
+    counter: Expr  # int64 position in the stream
+    seed: Expr  # int64
+
+
+Expr = Union[Const, Param, Scalar, Var, Load, Alu, Index, Cast, AccGet, CheckedIndex, Rand]
+
+# --- statements --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    var: str
+    start: Expr
+    stop: Expr
+    body: tuple[Stmt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    buf: int
+    index: Expr
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class AccInit:
+    """Declare accumulator `name` of `dtype` and set it to the reduce op's identity."""
+
+    name: str
+    op: str  # sum, prod, max, min, argmax, argmin, any, all
+    dtype: DType
+
+
+@dataclass(frozen=True, slots=True)
+class AccUpdate:
+    """acc = op(acc, value); arg-reductions also track `position` of the winner."""
+
+    name: str
+    value: Expr
+    position: Expr | None = None
+
+
+Stmt = Union[Loop, Store, AccInit, AccUpdate]
+
+
+@dataclass(frozen=True, slots=True)
+class BufferSpec:
+    dtype: DType
+    writes: bool  # the kernel stores into it
+    noalias: bool  # no other buffer of this launch shares its memory
+
+
+@dataclass(frozen=True, slots=True)
+class Kernel:
+    name: str
+    buffers: tuple[BufferSpec, ...]
+    n_params: int
+    body: tuple[Stmt, ...]
+    # Safe to split the outermost loop across threads (no cross-iteration state).
+    parallel: bool = True

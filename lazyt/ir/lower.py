@@ -1,0 +1,427 @@
+"""Lowering: one scheduled group of IR nodes -> a Kernel plus its launch values.
+
+The scheduler (ir/schedule.py) decides which nodes form one kernel; this file
+turns such a group into kernel IR (ir/kernel.py). Views become index
+arithmetic: `offset + sum(i_k * stride_k)`, with sizes, strides, offsets and
+Python scalars passed as runtime Params so that one compiled kernel serves
+every shape of the same structure (eager mode's no-recompile promise).
+
+Before building loops, dims are collapsed: adjacent dims that every operand
+walks contiguously merge into one, so any contiguous elementwise op becomes a
+single flat loop that LLVM vectorises, whatever the tensor's rank.
+
+Kernel forms:
+  elementwise   out[i] = f(loads, consts, rand)        (lower_elementwise)
+  reduce/scan   out[k] = reduce_r f(...) / running     (lower_reduce)
+  gather        out[i] = src[address with indices read from index tensors]
+  scatter       dst[address with indices] (op)= src[i] (lower_gather / lower_scatter)
+  nonzero       coordinates of true elements, in order (lower_nonzero)
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from lazyt import dtypes
+from lazyt.dtypes import DType
+from lazyt.ir import kernel as K
+from lazyt.ir.node import Buffer, Node, walk
+from lazyt.ir.view import View, contiguous_strides
+
+
+@dataclass
+class LaunchPlan:
+    """Everything the runtime needs to run one kernel."""
+
+    kernel: K.Kernel
+    buffers: list[Buffer | None]  # None marks the bounds-error buffer the runtime provides
+    params: list[int]
+    outer: int  # extent of the outermost loop (args[0], args[1] = 0, outer)
+    error_buffer: int | None = None
+
+
+@dataclass
+class _Builder:
+    """Collects buffers and params while a kernel is being built."""
+
+    buffers: list[Buffer | None] = field(default_factory=list)
+    buffer_dtypes: list[DType] = field(default_factory=list)
+    writes: list[bool] = field(default_factory=list)
+    params: list[int] = field(default_factory=lambda: [0, 0])
+
+    def param(self, value: int) -> K.Param:
+        self.params.append(int(value))
+        return K.Param(len(self.params) - 1)
+
+    def scalar(self, value, dtype: DType) -> K.Scalar:
+        if dtype.kind == "f":
+            bits = struct.unpack("<q", struct.pack("<d", float(value)))[0]
+        else:
+            bits = int(value)
+            bits = ((bits + (1 << 63)) % (1 << 64)) - (1 << 63)
+        self.params.append(bits)
+        return K.Scalar(len(self.params) - 1, dtype)
+
+    def buffer(self, buf: Buffer | None, dtype: DType, writes: bool = False) -> int:
+        for i, existing in enumerate(self.buffers):
+            if existing is buf and buf is not None and self.buffer_dtypes[i] is dtype:
+                self.writes[i] = self.writes[i] or writes
+                return i
+        self.buffers.append(buf)
+        self.buffer_dtypes.append(dtype)
+        self.writes.append(writes)
+        return len(self.buffers) - 1
+
+    def specs(self) -> tuple[K.BufferSpec, ...]:
+        """Buffer specs; a buffer is noalias unless another one shares its storage."""
+        ids = [id(b) for b in self.buffers]
+        return tuple(
+            K.BufferSpec(d, w, b is None or ids.count(id(b)) == 1)
+            for d, w, b in zip(self.buffer_dtypes, self.writes, self.buffers))
+
+    def finish(self, name: str, body: tuple[K.Stmt, ...], outer: int,
+               parallel: bool = True, error_buffer: int | None = None) -> LaunchPlan:
+        self.params[1] = outer
+        kern = K.Kernel(name, self.specs(), len(self.params), body, parallel)
+        return LaunchPlan(kern, self.buffers, self.params, outer, error_buffer)
+
+
+def _add(a: K.Expr | None, b: K.Expr) -> K.Expr:
+    return b if a is None else K.Index("add", (a, b))
+
+
+def _mul(a: K.Expr, b: K.Expr) -> K.Expr:
+    return K.Index("mul", (a, b))
+
+
+def collapse_dims(shape: tuple[int, ...], views: list[tuple[int, ...]],
+                  groups: tuple[int, ...] | None = None) -> tuple[list[int], list[list[int]], list[int]]:
+    """Merge adjacent dims that every stride list walks contiguously.
+
+    Returns (new_shape, new_strides per view, group of each new dim). Size-1
+    dims are dropped. `groups` keeps dims of different groups (e.g. kept vs
+    reduced axes) from merging.
+    """
+    groups = groups or (0,) * len(shape)
+    new_shape: list[int] = []
+    new_strides: list[list[int]] = [[] for _ in views]
+    new_groups: list[int] = []
+    for d, size in enumerate(shape):
+        if size == 1:
+            continue
+        if new_shape and new_groups[-1] == groups[d] and all(
+                st[-1] == v[d] * size for st, v in zip(new_strides, views)):
+            new_shape[-1] *= size
+            for st, v in zip(new_strides, views):
+                st[-1] = v[d]
+            continue
+        new_shape.append(size)
+        new_groups.append(groups[d])
+        for st, v in zip(new_strides, views):
+            st.append(v[d])
+    return new_shape, new_strides, new_groups
+
+
+class _Loops:
+    """Loop variables over a (collapsed) shape; dim 0 runs over args[0]..args[1]."""
+
+    def __init__(self, builder: _Builder, shape: list[int], prefix: str = "i",
+                 first_is_outer: bool = True):
+        self.vars = [K.Var(f"{prefix}{d}") for d in range(len(shape))]
+        self.stops: list[K.Expr] = []
+        for d, size in enumerate(shape):
+            if d == 0 and first_is_outer:
+                self.stops.append(K.Param(1))
+            else:
+                self.stops.append(builder.param(size))
+        self.first_is_outer = first_is_outer
+
+    def index(self, builder: _Builder, strides: list[int], offset: int) -> K.Expr:
+        """offset + sum(var_k * stride_k); the innermost stride 0/1 is baked in so
+        contiguous and broadcast operands vectorise."""
+        expr: K.Expr | None = builder.param(offset) if offset else None
+        last = len(strides) - 1
+        for d, stride in enumerate(strides):
+            if stride == 0:
+                continue
+            if d == last and stride == 1:
+                term: K.Expr = self.vars[d]
+            else:
+                term = _mul(self.vars[d], builder.param(stride))
+            expr = _add(expr, term)
+        return expr if expr is not None else K.Const(0, dtypes.int64)
+
+    def nest(self, body: tuple[K.Stmt, ...], upto: int | None = None,
+             start: int = 0) -> tuple[K.Stmt, ...]:
+        """Wrap body in loops for dims [start, upto)."""
+        upto = len(self.vars) if upto is None else upto
+        for d in range(upto - 1, start - 1, -1):
+            first = d == 0 and self.first_is_outer
+            loop_start = K.Param(0) if first else K.Const(0, dtypes.int64)
+            body = (K.Loop(self.vars[d].name, loop_start, self.stops[d], body),)
+        return body
+
+
+def _leaves(root: Node) -> list[Node]:
+    return [n for n in walk(root) if n.op in ("load", "rand", "iota")]
+
+
+def _expr_for(root: Node, builder: _Builder, index_of, stop_at: Node | None = None,
+              replaced: dict[int, K.Expr] | None = None) -> K.Expr:
+    """Translate an elementwise node graph to a kernel expression.
+
+    index_of(node) gives the index expression of a load/rand leaf.
+    """
+    memo: dict[int, K.Expr] = dict(replaced or {})
+    for node in walk(root):
+        if id(node) in memo:
+            continue
+        if node.op == "load":
+            buf, view = node.arg
+            b = builder.buffer(buf, node.dtype)
+            index = index_of(node)
+            if view.mask is not None:
+                valid, safe_index = index
+                load = K.Load(b, safe_index, node.dtype)
+                zero = K.Const(0, node.dtype)
+                memo[id(node)] = K.Alu("where", node.dtype, (valid, load, zero))
+            else:
+                memo[id(node)] = K.Load(b, index, node.dtype)
+        elif node.op == "const":
+            memo[id(node)] = builder.scalar(node.arg, node.dtype)
+        elif node.op == "rand":
+            kind, seed, offset = node.arg
+            counter = _add(builder.param(offset), index_of(node))
+            memo[id(node)] = K.Rand(kind, node.dtype, counter, builder.param(seed))
+        elif node.op == "iota":
+            position: K.Expr = index_of(node)
+            if node.dtype is not dtypes.int64:
+                position = K.Cast(node.dtype, position)
+            memo[id(node)] = position
+        elif node.op == "cast":
+            memo[id(node)] = K.Cast(node.dtype, memo[id(node.srcs[0])])
+        elif node.op in ("reduce", "scan"):
+            raise AssertionError("a reduce inside an elementwise group")
+        else:
+            memo[id(node)] = K.Alu(node.op, node.dtype, tuple(memo[id(s)] for s in node.srcs))
+    return memo[id(root)]
+
+
+def _leaf_strides(node: Node, shape: tuple[int, ...]) -> tuple[int, ...]:
+    if node.op == "load":
+        return node.arg[1].strides
+    return contiguous_strides(shape)  # rand/iota: the row-major linear index
+
+
+def _leaf_offset(node: Node) -> int:
+    return node.arg[1].offset if node.op == "load" else 0
+
+
+def _masked_index(builder: _Builder, loops: _Loops, view: View) -> tuple[K.Expr, K.Expr]:
+    """(valid, index) for a padded view; invalid positions index the offset-free 0."""
+    valid: K.Expr | None = None
+    for d, (lo, hi) in enumerate(view.mask):
+        if lo == 0 and hi == view.shape[d]:
+            continue
+        ok = K.Index("and", (K.Index("ge", (loops.vars[d], builder.param(lo))),
+                             K.Index("lt", (loops.vars[d], builder.param(hi)))))
+        valid = ok if valid is None else K.Index("and", (valid, ok))
+    index = loops.index(builder, list(view.strides), view.offset)
+    if valid is None:
+        return K.Const(True, dtypes.bool_), index
+    return valid, K.Index("select", (valid, index, K.Const(0, dtypes.int64)))
+
+
+def lower_elementwise(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
+    """out[out_view] = root, for a graph of elementwise ops over loads/consts/rand.
+
+    The loops run over out_view's shape: a constant root (a fill) has shape ()."""
+    shape = out_view.shape
+    leaves = _leaves(root)
+    has_mask = any(n.op == "load" and n.arg[1].mask is not None for n in leaves)
+    builder = _Builder()
+    out_index = builder.buffer(out, root.dtype, writes=True)
+    views = [out_view.strides] + [_leaf_strides(n, shape) for n in leaves]
+    if has_mask:
+        cshape, cstrides = list(shape), [list(v) for v in views]
+    else:
+        cshape, cstrides, _ = collapse_dims(shape, views)
+    if 0 in shape:
+        return None
+    if not cshape:
+        cshape, cstrides = [1], [[0] for _ in views]
+    loops = _Loops(builder, cshape)
+    leaf_index = {}
+    for leaf, strides in zip(leaves, cstrides[1:]):
+        if leaf.op == "load" and leaf.arg[1].mask is not None:
+            leaf_index[id(leaf)] = _masked_index(builder, loops, leaf.arg[1])
+        else:
+            leaf_index[id(leaf)] = loops.index(builder, strides, _leaf_offset(leaf))
+    value = _expr_for(root, builder, lambda n: leaf_index[id(n)])
+    store = K.Store(out_index, loops.index(builder, cstrides[0], out_view.offset), value)
+    return builder.finish("elementwise", loops.nest((store,)), cshape[0])
+
+
+def reduce_accumulator_dtype(op: str, dtype: DType) -> DType:
+    """Accumulate low-precision floats in float32 and float32 sums in float64."""
+    if op in ("any", "all"):
+        return dtypes.bool_
+    if dtype.kind == "f" and dtype.itemsize < 4:
+        return dtypes.float32
+    if op == "sum" and dtype is dtypes.float32:
+        return dtypes.float64
+    return dtype
+
+
+def lower_reduce(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
+    """out = reduce(src) over axes (kind "reduce"), or the running reduction along
+    one axis (kind "scan", e.g. cumsum)."""
+    (src,) = root.srcs
+    reduce_op, axes = root.arg
+    scan = root.op == "scan"
+    in_shape = src.shape
+    leaves = _leaves(src)
+    builder = _Builder()
+    out_b = builder.buffer(out, root.dtype, writes=True)
+    kept = [d for d in range(len(in_shape)) if d not in axes]
+    order = kept + list(axes)
+    groups = tuple([0] * len(kept) + [1] * len(axes))
+    shape = tuple(in_shape[d] for d in order)
+    red_shape = tuple(in_shape[d] for d in axes)
+    position = (0,) * len(kept) + contiguous_strides(red_shape)
+    out_strides = tuple(out_view.strides[d] if (d in kept or scan) else 0 for d in order)
+    views = [out_strides, position] + [
+        tuple(_leaf_strides(n, in_shape)[d] for d in order) for n in leaves]
+    if 0 in [in_shape[d] for d in kept] or (scan and 0 in in_shape):
+        return None
+    cshape, cstrides, cgroups = collapse_dims(shape, views, groups)
+    n_kept = cgroups.count(0)
+    if n_kept == 0:  # full reduction: one outer iteration
+        cshape.insert(0, 1)
+        cgroups.insert(0, 0)
+        for st in cstrides:
+            st.insert(0, 0)
+        n_kept = 1
+    loops = _Loops(builder, cshape)
+    leaf_index = {id(leaf): loops.index(builder, st, _leaf_offset(leaf))
+                  for leaf, st in zip(leaves, cstrides[2:])}
+    acc_dtype = reduce_accumulator_dtype(reduce_op, src.dtype)
+    value = _expr_for(src, builder, lambda n: leaf_index[id(n)])
+    if acc_dtype is not src.dtype:
+        value = K.Cast(acc_dtype, value)
+    pos = loops.index(builder, cstrides[1], 0) if reduce_op in ("argmax", "argmin") else None
+    update = K.AccUpdate("acc", value, pos)
+    part = "index" if reduce_op in ("argmax", "argmin") else "value"
+    result = K.AccGet("acc", acc_dtype, part)
+    result_dtype = dtypes.int64 if part == "index" else acc_dtype
+    if result_dtype is not root.dtype:
+        result = K.Cast(root.dtype, result)
+    store = K.Store(out_b, loops.index(builder, cstrides[0], out_view.offset), result)
+    if scan:
+        inner = loops.nest((update, store), start=n_kept)
+        body = (K.AccInit("acc", reduce_op, acc_dtype),) + inner
+    else:
+        inner = loops.nest((update,), start=n_kept)
+        body = (K.AccInit("acc", reduce_op, acc_dtype),) + inner + (store,)
+    kind = "scan" if scan else "reduce"
+    return builder.finish(kind, loops.nest(body, upto=n_kept), cshape[0])
+
+
+def _gather_address(builder: _Builder, loops: _Loops, src_view: View,
+                    mapping: tuple, index_nodes: list[Node], err: int) -> K.Expr:
+    """Address in the source/destination: loop dims and bounds-checked index reads."""
+    address: K.Expr | None = builder.param(src_view.offset) if src_view.offset else None
+    for d, how in enumerate(mapping):
+        stride = src_view.strides[d]
+        if how[0] == "loop":
+            term: K.Expr = loops.vars[how[1]]
+        else:
+            idx_node = index_nodes[how[1]]
+            ibuf, iview = idx_node.arg
+            b = builder.buffer(ibuf, idx_node.dtype)
+            raw = K.Load(b, loops.index(builder, list(iview.strides), iview.offset),
+                         idx_node.dtype)
+            if idx_node.dtype is not dtypes.int64:
+                raw = K.Cast(dtypes.int64, raw)
+            term = K.CheckedIndex(raw, builder.param(src_view.shape[d]), err)
+        if stride != 0:
+            address = _add(address, term if stride == 1 else _mul(term, builder.param(stride)))
+    return address if address is not None else K.Const(0, dtypes.int64)
+
+
+def lower_gather(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
+    """out[i] = src[address(i)]: gather, index_select and advanced indexing.
+
+    root.srcs = (src_load, index_load, ...); root.arg = mapping, one entry per
+    src dim: ("loop", out_dim) or ("index", k) meaning "the value of index
+    tensor k at this output position". Index views have the output's shape.
+    """
+    src, *index_nodes = root.srcs
+    if 0 in root.shape:
+        return None
+    builder = _Builder()
+    out_b = builder.buffer(out, root.dtype, writes=True)
+    src_buf, src_view = src.arg
+    s = builder.buffer(src_buf, src.dtype)
+    err = builder.buffer(None, dtypes.int64, writes=True)
+    loops = _Loops(builder, list(root.shape) or [1])
+    address = _gather_address(builder, loops, src_view, root.arg, index_nodes, err)
+    out_strides = list(out_view.strides) or [0]
+    store = K.Store(out_b, loops.index(builder, out_strides, out_view.offset),
+                    K.Load(s, address, src.dtype))
+    return builder.finish("gather", loops.nest((store,)), (root.shape or (1,))[0],
+                          error_buffer=err)
+
+
+def lower_scatter(dst: Buffer, dst_dtype: DType, dst_view: View, values: Node,
+                  index_nodes: list[Node], mapping: tuple,
+                  accumulate: str | None) -> LaunchPlan | None:
+    """dst[address(i)] = values[i] (or op= with accumulate "add"): scatter,
+    index_put_ and index_add_. Runs sequentially: duplicate indices resolve to
+    the last write (or all adds) in row-major order, as on PyTorch's CPU."""
+    shape = values.shape
+    if 0 in shape:
+        return None
+    builder = _Builder()
+    d = builder.buffer(dst, dst_dtype, writes=True)
+    err = builder.buffer(None, dtypes.int64, writes=True)
+    loops = _Loops(builder, list(shape) or [1])
+    leaves = _leaves(values)
+    leaf_index = {id(n): loops.index(builder, list(_leaf_strides(n, shape)) or [0],
+                                     _leaf_offset(n)) for n in leaves}
+    value = _expr_for(values, builder, lambda n: leaf_index[id(n)])
+    address = _gather_address(builder, loops, dst_view, mapping, index_nodes, err)
+    if accumulate == "add":
+        dtype = builder.buffer_dtypes[d]
+        value = K.Alu("add", dtype, (K.Load(d, address, dtype), value))
+    store = K.Store(d, address, value)
+    return builder.finish("scatter", loops.nest((store,)), (shape or (1,))[0],
+                          parallel=False, error_buffer=err)
+
+
+def lower_nonzero(mask: Node, out: Buffer) -> LaunchPlan | None:
+    """Write the coordinates of each true element of `mask` in row-major order
+    into out (int64, shape (count + 1, ndim)): element k writes row acc and
+    acc += mask[k], so the last row is scratch and no branch is needed."""
+    shape = mask.shape or (1,)
+    if 0 in shape:
+        return None
+    builder = _Builder()
+    o = builder.buffer(out, dtypes.int64, writes=True)
+    buf, view = mask.arg
+    m = builder.buffer(buf, mask.dtype)
+    loops = _Loops(builder, list(shape))
+    flag = K.Load(m, loops.index(builder, list(view.strides) or [0], view.offset), mask.dtype)
+    if mask.dtype is not dtypes.bool_:
+        flag = K.Cast(dtypes.bool_, flag)
+    row = K.AccGet("count", dtypes.int64)
+    ndim = len(mask.shape)
+    stores = tuple(
+        K.Store(o, _add(_mul(row, K.Const(ndim, dtypes.int64)), K.Const(d, dtypes.int64)),
+                loops.vars[d])
+        for d in range(ndim))
+    update = K.AccUpdate("count", K.Cast(dtypes.int64, flag))
+    body = (K.AccInit("count", "sum", dtypes.int64),
+            K.Loop("i0", K.Param(0), K.Param(1), loops.nest(stores + (update,), start=1)))
+    return builder.finish("nonzero", body, shape[0], parallel=False)

@@ -1,0 +1,110 @@
+"""The tensor-level IR: a DAG of hash-consed nodes.
+
+Every tensor operation makes a Node (op, dtype, shape, srcs, arg). Nodes are
+hash-consed: building the same op over the same sources twice returns the same
+object, so common subexpressions are shared for free. Leaves are realised
+buffers seen through a View (LOAD), constants (CONST) and random streams
+(RAND). Interior nodes are elementwise ops from the op table (ir/ops.py),
+CAST, REDUCE, and movement ops. The scheduler (ir/schedule.py) turns a graph
+into kernels.
+
+Node ops:
+  "load"    arg = (Buffer, View)          read a realised buffer through a view
+  "const"   arg = python scalar           broadcast constant of `shape`
+  "rand"    arg = (kind, seed, offset)    counter-based random stream, kind
+                                          uniform or normal
+  "iota"    arg = None                    the row-major linear index of each element
+  <op>      arg = None                    an elementwise op of ir/ops.OPS
+  "cast"    arg = None                    convert srcs[0] to dtype
+  "reduce"  arg = (reduce_op, axes)       reduce srcs[0] over axes (shape keeps
+                                          reduced axes as size 1)
+  "scan"    arg = (reduce_op, (axis,))    running reduction along axis (cumsum)
+  "gather"  arg = mapping                 srcs = (source, index, ...): read the
+                                          source at addresses taken from index
+                                          tensors (see ir/lower.lower_gather)
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from typing import Any
+
+from lazyt.dtypes import DType
+
+
+class Buffer:
+    """A realised flat allocation on a device (the runtime owns the memory).
+
+    The IR only needs its identity, dtype and size; `storage` is the runtime
+    object (lazyt.runtime.storage.Storage) and is passed down untouched.
+    """
+
+    __slots__ = ("storage", "__weakref__")
+
+    def __init__(self, storage: Any):
+        self.storage = storage
+
+
+def _arg_key(arg: Any) -> Any:
+    """Hashable key for a node argument; floats keyed by bits so nan/-0.0 are distinct."""
+    if isinstance(arg, float):
+        return ("float", arg.hex() if math.isfinite(arg) else repr(arg))
+    if isinstance(arg, bool):
+        return ("bool", arg)
+    if isinstance(arg, tuple):
+        return tuple(_arg_key(a) for a in arg)
+    if isinstance(arg, Buffer):
+        return ("buffer", id(arg))
+    return arg
+
+
+class Node:
+    """One IR node. Build nodes with `make_node`, never directly."""
+
+    __slots__ = ("op", "dtype", "shape", "srcs", "arg", "__weakref__")
+
+    def __init__(self, op: str, dtype: DType, shape: tuple[int, ...],
+                 srcs: tuple[Node, ...], arg: Any):
+        self.op = op
+        self.dtype = dtype
+        self.shape = shape
+        self.srcs = srcs
+        self.arg = arg
+
+    def __repr__(self) -> str:
+        return f"Node({self.op}, {self.dtype.name}, {self.shape}, arg={self.arg!r})"
+
+
+_INTERNED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def make_node(op: str, dtype: DType, shape: tuple[int, ...],
+              srcs: tuple[Node, ...] = (), arg: Any = None) -> Node:
+    """Return the unique node for (op, dtype, shape, srcs, arg)."""
+    key = (op, dtype.name, shape, tuple(id(s) for s in srcs), _arg_key(arg))
+    node = _INTERNED.get(key)
+    if node is None or node.srcs != srcs:
+        node = Node(op, dtype, shape, srcs, arg)
+        _INTERNED[key] = node
+    return node
+
+
+def walk(root: Node) -> list[Node]:
+    """Nodes reachable from root in topological order (sources first), iteratively."""
+    order: list[Node] = []
+    seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for src in reversed(node.srcs):
+            if id(src) not in seen:
+                stack.append((src, False))
+    return order

@@ -1,0 +1,170 @@
+"""Views: how a tensor's indices map onto a flat storage.
+
+A View is (shape, strides, offset), exactly PyTorch's strided layout, plus an
+optional validity mask used by the IR's pad op (elements outside the mask read
+as a constant instead of touching storage). Movement ops are functions
+View -> View; they never copy. The tensor layer uses them for PyTorch's view
+semantics and the kernel lowering turns a View into index arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    strides = []
+    acc = 1
+    for size in reversed(shape):
+        strides.append(acc)
+        acc *= max(size, 1)
+    return tuple(reversed(strides))
+
+
+def prod(xs) -> int:
+    return math.prod(xs)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    offset: int = 0
+    # Per dim (lo, hi): indices in [lo, hi) are backed by storage, others read
+    # as the pad value. None means every index is valid.
+    mask: tuple[tuple[int, int], ...] | None = None
+
+    @staticmethod
+    def contiguous(shape: tuple[int, ...], offset: int = 0) -> View:
+        return View(tuple(shape), contiguous_strides(tuple(shape)), offset)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def numel(self) -> int:
+        return prod(self.shape)
+
+    def is_contiguous(self) -> bool:
+        """PyTorch's rule: size-1 dims may have any stride."""
+        if self.mask is not None:
+            return False
+        expected = 1
+        for size, stride in zip(reversed(self.shape), reversed(self.strides)):
+            if size == 1:
+                continue
+            if stride != expected:
+                return False
+            expected *= size
+        return True
+
+    def storage_extent(self) -> tuple[int, int]:
+        """[lowest, highest] storage index touched (for bounds validation)."""
+        lo = hi = self.offset
+        for size, stride in zip(self.shape, self.strides):
+            if size == 0:
+                return (self.offset, self.offset - 1)
+            if stride > 0:
+                hi += (size - 1) * stride
+            else:
+                lo += (size - 1) * stride
+        return lo, hi
+
+    # --- movement ops (PyTorch view semantics) ------------------------------
+    def permute(self, order: tuple[int, ...]) -> View:
+        mask = None if self.mask is None else tuple(self.mask[i] for i in order)
+        return View(tuple(self.shape[i] for i in order),
+                    tuple(self.strides[i] for i in order), self.offset, mask)
+
+    def expand(self, shape: tuple[int, ...]) -> View:
+        """Broadcast to `shape` (same rank; size-1 dims become stride 0)."""
+        strides = tuple(st if old == new else 0
+                        for old, new, st in zip(self.shape, shape, self.strides))
+        mask = None
+        if self.mask is not None:
+            mask = tuple(m if old == new else (0, new)
+                         for old, new, m in zip(self.shape, shape, self.mask))
+        return View(tuple(shape), strides, self.offset, mask)
+
+    def slice(self, dim: int, start: int, stop: int, step: int) -> View:
+        """Elements start, start+step, ... < stop along dim (start/stop already clamped)."""
+        assert self.mask is None, "slicing a padded view"
+        size = max(0, (stop - start + step - 1) // step)
+        shape = self.shape[:dim] + (size,) + self.shape[dim + 1:]
+        strides = self.strides[:dim] + (self.strides[dim] * step,) + self.strides[dim + 1:]
+        offset = self.offset + (start * self.strides[dim] if size > 0 else 0)
+        return View(shape, strides, offset)
+
+    def select(self, dim: int, index: int) -> View:
+        assert self.mask is None, "selecting from a padded view"
+        return View(self.shape[:dim] + self.shape[dim + 1:],
+                    self.strides[:dim] + self.strides[dim + 1:],
+                    self.offset + index * self.strides[dim])
+
+    def unsqueeze(self, dim: int) -> View:
+        stride = self.strides[dim] * self.shape[dim] if dim < self.ndim else 1
+        mask = None if self.mask is None else self.mask[:dim] + ((0, 1),) + self.mask[dim:]
+        return View(self.shape[:dim] + (1,) + self.shape[dim:],
+                    self.strides[:dim] + (stride,) + self.strides[dim:], self.offset, mask)
+
+    def squeeze(self, dims: tuple[int, ...]) -> View:
+        keep = [i for i in range(self.ndim) if not (i in dims and self.shape[i] == 1)]
+        mask = None if self.mask is None else tuple(self.mask[i] for i in keep)
+        return View(tuple(self.shape[i] for i in keep), tuple(self.strides[i] for i in keep),
+                    self.offset, mask)
+
+    def flip(self, dims: tuple[int, ...]) -> View:
+        """Reverse dims by negative strides (only the IR uses this; tensors copy)."""
+        assert self.mask is None, "flipping a padded view"
+        offset = self.offset
+        strides = list(self.strides)
+        for d in dims:
+            if self.shape[d] > 0:
+                offset += (self.shape[d] - 1) * strides[d]
+            strides[d] = -strides[d]
+        return View(self.shape, tuple(strides), offset)
+
+    def pad(self, pads: tuple[tuple[int, int], ...]) -> View:
+        """Grow each dim by (before, after); the new elements are masked out."""
+        assert self.mask is None, "padding a padded view"
+        shape = tuple(s + b + a for s, (b, a) in zip(self.shape, pads))
+        offset = self.offset - sum(b * st for (b, _), st in zip(pads, self.strides))
+        mask = tuple((b, b + s) for s, (b, _) in zip(self.shape, pads))
+        return View(shape, self.strides, offset, mask)
+
+    def reshape(self, shape: tuple[int, ...]) -> View | None:
+        """The view of the same elements with `shape`, or None if strides can't express it.
+
+        Follows PyTorch's computeStride: each run of old dims that is
+        contiguous in memory may be regrouped into new dims.
+        """
+        if self.mask is not None:
+            return None
+        if prod(shape) == 0 or self.numel == 0:
+            return View.contiguous(shape, self.offset) if prod(shape) == prod(self.shape) else None
+        new_strides = [0] * len(shape)
+        view_d = len(shape) - 1
+        chunk_base_stride = self.strides[-1] if self.strides else 1
+        tensor_numel = 1
+        view_numel = 1
+        for tensor_d in range(self.ndim - 1, -1, -1):
+            tensor_numel *= self.shape[tensor_d]
+            boundary = tensor_d == 0 or (
+                self.shape[tensor_d - 1] != 1
+                and self.strides[tensor_d - 1] != tensor_numel * chunk_base_stride)
+            if boundary:
+                while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+                    new_strides[view_d] = view_numel * chunk_base_stride
+                    view_numel *= shape[view_d]
+                    view_d -= 1
+                if view_numel != tensor_numel:
+                    return None
+                if tensor_d > 0:
+                    chunk_base_stride = self.strides[tensor_d - 1]
+                    tensor_numel = 1
+                    view_numel = 1
+        if view_d != -1:
+            return None
+        return View(tuple(shape), tuple(new_strides), self.offset)

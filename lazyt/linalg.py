@@ -1,0 +1,239 @@
+"""Matrix products and sorting: the declared extern ops.
+
+matmul/mm/bmm/@ build an IR "extern" node whose inputs are realised buffers;
+realize.py runs it with numpy's BLAS-backed matmul writing straight into the
+output storage (counted in debug.stats()['extern_calls']). sort/topk/argsort
+are the other declared extern (numpy's stable sort on the realised buffer).
+Everything else in lazyt is generated code.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from lazyt import dtypes
+from lazyt import elementwise as ew
+from lazyt.autograd import grad_mode
+from lazyt.ir.node import make_node
+from lazyt.ir.view import View, prod
+from lazyt.realize import count_extern
+from lazyt.runtime.device import CPU
+from lazyt.runtime.storage import Storage
+from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim
+
+_TORCH_DTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+                "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+                "bool": "bool"}
+
+
+def _check_dtypes(a: Tensor, b: Tensor, what: str = "m1 and m2") -> None:
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"matmul(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(b if isinstance(a, Tensor) else a).__name__}")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected {what} to have the same dtype, but got: "
+                           f"{_TORCH_DTYPE[a.dtype.name]} != {_TORCH_DTYPE[b.dtype.name]}")
+    if a.dtype is dtypes.bool_:
+        raise RuntimeError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+
+
+def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
+    """out = a @ b for already-broadcast operands (batch dims equal or absent)."""
+    from lazyt.realize import realize_new
+
+    compute = a.dtype if a.dtype.itemsize >= 4 or a.dtype.kind != "f" else dtypes.float32
+    a_c, b_c = ew.cast_if(a, compute), ew.cast_if(b, compute)
+    node = make_node("extern", compute, out_shape, (a_c._load(), b_c._load()), "matmul")
+    storage, view = realize_new(node, CPU)
+    out = Tensor._make(storage, view)
+    return out if compute is a.dtype else ew.cast(out, a.dtype)
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    _check_dtypes(input, other)
+    a, b = input, other
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    if a.ndim == 1 and b.ndim == 1:
+        if a.shape[0] != b.shape[0]:
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
+                f"[{b.shape[0]}] to have the same number of elements, but got {a.shape[0]} and "
+                f"{b.shape[0]} elements respectively")
+        out = _extern_matmul(a.reshape(1, -1), b.reshape(-1, 1), (1, 1)).reshape(())
+    elif a.ndim == 2 and b.ndim == 1:
+        if a.shape[1] != b.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat "
+                               f"({a.shape[0]}x{a.shape[1]}), vec ({b.shape[0]})")
+        out = _extern_matmul(a, b.reshape(-1, 1), (a.shape[0], 1)).reshape(a.shape[0])
+    elif a.ndim == 1 and b.ndim == 2:
+        if a.shape[0] != b.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat "
+                               f"({b.shape[1]}x{b.shape[0]}), vec ({a.shape[0]})")
+        out = _extern_matmul(a.reshape(1, -1), b, (1, b.shape[1])).reshape(b.shape[1])
+    elif a.ndim == 2 and b.ndim == 2:
+        return mm(a, b)
+    else:
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        if a2.shape[-1] != b2.shape[-2]:
+            raise RuntimeError(
+                f"Expected size for first two dimensions of batch2 tensor to be: "
+                f"[{a2.shape[0] if a2.ndim > 2 else 1}, {a2.shape[-1]}] but got: "
+                f"[{b2.shape[0] if b2.ndim > 2 else 1}, {b2.shape[-2]}].")
+        batch = broadcast_shapes(tuple(a2.shape[:-2]), tuple(b2.shape[:-2]))
+        m, k, n = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+        a3 = a2.expand(*batch, m, k)
+        b3 = b2.expand(*batch, k, n)
+        out = _extern_matmul(a3, b3, (*batch, m, n))
+        if a.ndim == 1:
+            out = out.squeeze(-2)
+        if b.ndim == 1:
+            out = out.squeeze(-1)
+    grad_mode.record("matmul", out, (input, other))
+    return out
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    _check_dtypes(input, mat2, "mat1 and mat2")
+    if input.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
+            f"{mat2.shape[0]}x{mat2.shape[1]})")
+    out = _extern_matmul(input, mat2, (input.shape[0], mat2.shape[1]))
+    grad_mode.record("matmul", out, (input, mat2))
+    return out
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    _check_dtypes(input, mat2, "batch1 and batch2")
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    out = _extern_matmul(input, mat2, (input.shape[0], input.shape[1], mat2.shape[2]))
+    grad_mode.record("matmul", out, (input, mat2))
+    return out
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    return matmul(input, other)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    return matmul(input, vec)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    return ew.mul(input.reshape(-1, 1), vec2.reshape(1, -1))
+
+
+def run_extern_matmul(out: Storage, out_view: View, a, b) -> None:
+    """The extern itself: numpy matmul of realised buffers into out's memory."""
+    count_extern("matmul", out.dtype)
+    np.matmul(a, b, out=_array_view(out, out_view))
+
+
+def _array_view(storage: Storage, view: View) -> np.ndarray:
+    itemsize = storage.dtype.itemsize
+    if prod(view.shape) == 0:
+        return np.empty(view.shape, dtype=storage.array.dtype)
+    return np.lib.stride_tricks.as_strided(
+        storage.array[view.offset:], shape=view.shape,
+        strides=tuple(s * itemsize for s in view.strides))
+
+
+def array_of_load(node) -> np.ndarray:
+    buf, view = node.arg
+    return _array_view(buf.storage, view)
+
+
+# -------------------------------------------------------------------- sort
+sort_result = namedtuple("sort", ["values", "indices"])
+topk_result = namedtuple("topk", ["values", "indices"])
+
+
+def _sort_indices(x: Tensor, dim: int, descending: bool) -> Tensor:
+    """Extern: stable argsort along dim (NaN sorts as the largest value, like PyTorch)."""
+    src = x.to(dtypes.float32) if x.dtype is dtypes.bfloat16 else x
+    arr = np.moveaxis(src._host_array(), dim, -1)
+    count_extern("sort", x.dtype)
+    if descending:
+        if arr.dtype.kind == "f":
+            keys = (np.where(np.isnan(arr), -np.inf, -arr.astype(np.float64)),
+                    ~np.isnan(arr))
+            order = np.lexsort(keys, axis=-1)
+        elif arr.dtype == np.bool_:
+            order = np.argsort(~arr, axis=-1, kind="stable")
+        else:
+            order = np.argsort(-arr.astype(np.float64) if arr.dtype == np.uint64 else
+                               np.negative(arr.astype(np.int64)), axis=-1, kind="stable")
+    else:
+        order = np.argsort(arr, axis=-1, kind="stable")
+    order = np.ascontiguousarray(np.moveaxis(order, -1, dim)).astype(np.int64)
+    storage = Storage.from_array(dtypes.int64, order, CPU)
+    return Tensor._make(storage, View.contiguous(tuple(order.shape)))
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    if input.ndim == 0:
+        from lazyt import creation
+
+        return sort_result(ew.clone(input), creation.zeros((), dtype=dtypes.int64))
+    dim = normalize_dim(dim, input.ndim)
+    indices = _sort_indices(input, dim, descending)
+    from lazyt import indexing
+
+    values = indexing.gather(input, dim, indices)
+    return sort_result(values, indices)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    if input.ndim == 0:
+        from lazyt import creation
+
+        return creation.zeros((), dtype=dtypes.int64)
+    return _sort_indices(input, normalize_dim(dim, input.ndim), descending)
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    dim = normalize_dim(dim, input.ndim)
+    size = input.shape[dim] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    values, indices = sort(input, dim, descending=largest)
+    if input.ndim == 0:
+        return topk_result(values, indices)
+    return topk_result(values.narrow(dim, 0, k).contiguous(),
+                       indices.narrow(dim, 0, k).contiguous())
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+    dim = normalize_dim(dim, input.ndim)
+    values, indices = sort(input, dim)
+    v, i = values.select(dim, k - 1), indices.select(dim, k - 1)
+    if keepdim:
+        v, i = v.unsqueeze(dim), i.unsqueeze(dim)
+    return namedtuple("kthvalue", ["values", "indices"])(ew.clone(v), ew.clone(i))
+
+
+FUNCTIONS = {
+    "matmul": matmul, "mm": mm, "bmm": bmm, "dot": dot, "mv": mv, "outer": outer,
+    "sort": sort, "argsort": argsort, "topk": topk, "kthvalue": kthvalue,
+}
+TENSOR_METHODS = dict(FUNCTIONS)
+TENSOR_METHODS.update({"__matmul__": matmul, "__rmatmul__": lambda self, other: matmul(other, self)})

@@ -1,0 +1,317 @@
+"""Reductions and scans: sum, mean, prod, max/min, arg-reductions, var/std,
+norm, logsumexp, all/any, cumsum/cumprod, softmax/log_softmax.
+
+Each builds a "reduce" (or "scan") node over the input's IR; dims, keepdim
+and result dtypes follow PyTorch. Composite reductions (mean, var, softmax)
+are written with other tensor ops, so they stay IR too.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+
+from lazyt import dtypes
+from lazyt import elementwise as ew
+from lazyt.autograd import grad_mode
+from lazyt.dtypes import DType
+from lazyt.ir.node import make_node
+from lazyt.tensor import Tensor, normalize_dim
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _dims(x: Tensor, dim, allow_empty_tuple_all: bool = True) -> tuple[int, ...]:
+    """Normalise dim=None/int/tuple to sorted axes; None (or ()) means all."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0 and allow_empty_tuple_all):
+        return tuple(range(x.ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    axes = tuple(sorted(normalize_dim(d, x.ndim) for d in dims))
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
+    return tuple(a for a in axes if a < builtins.max(x.ndim, 1) and x.ndim > 0)
+
+
+def _reduced_shape(shape, axes) -> tuple[int, ...]:
+    return tuple(1 if d in axes else s for d, s in enumerate(shape))
+
+
+def reduce(x: Tensor, op: str, axes: tuple[int, ...], keepdim: bool, dtype: DType,
+           grad_op: str | None = None) -> Tensor:
+    """Reduce x over axes with op, result in dtype (keepdim shape first, then squeezed)."""
+    src = x._load()
+    node = make_node("reduce", dtype, _reduced_shape(x._view.shape, axes), (src,), (op, axes))
+    out = Tensor._from_node(node)
+    if not keepdim and axes:
+        out = Tensor._make(out._storage, out._view.squeeze(axes))
+    grad_mode.record(grad_op or op, out, (x,), axes=axes, keepdim=keepdim)
+    return out
+
+
+def _check_nonempty(x: Tensor, axes, name: str) -> None:
+    if x.numel() == 0 and (not axes or len(axes) == x.ndim or
+                           builtins.any(x.shape[a] == 0 for a in axes)):
+        if len(axes) == x.ndim:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument.")
+        raise IndexError(f"{name}(): Expected reduction dim {axes[0]} to have non-zero size.")
+
+
+def _sum_dtype(x: Tensor, dtype) -> DType:
+    if dtype is not None:
+        return dtypes.to_dtype(dtype)
+    return dtypes.int64 if x.dtype.kind in "iub" else x.dtype
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+    out_dtype = _sum_dtype(input, dtype)
+    x = ew.cast_if(input, out_dtype)
+    return reduce(x, "sum", _dims(input, dim), keepdim, out_dtype)
+
+
+def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    cleaned = ew.where(ew.isnan(input), 0, input) if input.dtype.kind == "f" else input
+    return sum(cleaned, dim, keepdim, dtype=dtype)
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    out_dtype = dtypes.to_dtype(dtype) if dtype is not None else input.dtype
+    if out_dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {ew.TORCH_NAMES[out_dtype.name]}")
+    axes = _dims(input, dim)
+    count = math.prod(input.shape[a] for a in axes)
+    total = sum(input, dim, keepdim, dtype=out_dtype)
+    return ew.div(total, float(count))
+
+
+def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    not_nan = ew.logical_not(ew.isnan(input))
+    return ew.div(nansum(input, dim, keepdim, dtype=dtype), sum(not_nan, dim, keepdim))
+
+
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    out_dtype = _sum_dtype(input, dtype)
+    x = ew.cast_if(input, out_dtype)
+    axes = _dims(input, dim) if dim is not None else tuple(range(input.ndim))
+    return reduce(x, "prod", axes, keepdim, out_dtype)
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    axes = _dims(input, dim)
+    _check_nonempty(input, axes, "amax")
+    return reduce(input, "max", axes, keepdim, input.dtype, "amax")
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    axes = _dims(input, dim)
+    _check_nonempty(input, axes, "amin")
+    return reduce(input, "min", axes, keepdim, input.dtype, "amin")
+
+
+def _arg_reduce(input: Tensor, op: str, dim, keepdim: bool) -> Tensor:
+    if dim is None:
+        x = input.reshape(-1)
+        _check_nonempty(x, (0,), op)
+        out = reduce(x, op, (0,), False, dtypes.int64)
+        if keepdim:
+            out = out.reshape((1,) * input.ndim)
+        return out
+    axis = normalize_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return reduce(input, op, (), keepdim, dtypes.int64)
+    _check_nonempty(input, (axis,), op)
+    return reduce(input, op, (axis,), keepdim, dtypes.int64)
+
+
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _arg_reduce(input, "argmax", dim, keepdim)
+
+
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _arg_reduce(input, "argmin", dim, keepdim)
+
+
+def _max_min(input: Tensor, dim, keepdim: bool, which: str):
+    if isinstance(dim, Tensor):
+        return ew.apply("maximum" if which == "max" else "minimum", input, dim)
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(
+                f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument.")
+        return (amax if which == "max" else amin)(input)
+    values = (amax if which == "max" else amin)(input, dim, keepdim)
+    indices = _arg_reduce(input, "arg" + which, dim, keepdim)
+    grad_mode.record(which + "_dim", values, (input,), indices=indices,
+                     dim=normalize_dim(dim, input.ndim), keepdim=keepdim)
+    return values_indices(values, indices)
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    return _max_min(input, dim, keepdim, "max")
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    return _max_min(input, dim, keepdim, "min")
+
+
+def _correction(unbiased, correction) -> float:
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    if isinstance(dim, bool):  # var(unbiased) positional form
+        dim, unbiased = None, dim
+    if input.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    axes = _dims(input, dim)
+    count = math.prod(input.shape[a] for a in axes)
+    mu = mean(input, axes or None, keepdim=True) if input.ndim else input
+    centered = ew.sub(input, mu)
+    total = sum(ew.mul(centered, centered), axes or None, keepdim)
+    denom = builtins.max(0, count - _correction(unbiased, correction))
+    return ew.div(total, float(denom))
+
+
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    return ew.apply("sqrt", var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {ew.TORCH_NAMES[input.dtype.name]}")
+    x = ew.cast_if(input, dtypes.to_dtype(dtype)) if dtype is not None else input
+    if p in ("fro", 2, 2.0, None):
+        return ew.apply("sqrt", sum(ew.mul(x, x), dim, keepdim))
+    a = ew.apply("abs", x)
+    if p == float("inf"):
+        return amax(a, dim if dim is not None else (), keepdim)
+    if p == float("-inf"):
+        return amin(a, dim if dim is not None else (), keepdim)
+    if p == 0:
+        return sum(ew.cast(ew.apply("ne", x, 0), x.dtype), dim, keepdim)
+    if p == 1:
+        return sum(a, dim, keepdim)
+    if isinstance(p, str):
+        raise RuntimeError(f"norm(): unsupported norm type {p!r} for a vector norm")
+    return ew.pow(sum(ew.pow(a, p), dim, keepdim), 1.0 / p)
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    x = input if input.dtype.kind == "f" else ew.cast(input, dtypes.get_default_dtype())
+    axes = _dims(x, dim)
+    if x.numel() == 0:
+        return ew.apply("log", sum(ew.apply("exp", x), axes or None, keepdim))
+    m = amax(x, axes, keepdim=True)
+    m = ew.where(ew.apply("isinf", m), 0.0, m)
+    s = sum(ew.apply("exp", ew.sub(x, m)), axes or None, keepdim=True)
+    out = ew.add(ew.apply("log", s), m)
+    return out if keepdim or not axes else out.squeeze(axes)
+
+
+def all_(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = _dims(input, dim)
+    return reduce(ew.cast_if(input, dtypes.bool_), "all", axes, keepdim, dtypes.bool_)
+
+
+def any_(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = _dims(input, dim)
+    return reduce(ew.cast_if(input, dtypes.bool_), "any", axes, keepdim, dtypes.bool_)
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    return sum(ew.apply("ne", input, 0), dim)
+
+
+def _scan(input: Tensor, op: str, dim: int, dtype) -> Tensor:
+    out_dtype = _sum_dtype(input, dtype) if op in ("sum", "prod") else input.dtype
+    x = ew.cast_if(input, out_dtype)
+    if x.ndim == 0:
+        return ew.clone(x)
+    axis = normalize_dim(dim, x.ndim)
+    node = make_node("scan", out_dtype, x._view.shape, (x._load(),), (op, (axis,)))
+    out = Tensor._from_node(node)
+    grad_mode.record("cum" + op, out, (x,), dim=axis)
+    return out
+
+
+def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    return _scan(input, "sum", dim, dtype)
+
+
+def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    return _scan(input, "prod", dim, dtype)
+
+
+def cummax(input: Tensor, dim: int):
+    return _scan(input, "max", dim, None)
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    x = ew.cast_if(input, dtypes.to_dtype(dtype)) if dtype is not None else input
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"\"softmax_lastdim_kernel_impl\" not implemented for "
+                           f"'{ew.TORCH_NAMES[x.dtype.name]}'")
+    dim = _implicit_dim(x, dim)
+    if x.numel() == 0:
+        return ew.clone(x)
+    shifted = ew.sub(x, amax(x.detach(), dim, keepdim=True))
+    e = ew.apply("exp", shifted)
+    return ew.div(e, sum(e, dim, keepdim=True))
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    x = ew.cast_if(input, dtypes.to_dtype(dtype)) if dtype is not None else input
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for "
+                           f"'{ew.TORCH_NAMES[x.dtype.name]}'")
+    dim = _implicit_dim(x, dim)
+    if x.numel() == 0:
+        return ew.clone(x)
+    shifted = ew.sub(x, amax(x.detach(), dim, keepdim=True))
+    return ew.sub(shifted, ew.apply("log", sum(ew.apply("exp", shifted), dim, keepdim=True)))
+
+
+def _implicit_dim(x: Tensor, dim) -> int:
+    if dim is None:
+        dim = 0 if x.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    return normalize_dim(dim, x.ndim)
+
+
+def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
+    mm = namedtuple("aminmax", ["min", "max"])
+    d = () if dim is None else dim
+    return mm(amin(input, d, keepdim), amax(input, d, keepdim))
+
+
+FUNCTIONS = {
+    "sum": sum, "nansum": nansum, "mean": mean, "nanmean": nanmean, "prod": prod,
+    "amax": amax, "amin": amin, "argmax": argmax, "argmin": argmin, "max": max, "min": min,
+    "var": var, "std": std, "var_mean": var_mean, "std_mean": std_mean, "norm": norm,
+    "logsumexp": logsumexp, "all": all_, "any": any_, "count_nonzero": count_nonzero,
+    "cumsum": cumsum, "cumprod": cumprod, "softmax": softmax, "log_softmax": log_softmax,
+    "aminmax": aminmax,
+}
+TENSOR_METHODS = dict(FUNCTIONS)
+TENSOR_METHODS.pop("var_mean")
+TENSOR_METHODS.pop("std_mean")
+TENSOR_METHODS["cumsum_"] = lambda self, dim: ew.copy_(self, cumsum(self, dim))

@@ -1,0 +1,117 @@
+"""LLVM IR text -> machine code, with the in-memory compiled-kernel cache.
+
+llvmlite >= 0.45 has only the new pass manager: parse, verify, run the O3
+pipeline (loop and SLP vectorisation on), then MCJIT. MCJIT would compile a
+call to a missing symbol cleanly and segfault when it runs, so every external
+declaration is resolved before the code is finalised and a missing one raises.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+from collections import OrderedDict
+
+import llvmlite.binding as llvm
+
+from lazyt.runtime import stats
+
+_KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+CACHE_LIMIT = 4096  # compiled kernels kept in memory (least recently used go first)
+
+
+class _Target:
+    """The host target machine, created on first use (import stays cheap)."""
+
+    machine = None
+
+    @classmethod
+    def get(cls):
+        if cls.machine is None:
+            llvm.initialize_native_target()
+            llvm.initialize_native_asmprinter()
+            target = llvm.Target.from_default_triple()
+            cls.machine = target.create_target_machine(
+                cpu=llvm.get_host_cpu_name(),
+                features=llvm.get_host_cpu_features().flatten(), opt=3)
+        return cls.machine
+
+
+class CompiledKernel:
+    """A callable kernel; keeps its execution engine alive."""
+
+    __slots__ = ("name", "source", "engine", "function", "optimized_ir")
+
+    def __init__(self, name: str, source: str, engine, address: int, optimized_ir: str):
+        self.name = name
+        self.source = source
+        self.engine = engine
+        self.function = _KERNEL_SIGNATURE(address)
+        self.optimized_ir = optimized_ir
+
+
+def _check_symbols(module) -> None:
+    for fn in module.functions:
+        if fn.is_declaration and not fn.name.startswith("llvm."):
+            if llvm.address_of_symbol(fn.name) is None:
+                raise RuntimeError(
+                    f"lazyt internal error: generated kernel calls '{fn.name}', "
+                    "which this process cannot resolve")
+
+
+def compile_llvm(source: str, name: str) -> CompiledKernel:
+    """Optimise and JIT one module; `name` is its exported kernel function."""
+    start = time.perf_counter()
+    machine = _Target.get()
+    module = llvm.parse_assembly(source)
+    module.triple = machine.triple
+    module.data_layout = str(machine.target_data)
+    module.verify()
+    tuning = llvm.create_pipeline_tuning_options(speed_level=3)
+    tuning.loop_vectorization = True
+    tuning.slp_vectorization = True
+    builder = llvm.create_pass_builder(machine, tuning)
+    builder.getModulePassManager().run(module, builder)
+    _check_symbols(module)
+    engine = llvm.create_mcjit_compiler(module, machine)
+    engine.finalize_object()
+    address = engine.get_function_address(name)
+    elapsed = time.perf_counter() - start
+    stats.bump("kernels_compiled")
+    stats.bump("compile_seconds", elapsed)
+    if debug_level() >= 3:
+        print(f"[lazyt] compiled {name} in {elapsed * 1e3:.1f} ms")
+    if debug_level() >= 4:
+        print(source)
+    return CompiledKernel(name, source, engine, address, str(module))
+
+
+def debug_level() -> int:
+    try:
+        return int(os.environ.get("LAZYT_DEBUG", "0"))
+    except ValueError:
+        return 0
+
+
+class KernelCache:
+    """Kernel IR -> compiled kernel, bounded (LRU)."""
+
+    def __init__(self, limit: int = CACHE_LIMIT):
+        self.entries: OrderedDict = OrderedDict()
+        self.limit = limit
+
+    def get(self, key, build):
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+            stats.bump("cache_hits")
+            return entry
+        entry = build()
+        self.entries[key] = entry
+        if len(self.entries) > self.limit:
+            self.entries.popitem(last=False)
+        return entry
+
+    def clear(self) -> None:
+        self.entries.clear()

@@ -1,0 +1,265 @@
+"""Ops that rearrange or combine whole tensors: cat, stack, flip, roll, repeat,
+tril/triu, masked_fill, one_hot.
+
+Copies are elementwise kernels writing through views of the output (each
+input of cat is one ASSIGN into a slice); flip reads through a negative-stride
+IR view. Nothing is computed outside generated kernels.
+"""
+
+from __future__ import annotations
+
+from lazyt import dtypes
+from lazyt import elementwise as ew
+from lazyt.autograd import grad_mode
+from lazyt.ir.node import make_node
+from lazyt.ir.view import View, prod
+from lazyt.runtime.device import CPU
+from lazyt.runtime.storage import Storage
+from lazyt.tensor import Tensor, normalize_dim, normalize_shape
+
+
+def _empty(shape, dtype) -> Tensor:
+    shape = tuple(shape)
+    return Tensor._make(Storage.allocate(dtype, prod(shape), CPU), View.contiguous(shape))
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {tensors.index(t)} in argument 0, but "
+                            f"got {type(t).__name__}")
+    # Legacy rule: 1-D empty tensors are skipped.
+    parts = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    ref = parts[0]
+    if ref.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    dim = normalize_dim(dim, ref.ndim)
+    dtype = dtypes.result_type(*[_as_dimensioned(t) for t in tensors])
+    for i, t in enumerate(parts):
+        if t.ndim != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and "
+                               f"{t.ndim}")
+        for d in range(ref.ndim):
+            if d != dim and t.shape[d] != ref.shape[d]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                    f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list.")
+    shape = list(ref.shape)
+    shape[dim] = sum(t.shape[dim] for t in parts)
+    out = _empty(shape, dtype)
+    start = 0
+    for t in parts:
+        length = t.shape[dim]
+        if length:
+            target = Tensor._make(out._storage, out._view.slice(dim, start, start + length, 1))
+            ew.assign(target, t._load())
+        start += length
+    grad_mode.record("cat", out, tuple(parts), dim=dim)
+    return out
+
+
+class _Dimensioned:
+    """Promotion in cat treats every input as a dimensioned tensor."""
+
+    def __init__(self, t):
+        self.dtype, self.ndim = t.dtype, 1
+
+
+def _as_dimensioned(t):
+    return _Dimensioned(t)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    ref = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.shape != ref:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} "
+                               f"at entry 0 and {list(t.shape)} at entry {i}")
+    dim = normalize_dim(dim, len(ref) + 1)
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def hstack(tensors) -> Tensor:
+    tensors = [t if t.ndim else t.reshape(1) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+def flip(input: Tensor, dims) -> Tensor:
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    axes = tuple(normalize_dim(d, input.ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError("dims has duplicates")
+    node = make_node("load", input.dtype, input._view.shape, (),
+                     (input._storage.buffer, input._view.flip(axes)))
+    out = Tensor._from_node(node)
+    grad_mode.record("flip", out, (input,), dims=axes)
+    return out
+
+
+def fliplr(input: Tensor) -> Tensor:
+    return flip(input, (1,))
+
+
+def flipud(input: Tensor) -> Tensor:
+    return flip(input, (0,))
+
+
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    if dims is None:
+        return roll(input.reshape(-1), shifts, 0).view(input.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    out = input
+    for shift, dim in zip(shifts, dims):
+        dim = normalize_dim(dim, input.ndim)
+        size = input.shape[dim]
+        if size == 0:
+            continue
+        shift %= size
+        if shift:
+            out = cat([out.narrow(dim, size - shift, shift), out.narrow(dim, 0, size - shift)], dim)
+    return out if out is not input else ew.clone(input)
+
+
+def repeat(input: Tensor, *sizes) -> Tensor:
+    sizes = normalize_shape(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    x = input.reshape((1,) * (len(sizes) - input.ndim) + tuple(input.shape))
+    # Interleave a broadcast dim before each dim, then merge: (r0, s0, r1, s1, ...).
+    expanded_shape, view_shape = [], []
+    for r, s in zip(sizes, x.shape):
+        expanded_shape += [r, s]
+        view_shape.append(r * s)
+    y = x
+    for i in range(len(sizes)):
+        y = y.unsqueeze(2 * i)
+    return y.expand(*expanded_shape).reshape(*view_shape)
+
+
+def tile(input: Tensor, dims) -> Tensor:
+    dims = tuple(dims)
+    if len(dims) < input.ndim:
+        dims = (1,) * (input.ndim - len(dims)) + dims
+    return repeat(input, *dims)
+
+
+def _triangle_mask(input: Tensor, diagonal: int, upper: bool) -> Tensor:
+    from lazyt import creation
+
+    if input.ndim < 2:
+        name = "triu" if upper else "tril"
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    rows, cols = input.shape[-2], input.shape[-1]
+    r = creation.arange(rows).unsqueeze(1)
+    c = creation.arange(cols).unsqueeze(0)
+    offset = ew.sub(c, r)
+    return ew.apply("ge" if upper else "le", offset, diagonal)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    return ew.where(_triangle_mask(input, diagonal, False), input, _zero(input))
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    return ew.where(_triangle_mask(input, diagonal, True), input, _zero(input))
+
+
+def _zero(input: Tensor):
+    return False if input.dtype is dtypes.bool_ else 0
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool_:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{ew.TORCH_NAMES.get(getattr(mask, 'dtype', dtypes.int64).name)}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.ndim} dimension(s).")
+        value = value.item()
+    out = ew.where(mask, ew.cast_if(_scalar_tensor(value, input.dtype), input.dtype), input)
+    if out.dtype is not input.dtype:
+        out = ew.cast(out, input.dtype)
+    return out
+
+
+def _scalar_tensor(value, dtype):
+    from lazyt import creation
+
+    return creation.full((), value, dtype=dtype)
+
+
+def masked_fill_(self: Tensor, mask: Tensor, value) -> Tensor:
+    return ew.copy_(self, masked_fill(self, mask, value))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    from lazyt import creation, reductions
+
+    if tensor.dtype is not dtypes.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(reductions.amax(tensor).item()) + 1
+    if tensor.numel() and (int(reductions.amin(tensor).item()) < 0):
+        raise RuntimeError("Class values must be non-negative.")
+    if tensor.numel() and int(reductions.amax(tensor).item()) >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = creation.arange(num_classes)
+    return ew.cast(ew.apply("eq", tensor.unsqueeze(-1), classes), dtypes.int64)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    from lazyt import creation
+
+    if input.ndim == 1:
+        n = input.shape[0] + abs(diagonal)
+        out = creation.zeros(n, n, dtype=input.dtype)
+        target = out.diagonal(diagonal)
+        ew.assign(target, input._load())
+        return out
+    return ew.clone(diagonal_view(input, diagonal))
+
+
+def diagonal_view(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    d1, d2 = normalize_dim(dim1, input.ndim), normalize_dim(dim2, input.ndim)
+    v = input._view
+    s1, s2 = v.shape[d1], v.shape[d2]
+    if offset >= 0:
+        length = max(0, min(s1, s2 - offset))
+        start = offset * v.strides[d2]
+    else:
+        length = max(0, min(s1 + offset, s2))
+        start = -offset * v.strides[d1]
+    keep = [d for d in range(input.ndim) if d not in (d1, d2)]
+    shape = tuple(v.shape[d] for d in keep) + (length,)
+    strides = tuple(v.strides[d] for d in keep) + (v.strides[d1] + v.strides[d2],)
+    return input._with_view(View(shape, strides, v.offset + (start if length else 0)))
+
+
+FUNCTIONS = {
+    "cat": cat, "concat": cat, "concatenate": cat, "stack": stack, "hstack": hstack,
+    "vstack": vstack, "flip": flip, "fliplr": fliplr, "flipud": flipud, "roll": roll,
+    "tile": tile, "tril": tril, "triu": triu, "masked_fill": masked_fill, "diag": diag,
+    "diagonal": diagonal_view,
+}
+TENSOR_METHODS = {
+    "flip": flip, "fliplr": fliplr, "flipud": flipud, "roll": roll, "repeat": repeat,
+    "tile": tile, "tril": tril, "triu": triu, "masked_fill": masked_fill,
+    "masked_fill_": masked_fill_, "diag": diag, "diagonal": diagonal_view,
+    "tril_": lambda self, diagonal=0: ew.copy_(self, tril(self, diagonal)),
+    "triu_": lambda self, diagonal=0: ew.copy_(self, triu(self, diagonal)),
+}

@@ -1,0 +1,721 @@
+"""Tensor: PyTorch's tensor API over the IR.
+
+A Tensor is a View (shape, strides, offset) over a flat Storage, exactly as in
+PyTorch: view ops return tensors sharing the storage, and writes through a
+view change the base. Every computing method builds IR nodes and hands them to
+lazyt/realize.py (eager mode realises at once). The op families live in their
+own modules (elementwise, reductions, shape_ops, indexing, creation, linalg);
+this file holds the class, its metadata, view ops and conversions, and binds
+the methods.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any
+
+import numpy as np
+
+from lazyt import dtypes
+from lazyt.dtypes import DType
+from lazyt.ir.node import Node, make_node
+from lazyt.ir.view import View, prod
+from lazyt.runtime.device import CPU, device, to_device
+from lazyt.runtime.storage import Storage
+
+
+def normalize_dim(dim: int, ndim: int, *, scalar_ok: bool = True) -> int:
+    """Wrap a possibly negative dim; PyTorch's IndexError when out of range."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    lo, hi = (-1, 0) if ndim == 0 and scalar_ok else (-ndim, ndim - 1)
+    if not lo <= dim <= hi:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return int(dim) % builtins.max(ndim, 1)
+
+
+def normalize_shape(args) -> tuple[int, ...]:
+    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(torch.Size) like PyTorch."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    shape = []
+    for a in args:
+        if isinstance(a, Tensor):
+            a = a.item()
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(
+                f"size must be a tuple of ints, but got an element of type {type(a).__name__}")
+        shape.append(int(a))
+    return tuple(shape)
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints with PyTorch's repr."""
+
+    def __repr__(self) -> str:
+        return f"lazyt.Size([{', '.join(str(s) for s in self)}])"
+
+    def numel(self) -> int:
+        return prod(self)
+
+    def __getitem__(self, item):
+        result = tuple.__getitem__(self, item)
+        return Size(result) if isinstance(item, slice) else result
+
+
+class Tensor:
+    """A strided view over a Storage, with PyTorch's API."""
+
+    __slots__ = ("_storage", "_view", "_requires_grad", "grad", "grad_fn", "_retains_grad",
+                 "_backward_hooks", "_version_seen", "__weakref__", "__dict__")
+
+    # ------------------------------------------------------------------ make
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use lazyt.tensor(data) or the creation functions to make a Tensor")
+
+    @classmethod
+    def _make(cls, storage: Storage, view: View, requires_grad: bool = False) -> Tensor:
+        t = object.__new__(cls)
+        t._storage = storage
+        t._view = view
+        t._requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = None
+        t._retains_grad = False
+        t._backward_hooks = None
+        t._version_seen = 0
+        return t
+
+    @classmethod
+    def _from_node(cls, node: Node, device_=CPU) -> Tensor:
+        from lazyt.realize import realize_new
+
+        storage, view = realize_new(node, device_)
+        return cls._make(storage, view)
+
+    def _with_view(self, view: View) -> Tensor:
+        """A tensor sharing this one's storage (PyTorch view semantics)."""
+        out = Tensor._make(self._storage, view)
+        from lazyt.autograd import record_view
+
+        record_view(self, out)
+        return out
+
+    def _load(self) -> Node:
+        return make_node("load", self.dtype, self._view.shape, (), (self._storage.buffer, self._view))
+
+    def _load_as(self, shape: tuple[int, ...]) -> Node:
+        """This tensor read broadcast to `shape` (caller checked compatibility)."""
+        view = self._view
+        if view.shape != shape:
+            view = _broadcast_view(view, shape)
+        return make_node("load", self.dtype, shape, (), (self._storage.buffer, view))
+
+    # -------------------------------------------------------------- metadata
+    @property
+    def dtype(self) -> DType:
+        return self._storage.dtype
+
+    @property
+    def device(self) -> device:
+        return self._storage.device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._view.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._view.shape)
+        return self._view.shape[normalize_dim(dim, self.ndim, scalar_ok=False)]
+
+    def stride(self, dim: int | None = None):
+        if dim is None:
+            return tuple(self._view.strides)
+        return self._view.strides[normalize_dim(dim, self.ndim, scalar_ok=False)]
+
+    def storage_offset(self) -> int:
+        return self._view.offset
+
+    @property
+    def ndim(self) -> int:
+        return len(self._view.shape)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return prod(self._view.shape)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel() * self.dtype.itemsize
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return self._view.is_contiguous()
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def is_complex(self) -> bool:
+        return False
+
+    def data_ptr(self) -> int:
+        return self._storage.address + self._view.offset * self.dtype.itemsize
+
+    def storage(self):
+        from lazyt.storage_api import TypedStorage
+
+        return TypedStorage(self._storage)
+
+    def untyped_storage(self):
+        from lazyt.storage_api import UntypedStorage
+
+        return UntypedStorage(self._storage)
+
+    def _is_view_of(self, other: Tensor) -> bool:
+        return self._storage is other._storage
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._view.shape[0]
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # ------------------------------------------------------------- autograd
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def detach(self) -> Tensor:
+        return Tensor._make(self._storage, self._view)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        return self.detach()
+
+    @data.setter
+    def data(self, other: Tensor) -> None:
+        self._storage, self._view = other._storage, other._view
+
+    # ---------------------------------------------------------------- views
+    def view(self, *shape) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], DType):
+            raise NotImplementedError("view(dtype) is not supported by lazyt")
+        shape = infer_shape(normalize_shape(shape), self.numel())
+        view = self._view.reshape(shape)
+        if view is None:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+        return self._with_view(view)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(other.shape)
+
+    def reshape(self, *shape) -> Tensor:
+        shape = infer_shape(normalize_shape(shape), self.numel())
+        view = self._view.reshape(shape)
+        if view is not None:
+            return self._with_view(view)
+        return self.contiguous().view(shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def permute(self, *dims) -> Tensor:
+        dims = normalize_shape(dims)
+        if len(dims) != self.ndim:
+            raise RuntimeError(
+                "permute(sparse_coo): number of dimensions in the tensor input does not match "
+                f"the length of the desired ordering of dimensions i.e. input.dim() = {self.ndim} "
+                f"is not equal to len(dims) = {len(dims)}")
+        order = tuple(normalize_dim(d, self.ndim) for d in dims)
+        if len(set(order)) != len(order):
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        return self._with_view(self._view.permute(order))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        if self.ndim == 0:
+            normalize_dim(dim0, 0)
+            normalize_dim(dim1, 0)
+            return self._with_view(self._view)
+        d0, d1 = normalize_dim(dim0, self.ndim), normalize_dim(dim1, self.ndim)
+        order = list(range(self.ndim))
+        order[d0], order[d1] = order[d1], order[d0]
+        return self._with_view(self._view.permute(tuple(order)))
+
+    swapaxes = swapdims = transpose
+
+    def t(self) -> Tensor:
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self.transpose(0, 1) if self.ndim == 2 else self._with_view(self._view)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        if self.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    def movedim(self, source, destination) -> Tensor:
+        src = [source] if isinstance(source, int) else list(source)
+        dst = [destination] if isinstance(destination, int) else list(destination)
+        src = [normalize_dim(d, self.ndim) for d in src]
+        dst = [normalize_dim(d, self.ndim) for d in dst]
+        order = [None] * self.ndim
+        for s, d in zip(src, dst):
+            order[d] = s
+        rest = iter(d for d in range(self.ndim) if d not in src)
+        order = [o if o is not None else next(rest) for o in order]
+        return self.permute(*order)
+
+    moveaxis = movedim
+
+    def expand(self, *sizes) -> Tensor:
+        sizes = normalize_shape(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError(
+                f"expand(torch.FloatTensor{{{list(self.shape)}}}, size={list(sizes)}): the number "
+                "of sizes provided ({len(sizes)}) must be greater or equal to the number of "
+                f"dimensions in the tensor ({self.ndim})")
+        lead = len(sizes) - self.ndim
+        view = self._view
+        for _ in range(lead):
+            view = view.unsqueeze(0)
+        target = []
+        for i, (want, have) in enumerate(zip(sizes, view.shape)):
+            if want == -1:
+                if i < lead:
+                    raise RuntimeError(
+                        f"The expanded size of the tensor (-1) isn't allowed in a leading, "
+                        f"non-existing dimension {i}")
+                want = have
+            if have != want and have != 1:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({want}) must match the existing size "
+                    f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                    f"Tensor sizes: {list(self.shape)}")
+            target.append(want)
+        return self._with_view(view.expand(tuple(target)))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def broadcast_to(self, *shape) -> Tensor:
+        return self.expand(*shape)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        dim = normalize_dim(dim, self.ndim, scalar_ok=False)
+        size = self._view.shape[dim]
+        if isinstance(start, Tensor):
+            start = int(start.item())
+        if not -size <= start <= size:
+            raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                             f"but got {start})")
+        start = start % size if start < 0 else start
+        if length < 0 or start + length > size:
+            raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+        return self._with_view(self._view.slice(dim, start, start + length, 1))
+
+    def select(self, dim: int, index: int) -> Tensor:
+        if self.ndim == 0:
+            raise IndexError("select() cannot be applied to a 0-dim tensor.")
+        dim = normalize_dim(dim, self.ndim)
+        size = self._view.shape[dim]
+        if not -size <= index < size:
+            raise IndexError(f"select(): index {index} out of range for tensor of size "
+                             f"{list(self.shape)} at dimension {dim}")
+        return self._with_view(self._view.select(dim, index % size))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        dim = normalize_dim(dim, self.ndim + 1)
+        return self._with_view(self._view.unsqueeze(dim))
+
+    def squeeze(self, dim=None) -> Tensor:
+        if dim is None:
+            dims = tuple(range(self.ndim))
+        else:
+            dims = (dim,) if isinstance(dim, int) else tuple(dim)
+            dims = tuple(normalize_dim(d, self.ndim) for d in dims)
+        return self._with_view(self._view.squeeze(dims))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = normalize_dim(start_dim, self.ndim), normalize_dim(end_dim, self.ndim)
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        if s == e:
+            return self._with_view(self._view)
+        shape = self.shape
+        return self.reshape(*shape[:s], prod(shape[s:e + 1]), *shape[e + 1:])
+
+    def ravel(self) -> Tensor:
+        return self.reshape(-1)
+
+    def unflatten(self, dim: int, sizes) -> Tensor:
+        dim = normalize_dim(dim, self.ndim)
+        sizes = infer_shape(tuple(sizes), self.shape[dim])
+        return self.view(*self.shape[:dim], *sizes, *self.shape[dim + 1:])
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        dim = normalize_dim(dim, self.ndim, scalar_ok=False)
+        return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+        dim = normalize_dim(dim, self.ndim, scalar_ok=False)
+        size = self.shape[dim]
+        if isinstance(split_size_or_sections, int):
+            step = split_size_or_sections
+            if step <= 0 and not (step == 0 and size == 0):
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                                   f"dimension size of {size}")
+            if size == 0:
+                return (self,)
+            sections = [builtins.min(step, size - i) for i in range(0, size, step)]
+        else:
+            sections = list(split_size_or_sections)
+            if sum(sections) != size:
+                raise RuntimeError(
+                    f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+                    f"size at dimension {dim}), but got split_sizes={sections}")
+        out, start = [], 0
+        for length in sections:
+            out.append(self.narrow(dim, start, length))
+            start += length
+        return tuple(out)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        if chunks <= 0:
+            raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+        dim = normalize_dim(dim, self.ndim, scalar_ok=False)
+        size = self.shape[dim]
+        step = -(-size // chunks) if size else 0
+        if size == 0:
+            return tuple(self.narrow(dim, 0, 0) for _ in range(chunks))
+        return self.split(step, dim)
+
+    def tensor_split(self, sections, dim: int = 0) -> tuple[Tensor, ...]:
+        dim = normalize_dim(dim, self.ndim, scalar_ok=False)
+        size = self.shape[dim]
+        if isinstance(sections, int):
+            base, extra = divmod(size, sections)
+            lengths = [base + (1 if i < extra else 0) for i in range(sections)]
+        else:
+            bounds = [0, *sections, size]
+            lengths = [builtins.max(0, builtins.min(b, size) - builtins.min(a, size))
+                       for a, b in zip(bounds, bounds[1:])]
+        out, start = [], 0
+        for length in lengths:
+            out.append(self.narrow(dim, start, length))
+            start += length
+        return tuple(out)
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        if self.is_contiguous():
+            return self
+        return self.clone()
+
+    # ---------------------------------------------------------- conversions
+    def _host_array(self) -> np.ndarray:
+        """The elements as a numpy array viewing this tensor's memory (no compute)."""
+        st = self._storage
+        itemsize = self.dtype.itemsize
+        if self.numel() == 0:
+            return np.empty(self.shape, dtype=st.array.dtype)
+        base = st.array[self._view.offset:]
+        return np.lib.stride_tricks.as_strided(
+            base, shape=self._view.shape,
+            strides=tuple(s * itemsize for s in self._view.strides))
+
+    def _readable_array(self) -> np.ndarray:
+        """Values as numpy, with bfloat16 cast to float32 through a kernel."""
+        if self.dtype is dtypes.bfloat16:
+            return self.to(dtypes.float32)._host_array()
+        return self._host_array()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        if self.dtype is dtypes.bfloat16:
+            if force:
+                return self.to(dtypes.float32)._host_array()
+            raise TypeError("Got unsupported ScalarType BFloat16")
+        return self._host_array()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.detach().numpy(force=True)
+        return arr if dtype is None else arr.astype(dtype)
+
+    def tolist(self):
+        arr = self._readable_array()
+        return arr.tolist() if arr.ndim else arr.item()
+
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return self._readable_array().reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iub" or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __repr__(self) -> str:
+        from lazyt.printing import format_tensor
+
+        grad_fn = None if self.grad_fn is None else self.grad_fn.name()
+        return format_tensor(
+            self._readable_array(), dtype=self.dtype.name,
+            default_dtype=dtypes.get_default_dtype().name, device=str(self.device),
+            requires_grad=self.requires_grad and self.grad_fn is None, grad_fn=grad_fn)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __reduce_ex__(self, protocol):
+        from lazyt.serialization import tensor_reduce
+
+        return tensor_reduce(self)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """to(dtype), to(device), to(device, dtype), to(other), to(device=..., dtype=...)."""
+        dtype = kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        for a in args:
+            if isinstance(a, DType):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype, dev = a.dtype, a.device
+            elif isinstance(a, (str, device)):
+                dev = a
+            elif a is None:
+                continue
+            else:
+                dtype = dtypes.to_dtype(a)
+        if dev is not None:
+            to_device(dev)
+        if dtype is None or dtype is self.dtype:
+            return self.clone() if copy else self
+        from lazyt import elementwise
+
+        return elementwise.cast(self, dtype)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"lazyt.{_LEGACY_NAMES[self.dtype.name]}"
+        return self.to(dtypes.to_dtype(dtype))
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, device=None) -> Tensor:
+        to_device("cuda" if device is None else device)
+        return self
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def bfloat16(self) -> Tensor:
+        return self.to(dtypes.bfloat16)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def short(self) -> Tensor:
+        return self.to(dtypes.int16)
+
+    def char(self) -> Tensor:
+        return self.to(dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(dtypes.uint8)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+        from lazyt import creation
+
+        return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        from lazyt import creation
+
+        return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        from lazyt import creation
+
+        return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+        from lazyt import creation
+
+        return creation.full(size, fill_value, dtype=dtype or self.dtype,
+                             requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        from lazyt import creation
+
+        return creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+_LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "bfloat16": "BFloat16Tensor", "int8": "CharTensor", "uint8": "ByteTensor",
+                 "int16": "ShortTensor", "int32": "IntTensor", "int64": "LongTensor",
+                 "bool": "BoolTensor"}
+
+
+def infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
+    """Resolve one -1 in a view/reshape shape; PyTorch's errors otherwise."""
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    known = prod(s for s in shape if s != -1)
+    if unknown:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def broadcast_shapes(*shapes) -> tuple[int, ...]:
+    """PyTorch broadcasting; RuntimeError naming the sizes that clash."""
+    ndim = builtins.max((len(s) for s in shapes), default=0)
+    out = [1] * ndim
+    for shape in shapes:
+        for i, size in enumerate(shape):
+            j = ndim - len(shape) + i
+            if out[j] == 1:
+                out[j] = size
+            elif size != 1 and size != out[j]:
+                a = next(s for s in shapes if len(s) >= ndim - j and
+                         s[len(s) - (ndim - j)] == out[j])
+                raise RuntimeError(
+                    f"The size of tensor a ({a[len(a) - (ndim - j)]}) must match the size of "
+                    f"tensor b ({size}) at non-singleton dimension {j}")
+    return tuple(out)
+
+
+def _broadcast_view(view: View, shape: tuple[int, ...]) -> View:
+    for _ in range(len(shape) - view.ndim):
+        view = view.unsqueeze(0)
+    return view.expand(shape)
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(t: Tensor) -> int:
+    return t.numel()
+
+
+Tensor.__module__ = "lazyt"
+_ = math  # math is used by method modules bound below
+
+
+def _bind_methods() -> None:
+    """Attach the op families' methods (they import Tensor, so bind after it exists)."""
+    from lazyt import creation, elementwise, indexing, linalg, reductions, shape_ops
+
+    for module in (elementwise, reductions, shape_ops, indexing, linalg, creation):
+        for name, fn in getattr(module, "TENSOR_METHODS", {}).items():
+            setattr(Tensor, name, fn)
