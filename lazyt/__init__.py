@@ -60,3 +60,31 @@ def _export(table: dict) -> None:
 for _module in (creation, elementwise, reductions, shape_ops, indexing, linalg):
     _export(_module.FUNCTIONS)
 del _module
+
+
+def _function_of_method(name: str):
+    method = getattr(Tensor, name)
+
+    def function(input, *args, **kwargs):
+        return method(input, *args, **kwargs)
+
+    function.__name__ = name
+    function.__doc__ = f"lazyt.{name}(input, ...) is input.{name}(...)."
+    return function
+
+
+# View and shape methods that PyTorch also exposes as functions.
+for _name in ("reshape", "view_as_real", "transpose", "swapaxes", "swapdims", "permute", "t",
+              "squeeze", "unsqueeze", "flatten", "unflatten", "ravel", "narrow", "select",
+              "unbind", "split", "chunk", "tensor_split", "movedim", "moveaxis",
+              "broadcast_to", "repeat_interleave", "detach", "contiguous"):
+    if hasattr(Tensor, _name):
+        globals()[_name] = _function_of_method(_name)
+del _name
+
+
+def runtime_threads() -> int:
+    """Threads a large kernel launch is split across (LAZYT_NUM_THREADS)."""
+    from lazyt.runtime.launch import thread_count
+
+    return thread_count()

@@ -180,7 +180,7 @@ def _advanced_plan(parsed: _Parsed):
 def getitem(self: Tensor, index) -> Tensor:
     parsed = parse_index(self, index)
     if not parsed.advanced:
-        return self._with_view(parsed.view)
+        return self._with_view(parsed.view, "index", index=index)
     out_shape, mapping, index_nodes = _advanced_plan(parsed)
     src = make_node("load", self.dtype, parsed.view.shape, (), (self._storage.buffer, parsed.view))
     node = make_node("gather", self.dtype, out_shape, (src, *index_nodes), mapping)

@@ -54,6 +54,13 @@ def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     _check_dtypes(input, other)
+    with grad_mode.no_grad():
+        out = _matmul(input, other)
+    grad_mode.record("matmul", out, (input, other))
+    return out
+
+
+def _matmul(input: Tensor, other: Tensor) -> Tensor:
     a, b = input, other
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
@@ -76,7 +83,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
                                f"({b.shape[1]}x{b.shape[0]}), vec ({a.shape[0]})")
         out = _extern_matmul(a.reshape(1, -1), b, (1, b.shape[1])).reshape(b.shape[1])
     elif a.ndim == 2 and b.ndim == 2:
-        return mm(a, b)
+        out = _extern_matmul(a, b, (a.shape[0], b.shape[1]))
     else:
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
@@ -94,7 +101,6 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
             out = out.squeeze(-2)
         if b.ndim == 1:
             out = out.squeeze(-1)
-    grad_mode.record("matmul", out, (input, other))
     return out
 
 
@@ -108,7 +114,8 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
             f"{mat2.shape[0]}x{mat2.shape[1]})")
-    out = _extern_matmul(input, mat2, (input.shape[0], mat2.shape[1]))
+    with grad_mode.no_grad():
+        out = _extern_matmul(input, mat2, (input.shape[0], mat2.shape[1]))
     grad_mode.record("matmul", out, (input, mat2))
     return out
 
@@ -123,7 +130,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
             f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
-    out = _extern_matmul(input, mat2, (input.shape[0], input.shape[1], mat2.shape[2]))
+    with grad_mode.no_grad():
+        out = _extern_matmul(input, mat2, (input.shape[0], input.shape[1], mat2.shape[2]))
     grad_mode.record("matmul", out, (input, mat2))
     return out
 

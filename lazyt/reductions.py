@@ -228,14 +228,19 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     return out if keepdim or not axes else out.squeeze(axes)
 
 
-def all_(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def _logical_reduce(input: Tensor, op: str, dim, keepdim: bool) -> Tensor:
+    """all/any give bool, except for uint8 inputs, which give uint8 (PyTorch's legacy rule)."""
     axes = _dims(input, dim)
-    return reduce(ew.cast_if(input, dtypes.bool_), "all", axes, keepdim, dtypes.bool_)
+    out = reduce(ew.cast_if(input, dtypes.bool_), op, axes, keepdim, dtypes.bool_)
+    return ew.cast(out, dtypes.uint8) if input.dtype is dtypes.uint8 else out
+
+
+def all_(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _logical_reduce(input, "all", dim, keepdim)
 
 
 def any_(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    axes = _dims(input, dim)
-    return reduce(ew.cast_if(input, dtypes.bool_), "any", axes, keepdim, dtypes.bool_)
+    return _logical_reduce(input, "any", dim, keepdim)
 
 
 def count_nonzero(input: Tensor, dim=None) -> Tensor:

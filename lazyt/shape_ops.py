@@ -247,7 +247,8 @@ def diagonal_view(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) 
     keep = [d for d in range(input.ndim) if d not in (d1, d2)]
     shape = tuple(v.shape[d] for d in keep) + (length,)
     strides = tuple(v.strides[d] for d in keep) + (v.strides[d1] + v.strides[d2],)
-    return input._with_view(View(shape, strides, v.offset + (start if length else 0)))
+    return input._with_view(View(shape, strides, v.offset + (start if length else 0)),
+                            "diagonal", offset=offset, dim1=d1, dim2=d2)
 
 
 FUNCTIONS = {

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from lazyt import dtypes
+from lazyt.autograd.grad_mode import record_view
 from lazyt.dtypes import DType
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, prod
@@ -95,12 +96,14 @@ class Tensor:
         storage, view = realize_new(node, device_)
         return cls._make(storage, view)
 
-    def _with_view(self, view: View) -> Tensor:
-        """A tensor sharing this one's storage (PyTorch view semantics)."""
-        out = Tensor._make(self._storage, view)
-        from lazyt.autograd import record_view
+    def _with_view(self, view: View, op: str = "reshape", **ctx) -> Tensor:
+        """A tensor sharing this one's storage (PyTorch view semantics).
 
-        record_view(self, out)
+        op/ctx tell autograd how the view relates to self: "reshape" (same
+        elements in order), "permute" (order=...), "expand", or "index"
+        (index=... as for __getitem__ with basic indices)."""
+        out = Tensor._make(self._storage, view)
+        record_view(self, out, op, ctx)
         return out
 
     def _load(self) -> Node:
@@ -276,7 +279,7 @@ class Tensor:
         order = tuple(normalize_dim(d, self.ndim) for d in dims)
         if len(set(order)) != len(order):
             raise RuntimeError("permute(): duplicate dims are not allowed.")
-        return self._with_view(self._view.permute(order))
+        return self._with_view(self._view.permute(order), "permute", order=order)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         if self.ndim == 0:
@@ -286,7 +289,7 @@ class Tensor:
         d0, d1 = normalize_dim(dim0, self.ndim), normalize_dim(dim1, self.ndim)
         order = list(range(self.ndim))
         order[d0], order[d1] = order[d1], order[d0]
-        return self._with_view(self._view.permute(tuple(order)))
+        return self._with_view(self._view.permute(tuple(order)), "permute", order=tuple(order))
 
     swapaxes = swapdims = transpose
 
@@ -345,7 +348,7 @@ class Tensor:
                     f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
                     f"Tensor sizes: {list(self.shape)}")
             target.append(want)
-        return self._with_view(view.expand(tuple(target)))
+        return self._with_view(view.expand(tuple(target)), "expand")
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -364,7 +367,8 @@ class Tensor:
         start = start % size if start < 0 else start
         if length < 0 or start + length > size:
             raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-        return self._with_view(self._view.slice(dim, start, start + length, 1))
+        return self._with_view(self._view.slice(dim, start, start + length, 1), "index",
+                               index=(slice(None),) * dim + (slice(start, start + length),))
 
     def select(self, dim: int, index: int) -> Tensor:
         if self.ndim == 0:
@@ -374,7 +378,8 @@ class Tensor:
         if not -size <= index < size:
             raise IndexError(f"select(): index {index} out of range for tensor of size "
                              f"{list(self.shape)} at dimension {dim}")
-        return self._with_view(self._view.select(dim, index % size))
+        return self._with_view(self._view.select(dim, index % size), "index",
+                               index=(slice(None),) * dim + (index % size,))
 
     def unsqueeze(self, dim: int) -> Tensor:
         dim = normalize_dim(dim, self.ndim + 1)

@@ -94,9 +94,10 @@ def record(op: str, out, operands, **ctx) -> None:
         RECORDERS["record"](op, out, operands, ctx)
 
 
-def record_view(base, view) -> None:
+def record_view(base, view, op: str, ctx: dict) -> None:
+    """After a view op: op is "reshape", "permute", "expand", "index" or "diagonal"."""
     if _needs_grad((base,)):
-        RECORDERS["record"]("view", view, (base,), {})
+        RECORDERS["record"]("view_" + op, view, (base,), ctx)
 
 
 def check_inplace(target) -> None:

@@ -20,17 +20,21 @@ Helpers and their LLVM signatures (T is `float` or `double`, S the matching suff
     @lazyt_f16_to_f32          float (i16 %x)    exact
 
 float32 accuracy: relative error below 2e-6 against float64 over the whole float32
-range (measured worst cases are in tests/codegen/test_llvm_math.py), C99 special
-values (signed zeros, infinities, NaN in gives NaN out). Most float32 helpers
-compute in double internally (a float32 input is exact in double and `x * x` is
-exact too), so their polynomials only need ~1e-11 and no extra-precision tricks;
-exp, exp2, log, log2, log10, tanh and sigmoid stay in float for speed.
-sin/cos/tan reduce their argument exactly (Payne-Hanek with 64-bit integer multiplies
-and funnel shifts of 2/pi constants), so they are accurate for every finite float32.
-Polynomial coefficients are minimax fits (Lawson's iteratively reweighted least
-squares on dense grids, mpmath references) made at development time; each comment
-names the interval and the fitted error. The emitted code uses `llvm.fmuladd`, so
-it is accurate with or without FMA hardware.
+range (measured worst cases, all below 4e-7, are checked by
+tests/codegen/test_llvm_math.py), and C99 special values (signed zeros, infinities,
+NaN in gives NaN out). exp, exp2, log, log2, log10, tanh, sigmoid, erf and erfc
+compute in float, the hot ones at memory speed. The others compute in double (a
+float32 input is exact in double and so is its square), where polynomials good to
+~1e-12 need no extra-precision tricks; sin/cos/tan reduce their argument exactly
+(Payne-Hanek with 64-bit integer multiplies), so they are accurate for every finite
+float32. Polynomial coefficients are minimax fits (Lawson's iteratively reweighted
+least squares on dense grids against mpmath) made at development time; each comment
+names the interval and the fitted error. The code uses `llvm.fmuladd`, never relying
+on a fused multiply-add for exactness, so it is accurate with or without FMA hardware.
+
+Every intrinsic declaration in a module must go through `MathLibrary.intrinsic`, and
+the libm names the float64 helpers declare (`@exp`, `@pow`, ...) must not be declared
+elsewhere in it, so that each symbol is declared exactly once.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ import re
 import struct
 from dataclasses import dataclass
 from functools import lru_cache
+
+__all__ = ["CONVERSION_FUNCTIONS", "SUPPORTED_FUNCTIONS", "MathLibrary", "float_literal",
+           "type_suffix"]
 
 # name -> arity of the math helpers, for the codegen's op table.
 SUPPORTED_FUNCTIONS: dict[str, int] = {
@@ -107,7 +114,8 @@ class _Builder:
         self.declarations: dict[str, str] = {}
         self._count = 0
 
-    def _new(self, ty: str, text: str) -> Value:
+    def instruction(self, ty: str, text: str) -> Value:
+        """Append `%tN = <text>` and return %tN as a Value of type `ty`."""
         name = f"%t{self._count}"
         self._count += 1
         self.lines.append(f"  {name} = {text}")
@@ -125,13 +133,13 @@ class _Builder:
         return operand if isinstance(operand, Value) else self.const(operand, ty)
 
     def _pair(self, a: Operand, b: Operand) -> tuple[Value, Value]:
-        ty = a.ty if isinstance(a, Value) else b.ty  # type: ignore[union-attr]
+        ty = a.ty if isinstance(a, Value) else b.ty
         return self._coerce(a, ty), self._coerce(b, ty)
 
     def op(self, opcode: str, a: Operand, b: Operand) -> Value:
-        """A binary instruction: fadd, fsub, fmul, fdiv, add, sub, mul, and, or, xor, shl, lshr, ashr."""
+        """A binary instruction (fadd, fsub, fmul, fdiv, add, sub, mul, and, or, xor, shl, ...)."""
         a, b = self._pair(a, b)
-        return self._new(a.ty, f"{opcode} {a.ty} {a.ref}, {b.ref}")
+        return self.instruction(a.ty, f"{opcode} {a.ty} {a.ref}, {b.ref}")
 
     def fadd(self, a: Operand, b: Operand) -> Value:
         return self.op("fadd", a, b)
@@ -146,32 +154,33 @@ class _Builder:
         return self.op("fdiv", a, b)
 
     def fneg(self, a: Value) -> Value:
-        return self._new(a.ty, f"fneg {a.ty} {a.ref}")
+        return self.instruction(a.ty, f"fneg {a.ty} {a.ref}")
 
     def fcmp(self, predicate: str, a: Operand, b: Operand) -> Value:
         a, b = self._pair(a, b)
-        return self._new("i1", f"fcmp {predicate} {a.ty} {a.ref}, {b.ref}")
+        return self.instruction("i1", f"fcmp {predicate} {a.ty} {a.ref}, {b.ref}")
 
     def icmp(self, predicate: str, a: Operand, b: Operand) -> Value:
         a, b = self._pair(a, b)
-        return self._new("i1", f"icmp {predicate} {a.ty} {a.ref}, {b.ref}")
+        return self.instruction("i1", f"icmp {predicate} {a.ty} {a.ref}, {b.ref}")
 
     def select(self, condition: Value, a: Operand, b: Operand) -> Value:
         a, b = self._pair(a, b)
-        return self._new(a.ty, f"select i1 {condition.ref}, {a.ty} {a.ref}, {b.ty} {b.ref}")
+        return self.instruction(a.ty, f"select i1 {condition.ref}, {a.ty} {a.ref}, {b.ty} {b.ref}")
 
     def cast(self, opcode: str, a: Value, ty: str) -> Value:
         """bitcast, zext, sext, trunc, fpext, fptrunc, sitofp or uitofp to `ty`."""
-        return self._new(ty, f"{opcode} {a.ty} {a.ref} to {ty}")
+        return self.instruction(ty, f"{opcode} {a.ty} {a.ref} to {ty}")
 
     def call(self, intrinsic: str, *args: Operand) -> Value:
-        """Call the float intrinsic `intrinsic` (e.g. "llvm.fabs") at the arguments' type."""
+        """Call the overloaded intrinsic `intrinsic` ("llvm.fabs", "llvm.fshl", ...) at the type
+        of its Value arguments; the result has that type too."""
         ty = next(a.ty for a in args if isinstance(a, Value))
         values = [self._coerce(a, ty) for a in args]
         symbol = f"@{intrinsic}.{type_suffix(ty)}"
         self.declarations[symbol] = f"declare {ty} {symbol}({', '.join([ty] * len(values))})"
         arg_text = ", ".join(f"{ty} {v.ref}" for v in values)
-        return self._new(ty, f"call {ty} {symbol}({arg_text})")
+        return self.instruction(ty, f"call {ty} {symbol}({arg_text})")
 
     def fma(self, a: Operand, b: Operand, c: Operand) -> Value:
         """a * b + c, fused where the target has FMA."""
@@ -225,11 +234,12 @@ TWO_OVER_SQRT_PI_LO_F32 = -5.8635382771399236e-08
 # erf(x) = x (2/sqrt(pi) + z Q(z)), z = x^2, |x| <= 0.9; relative error 5e-10.
 ERF_F32 = (-0.37612634897232056, 0.11283703148365021, -0.026859579607844353, 0.005201146937906742,
            -0.0008141589933075011, 8.358361083082855e-05)
-# erfc(x) = t exp(G(t - 0.58) - x^2), t = 2 / (2 + x), 0 <= x <= 10.1 (the shape of Numerical
-# Recipes' erfcc, refitted); absolute error of G 7.2e-9.
-ERFC_F32 = (-0.56315678358078, 1.3681188821792603, 0.09476273506879807, -0.40690508484840393,
-            -0.039611633867025375, 0.2962662875652313, -0.04693896695971489, -0.2492583841085434,
-            0.13774241507053375, 0.15087342262268066, -0.14220160245895386)
+# erfc(x) = t exp(G(t - c) - x^2), t = 2 / (2 + x), c = float32(0.58), 0 <= x <= 10.1 (the shape
+# of Numerical Recipes' erfcc, refitted); absolute error of G 2.5e-8.
+ERFC_CENTER_F32 = 0.5799999833106995
+ERFC_F32 = (-0.56315678358078, 1.3681190013885498, 0.09475738555192947, -0.4069170653820038,
+            -0.039395034313201904, 0.2965470850467682, -0.05008121579885483, -0.25159117579460144,
+            0.15670613944530487, 0.1571926325559616, -0.18286289274692535)
 
 
 def _scale_by_power_of_two_f32(b: _Builder, value: Value, n: Value) -> Value:
@@ -291,27 +301,22 @@ def _log_special_cases(b: _Builder, x: Value, result: Value) -> Value:
     return b.select(b.fcmp("ult", x, 0.0), math.nan, result)
 
 
-def _emit_exp_f32(b: _Builder, x: Value) -> Value:
-    return _exp_f32(b, x)
-
-
-def _emit_exp2_f32(b: _Builder, x: Value) -> Value:
-    return _exp2_f32(b, x)
-
-
 def _emit_log_f32(b: _Builder, x: Value) -> Value:
+    """k ln2 + log1p(f), ln2 split so that k ln2 adds no rounding error of its own."""
     k, log1p_f = _log_parts_f32(b, x)
     result = b.fma(k, LN2_HI_F32, b.fma(k, LN2_LO_F32, log1p_f))
     return _log_special_cases(b, x, result)
 
 
 def _emit_log2_f32(b: _Builder, x: Value) -> Value:
+    """k + log1p(f) log2(e), log2(e) as a float pair; exact for powers of two."""
     k, log1p_f = _log_parts_f32(b, x)
     log2_f = b.fma(log1p_f, LOG2E_F32, b.fmul(log1p_f, LOG2E_LO_F32))
     return _log_special_cases(b, x, b.fadd(k, log2_f))
 
 
 def _emit_log10_f32(b: _Builder, x: Value) -> Value:
+    """k log10(2) + log1p(f) log10(e), both constants as float pairs."""
     k, log1p_f = _log_parts_f32(b, x)
     log10_f = b.fma(log1p_f, LOG10E_F32, b.fmul(log1p_f, LOG10E_LO_F32))
     result = b.fma(k, LOG10_2_HI_F32, b.fma(k, LOG10_2_LO_F32, log10_f))
@@ -334,7 +339,7 @@ def _erfc_nonnegative_f32(b: _Builder, a: Value) -> Value:
     as an exact hi + lo pair, since a plain float a^2 near 100 would be off by 4e-6."""
     a = b.select(b.fcmp("ogt", a, 10.5), 10.5, a)  # erfc underflows to 0 from 10.06 on
     t = b.fdiv(2.0, b.fadd(a, 2.0))
-    g = b.poly(b.fsub(t, 0.58), ERFC_F32)
+    g = b.poly(b.fsub(t, ERFC_CENTER_F32), ERFC_F32)
     square_hi, square_lo = _exact_square_f32(b, a)
     return b.fmul(t, _exp_f32(b, b.fneg(square_hi), b.fsub(g, square_lo)))
 
@@ -343,12 +348,15 @@ def _emit_erf_f32(b: _Builder, x: Value) -> Value:
     """x (2/sqrt(pi) + x^2 Q(x^2)) near 0, with 2/sqrt(pi) as a float pair; 1 - erfc(|x|) beyond."""
     a = b.call("llvm.fabs", x)
     z = b.fmul(x, x)
-    small = b.fma(x, TWO_OVER_SQRT_PI_HI_F32, b.fmul(x, b.fma(z, b.poly(z, ERF_F32), TWO_OVER_SQRT_PI_LO_F32)))
-    large = b.call("llvm.copysign", b.fsub(1.0, _erfc_nonnegative_f32(b, a)), x)
-    return b.select(b.fcmp("olt", a, 0.9), small, large)
+    tail = b.fma(z, b.poly(z, ERF_F32), TWO_OVER_SQRT_PI_LO_F32)
+    small = b.fma(x, TWO_OVER_SQRT_PI_HI_F32, b.fmul(x, tail))
+    large = b.fsub(1.0, _erfc_nonnegative_f32(b, a))
+    result = b.select(b.fcmp("olt", a, 0.875), small, large)
+    return b.call("llvm.copysign", result, x)  # erf is odd; also gives erf(-0) = -0
 
 
 def _emit_erfc_f32(b: _Builder, x: Value) -> Value:
+    """erfc(-a) = 2 - erfc(a), which is in [1, 2] and so loses nothing."""
     positive = _erfc_nonnegative_f32(b, b.call("llvm.fabs", x))
     return b.select(b.fcmp("olt", x, 0.0), b.fsub(2.0, positive), positive)
 
@@ -365,14 +373,15 @@ def _emit_tanh_f32(b: _Builder, x: Value) -> Value:
 
 
 def _emit_sigmoid_f32(b: _Builder, x: Value) -> Value:
-    """1 / (1 + e^-x) as e^-|x| based quotients, so that no exp overflows and tiny results
-    for very negative x underflow gradually instead of flushing to 0."""
+    """With e = e^-|x|: 1 / (1 + e) for x >= 0 and e / (1 + e) below, so that no exp
+    overflows and tiny results for very negative x underflow gradually, not to 0."""
     e = _exp_f32(b, b.fneg(b.call("llvm.fabs", x)))
     numerator = b.select(b.fcmp("oge", x, 0.0), 1.0, e)
     return b.fdiv(numerator, b.fadd(e, 1.0))
 
 
 # --------------------------------------------------- float32 helpers computed in double
+
 
 F64_MAGIC = 6755399441055744.0  # 1.5 * 2^52: adding it rounds a double to an integer
 F64_MAGIC_BITS = 0x4338000000000000
@@ -478,6 +487,7 @@ def _emit_log1p_f32(b: _Builder, x: Value) -> Value:
 
 
 def _emit_expm1_f32(b: _Builder, x: Value) -> Value:
+    """A polynomial for |x| < 1/2, where e^x - 1 would cancel; e^x - 1 in double beyond."""
     xd = _to_f64(b, x)
     small = b.fma(b.fmul(xd, xd), b.poly(xd, EXPM1_F64), xd)
     large = b.fsub(_exp_f64(b, xd), 1.0)
@@ -486,6 +496,7 @@ def _emit_expm1_f32(b: _Builder, x: Value) -> Value:
 
 
 def _emit_sinh_f32(b: _Builder, x: Value) -> Value:
+    """An odd polynomial for |x| < 1, where (e - 1/e) / 2 would cancel; that formula beyond."""
     a = b.call("llvm.fabs", _to_f64(b, x))
     z = b.fmul(a, a)
     small = b.fma(b.fmul(a, z), b.poly(z, SINH_F64), a)
@@ -496,6 +507,8 @@ def _emit_sinh_f32(b: _Builder, x: Value) -> Value:
 
 
 def _emit_cosh_f32(b: _Builder, x: Value) -> Value:
+    """(e + 1/e) / 2 in double, e = e^|x|: no cancellation; overflow happens in the final
+    rounding to float."""
     e = _exp_f64(b, b.call("llvm.fabs", _to_f64(b, x)))
     return _to_f32(b, b.fmul(b.fadd(e, b.fdiv(1.0, e)), 0.5))
 
@@ -507,13 +520,15 @@ def _atan_nonnegative_f64(b: _Builder, a: Value) -> Value:
     above_big = b.fcmp("ogt", a, 2.414213562373095)  # tan(3pi/8)
     numerator = b.select(above_big, -1.0, b.select(above_mid, b.fsub(a, 1.0), a))
     denominator = b.select(above_big, a, b.select(above_mid, b.fadd(a, 1.0), 1.0))
-    base = b.select(above_big, HALF_PI_F64, b.select(above_mid, b.const(QUARTER_PI_F64, "double"), 0.0))
+    quarter_pi = b.const(QUARTER_PI_F64, "double")
+    base = b.select(above_big, HALF_PI_F64, b.select(above_mid, quarter_pi, 0.0))
     z = b.fdiv(numerator, denominator)
     w = b.fmul(z, z)
     return b.fadd(base, b.fma(b.fmul(z, w), b.poly(w, ATAN_F64), z))
 
 
 def _emit_atan_f32(b: _Builder, x: Value) -> Value:
+    """atan is odd: evaluate at |x| and copy the sign back (atan(-0) = -0)."""
     result = _to_f32(b, _atan_nonnegative_f64(b, b.call("llvm.fabs", _to_f64(b, x))))
     return b.call("llvm.copysign", result, x)
 
@@ -541,12 +556,15 @@ def _asin_core_f64(b: _Builder, a: Value) -> tuple[Value, Value]:
 
 
 def _emit_asin_f32(b: _Builder, x: Value) -> Value:
+    """asin is odd: evaluate at |x| and copy the sign back."""
     above_half, p = _asin_core_f64(b, b.call("llvm.fabs", _to_f64(b, x)))
     result = b.select(above_half, b.fsub(HALF_PI_F64, b.fadd(p, p)), p)
     return b.call("llvm.copysign", _to_f32(b, result), x)
 
 
 def _emit_acos_f32(b: _Builder, x: Value) -> Value:
+    """pi/2 - asin(x) near 0; 2 asin(sqrt((1 - x) / 2)) near 1 and pi minus that near -1, so
+    that small results near x = 1 keep their relative accuracy."""
     xd = _to_f64(b, x)
     above_half, p = _asin_core_f64(b, b.call("llvm.fabs", xd))
     near_zero = b.fsub(HALF_PI_F64, b.call("llvm.copysign", p, xd))
@@ -614,8 +632,8 @@ def _reduce_quadrant(b: _Builder, x: Value) -> tuple[Value, Value]:
     chunk = b.op("lshr", position, 6)
     shift = b.op("and", position, 63)
     first, second = b.icmp("eq", chunk, 0), b.icmp("eq", chunk, 1)
-    words = [b.select(first, _i64(b, TWO_OVER_PI_CHUNKS[i]),
-                      b.select(second, _i64(b, TWO_OVER_PI_CHUNKS[i + 1]), _i64(b, TWO_OVER_PI_CHUNKS[i + 2])))
+    chunks = [_i64(b, c) for c in TWO_OVER_PI_CHUNKS]
+    words = [b.select(first, chunks[i], b.select(second, chunks[i + 1], chunks[i + 2]))
              for i in range(3)]
     high = b.call("llvm.fshl", words[0], words[1], shift)
     low = b.op("lshr", b.call("llvm.fshl", words[1], words[2], shift), 32)
@@ -679,6 +697,7 @@ def _emit_f32_to_bf16(b: _Builder, x: Value) -> Value:
 
 
 def _emit_bf16_to_f32(b: _Builder, h: Value) -> Value:
+    """bfloat16 is the top half of a float32."""
     return b.from_bits(b.op("shl", b.cast("zext", h, "i32"), 16))
 
 
@@ -700,12 +719,15 @@ def _emit_f32_to_f16(b: _Builder, x: Value) -> Value:
 
 
 def _emit_f16_to_f32(b: _Builder, h: Value) -> Value:
+    """Rebias the exponent of normals, infinities and NaNs; subnormal halves are m 2^-24,
+    converted exactly through float."""
     w = b.cast("zext", h, "i32")
     sign = b.op("shl", b.op("and", w, 0x8000), 16)
     magnitude = b.op("and", w, 0x7FFF)
     normal = b.op("add", b.op("shl", magnitude, 13), 0x38000000)  # exponent bias 15 -> 127
     inf_or_nan = b.op("add", normal, 0x38000000)  # exponent 31 -> 255
-    subnormal = b.bits(b.fmul(b.cast("uitofp", magnitude, "float"), 5.9604644775390625e-08))  # 2^-24
+    two_to_minus_24 = 5.9604644775390625e-08
+    subnormal = b.bits(b.fmul(b.cast("uitofp", magnitude, "float"), two_to_minus_24))
     bits = b.select(b.icmp("ult", magnitude, 0x400), subnormal, normal)
     bits = b.select(b.icmp("uge", magnitude, 0x7C00), inf_or_nan, bits)
     return b.from_bits(b.op("or", bits, sign))
@@ -714,7 +736,7 @@ def _emit_f16_to_f32(b: _Builder, h: Value) -> Value:
 # ---------------------------------------------------------------- the helper tables
 
 _F32_EMITTERS = {
-    "exp": _emit_exp_f32, "exp2": _emit_exp2_f32, "log": _emit_log_f32, "log2": _emit_log2_f32,
+    "exp": _exp_f32, "exp2": _exp2_f32, "log": _emit_log_f32, "log2": _emit_log2_f32,
     "log10": _emit_log10_f32, "log1p": _emit_log1p_f32, "expm1": _emit_expm1_f32,
     "sin": _emit_sin_f32, "cos": _emit_cos_f32, "tan": _emit_tan_f32, "tanh": _emit_tanh_f32,
     "sigmoid": _emit_sigmoid_f32, "erf": _emit_erf_f32, "erfc": _emit_erfc_f32,
@@ -725,11 +747,12 @@ _CONVERSION_EMITTERS = {
     "f32_to_bf16": _emit_f32_to_bf16, "bf16_to_f32": _emit_bf16_to_f32,
     "f32_to_f16": _emit_f32_to_f16, "f16_to_f32": _emit_f16_to_f32,
 }
-assert set(_F32_EMITTERS) == set(SUPPORTED_FUNCTIONS) and set(_CONVERSION_EMITTERS) == set(CONVERSION_FUNCTIONS)
+assert set(_F32_EMITTERS) == set(SUPPORTED_FUNCTIONS)
+assert set(_CONVERSION_EMITTERS) == set(CONVERSION_FUNCTIONS)
 
 
 @dataclass(frozen=True, slots=True)
-class HelperDefinition:
+class _HelperDefinition:
     """One rendered helper: its `define` text and the declarations it needs."""
 
     symbol: str
@@ -737,21 +760,24 @@ class HelperDefinition:
     declarations: tuple[tuple[str, str], ...]
 
 
-def _render_definition(symbol: str, ret: str, params: list[str], body: _Builder, attributes: str) -> HelperDefinition:
+def _render_definition(symbol: str, ret: str, params: list[str], body: _Builder,
+                       attributes: str) -> _HelperDefinition:
+    """Wrap a finished body in `define internal` with an inline attribute list (no #N groups,
+    so pieces of several modules never collide)."""
     header = f"define internal {ret} {symbol}({', '.join(params)}) {attributes} {{"
     text = "\n".join([header, "entry:", *body.lines, "}"])
-    return HelperDefinition(symbol, text, tuple(body.declarations.items()))
+    return _HelperDefinition(symbol, text, tuple(body.declarations.items()))
 
 
 def _call_libm(b: _Builder, name: str, args: list[Value]) -> Value:
     """Call the C library's double function `name`, resolved from the process at JIT time."""
     b.declarations[f"@{name}"] = f"declare double @{name}({', '.join(['double'] * len(args))})"
     arg_text = ", ".join(f"double {a.ref}" for a in args)
-    return b._new("double", f"call double @{name}({arg_text})")
+    return b.instruction("double", f"call double @{name}({arg_text})")
 
 
 @lru_cache(maxsize=None)
-def helper_definition(name: str, llvm_type: str) -> HelperDefinition:
+def _helper_definition(name: str, llvm_type: str) -> _HelperDefinition:
     """Build (once per process) the definition of helper `name` for element type `llvm_type`."""
     body = _Builder()
     if name in CONVERSION_FUNCTIONS:
@@ -798,7 +824,8 @@ class MathLibrary:
             symbol = f"@lazyt_{name}"
         elif name in SUPPORTED_FUNCTIONS:
             if llvm_type not in ("float", "double"):
-                raise ValueError(f"math helper {name!r} exists for float and double, not {llvm_type!r}")
+                raise ValueError(
+                    f"math helper {name!r} exists for float and double, not {llvm_type!r}")
             symbol = f"@lazyt_{name}_{type_suffix(llvm_type)}"
         else:
             known = ", ".join(sorted([*SUPPORTED_FUNCTIONS, *CONVERSION_FUNCTIONS]))
@@ -809,13 +836,14 @@ class MathLibrary:
     def render(self) -> str:
         """LLVM IR text for everything recorded so far: each declaration and helper definition
         once, ready to be appended to a module."""
-        definitions = [helper_definition(name, ty) for name, ty in self._helpers.values()]
+        definitions = [_helper_definition(name, ty) for name, ty in self._helpers.values()]
         for definition in definitions:
             for symbol, line in definition.declarations:
                 self._declare(symbol, line)
-        parts = [*self._declarations.values(), *(d.text for d in definitions)]
-        return "\n".join(parts) + "\n" if parts else ""
+        parts = [text for text in ["\n".join(self._declarations.values()), *(d.text for d in definitions)]
+                 if text]
+        return "\n\n".join(parts) + "\n" if parts else ""
 
     def _declare(self, symbol: str, line: str) -> None:
         previous = self._declarations.setdefault(symbol, line)
-        assert previous == line, f"{symbol} declared twice with different types: {previous!r} vs {line!r}"
+        assert previous == line, f"{symbol} declared as {previous!r} and as {line!r}"

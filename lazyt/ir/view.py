@@ -142,6 +142,8 @@ class View:
         """
         if self.mask is not None:
             return None
+        if self.numel == 1 and prod(shape) == 1:
+            return View.contiguous(shape, self.offset)
         if prod(shape) == 0 or self.numel == 0:
             return View.contiguous(shape, self.offset) if prod(shape) == prod(self.shape) else None
         new_strides = [0] * len(shape)

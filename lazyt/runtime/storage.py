@@ -8,6 +8,8 @@ Buffer object that stands for it in graphs, so aliasing is identity.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from lazyt.dtypes import DType
@@ -15,9 +17,10 @@ from lazyt.ir.node import Buffer
 
 
 class Storage:
-    __slots__ = ("dtype", "device", "array", "address", "buffer", "version", "__weakref__")
+    __slots__ = ("dtype", "device", "array", "address", "buffer", "version", "pooled",
+                 "__weakref__")
 
-    def __init__(self, dtype: DType, array: np.ndarray, device):
+    def __init__(self, dtype: DType, array: np.ndarray, device, pooled: bool = False):
         assert array.ndim == 1 and array.dtype == dtype.numpy_storage, "storage array must be flat"
         self.dtype = dtype
         self.device = device
@@ -25,10 +28,23 @@ class Storage:
         self.address = array.ctypes.data
         self.buffer = Buffer(self)
         self.version = 0  # bumped by every in-place write (autograd checks it)
+        self.pooled = pooled  # memory came from (and returns to) the caching allocator
 
     @staticmethod
     def allocate(dtype: DType, numel: int, device) -> Storage:
-        return Storage(dtype, np.empty(max(numel, 0), dtype=dtype.numpy_storage), device)
+        numel = max(numel, 0)
+        nbytes = numel * dtype.itemsize
+        if nbytes < POOL_MIN_BYTES:
+            return Storage(dtype, np.empty(numel, dtype=dtype.numpy_storage), device)
+        raw = CACHE.take(nbytes)
+        return Storage(dtype, raw.view(dtype.numpy_storage), device, pooled=True)
+
+    def __del__(self):
+        # Give the memory back only if nothing else (a numpy view the user got
+        # from .numpy(), say) still references it: 2 = the attribute + the argument.
+        if self.pooled and sys.getrefcount(self.array) == 2 and \
+                sys.getrefcount(self.array.base) == 2:
+            CACHE.give(self.array.base)
 
     @staticmethod
     def from_array(dtype: DType, array: np.ndarray, device) -> Storage:
@@ -43,3 +59,41 @@ class Storage:
 
     def nbytes(self) -> int:
         return self.array.nbytes
+
+
+POOL_MIN_BYTES = 1 << 16  # small arrays come from numpy's own allocator
+
+
+class CachingAllocator:
+    """Reuse freed large buffers by exact byte size.
+
+    Fresh pages cost a fault each on first touch: for a 64 MB result that is
+    more time than the kernel itself, so eager loops that free and allocate
+    the same sizes every step keep their memory here. Bounded: at most
+    `limit` bytes are held; past that, freed buffers go back to the system.
+    """
+
+    def __init__(self, limit: int = 1 << 30):
+        self.free: dict[int, list[np.ndarray]] = {}
+        self.held = 0
+        self.limit = limit
+
+    def take(self, nbytes: int) -> np.ndarray:
+        bucket = self.free.get(nbytes)
+        if bucket:
+            self.held -= nbytes
+            return bucket.pop()
+        return np.empty(nbytes, dtype=np.uint8)
+
+    def give(self, raw: np.ndarray) -> None:
+        if self.held + raw.nbytes > self.limit:
+            return
+        self.free.setdefault(raw.nbytes, []).append(raw)
+        self.held += raw.nbytes
+
+    def clear(self) -> None:
+        self.free.clear()
+        self.held = 0
+
+
+CACHE = CachingAllocator()
