@@ -82,7 +82,7 @@ def main() -> None:
                      lambda: ta * tb, lambda: torch.tanh(ta), lambda: torch.exp(ta)]
         rows = [(nm, tl, tn, median_time(fn, r), fl) for (nm, tl, tn, _, fl), fn in
                 zip(rows, torch_fns)]
-    print(f"n = {n} float32, median of {r}, threads = {lt.runtime_threads()}")
+    print(f"n = {n} float32, median of {r}, threads = {lt.debug.threads()}")
     print(f"{'op':22s} {'lazyt ms':>9s} {'numpy ms':>9s} {'torch ms':>9s} {'floor ms':>9s} "
           f"{'floor/lazyt':>11s} {'numpy/lazyt':>11s} {'torch/lazyt':>11s}")
     for name, tl, tn, tt, fl in rows:

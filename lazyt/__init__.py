@@ -82,9 +82,3 @@ for _name in ("reshape", "view_as_real", "transpose", "swapaxes", "swapdims", "p
         globals()[_name] = _function_of_method(_name)
 del _name
 
-
-def runtime_threads() -> int:
-    """Threads a large kernel launch is split across (LAZYT_NUM_THREADS)."""
-    from lazyt.runtime.launch import thread_count
-
-    return thread_count()

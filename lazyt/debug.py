@@ -50,3 +50,17 @@ def kernels() -> list:
     from lazyt.realize import KERNELS
 
     return [(k.name, c.source) for k, c in KERNELS.entries.items()]
+
+
+def kernel_cache_size() -> int:
+    """Compiled kernels held in memory (bounded; see runtime/compiler.KernelCache)."""
+    from lazyt.realize import KERNELS
+
+    return len(KERNELS.entries)
+
+
+def threads() -> int:
+    """Threads a large kernel launch is split across (env LAZYT_NUM_THREADS)."""
+    from lazyt.runtime.launch import thread_count
+
+    return thread_count()

