@@ -99,12 +99,17 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
     return t
 
 
-def _empty(shape: tuple[int, ...], dtype: DType) -> Tensor:
-    return Tensor._make(Storage.allocate(dtype, prod(shape), CPU), View.contiguous(shape))
+def _empty(shape: tuple[int, ...], dtype: DType, like: Tensor | None = None) -> Tensor:
+    """A new tensor; `like` (for the *_like functions) keeps a dense input's layout."""
+    view = View.contiguous(shape)
+    if like is not None and not like.is_contiguous():
+        strides = like._view.dense_layout()
+        view = view if strides is None else View(shape, strides, 0)
+    return Tensor._make(Storage.allocate(dtype, prod(shape), CPU), view)
 
 
-def _fill(shape: tuple[int, ...], value, dtype: DType) -> Tensor:
-    out = _empty(shape, dtype)
+def _fill(shape: tuple[int, ...], value, dtype: DType, like: Tensor | None = None) -> Tensor:
+    out = _empty(shape, dtype, like)
     ew.assign(out, ew.source(value, dtype, shape))
     return out
 
@@ -123,6 +128,8 @@ def _infer_dtype(data) -> DType:
             found = dtypes.promote_types(found, item.dtype)
         elif isinstance(item, (bool, np.bool_)):
             continue
+        elif isinstance(item, (np.integer, np.floating)) and item.dtype != np.float16:
+            found = dtypes.promote_types(found, dtypes.from_numpy_dtype(item.dtype))
         elif isinstance(item, (int, np.integer)):
             found = dtypes.promote_types(found, dtypes.int64)
         elif isinstance(item, (float, np.floating)):
@@ -198,6 +205,10 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False,
             return _finish(_ingest(data, target), requires_grad)
         raise TypeError(f"can't convert np.ndarray of type numpy.{data.dtype}")
     if isinstance(data, (np.number, np.bool_)):
+        data = np.asarray(data)
+        if data.dtype.kind in "fiub" and data.dtype != np.float16:
+            return _finish(_ingest(data, dtype or dtypes.from_numpy_dtype(data.dtype)),
+                           requires_grad)
         data = data.item()
     _check_ragged(data)
     data = _flatten_tensors(data)
@@ -286,23 +297,25 @@ def _like_dtype(input: Tensor, dtype) -> DType:
 
 def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None, layout=None) -> Tensor:
-    return _finish(_fill(tuple(input.shape), 0, _like_dtype(input, dtype)), requires_grad)
+    return _finish(_fill(tuple(input.shape), 0, _like_dtype(input, dtype), input),
+                   requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
-    return _finish(_fill(tuple(input.shape), 1, _like_dtype(input, dtype)), requires_grad)
+    return _finish(_fill(tuple(input.shape), 1, _like_dtype(input, dtype), input),
+                   requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
-    return _finish(_fill(tuple(input.shape), fill_value, _like_dtype(input, dtype)),
+    return _finish(_fill(tuple(input.shape), fill_value, _like_dtype(input, dtype), input),
                    requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None, layout=None) -> Tensor:
-    return _finish(_empty(tuple(input.shape), _like_dtype(input, dtype)), requires_grad)
+    return _finish(_empty(tuple(input.shape), _like_dtype(input, dtype), input), requires_grad)
 
 
 # ------------------------------------------------------------------- random

@@ -81,9 +81,18 @@ def build(op: str, *operands, compute: DType | None = None) -> Node:
 
 def apply(op: str, *operands) -> Tensor:
     """Out-of-place elementwise op, realised now (eager)."""
-    out = Tensor._from_node(build(op, *operands))
+    node = build(op, *operands)
+    out = Tensor._from_node(node, like=_layout_source(node.shape, operands))
     grad_mode.record(op, out, operands)
     return out
+
+
+def _layout_source(shape, operands) -> Tensor | None:
+    """The operand whose layout the result copies: the first full-shape tensor."""
+    for x in operands:
+        if isinstance(x, Tensor) and x._view.shape == shape:
+            return x
+    return None
 
 
 def assign(target: Tensor, node: Node) -> Tensor:
@@ -171,7 +180,7 @@ def _can_cast(src: DType, dst: DType) -> bool:
 
 
 def cast(x: Tensor, dtype: DType) -> Tensor:
-    out = Tensor._from_node(make_node("cast", dtype, x._view.shape, (x._load(),)))
+    out = Tensor._from_node(make_node("cast", dtype, x._view.shape, (x._load(),)), like=x)
     grad_mode.record("cast", out, (x,))
     return out
 
@@ -360,7 +369,7 @@ def zero_(self: Tensor) -> Tensor:
 
 
 def clone(self: Tensor, *, memory_format=None) -> Tensor:
-    out = Tensor._from_node(self._load())
+    out = Tensor._from_node(self._load(), like=self)
     grad_mode.record("clone", out, (self,))
     return out
 

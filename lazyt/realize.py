@@ -58,9 +58,10 @@ def realize_into(node: Node, out: Storage, view: View) -> None:
     run(plan_for(node, out, view), work)
 
 
-def realize_new(node: Node, device) -> tuple[Storage, View]:
-    """Compute node into a fresh contiguous storage."""
-    view = View.contiguous(node.shape)
+def realize_new(node: Node, device, strides: tuple[int, ...] | None = None
+                ) -> tuple[Storage, View]:
+    """Compute node into a fresh dense storage (contiguous unless strides are given)."""
+    view = View.contiguous(node.shape) if strides is None else View(node.shape, strides, 0)
     out = Storage.allocate(node.dtype, prod(node.shape), device)
     realize_into(node, out, view)
     return out, view

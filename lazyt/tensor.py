@@ -90,10 +90,15 @@ class Tensor:
         return t
 
     @classmethod
-    def _from_node(cls, node: Node, device_=CPU) -> Tensor:
+    def _from_node(cls, node: Node, device_=CPU, like: Tensor | None = None) -> Tensor:
+        """Realise node into a new tensor; with `like`, laid out like that tensor
+        when it is dense (PyTorch's preserve_format for elementwise results)."""
         from lazyt.realize import realize_new
 
-        storage, view = realize_new(node, device_)
+        strides = None
+        if like is not None and like._view.shape == node.shape and not like.is_contiguous():
+            strides = like._view.dense_layout()
+        storage, view = realize_new(node, device_, strides)
         return cls._make(storage, view)
 
     def _with_view(self, view: View, op: str = "reshape", **ctx) -> Tensor:
@@ -348,7 +353,18 @@ class Tensor:
                     f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
                     f"Tensor sizes: {list(self.shape)}")
             target.append(want)
-        return self._with_view(view.expand(tuple(target)), "expand")
+        view = view.expand(tuple(target))
+        if lead:
+            # PyTorch's inferExpandGeometry: a new leading dim of size 1 gets the
+            # stride a contiguous dim would have there; a broadcast one gets 0.
+            strides = list(view.strides)
+            for i in range(lead - 1, -1, -1):
+                if target[i] != 1:
+                    strides[i] = 0
+                else:
+                    strides[i] = target[i + 1] * strides[i + 1] if i + 1 < len(target) else 0
+            view = View(view.shape, tuple(strides), view.offset)
+        return self._with_view(view, "expand")
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -468,7 +484,11 @@ class Tensor:
     def contiguous(self, memory_format=None) -> Tensor:
         if self.is_contiguous():
             return self
-        return self.clone()
+        from lazyt.autograd import grad_mode
+
+        out = Tensor._from_node(self._load())
+        grad_mode.record("clone", out, (self,))
+        return out
 
     # ---------------------------------------------------------- conversions
     def _host_array(self) -> np.ndarray:

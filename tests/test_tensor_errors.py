@@ -8,10 +8,13 @@ the child's exit status tells the two apart.
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests._backend import BACKEND, REPO_ROOT_FOR_SUBPROCESS, lt
+from tests._backend import BACKEND, lt
+
+REPO_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 def _shape_pattern(shape) -> str:
@@ -110,13 +113,25 @@ def test_cat_and_stack_of_mismatched_shapes_raise():
         lambda t: t.squeeze(3),
         lambda t: t.size(2),
         lambda t: t.stride(-3),
+        lambda t: t.gather(2, lt.zeros(2, 3, dtype=lt.int64)),
+        lambda t: t.index_select(2, lt.tensor([0])),
+        lambda t: lt.stack([t, t], dim=4),
+        lambda t: t.logsumexp(3),
+        lambda t: t.var(dim=2),
+        lambda t: t.amax(dim=2),
+        lambda t: t.all(dim=2),
+        lambda t: t.norm(dim=2),
+        lambda t: t.sort(dim=2),
+        lambda t: t.topk(1, dim=2),
+        lambda t: t.split(1, dim=2),
+        lambda t: t.chunk(2, dim=2),
+        lambda t: t.unbind(2),
+        lambda t: t.prod(dim=2),
     ],
 )
 def test_dim_out_of_range_raises_index_error(call):
-    t = lt.ones(2, 3)
-    with pytest.raises((IndexError, RuntimeError)) as error:
-        call(t)
-    assert error.type is IndexError or "dim" in str(error.value).lower()
+    with pytest.raises(IndexError):
+        call(lt.ones(2, 3))
 
 
 def test_bad_dim_message_names_the_valid_range():
@@ -203,9 +218,9 @@ print("survived", float(t.sum()), flush=True)
 
 def test_out_of_range_indices_raise_cleanly_in_a_subprocess():
     module = "torch" if BACKEND == "torch" else "lazyt"
-    script = SUBPROCESS_SCRIPT.format(root=REPO_ROOT_FOR_SUBPROCESS, module=module)
+    script = SUBPROCESS_SCRIPT.format(root=REPO_ROOT, module=module)
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                               timeout=300, cwd=REPO_ROOT_FOR_SUBPROCESS)
+                               timeout=300, cwd=REPO_ROOT)
     report = f"exit {completed.returncode}\n{completed.stdout}\n{completed.stderr[-3000:]}"
     assert completed.returncode == 0, report  # a negative code is a signal (e.g. SIGSEGV)
     assert completed.stdout.count("ok ") == 7, report
@@ -235,7 +250,7 @@ def test_inplace_result_that_cannot_be_cast_back_raises():
 
 def test_integer_only_and_float_only_ops_reject_other_dtypes():
     with pytest.raises(RuntimeError):
-        lt.ones(3).mean() if False else lt.arange(3).mean()
+        lt.arange(3).mean()
     with pytest.raises(RuntimeError):
         lt.arange(3).var()
     with pytest.raises((RuntimeError, TypeError)):
@@ -257,7 +272,7 @@ def test_integer_to_negative_integer_power_raises():
     with pytest.raises(RuntimeError):
         lt.tensor([2, 3]) ** -1
     with pytest.raises(RuntimeError):
-        lt.tensor([2, 3]).pow(lt.tensor([1, -2]))
+        lt.tensor([2, 3]).pow(-2)
 
 
 # ---------------------------------------------------------------- conversions

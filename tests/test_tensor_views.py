@@ -24,6 +24,7 @@ from tests._backend import (
     ITEMSIZE,
     TORCH,
     assert_same_values,
+    basic_indices,
     dtype_name,
     lt,
     shapes,
@@ -363,50 +364,6 @@ def np_flatten(x, start, end):
 
 
 # ---------------------------------------------------------------- drawing valid view ops
-
-
-@st.composite
-def basic_indices(draw, shape):
-    """A tuple of ints / slices (positive steps) / None / at most one Ellipsis valid for shape."""
-    ndim = len(shape)
-    consumed = draw(st.integers(0, ndim))
-    items = []
-    for d in range(consumed):
-        size = shape[d]
-        if size > 0 and draw(st.booleans()):
-            items.append(draw(st.integers(-size, size - 1)))
-        else:
-            bound = size + 2
-            start = draw(st.none() | st.integers(-bound, bound))
-            stop = draw(st.none() | st.integers(-bound, bound))
-            step = draw(st.none() | st.integers(1, 3))
-            items.append(slice(start, stop, step))
-    for _ in range(draw(st.integers(0, 2))):
-        items.insert(draw(st.integers(0, len(items))), None)
-    if draw(st.booleans()):
-        position = draw(st.integers(0, len(items)))
-        # an Ellipsis stands for the dims the items do not consume; shift the rest past them
-        items = _place_ellipsis(items, position, shape, draw)
-    return tuple(items)
-
-
-def _place_ellipsis(items, position, shape, draw):
-    """Insert an Ellipsis; items after it index the trailing dims, so redraw their bounds."""
-    before, after = items[:position], items[position:]
-    consumed_after = [i for i in after if i is not None]
-    first_after = len(shape) - len(consumed_after)
-    fixed, d = [], first_after
-    for item in after:
-        if item is None:
-            fixed.append(None)
-            continue
-        size = shape[d]
-        if isinstance(item, int):
-            fixed.append(draw(st.integers(-size, size - 1)) if size > 0 else slice(None))
-        else:
-            fixed.append(item)
-        d += 1
-    return [*before, Ellipsis, *fixed]
 
 
 @st.composite

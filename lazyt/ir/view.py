@@ -51,6 +51,8 @@ class View:
         """PyTorch's rule: size-1 dims may have any stride."""
         if self.mask is not None:
             return False
+        if 0 in self.shape:
+            return True
         expected = 1
         for size, stride in zip(reversed(self.shape), reversed(self.strides)):
             if size == 1:
@@ -59,6 +61,24 @@ class View:
                 return False
             expected *= size
         return True
+
+    def dense_layout(self) -> tuple[int, ...] | None:
+        """Strides of a fresh dense tensor laid out like this view (PyTorch's
+        preserve_format), or None if this view is not dense and non-overlapping."""
+        if self.mask is not None or 0 in self.shape:
+            return None
+        order = sorted(range(self.ndim), key=lambda d: (-self.strides[d], -d))
+        expected = 1
+        for d in reversed(order):
+            if self.shape[d] != 1 and self.strides[d] != expected:
+                return None
+            expected *= self.shape[d]
+        strides = [0] * self.ndim
+        acc = 1
+        for d in reversed(order):
+            strides[d] = acc
+            acc *= self.shape[d]
+        return tuple(strides)
 
     def storage_extent(self) -> tuple[int, int]:
         """[lowest, highest] storage index touched (for bounds validation)."""
@@ -94,7 +114,7 @@ class View:
         size = max(0, (stop - start + step - 1) // step)
         shape = self.shape[:dim] + (size,) + self.shape[dim + 1:]
         strides = self.strides[:dim] + (self.strides[dim] * step,) + self.strides[dim + 1:]
-        offset = self.offset + (start * self.strides[dim] if size > 0 else 0)
+        offset = self.offset + start * self.strides[dim]
         return View(shape, strides, offset)
 
     def select(self, dim: int, index: int) -> View:
@@ -144,6 +164,8 @@ class View:
             return None
         if self.numel == 1 and prod(shape) == 1:
             return View.contiguous(shape, self.offset)
+        if self.numel == 0 and tuple(shape) == self.shape:
+            return View(self.shape, self.strides, self.offset)  # PyTorch keeps the strides
         if prod(shape) == 0 or self.numel == 0:
             return View.contiguous(shape, self.offset) if prod(shape) == prod(self.shape) else None
         new_strides = [0] * len(shape)
