@@ -3,32 +3,19 @@
 This file is the public namespace: re-exports only, a table of contents.
 """
 
-from lazyt import debug  # noqa: F401
-from lazyt.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from lazyt.dtypes import (
-    DType as dtype,
-    bfloat16,
-    bool_ as bool,  # noqa: A001
-    float16,
-    float32,
-    float64,
-    get_default_dtype,
-    int8,
-    int16,
-    int32,
-    int64,
-    promote_types,
-    set_default_dtype,
-    uint8,
-)
-from lazyt.printing import set_printoptions
+# Order matters: Tensor exists before the op modules bind their methods to it.
+from lazyt.tensor import Size, Tensor, _bind_methods, broadcast_shapes, is_tensor, numel
+from lazyt.dtypes import DType as dtype
+from lazyt.dtypes import bool_ as bool
+from lazyt.dtypes import (bfloat16, float16, float32, float64, get_default_dtype, int8, int16,
+                          int32, int64, promote_types, set_default_dtype, uint8)
 from lazyt.runtime.device import device
-from lazyt.tensor import Size, Tensor, broadcast_shapes, is_tensor, numel
-from lazyt.tensor import _bind_methods
-
-from lazyt import creation, elementwise, indexing, linalg, reductions, shape_ops  # noqa: E402
-from lazyt import cuda  # noqa: E402,F401
-from lazyt.creation import Generator, default_generator  # noqa: E402,F401
+from lazyt.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from lazyt.modes import deferred, get_mode, realize, set_mode
+from lazyt.printing import set_printoptions
+from lazyt import creation, elementwise, indexing, linalg, reductions, shape_ops
+from lazyt import cuda, debug
+from lazyt.creation import Generator, default_generator
 
 _bind_methods()
 

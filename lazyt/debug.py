@@ -21,8 +21,8 @@ def reset_stats() -> None:
 
 
 def graph(t, format: str = "text") -> str:  # noqa: A002 - matches the API contract
-    """The IR a tensor would be computed from. In eager mode every tensor is
-    already realised, so this is a single load of its buffer."""
+    """The pending IR a tensor would be computed from (deferred mode), as text
+    or, with format="dot", Graphviz. A realised tensor is a single load."""
     node = t._load()
     nodes = walk(node)
     names = {id(n): f"%{i}" for i, n in enumerate(nodes)}
@@ -45,11 +45,27 @@ def graph(t, format: str = "text") -> str:  # noqa: A002 - matches the API contr
     return "\n".join(lines)
 
 
-def kernels() -> list:
-    """The compiled kernels in the in-memory cache: (name, LLVM IR source) pairs."""
-    from lazyt.realize import KERNELS
+def kernels(t=None) -> list:
+    """(name, LLVM IR) of the fused kernels that would compute pending tensor t,
+    scheduled but not run; without t, the kernels in the compiled-kernel cache."""
+    from lazyt.codegen.llvm import render_llvm
+    from lazyt.realize import KERNELS, _peel_movements, _scheduler, plan_for_buffer
 
-    return [(k.name, c.source) for k, c in KERNELS.entries.items()]
+    if t is None:
+        return [(k.name, c.source) for k, c in KERNELS.entries.items()]
+    if getattr(t, "_node", None) is None:
+        return []
+    scheduler = _scheduler()
+    scheduler.materialize(_peel_movements(t._node)[0], "requested")
+    out = []
+    for step in scheduler.steps:
+        if step.node.op == "extern":
+            out.append((f"extern {step.node.arg}", "(BLAS call, no generated code)"))
+            continue
+        plan = plan_for_buffer(step.node, step.out, step.view)
+        if plan is not None:
+            out.append((plan.kernel.name, render_llvm(plan.kernel)))
+    return out
 
 
 def kernel_cache_size() -> int:

@@ -74,7 +74,7 @@ def build(op: str, *operands, compute: DType | None = None) -> Node:
         compute, result = compute_dtypes(op, operands)
     else:
         result = dtypes.bool_ if OPS[op].dtype_rule == "bool" else compute
-    shape = broadcast_shapes(*(x._view.shape for x in operands if isinstance(x, Tensor)))
+    shape = broadcast_shapes(*(x._shape for x in operands if isinstance(x, Tensor)))
     srcs = tuple(source(x, compute, shape) for x in operands)
     return make_node(op, result, shape, srcs)
 
@@ -90,46 +90,30 @@ def apply(op: str, *operands) -> Tensor:
 def _layout_source(shape, operands) -> Tensor | None:
     """The operand whose layout the result copies: the first full-shape tensor."""
     for x in operands:
-        if isinstance(x, Tensor) and x._view.shape == shape:
+        if isinstance(x, Tensor) and x._shape == shape:
             return x
     return None
 
 
 def assign(target: Tensor, node: Node) -> Tensor:
     """Write node (cast to target's dtype, broadcast to its shape) through target's view."""
-    from lazyt.realize import realize_into
+    from lazyt.realize import flush_readers, realize_into
 
-    shape = target._view.shape
+    storage, view = target._storage, target._view  # a pending target is realised first
+    shape = view.shape
     if node.shape != shape:
-        broadcast_shapes(shape, node.shape)
         if broadcast_shapes(shape, node.shape) != shape:
             raise RuntimeError(
                 f"output with shape {list(shape)} doesn't match the broadcast shape "
                 f"{list(broadcast_shapes(shape, node.shape))}")
-        node = _rebroadcast(node, shape)
+        node = make_node("movement", node.dtype, shape, (node,), ("expand", (shape,)))
     if node.dtype is not target.dtype:
         node = make_node("cast", target.dtype, shape, (node,))
+    flush_readers(storage)
     node = _unalias(target, node)
-    realize_into(node, target._storage, target._view)
-    target._storage.version += 1
+    realize_into(node, storage, view)
+    storage.version += 1
     return target
-
-
-def _rebroadcast(node: Node, shape: tuple[int, ...]) -> Node:
-    """Re-read a node's loads broadcast to a larger shape (its leaves are loads/consts)."""
-    if node.op == "load":
-        from lazyt.tensor import _broadcast_view
-
-        buf, view = node.arg
-        return make_node("load", node.dtype, shape, (), (buf, _broadcast_view(view, shape)))
-    if node.op == "const":
-        return node
-    if node.op in ("reduce", "scan", "gather", "rand", "iota"):
-        # Realise first, then broadcast the result's load.
-        t = Tensor._from_node(node)
-        return t._load_as(shape)
-    return make_node(node.op, node.dtype, shape,
-                     tuple(_rebroadcast(s, shape) for s in node.srcs), node.arg)
 
 
 def _unalias(target: Tensor, node: Node) -> Node:
@@ -137,12 +121,11 @@ def _unalias(target: Tensor, node: Node) -> Node:
     first: an in-place kernel must not read elements it already overwrote."""
     from lazyt.ir.node import walk
 
-    buf = target._storage.buffer
+    buf = target._st.buffer
     for leaf in walk(node):
-        if leaf.op == "load" and leaf.arg[0] is buf and leaf.arg[1] != target._view:
-            src_view = leaf.arg[1]
-            copy = Tensor._make(target._storage, src_view).clone()
-            return _replace_load(node, leaf, copy._load_as(leaf.shape))
+        if leaf.op == "load" and leaf.arg[0] is buf and leaf.arg[1] != target._vw:
+            copy = Tensor._make(target._st, leaf.arg[1]).clone().realize()
+            return _replace_load(node, leaf, copy._load())
     return node
 
 
@@ -162,8 +145,8 @@ def inplace(op: str, target: Tensor, *others) -> Tensor:
     if not _can_cast(node.dtype, target.dtype):
         raise RuntimeError(f"result type {TORCH_NAMES[node.dtype.name]} can't be cast to the "
                            f"desired output type {TORCH_NAMES[target.dtype.name]}")
-    if node.shape != target._view.shape and broadcast_shapes(
-            node.shape, target._view.shape) != target._view.shape:
+    if node.shape != target._shape and broadcast_shapes(
+            node.shape, target._shape) != target._shape:
         raise RuntimeError(
             f"output with shape {list(target.shape)} doesn't match the broadcast shape "
             f"{list(node.shape)}")
@@ -180,7 +163,7 @@ def _can_cast(src: DType, dst: DType) -> bool:
 
 
 def cast(x: Tensor, dtype: DType) -> Tensor:
-    out = Tensor._from_node(make_node("cast", dtype, x._view.shape, (x._load(),)), like=x)
+    out = Tensor._from_node(make_node("cast", dtype, x._shape, (x._load(),)), like=x)
     grad_mode.record("cast", out, (x,))
     return out
 
@@ -298,7 +281,7 @@ def where(condition: Tensor, input, other) -> Tensor:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {TORCH_NAMES.get(got, got)}")
     dtype = dtypes.result_type(input, other)
-    shapes = [x._view.shape for x in (condition, input, other) if isinstance(x, Tensor)]
+    shapes = [x._shape for x in (condition, input, other) if isinstance(x, Tensor)]
     shape = broadcast_shapes(*shapes)
     node = make_node("where", dtype, shape, (source(condition, dtypes.bool_, shape),
                                              source(input, dtype, shape),
@@ -344,7 +327,7 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     grad_mode.check_inplace(self)
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
-    broadcast_shapes(self._view.shape, src._view.shape)
+    broadcast_shapes(self._shape, src._shape)
     snapshot = grad_mode.snapshot_for_inplace(self, "copy", (src,))
     assign(self, src._load())
     grad_mode.record_inplace("copy", self, (src,), snapshot)
@@ -359,7 +342,7 @@ def fill_(self: Tensor, value) -> Tensor:
         value = value.item()
     grad_mode.check_inplace(self)
     snapshot = grad_mode.snapshot_for_inplace(self, "fill", ())
-    assign(self, source(value, self.dtype, self._view.shape))
+    assign(self, source(value, self.dtype, self._shape))
     grad_mode.record_inplace("fill", self, (), snapshot)
     return self
 

@@ -42,13 +42,10 @@ def _check_dtypes(a: Tensor, b: Tensor, what: str = "m1 and m2") -> None:
 
 def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
     """out = a @ b for already-broadcast operands (batch dims equal or absent)."""
-    from lazyt.realize import realize_new
-
     compute = a.dtype if a.dtype.itemsize >= 4 or a.dtype.kind != "f" else dtypes.float32
     a_c, b_c = ew.cast_if(a, compute), ew.cast_if(b, compute)
     node = make_node("extern", compute, out_shape, (a_c._load(), b_c._load()), "matmul")
-    storage, view = realize_new(node, CPU)
-    out = Tensor._make(storage, view)
+    out = Tensor._from_node(node)
     return out if compute is a.dtype else ew.cast(out, a.dtype)
 
 

@@ -10,14 +10,18 @@ here too.
 from __future__ import annotations
 
 import time
+import weakref
 
+from lazyt import modes
 from lazyt.codegen.llvm import render_llvm
 from lazyt.dtypes import DType
 from lazyt.ir import lower
-from lazyt.ir.node import Node
-from lazyt.ir.view import View, prod
+from lazyt.ir.node import Node, make_node, walk
+from lazyt.ir.schedule import Scheduler
+from lazyt.ir.view import View, apply_movement, prod
 from lazyt.runtime import stats
 from lazyt.runtime.compiler import CompiledKernel, KernelCache, compile_llvm, debug_level
+from lazyt.runtime.device import CPU
 from lazyt.runtime.launch import launch
 from lazyt.runtime.storage import Storage
 
@@ -41,21 +45,51 @@ def run(plan: lower.LaunchPlan | None, work: int) -> None:
 
 
 def plan_for(node: Node, out: Storage, view: View) -> lower.LaunchPlan | None:
+    return plan_for_buffer(node, out.buffer, view)
+
+
+def plan_for_buffer(node: Node, out, view: View) -> lower.LaunchPlan | None:
+    """Lower one kernel-ready node writing into buffer `out` through view."""
     if node.op in ("reduce", "scan"):
-        return lower.lower_reduce(node, out.buffer, view)
+        return lower.lower_reduce(node, out, view)
     if node.op == "gather":
-        return lower.lower_gather(node, out.buffer, view)
-    return lower.lower_elementwise(node, out.buffer, view)
+        return lower.lower_gather(node, out, view)
+    return lower.lower_elementwise(node, out, view)
 
 
-def realize_into(node: Node, out: Storage, view: View) -> None:
-    """Compute node into out's memory as seen through view (ASSIGN)."""
-    stats.bump("realizations")
+def _run_kernel_node(node: Node, out: Storage, view: View) -> None:
+    """One kernel (or extern call) whose inputs are all leaves."""
     if node.op == "extern":
         run_extern(node, out, view)
         return
     work = prod(node.srcs[0].shape) if node.op in ("reduce", "scan") else prod(node.shape)
     run(plan_for(node, out, view), work)
+
+
+def realize_into(node: Node, out: Storage, view: View) -> None:
+    """Compute node into out's memory as seen through view (ASSIGN).
+
+    Eager nodes are single kernels already; a deferred graph goes through the
+    scheduler first."""
+    stats.bump("realizations")
+    if not modes.is_deferred() and _is_kernel_ready(node):
+        _run_kernel_node(node, out, view)
+        return
+    scheduler = _scheduler()
+    scheduler.assign(node, out.buffer, view)
+    _execute(scheduler)
+
+
+def _is_kernel_ready(node: Node) -> bool:
+    """Eager-built nodes: one op over leaves (casts of leaves included)."""
+    if node.op == "movement":
+        return False
+    for src in node.srcs:
+        if src.op in ("movement", "reduce", "scan", "gather", "extern"):
+            return False
+        if src.op == "cast" and not _is_kernel_ready(src):
+            return False
+    return True
 
 
 def realize_new(node: Node, device, strides: tuple[int, ...] | None = None
@@ -65,6 +99,113 @@ def realize_new(node: Node, device, strides: tuple[int, ...] | None = None
     out = Storage.allocate(node.dtype, prod(node.shape), device)
     realize_into(node, out, view)
     return out, view
+
+
+# --------------------------------------------------------------- deferred mode
+# Realised results of pending nodes, so graphs built before a realisation reuse
+# it. Entries die with their node; a write to the storage drops them.
+_REALIZED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _realized_lookup(node: Node) -> Node | None:
+    tensor = _REALIZED.get(node)
+    if tensor is None or tensor._node is not None:
+        return None
+    return make_node("load", node.dtype, node.shape, (), (tensor._st.buffer, tensor._vw))
+
+
+def _scheduler() -> Scheduler:
+    log = (lambda message: print(f"[lazyt] {message}")) if debug_level() >= 3 else None
+    return Scheduler(_realized_lookup, log)
+
+
+def _execute(scheduler: Scheduler) -> dict:
+    """Run the scheduled steps in order; returns placeholder buffer -> Storage."""
+    start = time.perf_counter()
+    storages = {}
+    for step in scheduler.steps:
+        if step.out.storage is None:
+            storage = Storage.allocate(step.dtype, prod(step.node.shape), CPU)
+            storage.buffer = step.out
+            step.out.storage = storage
+            storages[id(step.out)] = storage
+        _run_kernel_node(step.node, step.out.storage, step.view)
+    if debug_level() >= 1 and modes.is_deferred():
+        ms = (time.perf_counter() - start) * 1e3
+        print(f"[lazyt] realize: {len(scheduler.steps)} kernels in {ms:.2f} ms")
+    return storages
+
+
+def _peel_movements(node: Node) -> tuple[Node, tuple]:
+    """(first non-movement node below node, the movements above it, in order)."""
+    moves = []
+    while node.op == "movement":
+        moves.append(node.arg)
+        node = node.srcs[0]
+    return node, tuple(reversed(moves))
+
+
+def realize_tensors(tensors: list) -> None:
+    """Realise pending tensors together: one schedule, shared boundaries."""
+    scheduler = _scheduler()
+    roots = []
+    for t in tensors:
+        if t._node is None or t._lazy_base is not None:
+            continue  # views of pending tensors realise through their base, below
+        node, moves = _peel_movements(t._node)
+        if node.op in ("load", "const"):
+            # A tensor owns its storage: a pending alias of a buffer (the clone
+            # of a realised tensor, say) still needs a copy kernel.
+            node, moves = make_node("cast", t._node.dtype, t._node.shape, (t._node,)), ()
+        roots.append((t, scheduler.materialize(node, "requested"), moves))
+    _execute(scheduler)
+    for t, load, moves in roots:
+        buf, view = load.arg
+        for kind, params in moves:  # movements over a fresh result stay views of it
+            view = view and apply_movement(view, kind, params)
+        node = t._node
+        if view is None:
+            copy = _scheduler()
+            view = View.contiguous(node.shape)
+            out = Storage.allocate(node.dtype, prod(node.shape), CPU)
+            copy.assign(node, out.buffer, view)
+            _execute(copy)
+            t._st, t._vw, t._node = out, view, None
+        else:
+            t._st, t._vw, t._node = buf.storage, view, None
+        _REALIZED[node] = t
+    for t in tensors:
+        if t._node is not None and t._lazy_base is not None:
+            _realize_view(t)
+
+
+def _realize_view(t) -> None:
+    """A pending view of a pending base becomes a real view of the realised base."""
+    base = t._lazy_base
+    base.realize()
+    view = base._vw
+    for kind, params in t._lazy_moves:
+        view = apply_movement(view, kind, params)
+        if view is None:  # cannot happen for moves recorded as views; compute instead
+            break
+    if view is None:
+        t._lazy_base = None
+        realize_tensors([t])
+        return
+    t._st, t._vw, t._node, t._lazy_base, t._lazy_moves = base._st, view, None, None, ()
+
+
+def flush_readers(storage: Storage) -> None:
+    """Before an in-place write: realise pending tensors that read storage, and
+    forget realised nodes that alias it (their values are about to change)."""
+    buf = storage.buffer
+    readers = [t for t in modes.pending_tensors()
+               if any(n.op == "load" and n.arg[0] is buf for n in walk(t._node))]
+    if readers:
+        realize_tensors(readers)
+    for node, tensor in list(_REALIZED.items()):
+        if tensor._st is storage:
+            del _REALIZED[node]
 
 
 def scatter_into(dst: Storage, dst_view: View, values: Node, index_nodes: list[Node],

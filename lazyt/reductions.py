@@ -41,10 +41,10 @@ def reduce(x: Tensor, op: str, axes: tuple[int, ...], keepdim: bool, dtype: DTyp
            grad_op: str | None = None) -> Tensor:
     """Reduce x over axes with op, result in dtype (keepdim shape first, then squeezed)."""
     src = x._load()
-    node = make_node("reduce", dtype, _reduced_shape(x._view.shape, axes), (src,), (op, axes))
+    node = make_node("reduce", dtype, _reduced_shape(x._shape, axes), (src,), (op, axes))
     out = Tensor._from_node(node)
     if not keepdim and axes:
-        out = Tensor._make(out._storage, out._view.squeeze(axes))
+        out = out._move("squeeze", (axes,))
     grad_mode.record(grad_op or op, out, (x,), axes=axes, keepdim=keepdim)
     return out
 
@@ -253,7 +253,7 @@ def _scan(input: Tensor, op: str, dim: int, dtype) -> Tensor:
     if x.ndim == 0:
         return ew.clone(x)
     axis = normalize_dim(dim, x.ndim)
-    node = make_node("scan", out_dtype, x._view.shape, (x._load(),), (op, (axis,)))
+    node = make_node("scan", out_dtype, x._shape, (x._load(),), (op, (axis,)))
     out = Tensor._from_node(node)
     grad_mode.record("cum" + op, out, (x,), dim=axis)
     return out

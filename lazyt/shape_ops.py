@@ -99,8 +99,7 @@ def flip(input: Tensor, dims) -> Tensor:
     axes = tuple(normalize_dim(d, input.ndim) for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError("dims has duplicates")
-    node = make_node("load", input.dtype, input._view.shape, (),
-                     (input._storage.buffer, input._view.flip(axes)))
+    node = make_node("movement", input.dtype, input._shape, (input._load(),), ("flip", (axes,)))
     out = Tensor._from_node(node)
     grad_mode.record("flip", out, (input,), dims=axes)
     return out

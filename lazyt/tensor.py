@@ -17,11 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from lazyt import dtypes
-from lazyt.autograd.grad_mode import record_view
+from lazyt import dtypes, modes
 from lazyt.dtypes import DType
 from lazyt.ir.node import Node, make_node
-from lazyt.ir.view import View, prod
+from lazyt.ir.view import View, apply_movement, prod
 from lazyt.runtime.device import CPU, device, to_device
 from lazyt.runtime.storage import Storage
 
@@ -69,8 +68,13 @@ class Size(tuple):
 class Tensor:
     """A strided view over a Storage, with PyTorch's API."""
 
-    __slots__ = ("_storage", "_view", "_requires_grad", "grad", "grad_fn", "_retains_grad",
-                 "_backward_hooks", "_version_seen", "__weakref__", "__dict__")
+    __slots__ = ("_st", "_vw", "_node", "_lazy_base", "_lazy_moves", "_requires_grad", "grad", "grad_fn",
+                 "_retains_grad", "_backward_hooks", "_version_seen", "__weakref__", "__dict__")
+
+    # A tensor is either realised (_st, _vw: a Storage and a View) or pending
+    # (_node: an IR node, deferred mode). A pending view of a pending tensor
+    # remembers its base and the movements from it, so that it realises as a
+    # real view sharing the base's storage, as PyTorch's views do.
 
     # ------------------------------------------------------------------ make
     def __init__(self, *args, **kwargs):
@@ -79,8 +83,11 @@ class Tensor:
     @classmethod
     def _make(cls, storage: Storage, view: View, requires_grad: bool = False) -> Tensor:
         t = object.__new__(cls)
-        t._storage = storage
-        t._view = view
+        t._st = storage
+        t._vw = view
+        t._node = None
+        t._lazy_base = None
+        t._lazy_moves = ()
         t._requires_grad = requires_grad
         t.grad = None
         t.grad_fn = None
@@ -90,16 +97,82 @@ class Tensor:
         return t
 
     @classmethod
+    def _make_pending(cls, node: Node, base: Tensor | None = None, moves: tuple = ()) -> Tensor:
+        t = cls._make(None, None)
+        t._node = node
+        t._lazy_base = base
+        t._lazy_moves = moves
+        modes.track_pending(t)
+        return t
+
+    @classmethod
     def _from_node(cls, node: Node, device_=CPU, like: Tensor | None = None) -> Tensor:
-        """Realise node into a new tensor; with `like`, laid out like that tensor
+        """A tensor computing node: pending in deferred mode, realised now in
+        eager mode. With `like`, a realised result is laid out like that tensor
         when it is dense (PyTorch's preserve_format for elementwise results)."""
+        if modes.is_deferred():
+            return cls._make_pending(node)
         from lazyt.realize import realize_new
 
         strides = None
-        if like is not None and like._view.shape == node.shape and not like.is_contiguous():
-            strides = like._view.dense_layout()
+        if like is not None and like._node is None and like._vw.shape == node.shape \
+                and not like._vw.is_contiguous():
+            strides = like._vw.dense_layout()
         storage, view = realize_new(node, device_, strides)
         return cls._make(storage, view)
+
+    @property
+    def _storage(self) -> Storage:
+        if self._node is not None:
+            self.realize()
+        return self._st
+
+    @property
+    def _view(self) -> View:
+        if self._node is not None:
+            self.realize()
+        return self._vw
+
+    @property
+    def _shape(self) -> tuple[int, ...]:
+        return self._node.shape if self._node is not None else self._vw.shape
+
+    @property
+    def _is_pending(self) -> bool:
+        return self._node is not None
+
+    def realize(self) -> Tensor:
+        """Compute this tensor now if it is pending (deferred mode); returns self."""
+        if self._node is not None:
+            from lazyt.realize import realize_tensors
+
+            realize_tensors([self])
+        return self
+
+    def _move(self, kind: str, params: tuple, grad_op: str = "reshape", **ctx) -> Tensor:
+        """A view op: a new View over the same storage, or (pending) a movement node."""
+        if self._node is None:
+            view = apply_movement(self._vw, kind, params)
+            assert view is not None, f"movement {kind}{params} is not a view"
+            return self._with_view(view, grad_op, **ctx)
+        shape = apply_movement(View.contiguous(self._node.shape), kind, params).shape
+        node = make_node("movement", self.dtype, shape, (self._node,), (kind, params))
+        base = self._lazy_base if self._lazy_base is not None else self
+        moves = self._lazy_moves + ((kind, params),)
+        out = Tensor._make_pending(node, base, moves)
+        record_view(self, out, grad_op, ctx)
+        return out
+
+    def _layout(self) -> View:
+        """The strides this tensor has, or (pending) will have once realised."""
+        if self._node is None:
+            return self._vw
+        if self._lazy_base is None:
+            return View.contiguous(self._node.shape)
+        view = self._lazy_base._layout()
+        for kind, params in self._lazy_moves:
+            view = apply_movement(view, kind, params)
+        return view
 
     def _with_view(self, view: View, op: str = "reshape", **ctx) -> Tensor:
         """A tensor sharing this one's storage (PyTorch view semantics).
@@ -112,23 +185,29 @@ class Tensor:
         return out
 
     def _load(self) -> Node:
-        return make_node("load", self.dtype, self._view.shape, (), (self._storage.buffer, self._view))
+        if self._node is not None:
+            return self._node
+        return make_node("load", self.dtype, self._vw.shape, (), (self._st.buffer, self._vw))
 
     def _load_as(self, shape: tuple[int, ...]) -> Node:
         """This tensor read broadcast to `shape` (caller checked compatibility)."""
-        view = self._view
+        if self._node is not None:
+            if self._node.shape == shape:
+                return self._node
+            return make_node("movement", self.dtype, shape, (self._node,), ("expand", (shape,)))
+        view = self._vw
         if view.shape != shape:
             view = _broadcast_view(view, shape)
-        return make_node("load", self.dtype, shape, (), (self._storage.buffer, view))
+        return make_node("load", self.dtype, shape, (), (self._st.buffer, view))
 
     # -------------------------------------------------------------- metadata
     @property
     def dtype(self) -> DType:
-        return self._storage.dtype
+        return self._node.dtype if self._node is not None else self._st.dtype
 
     @property
     def device(self) -> device:
-        return self._storage.device
+        return CPU if self._node is not None else self._st.device
 
     @property
     def is_cuda(self) -> bool:
@@ -136,24 +215,25 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
-        return Size(self._view.shape)
+        return Size(self._shape)
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return Size(self._view.shape)
-        return self._view.shape[normalize_dim(dim, self.ndim, scalar_ok=False)]
+            return Size(self._shape)
+        return self._shape[normalize_dim(dim, self.ndim, scalar_ok=False)]
 
     def stride(self, dim: int | None = None):
+        strides = self._layout().strides
         if dim is None:
-            return tuple(self._view.strides)
-        return self._view.strides[normalize_dim(dim, self.ndim, scalar_ok=False)]
+            return tuple(strides)
+        return strides[normalize_dim(dim, self.ndim, scalar_ok=False)]
 
     def storage_offset(self) -> int:
         return self._view.offset
 
     @property
     def ndim(self) -> int:
-        return len(self._view.shape)
+        return len(self._shape)
 
     def dim(self) -> int:
         return self.ndim
@@ -161,7 +241,7 @@ class Tensor:
     ndimension = dim
 
     def numel(self) -> int:
-        return prod(self._view.shape)
+        return prod(self._shape)
 
     nelement = numel
 
@@ -177,7 +257,7 @@ class Tensor:
         return self.numel() * self.dtype.itemsize
 
     def is_contiguous(self, memory_format=None) -> bool:
-        return self._view.is_contiguous()
+        return self._layout().is_contiguous()
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
@@ -204,7 +284,7 @@ class Tensor:
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self._view.shape[0]
+        return self._shape[0]
 
     def __hash__(self) -> int:
         return id(self)
@@ -234,7 +314,9 @@ class Tensor:
         return self.grad_fn is None
 
     def detach(self) -> Tensor:
-        return Tensor._make(self._storage, self._view)
+        if self._node is not None:
+            return Tensor._make_pending(self._node, self._lazy_base, self._lazy_moves)
+        return Tensor._make(self._st, self._vw)
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -247,28 +329,28 @@ class Tensor:
 
     @data.setter
     def data(self, other: Tensor) -> None:
-        self._storage, self._view = other._storage, other._view
+        other.realize()
+        self.realize()
+        self._st, self._vw = other._st, other._vw
 
     # ---------------------------------------------------------------- views
     def view(self, *shape) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], DType):
             raise NotImplementedError("view(dtype) is not supported by lazyt")
         shape = infer_shape(normalize_shape(shape), self.numel())
-        view = self._view.reshape(shape)
-        if view is None:
+        if self._layout().reshape(shape) is None:
             raise RuntimeError(
                 "view size is not compatible with input tensor's size and stride (at least one "
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
-        return self._with_view(view)
+        return self._move("reshape", (shape,))
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(other.shape)
 
     def reshape(self, *shape) -> Tensor:
         shape = infer_shape(normalize_shape(shape), self.numel())
-        view = self._view.reshape(shape)
-        if view is not None:
-            return self._with_view(view)
+        if self._layout().reshape(shape) is not None:
+            return self._move("reshape", (shape,))
         return self.contiguous().view(shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
@@ -284,24 +366,24 @@ class Tensor:
         order = tuple(normalize_dim(d, self.ndim) for d in dims)
         if len(set(order)) != len(order):
             raise RuntimeError("permute(): duplicate dims are not allowed.")
-        return self._with_view(self._view.permute(order), "permute", order=order)
+        return self._move("permute", (order,), "permute", order=order)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         if self.ndim == 0:
             normalize_dim(dim0, 0)
             normalize_dim(dim1, 0)
-            return self._with_view(self._view)
+            return self._move("reshape", ((),))
         d0, d1 = normalize_dim(dim0, self.ndim), normalize_dim(dim1, self.ndim)
         order = list(range(self.ndim))
         order[d0], order[d1] = order[d1], order[d0]
-        return self._with_view(self._view.permute(tuple(order)), "permute", order=tuple(order))
+        return self._move("permute", (tuple(order),), "permute", order=tuple(order))
 
     swapaxes = swapdims = transpose
 
     def t(self) -> Tensor:
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return self.transpose(0, 1) if self.ndim == 2 else self._with_view(self._view)
+        return self.transpose(0, 1) if self.ndim == 2 else self._move("reshape", (self._shape,))
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
@@ -336,11 +418,8 @@ class Tensor:
                 "of sizes provided ({len(sizes)}) must be greater or equal to the number of "
                 f"dimensions in the tensor ({self.ndim})")
         lead = len(sizes) - self.ndim
-        view = self._view
-        for _ in range(lead):
-            view = view.unsqueeze(0)
         target = []
-        for i, (want, have) in enumerate(zip(sizes, view.shape)):
+        for i, (want, have) in enumerate(zip(sizes, (1,) * lead + tuple(self._shape))):
             if want == -1:
                 if i < lead:
                     raise RuntimeError(
@@ -353,18 +432,7 @@ class Tensor:
                     f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
                     f"Tensor sizes: {list(self.shape)}")
             target.append(want)
-        view = view.expand(tuple(target))
-        if lead:
-            # PyTorch's inferExpandGeometry: a new leading dim of size 1 gets the
-            # stride a contiguous dim would have there; a broadcast one gets 0.
-            strides = list(view.strides)
-            for i in range(lead - 1, -1, -1):
-                if target[i] != 1:
-                    strides[i] = 0
-                else:
-                    strides[i] = target[i + 1] * strides[i + 1] if i + 1 < len(target) else 0
-            view = View(view.shape, tuple(strides), view.offset)
-        return self._with_view(view, "expand")
+        return self._move("expand", (tuple(target),), "expand")
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -374,7 +442,7 @@ class Tensor:
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         dim = normalize_dim(dim, self.ndim, scalar_ok=False)
-        size = self._view.shape[dim]
+        size = self._shape[dim]
         if isinstance(start, Tensor):
             start = int(start.item())
         if not -size <= start <= size:
@@ -383,23 +451,23 @@ class Tensor:
         start = start % size if start < 0 else start
         if length < 0 or start + length > size:
             raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-        return self._with_view(self._view.slice(dim, start, start + length, 1), "index",
+        return self._move("slice", (dim, start, start + length, 1), "index",
                                index=(slice(None),) * dim + (slice(start, start + length),))
 
     def select(self, dim: int, index: int) -> Tensor:
         if self.ndim == 0:
             raise IndexError("select() cannot be applied to a 0-dim tensor.")
         dim = normalize_dim(dim, self.ndim)
-        size = self._view.shape[dim]
+        size = self._shape[dim]
         if not -size <= index < size:
             raise IndexError(f"select(): index {index} out of range for tensor of size "
                              f"{list(self.shape)} at dimension {dim}")
-        return self._with_view(self._view.select(dim, index % size), "index",
+        return self._move("select", (dim, index % size), "index",
                                index=(slice(None),) * dim + (index % size,))
 
     def unsqueeze(self, dim: int) -> Tensor:
         dim = normalize_dim(dim, self.ndim + 1)
-        return self._with_view(self._view.unsqueeze(dim))
+        return self._move("unsqueeze", (dim,))
 
     def squeeze(self, dim=None) -> Tensor:
         if dim is None:
@@ -407,7 +475,7 @@ class Tensor:
         else:
             dims = (dim,) if isinstance(dim, int) else tuple(dim)
             dims = tuple(normalize_dim(d, self.ndim) for d in dims)
-        return self._with_view(self._view.squeeze(dims))
+        return self._move("squeeze", (dims,))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:
@@ -416,7 +484,7 @@ class Tensor:
         if s > e:
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if s == e:
-            return self._with_view(self._view)
+            return self._move("reshape", (self._shape,))
         shape = self.shape
         return self.reshape(*shape[:s], prod(shape[s:e + 1]), *shape[e + 1:])
 
@@ -546,7 +614,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.numel() != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous")
+                "Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def __complex__(self) -> complex:
@@ -735,6 +803,10 @@ def numel(t: Tensor) -> int:
 
 Tensor.__module__ = "lazyt"
 _ = math  # math is used by method modules bound below
+
+
+# Imported last: the autograd package imports Tensor from this module.
+from lazyt.autograd.grad_mode import record_view  # noqa: E402
 
 
 def _bind_methods() -> None:

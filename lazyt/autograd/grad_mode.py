@@ -95,7 +95,13 @@ def record(op: str, out, operands, **ctx) -> None:
 
 
 def record_view(base, view, op: str, ctx: dict) -> None:
-    """After a view op: op is "reshape", "permute", "expand", "index" or "diagonal"."""
+    """After a view op: op is "reshape", "permute", "expand", "index" or "diagonal".
+
+    Every view remembers the tensor that owns its storage layout (PyTorch's
+    `._base`), grad mode or not: an in-place write through the view later must
+    rewrite the base's history (CopySlices in lazyt/autograd/function.py)."""
+    owner = getattr(base, "_base", None)
+    view._base = owner if owner is not None else base
     if _needs_grad((base,)):
         RECORDERS["record"]("view_" + op, view, (base,), ctx)
 

@@ -163,18 +163,19 @@ class _Loops:
         return body
 
 
-def _leaves(root: Node) -> list[Node]:
-    return [n for n in walk(root) if n.op in ("load", "rand", "iota")]
+_LEAF_OPS = frozenset(("load", "rand", "iota"))
 
 
-def _expr_for(root: Node, builder: _Builder, index_of, stop_at: Node | None = None,
-              replaced: dict[int, K.Expr] | None = None) -> K.Expr:
-    """Translate an elementwise node graph to a kernel expression.
+def _leaves(nodes: list[Node]) -> list[Node]:
+    return [n for n in nodes if n.op in _LEAF_OPS]
 
-    index_of(node) gives the index expression of a load/rand leaf.
+
+def _expr_for(nodes: list[Node], builder: _Builder, index_of) -> K.Expr:
+    """Translate an elementwise node graph (topologically ordered, root last) to
+    a kernel expression. index_of(node) gives the index expression of a leaf.
     """
-    memo: dict[int, K.Expr] = dict(replaced or {})
-    for node in walk(root):
+    memo: dict[int, K.Expr] = {}
+    for node in nodes:
         if id(node) in memo:
             continue
         if node.op == "load":
@@ -191,7 +192,7 @@ def _expr_for(root: Node, builder: _Builder, index_of, stop_at: Node | None = No
         elif node.op == "const":
             memo[id(node)] = builder.scalar(node.arg, node.dtype)
         elif node.op == "rand":
-            kind, seed, offset = node.arg
+            kind, seed, offset = node.arg[:3]
             counter = _add(builder.param(offset), index_of(node))
             memo[id(node)] = K.Rand(kind, node.dtype, counter, builder.param(seed))
         elif node.op == "iota":
@@ -205,17 +206,27 @@ def _expr_for(root: Node, builder: _Builder, index_of, stop_at: Node | None = No
             raise AssertionError("a reduce inside an elementwise group")
         else:
             memo[id(node)] = K.Alu(node.op, node.dtype, tuple(memo[id(s)] for s in node.srcs))
-    return memo[id(root)]
+    return memo[id(nodes[-1])]
+
+
+def leaf_view(leaf: Node) -> View:
+    """How a leaf is indexed: a load's view of its buffer, or for rand/iota the
+    view of row-major positions they carry (contiguous unless moved)."""
+    if leaf.op == "load":
+        return leaf.arg[1]
+    if leaf.op == "rand" and len(leaf.arg) == 4:
+        return leaf.arg[3]
+    if leaf.op == "iota" and isinstance(leaf.arg, View):
+        return leaf.arg
+    return View.contiguous(leaf.shape)
 
 
 def _leaf_strides(node: Node, shape: tuple[int, ...]) -> tuple[int, ...]:
-    if node.op == "load":
-        return node.arg[1].strides
-    return contiguous_strides(shape)  # rand/iota: the row-major linear index
+    return leaf_view(node).strides
 
 
 def _leaf_offset(node: Node) -> int:
-    return node.arg[1].offset if node.op == "load" else 0
+    return leaf_view(node).offset
 
 
 def _masked_index(builder: _Builder, loops: _Loops, view: View) -> tuple[K.Expr, K.Expr]:
@@ -238,7 +249,8 @@ def lower_elementwise(root: Node, out: Buffer, out_view: View) -> LaunchPlan | N
 
     The loops run over out_view's shape: a constant root (a fill) has shape ()."""
     shape = out_view.shape
-    leaves = _leaves(root)
+    nodes = walk(root)
+    leaves = _leaves(nodes)
     has_mask = any(n.op == "load" and n.arg[1].mask is not None for n in leaves)
     builder = _Builder()
     out_index = builder.buffer(out, root.dtype, writes=True)
@@ -258,7 +270,7 @@ def lower_elementwise(root: Node, out: Buffer, out_view: View) -> LaunchPlan | N
             leaf_index[id(leaf)] = _masked_index(builder, loops, leaf.arg[1])
         else:
             leaf_index[id(leaf)] = loops.index(builder, strides, _leaf_offset(leaf))
-    value = _expr_for(root, builder, lambda n: leaf_index[id(n)])
+    value = _expr_for(nodes, builder, lambda n: leaf_index[id(n)])
     store = K.Store(out_index, loops.index(builder, cstrides[0], out_view.offset), value)
     return builder.finish("elementwise", loops.nest((store,)), cshape[0])
 
@@ -281,7 +293,8 @@ def lower_reduce(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     reduce_op, axes = root.arg
     scan = root.op == "scan"
     in_shape = src.shape
-    leaves = _leaves(src)
+    nodes = walk(src)
+    leaves = _leaves(nodes)
     builder = _Builder()
     out_b = builder.buffer(out, root.dtype, writes=True)
     kept = [d for d in range(len(in_shape)) if d not in axes]
@@ -307,7 +320,7 @@ def lower_reduce(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     leaf_index = {id(leaf): loops.index(builder, st, _leaf_offset(leaf))
                   for leaf, st in zip(leaves, cstrides[2:])}
     acc_dtype = reduce_accumulator_dtype(reduce_op, src.dtype)
-    value = _expr_for(src, builder, lambda n: leaf_index[id(n)])
+    value = _expr_for(nodes, builder, lambda n: leaf_index[id(n)])
     if acc_dtype is not src.dtype:
         value = K.Cast(acc_dtype, value)
     pos = loops.index(builder, cstrides[1], 0) if reduce_op in ("argmax", "argmin") else None
@@ -387,10 +400,10 @@ def lower_scatter(dst: Buffer, dst_dtype: DType, dst_view: View, values: Node,
     d = builder.buffer(dst, dst_dtype, writes=True)
     err = builder.buffer(None, dtypes.int64, writes=True)
     loops = _Loops(builder, list(shape) or [1])
-    leaves = _leaves(values)
+    nodes = walk(values)
     leaf_index = {id(n): loops.index(builder, list(_leaf_strides(n, shape)) or [0],
-                                     _leaf_offset(n)) for n in leaves}
-    value = _expr_for(values, builder, lambda n: leaf_index[id(n)])
+                                     _leaf_offset(n)) for n in _leaves(nodes)}
+    value = _expr_for(nodes, builder, lambda n: leaf_index[id(n)])
     address = _gather_address(builder, loops, dst_view, mapping, index_nodes, err)
     if accumulate == "add":
         dtype = builder.buffer_dtypes[d]

@@ -154,6 +154,25 @@ class View:
         mask = tuple((b, b + s) for s, (b, _) in zip(self.shape, pads))
         return View(shape, self.strides, offset, mask)
 
+    def expand_to(self, shape: tuple[int, ...]) -> View:
+        """PyTorch's expand (inferExpandGeometry), leading new dims included: a
+        new dim of size 1 gets the stride a contiguous dim would have there,
+        a broadcast dim gets 0."""
+        lead = len(shape) - self.ndim
+        view = self
+        for _ in range(lead):
+            view = view.unsqueeze(0)
+        view = view.expand(tuple(shape))
+        if lead:
+            strides = list(view.strides)
+            for i in range(lead - 1, -1, -1):
+                if shape[i] != 1:
+                    strides[i] = 0
+                else:
+                    strides[i] = shape[i + 1] * strides[i + 1] if i + 1 < len(shape) else 0
+            view = View(view.shape, tuple(strides), view.offset, view.mask)
+        return view
+
     def reshape(self, shape: tuple[int, ...]) -> View | None:
         """The view of the same elements with `shape`, or None if strides can't express it.
 
@@ -192,3 +211,13 @@ class View:
         if view_d != -1:
             return None
         return View(tuple(shape), tuple(new_strides), self.offset)
+
+
+def apply_movement(view: View, kind: str, params: tuple) -> View | None:
+    """Apply one movement op (the IR's "movement" node) to a view; None when
+    strides cannot express the result (a reshape of a non-viewable layout)."""
+    if kind == "reshape":
+        return view.reshape(*params)
+    if kind == "expand":
+        return view.expand_to(*params)
+    return getattr(view, kind)(*params)

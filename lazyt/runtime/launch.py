@@ -18,11 +18,18 @@ _ERROR_SENTINEL = np.iinfo(np.int64).min
 PARALLEL_MIN_WORK = 1 << 18  # elements; below this one thread beats waking another
 
 
-def thread_count() -> int:
+def _threads_from_env() -> int:
     value = os.environ.get("LAZYT_NUM_THREADS", "")
     if value.isdigit() and int(value) > 0:
         return int(value)
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+_THREADS = _threads_from_env()
+
+
+def thread_count() -> int:
+    return _THREADS
 
 
 _POOL: list[ThreadPoolExecutor] = []

@@ -1,0 +1,586 @@
+"""The backward graph: PyTorch-style `grad_fn` nodes, saved tensors, and the
+recorders the op modules call through lazyt/autograd/grad_mode.py.
+
+Where it sits: an op computes its result (IR, realised in eager mode), then
+calls `grad_mode.record(op, out, operands, **ctx)`; `record_op` here builds a
+`Node` from the op's gradient rule (lazyt/autograd/rules.py), saves the tensors
+the rule will need (with their storage's version, so a later in-place write is
+caught), and links the node to its inputs' nodes (`next_functions`). The
+engine (lazyt/autograd/engine.py) walks these nodes backwards; every gradient
+is computed by lazyt tensor ops, so backward graphs are IR like forward ones.
+
+In-place ops take a snapshot before they write (`snapshot_inplace`) and are
+recorded after (`record_inplace`). A write through a view rewrites the history
+of the view's base with a `CopySlices` node, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from lazyt.autograd import grad_mode
+from lazyt.autograd.rules import RULES, GradRule
+
+# PyTorch's legacy tensor type names, for error messages.
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "bfloat16": "BFloat16Tensor"}
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+
+def _is_tensor(x) -> bool:
+    return hasattr(x, "_requires_grad") and hasattr(x, "_storage")
+
+
+# ------------------------------------------------------------- saved tensors
+class SavedTensor:
+    """A tensor kept for backward, with the version its storage had when saved.
+
+    An op's own output is kept as a detached alias (no reference cycle through
+    its grad_fn); unpacking it while building a graph (create_graph=True)
+    re-attaches the node that produced it, so double backward sees it."""
+
+    __slots__ = ("tensor", "version", "is_output", "producer_name")
+
+    def __init__(self, tensor, is_output: bool = False):
+        self.version = tensor._storage.version
+        self.is_output = is_output
+        self.tensor = tensor.detach() if is_output else tensor
+        grad_fn = None if is_output else tensor.grad_fn
+        self.producer_name = None if grad_fn is None else grad_fn.name()
+
+    def unpack(self, node: Node):
+        t = self.tensor
+        if t._storage.version != self.version:
+            shape = list(t.shape)
+            type_name = _TYPE_NAMES.get(t.dtype.name, t.dtype.name)
+            if self.is_output:
+                origin = f"which is output 0 of {node.name()}, "
+            elif self.producer_name is not None:
+                origin = f"which is output 0 of {self.producer_name}, "
+            else:
+                origin = ""
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [lazyt.{type_name} {shape}], {origin}is at version "
+                f"{t._storage.version}; expected version {self.version} instead. Hint: the "
+                "tensor was written in place (add_, copy_, x[...] = ..., -=, ...) after the "
+                "operation that needed it; write to a clone instead.")
+        if self.is_output and grad_mode.is_grad_enabled():
+            from lazyt.tensor import Tensor
+
+            alias = Tensor._make(t._storage, t._view, requires_grad=True)
+            alias.grad_fn = node
+            return alias
+        return t
+
+
+# --------------------------------------------------------------------- nodes
+class Node:
+    """A backward function (a tensor's `grad_fn`): gradients of its outputs in,
+    gradients of its inputs out, one per entry of `next_functions`."""
+
+    num_outputs = 1
+
+    def __init__(self, next_functions=()):
+        self.next_functions: tuple = tuple(next_functions)
+        self.metadata: dict = {}
+        self.pre_hooks: list = []  # tensor hooks: grad -> grad or None
+        self.retain_hooks: list = []  # retain_grad() of the tensor this node produced
+        self.post_hooks: list = []
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def apply(self, grads: list) -> list:
+        """Gradients w.r.t. the inputs (None where there is none)."""
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Drop saved tensors after a backward without retain_graph."""
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) after the node runs (PyTorch's Node hook)."""
+        self.post_hooks.append(fn)
+        return _RemovableHandle(self.post_hooks, fn)
+
+    def register_prehook(self, fn):
+        self.pre_hooks.append(fn)
+        return _RemovableHandle(self.pre_hooks, fn)
+
+    def __call__(self, *grads):
+        return self.apply(list(grads))
+
+
+class _RemovableHandle:
+    def __init__(self, hooks: list, fn):
+        self.hooks, self.fn = hooks, fn
+
+    def remove(self) -> None:
+        if self.fn in self.hooks:
+            self.hooks.remove(self.fn)
+
+
+class OpNode(Node):
+    """The node of one recorded op: applies its GradRule, then makes every
+    input gradient match its input (sum over broadcast dims, cast back)."""
+
+    def __init__(self, rule: GradRule, name: str, next_functions, needs_input_grad,
+                 input_meta, kw: dict, scalars: dict):
+        super().__init__(next_functions)
+        self.rule = rule
+        self._name = name
+        self.needs_input_grad = needs_input_grad
+        self.input_meta = input_meta  # (shape, dtype) per operand; None for non-tensors
+        self.kw = kw
+        self.scalars = scalars  # operand index -> the Python value of a non-tensor operand
+        self.saved: dict[str, SavedTensor] = {}
+        self.had_saved = False
+        self.freed = False
+
+    def name(self) -> str:
+        return self._name
+
+    # What rules read -------------------------------------------------------
+    def input(self, i: int):
+        """Operand i as it was when the op ran (a tensor, or the Python scalar)."""
+        if i in self.scalars:
+            return self.scalars[i]
+        return self._unpack(f"x{i}")
+
+    def output(self):
+        return self._unpack("out")
+
+    def shape(self, i: int) -> tuple[int, ...]:
+        return self.input_meta[i][0]
+
+    def dtype(self, i: int):
+        return self.input_meta[i][1]
+
+    def _unpack(self, key: str):
+        if self.freed:
+            raise RuntimeError(FREED_MESSAGE)
+        saved = self.saved.get(key)
+        assert saved is not None, f"{self._name}: rule reads {key!r} but did not declare it"
+        return saved.unpack(self)
+
+    # Engine side -----------------------------------------------------------
+    def save(self, key: str, tensor, is_output: bool = False) -> None:
+        self.saved[key] = SavedTensor(tensor, is_output)
+        self.had_saved = True
+
+    def apply(self, grads: list) -> list:
+        if self.freed and self.had_saved:
+            raise RuntimeError(FREED_MESSAGE)
+        result = self.rule.backward(self, grads[0])
+        if not isinstance(result, tuple):
+            result = (result,)
+        assert len(result) == len(self.next_functions), \
+            f"{self._name} returned {len(result)} gradients for {len(self.next_functions)} inputs"
+        return [None if g is None or not need else fit_gradient(g, meta, self._name)
+                for g, need, meta in zip(result, self.needs_input_grad, self.input_meta)]
+
+    def release(self) -> None:
+        self.saved = {}
+        self.freed = True
+
+
+def fit_gradient(grad, meta, where: str):
+    """Sum a broadcast gradient back to its input's shape and cast it to its dtype."""
+    shape, dtype = meta
+    if tuple(grad.shape) != shape:
+        grad = sum_to(grad, shape)
+        assert tuple(grad.shape) == shape, f"{where}: gradient shape {grad.shape} != {shape}"
+    if grad.dtype is not dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+def sum_to(grad, shape: tuple[int, ...]):
+    """Reduce grad (broadcast from `shape`) back to `shape` by summing."""
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1)
+    if axes:
+        grad = grad.sum(axes, keepdim=True)
+    return grad.reshape(shape) if tuple(grad.shape) != shape else grad
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor: adds the incoming gradient into `.grad`."""
+
+    def __init__(self, variable):
+        super().__init__(())
+        self.variable = variable
+
+    def apply(self, grads: list) -> list:  # the engine accumulates; see engine.accumulate
+        return []
+
+
+class NotDifferentiable(OpNode):
+    """Stands in for an op with no gradient rule; raises only if backward reaches it."""
+
+    def apply(self, grads: list) -> list:
+        raise RuntimeError(f"derivative for {self.rule.op} is not implemented")
+
+
+def gradient_edge(t) -> tuple:
+    """(node, output_nr) that gradients of tensor t flow into."""
+    if t.grad_fn is not None:
+        return (t.grad_fn, getattr(t, "_output_nr", 0))
+    if not t._requires_grad:
+        return (None, 0)
+    return (grad_accumulator(t), 0)
+
+
+def grad_accumulator(t) -> AccumulateGrad:
+    """The leaf's AccumulateGrad node, one per tensor while any graph holds it."""
+    ref = t.__dict__.get("_accumulator_ref")
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t.__dict__["_accumulator_ref"] = weakref.ref(acc)
+    return acc
+
+
+# ----------------------------------------------------------------- recording
+def record_op(op: str, out, operands, ctx: dict) -> None:
+    """Attach out.grad_fn for `op` (called via grad_mode.record when an input needs grad)."""
+    if not out.dtype.is_floating_point:
+        return
+    rule = RULES.get(op)
+    node = _make_node(op, rule, operands, ctx, out)
+    _save_for(node, rule, operands, out, snapshot=None)
+    out.grad_fn = node
+    out._requires_grad = True
+
+
+def _make_node(op: str, rule: GradRule | None, operands, ctx: dict, out) -> OpNode:
+    needs, edges, meta, scalars = [], [], [], {}
+    for i, x in enumerate(operands):
+        if _is_tensor(x):
+            need = bool(x._requires_grad)
+            needs.append(need)
+            edges.append(gradient_edge(x) if need else (None, 0))
+            meta.append((tuple(x.shape), x.dtype))
+        else:
+            needs.append(False)
+            edges.append((None, 0))
+            meta.append(None)
+            scalars[i] = x
+    if rule is None:
+        missing = GradRule(op, "NotImplemented", {}, None)
+        return NotDifferentiable(missing, "NotImplemented", edges, tuple(needs), tuple(meta),
+                                 ctx, scalars)
+    name = rule.node_name(operands, ctx, out)
+    return OpNode(rule, name, edges, tuple(needs), tuple(meta), ctx, scalars)
+
+
+def _save_for(node: OpNode, rule: GradRule | None, operands, out, snapshot) -> None:
+    """Save what the rule needs for the gradients that will be asked of it."""
+    if rule is None:
+        return
+    keys = set()
+    for i, need in enumerate(node.needs_input_grad):
+        if need:
+            keys.update(rule.saves.get(i, ()))
+    for key in sorted(keys):
+        if key == "out":
+            node.save("out", out, is_output=True)
+            continue
+        i = int(key[1:])
+        if i in node.scalars:
+            continue
+        if snapshot is not None and key in snapshot.saved:
+            node.saved[key] = snapshot.saved[key]
+            node.had_saved = True
+        else:
+            node.save(key, operands[i])
+
+
+# ---------------------------------------------------------------- in-place
+class InplaceSnapshot:
+    """What an in-place op must capture before it writes: the target's old
+    gradient edge, and old values the gradient rule reads (clones)."""
+
+    def __init__(self, target, op: str, others):
+        self.op = op
+        self.saved: dict[str, SavedTensor] = {}
+        self.target_edge = gradient_edge(target) if target._requires_grad else (None, 0)
+        self.target_needed = bool(target._requires_grad)
+        self.target_meta = (tuple(target.shape), target.dtype)
+
+
+# Ops recorded only in place, and what their operands are: (target, *others).
+_INPLACE_ONLY = ("copy", "fill", "setitem")
+
+
+def snapshot_inplace(target, op: str, others):
+    """Before an in-place op writes `target`: check it may, keep what backward needs."""
+    base = getattr(target, "_base", None)
+    if base is not None and base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    snapshot = InplaceSnapshot(target, op, others)
+    rule = RULES.get(op)
+    if rule is None or not target.dtype.is_floating_point:
+        return snapshot
+    operands = (target, *others)
+    keys = set()
+    for i, x in enumerate(operands):
+        if _is_tensor(x) and x._requires_grad:
+            keys.update(rule.saves.get(i, ()))
+    if "x0" in keys:
+        # The write destroys the old value: keep a copy (PyTorch's original_self).
+        from lazyt.autograd.grad_mode import no_grad
+
+        with no_grad():
+            snapshot.saved["x0"] = SavedTensor(target.clone())
+    for key in keys - {"x0", "out"}:
+        x = operands[int(key[1:])]
+        if _is_tensor(x):  # saved before the write, so aliasing the target is caught
+            snapshot.saved[key] = SavedTensor(x)
+    return snapshot
+
+
+def record_inplace(op: str, target, others, snapshot: InplaceSnapshot) -> None:
+    """After an in-place op wrote `target`: give it (and its base) the new history."""
+    if not target.dtype.is_floating_point:
+        return
+    kw = {}
+    if op == "setitem":
+        value, index = others
+        others, kw = (value,), {"index": index}
+    rule = RULES.get(op)
+    operands = (target, *others)
+    node = _make_node(op, rule, operands, kw, target)
+    # Operand 0 is the target as it was before the write.
+    node.next_functions = (snapshot.target_edge,) + node.next_functions[1:]
+    node.needs_input_grad = (snapshot.target_needed,) + node.needs_input_grad[1:]
+    node.input_meta = (snapshot.target_meta,) + node.input_meta[1:]
+    _save_for(node, rule, operands, target, snapshot)
+    if not any(node.needs_input_grad):
+        return
+    base = getattr(target, "_base", None)
+    old_fn = target.grad_fn
+    if base is None or base._storage is not target._storage:
+        target.grad_fn = node
+    else:
+        copy_slices = CopySlices(base, target, node)
+        _move_retain_hooks(base.grad_fn, copy_slices)
+        base.grad_fn = copy_slices
+        base._requires_grad = True
+        target.grad_fn = AsStridedBackward(base, target, copy_slices)
+    target._requires_grad = True
+    target.__dict__.pop("_output_nr", None)
+    _move_retain_hooks(old_fn, target.grad_fn)
+
+
+def _move_retain_hooks(old, new) -> None:
+    if old is not None and old is not new and old.retain_hooks:
+        new.retain_hooks.extend(old.retain_hooks)
+        old.retain_hooks.clear()
+
+
+class CopySlices(Node):
+    """The new grad_fn of a base after an in-place op wrote through one of its
+    views: the gradient of the written region goes through the op's node, the
+    rest of the base's gradient to the base's previous history."""
+
+    def __init__(self, base, view, fn: OpNode):
+        base_edge = (base.grad_fn, 0) if base.grad_fn is not None else (
+            gradient_edge(base) if base._requires_grad else (None, 0))
+        super().__init__((base_edge,) + fn.next_functions[1:])
+        self.fn = fn
+        self.base_view = base._view
+        self.view = view._view
+        self.storage_size = len(base._storage)
+        self.dtype = base.dtype
+
+    def name(self) -> str:
+        return "CopySlices"
+
+    def apply(self, grads: list) -> list:
+        from lazyt.tensor import Tensor
+
+        grad = grads[0]
+        scratch = _fresh_flat(self.dtype, self.storage_size)
+        base_grad = Tensor._make(scratch._storage, self.base_view)
+        base_grad.copy_(grad)
+        region = Tensor._make(scratch._storage, self.view)
+        fn_grads = self.fn.apply([region.clone()])
+        if fn_grads[0] is None:
+            region.zero_()
+        else:
+            region.copy_(fn_grads[0])
+        return [base_grad.clone()] + fn_grads[1:]
+
+    def release(self) -> None:
+        self.fn.release()
+
+
+class AsStridedBackward(Node):
+    """grad_fn of a view after an in-place write through it: its gradient is
+    placed at the view's elements of a zero base-shaped gradient."""
+
+    def __init__(self, base, view, base_fn: Node):
+        super().__init__(((base_fn, 0),))
+        self.base_view = base._view
+        self.view = view._view
+        self.storage_size = len(base._storage)
+        self.dtype = base.dtype
+
+    def name(self) -> str:
+        return "AsStridedBackward0"
+
+    def apply(self, grads: list) -> list:
+        from lazyt.tensor import Tensor
+
+        scratch = _fresh_flat(self.dtype, self.storage_size)
+        Tensor._make(scratch._storage, self.view).copy_(grads[0])
+        return [Tensor._make(scratch._storage, self.base_view).clone()]
+
+
+def _fresh_flat(dtype, size: int):
+    from lazyt.ir.view import View
+    from lazyt.runtime.device import CPU
+    from lazyt.runtime.storage import Storage
+    from lazyt.tensor import Tensor
+
+    flat = Tensor._make(Storage.allocate(dtype, size, CPU), View.contiguous((size,)))
+    flat.zero_()
+    return flat
+
+
+# ------------------------------------------------------- custom Functions
+class FunctionCtx:
+    """The `ctx` of a custom lt.autograd.Function."""
+
+    def __init__(self):
+        self.needs_input_grad: tuple = ()
+        self._saved: list = []
+        self._non_differentiable: set = set()
+        self.materialize_grads = True
+        self._node: Node | None = None
+        self._freed = False
+
+    def save_for_backward(self, *tensors) -> None:
+        self._saved = [None if t is None else SavedTensor(t) for t in tensors]
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        return tuple(None if s is None else s.unpack(self._node) for s in self._saved)
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_differentiable.update(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors) -> None:
+        pass
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+
+class FunctionNode(Node):
+    """The node of a custom Function: calls its backward(ctx, *grad_outputs)."""
+
+    def __init__(self, cls, ctx: FunctionCtx, edges, input_meta, output_meta):
+        super().__init__(edges)
+        self.cls = cls
+        self.ctx = ctx
+        self.input_meta = input_meta
+        self.output_meta = output_meta
+        self.num_outputs = len(output_meta)
+
+    def name(self) -> str:
+        return self.cls.__name__ + "Backward"
+
+    def apply(self, grads: list) -> list:
+        if self.ctx._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        if self.ctx.materialize_grads:
+            from lazyt import creation
+
+            grads = [creation.zeros(meta[0], dtype=meta[1]) if g is None and meta else g
+                     for g, meta in zip(grads, self.output_meta)]
+        result = self.cls.backward(self.ctx, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) < len(self.next_functions):
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                               f"gradients (expected {len(self.next_functions)}, got "
+                               f"{len(result)})")
+        out = []
+        for g, meta, edge in zip(result, self.input_meta, self.next_functions):
+            if g is None or meta is None or edge[0] is None:
+                out.append(None)
+            else:
+                out.append(fit_gradient(g, meta, self.name()))
+        return out
+
+    def release(self) -> None:
+        if self.ctx._saved:
+            self.ctx._saved = []
+            self.ctx._freed = True
+
+
+class Function:
+    """lt.autograd.Function: subclass with static forward(ctx, *args) and
+    backward(ctx, *grad_outputs), call with `.apply(*args)` (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = FunctionCtx()
+        tensors = [a for a in args if _is_tensor(a)]
+        record = grad_mode.is_grad_enabled() and any(t._requires_grad for t in tensors)
+        ctx.needs_input_grad = tuple(_is_tensor(a) and a._requires_grad and record for a in args)
+        with grad_mode.no_grad():
+            outputs = cls.forward(ctx, *args, **kwargs)
+        if not record:
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        from lazyt.tensor import Tensor
+
+        # An output that is an input (returned as is) must become a new tensor to carry history.
+        outs = tuple(Tensor._make(o._storage, o._view) if _is_tensor(o) and
+                     any(o is a for a in args) else o for o in outs)
+        edges = tuple(gradient_edge(a) if _is_tensor(a) and a._requires_grad else (None, 0)
+                      for a in args)
+        input_meta = tuple((tuple(a.shape), a.dtype) if _is_tensor(a) else None for a in args)
+        output_meta = tuple((tuple(o.shape), o.dtype) if _is_tensor(o) else None for o in outs)
+        node = FunctionNode(cls, ctx, edges, input_meta, output_meta)
+        ctx._node = node
+        for nr, o in enumerate(outs):
+            if (_is_tensor(o) and o.dtype.is_floating_point and
+                    id(o) not in ctx._non_differentiable):
+                o.grad_fn = node
+                o._requires_grad = True
+                o.__dict__["_output_nr"] = nr
+        return outs[0] if single else outs
+
+
+grad_mode.RECORDERS["record"] = record_op
+grad_mode.RECORDERS["snapshot"] = snapshot_inplace
+grad_mode.RECORDERS["record_inplace"] = record_inplace

@@ -1,0 +1,79 @@
+"""Execution modes: eager (default) and deferred.
+
+Eager realises every op as it is made. Deferred (`with lt.deferred():`,
+`lt.set_mode("deferred")`) only builds the graph: a tensor is computed when
+its value is needed (item, numpy, tolist, printing, bool/float/int, a Python
+branch on it) or on request (`t.realize()`, `lt.realize(*ts)`); then the
+scheduler (ir/schedule.py) fuses the pending graph into few kernels. Leaving
+the `with` block does not force anything.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+_state = threading.local()
+_MODES = ("eager", "deferred")
+
+# Pending tensors alive now: an in-place write to a buffer first realises the
+# pending tensors that read it, so they see the values from before the write.
+_PENDING: weakref.WeakSet = weakref.WeakSet()
+
+
+def get_mode() -> str:
+    return getattr(_state, "mode", "eager")
+
+
+def set_mode(mode: str) -> None:
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+    _state.mode = mode
+
+
+def is_deferred() -> bool:
+    return getattr(_state, "mode", "eager") == "deferred"
+
+
+class deferred:  # noqa: N801 - reads like lt.no_grad
+    """Context manager (and decorator) running its body in deferred mode."""
+
+    def __enter__(self):
+        self.previous = get_mode()
+        set_mode("deferred")
+        return self
+
+    def __exit__(self, *exc):
+        set_mode(self.previous)
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with deferred():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def track_pending(tensor) -> None:
+    _PENDING.add(tensor)
+
+
+def pending_tensors() -> list:
+    return [t for t in list(_PENDING) if t._node is not None]
+
+
+def realize(*tensors) -> None:
+    """Compute the given pending tensors together (one schedule)."""
+    from lazyt.realize import realize_tensors
+
+    flat = []
+    for t in tensors:
+        if isinstance(t, (list, tuple)):
+            flat.extend(t)
+        else:
+            flat.append(t)
+    realize_tensors([t for t in flat if getattr(t, "_node", None) is not None])
