@@ -49,7 +49,7 @@ def kernels(t=None) -> list:
     """(name, LLVM IR) of the fused kernels that would compute pending tensor t,
     scheduled but not run; without t, the kernels in the compiled-kernel cache."""
     from lazyt.codegen.llvm import render_llvm
-    from lazyt.realize import KERNELS, _peel_movements, _scheduler, plan_for_buffer
+    from lazyt.executor import KERNELS, _peel_movements, _scheduler, plan_for_buffer
 
     if t is None:
         return [(k.name, c.source) for k, c in KERNELS.entries.items()]
@@ -70,7 +70,7 @@ def kernels(t=None) -> list:
 
 def kernel_cache_size() -> int:
     """Compiled kernels held in memory (bounded; see runtime/compiler.KernelCache)."""
-    from lazyt.realize import KERNELS
+    from lazyt.executor import KERNELS
 
     return len(KERNELS.entries)
 

@@ -97,7 +97,7 @@ def _layout_source(shape, operands) -> Tensor | None:
 
 def assign(target: Tensor, node: Node) -> Tensor:
     """Write node (cast to target's dtype, broadcast to its shape) through target's view."""
-    from lazyt.realize import flush_readers, realize_into
+    from lazyt.executor import flush_readers, realize_into
 
     storage, view = target._storage, target._view  # a pending target is realised first
     shape = view.shape

@@ -211,7 +211,7 @@ def setitem(self: Tensor, index, value) -> None:
 
 def index_put(self: Tensor, view: View, shape, mapping, index_nodes, value,
               accumulate: str | None) -> None:
-    from lazyt.realize import scatter_into
+    from lazyt.executor import scatter_into
 
     if isinstance(value, Tensor):
         if broadcast_shapes(value.shape, shape) != tuple(shape):
@@ -313,7 +313,7 @@ def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
         from lazyt import creation
 
         values = creation.full((), src, dtype=self.dtype)._load_as(tuple(index.shape))
-    from lazyt.realize import scatter_into
+    from lazyt.executor import scatter_into
 
     grad_mode.check_inplace(self)
     scatter_into(self._storage, self._view, values, [idx], mapping, accumulate)
@@ -371,7 +371,7 @@ def index_put_(self: Tensor, indices, values, accumulate: bool = False) -> Tenso
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     from lazyt import reductions
-    from lazyt.realize import nonzero_into
+    from lazyt.executor import nonzero_into
 
     count = int(reductions.count_nonzero(input).item()) if input.numel() else 0
     ndim = input.ndim

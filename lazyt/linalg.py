@@ -18,7 +18,7 @@ from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.ir.node import make_node
 from lazyt.ir.view import View, prod
-from lazyt.realize import count_extern
+from lazyt.executor import count_extern
 from lazyt.runtime.device import CPU
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim

@@ -68,7 +68,7 @@ def pending_tensors() -> list:
 
 def realize(*tensors) -> None:
     """Compute the given pending tensors together (one schedule)."""
-    from lazyt.realize import realize_tensors
+    from lazyt.executor import realize_tensors
 
     flat = []
     for t in tensors:

@@ -3,7 +3,7 @@
 A Tensor is a View (shape, strides, offset) over a flat Storage, exactly as in
 PyTorch: view ops return tensors sharing the storage, and writes through a
 view change the base. Every computing method builds IR nodes and hands them to
-lazyt/realize.py (eager mode realises at once). The op families live in their
+lazyt/executor.py (eager mode realises at once). The op families live in their
 own modules (elementwise, reductions, shape_ops, indexing, creation, linalg);
 this file holds the class, its metadata, view ops and conversions, and binds
 the methods.
@@ -112,7 +112,7 @@ class Tensor:
         when it is dense (PyTorch's preserve_format for elementwise results)."""
         if modes.is_deferred():
             return cls._make_pending(node)
-        from lazyt.realize import realize_new
+        from lazyt.executor import realize_new
 
         strides = None
         if like is not None and like._node is None and like._vw.shape == node.shape \
@@ -144,7 +144,7 @@ class Tensor:
     def realize(self) -> Tensor:
         """Compute this tensor now if it is pending (deferred mode); returns self."""
         if self._node is not None:
-            from lazyt.realize import realize_tensors
+            from lazyt.executor import realize_tensors
 
             realize_tensors([self])
         return self

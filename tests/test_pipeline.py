@@ -93,7 +93,7 @@ def test_generated_llvm_ir_is_inspectable():
 def test_contiguous_elementwise_kernel_vectorises():
     x = lt.rand(64)
     _ = x * 3.0 + 1.0
-    from lazyt.realize import KERNELS
+    from lazyt.executor import KERNELS
 
     vectorised = [c for c in KERNELS.entries.values()
                   if "<16 x float>" in c.optimized_ir or "<8 x float>" in c.optimized_ir]

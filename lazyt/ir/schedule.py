@@ -19,7 +19,7 @@ kernels begin and end, and what each kernel computes:
   realised output: they are kernel boundaries on both sides.
 
 A Step names its output buffer; intermediate buffers are placeholders
-(Buffer(None)) that the executor (lazyt/realize.py) allocates before the
+(Buffer(None)) that the executor (lazyt/executor.py) allocates before the
 step runs.
 """
 
@@ -162,9 +162,12 @@ class Scheduler:
 
 
 def _moved_shape(shape: tuple[int, ...], moves: tuple) -> tuple[int, ...]:
+    """The shape after moves (only shapes matter: a reshape that strides could
+    not express still has its target shape)."""
     view = View.contiguous(shape)
     for kind, params in moves:
-        view = apply_movement(view, kind, params)
+        moved = apply_movement(view, kind, params)
+        view = moved if moved is not None else View.contiguous(params[0])
     return view.shape
 
 

@@ -1,0 +1,281 @@
+"""Deferred mode: graphs fuse into few kernels, views stay index arithmetic,
+and results equal eager mode and a numpy reference (differential fuzzer)."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lazyt as lt
+
+
+def launches_of(fn) -> int:
+    lt.debug.reset_stats()
+    fn()
+    return lt.debug.stats()["kernel_launches"]
+
+
+@pytest.fixture
+def inputs():
+    lt.manual_seed(0)
+    return lt.randn(64, 128), lt.randn(64, 128), lt.randn(64, 128)
+
+
+def test_ops_in_deferred_mode_build_a_graph_and_run_nothing(inputs):
+    a, b, c = inputs
+    lt.debug.reset_stats()
+    with lt.deferred():
+        y = (a * b + c).relu()
+    assert lt.debug.stats()["kernel_launches"] == 0
+    assert lt.get_mode() == "eager"
+    assert "mul" in lt.debug.graph(y) and "relu" in lt.debug.graph(y)
+    assert "digraph" in lt.debug.graph(y, format="dot")
+
+
+def test_relu_of_multiply_add_is_one_kernel(inputs):
+    a, b, c = inputs
+    with lt.deferred():
+        y = (a * b + c).relu()
+        assert launches_of(y.realize) == 1
+    np.testing.assert_allclose(y.numpy(), np.maximum(a.numpy() * b.numpy() + c.numpy(), 0))
+
+
+def test_gelu_tanh_is_one_kernel(inputs):
+    x = inputs[0]
+    with lt.deferred():
+        inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
+        y = 0.5 * x * (1 + inner.tanh())
+        assert launches_of(y.realize) == 1
+    eager = 0.5 * x * (1 + ((x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)).tanh())
+    assert np.array_equal(y.numpy(), eager.numpy())  # same kernels' math, same bits
+
+
+def test_softmax_is_at_most_three_kernels(inputs):
+    x = inputs[0]
+    with lt.deferred():
+        e = (x - x.max(-1, keepdim=True).values).exp()
+        y = e / e.sum(-1, keepdim=True)
+        assert launches_of(y.realize) <= 3
+    ref = np.exp(x.numpy() - x.numpy().max(-1, keepdims=True))
+    np.testing.assert_allclose(y.numpy(), ref / ref.sum(-1, keepdims=True), rtol=1e-5, atol=1e-7)
+
+
+def test_layer_norm_is_at_most_three_kernels(inputs):
+    x = inputs[0]
+    with lt.deferred():
+        mu = x.mean(-1, keepdim=True)
+        var = ((x - mu) ** 2).mean(-1, keepdim=True)
+        y = (x - mu) / (var + 1e-5).sqrt()
+        assert launches_of(y.realize) <= 3
+    xn = x.numpy().astype(np.float64)
+    ref = (xn - xn.mean(-1, keepdims=True)) / np.sqrt(xn.var(-1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-4, atol=1e-5)
+
+
+def test_transpose_and_slice_feeding_elementwise_add_no_copy_kernel(inputs):
+    x = inputs[0]
+    with lt.deferred():
+        y = (x.t() * 2 + 1)[3:10:2].exp()
+        assert launches_of(y.realize) == 1
+    np.testing.assert_allclose(y.numpy(), np.exp((x.numpy().T * 2 + 1)[3:10:2]), rtol=1e-6)
+
+
+def test_leaving_the_block_does_not_realize(inputs):
+    a, b, _ = inputs
+    with lt.deferred():
+        y = a + b
+    assert y._is_pending
+    assert y.shape == (64, 128) and y.dtype is lt.float32
+    y.tolist()
+    assert not y._is_pending
+
+
+def test_realize_several_tensors_shares_their_reduction(inputs):
+    x = inputs[0]
+    with lt.deferred():
+        m = x.sum(-1, keepdim=True)
+        y1, y2 = x - m, x * m
+        assert launches_of(lambda: lt.realize(y1, y2)) == 3
+
+
+def test_views_of_pending_tensors_write_their_base(inputs):
+    x = inputs[0]
+    with lt.deferred():
+        z = x * 1.0
+        z[0].fill_(7.0)
+        z[:, 1] = -1.0
+    assert float(z[0, 0]) == 7.0 and float(z[5, 1]) == -1.0
+    assert float(z[5, 2]) == float(x[5, 2])
+
+
+def test_pending_readers_see_values_from_before_an_inplace_write(inputs):
+    x = inputs[0]
+    with lt.deferred():
+        y = x.clone()
+        k = y * 3
+        y.add_(1)
+    np.testing.assert_allclose(k.numpy(), x.numpy() * 3)
+    np.testing.assert_allclose(y.numpy(), x.numpy() + 1)
+
+
+def test_reshape_of_transposed_intermediate_is_correct(inputs):
+    x = inputs[0]
+    with lt.deferred():
+        r = (x.reshape(128, 64).t() + 1).reshape(-1)
+    np.testing.assert_allclose(r.numpy(), (x.numpy().reshape(128, 64).T + 1).reshape(-1))
+
+
+def test_debug_kernels_lists_fused_llvm_ir(inputs):
+    a, b, c = inputs
+    with lt.deferred():
+        y = (a * b + c).relu()
+    kernels = lt.debug.kernels(y)
+    assert len(kernels) == 1 and "define void @elementwise" in kernels[0][1]
+
+
+def test_set_mode_switches_globally(inputs):
+    a, b, _ = inputs
+    lt.set_mode("deferred")
+    try:
+        y = a + b
+        assert y._is_pending
+    finally:
+        lt.set_mode("eager")
+    assert not (a + b)._is_pending
+    with pytest.raises(ValueError):
+        lt.set_mode("lazy")
+
+
+def test_matmul_extern_inside_a_deferred_graph(inputs):
+    a, b, _ = inputs
+    with lt.deferred():
+        y = ((a * 2) @ b.t()).relu().sum()
+    ref = np.maximum((a.numpy() * 2) @ b.numpy().T, 0).sum()
+    assert math.isclose(float(y), float(ref), rel_tol=1e-4)
+
+
+# ------------------------------------------------------------------ fuzzer
+UNARY = {
+    "tanh": (lambda t: t.tanh(), np.tanh),
+    "relu": (lambda t: t.relu(), lambda a: np.maximum(a, 0)),
+    "neg": (lambda t: -t, np.negative),
+    "sigmoid": (lambda t: t.sigmoid(), lambda a: 1 / (1 + np.exp(-a))),
+    "abs": (lambda t: t.abs(), np.abs),
+    "exp_clipped": (lambda t: t.clamp(-5, 5).exp(), lambda a: np.exp(np.clip(a, -5, 5))),
+    "square": (lambda t: t * t, lambda a: a * a),
+}
+BINARY = {
+    "add": (lambda a, b: a + b, np.add),
+    "mul": (lambda a, b: a * b, np.multiply),
+    "sub": (lambda a, b: a - b, np.subtract),
+    "max": (lambda a, b: lt.maximum(a, b), np.maximum),
+}
+
+
+@st.composite
+def programs(draw):
+    """A random program: a list of steps over a value stack, each step valid
+    for the current shape (tracked here, so every drawn program runs)."""
+    shape = initial = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    steps = []
+    for _ in range(draw(st.integers(1, 8))):
+        ndim = len(shape)
+        kind = draw(st.sampled_from(["unary", "binary", "bcast", "reduce", "permute", "slice",
+                                     "reshape", "flip", "expand"]))
+        if kind == "unary":
+            steps.append(("unary", draw(st.sampled_from(sorted(UNARY)))))
+        elif kind == "binary":
+            steps.append(("binary", draw(st.sampled_from(sorted(BINARY)))))
+        elif kind == "bcast" and ndim:
+            steps.append(("bcast", draw(st.sampled_from(sorted(BINARY))),
+                          draw(st.integers(0, ndim - 1))))
+        elif kind == "reduce" and ndim > 1:
+            steps.append(("reduce", draw(st.sampled_from(["sum", "amax", "mean"])),
+                          draw(st.integers(0, ndim - 1)), draw(st.booleans())))
+            if not steps[-1][3]:
+                shape = shape[:steps[-1][2]] + shape[steps[-1][2] + 1:]
+            else:
+                shape = shape[:steps[-1][2]] + (1,) + shape[steps[-1][2] + 1:]
+        elif kind == "permute" and ndim > 1:
+            order = tuple(draw(st.permutations(range(ndim))))
+            steps.append(("permute", order))
+            shape = tuple(shape[i] for i in order)
+        elif kind == "slice":
+            d = draw(st.integers(0, ndim - 1))
+            start = draw(st.integers(0, shape[d] - 1))
+            step = draw(st.integers(1, 2))
+            steps.append(("slice", d, start, step))
+            shape = shape[:d] + (len(range(start, shape[d], step)),) + shape[d + 1:]
+        elif kind == "reshape":
+            steps.append(("reshape",))
+            shape = (math.prod(shape),)
+        elif kind == "flip":
+            steps.append(("flip", draw(st.integers(0, ndim - 1))))
+        elif kind == "expand":
+            steps.append(("expand", draw(st.integers(1, 3))))
+            shape = (steps[-1][1],) + shape
+    seed = draw(st.integers(0, 2**16))
+    return initial, steps, seed
+
+
+def run_program(initial_shape_and_steps, lib):
+    """Run on lazyt tensors (lib='lt') or numpy arrays (lib='np')."""
+    steps, x0, extra = initial_shape_and_steps
+    x = x0
+    for step in steps:
+        kind = step[0]
+        if kind == "unary":
+            fn = UNARY[step[1]][0 if lib == "lt" else 1]
+            x = fn(x)
+        elif kind == "binary":
+            fn = BINARY[step[1]][0 if lib == "lt" else 1]
+            x = fn(x, x * 0.5 + 0.25)
+        elif kind == "bcast":
+            fn = BINARY[step[1]][0 if lib == "lt" else 1]
+            d = step[2]
+            other = x.sum(d, keepdim=True) if lib == "lt" else x.sum(d, keepdims=True)
+            x = fn(x, other * 0.1)
+        elif kind == "reduce":
+            _, name, d, keep = step
+            if lib == "lt":
+                x = getattr(x, name)(d, keepdim=keep) if name != "amax" else x.amax(d, keep)
+            else:
+                fn = {"sum": np.sum, "amax": np.max, "mean": np.mean}[name]
+                x = fn(x, axis=d, keepdims=keep)
+        elif kind == "permute":
+            x = x.permute(*step[1]) if lib == "lt" else np.transpose(x, step[1])
+        elif kind == "slice":
+            _, d, start, stp = step
+            index = (slice(None),) * d + (slice(start, None, stp),)
+            x = x[index]
+        elif kind == "reshape":
+            x = x.reshape(-1)
+        elif kind == "flip":
+            x = lt.flip(x, (step[1],)) if lib == "lt" else np.flip(x, step[1])
+        elif kind == "expand":
+            n = step[1]
+            x = x.unsqueeze(0).expand(n, *x.shape) if lib == "lt" else np.broadcast_to(
+                x[None], (n,) + x.shape)
+    return x
+
+
+FUZZ_EXAMPLES = 10_000 if os.environ.get("LAZYT_FUZZ_LONG") else 60
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(programs())
+def test_deferred_matches_eager_and_numpy_for_random_graphs(program):
+    shape, steps, seed = program
+    start = np.random.default_rng(seed).standard_normal(shape)
+    ref = run_program((steps, start, None), "np")
+    eager = run_program((steps, lt.tensor(start, dtype=lt.float64), None), "lt")
+    with lt.deferred():
+        deferred = run_program((steps, lt.tensor(start, dtype=lt.float64), None), "lt")
+    assert eager.shape == ref.shape == deferred.shape
+    np.testing.assert_allclose(eager.numpy(), ref, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(deferred.numpy(), eager.numpy(), rtol=1e-12, atol=1e-12)
