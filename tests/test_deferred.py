@@ -279,3 +279,23 @@ def test_deferred_matches_eager_and_numpy_for_random_graphs(program):
     assert eager.shape == ref.shape == deferred.shape
     np.testing.assert_allclose(eager.numpy(), ref, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(deferred.numpy(), eager.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_simplification_passes_drop_identities_and_small_powers():
+    from lazyt.ir.node import make_node
+    from lazyt.ir.passes import simplify
+
+    x = lt.rand(5)
+    load = x._load()
+    one = make_node("const", lt.float32, (), (), 1.0)
+    two = make_node("const", lt.float32, (), (), 2.0)
+    zero_f = make_node("const", lt.float32, (), (), 0.0)
+    assert simplify(make_node("mul", lt.float32, (5,), (load, one))) is load
+    assert simplify(make_node("pow", lt.float32, (5,), (load, two))).op == "mul"
+    # x + 0.0 is not x for x = -0.0: kept
+    assert simplify(make_node("add", lt.float32, (5,), (load, zero_f))).op == "add"
+    with lt.deferred():
+        y = (x * 1.0) ** 2
+        kernels = lt.debug.kernels(y)
+    assert "lazyt_pow" not in kernels[0][1]
+    np.testing.assert_array_equal(y.numpy(), x.numpy() * x.numpy())

@@ -348,7 +348,41 @@ def snapshot_inplace(target, op: str, others):
         x = operands[int(key[1:])]
         if _is_tensor(x):  # saved before the write, so aliasing the target is caught
             snapshot.saved[key] = SavedTensor(x)
+    if op == "copy" and others[0]._requires_grad:
+        _preserve_values_read_by(others[0], target)
     return snapshot
+
+
+# How far back from a copy_ source to look for saved reads of the target.
+_COPY_SOURCE_SEARCH = 64
+
+
+def _preserve_values_read_by(source, target) -> None:
+    """`t.copy_(f(t))` (how clamp_, pow_, lerp_, square_ ... are written) would
+    invalidate what f saved of t. Before the write, point those saved tensors
+    at clones of t's current value (the clone keeps t's history, so double
+    backward still sees it). Only the source's recent graph is searched."""
+    from lazyt.autograd.grad_mode import enable_grad
+
+    storage, version = target._storage, target._storage.version
+    stop = target.grad_fn
+    stack, seen = [source.grad_fn], set()
+    clones: dict = {}
+    while stack and len(seen) < _COPY_SOURCE_SEARCH:
+        node = stack.pop()
+        if node is None or node is stop or node in seen or isinstance(node, AccumulateGrad):
+            continue
+        seen.add(node)
+        for saved in getattr(node, "saved", {}).values():
+            t = saved.tensor
+            if t._storage is storage and saved.version == version:
+                key = id(t)
+                if key not in clones:
+                    with enable_grad():
+                        clones[key] = t.clone() if not saved.is_output else t.detach().clone()
+                saved.tensor = clones[key]
+                saved.version = clones[key]._storage.version
+        stack.extend(child for child, _ in node.next_functions)
 
 
 def record_inplace(op: str, target, others, snapshot: InplaceSnapshot) -> None:

@@ -656,12 +656,13 @@ def view_diagonal_backward_backward(ctx, grad):
 # --------------------------------------------------- in-place-only writes
 @rule("copy", "CopyBackwards")
 def copy_backward(ctx, grad):
-    return None, grad
+    """The old value is overwritten: it gets a zero gradient (as in PyTorch)."""
+    return (lt.zeros_like(grad) if _need(ctx, 0) else None), grad
 
 
 @rule("fill", "FillBackward0")
 def fill_backward(ctx, grad):
-    return (None,)
+    return (lt.zeros_like(grad),)
 
 
 @rule("setitem", "CopySlices")

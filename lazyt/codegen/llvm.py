@@ -253,7 +253,8 @@ class _Renderer:
         if e.dtype.kind == "f":
             self.entry_lines.append(f"{out}.d = bitcast i64 {raw} to double")
             if reg == "double":
-                self.entry_lines.append(f"{out} = fadd double {out}.d, 0.0")
+                self.scopes[0][key] = f"{out}.d"
+                return f"{out}.d"
             else:
                 self.entry_lines.append(f"{out} = fptrunc double {out}.d to float")
         elif e.dtype.kind == "b":

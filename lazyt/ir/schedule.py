@@ -7,6 +7,8 @@ kernels begin and end, and what each kernel computes:
   consumer: they are inlined into every kernel that reads them (recomputing
   an elementwise expression is cheaper than a round trip through memory; a
   shared subexpression is computed once per kernel thanks to hash-consing).
+- Algebraic simplification (ir/passes.py) runs on every rebuilt node:
+  identity ops disappear, x**2 and x**3 become multiplies.
 - Movement ops (reshape, permute, expand, slice, select, squeeze, flip, pad)
   never copy: `push_movements` composes them into the views of the leaves
   below them, so they become index arithmetic. Only a reshape that strides
@@ -31,6 +33,7 @@ from lazyt import dtypes
 from lazyt.dtypes import DType
 from lazyt.ir.lower import leaf_view
 from lazyt.ir.node import Buffer, Node, make_node, walk
+from lazyt.ir.passes import simplify
 from lazyt.ir.view import View, apply_movement, prod
 
 BOUNDARY_OPS = frozenset(("reduce", "scan", "gather", "extern"))
@@ -130,7 +133,7 @@ class Scheduler:
             return self.move_load(load, moves) if moves else load
         shape = _moved_shape(node.shape, moves)
         srcs = tuple(s if s.op == "const" else self.push_movements(s, moves) for s in node.srcs)
-        return make_node(op, node.dtype, shape, srcs, node.arg)
+        return simplify(make_node(op, node.dtype, shape, srcs, node.arg))
 
     def move_load(self, load: Node, moves: tuple) -> Node:
         buf, view = load.arg

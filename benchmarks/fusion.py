@@ -1,0 +1,148 @@
+"""What deferral buys: eager (one kernel per op) vs deferred (fused) lazyt,
+next to numpy, PyTorch eager and torch.compile (when it works here), with
+GB/s and the ratio to the np.copyto memory floor for each workload's bytes.
+
+    python benchmarks/fusion.py [--small] [--no-torch-compile] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+import numpy as np
+
+import lazyt as lt
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+
+def median_ms(fn, repeat: int) -> float:
+    fn()
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def floor_ms(nbytes: int, repeat: int) -> float:
+    """np.copyto of nbytes/2 read + nbytes/2 written."""
+    n = max(nbytes // 8, 1)
+    src = np.ones(n, dtype=np.float32)
+    dst = np.empty_like(src)
+    return median_ms(lambda: np.copyto(dst, src), repeat)
+
+
+def gelu_expr(x, tanh):
+    return 0.5 * x * (1 + tanh((x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)))
+
+
+def softmax_expr(x, amax, exp, sum_):
+    e = exp(x - amax(x))
+    return e / sum_(e)
+
+
+def layer_norm_expr(x, mean, sqrt):
+    mu = mean(x)
+    d = x - mu
+    return d / sqrt(mean(d * d) + 1e-5)
+
+
+def lt_deferred(fn):
+    def run():
+        with lt.deferred():
+            out = fn()
+        out.realize()
+        return out
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", action="store_true", help="1M elements instead of 16M")
+    parser.add_argument("--no-torch-compile", action="store_true")
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    r = args.repeat
+    n = (1 << 20) if args.small else (1 << 24)
+    rows_sm = 1024 if args.small else 4096
+    rng = np.random.default_rng(0)
+    a_np, b_np, c_np = (rng.standard_normal(n, dtype=np.float32) for _ in range(3))
+    s_np = rng.standard_normal((rows_sm, 1024), dtype=np.float32)
+    x_np = rng.standard_normal((1024, 64), dtype=np.float32)
+    w1_np = rng.standard_normal((64, 256), dtype=np.float32) * 0.1
+    w2_np = rng.standard_normal((256, 10), dtype=np.float32) * 0.1
+    a, b, c, s, x, w1, w2 = (lt.from_numpy(v) for v in (a_np, b_np, c_np, s_np, x_np, w1_np, w2_np))
+
+    workloads = {
+        "relu(a*b+c)": (
+            lambda: (a * b + c).relu(),
+            lambda: np.maximum(a_np * b_np + c_np, 0), 4 * n * 4),
+        "gelu(tanh)": (
+            lambda: gelu_expr(a, lambda t: t.tanh()),
+            lambda: gelu_expr(a_np, np.tanh), 2 * n * 4),
+        f"softmax {rows_sm}x1024": (
+            lambda: softmax_expr(s, lambda t: t.amax(-1, keepdim=True), lambda t: t.exp(),
+                                 lambda t: t.sum(-1, keepdim=True)),
+            lambda: softmax_expr(s_np, lambda t: t.max(-1, keepdims=True), np.exp,
+                                 lambda t: t.sum(-1, keepdims=True)), 2 * s_np.nbytes),
+        f"layer_norm {rows_sm}x1024": (
+            lambda: layer_norm_expr(s, lambda t: t.mean(-1, keepdim=True), lambda t: t.sqrt()),
+            lambda: layer_norm_expr(s_np, lambda t: t.mean(-1, keepdims=True), np.sqrt),
+            2 * s_np.nbytes),
+        "MLP fwd 1024x64-256-10": (
+            lambda: ((x @ w1).relu() @ w2),
+            lambda: np.maximum(x_np @ w1_np, 0) @ w2_np,
+            x_np.nbytes + 2 * 1024 * 256 * 4 + 1024 * 10 * 4),
+    }
+    torch_fns = {}
+    if torch is not None:
+        ta, tb, tc, ts, tx, tw1, tw2 = (torch.from_numpy(v) for v in
+                                        (a_np, b_np, c_np, s_np, x_np, w1_np, w2_np))
+        torch_fns = {
+            "relu(a*b+c)": lambda: torch.relu(ta * tb + tc),
+            "gelu(tanh)": lambda: torch.nn.functional.gelu(ta, approximate="tanh"),
+            f"softmax {rows_sm}x1024": lambda: torch.softmax(ts, -1),
+            f"layer_norm {rows_sm}x1024": lambda: torch.nn.functional.layer_norm(ts, (1024,)),
+            "MLP fwd 1024x64-256-10": lambda: torch.relu(tx @ tw1) @ tw2,
+        }
+    compiled = {}
+    if torch is not None and not args.no_torch_compile:
+        for name, fn in torch_fns.items():
+            try:
+                cfn = torch.compile(fn)
+                cfn()
+                compiled[name] = cfn
+            except Exception as e:  # torch.compile needs a C++ toolchain; report, don't fail
+                print(f"torch.compile unavailable for {name}: {type(e).__name__}")
+                break
+
+    print(f"median of {r} runs, ms (lower is better); floor = np.copyto of the same bytes")
+    header = (f"{'workload':26s} {'eager':>8s} {'deferred':>9s} {'numpy':>8s} {'torch':>8s} "
+              f"{'t.compile':>9s} {'floor':>7s} {'GB/s def':>8s} {'floor/def':>9s} "
+              f"{'np/def':>7s} {'torch/def':>9s}")
+    print(header)
+    for name, (lt_fn, np_fn, nbytes) in workloads.items():
+        t_eager = median_ms(lt_fn, r)
+        t_def = median_ms(lt_deferred(lt_fn), r)
+        t_np = median_ms(np_fn, r)
+        t_th = median_ms(torch_fns[name], r) if name in torch_fns else float("nan")
+        t_tc = median_ms(compiled[name], r) if name in compiled else float("nan")
+        t_floor = floor_ms(nbytes, r)
+        gbs = nbytes / (t_def * 1e-3) / 1e9
+        print(f"{name:26s} {t_eager:8.2f} {t_def:9.2f} {t_np:8.2f} {t_th:8.2f} {t_tc:9.2f} "
+              f"{t_floor:7.2f} {gbs:8.1f} {t_floor / t_def:9.2f} {t_np / t_def:7.2f} "
+              f"{t_th / t_def:9.2f}")
+
+
+if __name__ == "__main__":
+    main()
