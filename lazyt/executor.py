@@ -40,8 +40,11 @@ def run(plan: lower.LaunchPlan | None, work: int) -> None:
     start = time.perf_counter() if debug_level() >= 2 else 0.0
     launch(compiled.function, plan.buffers, plan.params, plan.outer, plan.kernel.parallel, work)
     if debug_level() >= 2:
-        ms = (time.perf_counter() - start) * 1e3
-        print(f"[lazyt] {plan.kernel.name}: {ms:.3f} ms, {work} elements")
+        seconds = time.perf_counter() - start
+        # Bytes moved, roughly: every buffer touched once per element of work.
+        nbytes = work * sum(b.dtype.itemsize for b in plan.kernel.buffers)
+        print(f"[lazyt] {plan.kernel.name}: {seconds * 1e3:.3f} ms, {work} elements, "
+              f"~{nbytes / max(seconds, 1e-9) / 1e9:.1f} GB/s")
 
 
 def plan_for(node: Node, out: Storage, view: View) -> lower.LaunchPlan | None:

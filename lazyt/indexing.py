@@ -11,6 +11,7 @@ IndexError after the launch and nothing out of bounds is ever touched.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 
 import numpy as np
@@ -248,9 +249,19 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     idx = make_node("load", index.dtype, index._view.shape, (),
                     (index._storage.buffer, index._view))
     node = make_node("gather", input.dtype, index._view.shape, (src, idx), mapping)
-    out = Tensor._from_node(node)
+    with _runtime_error_for_bad_index():
+        out = Tensor._from_node(node)
     grad_mode.record("gather", out, (input,), dim=dim, index=index)
     return out
+
+
+@contextlib.contextmanager
+def _runtime_error_for_bad_index():
+    """gather/scatter report bad indices as RuntimeError (indexing uses IndexError)."""
+    try:
+        yield
+    except IndexError as e:
+        raise RuntimeError(str(e)) from None
 
 
 def _empty(shape, dtype) -> Tensor:
@@ -316,7 +327,8 @@ def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
     from lazyt.executor import scatter_into
 
     grad_mode.check_inplace(self)
-    scatter_into(self._storage, self._view, values, [idx], mapping, accumulate)
+    with _runtime_error_for_bad_index():
+        scatter_into(self._storage, self._view, values, [idx], mapping, accumulate)
     self._storage.version += 1
     return self
 

@@ -80,6 +80,7 @@ def _matmul(input: Tensor, other: Tensor) -> Tensor:
                                f"({b.shape[1]}x{b.shape[0]}), vec ({a.shape[0]})")
         out = _extern_matmul(a.reshape(1, -1), b, (1, b.shape[1])).reshape(b.shape[1])
     elif a.ndim == 2 and b.ndim == 2:
+        _check_mm_shapes(a, b)
         out = _extern_matmul(a, b, (a.shape[0], b.shape[1]))
     else:
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
@@ -107,14 +108,18 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    if input.shape[1] != mat2.shape[0]:
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
-            f"{mat2.shape[0]}x{mat2.shape[1]})")
+    _check_mm_shapes(input, mat2)
     with grad_mode.no_grad():
         out = _extern_matmul(input, mat2, (input.shape[0], mat2.shape[1]))
     grad_mode.record("matmul", out, (input, mat2))
     return out
+
+
+def _check_mm_shapes(a: Tensor, b: Tensor) -> None:
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+            f"{b.shape[0]}x{b.shape[1]})")
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:

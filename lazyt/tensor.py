@@ -601,10 +601,16 @@ class Tensor:
         return self._readable_array().reshape(()).item()
 
     def __float__(self) -> float:
+        self._check_one_element()
         return float(self.item())
 
     def __int__(self) -> int:
+        self._check_one_element()
         return int(self.item())
+
+    def _check_one_element(self) -> None:
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
 
     def __index__(self) -> int:
         if self.dtype.kind not in "iub" or self.numel() != 1:

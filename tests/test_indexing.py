@@ -1,9 +1,9 @@
 """Basic and advanced indexing, reading and writing, against numpy and PyTorch.
 
 numpy is the reference with one PyTorch difference built in: PyTorch applies
-integer indices as select() before the tensor indices, so `x[0, :, [0, 1]]` has
-shape (3, 2) for x of shape (2, 3, 4) where numpy gives (2, 3). The reference
-applies ints first, then the advanced part, the way PyTorch does.
+integer indices (and 0-d integer tensors) as select() before the tensor indices,
+so `x[0, :, [0, 1]]` has shape (3, 2) for x of shape (2, 3, 4) where numpy gives
+(2, 3). The reference applies ints first, then the advanced part, like PyTorch.
 """
 
 from dataclasses import dataclass
@@ -76,8 +76,8 @@ def torch_style_getitem(values: np.ndarray, items: list[IndexItem]) -> np.ndarra
     """numpy indexing with PyTorch's order: ints select first, then the integer arrays."""
     basic, array_positions, out_dim = [], [], 0
     for item in items:
-        if item.kind == "int":
-            basic.append(item.value)
+        if item.kind == "int" or item.kind == "array" and np.ndim(item.value) == 0:
+            basic.append(int(item.value))  # a 0-d index tensor acts as an int in PyTorch
         else:
             basic.append(item.value if item.kind == "slice" else slice(None))
             if item.kind == "array":

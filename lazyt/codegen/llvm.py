@@ -345,6 +345,8 @@ class _Renderer:
         self.emit(f"store i64 {raw}, ptr %b{e.err_buf}")
         self.emit(f"%ci{n}.slot = getelementptr i64, ptr %b{e.err_buf}, i64 1")
         self.emit(f"store i64 {size}, ptr %ci{n}.slot")
+        self.emit(f"%ci{n}.dslot = getelementptr i64, ptr %b{e.err_buf}, i64 2")
+        self.emit(f"store i64 {e.dim}, ptr %ci{n}.dslot")
         self.emit(f"br label %ci{n}.ok")
         self.label(f"ci{n}.ok")
         out = f"%ci{n}.safe"
@@ -461,8 +463,15 @@ exit:
             value = self.expr(s.value)
             index = self.expr(s.index)
             stored = self.to_storage(value, dtype)
+            n = self.counter = self.counter + 1
+            if s.mask is not None:
+                self.emit(f"br i1 {self.expr(s.mask)}, label %st{n}.do, label %st{n}.skip")
+                self.label(f"st{n}.do")
             ptr = self.pointer(s.buf, index, dtype)
             self.emit(f"store {dtype.llvm_storage} {stored}, ptr {ptr}")
+            if s.mask is not None:
+                self.emit(f"br label %st{n}.skip")
+                self.label(f"st{n}.skip")
         elif isinstance(s, K.AccInit):
             self.render_acc_init(s)
         elif isinstance(s, K.AccUpdate):

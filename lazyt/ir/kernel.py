@@ -95,13 +95,14 @@ class CheckedIndex:
     """`index` wrapped for negatives (index + size) and bounds-checked.
 
     Out-of-range indices store the offending index into the error buffer's
-    slot 0 and the size into slot 1, and evaluate to 0 so nothing out of bounds
+    slot 0, the size into slot 1 and the dim into slot 2, and evaluate to 0 so nothing out of bounds
     is touched; the runtime raises IndexError after the launch.
     """
 
     index: Expr
     size: Expr
     err_buf: int
+    dim: int = 0  # reported in the error (slot 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,7 @@ class Store:
     buf: int
     index: Expr
     value: Expr
+    mask: Expr | None = None  # store only where this bool is true
 
 
 @dataclass(frozen=True, slots=True)

@@ -342,8 +342,11 @@ def lower_reduce(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
 
 
 def _gather_address(builder: _Builder, loops: _Loops, src_view: View,
-                    mapping: tuple, index_nodes: list[Node], err: int) -> K.Expr:
-    """Address in the source/destination: loop dims and bounds-checked index reads."""
+                    mapping: tuple, index_nodes: list[Node], err: int,
+                    valid: list | None = None) -> K.Expr:
+    """Address in the source/destination: loop dims and bounds-checked index reads.
+
+    If `valid` is a list, the in-range condition of each index is appended to it."""
     address: K.Expr | None = builder.param(src_view.offset) if src_view.offset else None
     for d, how in enumerate(mapping):
         stride = src_view.strides[d]
@@ -357,7 +360,12 @@ def _gather_address(builder: _Builder, loops: _Loops, src_view: View,
                          idx_node.dtype)
             if idx_node.dtype is not dtypes.int64:
                 raw = K.Cast(dtypes.int64, raw)
-            term = K.CheckedIndex(raw, builder.param(src_view.shape[d]), err)
+            size = builder.param(src_view.shape[d])
+            term = K.CheckedIndex(raw, size, err, d)
+            if valid is not None:
+                low = K.Index("sub", (K.Const(0, dtypes.int64), size))
+                valid.append(K.Index("and", (K.Index("ge", (raw, low)),
+                                             K.Index("lt", (raw, size)))))
         if stride != 0:
             address = _add(address, term if stride == 1 else _mul(term, builder.param(stride)))
     return address if address is not None else K.Const(0, dtypes.int64)
@@ -404,11 +412,15 @@ def lower_scatter(dst: Buffer, dst_dtype: DType, dst_view: View, values: Node,
     leaf_index = {id(n): loops.index(builder, list(_leaf_strides(n, shape)) or [0],
                                      _leaf_offset(n)) for n in _leaves(nodes)}
     value = _expr_for(nodes, builder, lambda n: leaf_index[id(n)])
-    address = _gather_address(builder, loops, dst_view, mapping, index_nodes, err)
+    valid: list = []
+    address = _gather_address(builder, loops, dst_view, mapping, index_nodes, err, valid)
     if accumulate == "add":
         dtype = builder.buffer_dtypes[d]
         value = K.Alu("add", dtype, (K.Load(d, address, dtype), value))
-    store = K.Store(d, address, value)
+    mask = None
+    for condition in valid:  # a bad index writes nothing (and raises after the launch)
+        mask = condition if mask is None else K.Index("and", (mask, condition))
+    store = K.Store(d, address, value, mask)
     return builder.finish("scatter", loops.nest((store,)), (shape or (1,))[0],
                           parallel=False, error_buffer=err)
 

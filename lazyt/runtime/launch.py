@@ -49,7 +49,7 @@ def launch(function, buffers: list, params: list[int], outer: int, parallel: boo
     pointers = []
     for buf in buffers:
         if buf is None:
-            errors = np.full(2, _ERROR_SENTINEL, dtype=np.int64)
+            errors = np.full(3, _ERROR_SENTINEL, dtype=np.int64)
             pointers.append(errors.ctypes.data)
         else:
             pointers.append(buf.storage.address)
@@ -70,5 +70,5 @@ def launch(function, buffers: list, params: list[int], outer: int, parallel: boo
         function(bufs, args)
     stats.bump("kernel_launches")
     if errors is not None and errors[0] != _ERROR_SENTINEL:
-        index, size = int(errors[0]), int(errors[1])
-        raise IndexError(f"index {index} is out of bounds for dimension with size {size}")
+        index, size, dim = (int(v) for v in errors)
+        raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")

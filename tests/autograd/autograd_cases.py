@@ -295,7 +295,7 @@ CASES += [
     Case("index_advanced", _advanced_index, one(min_dims=1)),
     Case("index_mask", _mask_index, one(min_dims=1)),
     Case("index_select", _index_select, one(min_dims=1)),
-    Case("masked_select", lambda m, x: m.masked_select(x, x > 0), one(), ("nonzero",)),
+    Case("masked_select", lambda m, x: m.masked_select(x, x > 0), one(min_dims=1), ("nonzero",)),
     Case("take", lambda m, x: m.take(x, _index_tensor(m, [0, 0, x.numel() - 1])), one()),
     Case("sort", _sort, one(min_dims=1)),
     Case("topk", _topk, one(min_dims=1)),
