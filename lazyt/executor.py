@@ -9,6 +9,7 @@ here too.
 
 from __future__ import annotations
 
+import itertools
 import time
 import weakref
 
@@ -28,9 +29,17 @@ from lazyt.runtime.storage import Storage
 KERNELS = KernelCache()
 
 
+_symbols = itertools.count()
+
+
 def compiled_for(plan: lower.LaunchPlan) -> CompiledKernel:
     kern = plan.kernel
-    return KERNELS.get(kern, lambda: compile_llvm(render_llvm(kern), kern.name))
+
+    def build() -> CompiledKernel:
+        symbol = f"{kern.name}_{next(_symbols)}"  # unique within the shared JIT engine
+        return compile_llvm(render_llvm(kern, symbol), symbol)
+
+    return KERNELS.get(kern, build)
 
 
 def run(plan: lower.LaunchPlan | None, work: int) -> None:

@@ -152,3 +152,20 @@ def test_half_precision_rounds_on_store(dtype):
     got = (lt.tensor(values, dtype=getattr(lt, dtype)) * 1.7).float().tolist()
     want = (torch.tensor(values, dtype=getattr(torch, dtype)) * 1.7).float().tolist()
     assert got == want
+
+
+def test_kernel_cache_is_bounded_and_evicted_kernels_recompile_safely():
+    from lazyt.executor import KERNELS
+
+    old_limit = KERNELS.limit
+    KERNELS.limit = 3
+    try:
+        x = lt.arange(12, dtype=lt.float64).reshape(3, 4)
+        for _ in range(3):  # compile, evict and recompile a cycle of distinct kernels
+            results = [x.exp().sum().item(), (x * 2).amax().item(), x.tanh().sum().item(),
+                       (x - 1).abs().sum().item(), x.sqrt().prod().item()]
+        assert len(KERNELS.entries) <= 3
+        np.testing.assert_allclose(results[0], np.exp(np.arange(12.0)).sum())
+        np.testing.assert_allclose(results[4], np.sqrt(np.arange(12.0)).prod())
+    finally:
+        KERNELS.limit = old_limit

@@ -79,8 +79,9 @@ def _identity(op: str, dtype: DType):
 
 
 class _Renderer:
-    def __init__(self, kern: K.Kernel):
+    def __init__(self, kern: K.Kernel, symbol: str):
         self.kern = kern
+        self.symbol = symbol
         self.math = MathLibrary()
         self.lines: list[str] = []
         self.allocas: list[str] = []
@@ -578,7 +579,7 @@ exit:
         nbuf = len(kern.buffers)
         body_params = ", ".join(
             f"ptr {'noalias ' if b.noalias else ''}%b{i}" for i, b in enumerate(kern.buffers))
-        header = [f"define internal void @{kern.name}.body({body_params}{', ' if nbuf else ''}"
+        header = [f"define internal void @{self.symbol}.body({body_params}{', ' if nbuf else ''}"
                   f"ptr noalias readonly %args) alwaysinline nounwind {{", "entry:"]
         header += ["  " + a for a in self.allocas]
         for slot in range(kern.n_params):
@@ -586,7 +587,7 @@ exit:
             header.append(f"  %arg{slot} = load i64, ptr %argp{slot}")
         header += ["  " + line for line in self.entry_lines]
         body = "\n".join(header + self.lines + ["  ret void", "}"])
-        wrapper = [f"define void @{kern.name}(ptr noalias readonly %bufs, "
+        wrapper = [f"define void @{self.symbol}(ptr noalias readonly %bufs, "
                    f"ptr noalias readonly %args) nounwind {{", "entry:"]
         call_args = []
         for i in range(nbuf):
@@ -594,7 +595,7 @@ exit:
             wrapper.append(f"  %b{i} = load ptr, ptr %bp{i}")
             call_args.append(f"ptr %b{i}")
         call_args.append("ptr %args")
-        wrapper.append(f"  call void @{kern.name}.body({', '.join(call_args)})")
+        wrapper.append(f"  call void @{self.symbol}.body({', '.join(call_args)})")
         wrapper += ["  ret void", "}"]
         parts = [body, "\n".join(wrapper), *self.helpers.values(), self.math.render()]
         return "\n\n".join(parts) + "\n"
@@ -611,6 +612,7 @@ def expr_dtype(e: K.Expr) -> DType:
     return dtypes.int64
 
 
-def render_llvm(kern: K.Kernel) -> str:
-    """The LLVM IR module (text) for one kernel."""
-    return _Renderer(kern).render()
+def render_llvm(kern: K.Kernel, symbol: str | None = None) -> str:
+    """The LLVM IR module (text) for one kernel, exporting `void @symbol(bufs, args)`
+    (symbol defaults to the kernel's name)."""
+    return _Renderer(kern, symbol or kern.name).render()

@@ -21,34 +21,51 @@ _KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 CACHE_LIMIT = 4096  # compiled kernels kept in memory (least recently used go first)
 
 
+def _host_machine():
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(
+        cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=3)
+
+
 class _Target:
-    """The host target machine, created on first use (import stays cheap)."""
+    """The host target machine (for the optimiser) and one MCJIT engine that
+    holds every compiled kernel, created on first use (import stays cheap).
+
+    The engine owns the target machine it is created with, so it gets its
+    own: a machine shared with per-kernel engines would be freed with the
+    first engine that is garbage collected.
+    """
 
     machine = None
+    engine = None
 
     @classmethod
     def get(cls):
         if cls.machine is None:
             llvm.initialize_native_target()
             llvm.initialize_native_asmprinter()
-            target = llvm.Target.from_default_triple()
-            cls.machine = target.create_target_machine(
-                cpu=llvm.get_host_cpu_name(),
-                features=llvm.get_host_cpu_features().flatten(), opt=3)
-        return cls.machine
+            cls.machine = _host_machine()
+            empty = llvm.parse_assembly("")
+            empty.triple = cls.machine.triple
+            cls.engine = llvm.create_mcjit_compiler(empty, _host_machine())
+        return cls.machine, cls.engine
 
 
 class CompiledKernel:
-    """A callable kernel; keeps its execution engine alive."""
+    """A callable kernel in the shared engine."""
 
-    __slots__ = ("name", "source", "engine", "function", "optimized_ir")
+    __slots__ = ("name", "source", "module", "function", "optimized_ir", "__weakref__")
 
-    def __init__(self, name: str, source: str, engine, address: int, optimized_ir: str):
+    def __init__(self, name: str, source: str, module, address: int, optimized_ir: str):
         self.name = name
         self.source = source
-        self.engine = engine
+        self.module = module
         self.function = _KERNEL_SIGNATURE(address)
         self.optimized_ir = optimized_ir
+
+    def release(self) -> None:
+        """Drop the module from the engine (called when the cache evicts it)."""
+        _Target.engine.remove_module(self.module)
 
 
 def _check_symbols(module) -> None:
@@ -63,7 +80,7 @@ def _check_symbols(module) -> None:
 def compile_llvm(source: str, name: str) -> CompiledKernel:
     """Optimise and JIT one module; `name` is its exported kernel function."""
     start = time.perf_counter()
-    machine = _Target.get()
+    machine, engine = _Target.get()
     module = llvm.parse_assembly(source)
     module.triple = machine.triple
     module.data_layout = str(machine.target_data)
@@ -74,7 +91,8 @@ def compile_llvm(source: str, name: str) -> CompiledKernel:
     builder = llvm.create_pass_builder(machine, tuning)
     builder.getModulePassManager().run(module, builder)
     _check_symbols(module)
-    engine = llvm.create_mcjit_compiler(module, machine)
+    optimized_ir = str(module)
+    engine.add_module(module)
     engine.finalize_object()
     address = engine.get_function_address(name)
     elapsed = time.perf_counter() - start
@@ -84,7 +102,7 @@ def compile_llvm(source: str, name: str) -> CompiledKernel:
         print(f"[lazyt] compiled {name} in {elapsed * 1e3:.1f} ms")
     if debug_level() >= 4:
         print(source)
-    return CompiledKernel(name, source, engine, address, str(module))
+    return CompiledKernel(name, source, module, address, optimized_ir)
 
 
 def debug_level() -> int:
@@ -110,7 +128,8 @@ class KernelCache:
         entry = build()
         self.entries[key] = entry
         if len(self.entries) > self.limit:
-            self.entries.popitem(last=False)
+            _, evicted = self.entries.popitem(last=False)
+            evicted.release()
         return entry
 
     def clear(self) -> None:
