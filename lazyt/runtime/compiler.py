@@ -127,7 +127,7 @@ class KernelCache:
             return entry
         entry = build()
         self.entries[key] = entry
-        if len(self.entries) > self.limit:
+        while len(self.entries) > self.limit:
             _, evicted = self.entries.popitem(last=False)
             evicted.release()
         return entry
