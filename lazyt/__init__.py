@@ -7,8 +7,8 @@ This file is the public namespace: re-exports only, a table of contents.
 from lazyt.tensor import Size, Tensor, _bind_methods, broadcast_shapes, is_tensor, numel
 from lazyt.dtypes import DType as dtype
 from lazyt.dtypes import bool_ as bool
-from lazyt.dtypes import (bfloat16, float16, float32, float64, get_default_dtype, int8, int16,
-                          int32, int64, promote_types, set_default_dtype, uint8)
+from lazyt.dtypes import (bfloat16, finfo, float16, float32, float64, get_default_dtype, iinfo,
+                          int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from lazyt.runtime.device import device
 from lazyt.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from lazyt.modes import deferred, get_mode, realize, set_mode

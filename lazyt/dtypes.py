@@ -179,3 +179,48 @@ def result_type(*operands) -> DType:
         groups[slot] = d if groups[slot] is None else promote_types(groups[slot], d)
     result = _combine_categories(groups[0], _combine_categories(groups[1], groups[2]))
     return result if result is not None else get_default_dtype()
+
+
+class finfo:  # noqa: N801 - PyTorch's name
+    """Machine limits of a floating dtype (torch.finfo)."""
+
+    _BF16 = dict(bits=16, eps=0.0078125, max=3.3895313892515355e38, min=-3.3895313892515355e38,
+                 tiny=1.1754943508222875e-38, smallest_normal=1.1754943508222875e-38,
+                 resolution=0.01)
+
+    def __init__(self, dtype: DType | None = None):
+        dtype = get_default_dtype() if dtype is None else dtype
+        if dtype.kind != "f":
+            raise TypeError(f"torch.finfo() requires a floating point input type. Use "
+                            f"torch.iinfo to handle '{dtype.name}'")
+        self.dtype = dtype.name
+        if dtype is bfloat16:
+            self.__dict__.update(self._BF16)
+            return
+        info = np.finfo(dtype.numpy_storage)
+        self.bits = info.bits
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = float(info.resolution)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "
+                f"eps={self.eps}, smallest_normal={self.smallest_normal}, tiny={self.tiny}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801 - PyTorch's name
+    """Limits of an integer dtype (torch.iinfo)."""
+
+    def __init__(self, dtype: DType):
+        if dtype.kind not in "iub":
+            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            f"handle '{dtype.name}'")
+        info = np.iinfo(np.uint8 if dtype is bool_ else dtype.numpy_storage)
+        self.bits, self.min, self.max, self.dtype = info.bits, int(info.min), int(info.max), \
+            dtype.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

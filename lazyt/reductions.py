@@ -267,10 +267,6 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     return _scan(input, "prod", dim, dtype)
 
 
-def cummax(input: Tensor, dim: int):
-    return _scan(input, "max", dim, None)
-
-
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     x = ew.cast_if(input, dtypes.to_dtype(dtype)) if dtype is not None else input
     if x.dtype.kind != "f":
