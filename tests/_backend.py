@@ -31,8 +31,6 @@ except ImportError:  # the oracle is optional; numpy references always run
     _torch = None
 TORCH = _torch
 
-IS_TORCH_BACKEND = BACKEND == "torch"
-
 # ---------------------------------------------------------------- dtypes
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -299,10 +297,6 @@ class Input:
         return make_tensor(module, values, self.dtype)
 
 
-def as_input(x) -> Input:
-    return x if isinstance(x, Input) else Input(np.asarray(x), "float32")
-
-
 def erf(values: np.ndarray) -> np.ndarray:
     return np.vectorize(math.erf, otypes=[np.float64])(values)
 
@@ -439,6 +433,7 @@ def _place_ellipsis(items, position, shape, draw):
 
 
 # ---------------------------------------------------------------- running an op on both libraries
+
 
 def build(module, args):
     return [a.make(module) if isinstance(a, Input) else a for a in args]

@@ -5,6 +5,8 @@ registers the recorders behind them, engine.py gives Tensor its backward
 methods, rules.py holds one gradient rule per op, gradcheck.py checks them.
 """
 
+from lazyt.autograd.engine import backward, grad
+from lazyt.autograd.function import Function, FunctionCtx  # registers the recorders
 from lazyt.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -13,8 +15,6 @@ from lazyt.autograd.grad_mode import (
     record_view,
     set_grad_enabled,
 )
-from lazyt.autograd.function import Function, FunctionCtx  # registers the recorders
-from lazyt.autograd.engine import backward, grad
 from lazyt.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["Function", "FunctionCtx", "GradcheckError", "backward", "enable_grad", "grad",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import weakref
 
 from lazyt.autograd import grad_mode
-from lazyt.autograd.function import AccumulateGrad, Node, gradient_edge, grad_accumulator
+from lazyt.autograd.function import AccumulateGrad, Node, grad_accumulator, gradient_edge
 from lazyt.tensor import Tensor
 
 
@@ -100,7 +100,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
 
     order = topological_order([node for node, _ in root_edges])
     needed = _needed_nodes(order, set(targets)) if inputs else None
-    handed_out: set = {id(g._storage) for g in grad_outputs}
+    handed_out: set = {_alias_key(g) for g in grad_outputs}
 
     with grad_mode.set_grad_enabled(create_graph):
         for node in order:
@@ -140,7 +140,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
 def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool) -> list:
     grads = list(_as_tuple(grad_outputs)) if grad_outputs is not None else [None] * len(outputs)
     if len(grads) != len(outputs):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs"
+        raise RuntimeError("grad can be implicitly created only for scalar outputs"
                            if not grads else
                            f"Mismatch in number of gradients: expected {len(outputs)} but got "
                            f"{len(grads)}")
@@ -190,16 +190,38 @@ def _run_pre_hooks(node: Node, grads: list) -> list:
     return grads
 
 
+def _alias_key(t) -> tuple:
+    """What two tensors share when they share memory: a storage, or (pending,
+    deferred mode) the node that will be computed into one."""
+    if t._node is not None:
+        return ("node", id(t._node))
+    return ("storage", id(t._st))
+
+
 def _owned_copy(grad, handed_out: set):
-    """grad itself if nothing else holds its storage, else a dense copy: `.grad`
+    """grad itself if nothing else holds its memory, else a dense copy: `.grad`
     is later updated in place (accumulation, zero_()), so it must not alias
-    another leaf's grad, a user's gradient, or a broadcast view."""
-    view = grad._view
-    dense = (grad.is_contiguous() and view.offset == 0 and
-             grad.numel() == len(grad._storage) and id(grad._storage) not in handed_out)
-    if not dense:
-        grad = Tensor._from_node(grad._load())
-    handed_out.add(id(grad._storage))
+    another leaf's grad, a user's gradient, or a broadcast view. A pending
+    (deferred) gradient stays pending when it is fresh, so it can fuse with
+    whatever reads it next (the optimizer step)."""
+    key = _alias_key(grad)
+    if grad._node is not None:
+        owned = grad._lazy_base is None and key not in handed_out
+    else:
+        view = grad._vw
+        owned = (key not in handed_out and view.offset == 0 and view.is_contiguous() and
+                 grad.numel() == len(grad._st))
+    if not owned:
+        from lazyt import modes
+
+        previous = modes.get_mode()
+        modes.set_mode("eager")  # a copy into new memory now, whatever the mode
+        try:
+            grad = Tensor._from_node(grad._load())
+        finally:
+            modes.set_mode(previous)
+        key = _alias_key(grad)
+    handed_out.add(key)
     return grad
 
 
@@ -226,9 +248,9 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     if retain_graph is None:
         retain_graph = create_graph
     inputs = _as_tuple(inputs)
-    for i, t in enumerate(inputs):
+    for t in inputs:
         if not t._requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors does not require grad")
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
     run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs, accumulate=True)
 
 

@@ -34,7 +34,13 @@ FREED_MESSAGE = (
 
 
 def _is_tensor(x) -> bool:
-    return hasattr(x, "_requires_grad") and hasattr(x, "_storage")
+    # On the type: reading a pending (deferred) tensor's attributes could realise it.
+    return hasattr(type(x), "_requires_grad")
+
+
+def _is_pending(t) -> bool:
+    """A deferred-mode tensor not computed yet (it has no storage, hence no version)."""
+    return getattr(t, "_node", None) is not None
 
 
 # ------------------------------------------------------------- saved tensors
@@ -43,12 +49,15 @@ class SavedTensor:
 
     An op's own output is kept as a detached alias (no reference cycle through
     its grad_fn); unpacking it while building a graph (create_graph=True)
-    re-attaches the node that produced it, so double backward sees it."""
+    re-attaches the node that produced it, so double backward sees it. A
+    pending (deferred) tensor has no storage yet: in-place writes realise
+    their target first, so it counts as version 0 and is checked only once
+    it has been realised."""
 
     __slots__ = ("tensor", "version", "is_output", "producer_name")
 
     def __init__(self, tensor, is_output: bool = False):
-        self.version = tensor._storage.version
+        self.version = 0 if _is_pending(tensor) else tensor._storage.version
         self.is_output = is_output
         self.tensor = tensor.detach() if is_output else tensor
         grad_fn = None if is_output else tensor.grad_fn
@@ -56,7 +65,7 @@ class SavedTensor:
 
     def unpack(self, node: Node):
         t = self.tensor
-        if t._storage.version != self.version:
+        if not _is_pending(t) and t._storage.version != self.version:
             shape = list(t.shape)
             type_name = _TYPE_NAMES.get(t.dtype.name, t.dtype.name)
             if self.is_output:
@@ -72,9 +81,8 @@ class SavedTensor:
                 "tensor was written in place (add_, copy_, x[...] = ..., -=, ...) after the "
                 "operation that needed it; write to a clone instead.")
         if self.is_output and grad_mode.is_grad_enabled():
-            from lazyt.tensor import Tensor
-
-            alias = Tensor._make(t._storage, t._view, requires_grad=True)
+            alias = t.detach()
+            alias._requires_grad = True
             alias.grad_fn = node
             return alias
         return t
@@ -319,8 +327,23 @@ class InplaceSnapshot:
         self.target_meta = (tuple(target.shape), target.dtype)
 
 
-# Ops recorded only in place, and what their operands are: (target, *others).
-_INPLACE_ONLY = ("copy", "fill", "setitem")
+# In-place ops whose `others` carry, after the value written, arguments that
+# are not operands: their names in the rule's kw (the op modules pass
+# e.g. record_inplace("setitem", target, (value, index), snapshot)).
+INPLACE_ARGUMENTS = {
+    "setitem": ("index",),
+    "index_put": ("index", "accumulate"),
+    "scatter": ("dim", "index"),
+    "scatter_add": ("dim", "index"),
+}
+
+
+def _split_inplace_arguments(op: str, others) -> tuple[tuple, dict]:
+    names = INPLACE_ARGUMENTS.get(op)
+    if names is None:
+        return tuple(others), {}
+    others = tuple(others)
+    return others[:1], dict(zip(names, others[1:]))
 
 
 def snapshot_inplace(target, op: str, others):
@@ -329,6 +352,7 @@ def snapshot_inplace(target, op: str, others):
     if base is not None and base._requires_grad and base.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
+    others, _ = _split_inplace_arguments(op, others)
     snapshot = InplaceSnapshot(target, op, others)
     rule = RULES.get(op)
     if rule is None or not target.dtype.is_floating_point:
@@ -348,7 +372,7 @@ def snapshot_inplace(target, op: str, others):
         x = operands[int(key[1:])]
         if _is_tensor(x):  # saved before the write, so aliasing the target is caught
             snapshot.saved[key] = SavedTensor(x)
-    if op == "copy" and others[0]._requires_grad:
+    if op == "copy" and _is_tensor(others[0]) and others[0]._requires_grad:
         _preserve_values_read_by(others[0], target)
     return snapshot
 
@@ -375,7 +399,8 @@ def _preserve_values_read_by(source, target) -> None:
         seen.add(node)
         for saved in getattr(node, "saved", {}).values():
             t = saved.tensor
-            if t._storage is storage and saved.version == version:
+            # (A pending reader of the target is realised before the write by the executor.)
+            if not _is_pending(t) and t._storage is storage and saved.version == version:
                 key = id(t)
                 if key not in clones:
                     with enable_grad():
@@ -389,10 +414,7 @@ def record_inplace(op: str, target, others, snapshot: InplaceSnapshot) -> None:
     """After an in-place op wrote `target`: give it (and its base) the new history."""
     if not target.dtype.is_floating_point:
         return
-    kw = {}
-    if op == "setitem":
-        value, index = others
-        others, kw = (value,), {"index": index}
+    others, kw = _split_inplace_arguments(op, others)
     rule = RULES.get(op)
     operands = (target, *others)
     node = _make_node(op, rule, operands, kw, target)
@@ -595,11 +617,9 @@ class Function:
             return outputs
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        from lazyt.tensor import Tensor
-
         # An output that is an input (returned as is) must become a new tensor to carry history.
-        outs = tuple(Tensor._make(o._storage, o._view) if _is_tensor(o) and
-                     any(o is a for a in args) else o for o in outs)
+        outs = tuple(o.detach() if _is_tensor(o) and any(o is a for a in args) else o
+                     for o in outs)
         edges = tuple(gradient_edge(a) if _is_tensor(a) and a._requires_grad else (None, 0)
                       for a in args)
         input_meta = tuple((tuple(a.shape), a.dtype) if _is_tensor(a) else None for a in args)

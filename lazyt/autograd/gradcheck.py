@@ -20,7 +20,7 @@ class GradcheckError(RuntimeError):
 
 
 def _is_tensor(x) -> bool:
-    return hasattr(x, "_requires_grad") and hasattr(x, "_storage")
+    return hasattr(type(x), "_requires_grad")
 
 
 def _as_tuple(x) -> tuple:

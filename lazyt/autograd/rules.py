@@ -54,7 +54,7 @@ def _need(ctx, i: int) -> bool:
 
 
 def _is_tensor(x) -> bool:
-    return hasattr(x, "_storage")
+    return hasattr(type(x), "_requires_grad")  # on the type: never realises a pending tensor
 
 
 # ------------------------------------------------------------------ unary
@@ -676,6 +676,24 @@ def setitem_backward(ctx, grad):
             keep = lt.ones(ctx.shape(0), dtype=grad.dtype)
             keep[index] = 0.0
         grad_old = grad * keep
+    if _need(ctx, 1):
+        grad_value = grad[index]
+    return grad_old, grad_value
+
+
+@rule("index_put", "IndexPutBackward0")
+def index_put_backward(ctx, grad):
+    """target[index] = value (or += with accumulate), advanced indices allowed."""
+    index, accumulate = ctx.kw["index"], ctx.kw.get("accumulate", False)
+    grad_old = grad_value = None
+    if _need(ctx, 0):
+        if accumulate:
+            grad_old = grad
+        else:
+            with grad_mode.no_grad():
+                keep = lt.ones(ctx.shape(0), dtype=grad.dtype)
+                keep[index] = 0.0
+            grad_old = grad * keep
     if _need(ctx, 1):
         grad_value = grad[index]
     return grad_old, grad_value

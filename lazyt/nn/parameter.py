@@ -1,0 +1,64 @@
+"""nn.Parameter and nn.Buffer: tensors that a Module registers by assignment.
+
+A Parameter is a Tensor subclass sharing its data's storage (no copy), with
+requires_grad=True by default; ops on it return plain Tensors, as in PyTorch.
+nn.Buffer marks a tensor to be registered with `register_buffer` when
+assigned to a module attribute.
+"""
+
+from __future__ import annotations
+
+import lazyt as lt
+from lazyt.tensor import Tensor
+
+
+def _realised(data) -> Tensor:
+    if data is None:
+        return lt.empty(0)
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Parameter(data) expects a Tensor, got {type(data).__name__}")
+    return data.detach().realize()
+
+
+class Parameter(Tensor):
+    """A Tensor that is a module parameter: Parameter(data=None, requires_grad=True)."""
+
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True):
+        data = _realised(data)
+        param = cls._make(data._storage, data._view)
+        param.requires_grad_(requires_grad)
+        return param
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
+        pass  # Tensor.__init__ forbids direct construction; __new__ did the work
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo: dict) -> Parameter:
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.data.clone(), self.requires_grad)
+        memo[id(self)] = result
+        return result
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (self.data, self.requires_grad))
+
+
+def _rebuild_parameter(data: Tensor, requires_grad: bool) -> Parameter:
+    return Parameter(data, requires_grad)
+
+
+class Buffer(Tensor):
+    """Buffer(data, persistent=True): assigning one to a Module attribute
+    registers it as a buffer (it is stored as a plain Tensor)."""
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True):
+        data = _realised(data)
+        buffer = cls._make(data._storage, data._view)
+        buffer.persistent = persistent
+        return buffer
+
+    def __init__(self, data: Tensor | None = None, *, persistent: bool = True):
+        pass
