@@ -313,14 +313,18 @@ def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
 
 
 def lerp(input: Tensor, end, weight) -> Tensor:
-    """PyTorch's two-sided formula: exact at both ends."""
+    """PyTorch's two-sided formula (exact at both ends), in input's dtype."""
+    dtype = input.dtype
+    end = cast_if(end, dtype)
     diff = sub(end, input)
+    if not isinstance(weight, Tensor):
+        if abs(weight) < 0.5:
+            return add(input, mul(diff, weight))
+        return sub(end, mul(diff, 1 - weight))
+    weight = cast_if(weight, dtype)
     low = add(input, mul(weight, diff))
     high = sub(end, mul(diff, sub(1, weight)))
-    w = weight if isinstance(weight, Tensor) else None
-    if w is None:
-        return low if abs(weight) < 0.5 else high
-    return where(apply("lt", apply("abs", w), 0.5), low, high)
+    return where(apply("lt", apply("abs", weight), 0.5), low, high)
 
 
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:

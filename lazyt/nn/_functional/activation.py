@@ -1,0 +1,181 @@
+"""Activation functions of lazyt.nn.functional, written with lazyt tensor ops.
+
+Each is a short composition of elementwise ops (one fused kernel in deferred
+or compiled mode); the formulas and gradients are PyTorch's. Where composing
+the naive formula would give a NaN gradient (softplus overflowing exp), a
+small autograd.Function states the gradient directly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import lazyt as lt
+from lazyt.autograd import Function
+from lazyt.tensor import Tensor
+
+_SQRT_HALF = 1.0 / math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input.relu_() if inplace else input.relu()
+
+
+def relu_(input: Tensor) -> Tensor:
+    return input.relu_()
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    # PyTorch's gradient is 1 strictly inside (min_val, max_val), 0 outside.
+    inside = (input > min_val) & (input < max_val)
+    out = lt.where(inside, input, input.detach().clamp(min_val, max_val))
+    return _maybe_inplace(input, out, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    out = lt.where(input > 0, input, input * negative_slope)
+    return _maybe_inplace(input, out, inplace)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    out = lt.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
+    return _maybe_inplace(input, out, inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    out = lt.where(input > 0, input, (input.clamp(max=0) / alpha).expm1() * alpha)
+    return _maybe_inplace(input, out, inplace)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    out = elu(input, _SELU_ALPHA) * _SELU_SCALE
+    return _maybe_inplace(input, out, inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    if approximate == "none":
+        return input * ((input * _SQRT_HALF).erf() + 1.0) * 0.5
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * _SQRT_2_OVER_PI
+        return input * (inner.tanh() + 1.0) * 0.5
+    raise RuntimeError(f"approximate argument must be either none or tanh, got '{approximate}'")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(input, input * input.sigmoid(), inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(input, input * softplus(input).tanh(), inplace)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    inside = (input > -3.0) & (input < 3.0)
+    out = lt.where(inside, input / 6.0 + 0.5, (input.detach() > 0).to(input.dtype))
+    return _maybe_inplace(input, out, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    out = input * (input + 3.0).clamp(0.0, 6.0) / 6.0
+    return _maybe_inplace(input, out, inplace)
+
+
+class _Softplus(Function):
+    """softplus with PyTorch's gradient sigmoid(beta*x) (0 above the threshold
+    region's linear branch is 1); the forward never overflows exp."""
+
+    @staticmethod
+    def forward(ctx, input, beta, threshold):
+        scaled = input * beta
+        smooth = (scaled.clamp(min=0) + (-scaled.abs()).exp().log1p()) / beta
+        linear = scaled > threshold
+        ctx.save_for_backward(scaled, linear)
+        return lt.where(linear, input, smooth)
+
+    @staticmethod
+    def backward(ctx, grad):
+        scaled, linear = ctx.saved_tensors
+        return lt.where(linear, grad, grad * scaled.sigmoid()), None, None
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return _Softplus.apply(input, beta, threshold)
+
+
+def softsign(input: Tensor) -> Tensor:
+    return input / (input.abs() + 1.0)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    return -softplus(-input)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    return input - input.tanh()
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    return lt.where(input > lambd, input - lambd,
+                    lt.where(input < -lambd, input + lambd, input * 0.0))
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    return lt.where(input.abs() > lambd, input, input * 0.0)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    out = lt.where(input > threshold, input, lt.full_like(input, value))
+    return _maybe_inplace(input, out, inplace)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.ndim} "
+                           f"is size {input.shape[dim]}")
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype=None) -> Tensor:
+    return input.softmax(dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype=None) -> Tensor:
+    return input.log_softmax(dim, dtype=dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype=None) -> Tensor:
+    return (-input).softmax(dim, dtype=dtype)
+
+
+def _maybe_inplace(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
+    """inplace=True writes the result into input (PyTorch's `*_` activations)."""
+    if not inplace:
+        return out
+    input.copy_(out)
+    return input

@@ -1,0 +1,216 @@
+"""Convolution as im2col + the BLAS matmul extern, all in lazyt ops.
+
+Where it sits: nn.Conv1d/2d/3d and F.conv*d call `convolution`; pooling
+(pooling.py) reuses the same window tables.
+
+How: a *window table* (built once per geometry with lazyt ops and cached)
+lists, for every (input channel, kernel offset) row and every output position
+column, the flat index of the input element it reads, or a "slot" index one
+past the end where the window hangs over the padding. The forward pass is then
+three ops: optionally append one zero per sample (the slot), gather
+`x_flat[:, table]` into columns (N, C*K, L) (advanced indexing: its backward
+scatter-adds, which is col2im), and one batched matmul with the weight
+(O, C*K) @ (N, C*K, L) -> (N, O, L), already in NCHW order.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import lazyt as lt
+from lazyt.nn._functional._utils import _ntuple
+from lazyt.tensor import Tensor
+
+_TABLE_CACHE_SIZE = 128
+
+
+def output_size(in_size: int, kernel: int, stride: int, pad_before: int, pad_after: int,
+                dilation: int, ceil_mode: bool = False) -> int:
+    """PyTorch's output length of a sliding window (pooling's ceil_mode included)."""
+    span = in_size + pad_before + pad_after - dilation * (kernel - 1) - 1
+    if ceil_mode:
+        out = -(-span // stride) + 1
+        # The last window must start inside the input or the left padding.
+        if (out - 1) * stride >= in_size + pad_before:
+            out -= 1
+        return out
+    return span // stride + 1
+
+
+@lru_cache(maxsize=_TABLE_CACHE_SIZE)
+def _positions(in_size: tuple, kernel: tuple, stride: tuple, dilation: tuple,
+               pad_before: tuple, out_size: tuple) -> tuple[Tensor, bool]:
+    """(table of shape kernel + out_size with the flat input index each window
+    element reads, or -1 outside the input; whether any element is outside)."""
+    dims = len(in_size)
+    flat = lt.zeros((1,) * (2 * dims), dtype=lt.int64)
+    inside = lt.ones((1,) * (2 * dims), dtype=lt.bool)
+    for d in range(dims):
+        k_shape = [1] * (2 * dims)
+        k_shape[d] = kernel[d]
+        o_shape = [1] * (2 * dims)
+        o_shape[dims + d] = out_size[d]
+        k = lt.arange(kernel[d]).reshape(k_shape)
+        o = lt.arange(out_size[d]).reshape(o_shape)
+        pos = k * dilation[d] + o * stride[d] - pad_before[d]
+        inside = inside & (pos >= 0) & (pos < in_size[d])
+        flat = flat * in_size[d] + pos
+    table = lt.where(inside, flat, -1).expand(*kernel, *out_size).contiguous()
+    return table.realize(), not bool(inside.all())
+
+
+@lru_cache(maxsize=_TABLE_CACHE_SIZE)
+def conv_table(channels: int, in_size: tuple, kernel: tuple, stride: tuple, dilation: tuple,
+               pad_before: tuple, out_size: tuple, device: str) -> tuple[Tensor, bool]:
+    """(C*prod(kernel), prod(out_size)) indices into a sample flattened to
+    C*prod(in_size) (+1 zero slot when `needs_slot`), and needs_slot."""
+    positions, outside = _positions(in_size, kernel, stride, dilation, pad_before, out_size)
+    plane = math.prod(in_size)
+    shape = (channels,) + (1,) * positions.ndim
+    offsets = (lt.arange(channels) * plane).reshape(shape)
+    table = lt.where(positions >= 0, positions + offsets, channels * plane)
+    table = table.reshape(channels * math.prod(kernel), math.prod(out_size))
+    return table.to(device).realize(), outside
+
+
+@lru_cache(maxsize=_TABLE_CACHE_SIZE)
+def pool_table(in_size: tuple, kernel: tuple, stride: tuple, dilation: tuple,
+               pad_before: tuple, out_size: tuple, device: str) -> tuple[Tensor, bool]:
+    """(prod(out_size), prod(kernel)) indices into one plane flattened to
+    prod(in_size) (+1 pad slot when `needs_slot`), and needs_slot."""
+    positions, outside = _positions(in_size, kernel, stride, dilation, pad_before, out_size)
+    dims = len(in_size)
+    order = tuple(range(dims, 2 * dims)) + tuple(range(dims))
+    table = lt.where(positions >= 0, positions, math.prod(in_size)).permute(*order)
+    table = table.reshape(math.prod(out_size), math.prod(kernel))
+    return table.to(device).realize(), outside
+
+
+def gather_windows(flat: Tensor, table: Tensor, needs_slot: bool, slot_value: float) -> Tensor:
+    """flat (B, n) -> flat[:, table], with index n reading slot_value."""
+    if needs_slot:
+        slot = lt.full((flat.shape[0], 1), slot_value, dtype=flat.dtype, device=flat.device)
+        flat = lt.cat([flat, slot], 1)
+    return flat[:, table]
+
+
+def _conv_padding(padding, kernel: tuple, dilation: tuple, stride: tuple, dims: int):
+    """(pad_before, pad_after) per spatial dim from an int/tuple/'same'/'valid'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0,) * dims, (0,) * dims
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            before = tuple(t // 2 for t in totals)
+            return before, tuple(t - b for t, b in zip(totals, before))
+        raise ValueError(f"Invalid padding string '{padding}', should be one of "
+                         "{'valid', 'same'}")
+    pads = _ntuple(dims, "padding")(padding)
+    if any(p < 0 for p in pads):
+        raise RuntimeError("negative padding is not supported")
+    return pads, pads
+
+
+def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding,
+                dilation, groups: int, dims: int) -> Tensor:
+    """conv{dims}d: input (N, C, *spatial) or unbatched (C, *spatial)."""
+    name = f"conv{dims}d"
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(input.shape)}")
+    if weight.ndim != dims + 2:
+        raise RuntimeError(f"weight should have {dims + 2} dimensions for {name}, got weight of "
+                           f"size {list(weight.shape)}")
+    unbatched = input.ndim == dims + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    stride = _ntuple(dims, "stride")(stride)
+    dilation = _ntuple(dims, "dilation")(dilation)
+    kernel = tuple(weight.shape[2:])
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    pad_before, pad_after = _conv_padding(padding, kernel, dilation, stride, dims)
+    batch, channels = input.shape[0], input.shape[1]
+    out_channels = weight.shape[0]
+    if out_channels % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size {list(weight.shape)} instead")
+    if weight.shape[1] * groups != channels:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
+            f"input{list(input.shape)} to have {weight.shape[1] * groups} channels, but got "
+            f"{channels} channels instead")
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-D "
+                           f"with {out_channels} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+    in_size = tuple(input.shape[2:])
+    padded = tuple(s + b + a for s, b, a in zip(in_size, pad_before, pad_after))
+    effective = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+    if any(e > p for e, p in zip(effective, padded)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+            f"Kernel size: ({' x '.join(map(str, effective))}). Kernel size can't be greater "
+            "than actual input size")
+    out_size = tuple(output_size(s, k, st, b, a, d) for s, k, st, b, a, d in
+                     zip(in_size, kernel, stride, pad_before, pad_after, dilation))
+    table, needs_slot = conv_table(channels, in_size, kernel, stride, dilation, pad_before,
+                                   out_size, str(input.device))
+    cols = gather_windows(input.reshape(batch, -1), table, needs_slot, 0.0)  # (N, C*K, L)
+    if groups == 1:
+        out = weight.reshape(out_channels, -1) @ cols
+    else:
+        cols = cols.reshape(batch, groups, -1, cols.shape[-1])
+        out = weight.reshape(groups, out_channels // groups, -1) @ cols
+    out = out.reshape(batch, out_channels, *out_size)
+    if bias is not None:
+        out = out + bias.reshape((out_channels,) + (1,) * dims)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """im2col itself: (N, C, H, W) -> (N, C*kh*kw, L), as torch.nn.functional.unfold."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got "
+                           f"{input.ndim}D)")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    kernel = _ntuple(2, "kernel_size")(kernel_size)
+    dilation = _ntuple(2, "dilation")(dilation)
+    pads = _ntuple(2, "padding")(padding)
+    stride = _ntuple(2, "stride")(stride)
+    in_size = tuple(input.shape[2:])
+    out_size = tuple(output_size(s, k, st, p, p, d) for s, k, st, p, d in
+                     zip(in_size, kernel, stride, pads, dilation))
+    if any(o <= 0 for o in out_size):
+        raise RuntimeError(f"Given input with spatial size {list(in_size)}, kernel_size="
+                           f"{list(kernel)}, dilation={list(dilation)}, padding={list(pads)}, "
+                           "calculated shape of the array of sliding blocks as "
+                           f"{list(out_size)}, but its components must be at least one.")
+    table, needs_slot = conv_table(input.shape[1], in_size, kernel, stride, dilation, pads,
+                                   out_size, str(input.device))
+    cols = gather_windows(input.reshape(input.shape[0], -1), table, needs_slot, 0.0)
+    return cols.squeeze(0) if unbatched else cols

@@ -1,0 +1,293 @@
+"""Loss functions of lazyt.nn.functional: PyTorch's formulas, reductions and
+argument checks, written with lazyt tensor ops (so their gradients come from
+autograd and their kernels fuse in deferred/compiled mode).
+
+Class-index losses pick the target's log-probability with `gather` along the
+class dim (an extern op whose bounds check names a bad target); ignored
+targets are masked, and the 'mean' reduction divides by the total weight of
+the targets kept, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import lazyt as lt
+from lazyt.nn._functional._utils import apply_reduction, legacy_reduction
+from lazyt.nn._functional.activation import softplus
+from lazyt.tensor import Tensor
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _class_shape_check(input: Tensor, target: Tensor, func: str) -> int:
+    """Validate (input, target) of a class-index loss; return the class dim."""
+    if input.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    if target.dtype.is_floating_point or target.dtype is lt.bool:
+        raise RuntimeError(f"{func}: expected target of an integer dtype (class indices, "
+                           f"lazyt.int64), but got {target.dtype}")
+    if input.ndim == 1:
+        if target.ndim != 0:
+            raise RuntimeError(f"{func}: for 1-D input (C,) the target must be 0-D, got target "
+                               f"of shape {list(target.shape)}")
+        return 0
+    if target.ndim >= 1 and input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0]}).")
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape) != expected:
+        raise RuntimeError(f"{func}: expected target of shape {list(expected)} for input of "
+                           f"shape {list(input.shape)}, got {list(target.shape)}")
+    return 1
+
+
+def _check_weight(weight: Tensor | None, classes: int) -> None:
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes "
+                           f"or no classes but got weight tensor of shape: {list(weight.shape)}")
+
+
+def _picked_log_probs(input: Tensor, target: Tensor, weight: Tensor | None,
+                      ignore_index: int, class_dim: int):
+    """(-input[target] * w[target] masked, per-element weight) for nll_loss."""
+    keep = target != ignore_index
+    safe_target = lt.where(keep, target, 0)
+    picked = input.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
+    if weight is None:
+        element_weight = keep.to(input.dtype)
+    else:
+        element_weight = weight[safe_target] * keep
+    return -picked * element_weight, element_weight
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean") -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    class_dim = _class_shape_check(input, target, "nll_loss")
+    _check_weight(weight, input.shape[class_dim])
+    loss, element_weight = _picked_log_probs(input, target, weight, ignore_index, class_dim)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / element_weight.sum()
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    if input.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    classes = input.shape[class_dim]
+    _check_weight(weight, classes)
+    log_probs = input.log_softmax(class_dim)
+    if target.dtype.is_floating_point:
+        return _cross_entropy_probabilities(log_probs, target, weight, reduction,
+                                            label_smoothing, class_dim)
+    if label_smoothing == 0.0:
+        return nll_loss(log_probs, target, weight, None, ignore_index, None, reduction)
+    _class_shape_check(input, target, "cross_entropy")
+    nll, element_weight = _picked_log_probs(log_probs, target, weight, ignore_index, class_dim)
+    keep = target != ignore_index
+    if weight is None:
+        smooth = -log_probs.sum(class_dim)
+    else:
+        smooth = -(log_probs * _along(weight, class_dim, input.ndim)).sum(class_dim)
+    smooth = smooth * keep
+    if reduction == "none":
+        combined = nll * (1.0 - label_smoothing) + smooth * (label_smoothing / classes)
+        return combined
+    if reduction == "sum":
+        return nll.sum() * (1.0 - label_smoothing) + smooth.sum() * (label_smoothing / classes)
+    total_weight = element_weight.sum()
+    if weight is None:
+        smooth_mean = smooth.sum() / keep.sum()
+    else:
+        smooth_mean = smooth.sum() / total_weight
+    return (nll.sum() / total_weight) * (1.0 - label_smoothing) + \
+        smooth_mean * (label_smoothing / classes)
+
+
+def _along(weight: Tensor, class_dim: int, ndim: int) -> Tensor:
+    """A (C,) weight shaped to broadcast along class_dim of an ndim-D tensor."""
+    return weight.reshape((-1,) + (1,) * (ndim - class_dim - 1))
+
+
+def _cross_entropy_probabilities(log_probs: Tensor, target: Tensor, weight: Tensor | None,
+                                 reduction: str, label_smoothing: float,
+                                 class_dim: int) -> Tensor:
+    if tuple(target.shape) != tuple(log_probs.shape):
+        raise RuntimeError(f"cross_entropy: with class-probability targets the target must have "
+                           f"the input's shape {list(log_probs.shape)}, got "
+                           f"{list(target.shape)}")
+    classes = log_probs.shape[class_dim]
+    if label_smoothing > 0.0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    weighted = log_probs * target
+    if weight is not None:
+        weighted = weighted * _along(weight, class_dim, log_probs.ndim)
+    loss = -weighted.sum(class_dim)
+    return apply_reduction(loss, reduction)
+
+
+def _warn_size(input: Tensor, target: Tensor) -> None:
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
+                      f"({input.shape}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def _weighted_pointwise(loss: Tensor, input: Tensor, weight: Tensor | None,
+                        reduction: str) -> Tensor:
+    """mse/l1 with PyTorch 2.13's optional elementwise weight."""
+    if weight is None:
+        return apply_reduction(loss, reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    return apply_reduction(loss, reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    _warn_size(input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    diff = input - target
+    return _weighted_pointwise(diff * diff, input, weight, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    _warn_size(input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return _weighted_pointwise((input - target).abs(), input, weight, reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    _warn_size(input, target)
+    _check_reduction(reduction)
+    diff = input - target
+    abs_diff = diff.abs()
+    loss = lt.where(abs_diff < delta, diff * diff * 0.5, (abs_diff - 0.5 * delta) * delta)
+    if weight is not None:
+        if tuple(weight.shape) != tuple(input.shape):
+            raise ValueError("Weights and input must have the same size.")
+        loss = loss * weight
+    return apply_reduction(loss, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    _warn_size(input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    diff = input - target
+    abs_diff = diff.abs()
+    if beta == 0.0:
+        loss = abs_diff
+    else:
+        loss = lt.where(abs_diff < beta, diff * diff * (0.5 / beta), abs_diff - 0.5 * beta)
+    return apply_reduction(loss, reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
+                         f"size ({input.shape}) is deprecated. Please ensure they have the same "
+                         "size.")
+    # PyTorch clamps each log term at -100 so that a 0 or 1 prediction stays finite.
+    log_p = input.log().clamp(min=-100.0)
+    log_not_p = (1.0 - input).log().clamp(min=-100.0)
+    loss = -(target * log_p + (1.0 - target) * log_not_p)
+    if weight is not None:
+        loss = loss * weight
+    return apply_reduction(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    # (1 - t) * x - log(sigmoid(x)) * (1 + (pos_weight - 1) * t), with
+    # -log(sigmoid(x)) = softplus(-x) computed without overflow.
+    neg_log_sigmoid = softplus(-input)
+    if pos_weight is None:
+        loss = (1.0 - target) * input + neg_log_sigmoid
+    else:
+        log_weight = (pos_weight - 1.0) * target + 1.0
+        loss = (1.0 - target) * input + log_weight * neg_log_sigmoid
+    if weight is not None:
+        loss = loss * weight
+    return apply_reduction(loss, reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", stacklevel=2)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy: 0 * log(0) is 0
+        safe = lt.where(target > 0, target, lt.ones_like(target))
+        loss = lt.where(target > 0, target * (safe.log() - input), target * 0.0 - target * input)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return apply_reduction(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * 3.141592653589793 * target).log()
+        loss = loss + lt.where(target > 1, stirling, target * 0.0)
+    return apply_reduction(loss, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    loss = (-target * (input1 - input2) + margin).clamp(min=0)
+    return apply_reduction(loss, reduction)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    dot = (x1 * x2).sum(dim)
+    norms = (x1 * x1).sum(dim) * (x2 * x2).sum(dim)
+    return dot / norms.clamp(min=eps * eps).sqrt()

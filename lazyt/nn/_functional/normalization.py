@@ -1,0 +1,160 @@
+"""Normalisation: batch_norm, layer_norm, group_norm, instance_norm, rms_norm,
+normalize. Statistics are lazyt reductions; running statistics are updated
+in place (ASSIGNs in the IR) without recording gradients, as in PyTorch."""
+
+from __future__ import annotations
+
+import math
+
+import lazyt as lt
+from lazyt.tensor import Tensor
+
+
+def _normalise(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """(x - mean) / sqrt(biased var + eps) over axes; also the mean and biased var."""
+    mean = x.mean(axes, keepdim=True)
+    centred = x - mean
+    var = (centred * centred).mean(axes, keepdim=True)
+    return centred * (var + eps).rsqrt(), mean, var
+
+
+def _channel_shape(x: Tensor) -> tuple[int, ...]:
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, shape) -> Tensor:
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    if input.ndim < 2:
+        raise ValueError(f"expected 2D or more input (got {input.ndim}D input)")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+    shape = _channel_shape(input)
+    axes = (0,) + tuple(range(2, input.ndim))
+    if training:
+        count = input.numel() // channels
+        if count <= 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {input.shape}")
+        out, mean, var = _normalise(input, axes, eps)
+        with lt.no_grad():
+            if running_mean is not None:
+                running_mean.mul_(1.0 - momentum).add_(mean.reshape(channels) * momentum)
+            if running_var is not None:
+                unbiased = var.reshape(channels) * (count / (count - 1))
+                running_var.mul_(1.0 - momentum).add_(unbiased * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
+    return _affine(out, weight, bias, shape)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    if input.ndim < 3:
+        raise ValueError(f"expected 3D or more input (got {input.ndim}D input)")
+    shape = _channel_shape(input)
+    axes = tuple(range(2, input.ndim))
+    if use_input_stats:
+        out, mean, var = _normalise(input, axes, eps)
+        count = math.prod(input.shape[2:])
+        with lt.no_grad():
+            if running_mean is not None:
+                batch_mean = mean.mean(0).reshape(-1)
+                running_mean.mul_(1.0 - momentum).add_(batch_mean * momentum)
+            if running_var is not None:
+                unbiased = var.mean(0).reshape(-1) * (count / max(count - 1, 1))
+                running_var.mul_(1.0 - momentum).add_(unbiased * momentum)
+    else:
+        out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
+    return _affine(out, weight, bias, shape)
+
+
+def _check_normalized_shape(input: Tensor, normalized_shape) -> tuple[int, ...]:
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+        tuple(normalized_shape)
+    if len(shape) == 0 or tuple(input.shape[input.ndim - len(shape):]) != shape or \
+            input.ndim < len(shape):
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    return shape
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    shape = _check_normalized_shape(input, normalized_shape)
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    out, _, _ = _normalise(input, axes, eps)
+    return _affine(out, weight, bias, shape)
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    shape = _check_normalized_shape(input, normalized_shape)
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    if eps is None:
+        eps = lt.finfo(input.dtype).eps
+    out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim}")
+    channels = input.shape[1]
+    if channels % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    grouped = input.reshape(input.shape[0], num_groups, -1)
+    out, _, _ = _normalise(grouped, (2,), eps)
+    return _affine(out.reshape(input.shape), weight, bias, _channel_shape(input))
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    if p == 2.0:
+        # sqrt's gradient at 0 is inf; route all-zero rows through sqrt(1) so
+        # their gradient is 0, as PyTorch's norm backward gives.
+        squares = (input * input).sum(dim, keepdim=True)
+        nonzero = squares > 0
+        norm = lt.where(nonzero, lt.where(nonzero, squares, 1.0).sqrt(), 0.0)
+    else:
+        norm = input.norm(p, dim, keepdim=True)
+    result = input / norm.clamp(min=eps)
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} "
+                         "dimensions)")
+    squared = input * input
+    channels = input.shape[1]
+    # Sum of squares over a window of `size` channels centred on each channel.
+    before, after = size // 2, (size - 1) // 2
+    padded = lt.cat([squared.new_zeros(input.shape[0], before, *input.shape[2:]), squared,
+                     squared.new_zeros(input.shape[0], after, *input.shape[2:])], 1)
+    window = sum(padded.narrow(1, i, channels) for i in range(size))
+    return input / (window * (alpha / size) + k).pow(beta)

@@ -1,0 +1,227 @@
+"""Pooling: max/avg over sliding windows and adaptive average/max pooling.
+
+Non-overlapping windows that tile the input exactly (the common kernel ==
+stride case) are a reshape plus one reduction. Other geometries gather the
+windows with the cached window table of conv.py (padding reads -inf for max,
+0 for average) and reduce the window axis. Max pooling reduces with
+`max(dim)`, whose gradient goes to the one returned index, as PyTorch's does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import lazyt as lt
+from lazyt.nn._functional._utils import _ntuple
+from lazyt.nn._functional.conv import gather_windows, output_size, pool_table
+from lazyt.tensor import Tensor
+
+
+def _pool_args(name: str, input: Tensor, dims: int, kernel_size, stride, padding, dilation):
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{name}: Expected {dims + 1}D or {dims + 2}D (batch mode) tensor "
+                           f"for input, but got: {list(input.shape)}")
+    kernel = _ntuple(dims, "kernel_size")(kernel_size)
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else _ntuple(dims, "stride")(stride)
+    pads = _ntuple(dims, "padding")(padding)
+    dilation = _ntuple(dims, "dilation")(dilation)
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"{name}: kernel_size must be greater than zero, but got {kernel}")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError(f"{name}: stride must be greater than zero, but got {stride}")
+    if any(p > k // 2 for p, k in zip(pads, kernel)):
+        raise RuntimeError(f"{name}: pad should be at most half of effective kernel size, but "
+                           f"got pad={pads[0] if dims == 1 else pads}, kernel_size="
+                           f"{kernel[0] if dims == 1 else kernel}")
+    return kernel, stride, pads, dilation
+
+
+def _out_sizes(name, in_size, kernel, stride, pads, dilation, ceil_mode):
+    out = tuple(output_size(s, k, st, p, p, d, ceil_mode) for s, k, st, p, d in
+                zip(in_size, kernel, stride, pads, dilation))
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"{name}: Given input size: {tuple(in_size)}. Calculated output "
+                           f"size: {tuple(out)}. Output size is too small")
+    return out
+
+
+def _tiles_exactly(in_size, kernel, stride, pads, dilation, out_size) -> bool:
+    return all(k == s and p == 0 and d == 1 and o * k == n for n, k, s, p, d, o in
+               zip(in_size, kernel, stride, pads, dilation, out_size))
+
+
+def _tiled(x: Tensor, lead: tuple, kernel: tuple, out_size: tuple) -> Tensor:
+    """(lead..., *spatial) viewed as (lead..., o0, k0, o1, k1, ...)."""
+    shape = list(lead)
+    for o, k in zip(out_size, kernel):
+        shape += [o, k]
+    return x.reshape(shape)
+
+
+def _windows(x: Tensor, kernel, stride, pads, dilation, out_size, slot_value) -> Tensor:
+    """(B, *spatial) -> (B, L, K) windows via the cached gather table."""
+    in_size = tuple(x.shape[1:])
+    table, needs_slot = pool_table(in_size, kernel, stride, dilation, pads, out_size,
+                                   str(x.device))
+    return gather_windows(x.reshape(x.shape[0], -1), table, needs_slot, slot_value), table
+
+
+def _max_pool(name: str, dims: int, input: Tensor, kernel_size, stride, padding, dilation,
+              ceil_mode: bool, return_indices: bool):
+    kernel, stride, pads, dilation = _pool_args(name, input, dims, kernel_size, stride,
+                                                padding, dilation)
+    lead = tuple(input.shape[:-dims])
+    in_size = tuple(input.shape[-dims:])
+    out_size = _out_sizes(name, in_size, kernel, stride, pads, dilation, ceil_mode)
+    planes = math.prod(lead)
+    windows, table = _windows(input.reshape(planes, *in_size), kernel, stride, pads, dilation,
+                              out_size, -math.inf)
+    values, picked = windows.max(-1)
+    out = values.reshape(*lead, *out_size)
+    if not return_indices:
+        return out
+    # The flat input index of each chosen element (PyTorch's indices).
+    indices = table.expand(planes, *table.shape).gather(2, picked.unsqueeze(-1))
+    return out, indices.reshape(*lead, *out_size)
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def _avg_pool(name: str, dims: int, input: Tensor, kernel_size, stride, padding,
+              ceil_mode: bool, count_include_pad: bool, divisor_override) -> Tensor:
+    kernel, stride, pads, dilation = _pool_args(name, input, dims, kernel_size, stride,
+                                                padding, 1)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    lead = tuple(input.shape[:-dims])
+    in_size = tuple(input.shape[-dims:])
+    out_size = _out_sizes(name, in_size, kernel, stride, pads, dilation, ceil_mode)
+    if _tiles_exactly(in_size, kernel, stride, pads, dilation, out_size):
+        tiled = _tiled(input, lead, kernel, out_size)
+        axes = tuple(len(lead) + 2 * i + 1 for i in range(dims))
+        if divisor_override is not None:
+            return tiled.sum(axes) / divisor_override
+        return tiled.mean(axes)
+    planes = math.prod(lead)
+    windows, _ = _windows(input.reshape(planes, *in_size), kernel, stride, pads, dilation,
+                          out_size, 0.0)
+    total = windows.sum(-1).reshape(*lead, *out_size)
+    if divisor_override is not None:
+        return total / divisor_override
+    return total / _divisors(in_size, kernel, stride, pads, out_size, count_include_pad,
+                             input.dtype, input.device)
+
+
+def _divisors(in_size, kernel, stride, pads, out_size, count_include_pad, dtype, device):
+    """Per output position: how many elements PyTorch divides the window sum by.
+
+    count_include_pad counts the padding but not the part of a ceil_mode
+    window beyond it; otherwise only the elements inside the input count."""
+    counts = None
+    for d, (n, k, s, p, o) in enumerate(zip(in_size, kernel, stride, pads, out_size)):
+        start = lt.arange(o) * s - p
+        if count_include_pad:
+            end = (start + k).clamp(max=n + p)
+        else:
+            end = (start + k).clamp(max=n)
+            start = start.clamp(min=0)
+        length = (end - start).reshape([o if i == d else 1 for i in range(len(in_size))])
+        counts = length if counts is None else counts * length
+    return counts.to(device=device, dtype=dtype)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def _adaptive_bounds(in_size: int, out_size: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive windows: [floor(i*n/o), ceil((i+1)*n/o))."""
+    return [((i * in_size) // out_size, -(-((i + 1) * in_size) // out_size))
+            for i in range(out_size)]
+
+
+def _adaptive_sizes(name: str, input: Tensor, dims: int, output_size) -> tuple:
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{name}(): Expected {dims + 1}D or {dims + 2}D tensor, but got "
+                           f"{list(input.shape)}")
+    sizes = _ntuple(dims, "output_size")(output_size)
+    in_size = tuple(input.shape[-dims:])
+    return tuple(n if o is None else o for o, n in zip(sizes, in_size)), in_size
+
+
+def _adaptive(name: str, dims: int, input: Tensor, output_size, reduce_max: bool):
+    out_size, in_size = _adaptive_sizes(name, input, dims, output_size)
+    lead = tuple(input.shape[:-dims])
+    if all(n % o == 0 for n, o in zip(in_size, out_size)):
+        kernel = tuple(n // o for n, o in zip(in_size, out_size))
+        if reduce_max:
+            return _max_pool(name, dims, input, kernel, kernel, 0, 1, False, False)
+        tiled = _tiled(input, lead, kernel, out_size)
+        return tiled.mean(tuple(len(lead) + 2 * i + 1 for i in range(dims)))
+    # Uneven windows: reduce each window along one dim at a time (windows are
+    # separable), stacking the out_size slices.
+    out = input
+    for d in range(dims):
+        axis = len(lead) + d
+        pieces = []
+        for start, end in _adaptive_bounds(in_size[d], out_size[d]):
+            window = out.narrow(axis, start, end - start)
+            pieces.append(window.amax(axis, keepdim=True) if reduce_max
+                          else window.mean(axis, keepdim=True))
+        out = lt.cat(pieces, axis)
+    return out
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    return _adaptive("adaptive_avg_pool1d", 1, input, output_size, False)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    return _adaptive("adaptive_avg_pool2d", 2, input, output_size, False)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    return _adaptive("adaptive_avg_pool3d", 3, input, output_size, False)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool1d(return_indices=True) is not supported")
+    return _adaptive("adaptive_max_pool1d", 1, input, output_size, True)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool2d(return_indices=True) is not supported")
+    return _adaptive("adaptive_max_pool2d", 2, input, output_size, True)
