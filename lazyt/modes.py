@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 import weakref
 
+from lazyt.ir import node
+
 _state = threading.local()
 _MODES = ("eager", "deferred")
 
@@ -29,6 +31,7 @@ def set_mode(mode: str) -> None:
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     _state.mode = mode
+    node.INTERNING[0] = mode == "deferred"
 
 
 def is_deferred() -> bool:

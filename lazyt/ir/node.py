@@ -78,10 +78,17 @@ class Node:
 
 _INTERNED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
+# Hash-consing pays off when graphs are kept and fused (deferred mode); an
+# eager op's nodes live for one kernel launch, so modes.py turns it off there.
+INTERNING = [False]
+
 
 def make_node(op: str, dtype: DType, shape: tuple[int, ...],
               srcs: tuple[Node, ...] = (), arg: Any = None) -> Node:
-    """Return the unique node for (op, dtype, shape, srcs, arg)."""
+    """Return the unique node for (op, dtype, shape, srcs, arg) (deferred mode),
+    or a fresh node (eager mode)."""
+    if not INTERNING[0]:
+        return Node(op, dtype, shape, srcs, arg)
     key = (op, dtype.name, shape, tuple(id(s) for s in srcs), _arg_key(arg))
     node = _INTERNED.get(key)
     if node is None or node.srcs != srcs:

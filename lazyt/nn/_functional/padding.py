@@ -1,0 +1,92 @@
+"""F.pad: constant, reflect, replicate and circular padding.
+
+Constant padding writes the input into a filled tensor of the padded shape
+(one fill + one strided copy, whose gradient is a view of the output's);
+negative pads crop. The other modes gather each padded dim with an index
+computed from the shape (index_select, whose gradient scatter-adds).
+"""
+
+from __future__ import annotations
+
+import lazyt as lt
+from lazyt.tensor import Tensor
+
+
+def _pairs(input: Tensor, pad) -> list[tuple[int, int, int]]:
+    """(dim, before, after) for each padded dim, last dim first (PyTorch's order)."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the "
+                           f"input dimension but got padding length {len(pad)} and input of "
+                           f"dimension {input.ndim}")
+    return [(input.ndim - 1 - i, pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]
+
+
+def _constant(input: Tensor, pairs, value: float) -> Tensor:
+    for dim, before, after in pairs:  # negative pads crop first
+        if before < 0 or after < 0:
+            start, stop = max(-before, 0), input.shape[dim] - max(-after, 0)
+            if stop <= start:
+                raise RuntimeError(f"The input size {input.shape[dim]}, plus negative padding "
+                                   f"{before} and {after} resulted in a negative output size, "
+                                   "which is invalid. Check dimension "
+                                   f"{dim} of your input.")
+            input = input.narrow(dim, start, stop - start)
+    pairs = [(d, max(b, 0), max(a, 0)) for d, b, a in pairs]
+    if all(b == 0 and a == 0 for _, b, a in pairs):
+        return input.clone()
+    shape = list(input.shape)
+    index: list = [slice(None)] * input.ndim
+    for dim, before, after in pairs:
+        shape[dim] += before + after
+        index[dim] = slice(before, before + input.shape[dim])
+    out = lt.full(shape, value, dtype=input.dtype, device=input.device)
+    out[tuple(index)] = input
+    return out
+
+
+def _source_index(size: int, before: int, after: int, mode: str) -> list[int]:
+    positions = range(-before, size + after)
+    if mode == "replicate":
+        return [min(max(i, 0), size - 1) for i in positions]
+    if mode == "circular":
+        return [i % size for i in positions]
+    period = 2 * size - 2  # reflect: mirror without repeating the edge
+    out = []
+    for i in positions:
+        i = abs(i) % period if period else 0
+        out.append(period - i if i >= size else i)
+    return out
+
+
+def _gathered(input: Tensor, pairs, mode: str) -> Tensor:
+    for dim, before, after in pairs:
+        size = input.shape[dim]
+        if mode == "reflect" and (before >= size or after >= size):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                               f"input dimension, but got: padding ({before}, {after}) at "
+                               f"dimension {dim} of input {list(input.shape)}")
+        if mode == "circular" and (before > size or after > size):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if before == 0 and after == 0:
+            continue
+        index = lt.tensor(_source_index(size, before, after, mode), device=input.device)
+        input = input.index_select(dim, index)
+    return input
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    pairs = _pairs(input, pad)
+    if mode == "constant":
+        return _constant(input, pairs, 0.0 if value is None else value)
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument.")
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if len(pairs) > 3 or input.ndim < len(pairs) + 1:
+        raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are "
+                                  f"supported for now (got {input.ndim}D input, "
+                                  f"{len(pairs)} padded dims)")
+    return _gathered(input, pairs, mode)
