@@ -166,10 +166,10 @@ def realize_tensors(tensors: list) -> None:
             continue  # views of pending tensors realise through their base, below
         node, moves = _peel_movements(t._node)
         if node.op in ("load", "const"):
-            # A tensor owns its storage: a pending alias of a buffer (the clone
-            # of a realised tensor, say) still needs a copy kernel.
-            node, moves = make_node("cast", t._node.dtype, t._node.shape, (t._node,)), ()
-        roots.append((t, scheduler.materialize(node, "requested"), moves))
+            # A pending alias of a buffer (the clone of a realised tensor, say)
+            # is copied as a whole, movements included.
+            node, moves = t._node, ()
+        roots.append((t, scheduler.materialize_fresh(node, "requested"), moves))
     _execute(scheduler)
     for t, load, moves in roots:
         buf, view = load.arg
@@ -223,6 +223,7 @@ def flush_readers(storage: Storage) -> None:
 def scatter_into(dst: Storage, dst_view: View, values: Node, index_nodes: list[Node],
                  mapping: tuple, accumulate: str | None) -> None:
     stats.bump("realizations")
+    flush_readers(dst)
     plan = lower.lower_scatter(dst.buffer, dst.dtype, dst_view, values, index_nodes,
                                mapping, accumulate)
     run(plan, prod(values.shape))

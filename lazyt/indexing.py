@@ -118,12 +118,15 @@ def parse_index(t: Tensor, index) -> _Parsed:
                             f"The shape of the mask {list(mask.shape)} at index {k} does not "
                             f"match the shape of the indexed tensor {list(t.shape)} at index "
                             f"{dim + k}")
-                coords = nonzero(mask)
+                coords = nonzero(mask) if mask.ndim else None
                 for k in range(mask.ndim):
                     parsed.advanced.append((dim + k, coords.select(1, k)))
-                if mask.ndim == 0:  # x[True-tensor]: add a dim of size 1 or 0
+                if mask.ndim == 0:  # x[True-tensor]: a new dim of size 1 (0 for False)
+                    from lazyt import creation
+
                     parsed.view = view.unsqueeze(dim)
-                    parsed.advanced.append((dim, coords.reshape(-1)))
+                    count = int(bool(mask.item()))
+                    parsed.advanced.append((dim, creation.zeros(count, dtype=dtypes.int64)))
                     dim += 1
                 else:
                     dim += mask.ndim
@@ -207,11 +210,14 @@ def setitem(self: Tensor, index, value) -> None:
         grad_mode.record_inplace("setitem", self, (value, index), snapshot)
         return
     out_shape, mapping, index_nodes = _advanced_plan(parsed)
-    index_put(self, parsed.view, out_shape, mapping, index_nodes, value, None)
+    index_put(self, parsed.view, out_shape, mapping, index_nodes, value, None, index)
 
 
 def index_put(self: Tensor, view: View, shape, mapping, index_nodes, value,
-              accumulate: str | None) -> None:
+              accumulate: str | None, grad_index: tuple) -> None:
+    """The scatter kernel behind x[idx] = v, index_put_ and index_add_.
+
+    grad_index is the index as __getitem__ takes it, for autograd's record."""
     from lazyt.executor import scatter_into
 
     if isinstance(value, Tensor):
@@ -219,16 +225,20 @@ def index_put(self: Tensor, view: View, shape, mapping, index_nodes, value,
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
                                f"be broadcast to indexing result of shape {list(shape)}")
         if value._storage is self._storage:
-            value = ew.clone(value)
+            value = ew.clone(value).realize()
     grad_mode.check_inplace(self)
     if not isinstance(value, Tensor):
         # A scalar: broadcast through a zero-stride view of a one-element tensor.
         from lazyt import creation
 
         value = creation.full((), value, dtype=self.dtype)
+    value.realize()
+    snapshot = grad_mode.snapshot_for_inplace(self, "index_put", (value,))
     values = ew.source(value, self.dtype, tuple(shape))
     scatter_into(self._storage, view, values, index_nodes, mapping, accumulate)
     self._storage.version += 1
+    grad_mode.record_inplace("index_put", self, (value, grad_index, accumulate is not None),
+                             snapshot)
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
@@ -327,9 +337,12 @@ def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
     from lazyt.executor import scatter_into
 
     grad_mode.check_inplace(self)
+    op = "scatter_add" if accumulate else "scatter"
+    snapshot = grad_mode.snapshot_for_inplace(self, op, (src,) if isinstance(src, Tensor) else ())
     with _runtime_error_for_bad_index():
         scatter_into(self._storage, self._view, values, [idx], mapping, accumulate)
     self._storage.version += 1
+    grad_mode.record_inplace(op, self, (src, dim, index), snapshot)
     return self
 
 
@@ -337,7 +350,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
             reduce: str | None = None) -> Tensor:
     out = ew.clone(input.detach())
     scatter_(out, dim, index, src, value, reduce=reduce)
-    grad_mode.record("scatter", out, (input, src), dim=dim, index=index)
+    op = "scatter_add" if reduce in ("add", "sum") else "scatter"
+    grad_mode.record(op, out, (input, src if src is not None else value), dim=dim, index=index)
     return out
 
 
@@ -364,7 +378,8 @@ def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     if tuple(source.shape) != tuple(shape):
         raise RuntimeError(f"index_add_(): source shape {list(source.shape)} does not match the "
                            f"indexed shape {list(shape)}")
-    index_put(self, self._view, shape, mapping, index_nodes, source, "add")
+    index_put(self, self._view, shape, mapping, index_nodes, source, "add",
+              (slice(None),) * dim + (index,))
     return self
 
 
@@ -377,7 +392,7 @@ def index_put_(self: Tensor, indices, values, accumulate: bool = False) -> Tenso
     parsed = parse_index(self, tuple(indices))
     shape, mapping, index_nodes = _advanced_plan(parsed)
     index_put(self, parsed.view, shape, mapping, index_nodes, values,
-              "add" if accumulate else None)
+              "add" if accumulate else None, tuple(indices))
     return self
 
 
@@ -385,6 +400,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     from lazyt import reductions
     from lazyt.executor import nonzero_into
 
+    input.realize()
     count = int(reductions.count_nonzero(input).item()) if input.numel() else 0
     ndim = input.ndim
     storage = Storage.allocate(dtypes.int64, (count + 1) * ndim, CPU)

@@ -201,7 +201,11 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
                            f"input. Got {ew.TORCH_NAMES[input.dtype.name]}")
     x = ew.cast_if(input, dtypes.to_dtype(dtype)) if dtype is not None else input
     if p in ("fro", 2, 2.0, None):
-        return ew.apply("sqrt", sum(ew.mul(x, x), dim, keepdim))
+        # Recorded as one op: the composite's gradient is NaN at 0, PyTorch's is 0.
+        with grad_mode.no_grad():
+            out = ew.apply("sqrt", sum(ew.mul(x, x), dim, keepdim))
+        grad_mode.record("norm2", out, (x,), axes=_dims(x, dim), keepdim=keepdim)
+        return out
     a = ew.apply("abs", x)
     if p == float("inf"):
         return amax(a, dim if dim is not None else (), keepdim)

@@ -227,8 +227,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     if input.ndim == 1:
         n = input.shape[0] + abs(diagonal)
         out = creation.zeros(n, n, dtype=input.dtype)
-        target = out.diagonal(diagonal)
-        ew.assign(target, input._load())
+        out.diagonal(diagonal).copy_(input)
         return out
     return ew.clone(diagonal_view(input, diagonal))
 

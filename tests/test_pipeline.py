@@ -158,6 +158,7 @@ def test_kernel_cache_is_bounded_and_evicted_kernels_recompile_safely():
     from lazyt.executor import KERNELS
 
     old_limit = KERNELS.limit
+    KERNELS.clear()  # earlier tests may have cached these kernels already
     KERNELS.limit = 3
     try:
         x = lt.arange(12, dtype=lt.float64).reshape(3, 4)

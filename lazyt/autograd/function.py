@@ -288,6 +288,8 @@ def _make_node(op: str, rule: GradRule | None, operands, ctx: dict, out) -> OpNo
         missing = GradRule(op, "NotImplemented", {}, None)
         return NotDifferentiable(missing, "NotImplemented", edges, tuple(needs), tuple(meta),
                                  ctx, scalars)
+    if rule.capture is not None:
+        ctx = {**ctx, **rule.capture(operands, out, ctx)}
     name = rule.node_name(operands, ctx, out)
     return OpNode(rule, name, edges, tuple(needs), tuple(meta), ctx, scalars)
 
@@ -452,32 +454,27 @@ class CopySlices(Node):
     rest of the base's gradient to the base's previous history."""
 
     def __init__(self, base, view, fn: OpNode):
-        base_edge = (base.grad_fn, 0) if base.grad_fn is not None else (
-            gradient_edge(base) if base._requires_grad else (None, 0))
+        base_edge = gradient_edge(base) if base._requires_grad else (None, 0)
         super().__init__((base_edge,) + fn.next_functions[1:])
         self.fn = fn
-        self.base_view = base._view
-        self.view = view._view
-        self.storage_size = len(base._storage)
-        self.dtype = base.dtype
+        self.base_layout = base._view
+        self.view_layout = view._view
 
     def name(self) -> str:
         return "CopySlices"
 
     def apply(self, grads: list) -> list:
-        from lazyt.tensor import Tensor
+        from lazyt.autograd.rules import strided_scatter_add
 
         grad = grads[0]
-        scratch = _fresh_flat(self.dtype, self.storage_size)
-        base_grad = Tensor._make(scratch._storage, self.base_view)
-        base_grad.copy_(grad)
-        region = Tensor._make(scratch._storage, self.view)
-        fn_grads = self.fn.apply([region.clone()])
-        if fn_grads[0] is None:
-            region.zero_()
-        else:
-            region.copy_(fn_grads[0])
-        return [base_grad.clone()] + fn_grads[1:]
+        region = strided_scatter_add(grad, self.base_layout, self.view_layout)
+        fn_grads = self.fn.apply([region])
+        # The old base keeps its gradient outside the region; inside, the op's.
+        grad_base = None
+        if self.next_functions[0][0] is not None:
+            inside = region if fn_grads[0] is None else region - fn_grads[0]
+            grad_base = grad - strided_scatter_add(inside, self.view_layout, self.base_layout)
+        return [grad_base] + fn_grads[1:]
 
     def release(self) -> None:
         self.fn.release()
@@ -489,31 +486,16 @@ class AsStridedBackward(Node):
 
     def __init__(self, base, view, base_fn: Node):
         super().__init__(((base_fn, 0),))
-        self.base_view = base._view
-        self.view = view._view
-        self.storage_size = len(base._storage)
-        self.dtype = base.dtype
+        self.base_layout = base._view
+        self.view_layout = view._view
 
     def name(self) -> str:
         return "AsStridedBackward0"
 
     def apply(self, grads: list) -> list:
-        from lazyt.tensor import Tensor
+        from lazyt.autograd.rules import strided_scatter_add
 
-        scratch = _fresh_flat(self.dtype, self.storage_size)
-        Tensor._make(scratch._storage, self.view).copy_(grads[0])
-        return [Tensor._make(scratch._storage, self.base_view).clone()]
-
-
-def _fresh_flat(dtype, size: int):
-    from lazyt.ir.view import View
-    from lazyt.runtime.device import CPU
-    from lazyt.runtime.storage import Storage
-    from lazyt.tensor import Tensor
-
-    flat = Tensor._make(Storage.allocate(dtype, size, CPU), View.contiguous((size,)))
-    flat.zero_()
-    return flat
+        return [strided_scatter_add(grads[0], self.view_layout, self.base_layout)]
 
 
 # ------------------------------------------------------- custom Functions
@@ -525,7 +507,7 @@ class FunctionCtx:
         self._saved: list = []
         self._non_differentiable: set = set()
         self.materialize_grads = True
-        self._node: Node | None = None
+        self._node_ref = None  # weak: the node owns the ctx, not the other way round
         self._freed = False
 
     def save_for_backward(self, *tensors) -> None:
@@ -535,7 +517,8 @@ class FunctionCtx:
     def saved_tensors(self) -> tuple:
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
-        return tuple(None if s is None else s.unpack(self._node) for s in self._saved)
+        node = self._node_ref() if self._node_ref is not None else None
+        return tuple(None if s is None else s.unpack(node) for s in self._saved)
 
     def mark_non_differentiable(self, *tensors) -> None:
         self._non_differentiable.update(id(t) for t in tensors)
@@ -625,7 +608,11 @@ class Function:
         input_meta = tuple((tuple(a.shape), a.dtype) if _is_tensor(a) else None for a in args)
         output_meta = tuple((tuple(o.shape), o.dtype) if _is_tensor(o) else None for o in outs)
         node = FunctionNode(cls, ctx, edges, input_meta, output_meta)
-        ctx._node = node
+        ctx._node_ref = weakref.ref(node)
+        # A saved output would hold its own grad_fn (a cycle): keep it as an output alias.
+        for i, saved in enumerate(ctx._saved):
+            if saved is not None and any(saved.tensor is o for o in outs):
+                ctx._saved[i] = SavedTensor(saved.tensor, is_output=True)
         for nr, o in enumerate(outs):
             if (_is_tensor(o) and o.dtype.is_floating_point and
                     id(o) not in ctx._non_differentiable):

@@ -31,6 +31,8 @@ class GradRule:
     backward: Callable | None = None
     # For ops whose PyTorch node name depends on arguments (sum vs sum(dim), ...).
     name_for: Callable | None = None
+    # Extra kw to capture when the op is recorded: capture(operands, out, kw) -> dict.
+    capture: Callable | None = None
 
     def node_name(self, operands, kw: dict, out) -> str:
         return self.name_for(operands, kw, out) if self.name_for is not None else self.name
@@ -40,10 +42,10 @@ RULES: dict[str, GradRule] = {}
 
 
 def rule(op: str, name: str, saves: dict[int, tuple[str, ...]] | None = None,
-         name_for: Callable | None = None):
+         name_for: Callable | None = None, capture: Callable | None = None):
     """Register the decorated function as op's gradient rule."""
     def register(fn: Callable) -> Callable:
-        RULES[op] = GradRule(op, name, saves or {}, fn, name_for)
+        RULES[op] = GradRule(op, name, saves or {}, fn, name_for, capture)
         return fn
 
     return register
@@ -537,8 +539,8 @@ def _gathered_to_shape(grad, dim: int, index, shape):
 @rule("scatter", "ScatterBackward0")
 def scatter_backward(ctx, grad):
     dim, index = ctx.kw["dim"], ctx.kw["index"]
-    grad_input = lt.scatter(grad, dim, index, value=0.0) if _need(ctx, 0) else None
     grad_src = _gathered_to_shape(grad, dim, index, ctx.shape(1)) if _need(ctx, 1) else None
+    grad_input = lt.scatter(grad, dim, index, value=0.0) if _need(ctx, 0) else None
     return grad_input, grad_src
 
 
@@ -651,6 +653,68 @@ def view_diagonal_backward(ctx, grad):
 def view_diagonal_backward_backward(ctx, grad):
     kw = ctx.kw
     return (grad.diagonal(kw["offset"], kw["dim1"], kw["dim2"]),)
+
+
+def _layout_of(t):
+    """The (shape, strides, offset) view of t, without realising a pending tensor."""
+    return t._layout() if hasattr(t, "_layout") else t._view
+
+
+def _strided_layouts(operands, out, kw) -> dict:
+    return {"source": _layout_of(out), "target": _layout_of(operands[0])}
+
+
+def _storage_positions(layout):
+    """Storage index of every element of a strided layout (an int64 tensor)."""
+    positions = lt.full(tuple(layout.shape), layout.offset, dtype=lt.int64)
+    for d, (size, stride) in enumerate(zip(layout.shape, layout.strides)):
+        if size > 1 and stride != 0:
+            steps = [1] * len(layout.shape)
+            steps[d] = size
+            positions = positions + (lt.arange(size) * stride).reshape(steps)
+    return positions
+
+
+def _storage_span(layout) -> int:
+    if 0 in layout.shape:
+        return 0
+    return layout.offset + sum(max(0, (s - 1) * st) for s, st in
+                               zip(layout.shape, layout.strides)) + 1
+
+
+def strided_scatter_add(grad, source, target):
+    """Move grad, laid out as `source` over a storage, to the `target` layout
+    over the same storage, adding elements that share a storage slot."""
+    with grad_mode.no_grad():
+        flat = lt.zeros(max(_storage_span(source), _storage_span(target)), dtype=grad.dtype)
+        flat.index_put_((_storage_positions(source).reshape(-1),), grad.reshape(-1),
+                        accumulate=True)
+        out = flat[_storage_positions(target)]
+    grad_mode.record("strided_scatter_add", out, (grad,), source=source, target=target)
+    return out
+
+
+@rule("view_as_strided", "AsStridedBackward0", capture=_strided_layouts)
+def view_as_strided_backward(ctx, grad):
+    """Any strided view of the base (sliding windows may overlap): each base
+    element gets the sum of the gradients of the view elements stored there."""
+    return (strided_scatter_add(grad, ctx.kw["source"], ctx.kw["target"]),)
+
+
+@rule("strided_scatter_add", "AsStridedBackwardBackward0")
+def strided_scatter_add_backward(ctx, grad):
+    # Linear, and its adjoint swaps the layouts (the base layout never overlaps).
+    return (strided_scatter_add(grad, ctx.kw["target"], ctx.kw["source"]),)
+
+
+@rule("norm2", "LinalgVectorNormBackward0", {0: ("x0", "out")})
+def norm2_backward(ctx, grad):
+    """The 2-norm over axes: x / norm, and 0 where the norm is 0 (as PyTorch)."""
+    x, out = ctx.input(0), ctx.output()
+    axes, keepdim = ctx.kw["axes"], ctx.kw["keepdim"]
+    norm = _unreduce(out, ctx.shape(0), axes, keepdim)
+    safe = lt.where(norm == 0, 1.0, norm)
+    return (_unreduce(grad, ctx.shape(0), axes, keepdim) * x / safe,)
 
 
 # --------------------------------------------------- in-place-only writes

@@ -84,6 +84,26 @@ class Scheduler:
         self.keep.append(node)
         return load
 
+    def materialize_fresh(self, node: Node, reason: str) -> Node:
+        """Like materialize, but always into a new buffer of its own: a tensor
+        owns its storage even when another tensor (or an earlier realisation)
+        computed the same hash-consed node; then this is a copy kernel."""
+        existing = self.done.get(id(node)) or self.realized_lookup(node)
+        if node.op == "load" or existing is not None:
+            source = node if existing is None else existing
+            root = make_node("cast", node.dtype, node.shape, (source,))
+            root = self.kernel_root(root)
+        else:
+            root = self.kernel_root(node)
+        buf = Buffer(None)
+        view = View.contiguous(node.shape)
+        self.steps.append(Step(root, buf, view, node.dtype, reason))
+        self.log(f"kernel {len(self.steps)}: {root.op} {list(node.shape)} ({reason})")
+        load = make_node("load", node.dtype, node.shape, (), (buf, view))
+        self.done.setdefault(id(node), load)
+        self.keep.append(node)
+        return load
+
     def assign(self, node: Node, out: Buffer, view: View, reason: str = "assign") -> None:
         """Schedule node written into an existing buffer through view."""
         self.steps.append(Step(self.kernel_root(node), out, view, node.dtype, reason))

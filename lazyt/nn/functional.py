@@ -5,28 +5,75 @@ file per concern (activations, losses, convolution, pooling, normalisation,
 dropout, embeddings, padding, linear layers).
 """
 
-from lazyt.nn._functional.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid,
-                                             hardswish, hardtanh, leaky_relu, log_softmax,
-                                             logsigmoid, mish, relu, relu6, relu_, selu,
-                                             sigmoid, silu, softmax, softmin, softplus,
-                                             softshrink, softsign, tanh, tanhshrink,
-                                             threshold)
+from lazyt.nn._functional.activation import (
+                                             celu,
+                                             elu,
+                                             gelu,
+                                             glu,
+                                             hardshrink,
+                                             hardsigmoid,
+                                             hardswish,
+                                             hardtanh,
+                                             leaky_relu,
+                                             log_softmax,
+                                             logsigmoid,
+                                             mish,
+                                             relu,
+                                             relu6,
+                                             relu_,
+                                             selu,
+                                             sigmoid,
+                                             silu,
+                                             softmax,
+                                             softmin,
+                                             softplus,
+                                             softshrink,
+                                             softsign,
+                                             tanh,
+                                             tanhshrink,
+                                             threshold,
+)
 from lazyt.nn._functional.conv import conv1d, conv2d, conv3d, unfold
-from lazyt.nn._functional.dropout import (alpha_dropout, dropout, dropout1d, dropout2d,
-                                          dropout3d)
+from lazyt.nn._functional.dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
 from lazyt.nn._functional.linear import bilinear, linear
-from lazyt.nn._functional.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
-                                       cosine_similarity, cross_entropy, huber_loss, kl_div,
-                                       l1_loss, margin_ranking_loss, mse_loss, nll_loss,
-                                       poisson_nll_loss, smooth_l1_loss)
-from lazyt.nn._functional.normalization import (batch_norm, group_norm, instance_norm,
-                                                layer_norm, local_response_norm, normalize,
-                                                rms_norm)
+from lazyt.nn._functional.loss import (
+                                             binary_cross_entropy,
+                                             binary_cross_entropy_with_logits,
+                                             cosine_similarity,
+                                             cross_entropy,
+                                             huber_loss,
+                                             kl_div,
+                                             l1_loss,
+                                             margin_ranking_loss,
+                                             mse_loss,
+                                             nll_loss,
+                                             pairwise_distance,
+                                             poisson_nll_loss,
+                                             smooth_l1_loss,
+)
+from lazyt.nn._functional.normalization import (
+                                             batch_norm,
+                                             group_norm,
+                                             instance_norm,
+                                             layer_norm,
+                                             local_response_norm,
+                                             normalize,
+                                             rms_norm,
+)
 from lazyt.nn._functional.padding import pad
-from lazyt.nn._functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,
-                                          adaptive_avg_pool3d, adaptive_max_pool1d,
-                                          adaptive_max_pool2d, avg_pool1d, avg_pool2d,
-                                          avg_pool3d, max_pool1d, max_pool2d, max_pool3d)
+from lazyt.nn._functional.pooling import (
+                                             adaptive_avg_pool1d,
+                                             adaptive_avg_pool2d,
+                                             adaptive_avg_pool3d,
+                                             adaptive_max_pool1d,
+                                             adaptive_max_pool2d,
+                                             avg_pool1d,
+                                             avg_pool2d,
+                                             avg_pool3d,
+                                             max_pool1d,
+                                             max_pool2d,
+                                             max_pool3d,
+)
 from lazyt.nn._functional.sparse import embedding, embedding_bag, one_hot
 
 __all__ = [
@@ -38,7 +85,7 @@ __all__ = [
     "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm",
     "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "local_response_norm",
     "log_softmax", "logsigmoid", "margin_ranking_loss", "max_pool1d", "max_pool2d",
-    "max_pool3d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad",
+    "max_pool3d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
     "poisson_nll_loss", "relu", "relu6", "relu_", "rms_norm", "selu", "sigmoid", "silu",
     "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold", "unfold",

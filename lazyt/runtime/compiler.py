@@ -133,4 +133,6 @@ class KernelCache:
         return entry
 
     def clear(self) -> None:
+        for entry in self.entries.values():
+            entry.release()
         self.entries.clear()

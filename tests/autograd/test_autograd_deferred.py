@@ -27,21 +27,7 @@ def _grads(case, values, layouts, params, mode: str):
     return [None if x.grad is None else np.array(x.grad.tolist()) for x in inputs]
 
 
-# Forward bugs of deferred mode itself (not of autograd), reported to its owner.
-DEFERRED_FORWARD_BUGS = {
-    "scatter": "lt.scatter(pending, ...) writes into its pending input's storage",
-    "masked_select": "a pending boolean mask index fails in lower_nonzero",
-}
-
-
-def _cases():
-    for case in CASES:
-        reason = DEFERRED_FORWARD_BUGS.get(case.name)
-        marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-        yield pytest.param(case, id=case.name, marks=marks)
-
-
-@pytest.mark.parametrize("case", _cases())
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.name) for case in CASES])
 def test_deferred_gradients_match_eager(case):
     @settings(max_examples=2)
     @given(data=st.data())

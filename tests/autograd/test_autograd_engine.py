@@ -396,6 +396,13 @@ def test_create_graph_through_saved_outputs():
     np.testing.assert_allclose(values(gg), -2 * t * (1 - t ** 2), rtol=1e-12)
 
 
+def _write_through_view(x):
+    y = x * x
+    y[0].mul_(x[1])
+    y.t()[1] = x[0].exp()
+    return y
+
+
 @pytest.mark.parametrize("fn", [
     lambda x: (x * x).tanh(),
     lambda x: x.softmax(-1),
@@ -404,7 +411,8 @@ def test_create_graph_through_saved_outputs():
     lambda x: x.t()[1:].sum(0) ** 3,
     lambda x: x.diagonal().log1p(),
     lambda x: x.amax(-1) * x.prod(),
-], ids=["tanh", "softmax", "matmul", "index", "slice", "diagonal", "amax_prod"])
+    lambda x: _write_through_view(x),
+], ids=["tanh", "softmax", "matmul", "index", "slice", "diagonal", "amax_prod", "copy_slices"])
 def test_gradgradcheck(fn):
     x = leaf(np.array([[0.3, 0.8], [0.6, 0.2]]))
     assert gradgradcheck(fn, (x,))

@@ -15,6 +15,7 @@ import warnings
 import lazyt as lt
 from lazyt.nn._functional._utils import apply_reduction, legacy_reduction
 from lazyt.nn._functional.activation import softplus
+from lazyt.nn._functional.normalization import l2_norm
 from lazyt.tensor import Tensor
 
 
@@ -288,6 +289,16 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    dot = (x1 * x2).sum(dim)
-    norms = (x1 * x1).sum(dim) * (x2 * x2).sum(dim)
-    return dot / norms.clamp(min=eps * eps).sqrt()
+    """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along dim."""
+    norm1 = l2_norm(x1, dim).clamp(min=eps)
+    norm2 = l2_norm(x2, dim).clamp(min=eps)
+    return ((x1 / norm1) * (x2 / norm2)).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    diff = x1 - x2 + eps
+    if p == 2.0:
+        out = l2_norm(diff, -1)
+        return out if keepdim else out.squeeze(-1)
+    return diff.norm(p, -1, keepdim=keepdim)

@@ -30,6 +30,16 @@ def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, shape) -> T
     return out
 
 
+def l2_norm(input: Tensor, dim: int) -> Tensor:
+    """The 2-norm along dim (kept), with gradient 0 (not NaN) at an all-zero slice.
+
+    sqrt's gradient at 0 is infinite; all-zero slices go through sqrt(1)
+    instead, matching PyTorch's norm backward."""
+    squares = (input * input).sum(dim, keepdim=True)
+    nonzero = squares > 0
+    return lt.where(nonzero, lt.where(nonzero, squares, 1.0).sqrt(), 0.0)
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -131,11 +141,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Tensor | None = None) -> Tensor:
     if p == 2.0:
-        # sqrt's gradient at 0 is inf; route all-zero rows through sqrt(1) so
-        # their gradient is 0, as PyTorch's norm backward gives.
-        squares = (input * input).sum(dim, keepdim=True)
-        nonzero = squares > 0
-        norm = lt.where(nonzero, lt.where(nonzero, squares, 1.0).sqrt(), 0.0)
+        norm = l2_norm(input, dim)
     else:
         norm = input.norm(p, dim, keepdim=True)
     result = input / norm.clamp(min=eps)

@@ -1,0 +1,96 @@
+"""The layer classes of lazyt.nn (re-exports only)."""
+
+from lazyt.nn.modules.activation import (
+                                        CELU,
+                                        ELU,
+                                        GELU,
+                                        GLU,
+                                        SELU,
+                                        Hardshrink,
+                                        Hardsigmoid,
+                                        Hardswish,
+                                        Hardtanh,
+                                        LeakyReLU,
+                                        LogSigmoid,
+                                        LogSoftmax,
+                                        Mish,
+                                        PReLU,
+                                        ReLU,
+                                        ReLU6,
+                                        Sigmoid,
+                                        SiLU,
+                                        Softmax,
+                                        Softmin,
+                                        Softplus,
+                                        Softshrink,
+                                        Softsign,
+                                        Tanh,
+                                        Tanhshrink,
+                                        Threshold,
+)
+from lazyt.nn.modules.batchnorm import (
+                                        BatchNorm1d,
+                                        BatchNorm2d,
+                                        BatchNorm3d,
+                                        InstanceNorm1d,
+                                        InstanceNorm2d,
+                                        InstanceNorm3d,
+)
+from lazyt.nn.modules.container import (
+                                        ModuleDict,
+                                        ModuleList,
+                                        ParameterDict,
+                                        ParameterList,
+                                        Sequential,
+)
+from lazyt.nn.modules.conv import Conv1d, Conv2d, Conv3d
+from lazyt.nn.modules.distance import CosineSimilarity, PairwiseDistance
+from lazyt.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
+from lazyt.nn.modules.flatten import Flatten, Unflatten
+from lazyt.nn.modules.linear import Bilinear, Identity, Linear
+from lazyt.nn.modules.loss import (
+                                        BCELoss,
+                                        BCEWithLogitsLoss,
+                                        CrossEntropyLoss,
+                                        HuberLoss,
+                                        KLDivLoss,
+                                        L1Loss,
+                                        MarginRankingLoss,
+                                        MSELoss,
+                                        NLLLoss,
+                                        PoissonNLLLoss,
+                                        SmoothL1Loss,
+)
+from lazyt.nn.modules.module import Module, RemovableHandle
+from lazyt.nn.modules.normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
+from lazyt.nn.modules.padding import (
+                                        CircularPad1d,
+                                        CircularPad2d,
+                                        CircularPad3d,
+                                        ConstantPad1d,
+                                        ConstantPad2d,
+                                        ConstantPad3d,
+                                        ReflectionPad1d,
+                                        ReflectionPad2d,
+                                        ReflectionPad3d,
+                                        ReplicationPad1d,
+                                        ReplicationPad2d,
+                                        ReplicationPad3d,
+                                        ZeroPad1d,
+                                        ZeroPad2d,
+                                        ZeroPad3d,
+)
+from lazyt.nn.modules.pooling import (
+                                        AdaptiveAvgPool1d,
+                                        AdaptiveAvgPool2d,
+                                        AdaptiveAvgPool3d,
+                                        AdaptiveMaxPool1d,
+                                        AdaptiveMaxPool2d,
+                                        AvgPool1d,
+                                        AvgPool2d,
+                                        AvgPool3d,
+                                        MaxPool1d,
+                                        MaxPool2d,
+                                        MaxPool3d,
+)
+from lazyt.nn.modules.sparse import Embedding

@@ -1,0 +1,104 @@
+"""Adam and AdamW (betas, eps, weight decay coupled or decoupled, amsgrad,
+maximize), following PyTorch's single-tensor algorithm step for step."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import lazyt as lt
+from lazyt.optim.optimizer import Optimizer, _no_grad_step, new_step
+from lazyt.tensor import Tensor
+
+
+def _check_hyperparameters(lr, betas, eps, weight_decay) -> None:
+    if not isinstance(lr, Tensor) and not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False) -> None:
+        _check_hyperparameters(lr, betas, eps, weight_decay)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                    "capturable": capturable, "differentiable": differentiable, "fused": fused,
+                    "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(params, defaults)
+
+    def _state_of(self, param: Tensor, amsgrad: bool) -> dict:
+        state = self.state[param]
+        if len(state) == 0:
+            state["step"] = new_step(param)
+            state["exp_avg"] = lt.zeros_like(param)
+            state["exp_avg_sq"] = lt.zeros_like(param)
+            if amsgrad:
+                state["max_exp_avg_sq"] = lt.zeros_like(param)
+        return state
+
+    @_no_grad_step
+    def step(self, closure: Callable | None = None):
+        loss = None
+        if closure is not None:
+            with lt.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+            amsgrad = group["amsgrad"]
+            as_tensors = self._scalars_as_tensors(group)
+            for param in self._params_with_grad(group):
+                state = self._state_of(param, amsgrad)
+                grad = -param.grad if group["maximize"] else param.grad
+                step_t = state["step"]
+                step_t.add_(1)
+                if weight_decay != 0:
+                    if group["decoupled_weight_decay"]:
+                        param.mul_(1 - lr * weight_decay)
+                    else:
+                        grad = grad + param * weight_decay
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).add_(grad * grad * (1 - beta2))
+                if amsgrad:
+                    state["max_exp_avg_sq"].copy_(
+                        lt.maximum(state["max_exp_avg_sq"], exp_avg_sq))
+                    second = state["max_exp_avg_sq"]
+                else:
+                    second = exp_avg_sq
+                if as_tensors:
+                    step = step_t.to(param.dtype)
+                    bias_correction1 = 1 - (step * math.log(beta1)).exp() if beta1 > 0 else 1.0
+                    bias_correction2 = 1 - (step * math.log(beta2)).exp() if beta2 > 0 else 1.0
+                    step_size = lr / bias_correction1
+                    denom = second.sqrt() / bias_correction2 ** 0.5 + eps
+                    param.sub_(exp_avg / denom * step_size)
+                else:
+                    step = float(step_t)
+                    bias_correction1 = 1 - beta1 ** step
+                    bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+                    denom = second.sqrt() / bias_correction2_sqrt + eps
+                    param.add_(exp_avg / denom, alpha=-(lr / bias_correction1))
+        return loss
+
+
+class AdamW(Adam):
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

@@ -1,0 +1,275 @@
+"""Optimizer: PyTorch's base class (param groups, per-parameter state,
+zero_grad, state_dict/load_state_dict, step hooks).
+
+Subclasses implement `step()` with in-place lazyt ops on parameters and state
+(`p.add_(...)`, `buf.mul_(...)`), which are ASSIGNs into existing buffers in
+the IR: a deferred or compiled training step updates the parameters without
+copies. Per-step scalars (bias corrections, learning rates) are Python floats
+in eager mode; in deferred mode, or with `capturable=True`, or when the
+learning rate is a Tensor, they are computed from the `step` tensor with
+tensor ops instead, so that a traced step stays correct when replayed.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import itertools
+import warnings
+from collections import OrderedDict, defaultdict
+from typing import Any, Callable
+
+import lazyt as lt
+from lazyt.tensor import Tensor
+
+
+class _RequiredParameter:
+    """Marks a hyper-parameter that every param group must define."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class _HookHandle:
+    _next_id = itertools.count()
+
+    def __init__(self, hooks: dict):
+        self.hooks = hooks
+        self.id = next(_HookHandle._next_id)
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+
+def _no_grad_step(step: Callable) -> Callable:
+    """Run an optimizer's step without recording gradients, with its hooks."""
+
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        for hook in list(self._optimizer_step_pre_hooks.values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                args, kwargs = result
+        with lt.no_grad():
+            out = step(self, *args, **kwargs)
+        for hook in list(self._optimizer_step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return out
+
+    return wrapper
+
+
+def _typename(obj) -> str:
+    if isinstance(obj, Tensor):
+        return "lazyt.Tensor"
+    return type(obj).__module__ + "." + type(obj).__name__
+
+
+class Optimizer:
+    """Base class of all optimizers: Optimizer(params, defaults)."""
+
+    def __init__(self, params, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {_typename(params)}")
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    def __getstate__(self) -> dict:
+        return {"defaults": self.defaults, "state": self.state,
+                "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict())
+        self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict())
+
+    def __repr__(self) -> str:
+        text = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            text += "\n"
+            text += f"Parameter Group {i}\n"
+            for key in sorted(group.keys()):
+                if key not in ("params", "param_names"):
+                    text += f"    {key}: {group[key]}\n"
+        return text + ")"
+
+    # ------------------------------------------------------------ groups
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            param_group["params"] = list(params)
+        extracted, names = [], []
+        for param in param_group["params"]:
+            if isinstance(param, tuple):  # (name, tensor) pairs from named_parameters()
+                names.append(param[0])
+                extracted.append(param[1])
+            else:
+                extracted.append(param)
+        param_group["params"] = extracted
+        if names:
+            if len(names) != len(extracted):
+                raise ValueError("all optimizer params should be with/without names. Some "
+                                 "param names are missing")
+            param_group["param_names"] = names
+        for param in param_group["params"]:
+            if not isinstance(param, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                + _typename(param))
+            if not self.defaults.get("differentiable", None) and not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError("parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            param_group.setdefault(name, default)
+        params = param_group["params"]
+        if len(params) != len({id(p) for p in params}):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+                          "future, this will cause an error; see "
+                          "github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # -------------------------------------------------------------- grads
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                else:
+                    param.grad = param.grad.detach()
+                    param.grad.zero_()
+
+    def step(self, closure: Callable | None = None):
+        raise NotImplementedError
+
+    def _params_with_grad(self, group: dict) -> list[Tensor]:
+        params = [p for p in group["params"] if p.grad is not None]
+        for param in params:
+            if param.grad.shape != param.shape:
+                raise RuntimeError(f"the gradient of a parameter has shape "
+                                   f"{list(param.grad.shape)} but the parameter has shape "
+                                   f"{list(param.shape)}")
+        return params
+
+    @staticmethod
+    def _scalars_as_tensors(group: dict) -> bool:
+        """Per-step scalars as tensor ops (traceable) rather than Python floats."""
+        return bool(group.get("capturable")) or isinstance(group["lr"], Tensor) or \
+            lt.get_mode() != "eager"
+
+    # --------------------------------------------------------------- hooks
+    def register_step_pre_hook(self, hook: Callable) -> _HookHandle:
+        handle = _HookHandle(self._optimizer_step_pre_hooks)
+        self._optimizer_step_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_step_post_hook(self, hook: Callable) -> _HookHandle:
+        handle = _HookHandle(self._optimizer_step_post_hooks)
+        self._optimizer_step_post_hooks[handle.id] = hook
+        return handle
+
+    # ---------------------------------------------------------- state dict
+    def state_dict(self) -> dict[str, Any]:
+        """{'state': {param index: state}, 'param_groups': [group with param
+        indices]}; the state tensors are the optimizer's own (not copies)."""
+        mapping: dict[int, int] = {}
+        start = 0
+
+        def pack_group(group: dict) -> dict:
+            nonlocal start
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, param in enumerate(group["params"], start):
+                mapping.setdefault(id(param), i)
+            packed["params"] = [mapping[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            return packed
+
+        param_groups = [pack_group(g) for g in self.param_groups]
+        packed_state = {(mapping[id(k)] if isinstance(k, Tensor) else k): v
+                        for k, v in self.state.items()}
+        return {"state": packed_state, "param_groups": param_groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state_dict(); state tensors are copied and moved to each
+        parameter's device (floating ones also to its dtype, except 'step')."""
+        state_dict = dict(state_dict)
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+        id_map = dict(zip(itertools.chain.from_iterable(g["params"] for g in saved_groups),
+                          itertools.chain.from_iterable(g["params"] for g in groups)))
+
+        def cast(param: Tensor, value, key=None):
+            if isinstance(value, Tensor):
+                if key == "step":
+                    return value.detach().clone()
+                dtype = param.dtype if value.is_floating_point() and \
+                    param.is_floating_point() else value.dtype
+                return value.detach().to(device=param.device, dtype=dtype).clone()
+            if isinstance(value, dict):
+                return {k: cast(param, v, k) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return type(value)(cast(param, v) for v in value)
+            return value
+
+        state: defaultdict = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key in id_map:
+                param = id_map[key]
+                state[param] = cast(param, value)
+            else:
+                state[key] = value
+
+        def update_group(group: dict, new_group: dict) -> dict:
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
+            return new_group
+
+        self.__setstate__({"state": state,
+                           "param_groups": [update_group(g, s)
+                                            for g, s in zip(groups, saved_groups)]})
+
+
+def scalar(value, like: Tensor) -> Tensor:
+    """A 0-d tensor of the parameter's dtype holding value (a float or tensor)."""
+    if isinstance(value, Tensor):
+        return value.to(device=like.device, dtype=like.dtype)
+    return lt.tensor(value, dtype=like.dtype, device=like.device)
+
+
+def new_step(param: Tensor) -> Tensor:
+    """The per-parameter step counter, a float32 0-d tensor as in PyTorch."""
+    return lt.tensor(0.0, dtype=lt.float32, device=param.device)
