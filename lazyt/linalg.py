@@ -16,9 +16,9 @@ import numpy as np
 from lazyt import dtypes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
+from lazyt.executor import count_extern
 from lazyt.ir.node import make_node
 from lazyt.ir.view import View, prod
-from lazyt.executor import count_extern
 from lazyt.runtime.device import CPU
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim
