@@ -145,6 +145,14 @@ def _execute(scheduler: Scheduler) -> dict:
     if debug_level() >= 1 and modes.is_deferred():
         ms = (time.perf_counter() - start) * 1e3
         print(f"[lazyt] realize: {len(scheduler.steps)} kernels in {ms:.2f} ms")
+    # Keep boundary results (a matmul, a reduction) while their nodes live, so
+    # a later realisation of a graph sharing them does not compute them again.
+    from lazyt.tensor import Tensor
+
+    for node, load in scheduler.materialized:
+        if node.op != "load":
+            buf, view = load.arg
+            _REALIZED[node] = Tensor._make(buf.storage, view)
     return storages
 
 

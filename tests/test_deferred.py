@@ -303,3 +303,16 @@ def test_simplification_passes_drop_identities_and_small_powers():
         kernels = lt.debug.kernels(y)
     assert "lazyt_pow" not in kernels[0][1]
     np.testing.assert_array_equal(y.numpy(), x.numpy() * x.numpy())
+
+
+def test_boundary_results_are_reused_by_later_realizations(inputs):
+    a, b, _ = inputs
+    with lt.deferred():
+        h = a @ b.t()
+        y1 = h.relu()
+        y2 = h * 2
+        lt.debug.reset_stats()
+        y1.realize()
+        y2.realize()
+    assert lt.debug.stats()["extern_calls"] == 1
+    np.testing.assert_allclose(y2.numpy(), (a.numpy() @ b.numpy().T) * 2, rtol=1e-5)

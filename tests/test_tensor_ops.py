@@ -33,7 +33,6 @@ from tests._backend import (
     cast_values,
     check_op,
     compute_values,
-    default_float,
     dims,
     dtype_name,
     erf,
@@ -1091,7 +1090,3 @@ def test_matmul_of_known_matrices():
     assert (lt.tensor([1.0, 1.0]) @ a).tolist() == [4.0, 6.0]
     assert (lt.tensor([1.0, 2.0]) @ lt.tensor([3.0, 4.0])).item() == 11.0
     assert (lt.zeros(2, 0) @ lt.zeros(0, 3)).tolist() == [[0.0] * 3] * 2
-
-
-def test_default_float_is_used_for_float_results():
-    assert dtype_name((lt.tensor([1, 2]) * 0.5).dtype) == default_float()

@@ -58,6 +58,7 @@ class Scheduler:
     def __init__(self, realized_lookup=None, log=None):
         self.steps: list[Step] = []
         self.done: dict[int, Node] = {}  # id(node) -> load of its realised result
+        self.materialized: list[tuple[Node, Node]] = []  # (node, load of its result)
         self.memo: dict[tuple, Node] = {}
         self.keep: list[Node] = []  # keeps memo keys' nodes alive (ids stay unique)
         self.realized_lookup = realized_lookup or (lambda node: None)
@@ -82,6 +83,7 @@ class Scheduler:
         load = make_node("load", node.dtype, node.shape, (), (buf, view))
         self.done[id(node)] = load
         self.keep.append(node)
+        self.materialized.append((node, load))
         return load
 
     def materialize_fresh(self, node: Node, reason: str) -> Node:
