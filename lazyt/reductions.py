@@ -271,28 +271,31 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     return _scan(input, "prod", dim, dtype)
 
 
-def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+def _shifted_for_softmax(input: Tensor, dim, dtype, name: str) -> tuple[Tensor, int]:
+    """(x - max(x) along dim, dim): the numerically safe start of (log_)softmax.
+    The max is a constant for autograd (it cancels out of the gradient)."""
     x = ew.cast_if(input, dtypes.to_dtype(dtype)) if dtype is not None else input
     if x.dtype.kind != "f":
-        raise RuntimeError(f"\"softmax_lastdim_kernel_impl\" not implemented for "
+        raise RuntimeError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
                            f"'{ew.TORCH_NAMES[x.dtype.name]}'")
     dim = _implicit_dim(x, dim)
     if x.numel() == 0:
-        return ew.clone(x)
-    shifted = ew.sub(x, amax(x.detach(), dim, keepdim=True))
+        return x, dim
+    return ew.sub(x, amax(x.detach(), dim, keepdim=True)), dim
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    shifted, dim = _shifted_for_softmax(input, dim, dtype, "softmax")
+    if shifted.numel() == 0:
+        return ew.clone(shifted)
     e = ew.apply("exp", shifted)
     return ew.div(e, sum(e, dim, keepdim=True))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
-    x = ew.cast_if(input, dtypes.to_dtype(dtype)) if dtype is not None else input
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for "
-                           f"'{ew.TORCH_NAMES[x.dtype.name]}'")
-    dim = _implicit_dim(x, dim)
-    if x.numel() == 0:
-        return ew.clone(x)
-    shifted = ew.sub(x, amax(x.detach(), dim, keepdim=True))
+    shifted, dim = _shifted_for_softmax(input, dim, dtype, "log_softmax")
+    if shifted.numel() == 0:
+        return ew.clone(shifted)
     return ew.sub(shifted, ew.apply("log", sum(ew.apply("exp", shifted), dim, keepdim=True)))
 
 

@@ -1,0 +1,249 @@
+"""Tensor conversions: to Python (item, tolist, float/int/bool), to numpy
+(numpy(), __array__, sharing memory like PyTorch), printing, and between
+dtypes/devices (to, float, long, ...). Bound onto Tensor by tensor._bind_methods.
+
+Reading values is not computing them: these only view realised storage
+(bfloat16, which numpy lacks, is first cast to float32 by a kernel).
+"""
+
+# ruff: noqa: N807  (dunder methods defined here are bound onto Tensor)
+from __future__ import annotations
+
+import numpy as np
+
+from lazyt import dtypes
+from lazyt.dtypes import DType
+from lazyt.runtime.device import device, to_device
+from lazyt.tensor import _LEGACY_NAMES, Tensor
+
+
+def _host_array(self) -> np.ndarray:
+    """The elements as a numpy array viewing this tensor's memory (no compute)."""
+    st = self._storage
+    itemsize = self.dtype.itemsize
+    if self.numel() == 0:
+        return np.empty(self.shape, dtype=st.array.dtype)
+    base = st.array[self._view.offset:]
+    return np.lib.stride_tricks.as_strided(
+        base, shape=self._view.shape,
+        strides=tuple(s * itemsize for s in self._view.strides))
+
+def _readable_array(self) -> np.ndarray:
+    """Values as numpy, with bfloat16 cast to float32 through a kernel."""
+    if self.dtype is dtypes.bfloat16:
+        return self.to(dtypes.float32)._host_array()
+    return self._host_array()
+
+def numpy(self, *, force: bool = False) -> np.ndarray:
+    if self.requires_grad and not force:
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                           "Use tensor.detach().numpy() instead.")
+    if self.dtype is dtypes.bfloat16:
+        if force:
+            return self.to(dtypes.float32)._host_array()
+        raise TypeError("Got unsupported ScalarType BFloat16")
+    return self._host_array()
+
+def __array__(self, dtype=None, copy=None):
+    arr = self.detach().numpy(force=True)
+    return arr if dtype is None else arr.astype(dtype)
+
+def tolist(self):
+    arr = self._readable_array()
+    return arr.tolist() if arr.ndim else arr.item()
+
+def item(self):
+    if self.numel() != 1:
+        raise RuntimeError(
+            f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+    return self._readable_array().reshape(()).item()
+
+def __float__(self) -> float:
+    self._check_one_element()
+    return float(self.item())
+
+def __int__(self) -> int:
+    self._check_one_element()
+    return int(self.item())
+
+def _check_one_element(self) -> None:
+    if self.numel() != 1:
+        raise ValueError("only one element tensors can be converted to Python scalars")
+
+def __index__(self) -> int:
+    if self.dtype.kind not in "iub" or self.numel() != 1:
+        raise TypeError("only integer tensors of a single element can be converted to an index")
+    return int(self.item())
+
+def __bool__(self) -> bool:
+    if self.numel() != 1:
+        raise RuntimeError(
+            "Boolean value of Tensor with more than one value is ambiguous")
+    return bool(self.item())
+
+def __complex__(self) -> complex:
+    return complex(self.item())
+
+def __repr__(self) -> str:
+    from lazyt.printing import format_tensor
+
+    grad_fn = None if self.grad_fn is None else self.grad_fn.name()
+    return format_tensor(
+        self._readable_array(), dtype=self.dtype.name,
+        default_dtype=dtypes.get_default_dtype().name, device=str(self.device),
+        requires_grad=self.requires_grad and self.grad_fn is None, grad_fn=grad_fn)
+
+
+def __format__(self, spec: str) -> str:
+    if self.ndim == 0:
+        return format(self.item(), spec)
+    return repr(self)
+
+def __reduce_ex__(self, protocol):
+    from lazyt.serialization import tensor_reduce
+
+    return tensor_reduce(self)
+
+def __iter__(self):
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return iter(self.unbind(0))
+
+def to(self, *args, **kwargs) -> Tensor:
+    """to(dtype), to(device), to(device, dtype), to(other), to(device=..., dtype=...)."""
+    dtype = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for a in args:
+        if isinstance(a, DType):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype, dev = a.dtype, a.device
+        elif isinstance(a, (str, device)):
+            dev = a
+        elif a is None:
+            continue
+        else:
+            dtype = dtypes.to_dtype(a)
+    if dev is not None:
+        to_device(dev)
+    if dtype is None or dtype is self.dtype:
+        return self.clone() if copy else self
+    from lazyt import elementwise
+
+    return elementwise.cast(self, dtype)
+
+def tensor_type(self, dtype=None):
+    if dtype is None:
+        return f"lazyt.{_LEGACY_NAMES[self.dtype.name]}"
+    return self.to(dtypes.to_dtype(dtype))
+
+def cpu(self) -> Tensor:
+    return self
+
+def cuda(self, device=None) -> Tensor:
+    to_device("cuda" if device is None else device)
+    return self
+
+def as_float(self) -> Tensor:
+    return self.to(dtypes.float32)
+
+def as_double(self) -> Tensor:
+    return self.to(dtypes.float64)
+
+def as_half(self) -> Tensor:
+    return self.to(dtypes.float16)
+
+def as_bfloat16(self) -> Tensor:
+    return self.to(dtypes.bfloat16)
+
+def as_int(self) -> Tensor:
+    return self.to(dtypes.int32)
+
+def as_long(self) -> Tensor:
+    return self.to(dtypes.int64)
+
+def as_short(self) -> Tensor:
+    return self.to(dtypes.int16)
+
+def as_char(self) -> Tensor:
+    return self.to(dtypes.int8)
+
+def as_byte(self) -> Tensor:
+    return self.to(dtypes.uint8)
+
+def as_bool(self) -> Tensor:
+    return self.to(dtypes.bool_)
+
+def type_as(self, other: Tensor) -> Tensor:
+    return self.to(other.dtype)
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    from lazyt import creation
+
+    return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    from lazyt import creation
+
+    return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    from lazyt import creation
+
+    return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    from lazyt import creation
+
+    return creation.full(size, fill_value, dtype=dtype or self.dtype,
+                         requires_grad=requires_grad)
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    from lazyt import creation
+
+    return creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+TENSOR_METHODS = {
+    "_host_array": _host_array,
+    "_readable_array": _readable_array,
+    "numpy": numpy,
+    "__array__": __array__,
+    "tolist": tolist,
+    "item": item,
+    "__float__": __float__,
+    "__int__": __int__,
+    "_check_one_element": _check_one_element,
+    "__index__": __index__,
+    "__bool__": __bool__,
+    "__complex__": __complex__,
+    "__repr__": __repr__,
+    "__str__": __repr__,
+    "__format__": __format__,
+    "__reduce_ex__": __reduce_ex__,
+    "__iter__": __iter__,
+    "to": to,
+    "type": tensor_type,
+    "cpu": cpu,
+    "cuda": cuda,
+    "float": as_float,
+    "double": as_double,
+    "half": as_half,
+    "bfloat16": as_bfloat16,
+    "int": as_int,
+    "long": as_long,
+    "short": as_short,
+    "char": as_char,
+    "byte": as_byte,
+    "bool": as_bool,
+    "type_as": type_as,
+    "new_tensor": new_tensor,
+    "new_zeros": new_zeros,
+    "new_ones": new_ones,
+    "new_full": new_full,
+    "new_empty": new_empty,
+}

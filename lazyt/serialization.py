@@ -1,0 +1,344 @@
+"""lt.save / lt.load: tensors, state dicts and plain containers in a documented,
+code-free file format; and the pickle/deepcopy hook of Tensor.
+
+The format (version 1) is a zip archive (entries stored uncompressed):
+
+    lazyt_archive/format        the text "lazyt-archive 1"
+    lazyt_archive/data.json     the object tree (below), UTF-8 JSON
+    lazyt_archive/storages/N    the raw bytes of storage N: the flat buffer of
+                                one Storage, little-endian, dtype as recorded
+
+The JSON tree encodes None, bools, ints and strings as themselves; every
+other value is an object with one tag key:
+    {"float": "1.5"} (repr, so nan/inf survive), {"list": [...]},
+    {"tuple": [...]}, {"dict": [[key, value], ...]} (keys are encoded values),
+    {"odict": [...]}, {"counter": [...]}, {"set": [...]}, {"bytes": "<base64>"},
+    {"dtype": "float32"}, {"device": "cuda:0"}, {"size": [2, 3]},
+    {"tensor": T} or {"parameter": T} with
+    T = {"storage": N, "dtype": name, "shape": [...], "stride": [...],
+         "offset": k, "requires_grad": bool, "device": "cpu"}.
+Tensors that share a Storage (views) share it again after loading. CUDA
+tensors are saved from a host copy and restored onto their device (or onto
+map_location).
+
+Loading never runs code from the file: the JSON is decoded into the types
+listed above only, dtypes come from a fixed table, every view is checked to
+lie inside its storage, and a truncated or foreign file raises RuntimeError
+naming the problem. Arbitrary Python objects (modules, optimizers) cannot be
+saved: save their state_dict() instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import zipfile
+from collections import Counter, OrderedDict
+from typing import Any
+
+import numpy as np
+
+from lazyt import dtypes
+from lazyt.ir.view import View
+from lazyt.runtime.device import CPU, device
+from lazyt.runtime.storage import Storage
+from lazyt.tensor import Size, Tensor
+
+FORMAT_NAME = "lazyt-archive"
+FORMAT_VERSION = 1
+_PREFIX = "lazyt_archive/"
+_DTYPES = {d.name: d for d in dtypes.ALL_DTYPES}
+
+
+class _Writer:
+    """Encodes an object tree to JSON-able data, collecting storages."""
+
+    def __init__(self) -> None:
+        self.storages: list[np.ndarray] = []
+        self.storage_ids: dict[int, int] = {}
+        self.keepalive: list = []  # storages stay alive so ids are not reused
+
+    def storage_index(self, t: Tensor) -> tuple[int, View]:
+        if t.device.type != "cpu":
+            host = t.detach().cpu().contiguous()
+            self.storages.append(host._storage.array)
+            return len(self.storages) - 1, host._view
+        storage = t._storage
+        key = id(storage)
+        if key not in self.storage_ids:
+            self.storage_ids[key] = len(self.storages)
+            self.storages.append(storage.array)
+            self.keepalive.append(storage)
+        return self.storage_ids[key], t._view
+
+    def encode(self, obj: Any) -> Any:
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int) and not isinstance(obj, bool):
+            return int(obj)
+        if isinstance(obj, float):
+            return {"float": repr(float(obj))}
+        if isinstance(obj, Tensor):
+            return self.encode_tensor(obj)
+        if isinstance(obj, dtypes.DType):
+            return {"dtype": obj.name}
+        if isinstance(obj, device):
+            return {"device": str(obj)}
+        if isinstance(obj, Size):
+            return {"size": [int(s) for s in obj]}
+        if isinstance(obj, (bytes, bytearray)):
+            return {"bytes": base64.b64encode(bytes(obj)).decode("ascii")}
+        if isinstance(obj, np.integer):
+            return int(obj)
+        if isinstance(obj, np.floating):
+            return {"float": repr(float(obj))}
+        if isinstance(obj, Counter):
+            return {"counter": [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
+        if isinstance(obj, OrderedDict):
+            return {"odict": [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
+        if isinstance(obj, dict):
+            return {"dict": [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
+        if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+            return {"tuple": [self.encode(v) for v in obj]}
+        if isinstance(obj, list):
+            return {"list": [self.encode(v) for v in obj]}
+        if isinstance(obj, (set, frozenset)):
+            return {"set": [self.encode(v) for v in obj]}
+        raise TypeError(
+            f"lazyt.save cannot store an object of type {type(obj).__module__}."
+            f"{type(obj).__qualname__}: the lazyt format holds tensors, numbers, strings, "
+            "dtypes, devices and lists/tuples/dicts/sets of them (save a module's or "
+            "optimizer's state_dict() rather than the object itself)")
+
+    def encode_tensor(self, t: Tensor) -> dict:
+        index, view = self.storage_index(t)
+        tag = "parameter" if type(t).__name__ == "Parameter" else "tensor"
+        return {tag: {"storage": index, "dtype": t.dtype.name, "shape": list(view.shape),
+                      "stride": list(view.strides), "offset": view.offset,
+                      "requires_grad": bool(t.requires_grad), "device": str(t.device)}}
+
+
+def _open_for_write(f):
+    if isinstance(f, (str, os.PathLike)):
+        return open(f, "wb"), True
+    if not hasattr(f, "write"):
+        raise AttributeError(f"lazyt.save expects a path or a writable file object, got "
+                             f"{type(f).__name__}")
+    return f, False
+
+
+def save(obj: Any, f, pickle_module=None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True) -> None:
+    """Save obj (tensors, state dicts, containers of them) to a path or file."""
+    writer = _Writer()
+    tree = writer.encode(obj)
+    stream, owned = _open_for_write(f)
+    try:
+        with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr(_PREFIX + "format", f"{FORMAT_NAME} {FORMAT_VERSION}")
+            archive.writestr(_PREFIX + "data.json", json.dumps({"root": tree}))
+            for i, array in enumerate(writer.storages):
+                data = np.ascontiguousarray(array)
+                if data.dtype.byteorder == ">":
+                    data = data.byteswap().view(data.dtype.newbyteorder("<"))
+                archive.writestr(f"{_PREFIX}storages/{i}", data.tobytes())
+    finally:
+        if owned:
+            stream.close()
+
+
+# ------------------------------------------------------------------- loading
+class _Reader:
+    """Decodes the JSON tree, building tensors over the archive's storages."""
+
+    def __init__(self, archive: zipfile.ZipFile, source: str, map_location) -> None:
+        self.archive = archive
+        self.source = source
+        self.map_location = map_location
+        self.storages: dict[tuple[int, str], Storage] = {}
+
+    def fail(self, what: str) -> RuntimeError:
+        return RuntimeError(f"lazyt.load: {self.source} is not a valid lazyt archive: {what}")
+
+    def storage(self, index: int, dtype: dtypes.DType) -> Storage:
+        key = (index, dtype.name)
+        if key not in self.storages:
+            name = f"{_PREFIX}storages/{index}"
+            try:
+                raw = self.archive.read(name)
+            except KeyError:
+                raise self.fail(f"missing storage entry '{name}'") from None
+            if len(raw) % dtype.itemsize:
+                raise self.fail(f"storage {index} has {len(raw)} bytes, not a whole number of "
+                                f"{dtype.name} elements")
+            array = np.frombuffer(raw, dtype=dtype.numpy_storage.newbyteorder("<")).astype(
+                dtype.numpy_storage, copy=True)
+            self.storages[key] = Storage(dtype, array, CPU)
+        return self.storages[key]
+
+    def target_device(self, saved: str):
+        location = self.map_location
+        if location is None:
+            return saved
+        if isinstance(location, dict):
+            return location.get(saved, saved)
+        if isinstance(location, (str, device)):
+            return str(location)
+        raise TypeError("lazyt.load: map_location must be None, a device, a string or a dict "
+                        f"of strings, got {type(location).__name__}")
+
+    def tensor(self, spec: Any, parameter: bool) -> Tensor:
+        if not isinstance(spec, dict):
+            raise self.fail("a tensor entry is not an object")
+        try:
+            dtype = _DTYPES[spec["dtype"]]
+            shape = tuple(_as_int(s) for s in spec["shape"])
+            strides = tuple(_as_int(s) for s in spec["stride"])
+            offset = _as_int(spec["offset"])
+            index = _as_int(spec["storage"])
+            requires_grad = bool(spec.get("requires_grad", False))
+            saved_device = str(spec.get("device", "cpu"))
+        except (KeyError, TypeError, ValueError) as e:
+            raise self.fail(f"malformed tensor entry ({e!r})") from None
+        if len(shape) != len(strides) or any(s < 0 for s in shape + strides) or offset < 0:
+            raise self.fail(f"bad tensor geometry shape={shape} stride={strides} "
+                            f"offset={offset}")
+        storage = self.storage(index, dtype)
+        if 0 not in shape:
+            last = offset + sum((n - 1) * s for n, s in zip(shape, strides))
+            if last >= len(storage):
+                raise self.fail(f"a tensor of shape {list(shape)} reads past the end of "
+                                f"storage {index} ({len(storage)} elements)")
+        t = Tensor._make(storage, View(shape, strides, offset))
+        target = self.target_device(saved_device)
+        if str(target) != "cpu":
+            t = t.to(target)
+        if parameter:
+            from lazyt.nn.parameter import Parameter
+
+            return Parameter(t, requires_grad=requires_grad)
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+
+    def decode(self, node: Any) -> Any:
+        if node is None or isinstance(node, (bool, str)):
+            return node
+        if isinstance(node, int):
+            return node
+        if not isinstance(node, dict) or len(node) != 1:
+            raise self.fail(f"unexpected JSON value {str(node)[:60]!r}")
+        (tag, value), = node.items()
+        if tag == "float":
+            return float(value)
+        if tag == "list":
+            return [self.decode(v) for v in _as_list(value, self)]
+        if tag == "tuple":
+            return tuple(self.decode(v) for v in _as_list(value, self))
+        if tag == "set":
+            return {self.decode(v) for v in _as_list(value, self)}
+        if tag in ("dict", "odict", "counter"):
+            pairs = [(self.decode(k), self.decode(v)) for k, v in _pairs(value, self)]
+            return {"dict": dict, "odict": OrderedDict, "counter": Counter}[tag](pairs)
+        if tag == "bytes":
+            return base64.b64decode(value)
+        if tag == "dtype":
+            if value not in _DTYPES:
+                raise self.fail(f"unknown dtype {value!r}")
+            return _DTYPES[value]
+        if tag == "device":
+            return device(str(value))
+        if tag == "size":
+            return Size(tuple(_as_int(s) for s in _as_list(value, self)))
+        if tag in ("tensor", "parameter"):
+            return self.tensor(value, tag == "parameter")
+        raise self.fail(f"unknown tag {tag!r}")
+
+
+def _as_int(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an int, got {value!r}")
+    return value
+
+
+def _as_list(value, reader: _Reader) -> list:
+    if not isinstance(value, list):
+        raise reader.fail("a container entry is not a list")
+    return value
+
+
+def _pairs(value, reader: _Reader) -> list:
+    pairs = _as_list(value, reader)
+    if any(not isinstance(p, list) or len(p) != 2 for p in pairs):
+        raise reader.fail("a mapping entry is not a list of [key, value] pairs")
+    return pairs
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None,
+         mmap: bool | None = None, **pickle_load_args) -> Any:
+    """Load what lt.save wrote. Never executes code from the file."""
+    source = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the given file"
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as stream:
+            data = stream.read()
+    elif hasattr(f, "read"):
+        data = f.read()
+    else:
+        raise AttributeError(f"lazyt.load expects a path or a readable file object, got "
+                             f"{type(f).__name__}")
+    if not data.startswith(b"PK"):
+        hint = " (it looks like a pickle, e.g. a torch.save file: lazyt does not unpickle)" \
+            if data[:1] == b"\x80" else ""
+        raise RuntimeError(f"lazyt.load: {source} is not a lazyt archive (no zip header)"
+                           f"{hint}")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = set(archive.namelist())
+        if _PREFIX + "format" not in names:
+            raise RuntimeError(f"lazyt.load: {source} is a zip file but not a lazyt archive "
+                               f"(no {_PREFIX}format entry; a torch.save file is not "
+                               "readable by lazyt)")
+        header = archive.read(_PREFIX + "format").decode("utf-8", "replace").split()
+        if len(header) != 2 or header[0] != FORMAT_NAME or not header[1].isdigit():
+            raise RuntimeError(f"lazyt.load: {source} has an unrecognised format header "
+                               f"{' '.join(header)!r}")
+        if int(header[1]) > FORMAT_VERSION:
+            raise RuntimeError(f"lazyt.load: {source} is format version {header[1]}; this "
+                               f"lazyt reads up to version {FORMAT_VERSION}")
+        try:
+            tree = json.loads(archive.read(_PREFIX + "data.json").decode("utf-8"))
+        except (KeyError, ValueError) as e:
+            raise RuntimeError(f"lazyt.load: {source} has a missing or corrupt data.json "
+                               f"({e})") from None
+        if not isinstance(tree, dict) or "root" not in tree:
+            raise RuntimeError(f"lazyt.load: {source} has no root object")
+        return _Reader(archive, source, map_location).decode(tree["root"])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
+        raise RuntimeError(f"lazyt.load: {source} is truncated or corrupt ({e})") from None
+
+
+# ------------------------------------------------------- pickle / deepcopy
+def tensor_reduce(t: Tensor):
+    """Tensor.__reduce_ex__: rebuild from a copy of the elements (pickle,
+    copy.deepcopy). The graph history is not kept; requires_grad is."""
+    host = t.detach()
+    saved_device = str(host.device)
+    if saved_device != "cpu":
+        host = host.cpu()
+    array = np.array(host.contiguous()._host_array(), copy=True)
+    return _rebuild_tensor, (array, t.dtype.name, bool(t.requires_grad), saved_device)
+
+
+def _rebuild_tensor(array: np.ndarray, dtype_name: str, requires_grad: bool,
+                    saved_device: str = "cpu") -> Tensor:
+    dtype = _DTYPES[dtype_name]
+    array = np.ascontiguousarray(array)
+    storage = Storage.from_array(dtype, array, CPU)
+    t = Tensor._make(storage, View.contiguous(tuple(array.shape)))
+    if saved_device != "cpu":
+        t = t.to(saved_device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
