@@ -10,6 +10,13 @@ from lazyt.ir.node import walk
 from lazyt.runtime import stats as _stats
 
 
+def set_level(level: int) -> None:
+    """Change the LAZYT_DEBUG level at run time (0 quiet .. 4 generated source)."""
+    from lazyt.runtime.compiler import set_debug_level
+
+    set_debug_level(level)
+
+
 def stats() -> dict:
     """Counters since start or the last reset_stats(): kernels_compiled,
     kernel_launches, cache_hits, compile_seconds, extern_calls, realizations."""

@@ -12,12 +12,13 @@ from __future__ import annotations
 import itertools
 import time
 import weakref
+from collections import OrderedDict
 
 from lazyt import modes
 from lazyt.codegen.llvm import render_llvm
 from lazyt.dtypes import DType
 from lazyt.ir import lower
-from lazyt.ir.node import Node, make_node, walk
+from lazyt.ir.node import Node, arg_key, make_node, walk
 from lazyt.ir.schedule import Scheduler
 from lazyt.ir.view import View, apply_movement, prod
 from lazyt.runtime import stats
@@ -42,10 +43,12 @@ def compiled_for(plan: lower.LaunchPlan) -> CompiledKernel:
     return KERNELS.get(kern, build)
 
 
-def run(plan: lower.LaunchPlan | None, work: int) -> None:
+def run(plan: lower.LaunchPlan | None, work: int,
+        compiled: CompiledKernel | None = None) -> None:
     if plan is None:  # nothing to compute (an empty tensor)
         return
-    compiled = compiled_for(plan)
+    if compiled is None:
+        compiled = compiled_for(plan)
     start = time.perf_counter() if debug_level() >= 2 else 0.0
     launch(compiled.function, plan.buffers, plan.params, plan.outer, plan.kernel.parallel, work)
     if debug_level() >= 2:
@@ -69,13 +72,76 @@ def plan_for_buffer(node: Node, out, view: View) -> lower.LaunchPlan | None:
     return lower.lower_elementwise(node, out, view)
 
 
+class _PlanCache:
+    """Exact launch plans of recent kernel nodes, keyed by structure + views.
+
+    Eager code repeats the same ops on the same shapes every step; on a hit
+    only the buffers change, so lowering (and hashing the kernel IR) is
+    skipped. Bounded LRU."""
+
+    def __init__(self, limit: int = 4096):
+        self.entries: OrderedDict = OrderedDict()
+        self.limit = limit
+
+    @staticmethod
+    def signature(node: Node, out_buffer, view: View) -> tuple[tuple, list]:
+        """(hashable key, distinct buffers in order: out first)."""
+        nodes = walk(node)
+        position = {id(n): i for i, n in enumerate(nodes)}
+        buffers = [out_buffer]
+        slots = {id(out_buffer): 0}
+        parts: list = [view]
+        for n in nodes:
+            if n.op == "load":
+                buf, v = n.arg
+                slot = slots.get(id(buf))
+                if slot is None:
+                    slot = slots[id(buf)] = len(buffers)
+                    buffers.append(buf)
+                parts.append(("load", n.dtype.name, slot, v))
+            else:
+                parts.append((n.op, n.dtype.name, n.shape, arg_key(n.arg),
+                               tuple(position[id(src)] for src in n.srcs)))
+        return tuple(parts), buffers
+
+    def get(self, key):
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key, entry) -> None:
+        self.entries[key] = entry
+        while len(self.entries) > self.limit:
+            self.entries.popitem(last=False)
+
+
+PLANS = _PlanCache()
+
+
 def _run_kernel_node(node: Node, out: Storage, view: View) -> None:
     """One kernel (or extern call) whose inputs are all leaves."""
     if node.op == "extern":
         run_extern(node, out, view)
         return
     work = prod(node.srcs[0].shape) if node.op in ("reduce", "scan") else prod(node.shape)
-    run(plan_for(node, out, view), work)
+    key, buffers = PLANS.signature(node, out.buffer, view)
+    cached = PLANS.get(key)
+    if cached is not None:
+        plan, buffer_slots, compiled = cached
+        plan = lower.LaunchPlan(plan.kernel, [None if s is None else buffers[s]
+                                              for s in buffer_slots],
+                                plan.params, plan.outer, plan.error_buffer)
+        stats.bump("cache_hits")
+        run(plan, work, compiled)
+        return
+    plan = plan_for(node, out, view)
+    if plan is not None:
+        slot_of = {id(b): i for i, b in enumerate(buffers)}
+        compiled = compiled_for(plan)
+        PLANS.put(key, (plan, [None if b is None else slot_of[id(b)] for b in plan.buffers],
+                        compiled))
+        run(plan, work, compiled)
 
 
 def realize_into(node: Node, out: Storage, view: View) -> None:

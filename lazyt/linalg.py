@@ -43,10 +43,22 @@ def _check_dtypes(a: Tensor, b: Tensor, what: str = "m1 and m2") -> None:
 def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
     """out = a @ b for already-broadcast operands (batch dims equal or absent)."""
     compute = a.dtype if a.dtype.itemsize >= 4 or a.dtype.kind != "f" else dtypes.float32
-    a_c, b_c = ew.cast_if(a, compute), ew.cast_if(b, compute)
+    a_c, b_c = _blas_ready(ew.cast_if(a, compute)), _blas_ready(ew.cast_if(b, compute))
     node = make_node("extern", compute, out_shape, (a_c._load(), b_c._load()), "matmul")
     out = Tensor._from_node(node)
     return out if compute is a.dtype else ew.cast(out, a.dtype)
+
+
+def _blas_ready(t: Tensor) -> Tensor:
+    """BLAS needs each matrix row- or column-major; a broadcast (stride 0) or
+    sliced operand would send numpy to its slow generic loop: copy it first."""
+    if t._is_pending:
+        return t
+    rows, cols = t.shape[-2], t.shape[-1]
+    s_rows, s_cols = t.stride()[-2], t.stride()[-1]
+    if (s_cols == 1 and s_rows >= max(cols, 1)) or (s_rows == 1 and s_cols >= max(rows, 1)):
+        return t
+    return t.contiguous()
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:

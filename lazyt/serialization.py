@@ -241,7 +241,9 @@ class _Reader:
             return {self.decode(v) for v in _as_list(value, self)}
         if tag in ("dict", "odict", "counter"):
             pairs = [(self.decode(k), self.decode(v)) for k, v in _pairs(value, self)]
-            return {"dict": dict, "odict": OrderedDict, "counter": Counter}[tag](pairs)
+            if tag == "counter":
+                return Counter(dict(pairs))
+            return OrderedDict(pairs) if tag == "odict" else dict(pairs)
         if tag == "bytes":
             return base64.b64decode(value)
         if tag == "dtype":
@@ -309,12 +311,16 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
                                f"lazyt reads up to version {FORMAT_VERSION}")
         try:
             tree = json.loads(archive.read(_PREFIX + "data.json").decode("utf-8"))
-        except (KeyError, ValueError) as e:
+        except (KeyError, ValueError, RecursionError) as e:
             raise RuntimeError(f"lazyt.load: {source} has a missing or corrupt data.json "
                                f"({e})") from None
         if not isinstance(tree, dict) or "root" not in tree:
             raise RuntimeError(f"lazyt.load: {source} has no root object")
-        return _Reader(archive, source, map_location).decode(tree["root"])
+        try:
+            return _Reader(archive, source, map_location).decode(tree["root"])
+        except (TypeError, ValueError, RecursionError) as e:  # e.g. an unhashable dict key
+            raise RuntimeError(f"lazyt.load: {source} is not a valid lazyt archive: malformed "
+                               f"object tree ({e!r})") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
         raise RuntimeError(f"lazyt.load: {source} is truncated or corrupt ({e})") from None
 

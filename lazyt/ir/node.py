@@ -46,14 +46,14 @@ class Buffer:
         self.storage = storage
 
 
-def _arg_key(arg: Any) -> Any:
+def arg_key(arg: Any) -> Any:
     """Hashable key for a node argument; floats keyed by bits so nan/-0.0 are distinct."""
     if isinstance(arg, float):
         return ("float", arg.hex() if math.isfinite(arg) else repr(arg))
     if isinstance(arg, bool):
         return ("bool", arg)
     if isinstance(arg, tuple):
-        return tuple(_arg_key(a) for a in arg)
+        return tuple(arg_key(a) for a in arg)
     if isinstance(arg, Buffer):
         return ("buffer", id(arg))
     return arg
@@ -89,7 +89,7 @@ def make_node(op: str, dtype: DType, shape: tuple[int, ...],
     or a fresh node (eager mode)."""
     if not INTERNING[0]:
         return Node(op, dtype, shape, srcs, arg)
-    key = (op, dtype.name, shape, tuple(id(s) for s in srcs), _arg_key(arg))
+    key = (op, dtype.name, shape, tuple(id(s) for s in srcs), arg_key(arg))
     node = _INTERNED.get(key)
     if node is None or node.srcs != srcs:
         node = Node(op, dtype, shape, srcs, arg)

@@ -105,11 +105,23 @@ def compile_llvm(source: str, name: str) -> CompiledKernel:
     return CompiledKernel(name, source, module, address, optimized_ir)
 
 
-def debug_level() -> int:
+def _level_from_env() -> int:
     try:
         return int(os.environ.get("LAZYT_DEBUG", "0"))
     except ValueError:
         return 0
+
+
+_DEBUG = [_level_from_env()]
+
+
+def debug_level() -> int:
+    """LAZYT_DEBUG, read at import (lt.debug.set_level changes it later)."""
+    return _DEBUG[0]
+
+
+def set_debug_level(level: int) -> None:
+    _DEBUG[0] = int(level)
 
 
 class KernelCache:
