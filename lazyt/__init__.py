@@ -64,7 +64,7 @@ def _function_of_method(name: str):
 for _name in ("reshape", "view_as_real", "transpose", "swapaxes", "swapdims", "permute", "t",
               "squeeze", "unsqueeze", "flatten", "unflatten", "ravel", "narrow", "select",
               "unbind", "split", "chunk", "tensor_split", "movedim", "moveaxis",
-              "broadcast_to", "repeat_interleave", "detach", "contiguous"):
+              "broadcast_to", "detach", "contiguous", "as_strided"):
     if hasattr(Tensor, _name):
         globals()[_name] = _function_of_method(_name)
 del _name

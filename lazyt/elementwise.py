@@ -275,7 +275,11 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
     return apply("pow", input, exponent)
 
 
-def where(condition: Tensor, input, other) -> Tensor:
+def where(condition: Tensor, input=None, other=None):
+    if input is None and other is None:  # where(cond) is nonzero(cond, as_tuple=True)
+        from lazyt import indexing
+
+        return indexing.nonzero(condition, as_tuple=True)
     if not isinstance(condition, Tensor) or condition.dtype is not dtypes.bool_:
         got = condition.dtype.name if isinstance(condition, Tensor) else type(condition).__name__
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
@@ -300,6 +304,14 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch'
     if max is not None:
         out = apply("minimum", out, max) if isinstance(max, Tensor) else _clamp_scalar(out, max, "minimum")
     return out
+
+
+def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002
+    return clamp(input, max=max)
 
 
 def _clamp_scalar(x: Tensor, bound, op: str) -> Tensor:
@@ -517,7 +529,7 @@ _NAMED = {
     "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div,
     "divide": div, "true_divide": lambda a, b: div(a, b), "floor_divide": floor_divide,
     "remainder": remainder, "fmod": fmod, "pow": pow, "where": where, "clamp": clamp,
-    "clip": clamp, "lerp": lerp, "logical_not": logical_not, "logical_and": logical_and,
+    "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max, "lerp": lerp, "logical_not": logical_not, "logical_and": logical_and,
     "logical_or": logical_or, "logical_xor": logical_xor, "neg": neg, "negative": neg,
     "bitwise_not": bitwise_not, "square": square, "isnan": isnan, "isinf": isinf,
     "isfinite": isfinite, "nan_to_num": nan_to_num, "allclose": allclose, "isclose": isclose,

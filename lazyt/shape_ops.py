@@ -147,6 +147,28 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return y.expand(*expanded_shape).reshape(*view_shape)
 
 
+def repeat_interleave(input: Tensor, repeats, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Repeat each element `repeats` times along dim (flattened when dim is None)."""
+    from lazyt import creation, indexing
+
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else normalize_dim(dim, x.ndim)
+    if isinstance(repeats, int):
+        expanded = x.unsqueeze(d + 1)
+        shape = list(expanded.shape)
+        shape[d + 1] = repeats
+        merged = list(x.shape)
+        merged[d] *= repeats
+        return expanded.expand(*shape).reshape(*merged)
+    counts = repeats.tolist() if isinstance(repeats, Tensor) else list(repeats)
+    if len(counts) != x.shape[d]:
+        raise RuntimeError("repeats must have the same size as input along dim")
+    index = creation.tensor([i for i, c in enumerate(counts) for _ in range(c)],
+                            dtype=dtypes.int64)
+    return indexing.index_select(x, d, index)
+
+
 def tile(input: Tensor, dims) -> Tensor:
     dims = tuple(dims)
     if len(dims) < input.ndim:
@@ -253,12 +275,13 @@ FUNCTIONS = {
     "cat": cat, "concat": cat, "concatenate": cat, "stack": stack, "hstack": hstack,
     "vstack": vstack, "flip": flip, "fliplr": fliplr, "flipud": flipud, "roll": roll,
     "tile": tile, "tril": tril, "triu": triu, "masked_fill": masked_fill, "diag": diag,
-    "diagonal": diagonal_view,
+    "diagonal": diagonal_view, "repeat_interleave": repeat_interleave,
 }
 TENSOR_METHODS = {
     "flip": flip, "fliplr": fliplr, "flipud": flipud, "roll": roll, "repeat": repeat,
     "tile": tile, "tril": tril, "triu": triu, "masked_fill": masked_fill,
     "masked_fill_": masked_fill_, "diag": diag, "diagonal": diagonal_view,
+    "repeat_interleave": repeat_interleave,
     "tril_": lambda self, diagonal=0: ew.copy_(self, tril(self, diagonal)),
     "triu_": lambda self, diagonal=0: ew.copy_(self, triu(self, diagonal)),
 }

@@ -289,6 +289,9 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
+    def __contains__(self, element) -> bool:
+        return bool((self == element).any())
+
     # ------------------------------------------------------------- autograd
     @property
     def requires_grad(self) -> bool:
@@ -549,6 +552,39 @@ class Tensor:
             out.append(self.narrow(dim, start, length))
             start += length
         return tuple(out)
+
+    def as_strided(self, size, stride, storage_offset: int | None = None) -> Tensor:
+        """A view with explicit sizes/strides over this tensor's storage (PyTorch's as_strided)."""
+        size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+        if len(size) != len(stride):
+            raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} vs "
+                               f"{len(size)}")
+        offset = self._view.offset if storage_offset is None else int(storage_offset)
+        view = View(size, stride, offset)
+        lo, hi = view.storage_extent()
+        if prod(size) and (lo < 0 or hi >= len(self._storage)):
+            raise RuntimeError(
+                f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+                f"{offset} requiring a storage size of {hi + 1} are out of bounds for storage "
+                f"of size {len(self._storage)}")
+        return self._with_view(view, "as_strided")
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """All windows of `size` elements along dimension, `step` apart, as a new last dim."""
+        dim = normalize_dim(dimension, self.ndim)
+        length = self.shape[dim] if self.ndim else 1
+        if size > length:
+            raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} but size "
+                               f"is {size}")
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        view = self._view
+        count = (length - size) // step + 1
+        shape = view.shape[:dim] + (count,) + view.shape[dim + 1:] + (size,)
+        base_stride = view.strides[dim] if self.ndim else 1
+        strides = (view.strides[:dim] + (base_stride * step,) + view.strides[dim + 1:]
+                   + (base_stride,))
+        return self._with_view(View(shape, strides, view.offset), "as_strided")
 
     def contiguous(self, memory_format=None) -> Tensor:
         if self.is_contiguous():

@@ -34,7 +34,14 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--long", action="store_true",
+                     help="long fuzzing: 10,000 random graphs in tests/test_deferred.py")
+
+
 def pytest_configure(config):
+    if config.getoption("--long", default=False):
+        os.environ["LAZYT_FUZZ_LONG"] = "1"
     config.addinivalue_line("markers", "slow: heavier tests; deselect with -m 'not slow'")
 
 

@@ -1,0 +1,66 @@
+"""as_strided/unfold views, repeat_interleave, one-argument where, `in`,
+clamp_min/max, finfo/iinfo: against PyTorch when it is installed."""
+
+from __future__ import annotations
+
+import pytest
+
+import lazyt as lt
+
+torch = pytest.importorskip("torch")
+
+
+def test_unfold_is_a_view_with_pytorch_strides_and_gradient():
+    a = lt.arange(24.0).reshape(4, 6).requires_grad_()
+    ta = torch.arange(24.0).reshape(4, 6).requires_grad_()
+    w, tw = a.unfold(1, 3, 2), ta.unfold(1, 3, 2)
+    assert w.shape == tw.shape and w.stride() == tw.stride()
+    assert w.tolist() == tw.tolist()
+    assert w.untyped_storage().data_ptr() == a.untyped_storage().data_ptr()
+    (w * w).sum().backward()
+    (tw * tw).sum().backward()
+    assert a.grad.tolist() == ta.grad.tolist()
+
+
+def test_as_strided_matches_pytorch_and_checks_bounds():
+    x, tx = lt.arange(10.0), torch.arange(10.0)
+    assert x.as_strided((3, 3), (1, 2), 1).tolist() == tx.as_strided((3, 3), (1, 2), 1).tolist()
+    with pytest.raises(RuntimeError):
+        x.as_strided((4, 4), (4, 1))
+
+
+def test_repeat_interleave_matches_pytorch():
+    t = [[1, 2], [3, 4]]
+    assert lt.repeat_interleave(lt.tensor(t), 2).tolist() == \
+        torch.repeat_interleave(torch.tensor(t), 2).tolist()
+    assert lt.tensor(t).repeat_interleave(lt.tensor([1, 2]), dim=0).tolist() == \
+        torch.tensor(t).repeat_interleave(torch.tensor([1, 2]), dim=0).tolist()
+    assert lt.tensor(t).repeat_interleave(3, dim=1).tolist() == \
+        torch.tensor(t).repeat_interleave(3, dim=1).tolist()
+
+
+def test_where_with_only_a_condition_is_nonzero_as_tuple():
+    cond = [[True, False], [False, True]]
+    got = lt.where(lt.tensor(cond))
+    want = torch.where(torch.tensor(cond))
+    assert [g.tolist() for g in got] == [w.tolist() for w in want]
+
+
+def test_membership_and_clamp_min_max():
+    x = lt.tensor([1.0, -2.0, 3.0])
+    assert 3.0 in x and 5.0 not in x
+    assert lt.clamp_min(x, 0).tolist() == [1.0, 0.0, 3.0]
+    assert x.clamp_max(1.5).tolist() == [1.0, -2.0, 1.5]
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64"])
+def test_finfo_matches_pytorch(name):
+    mine, theirs = lt.finfo(getattr(lt, name)), torch.finfo(getattr(torch, name))
+    assert (mine.eps, mine.max, mine.min, mine.tiny, mine.bits) == \
+        (theirs.eps, theirs.max, theirs.min, theirs.tiny, theirs.bits)
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64"])
+def test_iinfo_matches_pytorch(name):
+    mine, theirs = lt.iinfo(getattr(lt, name)), torch.iinfo(getattr(torch, name))
+    assert (mine.min, mine.max, mine.bits) == (theirs.min, theirs.max, theirs.bits)
