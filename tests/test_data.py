@@ -7,10 +7,21 @@ import numpy as np
 import pytest
 
 import lazyt as lt
-from lazyt.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, IterableDataset,
-                              RandomSampler, SequentialSampler, Subset, SubsetRandomSampler,
-                              TensorDataset, WeightedRandomSampler, default_collate,
-                              random_split)
+from lazyt.utils.data import (
+    BatchSampler,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    default_collate,
+    random_split,
+)
 
 
 def _dataset(n=10):

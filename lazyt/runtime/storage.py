@@ -2,13 +2,15 @@
 
 On the CPU a Storage owns a 1-D numpy array (the allocator's memory, never
 used to compute); its raw address is cached because reading
-`ndarray.ctypes.data` costs about a microsecond. Each Storage carries the IR
-Buffer object that stands for it in graphs, so aliasing is identity.
+`ndarray.ctypes.data` costs about a microsecond. Each Storage has one IR
+Buffer object standing for it in graphs while any graph uses it, so aliasing
+is identity.
 """
 
 from __future__ import annotations
 
 import sys
+import weakref
 
 import numpy as np
 
@@ -17,7 +19,7 @@ from lazyt.ir.node import Buffer
 
 
 class Storage:
-    __slots__ = ("dtype", "device", "array", "address", "buffer", "version", "pooled",
+    __slots__ = ("dtype", "device", "array", "address", "_buffer_ref", "version", "pooled",
                  "__weakref__")
 
     def __init__(self, dtype: DType, array: np.ndarray, device, pooled: bool = False):
@@ -26,9 +28,24 @@ class Storage:
         self.device = device
         self.array = array
         self.address = array.ctypes.data
-        self.buffer = Buffer(self)
+        self._buffer_ref = None
         self.version = 0  # bumped by every in-place write (autograd checks it)
         self.pooled = pooled  # memory came from (and returns to) the caching allocator
+
+    @property
+    def buffer(self) -> Buffer:
+        """The IR's handle on this storage. Held weakly (the Buffer holds the
+        Storage), so storage is freed as soon as no tensor or graph uses it,
+        without waiting for the cycle collector."""
+        buf = self._buffer_ref() if self._buffer_ref is not None else None
+        if buf is None:
+            buf = Buffer(self)
+            self._buffer_ref = weakref.ref(buf)
+        return buf
+
+    @buffer.setter
+    def buffer(self, buf: Buffer) -> None:
+        self._buffer_ref = weakref.ref(buf)
 
     @staticmethod
     def allocate(dtype: DType, numel: int, device) -> Storage:

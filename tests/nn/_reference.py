@@ -36,7 +36,10 @@ def windows(x: np.ndarray, kernel, stride, pad_before, pad_after, dilation, fill
 
 def conv(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     dims = w.ndim - 2
-    as_tuple = (lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * dims)
+
+    def as_tuple(v):
+        return tuple(v) if isinstance(v, (tuple, list)) else (v,) * dims
+
     stride, dilation = as_tuple(stride), as_tuple(dilation)
     kernel = w.shape[2:]
     if padding == "same":

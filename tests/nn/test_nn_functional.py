@@ -27,13 +27,13 @@ def close(got, want, atol=1e-5, rtol=1e-4):
 @pytest.mark.parametrize("name", sorted(ref.ACTIVATIONS))
 def test_activation_matches_reference_and_torch(name):
     x = randn(3, 7) * 3
-    values, _ = assert_matches_torch(lambda m, F, x: getattr(F, name)(x), [x])
+    values, _ = assert_matches_torch(lambda m, nnf, x: getattr(nnf, name)(x), [x])
     close(values[0], ref.ACTIVATIONS[name](x), atol=1e-5)
 
 
 def test_gelu_tanh_approximation_and_bad_argument():
     x = randn(4, 5)
-    values, _ = assert_matches_torch(lambda m, F, x: F.gelu(x, approximate="tanh"), [x])
+    values, _ = assert_matches_torch(lambda m, nnf, x: nnf.gelu(x, approximate="tanh"), [x])
     close(values[0], ref.gelu(x, "tanh"))
     with pytest.raises(RuntimeError, match="approximate"):
         F.gelu(lt.ones(2), approximate="fast")
@@ -46,14 +46,14 @@ def test_softplus_is_finite_for_large_inputs_with_sigmoid_gradient():
     assert bool(y.isfinite().all())
     close(x.grad.tolist(), 1 / (1 + np.exp(-np.array([-100.0, -3.0, 0.0, 3.0, 50.0, 100.0]))),
           atol=1e-6)
-    assert_matches_torch(lambda m, F, x: F.softplus(x, beta=2.0, threshold=5.0), [randn(9) * 4])
+    assert_matches_torch(lambda m, nnf, x: nnf.softplus(x, beta=2.0, threshold=5.0), [randn(9) * 4])
 
 
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_softmax_family_matches_reference(dim):
     x = randn(3, 4, 5)
     values, _ = assert_matches_torch(
-        lambda m, F, x: (F.softmax(x, dim), F.log_softmax(x, dim), F.softmin(x, dim)), [x])
+        lambda m, nnf, x: (nnf.softmax(x, dim), nnf.log_softmax(x, dim), nnf.softmin(x, dim)), [x])
     close(values[0], ref.softmax(x, dim))
     close(values[1], ref.log_softmax(x, dim))
     close(values[2], ref.softmax(-x, dim))
@@ -69,10 +69,10 @@ def test_inplace_activations_write_the_input():
 
 
 def test_glu_prelu_style_ops_match_torch():
-    assert_matches_torch(lambda m, F, x: F.glu(x, 1), [randn(2, 6)])
-    assert_matches_torch(lambda m, F, x: F.hardtanh(x, -0.5, 0.7), [randn(10)])
-    assert_matches_torch(lambda m, F, x: F.elu(x, alpha=0.7), [randn(10)])
-    assert_matches_torch(lambda m, F, x: F.threshold(x, 0.1, 20.0), [randn(10)])
+    assert_matches_torch(lambda m, nnf, x: nnf.glu(x, 1), [randn(2, 6)])
+    assert_matches_torch(lambda m, nnf, x: nnf.hardtanh(x, -0.5, 0.7), [randn(10)])
+    assert_matches_torch(lambda m, nnf, x: nnf.elu(x, alpha=0.7), [randn(10)])
+    assert_matches_torch(lambda m, nnf, x: nnf.threshold(x, 0.1, 20.0), [randn(10)])
 
 
 # ------------------------------------------------------------- convolution
@@ -93,7 +93,7 @@ CONV2D_CASES = [
 def test_conv2d_matches_reference_and_torch(kwargs):
     groups = kwargs.get("groups", 1)
     x, w, b = randn(2, 4, 7, 6), randn(8, 4 // groups, 3, 2), randn(8)
-    values, _ = assert_matches_torch(lambda m, F, x, w, b: F.conv2d(x, w, b, **kwargs),
+    values, _ = assert_matches_torch(lambda m, nnf, x, w, b: nnf.conv2d(x, w, b, **kwargs),
                                      [x, w, b], atol=1e-4)
     close(values[0], ref.conv(x, w, b, **kwargs), atol=1e-4)
 
@@ -103,18 +103,18 @@ def test_conv2d_matches_reference_and_torch(kwargs):
 def test_conv1d_matches_reference_and_torch(kwargs):
     groups = kwargs.get("groups", 1)
     x, w = randn(2, 3, 11), randn(6, 3 // groups, 3)
-    values, _ = assert_matches_torch(lambda m, F, x, w: F.conv1d(x, w, None, **kwargs), [x, w],
+    values, _ = assert_matches_torch(lambda m, nnf, x, w: nnf.conv1d(x, w, None, **kwargs), [x, w],
                                      atol=1e-4)
     close(values[0], ref.conv(x, w, None, **kwargs), atol=1e-4)
 
 
 def test_conv3d_and_unbatched_conv2d():
     x, w = randn(1, 2, 4, 5, 3), randn(3, 2, 2, 2, 2)
-    values, _ = assert_matches_torch(lambda m, F, x, w: F.conv3d(x, w, padding=1), [x, w],
+    values, _ = assert_matches_torch(lambda m, nnf, x, w: nnf.conv3d(x, w, padding=1), [x, w],
                                      atol=1e-4)
     close(values[0], ref.conv(x, w, padding=1), atol=1e-4)
     x2 = randn(3, 5, 5)
-    values, _ = assert_matches_torch(lambda m, F, x, w: F.conv2d(x, w), [x2, randn(2, 3, 3, 3)],
+    values, _ = assert_matches_torch(lambda m, nnf, x, w: nnf.conv2d(x, w), [x2, randn(2, 3, 3, 3)],
                                      atol=1e-4)
     assert values[0].shape == (2, 3, 3)
 
@@ -143,7 +143,7 @@ def test_conv_errors_name_the_shapes():
 def test_unfold_is_im2col():
     x = randn(2, 3, 5, 4)
     values, _ = assert_matches_torch(
-        lambda m, F, x: F.unfold(x, (2, 3), padding=1, stride=(2, 1)), [x])
+        lambda m, nnf, x: nnf.unfold(x, (2, 3), padding=1, stride=(2, 1)), [x])
     w = randn(4, 3, 2, 3)
     conv = ref.conv(x, w, None, stride=(2, 1), padding=1)
     assert np.allclose((w.reshape(4, -1) @ values[0]).reshape(conv.shape), conv, atol=1e-5)
@@ -158,14 +158,14 @@ MAX_POOL_CASES = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
 @pytest.mark.parametrize("kwargs", MAX_POOL_CASES, ids=str)
 def test_max_pool2d_matches_reference_and_torch(kwargs):
     x = randn(2, 3, 7, 8)
-    values, _ = assert_matches_torch(lambda m, F, x: F.max_pool2d(x, **kwargs), [x])
+    values, _ = assert_matches_torch(lambda m, nnf, x: nnf.max_pool2d(x, **kwargs), [x])
     close(values[0], ref.max_pool(x, **kwargs))
 
 
 def test_max_pool_returns_torch_indices_and_sends_gradient_to_one_tie():
     x = randn(2, 2, 6, 6)
     assert_matches_torch(
-        lambda m, F, x: F.max_pool2d(x, 3, 2, 1, return_indices=True), [x])
+        lambda m, nnf, x: nnf.max_pool2d(x, 3, 2, 1, return_indices=True), [x])
     ties = lt.zeros(1, 1, 2, 2, requires_grad=True)
     F.max_pool2d(ties, 2).sum().backward()
     assert sorted(ties.grad.reshape(-1).tolist()) == [0.0, 0.0, 0.0, 1.0]
@@ -181,30 +181,30 @@ AVG_POOL_CASES = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
 @pytest.mark.parametrize("kwargs", AVG_POOL_CASES, ids=str)
 def test_avg_pool2d_matches_reference_and_torch(kwargs):
     x = randn(2, 3, 8, 7)
-    values, _ = assert_matches_torch(lambda m, F, x: F.avg_pool2d(x, **kwargs), [x])
+    values, _ = assert_matches_torch(lambda m, nnf, x: nnf.avg_pool2d(x, **kwargs), [x])
     close(values[0], ref.avg_pool(x, **kwargs))
 
 
 def test_pool1d_variants_match_torch():
     x = randn(2, 3, 9)
-    values, _ = assert_matches_torch(lambda m, F, x: F.max_pool1d(x, 3, 2, 1), [x])
+    values, _ = assert_matches_torch(lambda m, nnf, x: nnf.max_pool1d(x, 3, 2, 1), [x])
     close(values[0], ref.max_pool(x, 3, 2, 1))
-    values, _ = assert_matches_torch(lambda m, F, x: F.avg_pool1d(x, 4, 2), [x])
+    values, _ = assert_matches_torch(lambda m, nnf, x: nnf.avg_pool1d(x, 4, 2), [x])
     close(values[0], ref.avg_pool(x, 4, 2))
-    values, _ = assert_matches_torch(lambda m, F, x: F.adaptive_avg_pool1d(x, 4), [x])
+    values, _ = assert_matches_torch(lambda m, nnf, x: nnf.adaptive_avg_pool1d(x, 4), [x])
     close(values[0], ref.adaptive_avg_pool(x, 4))
 
 
 @pytest.mark.parametrize("size", [1, (1, 1), 3, (2, None), (4, 7), (5, 3)], ids=str)
 def test_adaptive_avg_pool2d_matches_reference_and_torch(size):
     x = randn(2, 3, 8, 7)
-    values, _ = assert_matches_torch(lambda m, F, x: F.adaptive_avg_pool2d(x, size), [x])
+    values, _ = assert_matches_torch(lambda m, nnf, x: nnf.adaptive_avg_pool2d(x, size), [x])
     close(values[0], ref.adaptive_avg_pool(x, size))
 
 
 def test_adaptive_max_pool2d_matches_torch():
-    assert_matches_torch(lambda m, F, x: F.adaptive_max_pool2d(x, 2), [randn(2, 2, 6, 4)])
-    assert_matches_torch(lambda m, F, x: F.adaptive_max_pool2d(x, 3), [randn(1, 2, 7, 5)])
+    assert_matches_torch(lambda m, nnf, x: nnf.adaptive_max_pool2d(x, 2), [randn(2, 2, 6, 4)])
+    assert_matches_torch(lambda m, nnf, x: nnf.adaptive_max_pool2d(x, 3), [randn(1, 2, 7, 5)])
 
 
 def test_pool_errors():
@@ -225,8 +225,8 @@ def test_cross_entropy_with_class_indices(reduction, options):
     weight = RNG.uniform(0.5, 2.0, 4) if options.get("weight") else None
     kwargs = {k: v for k, v in options.items() if k != "weight"}
 
-    def fn(m, F, x, t, *w):
-        return F.cross_entropy(x, t, weight=w[0] if w else None, reduction=reduction, **kwargs)
+    def fn(m, nnf, x, t, *w):
+        return nnf.cross_entropy(x, t, weight=w[0] if w else None, reduction=reduction, **kwargs)
 
     arrays = [x, target] + ([weight] if weight is not None else [])
     values, _ = assert_matches_torch(fn, arrays, [True, False, False][:len(arrays)])
@@ -235,18 +235,18 @@ def test_cross_entropy_with_class_indices(reduction, options):
 
 def test_cross_entropy_spatial_probabilities_and_unbatched():
     x, t = randn(2, 3, 4, 5), RNG.integers(0, 3, (2, 4, 5))
-    values, _ = assert_matches_torch(lambda m, F, x, t: F.cross_entropy(x, t), [x, t],
+    values, _ = assert_matches_torch(lambda m, nnf, x, t: nnf.cross_entropy(x, t), [x, t],
                                      [True, False])
     close(values[0], ref.cross_entropy(x, t))
     probs = ref.softmax(randn(5, 4), 1)
     x = randn(5, 4)
     for smoothing in (0.0, 0.3):
         values, _ = assert_matches_torch(
-            lambda m, F, x, p: F.cross_entropy(x, p, label_smoothing=smoothing), [x, probs],
+            lambda m, nnf, x, p, s=smoothing: nnf.cross_entropy(x, p, label_smoothing=s), [x, probs],
             [True, False])
         close(values[0], ref.cross_entropy(x, probs, label_smoothing=smoothing))
     single = randn(4)
-    values, _ = assert_matches_torch(lambda m, F, x, t: F.cross_entropy(x, t),
+    values, _ = assert_matches_torch(lambda m, nnf, x, t: nnf.cross_entropy(x, t),
                                      [single, np.array(2)], [True, False])
     close(values[0], ref.cross_entropy(single, np.array(2)))
 
@@ -256,7 +256,7 @@ def test_nll_loss_matches_reference_and_checks_targets():
     t = np.array([0, 2, 1, 2, -100])
     for reduction in ("mean", "sum", "none"):
         values, _ = assert_matches_torch(
-            lambda m, F, x, t: F.nll_loss(x, t, reduction=reduction), [logp, t], [True, False])
+            lambda m, nnf, x, t, r=reduction: nnf.nll_loss(x, t, reduction=r), [logp, t], [True, False])
         close(values[0], ref.nll_loss(logp, t, reduction=reduction))
     with pytest.raises((RuntimeError, IndexError), match="out of bounds"):
         F.nll_loss(lt.tensor(logp), lt.tensor([0, 1, 2, 3, 0]))
@@ -270,10 +270,10 @@ def test_nll_loss_matches_reference_and_checks_targets():
 def test_regression_losses(reduction):
     x, y = randn(4, 5), randn(4, 5)
     values, _ = assert_matches_torch(
-        lambda m, F, x, y: (F.mse_loss(x, y, reduction=reduction),
-                            F.l1_loss(x, y, reduction=reduction),
-                            F.smooth_l1_loss(x, y, reduction=reduction, beta=0.5),
-                            F.huber_loss(x, y, reduction=reduction, delta=0.7)), [x, y])
+        lambda m, nnf, x, y: (nnf.mse_loss(x, y, reduction=reduction),
+                            nnf.l1_loss(x, y, reduction=reduction),
+                            nnf.smooth_l1_loss(x, y, reduction=reduction, beta=0.5),
+                            nnf.huber_loss(x, y, reduction=reduction, delta=0.7)), [x, y])
     close(values[0], ref.reduce((x - y) ** 2, reduction))
     close(values[1], ref.reduce(np.abs(x - y), reduction))
 
@@ -281,7 +281,7 @@ def test_regression_losses(reduction):
 def test_weighted_mse_and_l1_follow_torch_2_13():
     x, y, w = randn(3, 4), randn(3, 4), RNG.uniform(0.1, 1.0, (3, 4))
     values, _ = assert_matches_torch(
-        lambda m, F, x, y, w: (F.mse_loss(x, y, weight=w), F.l1_loss(x, y, weight=w)),
+        lambda m, nnf, x, y, w: (nnf.mse_loss(x, y, weight=w), nnf.l1_loss(x, y, weight=w)),
         [x, y, w], [True, True, False])
     close(values[0], ((x - y) ** 2 * w).sum() / w.sum())
 
@@ -296,12 +296,12 @@ def test_binary_cross_entropy_family(reduction):
     p, t = RNG.uniform(0.05, 0.95, (4, 3)), RNG.uniform(0, 1, (4, 3))
     w, pw = RNG.uniform(0.5, 2, (4, 3)), RNG.uniform(0.5, 2, (3,))
     values, _ = assert_matches_torch(
-        lambda m, F, p, t, w: F.binary_cross_entropy(p, t, w, reduction=reduction),
+        lambda m, nnf, p, t, w: nnf.binary_cross_entropy(p, t, w, reduction=reduction),
         [p, t, w], [True, True, False])
     close(values[0], ref.bce(p, t, w, reduction))
     x = randn(4, 3) * 3
     values, _ = assert_matches_torch(
-        lambda m, F, x, t, w, pw: F.binary_cross_entropy_with_logits(
+        lambda m, nnf, x, t, w, pw: nnf.binary_cross_entropy_with_logits(
             x, t, w, reduction=reduction, pos_weight=pw), [x, t, w, pw],
         [True, True, False, False])
     close(values[0], ref.bce_with_logits(x, t, w, pw, reduction))
@@ -317,14 +317,14 @@ def test_bce_with_logits_is_stable_for_huge_logits():
 def test_kl_div_and_other_losses_match_torch():
     logq, p = ref.log_softmax(randn(3, 4), 1), ref.softmax(randn(3, 4), 1)
     for reduction in ("batchmean", "sum", "none"):
-        assert_matches_torch(lambda m, F, a, b: F.kl_div(a, b, reduction=reduction),
+        assert_matches_torch(lambda m, nnf, a, b, r=reduction: nnf.kl_div(a, b, reduction=r),
                              [logq, p], [True, True])
-    assert_matches_torch(lambda m, F, a, b: F.kl_div(a, b, reduction="sum", log_target=True),
+    assert_matches_torch(lambda m, nnf, a, b: nnf.kl_div(a, b, reduction="sum", log_target=True),
                          [logq, np.log(p)], [True, True])
-    assert_matches_torch(lambda m, F, a, b: F.cosine_similarity(a, b, dim=1),
+    assert_matches_torch(lambda m, nnf, a, b: nnf.cosine_similarity(a, b, dim=1),
                          [randn(3, 5), randn(3, 5)])
-    assert_matches_torch(lambda m, F, a, b: F.pairwise_distance(a, b), [randn(3, 5), randn(3, 5)])
-    assert_matches_torch(lambda m, F, a, b: F.poisson_nll_loss(a, b), [randn(6), RNG.uniform(
+    assert_matches_torch(lambda m, nnf, a, b: nnf.pairwise_distance(a, b), [randn(3, 5), randn(3, 5)])
+    assert_matches_torch(lambda m, nnf, a, b: nnf.poisson_nll_loss(a, b), [randn(6), RNG.uniform(
         0, 3, 6)])
 
 
@@ -339,7 +339,7 @@ def test_loss_reduction_argument_is_checked():
 # ----------------------------------------------------------- normalisation
 def test_layer_norm_matches_reference_and_torch():
     x, w, b = randn(2, 3, 4), randn(3, 4), randn(3, 4)
-    values, _ = assert_matches_torch(lambda m, F, x, w, b: F.layer_norm(x, (3, 4), w, b),
+    values, _ = assert_matches_torch(lambda m, nnf, x, w, b: nnf.layer_norm(x, (3, 4), w, b),
                                      [x, w, b])
     close(values[0], ref.layer_norm(x, (3, 4), w, b))
     with pytest.raises(RuntimeError, match="normalized_shape"):
@@ -349,25 +349,25 @@ def test_layer_norm_matches_reference_and_torch():
 def test_batch_norm_training_updates_running_stats_like_torch():
     x, w, b = randn(5, 3, 4), randn(3), randn(3)
 
-    def fn(m, F, x, w, b):
+    def fn(m, nnf, x, w, b):
         mean, var = m.zeros(3), m.ones(3)
-        out = F.batch_norm(x, mean, var, w, b, training=True, momentum=0.3)
+        out = nnf.batch_norm(x, mean, var, w, b, training=True, momentum=0.3)
         return out, mean, var
 
     values, _ = assert_matches_torch(fn, [x, w, b])
     close(values[0], ref.batch_norm_train(x, w, b))
     close(values[1], 0.3 * x.mean((0, 2)))
     close(values[2], 0.7 + 0.3 * x.var((0, 2), ddof=1))
-    assert_matches_torch(lambda m, F, x, rm, rv: F.batch_norm(x, rm, rv, training=False),
+    assert_matches_torch(lambda m, nnf, x, rm, rv: nnf.batch_norm(x, rm, rv, training=False),
                          [x, randn(3), RNG.uniform(0.5, 2, 3)], [True, False, False])
 
 
 def test_group_instance_rms_norms_match_torch():
     x, w, b = randn(2, 6, 3, 2), randn(6), randn(6)
-    values, _ = assert_matches_torch(lambda m, F, x, w, b: F.group_norm(x, 3, w, b), [x, w, b])
+    values, _ = assert_matches_torch(lambda m, nnf, x, w, b: nnf.group_norm(x, 3, w, b), [x, w, b])
     close(values[0], ref.group_norm(x, 3, w, b))
-    assert_matches_torch(lambda m, F, x: F.instance_norm(x), [randn(2, 3, 5)])
-    assert_matches_torch(lambda m, F, x, w: F.rms_norm(x, (4,), w, eps=1e-6),
+    assert_matches_torch(lambda m, nnf, x: nnf.instance_norm(x), [randn(2, 3, 5)])
+    assert_matches_torch(lambda m, nnf, x, w: nnf.rms_norm(x, (4,), w, eps=1e-6),
                          [randn(3, 4), randn(4)])
 
 
@@ -378,9 +378,9 @@ def test_normalize_is_finite_at_zero_rows_like_torch():
     assert y.tolist() == [[0.0, 0.0], pytest.approx([0.6, 0.8])]
     # x / max(||x||, eps): the zero row's gradient is 1/eps, finite (not NaN).
     assert x.grad.tolist()[0] == pytest.approx([1e12, 1e12], rel=1e-5)
-    assert_matches_torch(lambda m, F, x: F.normalize(x, dim=1),
+    assert_matches_torch(lambda m, nnf, x: nnf.normalize(x, dim=1),
                          [np.array([[0.0, 0.0], [3.0, 4.0]])], rtol=1e-4, atol=1e-3)
-    assert_matches_torch(lambda m, F, x: F.normalize(x, p=1.0, dim=0), [randn(3, 4)])
+    assert_matches_torch(lambda m, nnf, x: nnf.normalize(x, p=1.0, dim=0), [randn(3, 4)])
 
 
 # ----------------------------------------------------------------- dropout
@@ -418,15 +418,15 @@ def test_dropout_gradient_uses_the_same_mask():
 # ------------------------------------------------ embedding, one_hot, pad
 def test_embedding_matches_torch_with_padding_idx():
     w, idx = randn(6, 3), np.array([[0, 2, 5], [2, 2, 1]])
-    _, grads = assert_matches_torch(lambda m, F, i, w: F.embedding(i, w, padding_idx=2),
+    _, grads = assert_matches_torch(lambda m, nnf, i, w: nnf.embedding(i, w, padding_idx=2),
                                     [idx, w], [False, True])
     assert np.all(grads[1][2] == 0)
 
 
 def test_embedding_max_norm_renormalises_used_rows_like_torch():
-    def fn(m, F, i, w):
+    def fn(m, nnf, i, w):
         w = w.detach().clone()
-        out = F.embedding(i, w, max_norm=1.0)
+        out = nnf.embedding(i, w, max_norm=1.0)
         return out, w
 
     w = randn(5, 4) * 3
@@ -444,7 +444,7 @@ def test_one_hot():
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
 def test_pad_matches_numpy_and_torch(mode):
     x = randn(2, 3, 4, 5)
-    values, _ = assert_matches_torch(lambda m, F, x: F.pad(x, (1, 2, 2, 1), mode=mode), [x])
+    values, _ = assert_matches_torch(lambda m, nnf, x: nnf.pad(x, (1, 2, 2, 1), mode=mode), [x])
     np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
                "circular": "wrap"}[mode]
     close(values[0], np.pad(x, [(0, 0), (0, 0), (2, 1), (1, 2)], mode=np_mode))
@@ -452,7 +452,7 @@ def test_pad_matches_numpy_and_torch(mode):
 
 def test_constant_pad_with_value_and_cropping():
     x = randn(3, 4)
-    values, _ = assert_matches_torch(lambda m, F, x: F.pad(x, (-1, 2, 1, 0), value=2.5), [x])
+    values, _ = assert_matches_torch(lambda m, nnf, x: nnf.pad(x, (-1, 2, 1, 0), value=2.5), [x])
     expected = np.pad(x[:, 1:], [(1, 0), (0, 2)], constant_values=2.5)
     close(values[0], expected)
     with pytest.raises(RuntimeError, match="divisible by 2"):
@@ -462,10 +462,10 @@ def test_constant_pad_with_value_and_cropping():
 # ------------------------------------------------------------------ linear
 def test_linear_and_bilinear_match_reference_and_torch():
     x, w, b = randn(4, 3), randn(5, 3), randn(5)
-    values, _ = assert_matches_torch(lambda m, F, x, w, b: F.linear(x, w, b), [x, w, b])
+    values, _ = assert_matches_torch(lambda m, nnf, x, w, b: nnf.linear(x, w, b), [x, w, b])
     close(values[0], x @ w.T + b)
     x1, x2, w2 = randn(4, 2), randn(4, 3), randn(5, 2, 3)
-    values, _ = assert_matches_torch(lambda m, F, a, c, w: F.bilinear(a, c, w), [x1, x2, w2])
+    values, _ = assert_matches_torch(lambda m, nnf, a, c, w: nnf.bilinear(a, c, w), [x1, x2, w2])
     close(values[0], np.einsum("ni,oij,nj->no", x1, w2, x2))
     with pytest.raises(RuntimeError, match="cannot be multiplied"):
         F.linear(lt.ones(2, 3), lt.ones(4, 5))
@@ -493,4 +493,4 @@ def test_functional_ops_pass_gradcheck_in_float64():
 def test_torch_oracle_available_or_skipped_cleanly():
     if torch is None:
         pytest.skip("torch not installed: numpy references only")
-    assert math.isfinite(run_lazyt(lambda m, F, x: F.relu(x).sum(), [randn(3)])[0][0])
+    assert math.isfinite(run_lazyt(lambda m, nnf, x: nnf.relu(x).sum(), [randn(3)])[0][0])
