@@ -306,6 +306,14 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch'
     return out
 
 
+def addcmul(input: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
+    return add(input, mul(mul(tensor1, tensor2), value))
+
+
+def addcdiv(input: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
+    return add(input, mul(div(tensor1, tensor2), value))
+
+
 def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002
     return clamp(input, min=min)
 
@@ -529,7 +537,7 @@ _NAMED = {
     "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div,
     "divide": div, "true_divide": lambda a, b: div(a, b), "floor_divide": floor_divide,
     "remainder": remainder, "fmod": fmod, "pow": pow, "where": where, "clamp": clamp,
-    "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max, "lerp": lerp, "logical_not": logical_not, "logical_and": logical_and,
+    "clip": clamp, "addcmul": addcmul, "addcdiv": addcdiv, "clamp_min": clamp_min, "clamp_max": clamp_max, "lerp": lerp, "logical_not": logical_not, "logical_and": logical_and,
     "logical_or": logical_or, "logical_xor": logical_xor, "neg": neg, "negative": neg,
     "bitwise_not": bitwise_not, "square": square, "isnan": isnan, "isinf": isinf,
     "isfinite": isfinite, "nan_to_num": nan_to_num, "allclose": allclose, "isclose": isclose,
@@ -573,6 +581,8 @@ TENSOR_METHODS.update(
     neg_=lambda self: inplace("neg", self), negative_=lambda self: inplace("neg", self),
     square_=lambda self: copy_(self, square(self)),
     lerp_=lambda self, end, weight: copy_(self, lerp(self, end, weight)),
+    addcmul_=lambda self, t1, t2, *, value=1: copy_(self, addcmul(self, t1, t2, value=value)),
+    addcdiv_=lambda self, t1, t2, *, value=1: copy_(self, addcdiv(self, t1, t2, value=value)),
     logical_not_=lambda self: copy_(self, logical_not(self)),
 )
 

@@ -253,7 +253,32 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     return namedtuple("kthvalue", ["values", "indices"])(ew.clone(v), ew.clone(i))
 
 
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
+    """The lower median (PyTorch's choice for even counts), via the sort extern."""
+    if dim is None:
+        flat = input.reshape(-1)
+        if flat.numel() == 0:
+            from lazyt import creation
+
+            return creation.full((), float("nan"), dtype=input.dtype)
+        values, _ = sort(flat)
+        return ew.clone(values.select(0, (flat.numel() - 1) // 2))
+    dim = normalize_dim(dim, input.ndim)
+    values, indices = sort(input, dim) if input.ndim else (input, None)
+    if input.ndim == 0:
+        from lazyt import creation
+
+        return namedtuple("median", ["values", "indices"])(
+            ew.clone(input), creation.zeros((), dtype=dtypes.int64))
+    k = (input.shape[dim] - 1) // 2
+    v, i = values.select(dim, k), indices.select(dim, k)
+    if keepdim:
+        v, i = v.unsqueeze(dim), i.unsqueeze(dim)
+    return namedtuple("median", ["values", "indices"])(ew.clone(v), ew.clone(i))
+
+
 FUNCTIONS = {
+    "median": median,
     "matmul": matmul, "mm": mm, "bmm": bmm, "dot": dot, "mv": mv, "outer": outer,
     "sort": sort, "argsort": argsort, "topk": topk, "kthvalue": kthvalue,
 }

@@ -64,3 +64,19 @@ def test_finfo_matches_pytorch(name):
 def test_iinfo_matches_pytorch(name):
     mine, theirs = lt.iinfo(getattr(lt, name)), torch.iinfo(getattr(torch, name))
     assert (mine.min, mine.max, mine.bits) == (theirs.min, theirs.max, theirs.bits)
+
+
+def test_median_is_the_lower_median_like_pytorch():
+    a = [[3.0, 1.0, 2.0, 5.0], [4.0, 4.0, 1.0, 0.0]]
+    got, want = lt.tensor(a).median(1), torch.tensor(a).median(1)
+    assert got.values.tolist() == want.values.tolist()
+    assert got.indices.tolist() == want.indices.tolist()
+    assert lt.tensor(a).median().item() == torch.tensor(a).median().item()
+
+
+def test_addcmul_and_addcdiv_match_pytorch():
+    x, y, z = ([1.0, 2.0], [3.0, -4.0], [0.5, 2.0])
+    assert lt.addcmul(lt.tensor(x), lt.tensor(y), lt.tensor(z), value=0.5).tolist() == \
+        torch.addcmul(torch.tensor(x), torch.tensor(y), torch.tensor(z), value=0.5).tolist()
+    assert lt.addcdiv(lt.tensor(x), lt.tensor(y), lt.tensor(z), value=2).tolist() == \
+        torch.addcdiv(torch.tensor(x), torch.tensor(y), torch.tensor(z), value=2).tolist()

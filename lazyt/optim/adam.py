@@ -72,9 +72,7 @@ class Adam(Optimizer):
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).add_(grad * grad * (1 - beta2))
                 if amsgrad:
-                    state["max_exp_avg_sq"].copy_(
-                        lt.maximum(state["max_exp_avg_sq"], exp_avg_sq))
-                    second = state["max_exp_avg_sq"]
+                    second = state["max_exp_avg_sq"].maximum_(exp_avg_sq)
                 else:
                     second = exp_avg_sq
                 if as_tensors:

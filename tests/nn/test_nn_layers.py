@@ -265,3 +265,27 @@ def test_conv_module_argument_errors():
         nn.Conv2d(3, 4, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="padding_mode"):
         nn.Conv2d(3, 4, 3, padding_mode="mirror")
+
+
+def test_deferred_mode_gives_the_eager_forward_and_gradients():
+    def run(deferred: bool):
+        lt.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16, 3))
+        x = lt.tensor(np.random.default_rng(0).standard_normal((5, 1, 4, 4)), dtype=lt.float32)
+        target = lt.tensor([0, 1, 2, 1, 0])
+        if deferred:
+            with lt.deferred():
+                loss = nn.functional.cross_entropy(model(x), target)
+                loss.backward()
+                lt.realize(loss, *[p.grad for p in model.parameters()])
+        else:
+            loss = nn.functional.cross_entropy(model(x), target)
+            loss.backward()
+        return loss.item(), [np.array(p.grad.tolist()) for p in model.parameters()]
+
+    eager_loss, eager_grads = run(False)
+    deferred_loss, deferred_grads = run(True)
+    assert deferred_loss == pytest.approx(eager_loss, rel=1e-5)
+    for a, b in zip(eager_grads, deferred_grads):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-4)
