@@ -66,8 +66,7 @@ def main(quick: bool = False) -> dict:
     print(preds[0], preds.shape)
 
     def nll(input, target):
-        # The tutorial indexes with range(...); lazyt's indexing takes lists and tensors.
-        return -input[list(range(target.shape[0])), target].mean()
+        return -input[range(target.shape[0]), target].mean()
 
     loss_func = nll
     yb = y_train[0:bs]

@@ -69,3 +69,6 @@ for _name in ("reshape", "view_as_real", "transpose", "swapaxes", "swapdims", "p
         globals()[_name] = _function_of_method(_name)
 del _name
 
+
+from lazyt import nn, optim, utils
+from lazyt.serialization import load, save

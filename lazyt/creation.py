@@ -436,10 +436,23 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
 
 
 def random_(self: Tensor, low=0, high=None, *, generator=None) -> Tensor:
-    if high is None:
+    """Integers in [low, high); random_() alone spans the dtype's range as PyTorch does
+    (floats: [0, 2**mantissa bits])."""
+    if high is None and low == 0:
+        low, high = 0, _random_upper_bound(self.dtype)
+    elif high is None:
         low, high = 0, low
     ew.assign(self, randint(low, high, tuple(self.shape), generator=generator)._load())
     return self
+
+
+def _random_upper_bound(dtype: DType) -> int:
+    if dtype.kind == "f":
+        return {2: 2**11, 4: 2**24, 8: 2**53}[dtype.itemsize] + 1 if dtype is not \
+            dtypes.bfloat16 else 2**8 + 1
+    if dtype.kind == "b":
+        return 2
+    return int(dtypes.iinfo(dtype).max)  # PyTorch's bound for integer dtypes
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:

@@ -32,7 +32,7 @@ def _as_index_tensor(item) -> Tensor:
     if isinstance(item, Tensor):
         t = item
     else:
-        t = creation.tensor(item)
+        t = creation.tensor(list(item) if isinstance(item, range) else item)
         if t.numel() == 0:
             t = t.to(dtypes.int64)
     if t.dtype.kind == "f":
@@ -43,7 +43,7 @@ def _as_index_tensor(item) -> Tensor:
 def _is_advanced(item) -> bool:
     if isinstance(item, Tensor):
         return not (item.ndim == 0 and item.dtype.kind in "iu")
-    return isinstance(item, (list, np.ndarray))
+    return isinstance(item, (list, range, np.ndarray))
 
 
 def _scalar_index(item) -> int | None:

@@ -89,6 +89,7 @@ CONV2D_CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")  # torch's own note
 @pytest.mark.parametrize("kwargs", CONV2D_CASES, ids=str)
 def test_conv2d_matches_reference_and_torch(kwargs):
     groups = kwargs.get("groups", 1)
