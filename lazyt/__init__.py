@@ -72,3 +72,4 @@ del _name
 
 from lazyt import nn, optim, utils
 from lazyt.serialization import load, save
+from lazyt.compile import compile, jit

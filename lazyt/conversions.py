@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lazyt import dtypes
+from lazyt import dtypes, modes
 from lazyt.dtypes import DType
 from lazyt.runtime.device import device, to_device
 from lazyt.tensor import _LEGACY_NAMES, Tensor
@@ -19,6 +19,10 @@ from lazyt.tensor import _LEGACY_NAMES, Tensor
 
 def _host_array(self) -> np.ndarray:
     """The elements as a numpy array viewing this tensor's memory (no compute)."""
+    if modes.TRACING:
+        from lazyt.compile import check_value_read
+
+        check_value_read("reading values into Python")
     st = self._storage
     itemsize = self.dtype.itemsize
     if self.numel() == 0:

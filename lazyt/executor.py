@@ -29,6 +29,10 @@ from lazyt.runtime.storage import Storage
 
 KERNELS = KernelCache()
 
+# lt.compile traces a function by recording every launch while it runs: a
+# stack of lists (the innermost active trace records).
+RECORDING: list[list] = []
+
 
 _symbols = itertools.count()
 
@@ -50,6 +54,9 @@ def run(plan: lower.LaunchPlan | None, work: int,
     if compiled is None:
         compiled = compiled_for(plan)
     start = time.perf_counter() if debug_level() >= 2 else 0.0
+    if RECORDING:
+        RECORDING[-1].append(("kernel", compiled.function, list(plan.buffers), list(plan.params),
+                              plan.outer, plan.kernel.parallel, work, plan.rng_slots))
     launch(compiled.function, plan.buffers, plan.params, plan.outer, plan.kernel.parallel, work)
     if debug_level() >= 2:
         seconds = time.perf_counter() - start
@@ -233,6 +240,7 @@ def _peel_movements(node: Node) -> tuple[Node, tuple]:
 
 def realize_tensors(tensors: list) -> None:
     """Realise pending tensors together: one schedule, shared boundaries."""
+    tensors = list({id(t): t for t in tensors}.values())  # each once
     scheduler = _scheduler()
     roots = []
     for t in tensors:
@@ -313,6 +321,9 @@ def run_extern(node: Node, out: Storage, view: View) -> None:
     from lazyt import linalg
 
     if node.arg == "matmul":
+        if RECORDING:
+            RECORDING[-1].append(("matmul", out.buffer, view,
+                                  [src.arg for src in node.srcs]))
         a, b = (linalg.array_of_load(src) for src in node.srcs)
         linalg.run_extern_matmul(out, view, a, b)
         return

@@ -18,6 +18,9 @@ from lazyt.ir import node
 _state = threading.local()
 _MODES = ("eager", "deferred")
 
+# Functions lt.compile is tracing right now (innermost last): value reads raise.
+TRACING: list = []
+
 # Pending tensors alive now: an in-place write to a buffer first realises the
 # pending tensors that read it, so they see the values from before the write.
 _PENDING: weakref.WeakSet = weakref.WeakSet()

@@ -39,6 +39,7 @@ class LaunchPlan:
     params: list[int]
     outer: int  # extent of the outermost loop (args[0], args[1] = 0, outer)
     error_buffer: int | None = None
+    rng_slots: tuple[int, ...] = ()  # params holding random-stream offsets (lt.compile moves them)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class _Builder:
     buffer_dtypes: list[DType] = field(default_factory=list)
     writes: list[bool] = field(default_factory=list)
     params: list[int] = field(default_factory=lambda: [0, 0])
+    rng_slots: list[int] = field(default_factory=list)
 
     def param(self, value: int) -> K.Param:
         self.params.append(int(value))
@@ -84,7 +86,8 @@ class _Builder:
                parallel: bool = True, error_buffer: int | None = None) -> LaunchPlan:
         self.params[1] = outer
         kern = K.Kernel(name, self.specs(), len(self.params), body, parallel)
-        return LaunchPlan(kern, self.buffers, self.params, outer, error_buffer)
+        return LaunchPlan(kern, self.buffers, self.params, outer, error_buffer,
+                          tuple(self.rng_slots))
 
 
 def _add(a: K.Expr | None, b: K.Expr) -> K.Expr:
@@ -193,7 +196,9 @@ def _expr_for(nodes: list[Node], builder: _Builder, index_of) -> K.Expr:
             memo[id(node)] = builder.scalar(node.arg, node.dtype)
         elif node.op == "rand":
             kind, seed, offset = node.arg[:3]
-            counter = _add(builder.param(offset), index_of(node))
+            offset_param = builder.param(offset)
+            builder.rng_slots.append(offset_param.slot)
+            counter = _add(offset_param, index_of(node))
             memo[id(node)] = K.Rand(kind, node.dtype, counter, builder.param(seed))
         elif node.op == "iota":
             position: K.Expr = index_of(node)

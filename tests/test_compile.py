@@ -1,0 +1,118 @@
+"""@lt.compile: traced once per signature, replayed after; equal to eager."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lazyt as lt
+import lazyt.nn as nn
+import lazyt.nn.functional as F
+
+
+def _mlp_and_data(seed=0):
+    lt.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
+    x = lt.randn(24, 16)
+    y = lt.randint(0, 4, (24,))
+    return model, x, y
+
+
+def _train_step(model, opt):
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda p: lt.optim.SGD(p, lr=0.1, momentum=0.9),
+    lambda p: lt.optim.Adam(p, lr=0.01),
+], ids=["sgd_momentum", "adam"])
+def test_compiled_training_step_equals_eager(make_opt):
+    eager_model, x, y = _mlp_and_data()
+    compiled_model, _, _ = _mlp_and_data()
+    eager_step = _train_step(eager_model, make_opt(eager_model.parameters()))
+    compiled_step = lt.compile(_train_step(compiled_model, make_opt(compiled_model.parameters())))
+    for _ in range(6):
+        le, lc = eager_step(x, y), compiled_step(x, y)
+        assert abs(float(le) - float(lc)) < 1e-5
+    for pe, pc in zip(eager_model.parameters(), compiled_model.parameters()):
+        np.testing.assert_allclose(pe.detach().numpy(), pc.detach().numpy(), atol=1e-5)
+
+
+def test_replays_compile_nothing_and_build_no_graph():
+    model, x, y = _mlp_and_data()
+    step = lt.compile(_train_step(model, lt.optim.SGD(model.parameters(), lr=0.1)))
+    step(x, y)
+    step(x, y)
+    lt.debug.reset_stats()
+    step(x, y)
+    stats = lt.debug.stats()
+    assert stats["kernels_compiled"] == 0 and stats["kernel_launches"] > 0
+    assert stats["realizations"] <= 1  # only the fresh copy of the returned loss
+
+
+def test_new_shape_retraces_and_says_why(capsys):
+    f = lt.compile(lambda a: (a * 2).sum(), verbose=True)
+    assert float(f(lt.ones(3))) == 6.0
+    assert float(f(lt.ones(5))) == 10.0
+    assert "input 0 shape (3,) -> (5,)" in capsys.readouterr().err
+    assert float(f(lt.ones(3) * 2)) == 12.0  # the first program is still cached
+    assert len(f.programs) == 2
+
+
+def test_recompile_limit_raises_with_reasons():
+    f = lt.compile(lambda a: a + 1, recompile_limit=2)
+    f(lt.ones(1))
+    f(lt.ones(2))
+    with pytest.raises(RuntimeError, match="recompile_limit=2.*input 0 shape"):
+        f(lt.ones(3))
+
+
+@pytest.mark.parametrize("read", [lambda t: t.item(), lambda t: bool(t > 0),
+                                  lambda t: t.tolist(), lambda t: t.numpy()])
+def test_reading_values_while_tracing_raises_pointing_at_the_user(read):
+    def f(a):
+        s = a.sum()
+        read(s)
+        return s
+
+    with pytest.raises(RuntimeError, match="cannot read a tensor's value.*test_compile.py"):
+        lt.compile(f)(lt.ones(3))
+
+
+def test_outputs_are_fresh_tensors_each_call():
+    f = lt.compile(lambda a: a * 2)
+    first = f(lt.ones(3))
+    second = f(lt.full((3,), 5.0))
+    assert first.tolist() == [2.0, 2.0, 2.0] and second.tolist() == [10.0, 10.0, 10.0]
+    assert first.untyped_storage().data_ptr() != second.untyped_storage().data_ptr()
+
+
+def test_random_ops_draw_fresh_numbers_on_each_replay():
+    f = lt.compile(lambda a: F.dropout(a, p=0.5, training=True))
+    x = lt.ones(4000)
+    masks = [(f(x) > 0).float() for _ in range(3)]
+    assert not lt.equal(masks[1], masks[2])
+    assert abs(float(masks[2].mean()) - 0.5) < 0.05
+
+
+def test_inputs_are_rebound_on_replay():
+    f = lt.compile(lambda a, b: (a @ b).relu())
+    a, b = lt.randn(4, 3), lt.randn(3, 2)
+    f(a, b)
+    a2, b2 = lt.randn(4, 3), lt.randn(3, 2)
+    np.testing.assert_allclose(f(a2, b2).numpy(), np.maximum(a2.numpy() @ b2.numpy(), 0),
+                               rtol=1e-5)
+
+
+def test_compile_a_module_forward():
+    model, x, _ = _mlp_and_data()
+    compiled = lt.compile(model)
+    with lt.no_grad():
+        np.testing.assert_allclose(compiled(x).numpy(), model(x).numpy(), rtol=1e-6)
+        np.testing.assert_allclose(compiled(x * 2).numpy(), model(x * 2).numpy(), rtol=1e-6)
