@@ -9,6 +9,7 @@ here too.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import time
 import weakref
@@ -34,17 +35,28 @@ KERNELS = KernelCache()
 RECORDING: list[list] = []
 
 
-_symbols = itertools.count()
+_used_symbols: set[str] = set()
 
 
 def compiled_for(plan: lower.LaunchPlan) -> CompiledKernel:
     kern = plan.kernel
 
     def build() -> CompiledKernel:
-        symbol = f"{kern.name}_{next(_symbols)}"  # unique within the shared JIT engine
-        return compile_llvm(render_llvm(kern, symbol), symbol)
+        # The symbol is derived from the kernel's code, so the same kernel has
+        # the same source in every process (the disk cache's key). A kernel
+        # compiled again after eviction gets a fresh name and skips the cache.
+        digest = hashlib.sha256(render_llvm(kern, "k").encode()).hexdigest()[:20]
+        symbol = f"{kern.name}_{digest}"
+        fresh = symbol not in _used_symbols
+        if not fresh:
+            symbol = f"{symbol}_{next(_extra_symbols)}"
+        _used_symbols.add(symbol)
+        return compile_llvm(render_llvm(kern, symbol), symbol, use_disk_cache=fresh)
 
     return KERNELS.get(kern, build)
+
+
+_extra_symbols = itertools.count()
 
 
 def run(plan: lower.LaunchPlan | None, work: int,

@@ -11,6 +11,11 @@ a lazyt that fails to import breaks only the tests that use it.
 import os
 import sys
 
+# Kernel-count tests must see compiles, not hits in a disk cache a previous run
+# left behind: the persistent cache is off unless a test turns it on (with its
+# own directory, as tests/test_disk_cache.py does in subprocesses).
+os.environ.setdefault("LAZYT_CACHE", "0")
+
 from hypothesis import HealthCheck, settings
 
 # Make `import lazyt` and `from tests._backend import ...` work however pytest is started.

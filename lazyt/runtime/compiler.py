@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 import llvmlite.binding as llvm
 
-from lazyt.runtime import stats
+from lazyt.runtime import disk_cache, stats
 
 _KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 CACHE_LIMIT = 4096  # compiled kernels kept in memory (least recently used go first)
@@ -48,7 +48,24 @@ class _Target:
             empty = llvm.parse_assembly("")
             empty.triple = cls.machine.triple
             cls.engine = llvm.create_mcjit_compiler(empty, _host_machine())
+            cls.engine.set_object_cache(_object_compiled, _object_wanted)
         return cls.machine, cls.engine
+
+
+# Object code handed between the engine's cache callbacks and compile_llvm,
+# keyed by module name (the disk-cache key of the module's source).
+_CACHED_OBJECTS: dict[str, bytes] = {}
+_TO_STORE: set[str] = set()
+
+
+def _object_wanted(module) -> bytes | None:
+    return _CACHED_OBJECTS.pop(module.name, None)
+
+
+def _object_compiled(module, buffer: bytes) -> None:
+    if module.name in _TO_STORE:
+        _TO_STORE.discard(module.name)
+        disk_cache.store(module.name, bytes(buffer))
 
 
 class CompiledKernel:
@@ -77,29 +94,48 @@ def _check_symbols(module) -> None:
                     "which this process cannot resolve")
 
 
-def compile_llvm(source: str, name: str) -> CompiledKernel:
-    """Optimise and JIT one module; `name` is its exported kernel function."""
+def compile_llvm(source: str, name: str, use_disk_cache: bool = True) -> CompiledKernel:
+    """Optimise and JIT one module; `name` is its exported kernel function.
+
+    With the disk cache on, machine code stored for this exact source (and
+    CPU, versions) is loaded instead: the module is only parsed, never
+    optimised or compiled again."""
     start = time.perf_counter()
     machine, engine = _Target.get()
     module = llvm.parse_assembly(source)
     module.triple = machine.triple
     module.data_layout = str(machine.target_data)
     module.verify()
-    tuning = llvm.create_pipeline_tuning_options(speed_level=3)
-    tuning.loop_vectorization = True
-    tuning.slp_vectorization = True
-    builder = llvm.create_pass_builder(machine, tuning)
-    builder.getModulePassManager().run(module, builder)
+    cached = None
+    if use_disk_cache and disk_cache.enabled():
+        key = disk_cache.key_for(source)
+        module.name = key
+        cached = disk_cache.load(key)
+        if cached is not None:
+            _CACHED_OBJECTS[key] = cached
+        else:
+            _TO_STORE.add(key)
+    if cached is None:
+        tuning = llvm.create_pipeline_tuning_options(speed_level=3)
+        tuning.loop_vectorization = True
+        tuning.slp_vectorization = True
+        builder = llvm.create_pass_builder(machine, tuning)
+        builder.getModulePassManager().run(module, builder)
     _check_symbols(module)
-    optimized_ir = str(module)
+    optimized_ir = str(module) if cached is None else "(machine code loaded from disk cache)"
     engine.add_module(module)
     engine.finalize_object()
     address = engine.get_function_address(name)
     elapsed = time.perf_counter() - start
-    stats.bump("kernels_compiled")
-    stats.bump("compile_seconds", elapsed)
+    if cached is None:
+        stats.bump("kernels_compiled")
+        stats.bump("compile_seconds", elapsed)
+    else:
+        stats.bump("cache_hits")
+        stats.bump("disk_cache_hits")
     if debug_level() >= 3:
-        print(f"[lazyt] compiled {name} in {elapsed * 1e3:.1f} ms")
+        how = "loaded" if cached is not None else "compiled"
+        print(f"[lazyt] {how} {name} in {elapsed * 1e3:.1f} ms")
     if debug_level() >= 4:
         print(source)
     return CompiledKernel(name, source, module, address, optimized_ir)
