@@ -115,13 +115,13 @@ class Program:
         shift = default_generator._offset - self.trace_offset
         for step in self.steps:
             if step[0] == "kernel":
-                _, function, buffers, params, outer, parallel, work, rng_slots = step
+                _, compiled, buffers, params, outer, parallel, work, rng_slots = step
                 buffers = [swap.get(id(b), b) if b is not None else None for b in buffers]
                 if rng_slots and shift:
                     params = list(params)
                     for slot in rng_slots:
                         params[slot] += shift
-                launch(function, buffers, params, outer, parallel, work)
+                launch(compiled.function, buffers, params, outer, parallel, work)
             else:
                 _, out_buf, out_view, sources = step
                 arrays = [linalg._array_view(swap.get(id(b), b).storage, v) for b, v in sources]
@@ -155,7 +155,10 @@ def _fresh_outputs(structure, tensors: list):
 
 
 class CompiledFunction:
-    """What lt.compile returns: call it like the function it wraps."""
+    """What lt.compile returns: call it like the function it wraps.
+
+    `programs` maps each input signature to its Program (None after the
+    warm-up call); lt.debug.kernels(compiled) lists the replayed kernels."""
 
     def __init__(self, fn, *, verbose: bool = False, recompile_limit: int = 8):
         self.fn = fn
@@ -191,6 +194,17 @@ class CompiledFunction:
             self.programs[signature] = program
             return result
         return program.replay(inputs)
+
+    def kernels(self) -> list[tuple[str, str]]:
+        """(name, LLVM IR) of every launch in the traced programs, in order."""
+        out = []
+        for program in self.programs.values():
+            for step in program.steps if program is not None else ():
+                if step[0] == "kernel":
+                    out.append((step[1].name, step[1].source))
+                else:
+                    out.append(("extern matmul", "(BLAS call, no generated code)"))
+        return out
 
     def _note_retrace(self, signature) -> None:
         if self.programs:

@@ -54,12 +54,15 @@ def graph(t, format: str = "text") -> str:  # noqa: A002 - matches the API contr
 
 def kernels(t=None) -> list:
     """(name, LLVM IR) of the fused kernels that would compute pending tensor t,
-    scheduled but not run; without t, the kernels in the compiled-kernel cache."""
+    scheduled but not run; of the program an lt.compile'd function replays; or,
+    without an argument, the kernels in the compiled-kernel cache."""
     from lazyt.codegen.llvm import render_llvm
     from lazyt.executor import KERNELS, _peel_movements, _scheduler, plan_for_buffer
 
     if t is None:
         return [(k.name, c.source) for k, c in KERNELS.entries.items()]
+    if hasattr(t, "programs") and hasattr(t, "kernels"):  # an lt.compile'd function
+        return t.kernels()
     if getattr(t, "_node", None) is None:
         return []
     scheduler = _scheduler()

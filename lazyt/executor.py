@@ -67,7 +67,7 @@ def run(plan: lower.LaunchPlan | None, work: int,
         compiled = compiled_for(plan)
     start = time.perf_counter() if debug_level() >= 2 else 0.0
     if RECORDING:
-        RECORDING[-1].append(("kernel", compiled.function, list(plan.buffers), list(plan.params),
+        RECORDING[-1].append(("kernel", compiled, list(plan.buffers), list(plan.params),
                               plan.outer, plan.kernel.parallel, work, plan.rng_slots))
     launch(compiled.function, plan.buffers, plan.params, plan.outer, plan.kernel.parallel, work)
     if debug_level() >= 2:

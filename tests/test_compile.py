@@ -116,3 +116,25 @@ def test_compile_a_module_forward():
     with lt.no_grad():
         np.testing.assert_allclose(compiled(x).numpy(), model(x).numpy(), rtol=1e-6)
         np.testing.assert_allclose(compiled(x * 2).numpy(), model(x * 2).numpy(), rtol=1e-6)
+
+
+def test_compiled_cnn_with_batchnorm_equals_eager_and_lists_its_kernels():
+    def build():
+        lt.manual_seed(3)
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+
+    lt.manual_seed(4)
+    x, y = lt.randn(6, 1, 8, 8), lt.randint(0, 3, (6,))
+    eager_model, compiled_model = build(), build()
+    eager_step = _train_step(eager_model, lt.optim.SGD(eager_model.parameters(), lr=0.05,
+                                                        momentum=0.9))
+    compiled_step = lt.compile(_train_step(
+        compiled_model, lt.optim.SGD(compiled_model.parameters(), lr=0.05, momentum=0.9)))
+    for _ in range(4):
+        assert abs(float(eager_step(x, y)) - float(compiled_step(x, y))) < 1e-5
+    for (name, pe), pc in zip(eager_model.state_dict().items(),
+                              compiled_model.state_dict().values()):
+        np.testing.assert_allclose(pe.numpy(), pc.numpy(), atol=1e-5, err_msg=name)
+    kernels = lt.debug.kernels(compiled_step)
+    assert kernels and any("define void" in src for _, src in kernels)
