@@ -10,8 +10,11 @@ compiling. Buffers the trace allocated (intermediates, gradients, optimizer
 state) are reused on every replay: the buffer plan is static.
 
 What a replay does and does not do (the documented contract):
-- Tensor arguments are guarded by shape, dtype, strides, offset and
-  requires_grad; Python scalars and other arguments by value. A new
+- Tensor arguments are guarded by shape, dtype and requires_grad; Python
+  scalars and other arguments by value. The program reads tensor arguments
+  from buffers of its own: each call copies them in (any layout works), so
+  in-place writes a compiled function makes to its arguments, and gradients
+  for arguments that require grad, stay inside the program. A new
   signature retraces; `verbose=True` or LAZYT_DEBUG>=1 says why, and more
   than `recompile_limit` traces raise an error naming the reasons.
 - Python side effects in the function (prints, appends, `p.grad = None`)
@@ -68,9 +71,7 @@ def check_value_read(what: str) -> None:
 
 def _describe(value) -> tuple:
     if isinstance(value, Tensor):
-        layout = value._layout()
-        return ("tensor", tuple(value.shape), value.dtype.name, layout.strides, layout.offset,
-                value.requires_grad)
+        return ("tensor", tuple(value.shape), value.dtype.name, value.requires_grad)
     if isinstance(value, (int, float, bool, str, type(None))):
         return ("value", type(value).__name__, value)
     if isinstance(value, (tuple, list)):
@@ -95,7 +96,7 @@ def _explain(old: tuple, new: tuple) -> str:
     for i, (a, b) in enumerate(zip(old, new)):
         if a != b:
             if a[0] == b[0] == "tensor":
-                names = ("shape", "dtype", "strides", "offset", "requires_grad")
+                names = ("shape", "dtype", "requires_grad")
                 for name, x, y in zip(names, a[1:], b[1:]):
                     if x != y:
                         return f"input {i} {name} {x} -> {y}"
@@ -108,7 +109,7 @@ class Program:
     """A traced call: its launches, where the inputs sit, and its outputs."""
 
     steps: list
-    input_buffers: list  # Buffer of each tensor input, in argument order
+    staged_inputs: list  # the program's own copies of the tensor inputs it was traced with
     output_structure: object  # the function's return value, tensors replaced by slots
     output_tensors: list  # traced output tensors (their buffers hold the results)
     random_draws: int  # how far the trace advanced the default random stream
@@ -116,7 +117,11 @@ class Program:
     _fast: list | None = None
 
     def replay(self, inputs: list):
-        swap = {id(buf): t._storage.buffer for buf, t in zip(self.input_buffers, inputs)}
+        from lazyt.autograd import no_grad
+
+        with no_grad():
+            for staged, new in zip(self.staged_inputs, inputs):
+                staged.copy_(new)
         shift = default_generator._offset - self.trace_offset
         prepared = self._prepared()
         for step, fast in zip(self.steps, prepared):
@@ -124,15 +129,12 @@ class Program:
                 np.matmul(fast[2], fast[3], out=fast[1])
                 stats.bump("extern_calls")
             elif fast is not None:
-                function, bufs, args, input_slots, rng_slots, params = fast
-                for slot, buf in input_slots:
-                    bufs[slot] = swap[id(buf)].storage.address
+                function, bufs, args, rng_slots, params = fast
                 for slot in rng_slots:
                     args[slot] = params[slot] + shift
                 function(bufs, args)
             elif step[0] == "kernel":
                 _, compiled, buffers, params, outer, parallel, work, rng_slots = step
-                buffers = [swap.get(id(b), b) if b is not None else None for b in buffers]
                 if rng_slots and shift:
                     params = list(params)
                     for slot in rng_slots:
@@ -140,7 +142,7 @@ class Program:
                 launch(compiled.function, buffers, params, outer, parallel, work)
             else:
                 _, out_buf, out_view, sources = step
-                arrays = [linalg._array_view(swap.get(id(b), b).storage, v) for b, v in sources]
+                arrays = [linalg._array_view(b.storage, v) for b, v in sources]
                 linalg.run_extern_matmul(out_buf.storage, out_view, *arrays)
         stats.bump("kernel_launches", sum(1 for f in prepared if f is not None and
                                           f[0] != "matmul"))
@@ -152,17 +154,13 @@ class Program:
         needs the general path: a bounds-checked kernel, a threaded one, an
         extern). Replays then only patch input addresses and random offsets."""
         if self._fast is None:
-            inputs = {id(b) for b in self.input_buffers}
             self._fast = []
             for step in self.steps:
                 if step[0] == "matmul":
                     _, out_buf, out_view, sources = step
-                    if any(id(b) in inputs for b, _ in sources):
-                        self._fast.append(None)
-                    else:
-                        arrays = [linalg._array_view(b.storage, v) for b, v in sources]
-                        self._fast.append(("matmul", linalg._array_view(out_buf.storage,
-                                                                         out_view), *arrays))
+                    arrays = [linalg._array_view(b.storage, v) for b, v in sources]
+                    self._fast.append(("matmul", linalg._array_view(out_buf.storage, out_view),
+                                       *arrays))
                     continue
                 if None in step[2] or (step[5] and step[6] >= PARALLEL_MIN_WORK):
                     self._fast.append(None)
@@ -171,10 +169,19 @@ class Program:
                 bufs = (ctypes.c_void_p * max(len(buffers), 1))(
                     *[b.storage.address for b in buffers])
                 args = (ctypes.c_int64 * len(params))(*params)
-                input_slots = [(i, b) for i, b in enumerate(buffers) if id(b) in inputs]
-                self._fast.append((compiled.function, bufs, args, input_slots, rng_slots,
-                                   list(params)))
+                self._fast.append((compiled.function, bufs, args, rng_slots, list(params)))
         return self._fast
+
+
+def _substitute(value, staged: dict):
+    """value with each tensor replaced by its staged copy."""
+    if isinstance(value, Tensor):
+        return staged.get(id(value), value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_substitute(v, staged) for v in value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, staged) for k, v in value.items()}
+    return value
 
 
 def _structure(value, tensors: list):
@@ -269,8 +276,15 @@ class CompiledFunction:
                     "limit with lt.compile(fn, recompile_limit=...).")
 
     def _trace(self, args, kwargs, inputs):
+        # The program reads its inputs from buffers of its own (any layout the
+        # caller passes later is copied in), so a replay needs no rebinding.
+        staged = {}
         for t in inputs:
-            t.realize()
+            copy = t.detach().clone().realize()
+            staged[id(t)] = copy.requires_grad_(t.requires_grad) if t.is_floating_point() \
+                else copy
+        args = _substitute(args, staged)
+        kwargs = {k: _substitute(v, staged) for k, v in kwargs.items()}
         start_offset = default_generator._offset
         executor.RECORDING.append([])
         modes.TRACING.append(self.fn)
@@ -287,7 +301,7 @@ class CompiledFunction:
             modes.set_mode(previous_mode)
             modes.TRACING.pop()
             steps = executor.RECORDING.pop()
-        program = Program(steps, [t._storage.buffer for t in inputs], structure, outputs,
+        program = Program(steps, [staged[id(t)] for t in inputs], structure, outputs,
                           default_generator._offset - start_offset, start_offset)
         return program, _fresh_outputs(structure, outputs)
 
