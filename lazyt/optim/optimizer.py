@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import lazyt as lt
 from lazyt.tensor import Tensor
+from lazyt.utils.hooks import RemovableHandle
 
 
 class _RequiredParameter:
@@ -31,17 +32,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-class _HookHandle:
-    _next_id = itertools.count()
-
-    def __init__(self, hooks: dict):
-        self.hooks = hooks
-        self.id = next(_HookHandle._next_id)
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
 
 
 def _no_grad_step(step: Callable) -> Callable:
@@ -186,13 +176,13 @@ class Optimizer:
             lt.get_mode() != "eager"
 
     # --------------------------------------------------------------- hooks
-    def register_step_pre_hook(self, hook: Callable) -> _HookHandle:
-        handle = _HookHandle(self._optimizer_step_pre_hooks)
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
         self._optimizer_step_pre_hooks[handle.id] = hook
         return handle
 
-    def register_step_post_hook(self, hook: Callable) -> _HookHandle:
-        handle = _HookHandle(self._optimizer_step_post_hooks)
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
         self._optimizer_step_post_hooks[handle.id] = hook
         return handle
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 import lazyt as lt
 from lazyt.nn.parameter import Buffer, Parameter
 from lazyt.tensor import Tensor
+from lazyt.utils.hooks import RemovableHandle
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -29,25 +30,6 @@ class _IncompatibleKeysResult(_IncompatibleKeys):
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by register_*_hook; handle.remove() unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks: dict):
-        self.hooks = hooks
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *args) -> None:
-        self.remove()
 
 
 def _addindent(text: str, spaces: int) -> str:
