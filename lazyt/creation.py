@@ -101,6 +101,10 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
 
 def _empty(shape: tuple[int, ...], dtype: DType, like: Tensor | None = None) -> Tensor:
     """A new tensor; `like` (for the *_like functions) keeps a dense input's layout."""
+    for size in shape:
+        if size < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {size}: "
+                               f"{list(shape)}")
     view = View.contiguous(shape)
     if like is not None and not like.is_contiguous():
         strides = like._view.dense_layout()
@@ -328,7 +332,7 @@ def _random(shape: tuple[int, ...], kind: str, dtype: DType, generator) -> Tenso
 
 def _check_float(dtype: DType, name: str) -> None:
     if dtype.kind != "f":
-        raise RuntimeError(f"\"{name}\" not implemented for '{ew.TORCH_NAMES[dtype.name]}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{ew.TORCH_NAMES[dtype.name]}'")
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,

@@ -61,9 +61,9 @@ def compute_dtypes(op: str, operands) -> tuple[DType, DType]:
     if row.dtype_rule == "float" and promoted.kind != "f":
         compute = dtypes.get_default_dtype()
     if row.dtype_rule == "integral" and promoted.kind == "f":
-        raise RuntimeError(f"\"{op}_cpu\" not implemented for '{TORCH_NAMES[promoted.name]}'")
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{TORCH_NAMES[promoted.name]}'")
     if row.llvm_template(compute.kind) is None:
-        raise RuntimeError(f"\"{op}_cpu\" not implemented for '{TORCH_NAMES[compute.name]}'")
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{TORCH_NAMES[compute.name]}'")
     return compute, (dtypes.bool_ if row.dtype_rule == "bool" else compute)
 
 

@@ -140,8 +140,10 @@ def parse_index(t: Tensor, index) -> _Parsed:
     return parsed
 
 
-def _advanced_plan(parsed: _Parsed):
-    """(out_shape, mapping, index nodes) for the gather/scatter kernel."""
+def _advanced_plan(parsed: _Parsed, strict: bool = False):
+    """(out_shape, mapping, index nodes) for the gather/scatter kernel; strict
+    makes negative indices errors (index_select, index_add_) instead of
+    counting from the end (indexing)."""
     view = parsed.view
     dims = [d for d, _ in parsed.advanced]
     tensors = [i for _, i in parsed.advanced]
@@ -168,7 +170,8 @@ def _advanced_plan(parsed: _Parsed):
         out_dim_of = {d: len(bshape) + i for i, d in enumerate(rest)}
     mapping = []
     for d in range(view.ndim):
-        mapping.append(("index", dims.index(d)) if d in dims else ("loop", out_dim_of[d]))
+        kind = "strict" if strict else "index"
+        mapping.append((kind, dims.index(d)) if d in dims else ("loop", out_dim_of[d]))
     index_nodes = []
     for idx in tensors:
         iview = idx._view
@@ -243,7 +246,7 @@ def index_put(self: Tensor, view: View, shape, mapping, index_nodes, value,
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     dim = normalize_dim(dim, input.ndim)
-    if index.dtype is not dtypes.int64:
+    if index.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError("gather(): Expected dtype int64 for index")
     if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
@@ -254,7 +257,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
                 f"smaller than self {list(input.shape)} apart from dimension {dim}")
     if index.numel() == 0:
         return _empty(index.shape, input.dtype)
-    mapping = tuple(("index", 0) if d == dim else ("loop", d) for d in range(input.ndim))
+    mapping = tuple(("strict", 0) if d == dim else ("loop", d) for d in range(input.ndim))
     src = input._load()
     idx = make_node("load", index.dtype, index._view.shape, (),
                     (index._storage.buffer, index._view))
@@ -284,9 +287,15 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if index.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if input.ndim == 0:
-        return getitem(input.reshape(1), index.reshape(-1)).reshape(index.shape)
+        return index_select(input.reshape(1), 0, index.reshape(-1)).reshape(index.shape)
     dim = normalize_dim(dim, input.ndim)
-    out = getitem(input, (slice(None),) * dim + (index.reshape(-1),))
+    parsed = _Parsed(input._view)
+    parsed.advanced = [(dim, index.reshape(-1).to(dtypes.int64))]
+    out_shape, mapping, index_nodes = _advanced_plan(parsed, strict=True)
+    src = input._load()
+    node = make_node("gather", input.dtype, out_shape, (src, *index_nodes), mapping)
+    out = Tensor._from_node(node)
+    grad_mode.record("index", out, (input,), index=(slice(None),) * dim + (index,))
     return out
 
 
@@ -321,7 +330,7 @@ def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}"
                            if reduce != "multiply" else "scatter reduce='multiply' is not "
                            "supported by lazyt yet")
-    mapping = tuple(("index", 0) if d == dim else ("loop", d) for d in range(self.ndim))
+    mapping = tuple(("strict", 0) if d == dim else ("loop", d) for d in range(self.ndim))
     idx = make_node("load", index.dtype, index._view.shape, (), (index._storage.buffer,
                                                                   index._view))
     if isinstance(src, Tensor):
@@ -374,7 +383,7 @@ def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
         raise IndexError("index_add_(): Index is supposed to be a vector")
     parsed = _Parsed(self._view)
     parsed.advanced = [(dim, index.to(dtypes.int64).reshape(-1))]
-    shape, mapping, index_nodes = _advanced_plan(parsed)
+    shape, mapping, index_nodes = _advanced_plan(parsed, strict=True)
     if tuple(source.shape) != tuple(shape):
         raise RuntimeError(f"index_add_(): source shape {list(source.shape)} does not match the "
                            f"indexed shape {list(shape)}")

@@ -37,7 +37,7 @@ def _check_dtypes(a: Tensor, b: Tensor, what: str = "m1 and m2") -> None:
         raise RuntimeError(f"expected {what} to have the same dtype, but got: "
                            f"{_TORCH_DTYPE[a.dtype.name]} != {_TORCH_DTYPE[b.dtype.name]}")
     if a.dtype is dtypes.bool_:
-        raise RuntimeError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
 
 
 def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:

@@ -276,7 +276,7 @@ def _shifted_for_softmax(input: Tensor, dim, dtype, name: str) -> tuple[Tensor, 
     The max is a constant for autograd (it cancels out of the gradient)."""
     x = ew.cast_if(input, dtypes.to_dtype(dtype)) if dtype is not None else input
     if x.dtype.kind != "f":
-        raise RuntimeError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
+        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
                            f"'{ew.TORCH_NAMES[x.dtype.name]}'")
     dim = _implicit_dim(x, dim)
     if x.numel() == 0:

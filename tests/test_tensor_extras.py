@@ -80,3 +80,21 @@ def test_addcmul_and_addcdiv_match_pytorch():
         torch.addcmul(torch.tensor(x), torch.tensor(y), torch.tensor(z), value=0.5).tolist()
     assert lt.addcdiv(lt.tensor(x), lt.tensor(y), lt.tensor(z), value=2).tolist() == \
         torch.addcdiv(torch.tensor(x), torch.tensor(y), torch.tensor(z), value=2).tolist()
+
+
+def test_gather_and_index_select_reject_negative_indices_like_pytorch():
+    with pytest.raises(RuntimeError):
+        lt.zeros(3).gather(0, lt.tensor([-1]))
+    with pytest.raises(IndexError):
+        lt.zeros(3).index_select(0, lt.tensor([-1]))
+    assert lt.arange(5)[lt.tensor([-1])].tolist() == [4]  # indexing does count from the end
+
+
+def test_errors_use_pytorch_classes():
+    with pytest.raises(NotImplementedError):
+        lt.tensor([1, 2]).softmax(0)
+    with pytest.raises(RuntimeError, match="negative dimension -1"):
+        lt.zeros(-1)
+    with pytest.raises(IndexError, match="Target -1 is out of bounds"):
+        lt.nn.functional.cross_entropy(lt.zeros(2, 3), lt.tensor([0, -1]))
+    assert lt.zeros(3).gather(0, lt.tensor([2], dtype=lt.int32)).tolist() == [0.0]

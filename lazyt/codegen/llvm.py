@@ -337,9 +337,12 @@ class _Renderer:
         raw = self.expr(e.index)
         size = self.expr(e.size)
         n = self.counter = self.counter + 1
-        self.emit(f"%ci{n}.neg = icmp slt i64 {raw}, 0")
-        self.emit(f"%ci{n}.wrap = add i64 {raw}, {size}")
-        self.emit(f"%ci{n}.idx = select i1 %ci{n}.neg, i64 %ci{n}.wrap, i64 {raw}")
+        if e.wrap:
+            self.emit(f"%ci{n}.neg = icmp slt i64 {raw}, 0")
+            self.emit(f"%ci{n}.wrap = add i64 {raw}, {size}")
+            self.emit(f"%ci{n}.idx = select i1 %ci{n}.neg, i64 %ci{n}.wrap, i64 {raw}")
+        else:
+            self.emit(f"%ci{n}.idx = add i64 {raw}, 0")
         self.emit(f"%ci{n}.bad = icmp uge i64 %ci{n}.idx, {size}")
         self.emit(f"br i1 %ci{n}.bad, label %ci{n}.err, label %ci{n}.ok")
         self.label(f"ci{n}.err")

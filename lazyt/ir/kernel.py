@@ -103,6 +103,7 @@ class CheckedIndex:
     size: Expr
     err_buf: int
     dim: int = 0  # reported in the error (slot 2)
+    wrap: bool = True  # negative indices count from the end (indexing), or are errors (gather)
 
 
 @dataclass(frozen=True, slots=True)

@@ -366,9 +366,11 @@ def _gather_address(builder: _Builder, loops: _Loops, src_view: View,
             if idx_node.dtype is not dtypes.int64:
                 raw = K.Cast(dtypes.int64, raw)
             size = builder.param(src_view.shape[d])
-            term = K.CheckedIndex(raw, size, err, d)
+            wrap = how[0] == "index"  # ("strict", k): negative indices are errors
+            term = K.CheckedIndex(raw, size, err, d, wrap)
             if valid is not None:
-                low = K.Index("sub", (K.Const(0, dtypes.int64), size))
+                low = K.Index("sub", (K.Const(0, dtypes.int64), size)) if wrap else \
+                    K.Const(0, dtypes.int64)
                 valid.append(K.Index("and", (K.Index("ge", (raw, low)),
                                              K.Index("lt", (raw, size)))))
         if stride != 0:
@@ -381,7 +383,9 @@ def lower_gather(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
 
     root.srcs = (src_load, index_load, ...); root.arg = mapping, one entry per
     src dim: ("loop", out_dim) or ("index", k) meaning "the value of index
-    tensor k at this output position". Index views have the output's shape.
+    tensor k at this output position" (negatives count from the end, as in
+    indexing), or ("strict", k) (negatives are errors, as in gather). Index
+    views have the output's shape.
     """
     src, *index_nodes = root.srcs
     if 0 in root.shape:

@@ -57,7 +57,13 @@ def _picked_log_probs(input: Tensor, target: Tensor, weight: Tensor | None,
     """(-input[target] * w[target] masked, per-element weight) for nll_loss."""
     keep = target != ignore_index
     safe_target = lt.where(keep, target, 0)
-    picked = input.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
+    try:
+        picked = input.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
+    except RuntimeError as e:
+        if "out of bounds" not in str(e):
+            raise
+        bad = str(e).split()[1]
+        raise IndexError(f"Target {bad} is out of bounds.") from None
     if weight is None:
         element_weight = keep.to(input.dtype)
     else:
