@@ -413,6 +413,23 @@ def bitwise_not(x: Tensor) -> Tensor:
     return apply("bitwise_not", x)
 
 
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Half to even, like PyTorch; with decimals, scaled by 10**decimals first."""
+    if decimals == 0 or input.dtype.kind != "f":
+        return apply("round", input)
+    scale = 10.0 ** decimals
+    return div(apply("round", mul(input, scale)), scale)
+
+
+def isin(elements, test_elements, *, invert: bool = False) -> Tensor:
+    from lazyt import creation, reductions
+
+    elements = elements if isinstance(elements, Tensor) else creation.tensor(elements)
+    tests = test_elements if isinstance(test_elements, Tensor) else creation.tensor(test_elements)
+    found = reductions.any_(apply("eq", elements.unsqueeze(-1), tests.reshape(-1)), -1)
+    return logical_not(found) if invert else found
+
+
 def square(x: Tensor) -> Tensor:
     return pow(x, 2)
 
@@ -541,10 +558,11 @@ _NAMED = {
     "logical_or": logical_or, "logical_xor": logical_xor, "neg": neg, "negative": neg,
     "bitwise_not": bitwise_not, "square": square, "isnan": isnan, "isinf": isinf,
     "isfinite": isfinite, "nan_to_num": nan_to_num, "allclose": allclose, "isclose": isclose,
-    "equal": equal, "clone": clone,
+    "equal": equal, "clone": clone, "round": round, "isin": isin,
 }
 FUNCTIONS.update(_NAMED)
-TENSOR_METHODS.update({k: v for k, v in _NAMED.items() if k != "where"})
+TENSOR_METHODS.update({k: v for k, v in _NAMED.items() if k not in ("where", "isin")})
+TENSOR_METHODS["round_"] = lambda self, *, decimals=0: copy_(self, round(self, decimals=decimals))
 TENSOR_METHODS["where"] = lambda self, condition, other: where(condition, self, other)
 
 

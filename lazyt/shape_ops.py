@@ -271,7 +271,17 @@ def diagonal_view(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) 
                             "diagonal", offset=offset, dim1=d1, dim2=d2)
 
 
+def trace(input: Tensor) -> Tensor:
+    """Sum of the main diagonal of a 2-D tensor."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    from lazyt import reductions
+
+    return reductions.sum(diagonal_view(input))
+
+
 FUNCTIONS = {
+    "trace": trace,
     "cat": cat, "concat": cat, "concatenate": cat, "stack": stack, "hstack": hstack,
     "vstack": vstack, "flip": flip, "fliplr": fliplr, "flipud": flipud, "roll": roll,
     "tile": tile, "tril": tril, "triu": triu, "masked_fill": masked_fill, "diag": diag,
@@ -281,7 +291,7 @@ TENSOR_METHODS = {
     "flip": flip, "fliplr": fliplr, "flipud": flipud, "roll": roll, "repeat": repeat,
     "tile": tile, "tril": tril, "triu": triu, "masked_fill": masked_fill,
     "masked_fill_": masked_fill_, "diag": diag, "diagonal": diagonal_view,
-    "repeat_interleave": repeat_interleave,
+    "repeat_interleave": repeat_interleave, "trace": trace,
     "tril_": lambda self, diagonal=0: ew.copy_(self, tril(self, diagonal)),
     "triu_": lambda self, diagonal=0: ew.copy_(self, triu(self, diagonal)),
 }

@@ -98,3 +98,12 @@ def test_errors_use_pytorch_classes():
     with pytest.raises(IndexError, match="Target -1 is out of bounds"):
         lt.nn.functional.cross_entropy(lt.zeros(2, 3), lt.tensor([0, -1]))
     assert lt.zeros(3).gather(0, lt.tensor([2], dtype=lt.int32)).tolist() == [0.0]
+
+
+def test_round_decimals_sign_of_zero_isin_and_trace_match_pytorch():
+    assert lt.tensor([1.2345, -2.5]).round(decimals=2).tolist() == \
+        torch.tensor([1.2345, -2.5]).round(decimals=2).tolist()
+    assert lt.tensor([-0.0, 0.0, -2.0]).sign().tolist() == [0.0, 0.0, -1.0]
+    assert str(lt.tensor([-0.0]).sign().item()) == "0.0"
+    assert lt.isin(lt.tensor([1, 2, 3]), lt.tensor([2, 5])).tolist() == [False, True, False]
+    assert lt.arange(9.0).reshape(3, 3).trace().item() == 12.0

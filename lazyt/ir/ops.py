@@ -154,10 +154,13 @@ _LSHR = """\
 %{t}s = lshr {ty} {a}, {b}
 {out} = select i1 %{t}big, {ty} 0, {ty} %{t}s"""
 
+# sign(-0.0) is +0.0 in PyTorch; NaN stays NaN.
 _FLOAT_SIGN = """\
 %{t}pos = fcmp ogt {ty} {a}, 0.0
 %{t}neg = fcmp olt {ty} {a}, 0.0
-%{t}n = select i1 %{t}neg, {ty} -1.0, {ty} {a}
+%{t}zero = fcmp oeq {ty} {a}, 0.0
+%{t}z = select i1 %{t}zero, {ty} 0.0, {ty} {a}
+%{t}n = select i1 %{t}neg, {ty} -1.0, {ty} %{t}z
 {out} = select i1 %{t}pos, {ty} 1.0, {ty} %{t}n"""
 
 _SIGNED_SIGN = """\
