@@ -23,7 +23,21 @@ __version__ = "0.1.0"
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
-FloatTensor = LongTensor = Tensor
+def _legacy_tensor_type(name: str, dtype_):
+    """lt.FloatTensor([..]) / lt.LongTensor(2, 3): PyTorch's typed constructors."""
+    def construct(*args, **kwargs):
+        return Tensor(*args, dtype=dtype_, **kwargs)
+
+    construct.__name__ = name
+    return construct
+
+
+FloatTensor = _legacy_tensor_type("FloatTensor", float32)
+DoubleTensor = _legacy_tensor_type("DoubleTensor", float64)
+LongTensor = _legacy_tensor_type("LongTensor", int64)
+IntTensor = _legacy_tensor_type("IntTensor", int32)
+BoolTensor = _legacy_tensor_type("BoolTensor", bool)
+ByteTensor = _legacy_tensor_type("ByteTensor", uint8)
 
 
 def result_type(tensor1, tensor2):

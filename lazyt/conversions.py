@@ -226,7 +226,7 @@ TENSOR_METHODS = {
     "__bool__": __bool__,
     "__complex__": __complex__,
     "__repr__": __repr__,
-    "__str__": __repr__,
+    "__str__": lambda self: self.__repr__(),  # subclasses' __repr__ (Parameter) applies
     "__format__": __format__,
     "__reduce_ex__": __reduce_ex__,
     "__iter__": __iter__,

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from lazyt import modes
+from lazyt import dtypes, modes
 from lazyt.dtypes import DType
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, apply_movement, prod
@@ -77,8 +77,29 @@ class Tensor:
     # real view sharing the base's storage, as PyTorch's views do.
 
     # ------------------------------------------------------------------ make
+    def __new__(cls, *args, **kwargs):
+        """PyTorch's legacy constructor: Tensor(data) copies data as the default
+        float dtype, Tensor(2, 3) is uninitialised; prefer lt.tensor / lt.empty."""
+        if cls is not Tensor:
+            return object.__new__(cls)
+        from lazyt import creation
+
+        dtype = kwargs.pop("dtype", None) or dtypes.get_default_dtype()
+        if kwargs.pop("device", None) not in (None, "cpu"):
+            raise RuntimeError("legacy Tensor constructor only supports device 'cpu'")
+        if kwargs:
+            raise TypeError(f"Tensor() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            data = args[0]
+            if isinstance(data, Tensor):
+                return data.to(dtype)
+            if isinstance(data, Size):
+                return creation.empty(*data, dtype=dtype)
+            return creation.tensor(data, dtype=dtype)
+        return creation.empty(*args, dtype=dtype)
+
     def __init__(self, *args, **kwargs):
-        raise TypeError("use lazyt.tensor(data) or the creation functions to make a Tensor")
+        pass  # __new__ did the work (Tensor objects are made by _make and the ops)
 
     @classmethod
     def _make(cls, storage: Storage, view: View, requires_grad: bool = False) -> Tensor:

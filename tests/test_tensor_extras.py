@@ -107,3 +107,16 @@ def test_round_decimals_sign_of_zero_isin_and_trace_match_pytorch():
     assert str(lt.tensor([-0.0]).sign().item()) == "0.0"
     assert lt.isin(lt.tensor([1, 2, 3]), lt.tensor([2, 5])).tolist() == [False, True, False]
     assert lt.arange(9.0).reshape(3, 3).trace().item() == 12.0
+
+
+def test_legacy_tensor_constructors_match_pytorch():
+    assert lt.Tensor([1, 2]).dtype is lt.float32 and lt.Tensor([1, 2]).tolist() == [1.0, 2.0]
+    assert lt.Tensor(2, 3).shape == (2, 3)
+    assert lt.LongTensor([1, 2]).dtype is lt.int64
+    assert lt.FloatTensor(3).shape == (3,)
+    assert isinstance(lt.rand(2), lt.Tensor)
+
+
+def test_parameter_prints_like_pytorch():
+    text = str(lt.nn.Parameter(lt.ones(2)))
+    assert text == str(torch.nn.Parameter(torch.ones(2)))
