@@ -150,7 +150,7 @@ def _run_kernel_node(node: Node, out: Storage, view: View) -> None:
         plan, buffer_slots, compiled = cached
         plan = lower.LaunchPlan(plan.kernel, [None if s is None else buffers[s]
                                               for s in buffer_slots],
-                                plan.params, plan.outer, plan.error_buffer)
+                                plan.params, plan.outer, plan.error_buffer, plan.rng_slots)
         stats.bump("cache_hits")
         run(plan, work, compiled)
         return
@@ -158,7 +158,10 @@ def _run_kernel_node(node: Node, out: Storage, view: View) -> None:
     if plan is not None:
         slot_of = {id(b): i for i, b in enumerate(buffers)}
         compiled = compiled_for(plan)
-        PLANS.put(key, (plan, [None if b is None else slot_of[id(b)] for b in plan.buffers],
+        # The cached copy holds no buffers: it must not keep storage alive.
+        template = lower.LaunchPlan(plan.kernel, [], plan.params, plan.outer,
+                                    plan.error_buffer, plan.rng_slots)
+        PLANS.put(key, (template, [None if b is None else slot_of[id(b)] for b in plan.buffers],
                         compiled))
         run(plan, work, compiled)
 

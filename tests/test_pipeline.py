@@ -170,3 +170,16 @@ def test_kernel_cache_is_bounded_and_evicted_kernels_recompile_safely():
         np.testing.assert_allclose(results[4], np.sqrt(np.arange(12.0)).prod())
     finally:
         KERNELS.limit = old_limit
+
+
+def test_caches_do_not_keep_tensor_storage_alive():
+    import gc
+    import weakref
+
+    x = lt.rand(1000)
+    for _ in range(2):  # the second call is a launch-plan cache hit
+        y = (x * 2).exp()
+    ref = weakref.ref(y._st)
+    del y
+    gc.collect()
+    assert ref() is None
