@@ -296,13 +296,16 @@ def where(condition: Tensor, input=None, other=None):
 
 
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """min(max(input, min), max) in the dtype of all three together (PyTorch's rule)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    out = input
+    bounds = [b for b in (min, max) if b is not None]
+    dtype = dtypes.result_type(input, *bounds)
+    out = cast_if(input, dtype)
     if min is not None:
-        out = apply("maximum", out, min) if isinstance(min, Tensor) else _clamp_scalar(out, min, "maximum")
+        out = apply("maximum", out, cast_if(min, dtype))
     if max is not None:
-        out = apply("minimum", out, max) if isinstance(max, Tensor) else _clamp_scalar(out, max, "minimum")
+        out = apply("minimum", out, cast_if(max, dtype))
     return out
 
 
@@ -320,11 +323,6 @@ def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002
 
 def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002
     return clamp(input, max=max)
-
-
-def _clamp_scalar(x: Tensor, bound, op: str) -> Tensor:
-    """clamp with a Python number keeps x's dtype unless the number lifts the category."""
-    return apply(op, x, bound)
 
 
 def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
