@@ -42,6 +42,7 @@ import numpy as np
 from lazyt import executor, linalg, modes
 from lazyt.creation import default_generator
 from lazyt.runtime import stats
+from lazyt.runtime.blas_threads import use_threads_for
 from lazyt.runtime.launch import PARALLEL_MIN_WORK, launch
 from lazyt.tensor import Tensor
 
@@ -126,6 +127,7 @@ class Program:
         prepared = self._prepared()
         for step, fast in zip(self.steps, prepared):
             if fast is not None and fast[0] == "matmul":
+                use_threads_for(fast[1].size * (fast[2].shape[-1] if fast[2].ndim else 1))
                 np.matmul(fast[2], fast[3], out=fast[1])
                 stats.bump("extern_calls")
             elif fast is not None:

@@ -19,6 +19,7 @@ from lazyt.autograd import grad_mode
 from lazyt.executor import count_extern
 from lazyt.ir.node import make_node
 from lazyt.ir.view import View, prod
+from lazyt.runtime.blas_threads import use_threads_for
 from lazyt.runtime.device import CPU
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim
@@ -167,6 +168,8 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 def run_extern_matmul(out: Storage, out_view: View, a, b) -> None:
     """The extern itself: numpy matmul of realised buffers into out's memory."""
     count_extern("matmul", out.dtype)
+    k = a.shape[-1] if a.ndim else 1
+    use_threads_for(out_view.numel * k)
     np.matmul(a, b, out=_array_view(out, out_view))
 
 
