@@ -397,7 +397,7 @@ class Tensor:
         if self.ndim == 0:
             normalize_dim(dim0, 0)
             normalize_dim(dim1, 0)
-            return self._move("reshape", ((),))
+            return self._move("squeeze", ((),))
         d0, d1 = normalize_dim(dim0, self.ndim), normalize_dim(dim1, self.ndim)
         order = list(range(self.ndim))
         order[d0], order[d1] = order[d1], order[d0]
@@ -408,7 +408,7 @@ class Tensor:
     def t(self) -> Tensor:
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return self.transpose(0, 1) if self.ndim == 2 else self._move("reshape", (self._shape,))
+        return self.transpose(0, 1) if self.ndim == 2 else self._move("squeeze", ((),))
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
@@ -509,7 +509,7 @@ class Tensor:
         if s > e:
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if s == e:
-            return self._move("reshape", (self._shape,))
+            return self._move("squeeze", ((),))  # a view with the same strides
         shape = self.shape
         return self.reshape(*shape[:s], prod(shape[s:e + 1]), *shape[e + 1:])
 

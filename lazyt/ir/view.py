@@ -181,8 +181,8 @@ class View:
         """
         if self.mask is not None:
             return None
-        if self.numel == 1 and prod(shape) == 1:
-            return View.contiguous(shape, self.offset)
+        if self.ndim == 0 and prod(shape) == 1:  # PyTorch: a 0-d view gets strides of 1
+            return View(tuple(shape), (1,) * len(shape), self.offset)
         if self.numel == 0 and tuple(shape) == self.shape:
             return View(self.shape, self.strides, self.offset)  # PyTorch keeps the strides
         if prod(shape) == 0 or self.numel == 0:
