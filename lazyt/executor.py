@@ -36,6 +36,9 @@ RECORDING: list[list] = []
 
 
 _used_symbols: set[str] = set()
+# Live compiled kernels by symbol: kernel IR that differs only in ways the
+# code does not show (two equal renderings) shares one compiled kernel.
+_by_symbol: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 def compiled_for(plan: lower.LaunchPlan) -> CompiledKernel:
@@ -47,11 +50,16 @@ def compiled_for(plan: lower.LaunchPlan) -> CompiledKernel:
         # compiled again after eviction gets a fresh name and skips the cache.
         digest = hashlib.sha256(render_llvm(kern, "k").encode()).hexdigest()[:20]
         symbol = f"{kern.name}_{digest}"
+        same_code = _by_symbol.get(symbol)
+        if same_code is not None and not same_code.released:
+            return same_code
         fresh = symbol not in _used_symbols
         if not fresh:
             symbol = f"{symbol}_{next(_extra_symbols)}"
         _used_symbols.add(symbol)
-        return compile_llvm(render_llvm(kern, symbol), symbol, use_disk_cache=fresh)
+        compiled = compile_llvm(render_llvm(kern, symbol), symbol, use_disk_cache=fresh)
+        _by_symbol[symbol] = compiled
+        return compiled
 
     return KERNELS.get(kern, build)
 

@@ -71,9 +71,11 @@ def _object_compiled(module, buffer: bytes) -> None:
 class CompiledKernel:
     """A callable kernel in the shared engine."""
 
-    __slots__ = ("name", "source", "module", "function", "optimized_ir", "__weakref__")
+    __slots__ = ("name", "source", "module", "function", "optimized_ir", "released",
+                 "__weakref__")
 
     def __init__(self, name: str, source: str, module, address: int, optimized_ir: str):
+        self.released = False
         self.name = name
         self.source = source
         self.module = module
@@ -82,7 +84,9 @@ class CompiledKernel:
 
     def release(self) -> None:
         """Drop the module from the engine (called when the cache evicts it)."""
-        _Target.engine.remove_module(self.module)
+        if not self.released:
+            self.released = True
+            _Target.engine.remove_module(self.module)
 
 
 def _check_symbols(module) -> None:
@@ -177,7 +181,8 @@ class KernelCache:
         self.entries[key] = entry
         while len(self.entries) > self.limit:
             _, evicted = self.entries.popitem(last=False)
-            evicted.release()
+            if not any(entry is evicted for entry in self.entries.values()):
+                evicted.release()  # shared by another kernel key: keep it
         return entry
 
     def clear(self) -> None:
