@@ -256,6 +256,60 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     return namedtuple("kthvalue", ["values", "indices"])(ew.clone(v), ew.clone(i))
 
 
+def einsum(equation: str, *operands) -> Tensor:
+    """torch.einsum for explicit or implicit output, without '...' or repeated
+    subscripts within one operand: operands are permuted and broadcast to one
+    letter order, multiplied and summed over the contracted letters (in
+    deferred mode this fuses into one reduction kernel; eagerly it allocates
+    the broadcast product, so prefer matmul for large contractions)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise NotImplementedError("lazyt.einsum does not support '...' yet")
+    lhs, arrow, rhs = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(operands):
+        raise RuntimeError(f"einsum(): {len(inputs)} subscripts in the equation but "
+                           f"{len(operands)} operands were given")
+    for sub, op in zip(inputs, operands):
+        if len(sub) != op.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(sub)}) "
+                               f"does not match the number of dimensions ({op.ndim}) for "
+                               "operand")
+        if len(set(sub)) != len(sub):
+            raise NotImplementedError("lazyt.einsum does not support repeated subscripts "
+                                      "within one operand (diagonals) yet")
+    counts = {}
+    for sub in inputs:
+        for c in sub:
+            counts[c] = counts.get(c, 0) + 1
+    out = rhs if arrow else "".join(sorted(c for c, n in counts.items() if n == 1))
+    sizes = {}
+    for sub, op in zip(inputs, operands):
+        for c, n in zip(sub, op.shape):
+            if sizes.get(c, n) != n and n != 1 and sizes[c] != 1:
+                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes "
+                                   f"(subscript {c}: {sizes[c]} vs {n})")
+            sizes[c] = max(sizes.get(c, n), n)
+    letters = list(out) + [c for c in sizes if c not in out]
+    aligned = []
+    for sub, op in zip(inputs, operands):
+        order = [sub.index(c) for c in letters if c in sub]
+        t = op.permute(*order) if order else op
+        # One dim per letter (size 1 where the operand lacks it); mul broadcasts.
+        aligned.append(t.reshape([op.shape[sub.index(c)] if c in sub else 1 for c in letters]))
+    result = aligned[0]
+    for t in aligned[1:]:
+        result = ew.mul(result, t)
+    from lazyt import reductions
+
+    contracted = tuple(range(len(out), len(letters)))
+    if contracted:
+        result = reductions.sum(result, contracted)
+    return result
+
+
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """The lower median (PyTorch's choice for even counts), via the sort extern."""
     if dim is None:
@@ -281,6 +335,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
 
 
 FUNCTIONS = {
+    "einsum": einsum,
     "median": median,
     "matmul": matmul, "mm": mm, "bmm": bmm, "dot": dot, "mv": mv, "outer": outer,
     "sort": sort, "argsort": argsort, "topk": topk, "kthvalue": kthvalue,

@@ -3,6 +3,7 @@ clamp_min/max, finfo/iinfo: against PyTorch when it is installed."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import lazyt as lt
@@ -120,3 +121,17 @@ def test_legacy_tensor_constructors_match_pytorch():
 def test_parameter_prints_like_pytorch():
     text = str(lt.nn.Parameter(lt.ones(2)))
     assert text == str(torch.nn.Parameter(torch.ones(2)))
+
+
+@pytest.mark.parametrize("equation,shapes", [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]), ("ij->ji", [(2, 3)]),
+    ("ij->", [(2, 3)]), ("bij,jk->bik", [(5, 2, 3), (3, 4)]), ("i,j->ij", [(3,), (4,)]),
+    ("bij,bij->b", [(5, 2, 3), (5, 2, 3)]),
+])
+def test_einsum_matches_pytorch(equation, shapes):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    got = lt.einsum(equation, *[lt.tensor(a) for a in arrays])
+    want = torch.einsum(equation, *[torch.tensor(a) for a in arrays])
+    assert tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
