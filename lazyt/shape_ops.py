@@ -8,6 +8,8 @@ IR view. Nothing is computed outside generated kernels.
 
 from __future__ import annotations
 
+import builtins
+
 from lazyt import dtypes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
@@ -280,6 +282,96 @@ def trace(input: Tensor) -> Tensor:
     return reductions.sum(diagonal_view(input))
 
 
+# --- splitting and strided views (bound as Tensor methods) ---------------
+
+
+def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+    dim = normalize_dim(dim, self.ndim, scalar_ok=False)
+    return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+
+def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+    dim = normalize_dim(dim, self.ndim, scalar_ok=False)
+    size = self.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and not (step == 0 and size == 0):
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {size}")
+        if size == 0:
+            return (self,)
+        sections = [builtins.min(step, size - i) for i in range(0, size, step)]
+    else:
+        sections = list(split_size_or_sections)
+        if sum(sections) != size:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+                f"size at dimension {dim}), but got split_sizes={sections}")
+    out, start = [], 0
+    for length in sections:
+        out.append(self.narrow(dim, start, length))
+        start += length
+    return tuple(out)
+
+def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    dim = normalize_dim(dim, self.ndim, scalar_ok=False)
+    size = self.shape[dim]
+    step = -(-size // chunks) if size else 0
+    if size == 0:
+        return tuple(self.narrow(dim, 0, 0) for _ in range(chunks))
+    return self.split(step, dim)
+
+def tensor_split(self, sections, dim: int = 0) -> tuple[Tensor, ...]:
+    dim = normalize_dim(dim, self.ndim, scalar_ok=False)
+    size = self.shape[dim]
+    if isinstance(sections, int):
+        base, extra = divmod(size, sections)
+        lengths = [base + (1 if i < extra else 0) for i in range(sections)]
+    else:
+        bounds = [0, *sections, size]
+        lengths = [builtins.max(0, builtins.min(b, size) - builtins.min(a, size))
+                   for a, b in zip(bounds, bounds[1:])]
+    out, start = [], 0
+    for length in lengths:
+        out.append(self.narrow(dim, start, length))
+        start += length
+    return tuple(out)
+
+def as_strided(self, size, stride, storage_offset: int | None = None) -> Tensor:
+    """A view with explicit sizes/strides over this tensor's storage (PyTorch's as_strided)."""
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} vs "
+                           f"{len(size)}")
+    offset = self._view.offset if storage_offset is None else int(storage_offset)
+    view = View(size, stride, offset)
+    lo, hi = view.storage_extent()
+    if prod(size) and (lo < 0 or hi >= len(self._storage)):
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+            f"{offset} requiring a storage size of {hi + 1} are out of bounds for storage "
+            f"of size {len(self._storage)}")
+    return self._with_view(view, "as_strided")
+
+def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+    """All windows of `size` elements along dimension, `step` apart, as a new last dim."""
+    dim = normalize_dim(dimension, self.ndim)
+    length = self.shape[dim] if self.ndim else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} but size "
+                           f"is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    view = self._view
+    count = (length - size) // step + 1
+    shape = view.shape[:dim] + (count,) + view.shape[dim + 1:] + (size,)
+    base_stride = view.strides[dim] if self.ndim else 1
+    strides = (view.strides[:dim] + (base_stride * step,) + view.strides[dim + 1:]
+               + (base_stride,))
+    return self._with_view(View(shape, strides, view.offset), "as_strided")
+
+
 FUNCTIONS = {
     "trace": trace,
     "cat": cat, "concat": cat, "concatenate": cat, "stack": stack, "hstack": hstack,
@@ -288,6 +380,12 @@ FUNCTIONS = {
     "diagonal": diagonal_view, "repeat_interleave": repeat_interleave,
 }
 TENSOR_METHODS = {
+    "unbind": unbind,
+    "split": split,
+    "chunk": chunk,
+    "tensor_split": tensor_split,
+    "as_strided": as_strided,
+    "unfold": unfold,
     "flip": flip, "fliplr": fliplr, "flipud": flipud, "roll": roll, "repeat": repeat,
     "tile": tile, "tril": tril, "triu": triu, "masked_fill": masked_fill,
     "masked_fill_": masked_fill_, "diag": diag, "diagonal": diagonal_view,
