@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import lazyt as lt
-from lazyt.optim.optimizer import Optimizer, _no_grad_step
+from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss
 
 
 class Adagrad(Optimizer):
@@ -36,10 +36,7 @@ class Adagrad(Optimizer):
 
     @_no_grad_step
     def step(self, closure: Callable | None = None):
-        loss = None
-        if closure is not None:
-            with lt.enable_grad():
-                loss = closure()
+        loss = closure_loss(closure)
         for group in self.param_groups:
             lr, lr_decay = group["lr"], group["lr_decay"]
             weight_decay, eps = group["weight_decay"], group["eps"]

@@ -7,7 +7,7 @@ import math
 from typing import Callable
 
 import lazyt as lt
-from lazyt.optim.optimizer import Optimizer, _no_grad_step, new_step
+from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss, new_step
 from lazyt.tensor import Tensor
 
 
@@ -49,10 +49,7 @@ class Adam(Optimizer):
 
     @_no_grad_step
     def step(self, closure: Callable | None = None):
-        loss = None
-        if closure is not None:
-            with lt.enable_grad():
-                loss = closure()
+        loss = closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]

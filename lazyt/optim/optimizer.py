@@ -52,6 +52,14 @@ def _no_grad_step(step: Callable) -> Callable:
     return wrapper
 
 
+def closure_loss(closure: Callable | None):
+    """step(closure): re-evaluate the model with gradients on, as PyTorch does."""
+    if closure is None:
+        return None
+    with lt.enable_grad():
+        return closure()
+
+
 def _typename(obj) -> str:
     if isinstance(obj, Tensor):
         return "lazyt.Tensor"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import lazyt as lt
-from lazyt.optim.optimizer import Optimizer, _no_grad_step, new_step
+from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss, new_step
 
 
 class RMSprop(Optimizer):
@@ -30,10 +30,7 @@ class RMSprop(Optimizer):
 
     @_no_grad_step
     def step(self, closure: Callable | None = None):
-        loss = None
-        if closure is not None:
-            with lt.enable_grad():
-                loss = closure()
+        loss = closure_loss(closure)
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             momentum, weight_decay = group["momentum"], group["weight_decay"]

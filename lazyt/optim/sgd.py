@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import lazyt as lt
-from lazyt.optim.optimizer import Optimizer, _no_grad_step
+from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss
 
 
 class SGD(Optimizer):
@@ -28,10 +28,7 @@ class SGD(Optimizer):
 
     @_no_grad_step
     def step(self, closure: Callable | None = None):
-        loss = None
-        if closure is not None:
-            with lt.enable_grad():
-                loss = closure()
+        loss = closure_loss(closure)
         for group in self.param_groups:
             lr, momentum = group["lr"], group["momentum"]
             dampening, weight_decay = group["dampening"], group["weight_decay"]
