@@ -75,14 +75,8 @@ class Scheduler:
         realized = self.realized_lookup(node)
         if realized is not None:
             return realized
-        root = self.kernel_root(node)
-        buf = Buffer(None)
-        view = View.contiguous(node.shape)
-        self.steps.append(Step(root, buf, view, node.dtype, reason))
-        self.log(f"kernel {len(self.steps)}: {root.op} {list(node.shape)} ({reason})")
-        load = make_node("load", node.dtype, node.shape, (), (buf, view))
+        load = self._new_buffer_step(self.kernel_root(node), node, reason)
         self.done[id(node)] = load
-        self.keep.append(node)
         self.materialized.append((node, load))
         return load
 
@@ -93,18 +87,21 @@ class Scheduler:
         existing = self.done.get(id(node)) or self.realized_lookup(node)
         if node.op == "load" or existing is not None:
             source = node if existing is None else existing
-            root = make_node("cast", node.dtype, node.shape, (source,))
-            root = self.kernel_root(root)
+            root = self.kernel_root(make_node("cast", node.dtype, node.shape, (source,)))
         else:
             root = self.kernel_root(node)
+        load = self._new_buffer_step(root, node, reason)
+        self.done.setdefault(id(node), load)
+        return load
+
+    def _new_buffer_step(self, root: Node, node: Node, reason: str) -> Node:
+        """Append a step computing root into a fresh contiguous buffer; its load."""
         buf = Buffer(None)
         view = View.contiguous(node.shape)
         self.steps.append(Step(root, buf, view, node.dtype, reason))
         self.log(f"kernel {len(self.steps)}: {root.op} {list(node.shape)} ({reason})")
-        load = make_node("load", node.dtype, node.shape, (), (buf, view))
-        self.done.setdefault(id(node), load)
         self.keep.append(node)
-        return load
+        return make_node("load", node.dtype, node.shape, (), (buf, view))
 
     def assign(self, node: Node, out: Buffer, view: View, reason: str = "assign") -> None:
         """Schedule node written into an existing buffer through view."""
