@@ -92,11 +92,22 @@ def plan_for(node: Node, out: Storage, view: View) -> lower.LaunchPlan | None:
 
 def plan_for_buffer(node: Node, out, view: View) -> lower.LaunchPlan | None:
     """Lower one kernel-ready node writing into buffer `out` through view."""
-    if node.op in ("reduce", "scan"):
-        return lower.lower_reduce(node, out, view)
+    if node.op == "scan":
+        return lower.lower_scan(node, out, view)
     if node.op == "gather":
         return lower.lower_gather(node, out, view)
+    if node.op == "reduce" or any(n.op == "reduce" for n in walk(node)):
+        return lower.lower_row(node, out, view)
     return lower.lower_elementwise(node, out, view)
+
+
+def _work(node: Node) -> int:
+    """Elements a kernel visits (the thread-split heuristic): the input of its
+    reductions, else its output."""
+    if node.op in ("reduce", "scan"):
+        return prod(node.srcs[0].shape)
+    reduces = [n for n in walk(node) if n.op == "reduce"]
+    return prod(reduces[0].srcs[0].shape) if reduces else prod(node.shape)
 
 
 class _PlanCache:
@@ -151,11 +162,10 @@ def _run_kernel_node(node: Node, out: Storage, view: View) -> None:
     if node.op == "extern":
         run_extern(node, out, view)
         return
-    work = prod(node.srcs[0].shape) if node.op in ("reduce", "scan") else prod(node.shape)
     key, buffers = PLANS.signature(node, out.buffer, view)
     cached = PLANS.get(key)
     if cached is not None:
-        plan, buffer_slots, compiled = cached
+        plan, buffer_slots, compiled, work = cached
         plan = lower.LaunchPlan(plan.kernel, [None if s is None else buffers[s]
                                               for s in buffer_slots],
                                 plan.params, plan.outer, plan.error_buffer, plan.rng_slots)
@@ -163,6 +173,7 @@ def _run_kernel_node(node: Node, out: Storage, view: View) -> None:
         run(plan, work, compiled)
         return
     plan = plan_for(node, out, view)
+    work = _work(node)
     if plan is not None:
         slot_of = {id(b): i for i, b in enumerate(buffers)}
         compiled = compiled_for(plan)
@@ -170,7 +181,7 @@ def _run_kernel_node(node: Node, out: Storage, view: View) -> None:
         template = lower.LaunchPlan(plan.kernel, [], plan.params, plan.outer,
                                     plan.error_buffer, plan.rng_slots)
         PLANS.put(key, (template, [None if b is None else slot_of[id(b)] for b in plan.buffers],
-                        compiled))
+                        compiled, work))
         run(plan, work, compiled)
 
 

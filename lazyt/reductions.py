@@ -289,7 +289,9 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     if shifted.numel() == 0:
         return ew.clone(shifted)
     e = ew.apply("exp", shifted)
-    return ew.div(e, sum(e, dim, keepdim=True))
+    # Scaled by the reciprocal of the sum, as PyTorch's CPU kernel does: one
+    # division per row instead of per element.
+    return ew.mul(e, ew.apply("reciprocal", sum(e, dim, keepdim=True)))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:

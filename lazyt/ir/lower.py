@@ -12,7 +12,9 @@ single flat loop that LLVM vectorises, whatever the tensor's rank.
 
 Kernel forms:
   elementwise   out[i] = f(loads, consts, rand)        (lower_elementwise)
-  reduce/scan   out[k] = reduce_r f(...) / running     (lower_reduce)
+  row           reductions over the same rows, fused with their
+                producers and consumers                 (lower_row)
+  scan          out[k] = running reduce of f(...)       (lower_scan)
   gather        out[i] = src[address with indices read from index tensors]
   scatter       dst[address with indices] (op)= src[i] (lower_gather / lower_scatter)
   nonzero       coordinates of true elements, in order (lower_nonzero)
@@ -173,11 +175,14 @@ def _leaves(nodes: list[Node]) -> list[Node]:
     return [n for n in nodes if n.op in _LEAF_OPS]
 
 
-def _expr_for(nodes: list[Node], builder: _Builder, index_of) -> K.Expr:
+def _expr_for(nodes: list[Node], builder: _Builder, index_of,
+              memo: dict[int, K.Expr] | None = None) -> K.Expr:
     """Translate an elementwise node graph (topologically ordered, root last) to
     a kernel expression. index_of(node) gives the index expression of a leaf.
+    A row kernel shares one `memo` between its stages; it holds the values of
+    the fused reductions.
     """
-    memo: dict[int, K.Expr] = {}
+    memo = {} if memo is None else memo
     for node in nodes:
         if id(node) in memo:
             continue
@@ -291,13 +296,14 @@ def reduce_accumulator_dtype(op: str, dtype: DType) -> DType:
     return dtype
 
 
-def lower_reduce(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
-    """out = reduce(src) over axes (kind "reduce"), or the running reduction along
-    one axis (kind "scan", e.g. cumsum)."""
+def lower_scan(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
+    """out = the running reduction of src along one axis (cumsum, cumprod, ...):
+    the outer loops run over the other dims, the inner loop stores as it goes."""
     (src,) = root.srcs
     reduce_op, axes = root.arg
-    scan = root.op == "scan"
     in_shape = src.shape
+    if 0 in in_shape:
+        return None
     nodes = walk(src)
     leaves = _leaves(nodes)
     builder = _Builder()
@@ -305,45 +311,154 @@ def lower_reduce(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     kept = [d for d in range(len(in_shape)) if d not in axes]
     order = kept + list(axes)
     groups = tuple([0] * len(kept) + [1] * len(axes))
-    shape = tuple(in_shape[d] for d in order)
-    red_shape = tuple(in_shape[d] for d in axes)
-    position = (0,) * len(kept) + contiguous_strides(red_shape)
-    out_strides = tuple(out_view.strides[d] if (d in kept or scan) else 0 for d in order)
-    views = [out_strides, position] + [
+    views = [tuple(out_view.strides[d] for d in order)] + [
         tuple(_leaf_strides(n, in_shape)[d] for d in order) for n in leaves]
-    if 0 in [in_shape[d] for d in kept] or (scan and 0 in in_shape):
-        return None
-    cshape, cstrides, cgroups = collapse_dims(shape, views, groups)
+    cshape, cstrides, cgroups = collapse_dims(tuple(in_shape[d] for d in order), views, groups)
     n_kept = cgroups.count(0)
-    if n_kept == 0:  # full reduction: one outer iteration
+    if n_kept == 0:  # a 1-d scan: one outer iteration
         cshape.insert(0, 1)
-        cgroups.insert(0, 0)
+        for st in cstrides:
+            st.insert(0, 0)
+        n_kept = 1
+    loops = _Loops(builder, cshape)
+    leaf_index = {id(leaf): loops.index(builder, st, _leaf_offset(leaf))
+                  for leaf, st in zip(leaves, cstrides[1:])}
+    acc_dtype = reduce_accumulator_dtype(reduce_op, src.dtype)
+    value = _expr_for(nodes, builder, lambda n: leaf_index[id(n)])
+    if acc_dtype is not src.dtype:
+        value = K.Cast(acc_dtype, value)
+    update = K.AccUpdate("acc", value)
+    result: K.Expr = K.AccGet("acc", acc_dtype)
+    if acc_dtype is not root.dtype:
+        result = K.Cast(root.dtype, result)
+    store = K.Store(out_b, loops.index(builder, cstrides[0], out_view.offset), result)
+    body = (K.AccInit("acc", reduce_op, acc_dtype),) + loops.nest((update, store), start=n_kept)
+    return builder.finish("scan", loops.nest(body, upto=n_kept), cshape[0])
+
+
+def row_space_strides(view_shape: tuple[int, ...], strides: tuple[int, ...],
+                      full: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...] | None:
+    """Strides over the full (pre-reduction) shape of a view whose shape is the
+    reduced shape up to size-1 dims (a row-level value: the same for every
+    element of a row). Its dims of size > 1 map, in order, onto the kept dims
+    of size > 1; reduced dims get stride 0. None if the shapes don't match."""
+    kept = [d for d in range(len(full)) if d not in axes and full[d] != 1]
+    mine = [d for d in range(len(view_shape)) if view_shape[d] != 1]
+    if [full[d] for d in kept] != [view_shape[d] for d in mine]:
+        return None
+    out = [0] * len(full)
+    for d_full, d_mine in zip(kept, mine):
+        out[d_full] = strides[d_mine]
+    return tuple(out)
+
+
+def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
+    """A row kernel: reductions over the same axes of the same shape, fused with
+    their producers and consumers (softmax, layer_norm, log-sum-exp).
+
+    The outer loops run over the kept dims (the rows). Inside, each reduction
+    (a "reduce" node of the graph, in topological order) is one inner loop
+    into an accumulator; then the root is stored, either once per row
+    (row-level: a reduce, or an elementwise expression of the accumulators) or
+    by a last inner loop over the reduced dims (element-level: the root has
+    the full shape and reads accumulators as broadcast values). A row is read
+    once per stage while it is hot in cache, instead of once per kernel.
+    """
+    nodes = walk(root)
+    reduces = [n for n in nodes if n.op == "reduce"]
+    full = reduces[0].srcs[0].shape
+    axes = reduces[0].arg[1]
+    # The output's shape decides the level (a root reduce fused under a
+    # broadcast keeps its reduced shape).
+    row_level = out_view.shape != full
+    kept = [d for d in range(len(full)) if d not in axes]
+    order = kept + list(axes)
+    if 0 in [full[d] for d in kept] or (not row_level and 0 in full):
+        return None
+    builder = _Builder()
+    out_b = builder.buffer(out, root.dtype, writes=True)
+    leaves = _leaves(nodes)
+
+    def space_strides(shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[int, ...]:
+        if shape == full:
+            return strides
+        mapped = row_space_strides(shape, strides, full, axes)
+        if mapped is None:
+            raise AssertionError(f"row kernel operand {shape} does not fit rows of {full}")
+        return mapped
+
+    out_strides = space_strides(out_view.shape, out_view.strides)
+    position = (0,) * len(kept) + contiguous_strides(tuple(full[d] for d in axes))
+    views = [tuple(out_strides[d] for d in order), position]
+    for leaf in leaves:
+        v = leaf_view(leaf)
+        st = space_strides(leaf.shape, v.strides)
+        views.append(tuple(st[d] for d in order))
+    groups = tuple([0] * len(kept) + [1] * len(axes))
+    cshape, cstrides, cgroups = collapse_dims(tuple(full[d] for d in order), views, groups)
+    n_kept = cgroups.count(0)
+    if n_kept == 0:  # a full reduction: one row
+        cshape.insert(0, 1)
         for st in cstrides:
             st.insert(0, 0)
         n_kept = 1
     loops = _Loops(builder, cshape)
     leaf_index = {id(leaf): loops.index(builder, st, _leaf_offset(leaf))
                   for leaf, st in zip(leaves, cstrides[2:])}
-    acc_dtype = reduce_accumulator_dtype(reduce_op, src.dtype)
-    value = _expr_for(nodes, builder, lambda n: leaf_index[id(n)])
-    if acc_dtype is not src.dtype:
-        value = K.Cast(acc_dtype, value)
-    pos = loops.index(builder, cstrides[1], 0) if reduce_op in ("argmax", "argmin") else None
-    update = K.AccUpdate("acc", value, pos)
-    part = "index" if reduce_op in ("argmax", "argmin") else "value"
-    result = K.AccGet("acc", acc_dtype, part)
-    result_dtype = dtypes.int64 if part == "index" else acc_dtype
-    if result_dtype is not root.dtype:
-        result = K.Cast(root.dtype, result)
-    store = K.Store(out_b, loops.index(builder, cstrides[0], out_view.offset), result)
-    if scan:
-        inner = loops.nest((update, store), start=n_kept)
-        body = (K.AccInit("acc", reduce_op, acc_dtype),) + inner
+    index_of = lambda n: leaf_index[id(n)]  # noqa: E731
+    memo: dict[int, K.Expr] = {}
+    body: list[K.Stmt] = []
+    out_index = loops.index(builder, cstrides[0], out_view.offset)
+    kept_input = None if row_level else _stored_reduce_input(root, reduces, leaves, out)
+    for k, red in enumerate(reduces):
+        op = red.arg[0]
+        name = f"acc{k}"
+        src = red.srcs[0]
+        acc_dtype = reduce_accumulator_dtype(op, src.dtype)
+        value = _expr_for(walk(src), builder, index_of, memo)
+        if acc_dtype is not src.dtype:
+            value = K.Cast(acc_dtype, value)
+        arg = op in ("argmax", "argmin")
+        pos = loops.index(builder, cstrides[1], 0) if arg else None
+        update: tuple[K.Stmt, ...] = (K.AccUpdate(name, value, pos),)
+        if src is kept_input:
+            update += (K.Store(out_b, out_index, memo[id(src)]),)
+        body.append(K.AccInit(name, op, acc_dtype))
+        body.extend(loops.nest(update, start=n_kept))
+        result: K.Expr = K.AccGet(name, acc_dtype, "index" if arg else "value")
+        result_dtype = dtypes.int64 if arg else acc_dtype
+        if result_dtype is not red.dtype:
+            result = K.Cast(red.dtype, result)
+        memo[id(red)] = result
+        if src is kept_input:  # the last stage reads it back instead of recomputing
+            memo[id(src)] = K.Load(out_b, out_index, src.dtype)
+    value = _expr_for(nodes, builder, index_of, memo)
+    store = K.Store(out_b, out_index, value)
+    if row_level:
+        body.append(store)
     else:
-        inner = loops.nest((update,), start=n_kept)
-        body = (K.AccInit("acc", reduce_op, acc_dtype),) + inner + (store,)
-    kind = "scan" if scan else "reduce"
-    return builder.finish(kind, loops.nest(body, upto=n_kept), cshape[0])
+        body.extend(loops.nest((store,), start=n_kept))
+    name = "reduce" if root.op == "reduce" and len(reduces) == 1 else "row"
+    return builder.finish(name, loops.nest(tuple(body), upto=n_kept), cshape[0])
+
+
+def _stored_reduce_input(root: Node, reduces: list[Node], leaves: list[Node],
+                         out: Buffer) -> Node | None:
+    """The input of a reduction that the element-level output also reads
+    (softmax's exp(x - max)): its stage stores it into the output, and the
+    last stage reads it back instead of computing it again. Only for computed
+    values of the output's dtype, with an output that no input aliases."""
+    if any(leaf.op == "load" and leaf.arg[0] is out for leaf in leaves):
+        return None
+    inside = {id(n) for red in reduces for n in walk(red.srcs[0])}
+    reads = {id(s) for n in walk(root) if n.op != "reduce" and id(n) not in inside
+             for s in n.srcs}
+    for red in reversed(reduces):
+        src = red.srcs[0]
+        if id(src) in reads and src.dtype is root.dtype and src.op not in (
+                "load", "const", "cast", "rand", "iota"):
+            return src
+    return None
 
 
 def _gather_address(builder: _Builder, loops: _Loops, src_view: View,

@@ -97,8 +97,9 @@ def make_node(op: str, dtype: DType, shape: tuple[int, ...],
     return node
 
 
-def walk(root: Node) -> list[Node]:
-    """Nodes reachable from root in topological order (sources first), iteratively."""
+def walk(root: Node, stop=None) -> list[Node]:
+    """Nodes reachable from root in topological order (sources first), iteratively.
+    With `stop`, the sources of nodes for which stop(node) is true are not visited."""
     order: list[Node] = []
     seen: set[int] = set()
     stack: list[tuple[Node, bool]] = [(root, False)]
@@ -111,6 +112,8 @@ def walk(root: Node) -> list[Node]:
             continue
         seen.add(id(node))
         stack.append((node, True))
+        if stop is not None and stop(node):
+            continue
         for src in reversed(node.srcs):
             if id(src) not in seen:
                 stack.append((src, False))

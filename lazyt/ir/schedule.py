@@ -14,9 +14,22 @@ kernels begin and end, and what each kernel computes:
   below them, so they become index arithmetic. Only a reshape that strides
   cannot express (a reshape of a transposed intermediate) materialises its
   source first: "boundary: reshape not expressible as a view".
-- A reduce/scan is the root of its own kernel with its elementwise producers
-  fused into its input loop. When something else consumes its result, the
-  result is realised first: "boundary: reduce feeding another kernel".
+- A reduce is the root of its own kernel with its elementwise producers
+  fused into its input loop. Reductions over the same axes of the same shape
+  fuse with each other and with their consumers into one row kernel
+  (ir/lower.lower_row): the max and the sum of a softmax and its normalised
+  output, the mean and variance of a layer_norm and its output. A consumer
+  fuses a reduction when it reads the result broadcast back over the reduced
+  axes (element-level) or once per row (row-level).
+- Recompute or store: a fusible reduction is recomputed in every row kernel
+  that reads it (one more pass over a row that is already in cache), unless
+  this realisation has stored it already. A reduction that its consumer cannot
+  fuse (other axes, another shape, a movement other than broadcasting back)
+  is stored: "boundary: reduce feeding another kernel". When the consumer is
+  an elementwise expression whose own reductions form rows of their own (the
+  per-row loss inside a batch mean), that whole expression is stored by its
+  own row kernel: "boundary: reduce over other axes".
+- A scan (cumsum) is the root of its own kernel.
 - Extern ops (BLAS matmul) and gathers take realised inputs and produce a
   realised output: they are kernel boundaries on both sides.
 
@@ -31,7 +44,7 @@ from dataclasses import dataclass
 
 from lazyt import dtypes
 from lazyt.dtypes import DType
-from lazyt.ir.lower import leaf_view
+from lazyt.ir.lower import leaf_view, row_space_strides
 from lazyt.ir.node import Buffer, Node, make_node, walk
 from lazyt.ir.passes import simplify
 from lazyt.ir.view import View, apply_movement, prod
@@ -63,6 +76,11 @@ class Scheduler:
         self.keep: list[Node] = []  # keeps memo keys' nodes alive (ids stay unique)
         self.realized_lookup = realized_lookup or (lambda node: None)
         self.log = log or (lambda message: None)
+        # The rows of the kernel being built: (full shape, reduced axes, shape
+        # of the values being pushed: full, or row-level), or None.
+        self.rows: tuple | None = None
+        self.root: Node | None = None
+        self.sigs: dict[int, frozenset] = {}
 
     # --- entry points ------------------------------------------------------
     def materialize(self, node: Node, reason: str) -> Node:
@@ -109,14 +127,95 @@ class Scheduler:
 
     # --- one kernel ---------------------------------------------------------
     def kernel_root(self, node: Node) -> Node:
-        """The node a single kernel computes: its inputs are leaves only."""
-        if node.op in ("reduce", "scan"):
-            src = self.push_movements(node.srcs[0], ())
-            return make_node(node.op, node.dtype, node.shape, (src,), node.arg)
-        if node.op in ("gather", "extern"):
-            srcs = tuple(self.as_load(s, f"boundary: input of {node.op}") for s in node.srcs)
-            return make_node(node.op, node.dtype, node.shape, srcs, node.arg)
-        return self.push_movements(node, ())
+        """The node a single kernel computes: its inputs are leaves (and, in a
+        row kernel, the reductions it fuses)."""
+        saved = self.rows, self.root
+        try:
+            self.root = node
+            if node.op in ("reduce", "scan"):
+                full = node.srcs[0].shape
+                self.rows = (full, node.arg[1], full) if node.op == "reduce" else None
+                src = self.push_movements(node.srcs[0], ())
+                return make_node(node.op, node.dtype, node.shape, (src,), node.arg)
+            self.rows = None
+            if node.op in ("gather", "extern"):
+                srcs = tuple(self.as_load(s, f"boundary: input of {node.op}") for s in node.srcs)
+                return make_node(node.op, node.dtype, node.shape, srcs, node.arg)
+            self.rows = self.rows_for(node)
+            return self.push_movements(node, ())
+        finally:
+            self.rows, self.root = saved
+
+    # --- row kernels (fused reductions) ----------------------------------------
+    def reduce_signatures(self, node: Node) -> frozenset:
+        """(full shape, axes) of the pending reductions an elementwise graph
+        reads without crossing another boundary."""
+        hit = self.sigs.get(id(node))
+        if hit is not None:
+            return hit
+        for n in walk(node, stop=self._is_boundary):
+            if id(n) in self.sigs:
+                continue
+            found = frozenset()
+            if n.op == "reduce" and not self._is_stored(n):
+                found = frozenset({(n.srcs[0].shape, n.arg[1])})
+            if not self._is_boundary(n) or n.op == "reduce":
+                for src in n.srcs:
+                    found = found | self.sigs.get(id(src), frozenset())
+            self.sigs[id(n)] = found
+            self.keep.append(n)
+        return self.sigs[id(node)]
+
+    def _is_boundary(self, node: Node) -> bool:
+        return node.op in BOUNDARY_OPS and (node.op != "reduce" or self._is_stored(node))
+
+    def _is_stored(self, node: Node) -> bool:
+        return id(node) in self.done or self.realized_lookup(node) is not None
+
+    def _reads_other_rows(self, node: Node) -> bool:
+        """An elementwise node reading reductions this kernel can't fuse, that
+        could be a row kernel of its own."""
+        sigs = self.reduce_signatures(node)
+        if not sigs or (self.rows is not None and sigs == {self.rows[:2]}):
+            return False
+        return self.rows_for(node) is not None
+
+    def rows_for(self, node: Node) -> tuple | None:
+        """The rows an elementwise root computes over: those of a reduction it
+        reads with the root's full shape (element-level) or reduced shape
+        (row-level); None if it reads none."""
+        sigs = sorted(self.reduce_signatures(node), key=repr)
+        for full, axes in sigs:
+            if node.shape == full:
+                return (full, axes, full)
+        for full, axes in sigs:
+            if row_space_strides(node.shape, (0,) * len(node.shape), full, axes) is not None:
+                return (full, axes, node.shape)
+        return None
+
+    def fuses_reduce(self, node: Node, moves: tuple) -> bool:
+        """Can the kernel being built compute this reduction itself?"""
+        if self.rows is None or node.op != "reduce":
+            return False
+        full, axes, space = self.rows
+        if node.srcs[0].shape != full or node.arg[1] != axes:
+            return False
+        view = View.contiguous(node.shape)
+        for kind, params in moves:
+            view = apply_movement(view, kind, params)
+            if view is None:
+                return False
+        if view.mask is not None or view.offset != 0 or view.shape != space:
+            return False
+        natural = View.contiguous(node.shape).strides
+        if space == full:
+            mapped = view.strides
+        else:
+            mapped = row_space_strides(space, view.strides, full, axes)
+            if mapped is None:
+                return False
+        return all(mapped[d] == (0 if d in axes else natural[d])
+                   for d in range(len(full)) if full[d] != 1)
 
     def as_load(self, node: Node, reason: str) -> Node:
         rewritten = self.push_movements(node, ())
@@ -127,7 +226,7 @@ class Scheduler:
     def push_movements(self, node: Node, moves: tuple) -> Node:
         """Rewrite node with `moves` applied on top into a movement-free graph:
         movements become the views of the leaves below them."""
-        key = (id(node), moves)
+        key = (id(node), moves, self.rows)
         hit = self.memo.get(key)
         if hit is not None:
             return hit
@@ -146,9 +245,22 @@ class Scheduler:
             return self.move_load(node, moves)
         if op in ("rand", "iota"):
             return self.move_index_leaf(node, moves)
+        if op == "reduce" and not self._is_stored(node) and self.fuses_reduce(node, moves):
+            full, axes, space = self.rows
+            self.rows = (full, axes, full)  # the reduction's input is element-level
+            try:
+                src = self.push_movements(node.srcs[0], ())
+            finally:
+                self.rows = (full, axes, space)
+            self.log(f"  fused {node.arg[0]} over axes {list(axes)} of {list(full)} "
+                     f"into the row kernel")
+            return make_node("reduce", node.dtype, node.shape, (src,), node.arg)
         if op in BOUNDARY_OPS:
             reason = f"boundary: {op} feeding another kernel"
             load = self.materialize(node, reason)
+            return self.move_load(load, moves) if moves else load
+        if node is not self.root and self._reads_other_rows(node):
+            load = self.materialize(node, "boundary: reduce over other axes")
             return self.move_load(load, moves) if moves else load
         shape = _moved_shape(node.shape, moves)
         srcs = tuple(s if s.op == "const" else self.push_movements(s, moves) for s in node.srcs)

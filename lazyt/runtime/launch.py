@@ -15,7 +15,7 @@ import numpy as np
 from lazyt.runtime import stats
 
 _ERROR_SENTINEL = np.iinfo(np.int64).min
-PARALLEL_MIN_WORK = 1 << 18  # elements; below this one thread beats waking another
+PARALLEL_MIN_WORK = 1 << 20  # elements; below this one thread beats waking another
 
 
 def _threads_from_env() -> int:
@@ -58,11 +58,14 @@ def launch(function, buffers: list, params: list[int], outer: int, parallel: boo
     if parallel and threads > 1 and work >= PARALLEL_MIN_WORK and outer >= 2:
         chunks = min(threads, outer)
         step = -(-outer // chunks)
-        futures = []
+        chunks = []
         for start in range(0, outer, step):
             args = (ctypes.c_int64 * len(params))(*params)
             args[0], args[1] = start, min(start + step, outer)
-            futures.append(_pool().submit(function, bufs, args))
+            chunks.append(args)
+        # The calling thread runs the first chunk itself: one thread fewer to wake.
+        futures = [_pool().submit(function, bufs, args) for args in chunks[1:]]
+        function(bufs, chunks[0])
         for f in futures:
             f.result()
     else:
