@@ -114,7 +114,7 @@ def _empty(shape: tuple[int, ...], dtype: DType, like: Tensor | None = None) -> 
 
 def _fill(shape: tuple[int, ...], value, dtype: DType, like: Tensor | None = None) -> Tensor:
     out = _empty(shape, dtype, like)
-    ew.assign(out, ew.source(value, dtype, shape))
+    ew.assign(out, ew.source(value, dtype, shape), deferrable=True)  # pending in deferred mode
     return out
 
 

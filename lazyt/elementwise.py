@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from lazyt import dtypes
+from lazyt import dtypes, modes
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.ir.node import Node, make_node
@@ -95,12 +95,15 @@ def _layout_source(shape, operands) -> Tensor | None:
     return None
 
 
-def assign(target: Tensor, node: Node) -> Tensor:
-    """Write node (cast to target's dtype, broadcast to its shape) through target's view."""
-    from lazyt.executor import flush_readers, realize_into
+def assign(target: Tensor, node: Node, deferrable: bool = False) -> Tensor:
+    """Write node (cast to target's dtype, broadcast to its shape) through target's view.
 
-    storage, view = target._storage, target._view  # a pending target is realised first
-    shape = view.shape
+    In deferred mode a `deferrable` write (one autograd does not record) is
+    an ASSIGN left pending: the target reads as the new value's graph, and the
+    write happens when it is realised (lazyt/executor.py, defer_write)."""
+    from lazyt.executor import defer_write, flush_readers, realize_into
+
+    shape = target._shape
     if node.shape != shape:
         if broadcast_shapes(shape, node.shape) != shape:
             raise RuntimeError(
@@ -109,6 +112,9 @@ def assign(target: Tensor, node: Node) -> Tensor:
         node = make_node("movement", node.dtype, shape, (node,), ("expand", (shape,)))
     if node.dtype is not target.dtype:
         node = make_node("cast", target.dtype, shape, (node,))
+    if deferrable and modes.is_deferred() and defer_write(target, node):
+        return target
+    storage, view = target._storage, target._view  # a pending target is realised first
     flush_readers(storage)
     node = _unalias(target, node)
     realize_into(node, storage, view)
@@ -151,7 +157,7 @@ def inplace(op: str, target: Tensor, *others) -> Tensor:
             f"output with shape {list(target.shape)} doesn't match the broadcast shape "
             f"{list(node.shape)}")
     snapshot = grad_mode.snapshot_for_inplace(target, op, others)
-    assign(target, node)
+    assign(target, node, deferrable=snapshot is None)
     grad_mode.record_inplace(op, target, others, snapshot)
     return target
 
@@ -351,7 +357,7 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
         raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
     broadcast_shapes(self._shape, src._shape)
     snapshot = grad_mode.snapshot_for_inplace(self, "copy", (src,))
-    assign(self, src._load())
+    assign(self, src._load(), deferrable=snapshot is None)
     grad_mode.record_inplace("copy", self, (src,), snapshot)
     return self
 
@@ -364,7 +370,7 @@ def fill_(self: Tensor, value) -> Tensor:
         value = value.item()
     grad_mode.check_inplace(self)
     snapshot = grad_mode.snapshot_for_inplace(self, "fill", ())
-    assign(self, source(value, self.dtype, self._shape))
+    assign(self, source(value, self.dtype, self._shape), deferrable=snapshot is None)
     grad_mode.record_inplace("fill", self, (), snapshot)
     return self
 

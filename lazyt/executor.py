@@ -272,9 +272,109 @@ def _peel_movements(node: Node) -> tuple[Node, tuple]:
     return node, tuple(reversed(moves))
 
 
+# ------------------------------------------------------------ deferred writes
+# Tensors with a pending ASSIGN (in-place ops in deferred mode), in order.
+# Such a tensor keeps its storage and view (the target) and reads as the
+# graph of its new value (_node) until the write is carried out.
+WRITERS: list = []
+
+
+def is_writer(t) -> bool:
+    return t._node is not None and t._st is not None
+
+
+def defer_write(target, node: Node) -> bool:
+    """Leave `target = node` pending (deferred mode). False when the write must
+    happen now: a pending tensor other views were taken from."""
+    if target._node is not None and target._st is None:  # a pending result
+        if target._lazy_base is not None or target.__dict__.get("_has_lazy_views"):
+            return False
+        target._node = node
+        return True
+    storage = target._st
+    if target._node is None:
+        if storage.writer is not None:  # one pending write per storage: the older goes first
+            realize_tensors([storage.writer])
+        storage.writer = target
+        WRITERS.append(target)
+        modes.track_pending(target)
+    target._node = node
+    storage.version += 1
+    return True
+
+
+def _with_pending_writes(tensors: list) -> tuple[list, list]:
+    """(tensors to compute, writes to carry out). A write goes with every
+    pending tensor that still reads the value it overwrites (computed first),
+    and with every other pending write whose value reads it; other writes
+    stay pending (a gradient zeroed and summed into again never needs memory
+    traffic until it is read)."""
+    writers = [t for t in tensors if is_writer(t)]
+    if not writers:
+        return tensors, []
+    plain = [t for t in tensors if not is_writer(t)]
+    pending = modes.pending_tensors()
+    reads = {id(t): {id(n.arg[0]) for n in walk(t._node) if n.op == "load"} for t in pending}
+    chosen = {id(w) for w in writers}
+    targets = {id(w._st.buffer) for w in writers}
+    grew = True
+    while grew:
+        grew = False
+        for t in pending:
+            if id(t) in chosen or not reads.get(id(t), set()) & targets:
+                continue
+            chosen.add(id(t))
+            if is_writer(t):
+                targets.add(id(t._st.buffer))
+                grew = True
+            else:
+                plain.append(t)
+    writers = [w for w in WRITERS if id(w) in chosen and is_writer(w)]
+    WRITERS[:] = [w for w in WRITERS if id(w) not in chosen and is_writer(w)]
+    return list({id(t): t for t in plain}.values()), writers
+
+
+def _schedule_writes(scheduler: Scheduler, writers: list) -> None:
+    """Append the ASSIGN steps: a write goes after every other write that reads
+    its target; a cycle of such reads computes one value into a temporary."""
+    roots = {}
+    for w in writers:
+        root = scheduler.kernel_root(w._node)
+        if not lower.reads_only_what_it_writes(root, w._st.buffer, w._vw):
+            # It reads its target elsewhere than where it writes: compute first.
+            root = scheduler.materialize(w._node, "boundary: a write reading its target")
+        roots[id(w)] = root
+
+    def reads(w) -> set:
+        return {id(n.arg[0]) for n in walk(roots[id(w)]) if n.op == "load"}
+
+    remaining = list(writers)
+    while remaining:
+        for k, w in enumerate(remaining):
+            target = id(w._st.buffer)
+            if not any(target in reads(x) for x in remaining if x is not w):
+                break
+        else:
+            k, w = 0, remaining[0]
+            roots[id(w)] = scheduler.materialize(w._node, "boundary: writes that read each other")
+        del remaining[k]
+        scheduler.add_step(roots[id(w)], w._st.buffer, w._vw, w.dtype, "assign")
+
+
+def _finish_writes(writers: list) -> None:
+    targets = {id(w._st) for w in writers}
+    for node, tensor in list(_REALIZED.items()):
+        if tensor._st is not None and id(tensor._st) in targets:
+            del _REALIZED[node]
+    for w in writers:
+        node, w._node = w._node, None
+        w._st.writer = None
+        _REALIZED[node] = w
+
+
 def realize_tensors(tensors: list) -> None:
     """Realise pending tensors together: one schedule, shared boundaries."""
-    tensors = list({id(t): t for t in tensors}.values())  # each once
+    tensors, writers = _with_pending_writes(list({id(t): t for t in tensors}.values()))
     scheduler = _scheduler()
     roots = []
     for t in tensors:
@@ -286,7 +386,9 @@ def realize_tensors(tensors: list) -> None:
             # is copied as a whole, movements included.
             node, moves = t._node, ()
         roots.append((t, scheduler.materialize_fresh(node, "requested"), moves))
+    _schedule_writes(scheduler, writers)
     _execute(scheduler)
+    _finish_writes(writers)
     for t, load, moves in roots:
         buf, view = load.arg
         for kind, params in moves:  # movements over a fresh result stay views of it
@@ -329,6 +431,8 @@ def flush_readers(storage: Storage) -> None:
     buf = storage.buffer
     readers = [t for t in modes.pending_tensors()
                if any(n.op == "load" and n.arg[0] is buf for n in walk(t._node))]
+    if storage.writer is not None:
+        readers.append(storage.writer)
     if readers:
         realize_tensors(readers)
     for node, tensor in list(_REALIZED.items()):
@@ -340,6 +444,9 @@ def scatter_into(dst: Storage, dst_view: View, values: Node, index_nodes: list[N
                  mapping: tuple, accumulate: str | None) -> None:
     stats.bump("realizations")
     flush_readers(dst)
+    if not _is_kernel_ready(values):  # a pending graph (deferred mode): compute it first
+        storage, view = realize_new(values, CPU)
+        values = make_node("load", values.dtype, values.shape, (), (storage.buffer, view))
     plan = lower.lower_scatter(dst.buffer, dst.dtype, dst_view, values, index_nodes,
                                mapping, accumulate)
     run(plan, prod(values.shape))

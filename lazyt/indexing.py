@@ -268,6 +268,14 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     return out
 
 
+def checked_index(index: Tensor, size: int, dim: int) -> Tensor:
+    """index as int64, checked to lie in [0, size) inside the kernel that reads
+    it: a bad value raises IndexError when that kernel runs ("index 12 is out
+    of bounds for dimension {dim} with size {size}")."""
+    node = make_node("check_index", dtypes.int64, index._shape, (index._load(),), (size, dim))
+    return Tensor._from_node(node)
+
+
 @contextlib.contextmanager
 def _runtime_error_for_bad_index():
     """gather/scatter report bad indices as RuntimeError (indexing uses IndexError)."""

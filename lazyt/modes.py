@@ -23,7 +23,8 @@ TRACING: list = []
 
 # Pending tensors alive now: an in-place write to a buffer first realises the
 # pending tensors that read it, so they see the values from before the write.
-_PENDING: weakref.WeakSet = weakref.WeakSet()
+# Pending tensors by id (a WeakSet would compare tensors with ==, which is elementwise).
+_PENDING: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 def get_mode() -> str:
@@ -65,11 +66,11 @@ class deferred:  # noqa: N801 - reads like lt.no_grad
 
 
 def track_pending(tensor) -> None:
-    _PENDING.add(tensor)
+    _PENDING[id(tensor)] = tensor
 
 
 def pending_tensors() -> list:
-    return [t for t in list(_PENDING) if t._node is not None]
+    return [t for t in list(_PENDING.values()) if t._node is not None]
 
 
 def realize(*tensors) -> None:

@@ -25,6 +25,13 @@ from lazyt.runtime.device import CPU, device
 from lazyt.runtime.storage import Storage
 
 
+def _flush_write(storage: Storage) -> None:
+    """Carry out the deferred write into storage before it is read directly."""
+    from lazyt.executor import realize_tensors
+
+    realize_tensors([storage.writer])
+
+
 def normalize_dim(dim: int, ndim: int, *, scalar_ok: bool = True) -> int:
     """Wrap a possibly negative dim; PyTorch's IndexError when out of range."""
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
@@ -146,12 +153,16 @@ class Tensor:
     def _storage(self) -> Storage:
         if self._node is not None:
             self.realize()
+        elif self._st.writer is not None:
+            _flush_write(self._st)
         return self._st
 
     @property
     def _view(self) -> View:
         if self._node is not None:
             self.realize()
+        elif self._st.writer is not None:
+            _flush_write(self._st)
         return self._vw
 
     @property
@@ -179,6 +190,7 @@ class Tensor:
         shape = apply_movement(View.contiguous(self._node.shape), kind, params).shape
         node = make_node("movement", self.dtype, shape, (self._node,), (kind, params))
         base = self._lazy_base if self._lazy_base is not None else self
+        base.__dict__["_has_lazy_views"] = True  # in-place writes to it must realise it
         moves = self._lazy_moves + ((kind, params),)
         out = Tensor._make_pending(node, base, moves)
         record_view(self, out, grad_op, ctx)
@@ -186,7 +198,7 @@ class Tensor:
 
     def _layout(self) -> View:
         """The strides this tensor has, or (pending) will have once realised."""
-        if self._node is None:
+        if self._node is None or self._st is not None:  # realised, or a pending write
             return self._vw
         if self._lazy_base is None:
             return View.contiguous(self._node.shape)
@@ -208,6 +220,8 @@ class Tensor:
     def _load(self) -> Node:
         if self._node is not None:
             return self._node
+        if self._st.writer is not None:  # another tensor's deferred write to this storage
+            _flush_write(self._st)
         return make_node("load", self.dtype, self._vw.shape, (), (self._st.buffer, self._vw))
 
     def _load_as(self, shape: tuple[int, ...]) -> Node:
@@ -216,6 +230,8 @@ class Tensor:
             if self._node.shape == shape:
                 return self._node
             return make_node("movement", self.dtype, shape, (self._node,), ("expand", (shape,)))
+        if self._st.writer is not None:
+            _flush_write(self._st)
         view = self._vw
         if view.shape != shape:
             view = _broadcast_view(view, shape)

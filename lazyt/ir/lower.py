@@ -53,6 +53,12 @@ class _Builder:
     writes: list[bool] = field(default_factory=list)
     params: list[int] = field(default_factory=lambda: [0, 0])
     rng_slots: list[int] = field(default_factory=list)
+    error_buffer: int | None = None  # the bounds-error slot, once a kernel checks indices
+
+    def error_slot(self) -> int:
+        if self.error_buffer is None:
+            self.error_buffer = self.buffer(None, dtypes.int64, writes=True)
+        return self.error_buffer
 
     def param(self, value: int) -> K.Param:
         self.params.append(int(value))
@@ -88,6 +94,8 @@ class _Builder:
                parallel: bool = True, error_buffer: int | None = None) -> LaunchPlan:
         self.params[1] = outer
         kern = K.Kernel(name, self.specs(), len(self.params), body, parallel)
+        if error_buffer is None:
+            error_buffer = self.error_buffer
         return LaunchPlan(kern, self.buffers, self.params, outer, error_buffer,
                           tuple(self.rng_slots))
 
@@ -212,6 +220,13 @@ def _expr_for(nodes: list[Node], builder: _Builder, index_of,
             memo[id(node)] = position
         elif node.op == "cast":
             memo[id(node)] = K.Cast(node.dtype, memo[id(node.srcs[0])])
+        elif node.op == "check_index":  # an index in [0, size): else a launch error
+            size, dim = node.arg
+            index = memo[id(node.srcs[0])]
+            if node.srcs[0].dtype is not dtypes.int64:
+                index = K.Cast(dtypes.int64, index)
+            memo[id(node)] = K.CheckedIndex(index, builder.param(size), builder.error_slot(),
+                                            dim, wrap=False)
         elif node.op in ("reduce", "scan"):
             raise AssertionError("a reduce inside an elementwise group")
         else:
@@ -350,6 +365,36 @@ def row_space_strides(view_shape: tuple[int, ...], strides: tuple[int, ...],
     for d_full, d_mine in zip(kept, mine):
         out[d_full] = strides[d_mine]
     return tuple(out)
+
+
+def reads_only_what_it_writes(root: Node, target: Buffer, out_view: View) -> bool:
+    """Is an in-place kernel safe: does every element it reads of its own
+    output buffer belong to the output element (or row) being computed, so
+    nothing is read after it was overwritten? Loads are compared with the
+    output in the kernel's iteration space."""
+    nodes = walk(root)
+    reduces = [n for n in nodes if n.op == "reduce"]
+
+    def space(shape: tuple[int, ...], view: View) -> tuple | None:
+        if view.mask is not None:
+            return None
+        if not reduces:
+            return view.strides, view.offset
+        full, axes = reduces[0].srcs[0].shape, reduces[0].arg[1]
+        if shape == full:
+            strides = view.strides
+        else:
+            strides = row_space_strides(shape, view.strides, full, axes)
+            if strides is None:
+                return None
+        return tuple(0 if full[d] == 1 else st for d, st in enumerate(strides)), view.offset
+
+    mine = space(out_view.shape, out_view)
+    for n in nodes:
+        if n.op == "load" and n.arg[0] is target:
+            if mine is None or space(n.shape, n.arg[1]) != mine:
+                return False
+    return True
 
 
 def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:

@@ -123,7 +123,12 @@ class Scheduler:
 
     def assign(self, node: Node, out: Buffer, view: View, reason: str = "assign") -> None:
         """Schedule node written into an existing buffer through view."""
-        self.steps.append(Step(self.kernel_root(node), out, view, node.dtype, reason))
+        self.add_step(self.kernel_root(node), out, view, node.dtype, reason)
+
+    def add_step(self, root: Node, out: Buffer, view: View, dtype: DType, reason: str) -> None:
+        """Append a kernel (a root from kernel_root) writing out through view."""
+        self.steps.append(Step(root, out, view, dtype, reason))
+        self.log(f"kernel {len(self.steps)}: {root.op} {list(view.shape)} ({reason})")
 
     # --- one kernel ---------------------------------------------------------
     def kernel_root(self, node: Node) -> Node:
@@ -239,8 +244,9 @@ class Scheduler:
         op = node.op
         if op == "movement":
             return self.push_movements(node.srcs[0], (node.arg,) + moves)
-        if op == "const":
-            return node
+        if op == "const":  # a reduction's input needs its true shape
+            return node if not moves else make_node(
+                "const", node.dtype, _moved_shape(node.shape, moves), (), node.arg)
         if op == "load":
             return self.move_load(node, moves)
         if op in ("rand", "iota"):

@@ -20,7 +20,7 @@ from lazyt.ir.node import Buffer
 
 class Storage:
     __slots__ = ("dtype", "device", "array", "address", "_buffer_ref", "version", "pooled",
-                 "__weakref__")
+                 "writer", "__weakref__")
 
     def __init__(self, dtype: DType, array: np.ndarray, device, pooled: bool = False):
         assert array.ndim == 1 and array.dtype == dtype.numpy_storage, "storage array must be flat"
@@ -31,6 +31,7 @@ class Storage:
         self._buffer_ref = None
         self.version = 0  # bumped by every in-place write (autograd checks it)
         self.pooled = pooled  # memory came from (and returns to) the caching allocator
+        self.writer = None  # the tensor with a pending (deferred) write into it
 
     @property
     def buffer(self) -> Buffer:

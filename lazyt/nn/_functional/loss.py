@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 
 import lazyt as lt
+from lazyt.indexing import checked_index
 from lazyt.nn._functional._utils import apply_reduction, legacy_reduction
 from lazyt.nn._functional.activation import softplus
 from lazyt.nn._functional.normalization import l2_norm
@@ -57,11 +58,16 @@ def _picked_log_probs(input: Tensor, target: Tensor, weight: Tensor | None,
     """(-input[target] * w[target] masked, per-element weight) for nll_loss."""
     keep = target != ignore_index
     safe_target = lt.where(keep, target, 0)
+    classes = input.shape[class_dim]
+    # input[target] as a masked sum over the classes, not a gather: it fuses
+    # with the log_softmax before it (and its gradient with what follows).
+    positions = lt.arange(classes).reshape(
+        [classes if d == class_dim else 1 for d in range(input.ndim)])
     try:
-        picked = input.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
-    except RuntimeError as e:
-        if "out of bounds" not in str(e):
-            raise
+        checked = checked_index(safe_target, classes, class_dim)
+        onehot = checked.unsqueeze(class_dim) == positions
+        picked = lt.where(onehot, input, 0.0).sum(class_dim)
+    except IndexError as e:
         bad = str(e).split()[1]
         raise IndexError(f"Target {bad} is out of bounds.") from None
     if weight is None:
