@@ -349,15 +349,19 @@ def _schedule_writes(scheduler: Scheduler, writers: list) -> None:
         return {id(n.arg[0]) for n in walk(roots[id(w)]) if n.op == "load"}
 
     remaining = list(writers)
+    copied: set[int] = set()
     while remaining:
-        for k, w in enumerate(remaining):
-            target = id(w._st.buffer)
-            if not any(target in reads(x) for x in remaining if x is not w):
-                break
-        else:
-            k, w = 0, remaining[0]
-            roots[id(w)] = scheduler.materialize(w._node, "boundary: writes that read each other")
-        del remaining[k]
+        free = [k for k, w in enumerate(remaining) if not any(
+            id(w._st.buffer) in reads(x) for x in remaining if x is not w)]
+        if not free:
+            # A cycle: compute one value into a temporary first, so it reads no
+            # target any more; its own write still waits for its readers.
+            w = next(w for w in remaining if id(w) not in copied)
+            copied.add(id(w))
+            roots[id(w)] = scheduler.materialize_fresh(
+                w._node, "boundary: writes that read each other")
+            continue
+        w = remaining.pop(free[0])
         scheduler.add_step(roots[id(w)], w._st.buffer, w._vw, w.dtype, "assign")
 
 
