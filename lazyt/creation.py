@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from lazyt import dtypes
+from lazyt import dtypes, modes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
@@ -113,8 +113,14 @@ def _empty(shape: tuple[int, ...], dtype: DType, like: Tensor | None = None) -> 
 
 
 def _fill(shape: tuple[int, ...], value, dtype: DType, like: Tensor | None = None) -> Tensor:
+    if modes.is_deferred() and like is None and all(size >= 0 for size in shape):
+        # A pending constant: it fuses into whatever reads it.
+        node = ew.source(value, dtype, shape)
+        if node.shape != shape:
+            node = make_node("movement", dtype, shape, (node,), ("expand", (shape,)))
+        return Tensor._from_node(node)
     out = _empty(shape, dtype, like)
-    ew.assign(out, ew.source(value, dtype, shape), deferrable=True)  # pending in deferred mode
+    ew.assign(out, ew.source(value, dtype, shape))
     return out
 
 

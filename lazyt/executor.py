@@ -286,12 +286,18 @@ def is_writer(t) -> bool:
 def defer_write(target, node: Node) -> bool:
     """Leave `target = node` pending (deferred mode). False when the write must
     happen now: a pending tensor other views were taken from."""
+    if target._node is not None and target.__dict__.get("_write_epoch") != modes.EPOCH[0]:
+        # Pending since before the last realisation (a parameter or momentum
+        # updated every step while only the loss is read): compute it now, so
+        # graphs do not grow from step to step.
+        realize_tensors([target])
     if target._node is not None and target._st is None:  # a pending result
         if target._lazy_base is not None or target.__dict__.get("_has_lazy_views"):
             return False
         target._node = node
         return True
     storage = target._st
+    target.__dict__["_write_epoch"] = modes.EPOCH[0]
     if target._node is None:
         if storage.writer is not None:  # one pending write per storage: the older goes first
             realize_tensors([storage.writer])
@@ -378,6 +384,7 @@ def _finish_writes(writers: list) -> None:
 
 def realize_tensors(tensors: list) -> None:
     """Realise pending tensors together: one schedule, shared boundaries."""
+    modes.EPOCH[0] += 1
     tensors, writers = _with_pending_writes(list({id(t): t for t in tensors}.values()))
     scheduler = _scheduler()
     roots = []

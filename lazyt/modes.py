@@ -65,8 +65,13 @@ class deferred:  # noqa: N801 - reads like lt.no_grad
         return wrapper
 
 
+# Realisations so far: a pending tensor remembers the one it was made in.
+EPOCH = [0]
+
+
 def track_pending(tensor) -> None:
     _PENDING[id(tensor)] = tensor
+    tensor.__dict__["_write_epoch"] = EPOCH[0]
 
 
 def pending_tensors() -> list:

@@ -436,7 +436,7 @@ def test_mlp_training_step_in_deferred_mode_matches_eager_with_fewer_kernels():
         runs[mode] = (lt.debug.stats()["kernel_launches"], loss.item(),
                       [p.detach().numpy().copy() for p in params])
     (k_eager, loss_eager, p_eager), (k_def, loss_def, p_def) = runs["eager"], runs["deferred"]
-    assert k_def <= 15 < k_eager  # measured 15 with the loss (13 without), eager 54
+    assert k_def <= 16 < k_eager  # measured 16 with the loss (14 without), eager 54
     assert abs(loss_eager - loss_def) < 1e-6
     for a, b in zip(p_eager, p_def):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
