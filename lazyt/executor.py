@@ -279,6 +279,18 @@ def _peel_movements(node: Node) -> tuple[Node, tuple]:
 WRITERS: list = []
 
 
+def loaded_buffers(node: Node) -> set[int]:
+    """ids of the buffers a graph reads."""
+    return {id(n.arg[0]) for n in walk(node) if n.op == "load"}
+
+
+def _forget_realized(storages: set[int]) -> None:
+    """Drop cached results that live in these storages (about to be overwritten)."""
+    for node, tensor in list(_REALIZED.items()):
+        if tensor._st is not None and id(tensor._st) in storages:
+            del _REALIZED[node]
+
+
 def is_writer(t) -> bool:
     return t._node is not None and t._st is not None
 
@@ -320,7 +332,7 @@ def _with_pending_writes(tensors: list) -> tuple[list, list]:
         return tensors, []
     plain = [t for t in tensors if not is_writer(t)]
     pending = modes.pending_tensors()
-    reads = {id(t): {id(n.arg[0]) for n in walk(t._node) if n.op == "load"} for t in pending}
+    reads = {id(t): loaded_buffers(t._node) for t in pending}
     chosen = {id(w) for w in writers}
     targets = {id(w._st.buffer) for w in writers}
     grew = True
@@ -343,39 +355,33 @@ def _with_pending_writes(tensors: list) -> tuple[list, list]:
 def _schedule_writes(scheduler: Scheduler, writers: list) -> None:
     """Append the ASSIGN steps: a write goes after every other write that reads
     its target; a cycle of such reads computes one value into a temporary."""
-    roots = {}
+    roots, reads = {}, {}
     for w in writers:
         root = scheduler.kernel_root(w._node)
         if not lower.reads_only_what_it_writes(root, w._st.buffer, w._vw):
             # It reads its target elsewhere than where it writes: compute first.
             root = scheduler.materialize(w._node, "boundary: a write reading its target")
-        roots[id(w)] = root
-
-    def reads(w) -> set:
-        return {id(n.arg[0]) for n in walk(roots[id(w)]) if n.op == "load"}
+        roots[id(w)], reads[id(w)] = root, loaded_buffers(root)
 
     remaining = list(writers)
     copied: set[int] = set()
     while remaining:
         free = [k for k, w in enumerate(remaining) if not any(
-            id(w._st.buffer) in reads(x) for x in remaining if x is not w)]
+            id(w._st.buffer) in reads[id(x)] for x in remaining if x is not w)]
         if not free:
             # A cycle: compute one value into a temporary first, so it reads no
             # target any more; its own write still waits for its readers.
             w = next(w for w in remaining if id(w) not in copied)
             copied.add(id(w))
-            roots[id(w)] = scheduler.materialize_fresh(
-                w._node, "boundary: writes that read each other")
+            root = scheduler.materialize_fresh(w._node, "boundary: writes that read each other")
+            roots[id(w)], reads[id(w)] = root, loaded_buffers(root)
             continue
         w = remaining.pop(free[0])
         scheduler.add_step(roots[id(w)], w._st.buffer, w._vw, w.dtype, "assign")
 
 
 def _finish_writes(writers: list) -> None:
-    targets = {id(w._st) for w in writers}
-    for node, tensor in list(_REALIZED.items()):
-        if tensor._st is not None and id(tensor._st) in targets:
-            del _REALIZED[node]
+    _forget_realized({id(w._st) for w in writers})
     for w in writers:
         node, w._node = w._node, None
         w._st.writer = None
@@ -439,16 +445,13 @@ def _realize_view(t) -> None:
 def flush_readers(storage: Storage) -> None:
     """Before an in-place write: realise pending tensors that read storage, and
     forget realised nodes that alias it (their values are about to change)."""
-    buf = storage.buffer
-    readers = [t for t in modes.pending_tensors()
-               if any(n.op == "load" and n.arg[0] is buf for n in walk(t._node))]
+    buf = id(storage.buffer)
+    readers = [t for t in modes.pending_tensors() if buf in loaded_buffers(t._node)]
     if storage.writer is not None:
         readers.append(storage.writer)
     if readers:
         realize_tensors(readers)
-    for node, tensor in list(_REALIZED.items()):
-        if tensor._st is storage:
-            del _REALIZED[node]
+    _forget_realized({id(storage)})
 
 
 def scatter_into(dst: Storage, dst_view: View, values: Node, index_nodes: list[Node],

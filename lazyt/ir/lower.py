@@ -311,6 +311,16 @@ def reduce_accumulator_dtype(op: str, dtype: DType) -> DType:
     return dtype
 
 
+def _with_outer_row(cshape: list[int], cstrides: list[list[int]], n_kept: int) -> int:
+    """With no kept dim (a full reduction, a 1-d scan), add one outer row of
+    size 1 so the outer loop (the one threads split) exists; the kept count."""
+    if n_kept == 0:
+        cshape.insert(0, 1)
+        for st in cstrides:
+            st.insert(0, 0)
+    return max(n_kept, 1)
+
+
 def lower_scan(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     """out = the running reduction of src along one axis (cumsum, cumprod, ...):
     the outer loops run over the other dims, the inner loop stores as it goes."""
@@ -329,12 +339,7 @@ def lower_scan(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     views = [tuple(out_view.strides[d] for d in order)] + [
         tuple(_leaf_strides(n, in_shape)[d] for d in order) for n in leaves]
     cshape, cstrides, cgroups = collapse_dims(tuple(in_shape[d] for d in order), views, groups)
-    n_kept = cgroups.count(0)
-    if n_kept == 0:  # a 1-d scan: one outer iteration
-        cshape.insert(0, 1)
-        for st in cstrides:
-            st.insert(0, 0)
-        n_kept = 1
+    n_kept = _with_outer_row(cshape, cstrides, cgroups.count(0))
     loops = _Loops(builder, cshape)
     leaf_index = {id(leaf): loops.index(builder, st, _leaf_offset(leaf))
                   for leaf, st in zip(leaves, cstrides[1:])}
@@ -441,12 +446,7 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
         views.append(tuple(st[d] for d in order))
     groups = tuple([0] * len(kept) + [1] * len(axes))
     cshape, cstrides, cgroups = collapse_dims(tuple(full[d] for d in order), views, groups)
-    n_kept = cgroups.count(0)
-    if n_kept == 0:  # a full reduction: one row
-        cshape.insert(0, 1)
-        for st in cstrides:
-            st.insert(0, 0)
-        n_kept = 1
+    n_kept = _with_outer_row(cshape, cstrides, cgroups.count(0))
     loops = _Loops(builder, cshape)
     leaf_index = {id(leaf): loops.index(builder, st, _leaf_offset(leaf))
                   for leaf, st in zip(leaves, cstrides[2:])}
