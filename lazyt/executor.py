@@ -322,34 +322,35 @@ def defer_write(target, node: Node) -> bool:
 
 
 def _with_pending_writes(tensors: list) -> tuple[list, list]:
-    """(tensors to compute, writes to carry out). A write goes with every
-    pending tensor that still reads the value it overwrites (computed first),
-    and with every other pending write whose value reads it; other writes
-    stay pending (a gradient zeroed and summed into again never needs memory
-    traffic until it is read)."""
-    writers = [t for t in tensors if is_writer(t)]
+    """(tensors to compute, writes to carry out). Every realisation carries out
+    every pending write, so a training loop that reads only its loss still
+    updates its parameters once per step (the graph of a step never grows into
+    the next one); pending tensors that still read a value being overwritten
+    are computed with it."""
+    writers = [w for w in WRITERS if is_writer(w)]
+    WRITERS.clear()
     if not writers:
         return tensors, []
     plain = [t for t in tensors if not is_writer(t)]
-    pending = modes.pending_tensors()
-    reads = {id(t): loaded_buffers(t._node) for t in pending}
-    chosen = {id(w) for w in writers}
     targets = {id(w._st.buffer) for w in writers}
-    grew = True
-    while grew:
-        grew = False
-        for t in pending:
-            if id(t) in chosen or not reads.get(id(t), set()) & targets:
-                continue
-            chosen.add(id(t))
-            if is_writer(t):
-                targets.add(id(t._st.buffer))
-                grew = True
-            else:
-                plain.append(t)
-    writers = [w for w in WRITERS if id(w) in chosen and is_writer(w)]
-    WRITERS[:] = [w for w in WRITERS if id(w) not in chosen and is_writer(w)]
+    reads_target = _reads_any(targets)
+    plain += [t for t in modes.pending_tensors() if not is_writer(t) and reads_target(t._node)]
     return list({id(t): t for t in plain}.values()), writers
+
+
+def _reads_any(buffers: set[int]):
+    """A predicate: does a graph load one of these buffers? Answers are shared
+    between graphs, so asking for every pending tensor is linear in the nodes."""
+    memo: dict[int, bool] = {}
+
+    def reads(root: Node) -> bool:
+        for node in walk(root, stop=lambda n: id(n) in memo):
+            if id(node) not in memo:
+                memo[id(node)] = (id(node.arg[0]) in buffers if node.op == "load"
+                                  else any(memo[id(src)] for src in node.srcs))
+        return memo[id(root)]
+
+    return reads
 
 
 def _schedule_writes(scheduler: Scheduler, writers: list) -> None:

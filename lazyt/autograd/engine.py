@@ -212,15 +212,12 @@ def _owned_copy(grad, handed_out: set):
         owned = (key not in handed_out and view.offset == 0 and view.is_contiguous() and
                  grad.numel() == len(grad._st))
     if not owned:
-        from lazyt import modes
-
-        previous = modes.get_mode()
-        modes.set_mode("eager")  # a copy into new memory now, whatever the mode
-        try:
-            grad = Tensor._from_node(grad._load())
-        finally:
-            modes.set_mode(previous)
-        key = _alias_key(grad)
+        # A copy into memory of its own: computed now in eager mode; pending in
+        # deferred mode (a pending tensor is always realised into a fresh
+        # buffer, so the copy fuses with its producer instead of forcing it).
+        source = grad._node if grad._node is not None else grad._load()
+        grad = Tensor._from_node(source)
+        key = ("copy", id(grad)) if grad._node is not None else _alias_key(grad)
     handed_out.add(key)
     return grad
 
