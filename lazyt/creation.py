@@ -113,8 +113,10 @@ def _empty(shape: tuple[int, ...], dtype: DType, like: Tensor | None = None) -> 
 
 
 def _fill(shape: tuple[int, ...], value, dtype: DType, like: Tensor | None = None) -> Tensor:
-    if modes.is_deferred() and like is None and all(size >= 0 for size in shape):
-        # A pending constant: it fuses into whatever reads it.
+    if modes.is_deferred() and all(size >= 0 for size in shape) and (
+            like is None or like._node is not None or like.is_contiguous()):
+        # A pending constant: it fuses into whatever reads it (laid out
+        # contiguously, as a dense or pending `like` would be).
         node = ew.source(value, dtype, shape)
         if node.shape != shape:
             node = make_node("movement", dtype, shape, (node,), ("expand", (shape,)))

@@ -19,7 +19,9 @@ def set_level(level: int) -> None:
 
 def stats() -> dict:
     """Counters since start or the last reset_stats(): kernels_compiled,
-    kernel_launches, cache_hits, compile_seconds, extern_calls, realizations."""
+    kernel_launches (calls into compiled code), kernels (the scheduled kernels
+    those launches ran: small ones share a launch), cache_hits,
+    compile_seconds, extern_calls, realizations."""
     return dict(_stats.COUNTERS)
 
 

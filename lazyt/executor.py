@@ -19,13 +19,14 @@ from lazyt import modes
 from lazyt.codegen.llvm import render_llvm
 from lazyt.dtypes import DType
 from lazyt.ir import lower
+from lazyt.ir.horizontal import merge_plans
 from lazyt.ir.node import Node, arg_key, make_node, walk
-from lazyt.ir.schedule import Scheduler
+from lazyt.ir.schedule import Scheduler, group_steps
 from lazyt.ir.view import View, apply_movement, prod
 from lazyt.runtime import stats
 from lazyt.runtime.compiler import CompiledKernel, KernelCache, compile_llvm, debug_level
 from lazyt.runtime.device import CPU
-from lazyt.runtime.launch import launch
+from lazyt.runtime.launch import PARALLEL_MIN_WORK, launch
 from lazyt.runtime.storage import Storage
 
 KERNELS = KernelCache()
@@ -68,9 +69,12 @@ _extra_symbols = itertools.count()
 
 
 def run(plan: lower.LaunchPlan | None, work: int,
-        compiled: CompiledKernel | None = None) -> None:
+        compiled: CompiledKernel | None = None, kernels: int = 1) -> None:
+    """Launch a plan holding `kernels` scheduled kernels (several when
+    horizontally fused): lt.debug.stats() counts both."""
     if plan is None:  # nothing to compute (an empty tensor)
         return
+    stats.bump("kernels", kernels)
     if compiled is None:
         compiled = compiled_for(plan)
     start = time.perf_counter() if debug_level() >= 2 else 0.0
@@ -185,6 +189,40 @@ def _run_kernel_node(node: Node, out: Storage, view: View) -> None:
         run(plan, work, compiled)
 
 
+def _mergeable(step) -> bool:
+    """Small kernels share a launch; one big enough to split across threads
+    keeps its own."""
+    return _work(step.node) < PARALLEL_MIN_WORK
+
+
+def _run_group(group: list) -> None:
+    """Several kernels in one launch (ir/horizontal.py), in step order."""
+    keys, buffers = [], []
+    for step in group:
+        key, member_buffers = PLANS.signature(step.node, step.out, step.view)
+        keys.append(key)
+        buffers.extend(member_buffers)
+    first = {}
+    pattern = tuple(first.setdefault(id(b), k) for k, b in enumerate(buffers))
+    key = ("group", tuple(keys), pattern)
+    cached = PLANS.get(key)
+    if cached is None:
+        plans = [plan_for_buffer(step.node, step.out, step.view) for step in group]
+        plan = merge_plans([p for p in plans if p is not None])
+        slots = [None if b is None else first[id(b)] for b in plan.buffers]
+        cached = (lower.LaunchPlan(plan.kernel, [], plan.params, plan.outer,
+                                   plan.error_buffer, plan.rng_slots),
+                  slots, compiled_for(plan), sum(_work(step.node) for step in group))
+        PLANS.put(key, cached)
+    else:
+        stats.bump("cache_hits")
+    template, slots, compiled, work = cached
+    plan = lower.LaunchPlan(template.kernel, [None if s is None else buffers[s] for s in slots],
+                            template.params, template.outer, template.error_buffer,
+                            template.rng_slots)
+    run(plan, work, compiled, len(group))
+
+
 def realize_into(node: Node, out: Storage, view: View) -> None:
     """Compute node into out's memory as seen through view (ASSIGN).
 
@@ -242,16 +280,26 @@ def _execute(scheduler: Scheduler) -> dict:
     """Run the scheduled steps in order; returns placeholder buffer -> Storage."""
     start = time.perf_counter()
     storages = {}
-    for step in scheduler.steps:
-        if step.out.storage is None:
-            storage = Storage.allocate(step.dtype, prod(step.node.shape), CPU)
-            storage.buffer = step.out
-            step.out.storage = storage
-            storages[id(step.out)] = storage
-        _run_kernel_node(step.node, step.out.storage, step.view)
+    launches = group_steps(scheduler.steps, _mergeable)
+    if debug_level() >= 3 and len(launches) < len(scheduler.steps):
+        for k, group in enumerate(launches):
+            print(f"[lazyt] launch {k + 1}: " + ", ".join(
+                f"{step.node.op} {list(step.view.shape)}" for step in group))
+    for group in launches:
+        for step in group:
+            if step.out.storage is None:
+                storage = Storage.allocate(step.dtype, prod(step.node.shape), CPU)
+                storage.buffer = step.out
+                step.out.storage = storage
+                storages[id(step.out)] = storage
+        if len(group) == 1:
+            _run_kernel_node(group[0].node, group[0].out.storage, group[0].view)
+        else:
+            _run_group(group)
     if debug_level() >= 1 and modes.is_deferred():
         ms = (time.perf_counter() - start) * 1e3
-        print(f"[lazyt] realize: {len(scheduler.steps)} kernels in {ms:.2f} ms")
+        print(f"[lazyt] realize: {len(scheduler.steps)} kernels in {len(launches)} launches, "
+              f"{ms:.2f} ms")
     # Keep boundary results (a matmul, a reduction) while their nodes live, so
     # a later realisation of a graph sharing them does not compute them again.
     from lazyt.tensor import Tensor

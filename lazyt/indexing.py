@@ -268,11 +268,13 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     return out
 
 
-def checked_index(index: Tensor, size: int, dim: int) -> Tensor:
+def checked_index(index: Tensor, size: int, dim: int, message: int = 0) -> Tensor:
     """index as int64, checked to lie in [0, size) inside the kernel that reads
-    it: a bad value raises IndexError when that kernel runs ("index 12 is out
-    of bounds for dimension {dim} with size {size}")."""
-    node = make_node("check_index", dtypes.int64, index._shape, (index._load(),), (size, dim))
+    it: a bad value raises IndexError when that kernel runs, with message
+    number `message` of runtime/launch.BOUNDS_MESSAGES (by default "index 12
+    is out of bounds for dimension {dim} with size {size}")."""
+    node = make_node("check_index", dtypes.int64, index._shape, (index._load(),),
+                     (size, dim, message))
     return Tensor._from_node(node)
 
 

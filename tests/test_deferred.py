@@ -15,9 +15,10 @@ import lazyt as lt
 
 
 def launches_of(fn) -> int:
+    """Scheduled kernels fn runs (vertical fusion; small ones may share a launch)."""
     lt.debug.reset_stats()
     fn()
-    return lt.debug.stats()["kernel_launches"]
+    return lt.debug.stats()["kernels"]
 
 
 @pytest.fixture
@@ -433,10 +434,13 @@ def test_mlp_training_step_in_deferred_mode_matches_eager_with_fewer_kernels():
                     lt.realize(loss, *params)
             else:
                 loss = step(x, y, params)
-        runs[mode] = (lt.debug.stats()["kernel_launches"], loss.item(),
+        stats = lt.debug.stats()
+        runs[mode] = ((stats["kernel_launches"], stats["kernels"]), loss.item(),
                       [p.detach().numpy().copy() for p in params])
     (k_eager, loss_eager, p_eager), (k_def, loss_def, p_def) = runs["eager"], runs["deferred"]
-    assert k_def <= 20 < k_eager  # measured 20 with the loss and the zeroed grads, eager 54
+    # Deferred: 22 fused kernels (the loss and the zeroed grads included) in
+    # 4 launches, 2 per layer; eager: 54 kernels, one launch each.
+    assert k_def[0] <= 4 and k_def[1] <= 22 < k_eager[0] == k_eager[1]
     assert abs(loss_eager - loss_def) < 1e-6
     for a, b in zip(p_eager, p_def):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -351,6 +351,8 @@ class _Renderer:
         self.emit(f"store i64 {size}, ptr %ci{n}.slot")
         self.emit(f"%ci{n}.dslot = getelementptr i64, ptr %b{e.err_buf}, i64 2")
         self.emit(f"store i64 {e.dim}, ptr %ci{n}.dslot")
+        self.emit(f"%ci{n}.mslot = getelementptr i64, ptr %b{e.err_buf}, i64 3")
+        self.emit(f"store i64 {e.message}, ptr %ci{n}.mslot")
         self.emit(f"br label %ci{n}.ok")
         self.label(f"ci{n}.ok")
         out = f"%ci{n}.safe"

@@ -95,7 +95,7 @@ class CheckedIndex:
     """`index` wrapped for negatives (index + size) and bounds-checked.
 
     Out-of-range indices store the offending index into the error buffer's
-    slot 0, the size into slot 1 and the dim into slot 2, and evaluate to 0 so nothing out of bounds
+    slot 0, the size into slot 1, the dim into slot 2 and the message into slot 3, and evaluate to 0 so nothing out of bounds
     is touched; the runtime raises IndexError after the launch.
     """
 
@@ -104,6 +104,7 @@ class CheckedIndex:
     err_buf: int
     dim: int = 0  # reported in the error (slot 2)
     wrap: bool = True  # negative indices count from the end (indexing), or are errors (gather)
+    message: int = 0  # which message the runtime raises (slot 3; runtime/launch.BOUNDS_MESSAGES)
 
 
 @dataclass(frozen=True, slots=True)

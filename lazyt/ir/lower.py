@@ -221,12 +221,12 @@ def _expr_for(nodes: list[Node], builder: _Builder, index_of,
         elif node.op == "cast":
             memo[id(node)] = K.Cast(node.dtype, memo[id(node.srcs[0])])
         elif node.op == "check_index":  # an index in [0, size): else a launch error
-            size, dim = node.arg
+            size, dim, message = node.arg
             index = memo[id(node.srcs[0])]
             if node.srcs[0].dtype is not dtypes.int64:
                 index = K.Cast(dtypes.int64, index)
             memo[id(node)] = K.CheckedIndex(index, builder.param(size), builder.error_slot(),
-                                            dim, wrap=False)
+                                            dim, wrap=False, message=message)
         elif node.op in ("reduce", "scan"):
             raise AssertionError("a reduce inside an elementwise group")
         else:

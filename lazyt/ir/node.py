@@ -16,7 +16,7 @@ Node ops:
   "iota"    arg = None                    the row-major linear index of each element
   <op>      arg = None                    an elementwise op of ir/ops.OPS
   "cast"    arg = None                    convert srcs[0] to dtype
-  "check_index" arg = (size, dim)         srcs[0] as int64, checked to lie in
+  "check_index" arg = (size, dim, message)        srcs[0] as int64, checked to lie in
                                           [0, size) (else IndexError after the launch)
   "reduce"  arg = (reduce_op, axes)       reduce srcs[0] over axes (shape keeps
                                           reduced axes as size 1)

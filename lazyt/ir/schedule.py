@@ -311,6 +311,45 @@ def _moved_shape(shape: tuple[int, ...], moves: tuple) -> tuple[int, ...]:
     return view.shape
 
 
+def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
+    """Order steps into launches: each list is one launch (horizontal fusion,
+    ir/horizontal.py) or a lone extern call.
+
+    A step waits for the steps before it that write what it reads or writes,
+    or read what it writes. Among the steps whose turn has come, extern calls
+    go first; then every kernel that can run before the next extern forms one
+    launch, chains of dependent kernels included (nests run in order).
+    `mergeable(step)` is false for kernels worth a launch of their own (big
+    enough to split across threads)."""
+    reads = [{id(n.arg[0]) for n in walk(step.node) if n.op == "load"} for step in steps]
+    writes = [id(step.out) for step in steps]
+    deps = [{i for i in range(j) if writes[i] in reads[j] or writes[i] == writes[j]
+             or writes[j] in reads[i]} for j in range(len(steps))]
+    extern = [step.node.op == "extern" for step in steps]
+    done: set[int] = set()
+    remaining = list(range(len(steps)))
+    launches: list[list[Step]] = []
+    while remaining:
+        ready = [j for j in remaining if extern[j] and deps[j] <= done]
+        if not ready:
+            ready = []
+            for j in remaining:
+                if extern[j] or not deps[j] <= done | set(ready):
+                    continue
+                if not mergeable(steps[j]):
+                    if not ready:  # alone, and first
+                        ready = [j]
+                        break
+                    continue
+                ready.append(j)
+            launches.append([steps[j] for j in ready])
+        else:
+            launches.extend([steps[j]] for j in ready)
+        done.update(ready)
+        remaining = [j for j in remaining if j not in done]
+    return launches
+
+
 def count_nodes(node: Node) -> int:
     return len(walk(node))
 

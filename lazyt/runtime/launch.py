@@ -16,6 +16,10 @@ from lazyt.runtime import stats
 
 _ERROR_SENTINEL = np.iinfo(np.int64).min
 PARALLEL_MIN_WORK = 1 << 20  # elements; below this one thread beats waking another
+# What a kernel's bounds check raises, by the message number it stored (slot 3).
+BOUNDS_MESSAGES = ("index {index} is out of bounds for dimension {dim} with size {size}",
+                   "Target {index} is out of bounds.")
+TARGET_OUT_OF_BOUNDS = 1
 
 
 def _threads_from_env() -> int:
@@ -49,7 +53,8 @@ def launch(function, buffers: list, params: list[int], outer: int, parallel: boo
     pointers = []
     for buf in buffers:
         if buf is None:
-            errors = np.full(3, _ERROR_SENTINEL, dtype=np.int64)
+            errors = np.full(4, _ERROR_SENTINEL, dtype=np.int64)
+            errors[3] = 0
             pointers.append(errors.ctypes.data)
         else:
             pointers.append(buf.storage.address)
@@ -73,5 +78,5 @@ def launch(function, buffers: list, params: list[int], outer: int, parallel: boo
         function(bufs, args)
     stats.bump("kernel_launches")
     if errors is not None and errors[0] != _ERROR_SENTINEL:
-        index, size, dim = (int(v) for v in errors)
-        raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
+        index, size, dim, message = (int(v) for v in errors)
+        raise IndexError(BOUNDS_MESSAGES[message].format(index=index, size=size, dim=dim))

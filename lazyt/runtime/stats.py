@@ -9,7 +9,7 @@ COUNTERS: dict[str, float] = {}
 
 
 def reset() -> None:
-    COUNTERS.update(kernels_compiled=0, kernel_launches=0, cache_hits=0, disk_cache_hits=0,
+    COUNTERS.update(kernels_compiled=0, kernel_launches=0, kernels=0, cache_hits=0, disk_cache_hits=0,
                     compile_seconds=0.0, extern_calls=0, realizations=0)
 
 

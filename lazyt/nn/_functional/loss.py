@@ -17,6 +17,7 @@ from lazyt.indexing import checked_index
 from lazyt.nn._functional._utils import apply_reduction, legacy_reduction
 from lazyt.nn._functional.activation import softplus
 from lazyt.nn._functional.normalization import l2_norm
+from lazyt.runtime.launch import TARGET_OUT_OF_BOUNDS
 from lazyt.tensor import Tensor
 
 
@@ -63,13 +64,11 @@ def _picked_log_probs(input: Tensor, target: Tensor, weight: Tensor | None,
     # with the log_softmax before it (and its gradient with what follows).
     positions = lt.arange(classes).reshape(
         [classes if d == class_dim else 1 for d in range(input.ndim)])
-    try:
-        checked = checked_index(safe_target, classes, class_dim)
-        onehot = checked.unsqueeze(class_dim) == positions
-        picked = lt.where(onehot, input, 0.0).sum(class_dim)
-    except IndexError as e:
-        bad = str(e).split()[1]
-        raise IndexError(f"Target {bad} is out of bounds.") from None
+    # A bad target raises "Target 7 is out of bounds." from the kernel that
+    # reads it (now, or at realisation in deferred mode).
+    checked = checked_index(safe_target, classes, class_dim, TARGET_OUT_OF_BOUNDS)
+    onehot = checked.unsqueeze(class_dim) == positions
+    picked = lt.where(onehot, input, 0.0).sum(class_dim)
     if weight is None:
         element_weight = keep.to(input.dtype)
     else:
