@@ -62,11 +62,21 @@ def _blas_ready(t: Tensor) -> Tensor:
     return t.contiguous()
 
 
+def stored_transposed(t: Tensor) -> bool:
+    """A realised matrix laid out as its transpose's dense rows (linear's
+    weight.t()): matmul's backward computes its gradient in that layout, as
+    PyTorch does, so the optimizer reads the weight's gradient densely."""
+    if t.ndim != 2 or t._node is not None:
+        return False
+    view = t._vw
+    return view.shape[0] > 1 and view.shape[1] > 1 and view.strides == (1, view.shape[0])
+
+
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     _check_dtypes(input, other)
     with grad_mode.no_grad():
         out = _matmul(input, other)
-    grad_mode.record("matmul", out, (input, other))
+    grad_mode.record("matmul", out, (input, other), mat2_transposed=stored_transposed(other))
     return out
 
 
@@ -124,7 +134,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     _check_mm_shapes(input, mat2)
     with grad_mode.no_grad():
         out = _extern_matmul(input, mat2, (input.shape[0], mat2.shape[1]))
-    grad_mode.record("matmul", out, (input, mat2))
+    grad_mode.record("matmul", out, (input, mat2), mat2_transposed=stored_transposed(mat2))
     return out
 
 

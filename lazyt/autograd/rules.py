@@ -497,7 +497,12 @@ def matmul_backward(ctx, grad):
     if _need(ctx, 1):
         a = ctx.input(0)
         a = a.unsqueeze(0) if a_rank == 1 else a
-        grad_b = lt.matmul(a.mT, g)
+        if a_rank == 2 and b_rank == 2 and ctx.kw.get("mat2_transposed"):
+            # b is a transposed matrix (linear's weight.t()): its gradient in
+            # the same layout (linalg.stored_transposed)
+            grad_b = lt.matmul(g.mT, a).mT
+        else:
+            grad_b = lt.matmul(a.mT, g)
         grad_b = grad_b.squeeze(-1) if b_rank == 1 else grad_b
     return grad_a, grad_b
 

@@ -15,8 +15,6 @@ accumulators into one Kernel; the result is an ordinary LaunchPlan.
 
 from __future__ import annotations
 
-import dataclasses
-
 from lazyt import dtypes
 from lazyt.ir import kernel as K
 from lazyt.ir.lower import LaunchPlan
@@ -51,51 +49,17 @@ def merge_plans(plans: list[LaunchPlan]) -> LaunchPlan:
                 writes.append(False)
             writes[slot] = writes[slot] or spec.writes
             slot_map.append(slot)
-        renamer = _Renumber(slot_map, len(params), f"h{member}_")
+        offset = len(params)
         params.extend(plan.params)
-        rng_slots.extend(slot + renamer.param_offset for slot in plan.rng_slots)
+        rng_slots.extend(slot + offset for slot in plan.rng_slots)
         # A one-trip loop of its own: values a nest computed are never reused
         # by the next one (which may read what the first one stored).
         body.append(K.Loop(f"h{member}", K.Const(0, dtypes.int64), K.Const(1, dtypes.int64),
-                           tuple(renamer.stmt(s) for s in plan.kernel.body)))
+                           K.rewrite(plan.kernel.body, buffers=slot_map, param_offset=offset,
+                                     prefix=f"h{member}_")))
     ids = [id(b) for b in buffers]
     specs = tuple(K.BufferSpec(d, w, b is None or ids.count(id(b)) == 1)
                   for d, w, b in zip(buffer_dtypes, writes, buffers))
     name = "group_" + "_".join(plan.kernel.name for plan in plans)[:40]
     kern = K.Kernel(name, specs, len(params), tuple(body), parallel=False)
     return LaunchPlan(kern, buffers, params, 1, error_slot, tuple(rng_slots))
-
-
-class _Renumber:
-    """Rewrites one member's kernel IR into the merged kernel's numbering."""
-
-    def __init__(self, slot_map: list[int], param_offset: int, prefix: str):
-        self.slot_map = slot_map
-        self.param_offset = param_offset
-        self.prefix = prefix
-
-    def stmt(self, s: K.Stmt) -> K.Stmt:
-        return self.rewrite(s)
-
-    def rewrite(self, value):
-        if isinstance(value, tuple):
-            return tuple(self.rewrite(v) for v in value)
-        if not dataclasses.is_dataclass(value):
-            return value
-        if isinstance(value, (K.Param, K.Scalar)):
-            return dataclasses.replace(value, slot=value.slot + self.param_offset)
-        changes = {}
-        for f in dataclasses.fields(value):
-            old = getattr(value, f.name)
-            if f.name in _BUFFER_FIELDS:
-                changes[f.name] = self.slot_map[old]
-            elif f.name in _NAME_FIELDS.get(type(value), ()):
-                changes[f.name] = self.prefix + old
-            elif dataclasses.is_dataclass(old) or isinstance(old, tuple):
-                changes[f.name] = self.rewrite(old)
-        return dataclasses.replace(value, **changes)
-
-
-_BUFFER_FIELDS = frozenset(("buf", "err_buf"))
-_NAME_FIELDS = {K.Var: ("name",), K.Loop: ("var",), K.AccInit: ("name",),
-                K.AccUpdate: ("name",), K.AccGet: ("name",)}

@@ -14,7 +14,7 @@ Calling convention shared by all backends:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Union
 
 from lazyt.dtypes import DType
@@ -174,3 +174,40 @@ class Kernel:
     body: tuple[Stmt, ...]
     # Safe to split the outermost loop across threads (no cross-iteration state).
     parallel: bool = True
+
+
+def rewrite(value, *, var_exprs: dict | None = None, accs: dict | None = None,
+            buffers: list[int] | None = None, param_offset: int = 0, prefix: str = ""):
+    """A copy of a kernel IR tree (an Expr, a Stmt, or a tuple of them) with
+    loop variables replaced by expressions (`var_exprs`: name -> Expr), accumulators
+    renamed (`accs`: old -> new), buffer slots mapped (`buffers[old]`), param
+    and scalar slots shifted by `param_offset`, and, with `prefix`, every loop
+    variable and accumulator name prefixed. Used to place one kernel's code
+    inside another (horizontal fusion) or to repeat it for neighbouring
+    columns (column reductions)."""
+    if isinstance(value, tuple):
+        return tuple(rewrite(v, var_exprs=var_exprs, accs=accs, buffers=buffers,
+                             param_offset=param_offset, prefix=prefix) for v in value)
+    if isinstance(value, Var):
+        if var_exprs is not None and value.name in var_exprs:
+            return var_exprs[value.name]
+        return Var(prefix + value.name) if prefix else value
+    if isinstance(value, (Param, Scalar)):
+        return replace(value, slot=value.slot + param_offset) if param_offset else value
+    if not is_dataclass(value):
+        return value
+    changes = {}
+    for f in fields(value):
+        old = getattr(value, f.name)
+        if f.name in ("buf", "err_buf") and buffers is not None:
+            changes[f.name] = buffers[old]
+        elif f.name == "var" or (f.name == "name" and isinstance(value, _NAMED_ACCS)):
+            renamed = accs.get(old, old) if accs is not None and f.name == "name" else old
+            changes[f.name] = prefix + renamed
+        elif is_dataclass(old) or isinstance(old, tuple):
+            changes[f.name] = rewrite(old, var_exprs=var_exprs, accs=accs, buffers=buffers,
+                                      param_offset=param_offset, prefix=prefix)
+    return replace(value, **changes) if changes else value
+
+
+_NAMED_ACCS = (AccInit, AccUpdate, AccGet)

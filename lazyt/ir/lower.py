@@ -446,7 +446,15 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
         views.append(tuple(st[d] for d in order))
     groups = tuple([0] * len(kept) + [1] * len(axes))
     cshape, cstrides, cgroups = collapse_dims(tuple(full[d] for d in order), views, groups)
-    n_kept = _with_outer_row(cshape, cstrides, cgroups.count(0))
+    column = None
+    if row_level and len(reduces) == 1 and reduces[0].arg[0] not in ("argmax", "argmin") \
+            and _columns_are_inner(cshape, cstrides, cgroups.count(0)):
+        # A column reduction (a bias gradient: x.sum(0)): blocks of neighbouring
+        # columns are reduced together, so each row's slice is read densely.
+        n_kept = _with_outer_row(cshape, cstrides, 0) + cgroups.count(0)
+        column = n_kept - 1
+    else:
+        n_kept = _with_outer_row(cshape, cstrides, cgroups.count(0))
     loops = _Loops(builder, cshape)
     leaf_index = {id(leaf): loops.index(builder, st, _leaf_offset(leaf))
                   for leaf, st in zip(leaves, cstrides[2:])}
@@ -479,12 +487,59 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
             memo[id(src)] = K.Load(out_b, out_index, src.dtype)
     value = _expr_for(nodes, builder, index_of, memo)
     store = K.Store(out_b, out_index, value)
+    if column is not None:
+        body = _column_blocks(body, update, store, loops, column, n_kept, builder)
+        return builder.finish("reduce_columns", loops.nest(tuple(body), upto=column), 1)
     if row_level:
         body.append(store)
     else:
         body.extend(loops.nest((store,), start=n_kept))
     name = "reduce" if root.op == "reduce" and len(reduces) == 1 else "row"
     return builder.finish(name, loops.nest(tuple(body), upto=n_kept), cshape[0])
+
+
+COLUMN_BLOCK = 16  # columns reduced together: one cache line of float32
+
+
+def _columns_are_inner(cshape: list[int], cstrides: list[list[int]], n_kept: int) -> bool:
+    """Do the inputs run densely along the last kept dim (and not along the
+    reduced ones)? cstrides: out, position, then one list per leaf."""
+    if n_kept == 0 or n_kept == len(cshape) or cshape[n_kept - 1] < COLUMN_BLOCK:
+        return False
+    leaves = cstrides[2:]
+    column = n_kept - 1
+    return (any(st[column] == 1 for st in leaves)
+            and all(st[column] in (0, 1) and st[-1] != 1 for st in leaves))
+
+
+def _column_blocks(body: list[K.Stmt], update: tuple[K.Stmt, ...], store: K.Store,
+                   loops: _Loops, column: int, n_kept: int,
+                   builder: _Builder) -> list[K.Stmt]:
+    """One column's reduction (`body`: init, reduce loops, store) repeated for
+    COLUMN_BLOCK neighbouring columns inside one pass over the rows, then the
+    leftover columns one at a time. Each column still adds its values in row
+    order, so the result has the same bits as one column at a time."""
+    (init,) = [s for s in body if isinstance(s, K.AccInit)]
+    size = loops.stops[column]
+    var = loops.vars[column].name
+    blocks = builder.param(0)
+    tail = builder.param(0)
+    size_value = builder.params[size.slot]
+    builder.params[blocks.slot] = size_value // COLUMN_BLOCK
+    builder.params[tail.slot] = size_value // COLUMN_BLOCK * COLUMN_BLOCK
+    block = K.Var(f"{var}b")
+    inits, updates, stores = [], [], []
+    for w in range(COLUMN_BLOCK):
+        where = {var: K.Index("add", (_mul(block, K.Const(COLUMN_BLOCK, dtypes.int64)),
+                                      K.Const(w, dtypes.int64)))}
+        accs = {init.name: f"{init.name}c{w}"}
+        inits.append(K.rewrite(init, accs=accs))
+        updates.extend(K.rewrite(update, var_exprs=where, accs=accs))
+        stores.append(K.rewrite(store, var_exprs=where, accs=accs))
+    blocked = K.Loop(block.name, K.Const(0, dtypes.int64), blocks,
+                     tuple(inits) + loops.nest(tuple(updates), start=n_kept) + tuple(stores))
+    leftover = K.Loop(var, tail, size, tuple(body) + (store,))
+    return [blocked, leftover]
 
 
 def _stored_reduce_input(root: Node, reduces: list[Node], leaves: list[Node],

@@ -143,8 +143,11 @@ class Scheduler:
                 src = self.push_movements(node.srcs[0], ())
                 return make_node(node.op, node.dtype, node.shape, (src,), node.arg)
             self.rows = None
-            if node.op in ("gather", "extern"):
-                srcs = tuple(self.as_load(s, f"boundary: input of {node.op}") for s in node.srcs)
+            if node.op == "extern":
+                srcs = tuple(self.extern_input(s) for s in node.srcs)
+                return make_node(node.op, node.dtype, node.shape, srcs, node.arg)
+            if node.op == "gather":
+                srcs = tuple(self.as_load(s, "boundary: input of gather") for s in node.srcs)
                 return make_node(node.op, node.dtype, node.shape, srcs, node.arg)
             self.rows = self.rows_for(node)
             return self.push_movements(node, ())
@@ -228,6 +231,20 @@ class Scheduler:
             return rewritten
         return self.materialize(rewritten, reason)
 
+    def extern_input(self, node: Node) -> Node:
+        """A load a matmul can read. A transposed intermediate (x.t() @ g in a
+        backward pass) is stored in its own layout and read transposed, since
+        BLAS takes either order, rather than copied transposed."""
+        base, moves = node, ()
+        while base.op == "movement":
+            moves = (base.arg,) + moves
+            base = base.srcs[0]
+        if moves and base.op != "load" and all(kind == "permute" for kind, _ in moves):
+            moved = self.move_load(self.as_load(base, "boundary: input of extern"), moves)
+            if _blas_ready(moved.arg[1]):
+                return moved
+        return self.as_load(node, "boundary: input of extern")
+
     def push_movements(self, node: Node, moves: tuple) -> Node:
         """Rewrite node with `moves` applied on top into a movement-free graph:
         movements become the views of the leaves below them."""
@@ -299,6 +316,15 @@ class Scheduler:
             view = moved
         arg = (leaf.arg[:3] + (view,)) if leaf.op == "rand" else view
         return make_node(leaf.op, leaf.dtype, view.shape, (), arg)
+
+
+def _blas_ready(view: View) -> bool:
+    """A matrix BLAS reads as it is: rows or columns dense, no offset tricks."""
+    if len(view.shape) != 2 or view.mask is not None:
+        return False
+    rows, cols = view.shape
+    s_rows, s_cols = view.strides
+    return (s_cols == 1 and s_rows >= max(cols, 1)) or (s_rows == 1 and s_cols >= max(rows, 1))
 
 
 def _moved_shape(shape: tuple[int, ...], moves: tuple) -> tuple[int, ...]:
