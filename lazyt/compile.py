@@ -41,9 +41,11 @@ import numpy as np
 
 from lazyt import executor, linalg, modes
 from lazyt.creation import default_generator
+from lazyt.ir.view import View
 from lazyt.runtime import stats
 from lazyt.runtime.blas_threads import use_threads_for
-from lazyt.runtime.launch import PARALLEL_MIN_WORK, launch
+from lazyt.runtime.launch import ERROR_SENTINEL, PARALLEL_MIN_WORK, launch, raise_bounds_error
+from lazyt.runtime.storage import Storage
 from lazyt.tensor import Tensor
 
 
@@ -122,7 +124,8 @@ class Program:
 
         with no_grad():
             for staged, new in zip(self.staged_inputs, inputs):
-                staged.copy_(new)
+                if not _copy_bytes(staged, new):
+                    staged.copy_(new)
         shift = default_generator._offset - self.trace_offset
         prepared = self._prepared()
         for step, fast in zip(self.steps, prepared):
@@ -131,10 +134,14 @@ class Program:
                 np.matmul(fast[2], fast[3], out=fast[1])
                 stats.bump("extern_calls")
             elif fast is not None:
-                function, bufs, args, rng_slots, params = fast
+                function, bufs, args, rng_slots, params, errors = fast
                 for slot in rng_slots:
                     args[slot] = params[slot] + shift
+                if errors is not None:
+                    errors[0] = ERROR_SENTINEL
                 function(bufs, args)
+                if errors is not None and errors[0] != ERROR_SENTINEL:
+                    raise_bounds_error(errors)
             elif step[0] == "kernel":
                 _, compiled, buffers, params, outer, parallel, work, rng_slots = step
                 if rng_slots and shift:
@@ -164,14 +171,17 @@ class Program:
                     self._fast.append(("matmul", linalg._array_view(out_buf.storage, out_view),
                                        *arrays))
                     continue
-                if None in step[2] or (step[5] and step[6] >= PARALLEL_MIN_WORK):
-                    self._fast.append(None)
+                if step[5] and step[6] >= PARALLEL_MIN_WORK:
+                    self._fast.append(None)  # threaded: the general launch splits it
                     continue
                 _, compiled, buffers, params, outer, parallel, work, rng_slots = step
+                # A bounds-checked kernel gets an error block of its own, kept.
+                errors = np.zeros(4, dtype=np.int64) if None in buffers else None
                 bufs = (ctypes.c_void_p * max(len(buffers), 1))(
-                    *[b.storage.address for b in buffers])
+                    *[errors.ctypes.data if b is None else b.storage.address for b in buffers])
                 args = (ctypes.c_int64 * len(params))(*params)
-                self._fast.append((compiled.function, bufs, args, rng_slots, list(params)))
+                self._fast.append((compiled.function, bufs, args, rng_slots, list(params),
+                                   errors))
         return self._fast
 
 
@@ -199,10 +209,32 @@ def _structure(value, tensors: list):
     return ("value", value)
 
 
+def _copy_bytes(dst: Tensor, src: Tensor) -> bool:
+    """dst[...] = src as a byte copy, when both are dense and alike (the
+    common case of staging a batch); False when an elementwise copy is needed."""
+    if src._node is not None or src._st.writer is not None or src.dtype is not dst.dtype \
+            or src._st.device is not dst._st.device or not src._vw.is_contiguous() \
+            or not dst._vw.is_contiguous() or src.shape != dst.shape:
+        return False
+    size = src.dtype.itemsize
+    ctypes.memmove(dst._st.address + dst._vw.offset * size,
+                   src._st.address + src._vw.offset * size, src.numel() * size)
+    dst._st.version += 1
+    return True
+
+
+def _fresh_output(t: Tensor) -> Tensor:
+    out = Tensor._make(Storage.allocate(t.dtype, t.numel(), t._st.device),
+                       View.contiguous(tuple(t.shape)))
+    if not _copy_bytes(out, t):
+        return t.detach().clone()
+    return out
+
+
 def _fresh_outputs(structure, tensors: list):
     kind, payload = structure
     if kind == "tensor":
-        return tensors[payload].detach().clone()
+        return _fresh_output(tensors[payload])
     if kind == "value":
         return payload
     if kind is dict:

@@ -153,3 +153,19 @@ def test_compile_training_example_runs_with_identical_accuracy():
                          cwd=__file__.rsplit("/tests/", 1)[0])
     assert out.returncode == 0, out.stderr
     assert "same accuracy: True" in out.stdout
+
+
+def test_a_bad_target_on_replay_raises_like_eager():
+    @lt.compile
+    def loss_of(logits, target):
+        return lt.nn.functional.cross_entropy(logits, target)
+
+    logits = lt.randn(4, 3)
+    good = loss_of(logits, lt.tensor([0, 1, 2, 1]))
+    assert good.item() == pytest.approx(
+        lt.nn.functional.cross_entropy(logits, lt.tensor([0, 1, 2, 1])).item(), rel=1e-6)
+    loss_of(logits, lt.tensor([0, 1, 2, 1]))  # a replay
+    with pytest.raises(IndexError, match="Target 5 is out of bounds"):
+        loss_of(logits, lt.tensor([0, 5, 2, 1]))
+    # The error block is reset: a good batch after a bad one replays fine.
+    assert loss_of(logits, lt.tensor([0, 1, 2, 1])).item() == pytest.approx(good.item())

@@ -14,7 +14,7 @@ import numpy as np
 
 from lazyt.runtime import stats
 
-_ERROR_SENTINEL = np.iinfo(np.int64).min
+ERROR_SENTINEL = np.iinfo(np.int64).min
 PARALLEL_MIN_WORK = 1 << 20  # elements; below this one thread beats waking another
 # What a kernel's bounds check raises, by the message number it stored (slot 3).
 BOUNDS_MESSAGES = ("index {index} is out of bounds for dimension {dim} with size {size}",
@@ -53,7 +53,7 @@ def launch(function, buffers: list, params: list[int], outer: int, parallel: boo
     pointers = []
     for buf in buffers:
         if buf is None:
-            errors = np.full(4, _ERROR_SENTINEL, dtype=np.int64)
+            errors = np.full(4, ERROR_SENTINEL, dtype=np.int64)
             errors[3] = 0
             pointers.append(errors.ctypes.data)
         else:
@@ -77,6 +77,11 @@ def launch(function, buffers: list, params: list[int], outer: int, parallel: boo
         args = (ctypes.c_int64 * len(params))(*params)
         function(bufs, args)
     stats.bump("kernel_launches")
-    if errors is not None and errors[0] != _ERROR_SENTINEL:
-        index, size, dim, message = (int(v) for v in errors)
-        raise IndexError(BOUNDS_MESSAGES[message].format(index=index, size=size, dim=dim))
+    if errors is not None and errors[0] != ERROR_SENTINEL:
+        raise_bounds_error(errors)
+
+
+def raise_bounds_error(errors) -> None:
+    """The IndexError a kernel's bounds check reported in its error block."""
+    index, size, dim, message = (int(v) for v in errors)
+    raise IndexError(BOUNDS_MESSAGES[message].format(index=index, size=size, dim=dim))
