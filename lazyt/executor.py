@@ -58,7 +58,8 @@ def compiled_for(plan: lower.LaunchPlan) -> CompiledKernel:
         if not fresh:
             symbol = f"{symbol}_{next(_extra_symbols)}"
         _used_symbols.add(symbol)
-        compiled = compile_llvm(render_llvm(kern, symbol), symbol, use_disk_cache=fresh)
+        compiled = compile_llvm(render_llvm(kern, symbol), symbol, use_disk_cache=fresh,
+                                compact=kern.compact)
         _by_symbol[symbol] = compiled
         return compiled
 

@@ -61,5 +61,5 @@ def merge_plans(plans: list[LaunchPlan]) -> LaunchPlan:
     specs = tuple(K.BufferSpec(d, w, b is None or ids.count(id(b)) == 1)
                   for d, w, b in zip(buffer_dtypes, writes, buffers))
     name = "group_" + "_".join(plan.kernel.name for plan in plans)[:40]
-    kern = K.Kernel(name, specs, len(params), tuple(body), parallel=False)
+    kern = K.Kernel(name, specs, len(params), tuple(body), parallel=False, compact=True)
     return LaunchPlan(kern, buffers, params, 1, error_slot, tuple(rng_slots))

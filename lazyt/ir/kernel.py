@@ -174,6 +174,10 @@ class Kernel:
     body: tuple[Stmt, ...]
     # Safe to split the outermost loop across threads (no cross-iteration state).
     parallel: bool = True
+    # Many small loop nests (horizontal fusion): compiled for size, without
+    # loop unrolling or interleaving, which multiply code and compile time
+    # for loops that run a few hundred iterations.
+    compact: bool = False
 
 
 def rewrite(value, *, var_exprs: dict | None = None, accs: dict | None = None,

@@ -98,8 +98,11 @@ def _check_symbols(module) -> None:
                     "which this process cannot resolve")
 
 
-def compile_llvm(source: str, name: str, use_disk_cache: bool = True) -> CompiledKernel:
+def compile_llvm(source: str, name: str, use_disk_cache: bool = True,
+                 compact: bool = False) -> CompiledKernel:
     """Optimise and JIT one module; `name` is its exported kernel function.
+    `compact` kernels (many small loops) skip loop unrolling and interleaving:
+    about a third less code and compile time, for loops too short to gain.
 
     With the disk cache on, machine code stored for this exact source (and
     CPU, versions) is loaded instead: the module is only parsed, never
@@ -123,6 +126,9 @@ def compile_llvm(source: str, name: str, use_disk_cache: bool = True) -> Compile
         tuning = llvm.create_pipeline_tuning_options(speed_level=3)
         tuning.loop_vectorization = True
         tuning.slp_vectorization = True
+        if compact:
+            tuning.loop_unrolling = False
+            tuning.loop_interleaving = False
         builder = llvm.create_pass_builder(machine, tuning)
         builder.getModulePassManager().run(module, builder)
     _check_symbols(module)
