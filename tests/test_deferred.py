@@ -298,7 +298,7 @@ def run_program(initial_shape_and_steps, lib):
     return x
 
 
-FUZZ_EXAMPLES = 10_000 if os.environ.get("LAZYT_FUZZ_LONG") else 60
+FUZZ_EXAMPLES = 10_000 if os.environ.get("LAZYT_FUZZ_LONG") else 300
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None)
