@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from lazyt import dtypes, modes
+from lazyt import dtypes, eager_cache, modes
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.ir.node import Node, make_node
@@ -81,8 +81,15 @@ def build(op: str, *operands, compute: DType | None = None) -> Node:
 
 def apply(op: str, *operands) -> Tensor:
     """Out-of-place elementwise op, realised now (eager)."""
-    node = build(op, *operands)
-    out = Tensor._from_node(node, like=_layout_source(node.shape, operands))
+    key = eager_cache.key_for(op, operands)
+    out = None if key is None else eager_cache.run_cached(key, operands)
+    if out is None:
+        node = build(op, *operands)
+        out = Tensor._from_node(node, like=_layout_source(node.shape, operands))
+        if key is not None:
+            from lazyt.executor import plan_entry_for
+
+            eager_cache.remember(key, operands, out, plan_entry_for(node, out))
     grad_mode.record(op, out, operands)
     return out
 

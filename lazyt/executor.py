@@ -224,6 +224,15 @@ def _run_group(group: list) -> None:
     run(plan, work, compiled, len(group))
 
 
+def plan_entry_for(node: Node, out) -> tuple | None:
+    """The plan cache's entry for the eager kernel that computed `out` from
+    node (None if node took the scheduler's way). For eager_cache.py."""
+    if not _is_kernel_ready(node) or out._node is not None:
+        return None
+    key, _ = PLANS.signature(node, out._st.buffer, out._vw)
+    return PLANS.get(key)
+
+
 def realize_into(node: Node, out: Storage, view: View) -> None:
     """Compute node into out's memory as seen through view (ASSIGN).
 

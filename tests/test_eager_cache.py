@@ -1,0 +1,63 @@
+"""The eager dispatch cache (lazyt/eager_cache.py): a repeated elementwise op
+launches the kernel its first call compiled, with the new buffers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lazyt as lt
+from lazyt import eager_cache
+
+
+def test_a_repeated_op_hits_the_cache_and_computes_with_the_new_inputs():
+    a, b = lt.randn(8, 5), lt.randn(8, 5)
+    (a * b).numpy()
+    c, d = lt.randn(8, 5), lt.randn(8, 5)
+    assert eager_cache.key_for("mul", (c, d)) in eager_cache._ENTRIES
+    lt.debug.reset_stats()
+    out = c * d
+    assert lt.debug.stats()["kernel_launches"] == 1
+    np.testing.assert_array_equal(out.numpy(), c.numpy() * d.numpy())
+
+
+def test_operands_sharing_memory_are_part_of_the_key():
+    y = lt.randn(3, 3, dtype=lt.float64)
+    square = y * y
+    g, b = lt.randn(3, 3, dtype=lt.float64), lt.randn(3, 3, dtype=lt.float64)
+    np.testing.assert_array_equal((g * b).numpy(), g.numpy() * b.numpy())
+    np.testing.assert_array_equal(square.numpy(), y.numpy() ** 2)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (lt.randn(6, 4).t(), lt.randn(4, 6)),              # transposed operand
+    lambda: (lt.randn(4, 6), lt.randn(6)),                     # broadcasting
+    lambda: (lt.randn(4, 6)[:, ::2], lt.randn(4, 3)),          # strided slice
+    lambda: (lt.randint(0, 5, (4, 6)), lt.randn(4, 6)),        # type promotion
+    lambda: (lt.randn(4, 6).t().contiguous().t(), lt.randn(4, 6)),
+])
+def test_cached_results_match_numpy_for_views_broadcasts_and_promotion(make):
+    for _ in range(3):
+        a, b = make()
+        out = a + b
+        expected = a.numpy() + b.numpy()
+        assert out.dtype == lt.float32 and tuple(out.shape) == expected.shape
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+
+
+def test_cached_ops_record_autograd():
+    w = lt.randn(4, 3, requires_grad=True)
+    x = lt.randn(4, 3)
+    for _ in range(2):
+        w.grad = None
+        (w * x).sum().backward()
+        np.testing.assert_allclose(w.grad.numpy(), x.numpy())
+
+
+def test_deferred_mode_does_not_use_the_eager_cache():
+    a, b = lt.randn(5), lt.randn(5)
+    a + b
+    with lt.deferred():
+        c = a + b
+        assert c._is_pending
+    np.testing.assert_allclose(c.numpy(), a.numpy() + b.numpy())
