@@ -16,6 +16,7 @@ import ctypes
 from collections import OrderedDict
 
 from lazyt import modes
+from lazyt.dtypes import get_default_dtype
 from lazyt.ir.view import prod
 from lazyt.runtime import stats
 from lazyt.runtime.device import CPU
@@ -23,6 +24,7 @@ from lazyt.runtime.launch import PARALLEL_MIN_WORK
 from lazyt.runtime.storage import Storage
 
 _LIMIT = 2048
+_SCALARS = frozenset((int, float, bool))
 _ENTRIES: OrderedDict = OrderedDict()
 
 
@@ -46,9 +48,14 @@ def key_for(op: str, operands: tuple):
     the cache (a scalar or pending operand, deferred mode, tracing)."""
     if modes.is_deferred() or modes.TRACING:
         return None
-    parts = [op]
+    parts = [op, get_default_dtype()]  # it decides int tensor * float scalar
     storages: list = []
     for x in operands:
+        if type(x) in _SCALARS:
+            # A Python number is a param of the kernel: the same value (and
+            # type, which decides promotion) gives the same params.
+            parts.append((type(x), x))
+            continue
         st = getattr(x, "_st", None)
         if st is None or x._node is not None or st.writer is not None or st.device is not CPU:
             return None
@@ -69,12 +76,30 @@ def run_cached(key, operands: tuple):
 
     out = Storage.allocate(entry.dtype, entry.numel, CPU)
     pointers = [out.address if s < 0 else operands[s]._st.address for s in entry.slots]
+    # (scalar operands are in the args block already)
     entry.function((ctypes.c_void_p * len(pointers))(*pointers), entry.args)
     stats.bump("kernel_launches")
     stats.bump("kernels")
     stats.bump("cache_hits")
     stats.bump("realizations")
     return Tensor._make(out, entry.view)
+
+
+def run_inplace(key, operands: tuple) -> bool:
+    """operands[0] = op(*operands) if key was seen before; False otherwise.
+    Only when nothing pending could read the target's old value."""
+    entry = _ENTRIES.get(key)
+    if entry is None or modes.has_pending():
+        return False
+    target = operands[0]
+    pointers = [operands[max(s, 0)]._st.address for s in entry.slots]
+    entry.function((ctypes.c_void_p * len(pointers))(*pointers), entry.args)
+    target._st.version += 1
+    stats.bump("kernel_launches")
+    stats.bump("kernels")
+    stats.bump("cache_hits")
+    stats.bump("realizations")
+    return True
 
 
 def remember(key, operands: tuple, out, plan_entry) -> None:
@@ -94,8 +119,11 @@ def remember(key, operands: tuple, out, plan_entry) -> None:
     # order; map each to the operand that owns it.
     owners = {id(out._st): -1}
     for i, x in enumerate(operands):
-        owners.setdefault(id(x._st), i)
-    order = [out._st] + _distinct_storages(operands)
+        if type(x) not in _SCALARS:
+            if x._st is out._st and x._vw != out._vw:
+                return  # an in-place op reading its target through another view
+            owners.setdefault(id(x._st), i)
+    order = [out._st] + [s for s in _distinct_storages(operands) if s is not out._st]
     try:
         slots = [owners[id(order[s])] for s in slots]
     except (IndexError, KeyError):
@@ -108,7 +136,7 @@ def remember(key, operands: tuple, out, plan_entry) -> None:
 def _distinct_storages(operands: tuple) -> list:
     seen, order = set(), []
     for x in operands:
-        if id(x._st) not in seen:
+        if type(x) not in _SCALARS and id(x._st) not in seen:
             seen.add(id(x._st))
             order.append(x._st)
     return order

@@ -154,6 +154,10 @@ def _replace_load(node: Node, old: Node, new: Node) -> Node:
 def inplace(op: str, target: Tensor, *others) -> Tensor:
     """target = op(target, *others), checking PyTorch's in-place cast rule."""
     grad_mode.check_inplace(target)
+    operands = (target, *others)
+    key = eager_cache.key_for(op + "_", operands)
+    if key is not None and not _needs_grad(operands) and eager_cache.run_inplace(key, operands):
+        return target
     node = build(op, target, *others)
     if not _can_cast(node.dtype, target.dtype):
         raise RuntimeError(f"result type {TORCH_NAMES[node.dtype.name]} can't be cast to the "
@@ -166,7 +170,16 @@ def inplace(op: str, target: Tensor, *others) -> Tensor:
     snapshot = grad_mode.snapshot_for_inplace(target, op, others)
     assign(target, node, deferrable=snapshot is None)
     grad_mode.record_inplace(op, target, others, snapshot)
+    if key is not None and snapshot is None:
+        from lazyt.executor import plan_entry_for
+
+        eager_cache.remember(key, operands, target, plan_entry_for(node, target, inplace=True))
     return target
+
+
+def _needs_grad(operands) -> bool:
+    return grad_mode.is_grad_enabled() and any(
+        getattr(x, "_requires_grad", False) for x in operands)
 
 
 def _can_cast(src: DType, dst: DType) -> bool:

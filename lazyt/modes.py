@@ -74,6 +74,11 @@ def track_pending(tensor) -> None:
     tensor.__dict__["_write_epoch"] = EPOCH[0]
 
 
+def has_pending() -> bool:
+    """Any pending tensor at all (cheap; it may have been realised since)."""
+    return bool(_PENDING)
+
+
 def pending_tensors() -> list:
     return [t for t in list(_PENDING.values()) if t._node is not None]
 

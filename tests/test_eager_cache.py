@@ -61,3 +61,45 @@ def test_deferred_mode_does_not_use_the_eager_cache():
         c = a + b
         assert c._is_pending
     np.testing.assert_allclose(c.numpy(), a.numpy() + b.numpy())
+
+
+def test_the_default_dtype_is_part_of_the_key():
+    i = lt.randint(0, 5, (4,))
+    assert (i * 2.5).dtype == lt.float32
+    previous = lt.get_default_dtype()
+    lt.set_default_dtype(lt.float64)
+    try:
+        assert (i * 2.5).dtype == lt.float64
+    finally:
+        lt.set_default_dtype(previous)
+    assert (i * 2.5).dtype == lt.float32
+
+
+def test_cached_in_place_ops_update_the_target_and_its_version():
+    p, g = lt.randn(6, 4), lt.randn(6, 4)
+    expected = p.numpy().copy()
+    for _ in range(3):
+        version = p._version
+        p.mul_(0.5).add_(g)
+        expected = expected * np.float32(0.5) + g.numpy()
+        assert p._version > version
+    np.testing.assert_allclose(p.numpy(), expected, rtol=1e-6)
+
+
+def test_in_place_op_reading_its_target_through_another_view_is_not_cached():
+    for _ in range(3):
+        x = lt.arange(16.0).reshape(4, 4)
+        expected = x.numpy() + x.numpy().T
+        x.add_(x.t())
+        np.testing.assert_array_equal(x.numpy(), expected)
+
+
+def test_pending_readers_of_a_target_see_its_old_value():
+    p = lt.ones(4)
+    p.mul_(2.0)
+    p.mul_(2.0)  # cached from here on
+    with lt.deferred():
+        old = p * 1
+    p.mul_(2.0)
+    np.testing.assert_array_equal(old.numpy(), [4.0] * 4)
+    np.testing.assert_array_equal(p.numpy(), [8.0] * 4)
