@@ -67,6 +67,22 @@ def key_for(op: str, operands: tuple):
     return tuple(parts)
 
 
+def computed(key, operands: tuple, build, like=None):
+    """The tensor an out-of-place op computes: from the cache when `key` (from
+    key_for, or None) was seen, else by building its node with `build()` and
+    realising it (then remembered). `like(node)` picks the layout source."""
+    out = None if key is None else run_cached(key, operands)
+    if out is None:
+        from lazyt.executor import plan_entry_for
+        from lazyt.tensor import Tensor
+
+        node = build()
+        out = Tensor._from_node(node, like=None if like is None else like(node))
+        if key is not None:
+            remember(key, operands, out, plan_entry_for(node, out))
+    return out
+
+
 def run_cached(key, operands: tuple):
     """The op's result tensor if key was seen before, else None."""
     entry = _ENTRIES.get(key)

@@ -81,15 +81,9 @@ def build(op: str, *operands, compute: DType | None = None) -> Node:
 
 def apply(op: str, *operands) -> Tensor:
     """Out-of-place elementwise op, realised now (eager)."""
-    key = eager_cache.key_for(op, operands)
-    out = None if key is None else eager_cache.run_cached(key, operands)
-    if out is None:
-        node = build(op, *operands)
-        out = Tensor._from_node(node, like=_layout_source(node.shape, operands))
-        if key is not None:
-            from lazyt.executor import plan_entry_for
-
-            eager_cache.remember(key, operands, out, plan_entry_for(node, out))
+    out = eager_cache.computed(eager_cache.key_for(op, operands), operands,
+                               lambda: build(op, *operands),
+                               like=lambda node: _layout_source(node.shape, operands))
     grad_mode.record(op, out, operands)
     return out
 
@@ -189,7 +183,9 @@ def _can_cast(src: DType, dst: DType) -> bool:
 
 
 def cast(x: Tensor, dtype: DType) -> Tensor:
-    out = Tensor._from_node(make_node("cast", dtype, x._shape, (x._load(),)), like=x)
+    out = eager_cache.computed(eager_cache.key_for(("cast", dtype), (x,)), (x,),
+                               lambda: make_node("cast", dtype, x._shape, (x._load(),)),
+                               like=lambda node: x)
     grad_mode.record("cast", out, (x,))
     return out
 
@@ -310,14 +306,17 @@ def where(condition: Tensor, input=None, other=None):
         got = condition.dtype.name if isinstance(condition, Tensor) else type(condition).__name__
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {TORCH_NAMES.get(got, got)}")
-    dtype = dtypes.result_type(input, other)
-    shapes = [x._shape for x in (condition, input, other) if isinstance(x, Tensor)]
-    shape = broadcast_shapes(*shapes)
-    node = make_node("where", dtype, shape, (source(condition, dtypes.bool_, shape),
-                                             source(input, dtype, shape),
-                                             source(other, dtype, shape)))
-    out = Tensor._from_node(node)
-    grad_mode.record("where", out, (condition, input, other))
+    operands = (condition, input, other)
+
+    def build_where() -> Node:
+        dtype = dtypes.result_type(input, other)
+        shape = broadcast_shapes(*[x._shape for x in operands if isinstance(x, Tensor)])
+        return make_node("where", dtype, shape, (source(condition, dtypes.bool_, shape),
+                                                 source(input, dtype, shape),
+                                                 source(other, dtype, shape)))
+
+    out = eager_cache.computed(eager_cache.key_for("where", operands), operands, build_where)
+    grad_mode.record("where", out, operands)
     return out
 
 

@@ -12,7 +12,7 @@ import builtins
 import math
 from collections import namedtuple
 
-from lazyt import dtypes
+from lazyt import dtypes, eager_cache
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
@@ -40,9 +40,10 @@ def _reduced_shape(shape, axes) -> tuple[int, ...]:
 def reduce(x: Tensor, op: str, axes: tuple[int, ...], keepdim: bool, dtype: DType,
            grad_op: str | None = None) -> Tensor:
     """Reduce x over axes with op, result in dtype (keepdim shape first, then squeezed)."""
-    src = x._load()
-    node = make_node("reduce", dtype, _reduced_shape(x._shape, axes), (src,), (op, axes))
-    out = Tensor._from_node(node)
+    out = eager_cache.computed(
+        eager_cache.key_for(("reduce", op, axes, dtype), (x,)), (x,),
+        lambda: make_node("reduce", dtype, _reduced_shape(x._shape, axes), (x._load(),),
+                          (op, axes)))
     if not keepdim and axes:
         out = out._move("squeeze", (axes,))
     grad_mode.record(grad_op or op, out, (x,), axes=axes, keepdim=keepdim)

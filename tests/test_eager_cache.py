@@ -103,3 +103,20 @@ def test_pending_readers_of_a_target_see_its_old_value():
     p.mul_(2.0)
     np.testing.assert_array_equal(old.numpy(), [4.0] * 4)
     np.testing.assert_array_equal(p.numpy(), [8.0] * 4)
+
+
+@pytest.mark.parametrize("op,reference", [
+    (lambda x: x.sum(0), lambda a: a.sum(0)),
+    (lambda x: x.sum(-1, keepdim=True), lambda a: a.sum(-1, keepdims=True)),
+    (lambda x: x.amax(1), lambda a: a.max(1)),
+    (lambda x: x.mean(), lambda a: a.mean()),
+    (lambda x: lt.where(x > 0, x, 0.5), lambda a: np.where(a > 0, a, 0.5)),
+    (lambda x: x.to(lt.float64), lambda a: a),
+    (lambda x: lt.where(x > 0, x, x * 2), lambda a: np.where(a > 0, a, a * 2)),
+])
+def test_cached_reductions_where_and_casts_use_the_new_values(op, reference):
+    for _ in range(3):  # the first call compiles, the others hit the cache
+        x = lt.randn(7, 20)
+        got = op(x)
+        np.testing.assert_allclose(got.numpy(), reference(x.numpy().astype(np.float64)),
+                                   rtol=1e-5, atol=1e-6)
