@@ -51,19 +51,19 @@ def key_for(op: str, operands: tuple):
     parts = [op, get_default_dtype()]  # it decides int tensor * float scalar
     storages: list = []
     for x in operands:
-        if type(x) in _SCALARS:
+        kind = type(x)
+        if kind in _SCALARS:
             # A Python number is a param of the kernel: the same value (and
             # type, which decides promotion) gives the same params.
-            parts.append((type(x), x))
+            parts.append((kind, x))
             continue
         st = getattr(x, "_st", None)
         if st is None or x._node is not None or st.writer is not None or st.device is not CPU:
             return None
-        parts.append(x.dtype)
-        parts.append(x._vw)
         # Which operands share memory is part of the kernel (x * x reads one buffer).
-        parts.append(next(i for i, s in enumerate(storages + [st]) if s is st))
+        shared = storages.index(st) if st in storages else len(storages)
         storages.append(st)
+        parts += (st.dtype, x._vw, shared)
     return tuple(parts)
 
 
@@ -94,10 +94,7 @@ def run_cached(key, operands: tuple):
     pointers = [out.address if s < 0 else operands[s]._st.address for s in entry.slots]
     # (scalar operands are in the args block already)
     entry.function((ctypes.c_void_p * len(pointers))(*pointers), entry.args)
-    stats.bump("kernel_launches")
-    stats.bump("kernels")
-    stats.bump("cache_hits")
-    stats.bump("realizations")
+    stats.bump_cached_launch()
     return Tensor._make(out, entry.view)
 
 
@@ -111,10 +108,7 @@ def run_inplace(key, operands: tuple) -> bool:
     pointers = [operands[max(s, 0)]._st.address for s in entry.slots]
     entry.function((ctypes.c_void_p * len(pointers))(*pointers), entry.args)
     target._st.version += 1
-    stats.bump("kernel_launches")
-    stats.bump("kernels")
-    stats.bump("cache_hits")
-    stats.bump("realizations")
+    stats.bump_cached_launch()
     return True
 
 
