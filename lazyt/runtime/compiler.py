@@ -101,8 +101,9 @@ def _check_symbols(module) -> None:
 def compile_llvm(source: str, name: str, use_disk_cache: bool = True,
                  compact: bool = False) -> CompiledKernel:
     """Optimise and JIT one module; `name` is its exported kernel function.
-    `compact` kernels (many small loops) skip loop unrolling and interleaving:
-    about a third less code and compile time, for loops too short to gain.
+    `compact` kernels (many small loops) are optimised at -O2 without loop
+    unrolling or interleaving: about half the code and compile time, for
+    loops too short to gain from them.
 
     With the disk cache on, machine code stored for this exact source (and
     CPU, versions) is loaded instead: the module is only parsed, never
@@ -123,7 +124,7 @@ def compile_llvm(source: str, name: str, use_disk_cache: bool = True,
         else:
             _TO_STORE.add(key)
     if cached is None:
-        tuning = llvm.create_pipeline_tuning_options(speed_level=3)
+        tuning = llvm.create_pipeline_tuning_options(speed_level=2 if compact else 3)
         tuning.loop_vectorization = True
         tuning.slp_vectorization = True
         if compact:
