@@ -18,7 +18,7 @@ from collections import OrderedDict
 from lazyt import modes
 from lazyt.codegen.llvm import render_llvm
 from lazyt.dtypes import DType
-from lazyt.ir import lower
+from lazyt.ir import lower, lower_rows
 from lazyt.ir.horizontal import merge_plans
 from lazyt.ir.node import Node, arg_key, make_node, walk
 from lazyt.ir.schedule import Scheduler, group_steps
@@ -98,11 +98,11 @@ def plan_for(node: Node, out: Storage, view: View) -> lower.LaunchPlan | None:
 def plan_for_buffer(node: Node, out, view: View) -> lower.LaunchPlan | None:
     """Lower one kernel-ready node writing into buffer `out` through view."""
     if node.op == "scan":
-        return lower.lower_scan(node, out, view)
+        return lower_rows.lower_scan(node, out, view)
     if node.op == "gather":
         return lower.lower_gather(node, out, view)
     if node.op == "reduce" or any(n.op == "reduce" for n in walk(node)):
-        return lower.lower_row(node, out, view)
+        return lower_rows.lower_row(node, out, view)
     return lower.lower_elementwise(node, out, view)
 
 

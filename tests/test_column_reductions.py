@@ -1,5 +1,5 @@
 """Reductions over leading axes (x.sum(0), bias gradients) use the column
-form of the row kernel (ir/lower._column_blocks); results match numpy and
+form of the row kernel (ir/lower_rows._column_blocks); results match numpy and
 the weight gradient of a linear layer keeps the weight's layout."""
 
 from __future__ import annotations

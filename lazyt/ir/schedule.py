@@ -17,7 +17,7 @@ kernels begin and end, and what each kernel computes:
 - A reduce is the root of its own kernel with its elementwise producers
   fused into its input loop. Reductions over the same axes of the same shape
   fuse with each other and with their consumers into one row kernel
-  (ir/lower.lower_row): the max and the sum of a softmax and its normalised
+  (ir/lower_rows.lower_row): the max and the sum of a softmax and its normalised
   output, the mean and variance of a layer_norm and its output. A consumer
   fuses a reduction when it reads the result broadcast back over the reduced
   axes (element-level) or once per row (row-level).
