@@ -14,10 +14,31 @@ Calling convention shared by all backends:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Union
 
 from lazyt.dtypes import DType
+
+
+def _tree(cls):
+    """A frozen kernel IR class whose hash is computed once: kernels are dict
+    keys (the kernel cache) and codegen memoises by expression, so a deep
+    tree would otherwise be rehashed at every level (quadratic)."""
+    cls.__annotations__["_h"] = "int | None"
+    cls._h = field(default=None, init=False, repr=False, compare=False, hash=False)
+    cls = dataclass(frozen=True, slots=True)(cls)
+    structural_hash = cls.__hash__
+
+    def cached_hash(self) -> int:
+        h = self._h
+        if h is None:
+            h = structural_hash(self)
+            object.__setattr__(self, "_h", h)
+        return h
+
+    cls.__hash__ = cached_hash
+    return cls
+
 
 # --- expressions -------------------------------------------------------------
 
@@ -51,14 +72,14 @@ class Var:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@_tree
 class Load:
     buf: int
     index: Expr  # int64 element index into the buffer
     dtype: DType
 
 
-@dataclass(frozen=True, slots=True)
+@_tree
 class Alu:
     """An op of ir/ops.OPS over srcs; dtype is the result dtype."""
 
@@ -67,7 +88,7 @@ class Alu:
     srcs: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@_tree
 class Index:
     """int64 index arithmetic: op in add, mul, div (floor, positive), mod, lt, ge, and, select."""
 
@@ -75,7 +96,7 @@ class Index:
     srcs: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@_tree
 class Cast:
     dtype: DType
     src: Expr
@@ -90,7 +111,7 @@ class AccGet:
     part: str = "value"
 
 
-@dataclass(frozen=True, slots=True)
+@_tree
 class CheckedIndex:
     """`index` wrapped for negatives (index + size) and bounds-checked.
 
@@ -107,7 +128,7 @@ class CheckedIndex:
     message: int = 0  # which message the runtime raises (slot 3; runtime/launch.BOUNDS_MESSAGES)
 
 
-@dataclass(frozen=True, slots=True)
+@_tree
 class Rand:
     """Counter-based random numbers: kind "uniform" in [0,1), "normal", or "bits" (uint64)."""
 
@@ -122,7 +143,7 @@ Expr = Union[Const, Param, Scalar, Var, Load, Alu, Index, Cast, AccGet, CheckedI
 # --- statements --------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@_tree
 class Loop:
     var: str
     start: Expr
@@ -130,7 +151,7 @@ class Loop:
     body: tuple[Stmt, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@_tree
 class Store:
     buf: int
     index: Expr
@@ -147,7 +168,7 @@ class AccInit:
     dtype: DType
 
 
-@dataclass(frozen=True, slots=True)
+@_tree
 class AccUpdate:
     """acc = op(acc, value); arg-reductions also track `position` of the winner."""
 
@@ -166,7 +187,7 @@ class BufferSpec:
     noalias: bool  # no other buffer of this launch shares its memory
 
 
-@dataclass(frozen=True, slots=True)
+@_tree
 class Kernel:
     name: str
     buffers: tuple[BufferSpec, ...]
