@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 
-SMALL_PRODUCT = 1 << 24  # multiply-adds below which one thread is used
+SMALL_PRODUCT = 1 << 20  # multiply-adds below which one thread is used
 
 
 class _OpenBLAS:
