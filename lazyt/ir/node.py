@@ -103,20 +103,18 @@ def walk(root: Node, stop=None) -> list[Node]:
     """Nodes reachable from root in topological order (sources first), iteratively.
     With `stop`, the sources of nodes for which stop(node) is true are not visited."""
     order: list[Node] = []
-    seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
+    seen = {id(root)}
+    no_srcs = iter(())
+    stack = [(root, no_srcs if stop is not None and stop(root) else iter(root.srcs))]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        if stop is not None and stop(node):
-            continue
-        for src in reversed(node.srcs):
+        node, srcs = stack[-1]
+        for src in srcs:  # the next unvisited source, depth first
             if id(src) not in seen:
-                stack.append((src, False))
+                seen.add(id(src))
+                stack.append((src, no_srcs if stop is not None and stop(src)
+                              else iter(src.srcs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
     return order
