@@ -104,10 +104,13 @@ def run_inplace(key, operands: tuple) -> bool:
     entry = _ENTRIES.get(key)
     if entry is None or modes.has_pending():
         return False
+    from lazyt.executor import forget_results_in
+
     target = operands[0]
     pointers = [operands[max(s, 0)]._st.address for s in entry.slots]
     entry.function((ctypes.c_void_p * len(pointers))(*pointers), entry.args)
     target._st.version += 1
+    forget_results_in(target._st)
     stats.bump_cached_launch()
     return True
 

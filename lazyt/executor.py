@@ -356,6 +356,13 @@ def _forget_realized(storages: set[int]) -> None:
             del _REALIZED[node]
 
 
+def forget_results_in(storage: Storage) -> None:
+    """After an in-place write that did not go through flush_readers (the
+    eager dispatch cache): deferred results cached in this storage are stale."""
+    if _REALIZED:
+        _forget_realized({id(storage)})
+
+
 def is_writer(t) -> bool:
     return t._node is not None and t._st is not None
 
@@ -490,6 +497,7 @@ def realize_tensors(tensors: list) -> None:
     for t in tensors:
         if t._node is not None and t._lazy_base is not None:
             _realize_view(t)
+    modes.pending_tensors()  # drops what this realised from the registry
 
 
 def _realize_view(t) -> None:

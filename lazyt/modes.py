@@ -80,7 +80,15 @@ def has_pending() -> bool:
 
 
 def pending_tensors() -> list:
-    return [t for t in list(_PENDING.values()) if t._node is not None]
+    """The tensors still pending; realised ones are dropped from the registry
+    (so has_pending() turns false once everything is computed)."""
+    pending = []
+    for key, t in list(_PENDING.items()):
+        if t._node is not None:
+            pending.append(t)
+        else:
+            _PENDING.pop(key, None)
+    return pending
 
 
 def realize(*tensors) -> None:

@@ -120,3 +120,17 @@ def test_cached_reductions_where_and_casts_use_the_new_values(op, reference):
         got = op(x)
         np.testing.assert_allclose(got.numpy(), reference(x.numpy().astype(np.float64)),
                                    rtol=1e-5, atol=1e-6)
+
+
+def test_a_cached_in_place_write_forgets_deferred_results_in_its_storage():
+    x = lt.ones(4)
+    with lt.deferred():
+        y = x * 2
+        y.realize()  # remembered: the node x * 2 has its value in y's storage
+    assert not lt.modes.has_pending()
+    for _ in range(2):
+        y.mul_(3)  # the second one is served by the cache
+    with lt.deferred():
+        again = (x * 2) + 0  # the same node as before: must be computed anew
+        np.testing.assert_array_equal(again.numpy(), [2.0] * 4)
+    np.testing.assert_array_equal(y.numpy(), [18.0] * 4)
