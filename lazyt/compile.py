@@ -118,21 +118,22 @@ class Program:
     random_draws: int  # how far the trace advanced the default random stream
     trace_offset: int  # the stream offset when tracing began
     _fast: list | None = None
+    _fast_launches: int = 0  # kernels the prepared steps launch (counted per replay)
+    _fast_matmuls: int = 0
 
     def replay(self, inputs: list):
-        from lazyt.autograd import no_grad
+        for staged, new in zip(self.staged_inputs, inputs):
+            if not _copy_bytes(staged, new):
+                from lazyt.autograd import no_grad
 
-        with no_grad():
-            for staged, new in zip(self.staged_inputs, inputs):
-                if not _copy_bytes(staged, new):
+                with no_grad():
                     staged.copy_(new)
         shift = default_generator._offset - self.trace_offset
         prepared = self._prepared()
         for step, fast in zip(self.steps, prepared):
             if fast is not None and fast[0] == "matmul":
-                use_threads_for(fast[1].size * (fast[2].shape[-1] if fast[2].ndim else 1))
+                use_threads_for(fast[4])
                 np.matmul(fast[2], fast[3], out=fast[1])
-                stats.bump("extern_calls")
             elif fast is not None:
                 function, bufs, args, rng_slots, params, errors = fast
                 for slot in rng_slots:
@@ -153,8 +154,8 @@ class Program:
                 _, out_buf, out_view, sources = step
                 arrays = [linalg._array_view(b.storage, v) for b, v in sources]
                 linalg.run_extern_matmul(out_buf.storage, out_view, *arrays)
-        stats.bump("kernel_launches", sum(1 for f in prepared if f is not None and
-                                          f[0] != "matmul"))
+        stats.bump("kernel_launches", self._fast_launches)
+        stats.bump("extern_calls", self._fast_matmuls)
         default_generator._offset += self.random_draws
         return _fresh_outputs(self.output_structure, self.output_tensors)
 
@@ -168,8 +169,9 @@ class Program:
                 if step[0] == "matmul":
                     _, out_buf, out_view, sources = step
                     arrays = [linalg._array_view(b.storage, v) for b, v in sources]
-                    self._fast.append(("matmul", linalg._array_view(out_buf.storage, out_view),
-                                       *arrays))
+                    out = linalg._array_view(out_buf.storage, out_view)
+                    multiply_adds = out.size * (arrays[0].shape[-1] if arrays[0].ndim else 1)
+                    self._fast.append(("matmul", out, *arrays, multiply_adds))
                     continue
                 if step[5] and step[6] >= PARALLEL_MIN_WORK:
                     self._fast.append(None)  # threaded: the general launch splits it
@@ -182,6 +184,8 @@ class Program:
                 args = (ctypes.c_int64 * len(params))(*params)
                 self._fast.append((compiled.function, bufs, args, rng_slots, list(params),
                                    errors))
+            self._fast_matmuls = sum(1 for f in self._fast if f is not None and f[0] == "matmul")
+            self._fast_launches = sum(1 for f in self._fast if f is not None) - self._fast_matmuls
         return self._fast
 
 
