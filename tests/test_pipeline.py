@@ -168,6 +168,14 @@ def test_kernel_cache_is_bounded_and_evicted_kernels_recompile_safely():
         assert len(KERNELS.entries) <= 3
         np.testing.assert_allclose(results[0], np.exp(np.arange(12.0)).sum())
         np.testing.assert_allclose(results[4], np.sqrt(np.arange(12.0)).prod())
+        # Evicted from the kernel cache is not freed: the plan and dispatch
+        # caches still call these kernels, so their machine code stays.
+        from lazyt import eager_cache
+        from lazyt.executor import PLANS
+
+        held = [entry[2] for entry in PLANS.entries.values()]
+        held += [entry.function for entry in eager_cache._ENTRIES.values()]
+        assert not any(getattr(kernel, "released", False) for kernel in held)
     finally:
         KERNELS.limit = old_limit
 

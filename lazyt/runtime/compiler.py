@@ -83,10 +83,20 @@ class CompiledKernel:
         self.optimized_ir = optimized_ir
 
     def release(self) -> None:
-        """Drop the module from the engine (called when the cache evicts it)."""
+        """Drop the module from the engine. Only when nothing can call the
+        kernel any more: the plan caches, the eager dispatch cache and
+        lt.compile programs hold kernels of their own, so machine code lives
+        exactly as long as this object (see __del__), not as long as its
+        place in the KernelCache."""
         if not self.released:
             self.released = True
             _Target.engine.remove_module(self.module)
+
+    def __del__(self):
+        try:
+            self.release()
+        except Exception:  # interpreter shutdown: the engine may be gone already
+            pass
 
 
 def _check_symbols(module) -> None:
@@ -187,12 +197,10 @@ class KernelCache:
         entry = build()
         self.entries[key] = entry
         while len(self.entries) > self.limit:
-            _, evicted = self.entries.popitem(last=False)
-            if not any(entry is evicted for entry in self.entries.values()):
-                evicted.release()  # shared by another kernel key: keep it
+            # Dropped, not released: a cached launch plan may still call it;
+            # its machine code goes when the last holder does.
+            self.entries.popitem(last=False)
         return entry
 
     def clear(self) -> None:
-        for entry in self.entries.values():
-            entry.release()
         self.entries.clear()
