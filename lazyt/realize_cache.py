@@ -1,0 +1,142 @@
+"""Realisation cache: a deferred graph of a known structure replays its launches.
+
+A training loop in deferred mode builds the same graph every step; only the
+buffers it reads differ. Scheduling it again (fusion decisions, lowering,
+grouping) costs more than running it. So executor.realize_tensors keys each
+realisation by the graph's structure, with buffers replaced by their order of
+appearance (`structure_key`), and the first time records the launches it
+made (the executor's RECORDING, as lt.compile does). A later realisation with
+the same key allocates fresh intermediate and result buffers and replays the
+recorded kernels and matmuls on the new input buffers: the same generated
+code on the same kinds of buffers, with no scheduling.
+
+Not cached: graphs with a node realised earlier (its value sits in a buffer
+the structure does not show), pending views of pending tensors, and
+realisations inside lt.compile's tracing (which records on its own).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from lazyt.ir.node import Node, arg_key, walk
+from lazyt.runtime import stats
+from lazyt.runtime.device import CPU
+from lazyt.runtime.storage import Storage
+
+_LIMIT = 64
+_PROGRAMS: OrderedDict = OrderedDict()
+
+
+def structure_key(roots: list[Node], writes: list[tuple], realized_lookup=None):
+    """(key, input buffers in order of appearance) for realising `roots` and
+    carrying out `writes` (node, target buffer, target view), or None when the
+    graph reads a node computed by an earlier realisation."""
+    position: dict[int, int] = {}
+    slots: dict[int, int] = {}
+    buffers: list = []
+    parts: list = []
+
+    def slot(buf) -> int:
+        if id(buf) not in slots:
+            slots[id(buf)] = len(buffers)
+            buffers.append(buf)
+        return slots[id(buf)]
+
+    for root in roots + [node for node, _, _ in writes]:
+        for node in walk(root, stop=lambda n: id(n) in position):
+            if id(node) in position:
+                continue
+            if realized_lookup is not None and realized_lookup(node) is not None:
+                return None
+            position[id(node)] = len(parts)
+            if node.op == "load":
+                buf, view = node.arg
+                parts.append(("load", node.dtype.name, slot(buf), view))
+            else:
+                parts.append((node.op, node.dtype.name, node.shape, arg_key(node.arg),
+                              tuple(position[id(src)] for src in node.srcs)))
+    key = (tuple(parts), tuple(position[id(root)] for root in roots),
+           tuple((position[id(node)], slot(buf), view) for node, buf, view in writes))
+    return key, buffers
+
+
+class Program:
+    """Recorded launches over input buffers (by slot) and fresh buffers."""
+
+    def __init__(self, launches: list, fresh: list, outputs: list, kernels: int):
+        self.launches = launches  # ("kernel", compiled, refs, params, outer, parallel, work)
+        #                           or ("matmul", ref, view, [(ref, view), ...])
+        self.fresh = fresh  # (dtype, numel) of each buffer allocated per run
+        self.outputs = outputs  # (ref, view) of each root's result
+        self.kernels = kernels  # scheduled kernels in those launches (for stats)
+
+    def run(self, inputs: list, launch, run_matmul) -> list:
+        """Replay on new input buffers; the (storage, view) of each root."""
+        storages = [Storage.allocate(dtype, numel, CPU) for dtype, numel in self.fresh]
+        fresh = [s.buffer for s in storages]
+
+        def resolve(ref):
+            if ref is None:
+                return None
+            kind, i = ref
+            return inputs[i] if kind == "in" else fresh[i]
+
+        for entry in self.launches:
+            if entry[0] == "kernel":
+                _, compiled, refs, params, outer, parallel, work = entry
+                launch(compiled.function, [resolve(r) for r in refs], params, outer,
+                       parallel, work)
+            else:
+                _, ref, view, sources = entry
+                run_matmul(resolve(ref).storage, view,
+                           [(resolve(r).storage, v) for r, v in sources])
+        stats.bump("kernels", self.kernels)
+        return [(resolve(ref).storage, view) for ref, view in self.outputs]
+
+
+def lookup(key) -> Program | None:
+    program = _PROGRAMS.get(key)
+    if program is not None:
+        _PROGRAMS.move_to_end(key)
+    return program
+
+
+def store(key, inputs: list, recording: list, results: list, kernels: int) -> None:
+    """Keep what a realisation launched (`recording`, the executor's format)
+    and where its results are (`results`: (storage, view) per root)."""
+    input_slot = {id(buf): i for i, buf in enumerate(inputs)}
+    fresh_slot: dict[int, int] = {}
+    fresh: list = []
+
+    def ref(buf):
+        if buf is None:
+            return None
+        if id(buf) in input_slot:
+            return ("in", input_slot[id(buf)])
+        if id(buf) not in fresh_slot:
+            fresh_slot[id(buf)] = len(fresh)
+            fresh.append((buf.storage.dtype, len(buf.storage)))
+        return ("fresh", fresh_slot[id(buf)])
+
+    launches = []
+    for entry in recording:
+        if entry[0] == "kernel":
+            _, compiled, buffers, params, outer, parallel, work, rng_slots = entry
+            if rng_slots:
+                return  # random streams: the key already differs every draw
+            launches.append(("kernel", compiled, [ref(b) for b in buffers], list(params),
+                             outer, parallel, work))
+        else:
+            _, out_buf, out_view, sources = entry
+            launches.append(("matmul", ref(out_buf), out_view,
+                             [(ref(b), v) for b, v in sources]))
+    outputs = []
+    for storage, view in results:
+        buf = storage.buffer
+        if id(buf) not in fresh_slot:
+            return  # a result the recorded launches did not write
+        outputs.append((("fresh", fresh_slot[id(buf)]), view))
+    _PROGRAMS[key] = Program(launches, fresh, outputs, kernels)
+    while len(_PROGRAMS) > _LIMIT:
+        _PROGRAMS.popitem(last=False)
