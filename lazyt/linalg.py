@@ -18,7 +18,7 @@ from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.executor import count_extern
 from lazyt.ir.node import make_node
-from lazyt.ir.view import View, prod
+from lazyt.ir.view import View, is_blas_matrix, prod
 from lazyt.runtime.blas_threads import use_threads_for
 from lazyt.runtime.device import CPU
 from lazyt.runtime.storage import Storage
@@ -53,11 +53,7 @@ def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
 def _blas_ready(t: Tensor) -> Tensor:
     """BLAS needs each matrix row- or column-major; a broadcast (stride 0) or
     sliced operand would send numpy to its slow generic loop: copy it first."""
-    if t._is_pending:
-        return t
-    rows, cols = t.shape[-2], t.shape[-1]
-    s_rows, s_cols = t.stride()[-2], t.stride()[-1]
-    if (s_cols == 1 and s_rows >= max(cols, 1)) or (s_rows == 1 and s_cols >= max(rows, 1)):
+    if t._is_pending or is_blas_matrix(tuple(t.shape), t.stride()):
         return t
     return t.contiguous()
 

@@ -47,7 +47,7 @@ from lazyt.dtypes import DType
 from lazyt.ir.lower import leaf_view, row_space_strides
 from lazyt.ir.node import Buffer, Node, make_node, walk
 from lazyt.ir.passes import simplify
-from lazyt.ir.view import View, apply_movement, prod
+from lazyt.ir.view import View, apply_movement, is_blas_matrix, prod
 
 BOUNDARY_OPS = frozenset(("reduce", "scan", "gather", "extern"))
 
@@ -241,7 +241,9 @@ class Scheduler:
             base = base.srcs[0]
         if moves and base.op != "load" and all(kind == "permute" for kind, _ in moves):
             moved = self.move_load(self.as_load(base, "boundary: input of extern"), moves)
-            if _blas_ready(moved.arg[1]):
+            view = moved.arg[1]
+            if len(view.shape) == 2 and view.mask is None and \
+                    is_blas_matrix(view.shape, view.strides):
                 return moved
         return self.as_load(node, "boundary: input of extern")
 
@@ -318,15 +320,6 @@ class Scheduler:
         return make_node(leaf.op, leaf.dtype, view.shape, (), arg)
 
 
-def _blas_ready(view: View) -> bool:
-    """A matrix BLAS reads as it is: rows or columns dense, no offset tricks."""
-    if len(view.shape) != 2 or view.mask is not None:
-        return False
-    rows, cols = view.shape
-    s_rows, s_cols = view.strides
-    return (s_cols == 1 and s_rows >= max(cols, 1)) or (s_rows == 1 and s_cols >= max(rows, 1))
-
-
 def _moved_shape(shape: tuple[int, ...], moves: tuple) -> tuple[int, ...]:
     """The shape after moves (only shapes matter: a reshape that strides could
     not express still has its target shape)."""
@@ -347,10 +340,19 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
     launch, chains of dependent kernels included (nests run in order).
     `mergeable(step)` is false for kernels worth a launch of their own (big
     enough to split across threads)."""
-    reads = [{id(n.arg[0]) for n in walk(step.node) if n.op == "load"} for step in steps]
-    writes = [id(step.out) for step in steps]
-    deps = [{i for i in range(j) if writes[i] in reads[j] or writes[i] == writes[j]
-             or writes[j] in reads[i]} for j in range(len(steps))]
+    deps: list[set[int]] = []
+    last_writer: dict[int, int] = {}  # buffer -> the step that last wrote it
+    readers: dict[int, list[int]] = {}  # buffer -> steps that read it since
+    for j, step in enumerate(steps):
+        reads = {id(n.arg[0]) for n in walk(step.node) if n.op == "load"}
+        out = id(step.out)
+        need = {last_writer[b] for b in reads | {out} if b in last_writer}
+        need.update(readers.get(out, ()))
+        deps.append(need - {j})
+        for b in reads:
+            readers.setdefault(b, []).append(j)
+        last_writer[out] = j
+        readers[out] = []
     extern = [step.node.op == "extern" for step in steps]
     done: set[int] = set()
     remaining = list(range(len(steps)))
@@ -358,7 +360,6 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
     while remaining:
         ready = [j for j in remaining if extern[j] and deps[j] <= done]
         if not ready:
-            ready = []
             for j in remaining:
                 if extern[j] or not deps[j] <= done | set(ready):
                     continue

@@ -22,6 +22,15 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
+def is_blas_matrix(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
+    """Are the last two dims a matrix BLAS reads as it is (rows or columns
+    dense)? A broadcast (stride 0) or sliced one sends numpy's matmul to its
+    slow generic loop."""
+    rows, cols = shape[-2], shape[-1]
+    s_rows, s_cols = strides[-2], strides[-1]
+    return (s_cols == 1 and s_rows >= max(cols, 1)) or (s_rows == 1 and s_cols >= max(rows, 1))
+
+
 def prod(xs) -> int:
     return math.prod(xs)
 
