@@ -13,12 +13,13 @@ from collections import namedtuple
 
 import numpy as np
 
-from lazyt import dtypes
+from lazyt import dtypes, modes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.executor import count_extern
 from lazyt.ir.node import make_node
 from lazyt.ir.view import View, is_blas_matrix, prod
+from lazyt.runtime import stats
 from lazyt.runtime.blas_threads import use_threads_for
 from lazyt.runtime.device import CPU
 from lazyt.runtime.storage import Storage
@@ -45,9 +46,21 @@ def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
     """out = a @ b for already-broadcast operands (batch dims equal or absent)."""
     compute = a.dtype if a.dtype.itemsize >= 4 or a.dtype.kind != "f" else dtypes.float32
     a_c, b_c = _blas_ready(ew.cast_if(a, compute)), _blas_ready(ew.cast_if(b, compute))
-    node = make_node("extern", compute, out_shape, (a_c._load(), b_c._load()), "matmul")
-    out = Tensor._from_node(node)
+    if _realised(a_c) and _realised(b_c) and not modes.is_deferred():
+        # Eager and realised: the extern call itself, without an IR node.
+        storage = Storage.allocate(compute, prod(out_shape), CPU)
+        out = Tensor._make(storage, View.contiguous(out_shape))
+        stats.bump("realizations")
+        run_extern_matmul(storage, out._vw, _array_view(a_c._st, a_c._vw),
+                          _array_view(b_c._st, b_c._vw))
+    else:
+        node = make_node("extern", compute, out_shape, (a_c._load(), b_c._load()), "matmul")
+        out = Tensor._from_node(node)
     return out if compute is a.dtype else ew.cast(out, a.dtype)
+
+
+def _realised(t: Tensor) -> bool:
+    return t._node is None and t._st.writer is None
 
 
 def _blas_ready(t: Tensor) -> Tensor:
