@@ -10,9 +10,8 @@ the same key allocates fresh intermediate and result buffers and replays the
 recorded kernels and matmuls on the new input buffers: the same generated
 code on the same kinds of buffers, with no scheduling.
 
-Not cached: graphs with a node realised earlier (its value sits in a buffer
-the structure does not show), pending views of pending tensors, and
-realisations inside lt.compile's tracing (which records on its own).
+Not cached: pending views of pending tensors, and realisations inside
+lt.compile's tracing (which records on its own).
 """
 
 from __future__ import annotations
@@ -30,8 +29,9 @@ _PROGRAMS: OrderedDict = OrderedDict()
 
 def structure_key(roots: list[Node], writes: list[tuple], realized_lookup=None):
     """(key, input buffers in order of appearance) for realising `roots` and
-    carrying out `writes` (node, target buffer, target view), or None when the
-    graph reads a node computed by an earlier realisation."""
+    carrying out `writes` (node, target buffer, target view). Nodes that an
+    earlier realisation computed (`realized_lookup`) are marked with the
+    buffer holding their value."""
     position: dict[int, int] = {}
     slots: dict[int, int] = {}
     buffers: list = []
@@ -47,15 +47,20 @@ def structure_key(roots: list[Node], writes: list[tuple], realized_lookup=None):
         for node in walk(root, stop=lambda n: id(n) in position):
             if id(node) in position:
                 continue
-            if realized_lookup is not None and realized_lookup(node) is not None:
-                return None
             position[id(node)] = len(parts)
             if node.op == "load":
                 buf, view = node.arg
                 parts.append(("load", node.dtype.name, slot(buf), view))
-            else:
-                parts.append((node.op, node.dtype.name, node.shape, arg_key(node.arg),
-                              tuple(position[id(src)] for src in node.srcs)))
+                continue
+            part = (node.op, node.dtype.name, node.shape, arg_key(node.arg),
+                    tuple(position[id(src)] for src in node.srcs))
+            realized = None if realized_lookup is None else realized_lookup(node)
+            if realized is not None:
+                # Computed by an earlier realisation: the scheduler may read
+                # that buffer or compute the node again, so the key names both.
+                buf, view = realized.arg
+                part += (("realized", slot(buf), view),)
+            parts.append(part)
     key = (tuple(parts), tuple(position[id(root)] for root in roots),
            tuple((position[id(node)], slot(buf), view) for node, buf, view in writes))
     return key, buffers
