@@ -470,3 +470,17 @@ def test_deferred_loop_reading_only_the_loss_reaches_a_steady_state():
     assert all(c == 0 for _, c in launches[3:])
     assert not any(is_pending for is_pending in
                    (p._node is not None for p in model.parameters()))
+
+
+def test_eager_vs_deferred_example_runs_and_shows_the_fusion():
+    import re
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, os.path.join(root, "examples", "eager_vs_deferred.py")],
+                         capture_output=True, text=True, check=True, timeout=300).stdout
+    assert out.count("same result: True") == 2
+    assert re.search(r"gelu\s+deferred:\s+1 kernel launches", out)
+    launches = re.search(r"deferred: +\d+ kernels in +(\d+) launches \+ 5 matmuls", out)
+    assert launches and int(launches.group(1)) <= 4
