@@ -283,13 +283,15 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
     if not isinstance(input, Tensor):
         return apply("pow", input, exponent)
     if _is_scalar(exponent) and not isinstance(exponent, bool):
-        kind = dtypes.result_type(input, exponent).kind
+        result = dtypes.result_type(input, exponent)
+        kind = result.kind
         if kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if exponent == 1:
-            return cast(input, dtypes.result_type(input, exponent))
+            return cast(input, result)
         if exponent == 2:
-            return apply("mul", input, input) if kind != "b" else apply("pow", input, 2)
+            # x * x only where it keeps x's dtype (a bool tensor ** 2 is int64)
+            return apply("mul", input, input) if input.dtype is result else apply("pow", input, 2)
         if exponent == 0.5 and kind == "f":
             return apply("sqrt", input)
         if exponent == -1 and kind == "f":

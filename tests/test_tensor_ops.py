@@ -1090,3 +1090,12 @@ def test_matmul_of_known_matrices():
     assert (lt.tensor([1.0, 1.0]) @ a).tolist() == [4.0, 6.0]
     assert (lt.tensor([1.0, 2.0]) @ lt.tensor([3.0, 4.0])).item() == 11.0
     assert (lt.zeros(2, 0) @ lt.zeros(0, 3)).tolist() == [[0.0] * 3] * 2
+
+
+def test_square_of_a_bool_tensor_promotes_like_torch():
+    # x ** 2 becomes x * x only where that keeps the dtype: bool ** 2 is int64.
+    for values in (False, [True, False]):
+        result = lt.tensor(values) ** 2
+        assert dtype_name(result.dtype) == "int64"
+        assert result.tolist() == (0 if values is False else [1, 0])
+    assert dtype_name((lt.tensor([2, 3], dtype=lt.uint8) ** 2).dtype) == "uint8"
