@@ -104,6 +104,20 @@ def assign(target: Tensor, node: Node, deferrable: bool = False) -> Tensor:
     write happens when it is realised (lazyt/executor.py, defer_write)."""
     from lazyt.executor import defer_write, flush_readers, realize_into
 
+    node = _as_written_into(target, node)
+    if deferrable and modes.is_deferred() and defer_write(target, node):
+        return target
+    storage, view = target._storage, target._view  # a pending target is realised first
+    flush_readers(storage)
+    node = _unalias(target, node)
+    realize_into(node, storage, view)
+    storage.version += 1
+    return target
+
+
+def _as_written_into(target: Tensor, node: Node) -> Node:
+    """node broadcast to target's shape and cast to its dtype: what a write
+    into target computes."""
     shape = target._shape
     if node.shape != shape:
         if broadcast_shapes(shape, node.shape) != shape:
@@ -113,14 +127,7 @@ def assign(target: Tensor, node: Node, deferrable: bool = False) -> Tensor:
         node = make_node("movement", node.dtype, shape, (node,), ("expand", (shape,)))
     if node.dtype is not target.dtype:
         node = make_node("cast", target.dtype, shape, (node,))
-    if deferrable and modes.is_deferred() and defer_write(target, node):
-        return target
-    storage, view = target._storage, target._view  # a pending target is realised first
-    flush_readers(storage)
-    node = _unalias(target, node)
-    realize_into(node, storage, view)
-    storage.version += 1
-    return target
+    return node
 
 
 def _unalias(target: Tensor, node: Node) -> Node:
@@ -167,7 +174,8 @@ def inplace(op: str, target: Tensor, *others) -> Tensor:
     if key is not None and snapshot is None:
         from lazyt.executor import plan_entry_for
 
-        eager_cache.remember(key, operands, target, plan_entry_for(node, target, inplace=True))
+        eager_cache.remember(key, operands, target,
+                             plan_entry_for(_as_written_into(target, node), target))
     return target
 
 

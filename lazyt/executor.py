@@ -224,17 +224,10 @@ def _run_group(group: list) -> None:
     run(plan, work, compiled, len(group))
 
 
-def plan_entry_for(node: Node, out, inplace: bool = False) -> tuple | None:
+def plan_entry_for(node: Node, out) -> tuple | None:
     """The plan cache's entry for the eager kernel that computed `out` from
     node (None if node took the scheduler's way). For eager_cache.py."""
-    if out._node is not None:
-        return None
-    if inplace:  # as assign() built it: cast to the target, broadcast to its shape
-        if node.shape != out._shape:
-            node = make_node("movement", node.dtype, out._shape, (node,), ("expand", (out._shape,)))
-        if node.dtype is not out.dtype:
-            node = make_node("cast", out.dtype, out._shape, (node,))
-    if not _is_kernel_ready(node):
+    if out._node is not None or not _is_kernel_ready(node):
         return None
     key, _ = PLANS.signature(node, out._st.buffer, out._vw)
     return PLANS.get(key)

@@ -54,56 +54,45 @@ def test_pending_writes_replay_into_their_targets():
     np.testing.assert_array_equal(p.numpy(), [10.0] * 3)
 
 
-def test_a_deferred_training_loop_matches_eager_step_for_step():
-    def train(mode: str):
-        lt.manual_seed(0)
-        model = lt.nn.Sequential(lt.nn.Linear(8, 16), lt.nn.ReLU(), lt.nn.Linear(16, 3))
-        opt = lt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-        x, y = lt.randn(12, 8), lt.randint(0, 3, (12,))
-        losses = []
-        lt.set_mode(mode)
-        try:
-            for _ in range(5):  # deferred: steps 2.. replay the first one's launches
-                opt.zero_grad()
-                loss = lt.nn.functional.cross_entropy(model(x), y)
-                loss.backward()
-                opt.step()
-                losses.append(loss.item())
-        finally:
-            lt.set_mode("eager")
-        return losses, [p.detach().numpy().copy() for p in model.parameters()]
+def _train(make_model, x_shape, steps: int, lr: float, mode: str):
+    """Losses and final parameters of `steps` SGD-momentum steps in `mode`
+    (in deferred mode, steps 2.. replay the first one's launches)."""
+    lt.manual_seed(0)
+    model = make_model()
+    opt = lt.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    x, y = lt.randn(*x_shape), lt.randint(0, 3, (x_shape[0],))
+    losses = []
+    lt.set_mode(mode)
+    try:
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = lt.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    finally:
+        lt.set_mode("eager")
+    return losses, [p.detach().numpy().copy() for p in model.parameters()]
 
-    eager_losses, eager_params = train("eager")
-    deferred_losses, deferred_params = train("deferred")
+
+def _assert_deferred_matches_eager(make_model, x_shape, steps, lr, param_rtol):
+    eager_losses, eager_params = _train(make_model, x_shape, steps, lr, "eager")
+    deferred_losses, deferred_params = _train(make_model, x_shape, steps, lr, "deferred")
     np.testing.assert_allclose(deferred_losses, eager_losses, rtol=1e-5)
     for a, b in zip(eager_params, deferred_params):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a, b, rtol=param_rtol, atol=1e-6)
+
+
+def test_a_deferred_training_loop_matches_eager_step_for_step():
+    _assert_deferred_matches_eager(
+        lambda: lt.nn.Sequential(lt.nn.Linear(8, 16), lt.nn.ReLU(), lt.nn.Linear(16, 3)),
+        (12, 8), steps=5, lr=0.1, param_rtol=1e-5)
 
 
 def test_a_deferred_cnn_step_reusing_earlier_results_matches_eager():
     # Pooling and convolution backward realise parts of the graph early (their
     # scatters), so later realisations read nodes computed before.
-    def train(mode: str):
-        lt.manual_seed(0)
-        model = lt.nn.Sequential(lt.nn.Conv2d(1, 4, 3, padding=1), lt.nn.ReLU(),
-                                 lt.nn.MaxPool2d(2), lt.nn.Flatten(), lt.nn.Linear(4 * 4 * 4, 3))
-        opt = lt.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-        x, y = lt.randn(6, 1, 8, 8), lt.randint(0, 3, (6,))
-        losses = []
-        lt.set_mode(mode)
-        try:
-            for _ in range(4):
-                opt.zero_grad()
-                loss = lt.nn.functional.cross_entropy(model(x), y)
-                loss.backward()
-                opt.step()
-                losses.append(loss.item())
-        finally:
-            lt.set_mode("eager")
-        return losses, [p.detach().numpy().copy() for p in model.parameters()]
-
-    eager_losses, eager_params = train("eager")
-    deferred_losses, deferred_params = train("deferred")
-    np.testing.assert_allclose(deferred_losses, eager_losses, rtol=1e-5)
-    for a, b in zip(eager_params, deferred_params):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    _assert_deferred_matches_eager(
+        lambda: lt.nn.Sequential(lt.nn.Conv2d(1, 4, 3, padding=1), lt.nn.ReLU(),
+                                 lt.nn.MaxPool2d(2), lt.nn.Flatten(), lt.nn.Linear(4 * 4 * 4, 3)),
+        (6, 1, 8, 8), steps=4, lr=0.05, param_rtol=1e-4)

@@ -300,10 +300,13 @@ def lower_elementwise(root: Node, out: Buffer, out_view: View) -> LaunchPlan | N
 
 def row_space_strides(view_shape: tuple[int, ...], strides: tuple[int, ...],
                       full: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...] | None:
-    """Strides over the full (pre-reduction) shape of a view whose shape is the
-    reduced shape up to size-1 dims (a row-level value: the same for every
-    element of a row). Its dims of size > 1 map, in order, onto the kept dims
-    of size > 1; reduced dims get stride 0. None if the shapes don't match."""
+    """Strides over the full (pre-reduction) shape of a view: an element-level
+    view (of the full shape) keeps its strides; a row-level one (the reduced
+    shape up to size-1 dims: the same value for every element of a row) maps
+    its dims of size > 1, in order, onto the kept dims of size > 1, and the
+    reduced dims get stride 0. None if the shapes don't match."""
+    if tuple(view_shape) == tuple(full):
+        return tuple(strides)
     kept = [d for d in range(len(full)) if d not in axes and full[d] != 1]
     mine = [d for d in range(len(view_shape)) if view_shape[d] != 1]
     if [full[d] for d in kept] != [view_shape[d] for d in mine]:
@@ -328,12 +331,9 @@ def reads_only_what_it_writes(root: Node, target: Buffer, out_view: View) -> boo
         if not reduces:
             return view.strides, view.offset
         full, axes = reduces[0].srcs[0].shape, reduces[0].arg[1]
-        if shape == full:
-            strides = view.strides
-        else:
-            strides = row_space_strides(shape, view.strides, full, axes)
-            if strides is None:
-                return None
+        strides = row_space_strides(shape, view.strides, full, axes)
+        if strides is None:
+            return None
         return tuple(0 if full[d] == 1 else st for d, st in enumerate(strides)), view.offset
 
     mine = space(out_view.shape, out_view)

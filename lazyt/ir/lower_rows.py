@@ -116,8 +116,6 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     leaves = _leaves(nodes)
 
     def space_strides(shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[int, ...]:
-        if shape == full:
-            return strides
         mapped = row_space_strides(shape, strides, full, axes)
         if mapped is None:
             raise AssertionError(f"row kernel operand {shape} does not fit rows of {full}")

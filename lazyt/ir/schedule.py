@@ -216,12 +216,9 @@ class Scheduler:
         if view.mask is not None or view.offset != 0 or view.shape != space:
             return False
         natural = View.contiguous(node.shape).strides
-        if space == full:
-            mapped = view.strides
-        else:
-            mapped = row_space_strides(space, view.strides, full, axes)
-            if mapped is None:
-                return False
+        mapped = row_space_strides(space, view.strides, full, axes)
+        if mapped is None:
+            return False
         return all(mapped[d] == (0 if d in axes else natural[d])
                    for d in range(len(full)) if full[d] != 1)
 
