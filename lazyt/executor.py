@@ -281,6 +281,22 @@ def _realized_lookup(node: Node) -> Node | None:
     return make_node("load", node.dtype, node.shape, (), (tensor._st.buffer, tensor._vw))
 
 
+class isolated_results:  # noqa: N801 - a context manager, like lt.no_grad
+    """Within: realisations neither reuse nor keep results of other
+    realisations (regions.py records graphs that must read only their own
+    inputs); the cached results come back on exit."""
+
+    def __enter__(self):
+        global _REALIZED
+        self.saved, _REALIZED = _REALIZED, weakref.WeakKeyDictionary()
+        return self
+
+    def __exit__(self, *exc):
+        global _REALIZED
+        _REALIZED = self.saved
+        return False
+
+
 def _scheduler() -> Scheduler:
     log = (lambda message: print(f"[lazyt] {message}")) if debug_level() >= 3 else None
     return Scheduler(_realized_lookup, log)
@@ -470,7 +486,7 @@ def realize_tensors(tensors: list) -> None:
         program = realize_cache.lookup(found[0])
         if program is not None:
             start = time.perf_counter()
-            results = program.run(found[1], launch, _run_matmul_on)
+            results = program.run(found[1], launch, run_matmul_on)
             _finish_writes(writers)
             for t, (storage, view) in zip(requested, results):
                 node, t._st, t._vw, t._node = t._node, storage, view, None
@@ -492,7 +508,7 @@ def realize_tensors(tensors: list) -> None:
                             stats.COUNTERS.get("kernels", 0) - kernels_before)
 
 
-def _run_matmul_on(out: Storage, view: View, sources: list) -> None:
+def run_matmul_on(out: Storage, view: View, sources: list) -> None:
     from lazyt import linalg
 
     linalg.run_extern_matmul(out, view, *[linalg._array_view(s, v) for s, v in sources])

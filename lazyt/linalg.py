@@ -194,11 +194,13 @@ def run_extern_matmul(out: Storage, out_view: View, a, b) -> None:
 
 def _array_view(storage: Storage, view: View) -> np.ndarray:
     itemsize = storage.dtype.itemsize
+    array = storage.array
     if prod(view.shape) == 0:
-        return np.empty(view.shape, dtype=storage.array.dtype)
-    return np.lib.stride_tricks.as_strided(
-        storage.array[view.offset:], shape=view.shape,
-        strides=tuple(s * itemsize for s in view.strides))
+        return np.empty(view.shape, dtype=array.dtype)
+    # The ndarray constructor over the storage's memory: as_strided's checks
+    # cost more than the small matmuls it serves.
+    return np.ndarray(view.shape, array.dtype, array, view.offset * itemsize,
+                      tuple(s * itemsize for s in view.strides))
 
 
 def array_of_load(node) -> np.ndarray:

@@ -110,6 +110,18 @@ def lookup(key) -> Program | None:
 def store(key, inputs: list, recording: list, results: list, kernels: int) -> None:
     """Keep what a realisation launched (`recording`, the executor's format)
     and where its results are (`results`: (storage, view) per root)."""
+    program = make_program(inputs, recording, results, kernels)
+    if program is None:
+        return
+    _PROGRAMS[key] = program
+    while len(_PROGRAMS) > _LIMIT:
+        _PROGRAMS.popitem(last=False)
+
+
+def make_program(inputs: list, recording: list, results: list, kernels: int) -> Program | None:
+    """The replayable form of a recording over `inputs` (buffers, by slot), or
+    None when it cannot be replayed (random streams; a result the recorded
+    launches did not write)."""
     input_slot = {id(buf): i for i, buf in enumerate(inputs)}
     fresh_slot: dict[int, int] = {}
     fresh: list = []
@@ -129,7 +141,7 @@ def store(key, inputs: list, recording: list, results: list, kernels: int) -> No
         if entry[0] == "kernel":
             _, compiled, buffers, params, outer, parallel, work, rng_slots = entry
             if rng_slots:
-                return  # random streams: the key already differs every draw
+                return None  # random streams: the key already differs every draw
             launches.append(("kernel", compiled, [ref(b) for b in buffers], list(params),
                              outer, parallel, work))
         else:
@@ -140,8 +152,6 @@ def store(key, inputs: list, recording: list, results: list, kernels: int) -> No
     for storage, view in results:
         buf = storage.buffer
         if id(buf) not in fresh_slot:
-            return  # a result the recorded launches did not write
+            return None  # a result the recorded launches did not write
         outputs.append((("fresh", fresh_slot[id(buf)]), view))
-    _PROGRAMS[key] = Program(launches, fresh, outputs, kernels)
-    while len(_PROGRAMS) > _LIMIT:
-        _PROGRAMS.popitem(last=False)
+    return Program(launches, fresh, outputs, kernels)

@@ -439,8 +439,9 @@ def test_mlp_training_step_in_deferred_mode_matches_eager_with_fewer_kernels():
                       [p.detach().numpy().copy() for p in params])
     (k_eager, loss_eager, p_eager), (k_def, loss_def, p_def) = runs["eager"], runs["deferred"]
     # Deferred: 22 fused kernels (the loss and the zeroed grads included) in
-    # 4 launches, 2 per layer; eager: 54 kernels, one launch each.
-    assert k_def[0] <= 4 and k_def[1] <= 22 < k_eager[0] == k_eager[1]
+    # 4 launches, 2 per layer; eager: 30 kernels in 26 launches (the
+    # cross_entropy region fuses, the rest is one launch per op).
+    assert k_def[0] <= 4 and k_def[1] <= 22 < k_eager[1] and k_def[0] < k_eager[0]
     assert abs(loss_eager - loss_def) < 1e-6
     for a, b in zip(p_eager, p_def):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

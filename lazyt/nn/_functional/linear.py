@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
 
@@ -15,6 +16,16 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"mat1 and mat2 shapes cannot be multiplied ({in_rows}x"
             f"{input.shape[-1] if input.ndim else 1} and {weight.shape[-1]}x"
             f"{weight.shape[0] if weight.ndim == 2 else 1})")
+    # One fused region in eager mode (regions.py): the matmul and the bias
+    # add in one replay, one grad_fn whose backward is replayed too.
+    if bias is None:
+        name = "MmBackward0" if input.ndim == 2 and weight.ndim == 2 else "ViewBackward0"
+        return run_region("linear", _linear, (input, weight), (), name)
+    name = "AddmmBackward0" if input.ndim == 2 and weight.ndim == 2 else "ViewBackward0"
+    return run_region("linear", _linear, (input, weight, bias), (), name)
+
+
+def _linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     out = input @ (weight.t() if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 

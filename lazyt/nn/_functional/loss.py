@@ -17,6 +17,7 @@ from lazyt.indexing import checked_index
 from lazyt.nn._functional._utils import apply_reduction, legacy_reduction
 from lazyt.nn._functional.activation import softplus
 from lazyt.nn._functional.normalization import l2_norm
+from lazyt.regions import run_region
 from lazyt.runtime.launch import TARGET_OUT_OF_BOUNDS
 from lazyt.tensor import Tensor
 
@@ -83,6 +84,18 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     _check_reduction(reduction)
     class_dim = _class_shape_check(input, target, "nll_loss")
     _check_weight(weight, input.shape[class_dim])
+
+    def loss_of(input, target, weight=None):
+        return _nll_loss(input, target, weight, ignore_index, reduction, class_dim)
+
+    # One fused region in eager mode (regions.py): a few kernels, one grad_fn.
+    tensors = (input, target) if weight is None else (input, target, weight)
+    return run_region("nll_loss", loss_of, tensors, (ignore_index, reduction),
+                      "NllLossBackward0")
+
+
+def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
+              reduction: str, class_dim: int) -> Tensor:
     loss, element_weight = _picked_log_probs(input, target, weight, ignore_index, class_dim)
     if reduction == "none":
         return loss
@@ -98,6 +111,23 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+
+    def loss_of(input, target, weight=None):
+        return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+
+    # One fused region in eager mode (regions.py): a few kernels, one grad_fn
+    # named as PyTorch's.
+    if target.dtype.is_floating_point:
+        grad_name = "DivBackward1" if reduction == "mean" else "NegBackward0"
+    else:
+        grad_name = "NllLossBackward0" if label_smoothing == 0.0 else "AddBackward0"
+    tensors = (input, target) if weight is None else (input, target, weight)
+    return run_region("cross_entropy", loss_of, tensors,
+                      (ignore_index, reduction, label_smoothing), grad_name)
+
+
+def _cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
+                   reduction: str, label_smoothing: float) -> Tensor:
     class_dim = 0 if input.ndim == 1 else 1
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")

@@ -1,0 +1,234 @@
+"""Eager regions: a composite op runs as one fused, replayable realisation.
+
+linear, cross_entropy and the optimizers' updates are written with lazyt ops.
+Run one op at a time in eager mode, cross_entropy alone is a dozen launches
+and a dozen autograd records, each paying Python dispatch. `run_region` runs
+such a function the way deferred mode would (its graph scheduled and fused
+into a few kernels) and records the launches (the executor's RECORDING, as
+lt.compile does), so a later call with the same signature (dtypes, views,
+aliasing of its tensors; the Python values that shape its graph) replays them
+on the new buffers without building the graph (realize_cache.Program). The
+numbers come from the same generated kernels as in deferred mode.
+
+Its gradient is one autograd node (`RegionNode`). Its backward is the backward
+graph of the same function, made by autograd's own rules while tracing in
+deferred mode (forward values are recomputed inside that graph, fused with
+the gradient), recorded and replayed the same way. With create_graph=True it
+differentiates the function op by op, so higher-order gradients stay exact.
+
+In-place writes of the function into its tensors (an optimizer's update) are
+recorded too; a replay bumps the version of each tensor written.
+
+A region only replaces eager dispatch: in deferred mode and while lt.compile
+traces, the function simply runs and its ops join the larger graph. A
+function whose graph reads a buffer that is not one of its tensors, draws
+random numbers, or returns an alias of an input is not recorded; it ran
+correctly and runs op by op next time.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from lazyt import executor, modes
+from lazyt.autograd import grad_mode
+from lazyt.autograd.function import FREED_MESSAGE, Node, SavedTensor, gradient_edge
+from lazyt.eager_cache import key_for
+from lazyt.realize_cache import make_program
+from lazyt.tensor import Tensor
+
+_LIMIT = 512
+# key -> (Program, operand indices written in place), or None: not replayable.
+_PROGRAMS: OrderedDict = OrderedDict()
+# Distinct Python values seen per (name, tensor signature): a value that
+# changes every call (a per-step learning rate) would retrace every call, so
+# past this many the region runs op by op.
+_CONSTS_LIMIT = 8
+_CONSTS_SEEN: OrderedDict = OrderedDict()
+
+
+def run_region(name: str, fn, tensors: tuple, consts: tuple = (), grad_name: str | None = None):
+    """fn(*tensors), computed as one region in eager mode (see the module
+    docstring). `consts` must hold every Python value fn's graph depends on
+    besides the tensors; `grad_name` names the result's grad_fn."""
+    key = _key(name, consts, tensors)
+    if key is None:
+        return fn(*tensors)
+    needs = (tuple(bool(t._requires_grad) for t in tensors)
+             if grad_mode.is_grad_enabled() else (False,) * len(tensors))
+    with grad_mode.no_grad():
+        outs, single = _replay_or_trace(key, fn, tensors)
+    if any(needs):
+        _attach_node(outs, name if grad_name is None else grad_name, fn, tensors, consts, needs)
+    return outs[0] if single else outs
+
+
+def _key(name: str, consts: tuple, tensors: tuple):
+    """The region's cache key, or None where it must run op by op."""
+    if executor.RECORDING or (modes.has_pending() and modes.pending_tensors()):
+        return None
+    signature = key_for(name, tensors)  # None in deferred mode, tracing, pending tensors
+    if signature is None:
+        return None
+    seen = _CONSTS_SEEN.setdefault(signature, set())
+    if consts not in seen:
+        if len(seen) >= _CONSTS_LIMIT:
+            return None
+        seen.add(consts)
+        _CONSTS_SEEN.move_to_end(signature)
+        while len(_CONSTS_SEEN) > _LIMIT:
+            _CONSTS_SEEN.popitem(last=False)
+    return signature + (consts,)
+
+
+def _replay_or_trace(key, fn, tensors: tuple):
+    """(outputs, fn returned a single tensor)."""
+    inputs = [t._st.buffer for t in tensors]
+    found = _PROGRAMS.get(key, False)
+    if found:
+        (program, written, single) = found
+        results = program.run(inputs, executor.launch, executor.run_matmul_on)
+        for i in written:
+            tensors[i]._st.version += 1
+            executor.forget_results_in(tensors[i]._st)
+        return [Tensor._make(storage, view) for storage, view in results], single
+    outs, single, program, written = _trace(fn, tensors, inputs)
+    _PROGRAMS[key] = None if program is None else (program, written, single)
+    while len(_PROGRAMS) > _LIMIT:
+        _PROGRAMS.popitem(last=False)
+    return outs, single
+
+
+def _trace(fn, tensors: tuple, inputs: list):
+    """Run fn in deferred mode, realise its results and in-place writes as
+    one schedule while recording; (outputs, single, Program or None, operand
+    indices written)."""
+    from lazyt.runtime import stats
+
+    executor.RECORDING.append([])
+    kernels_before = stats.COUNTERS.get("kernels", 0)
+    replayable = True
+    try:
+        with executor.isolated_results(), modes.deferred():
+            result = fn(*tensors)
+            single = isinstance(result, Tensor)
+            outs = [result] if single else [] if result is None else list(result)
+            pending = [o for o in outs if o._node is not None]
+            writers = list(executor.WRITERS)
+            graph = [o._node for o in pending] + [w._node for w in writers]
+            # Every buffer the graph reads must be one of the tensors' (a
+            # closed-over tensor would be frozen into the recording).
+            allowed = {id(b) for b in inputs}
+            replayable = all(executor.loaded_buffers(node) <= allowed for node in graph)
+            written_storages = {id(w._st) for w in writers}
+            executor.realize_tensors(pending)
+    finally:
+        recording = executor.RECORDING.pop()
+    written = tuple(i for i, t in enumerate(tensors) if id(t._st) in written_storages)
+    program = None
+    if replayable and len(pending) == len(outs):
+        program = make_program(inputs, recording, [(o._st, o._vw) for o in outs],
+                               stats.COUNTERS.get("kernels", 0) - kernels_before)
+    return outs, single, program, written
+
+
+# ------------------------------------------------------------------ autograd
+class RegionNode(Node):
+    """The grad_fn of a region's outputs: the gradients of its tensors, by
+    replaying the recorded backward of the region's function."""
+
+    def __init__(self, name: str, fn, tensors: tuple, consts: tuple, needs: tuple,
+                 output_meta: list):
+        super().__init__(tuple(gradient_edge(t) if need else (None, 0)
+                               for t, need in zip(tensors, needs)))
+        self._name = name
+        self.fn = fn
+        self.consts = consts
+        self.needs = needs
+        self.output_meta = output_meta
+        self.num_outputs = len(output_meta)
+        self.saved = [SavedTensor(t) for t in tensors]
+        self.freed = False
+
+    def name(self) -> str:
+        return self._name
+
+    def apply(self, grads: list) -> list:
+        if self.freed:
+            raise RuntimeError(FREED_MESSAGE)
+        tensors = tuple(saved.unpack(self) for saved in self.saved)
+        from lazyt import creation
+
+        grads = tuple(creation.zeros(shape, dtype=dtype) if g is None else g
+                      for g, (shape, dtype) in zip(grads, self.output_meta))
+        if grad_mode.is_grad_enabled():  # create_graph: differentiable gradients
+            return _differentiate(self.fn, tensors, grads, self.needs, create_graph=True)
+        key = _key(("backward", self._name, self.needs), self.consts, tensors + grads)
+        if key is None:
+            return _differentiate(self.fn, tensors, grads, self.needs, create_graph=False)
+        wanted = _replay_or_trace(key, _BackwardOf(self.fn, len(tensors), self.needs),
+                                  tensors + grads)[0]
+        result = iter(wanted)
+        return [next(result) if need else None for need in self.needs]
+
+    def release(self) -> None:
+        self.saved = []
+        self.freed = True
+
+
+class _BackwardOf:
+    """The gradients of fn's tensors that `needs` asks for, as a function of
+    (tensors..., output gradients...): what a region's backward records."""
+
+    def __init__(self, fn, count: int, needs: tuple):
+        self.fn, self.count, self.needs = fn, count, needs
+
+    def __call__(self, *operands):
+        tensors, grads = operands[:self.count], operands[self.count:]
+        grads_in = _differentiate(self.fn, tensors, grads, self.needs, create_graph=False)
+        return tuple(g for g, need in zip(grads_in, self.needs) if need)
+
+
+def _differentiate(fn, tensors: tuple, grads: tuple, needs: tuple, create_graph: bool) -> list:
+    """d fn(*tensors) / d tensors[i] for each needed i, op by op (the region's
+    function run again with autograd recording; zeros where unused). With
+    create_graph the gradients carry history back through the tensors'."""
+    from lazyt import creation
+    from lazyt.autograd.engine import grad as autograd_grad
+
+    leaves = []
+    for t, need in zip(tensors, needs):
+        if create_graph and need:
+            leaves.append(t)
+            continue
+        leaf = t.detach()
+        leaf._requires_grad = need
+        leaves.append(leaf)
+    with grad_mode.enable_grad():
+        outs = fn(*leaves)
+    outs = (outs,) if isinstance(outs, Tensor) else tuple(outs)
+    targets = [leaf for leaf, need in zip(leaves, needs) if need]
+    found = iter(autograd_grad(outs, targets, grads, create_graph=create_graph,
+                               allow_unused=True))
+    result = []
+    for t, need in zip(tensors, needs):
+        if not need:
+            result.append(None)
+            continue
+        g = next(found)
+        result.append(creation.zeros_like(t) if g is None else g)
+    return result
+
+
+def _attach_node(outs: list, name: str, fn, tensors: tuple, consts: tuple,
+                 needs: tuple) -> None:
+    floating = [o for o in outs if o.dtype.is_floating_point]
+    if not floating:
+        return
+    node = RegionNode(name, fn, tensors, consts, needs,
+                      [(tuple(o.shape), o.dtype) for o in outs])
+    for nr, o in enumerate(outs):
+        if o.dtype.is_floating_point:
+            o.grad_fn = node
+            o._requires_grad = True
+            o.__dict__["_output_nr"] = nr
