@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from lazyt import dtypes, modes
+from lazyt import dtypes, eager_cache, modes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
@@ -121,6 +121,18 @@ def _fill(shape: tuple[int, ...], value, dtype: DType, like: Tensor | None = Non
         if node.shape != shape:
             node = make_node("movement", dtype, shape, (node,), ("expand", (shape,)))
         return Tensor._from_node(node)
+    if (like is None or like.is_contiguous()) and type(value) in (int, float, bool) and \
+            all(size >= 0 for size in shape):
+        # A repeated fill (the ones of loss.backward(), zeros of a buffer)
+        # relaunches its kernel from the eager dispatch cache.
+        def build():
+            node = ew.source(value, dtype, shape)
+            if node.shape != shape:
+                node = make_node("movement", dtype, shape, (node,), ("expand", (shape,)))
+            return node
+
+        return eager_cache.computed(eager_cache.key_for(("fill", dtype, shape), (value,)),
+                                    (value,), build)
     out = _empty(shape, dtype, like)
     ew.assign(out, ew.source(value, dtype, shape))
     return out

@@ -32,26 +32,29 @@ from collections import OrderedDict
 
 from lazyt import executor, modes
 from lazyt.autograd import grad_mode
-from lazyt.autograd.function import FREED_MESSAGE, Node, SavedTensor, gradient_edge
+from lazyt.autograd.function import FREED_MESSAGE, Node, SavedTensor, frozen, gradient_edge
 from lazyt.eager_cache import key_for
 from lazyt.realize_cache import make_program
 from lazyt.tensor import Tensor
 
 _LIMIT = 512
-# key -> (Program, operand indices written in place), or None: not replayable.
+# (name, tensor signature) -> {consts: (Program, operand indices written in
+# place, single result) or None (not replayable: runs op by op)}.
 _PROGRAMS: OrderedDict = OrderedDict()
-# Distinct Python values seen per (name, tensor signature): a value that
-# changes every call (a per-step learning rate) would retrace every call, so
-# past this many the region runs op by op.
+# Distinct consts per signature: a value that changes every call (a per-step
+# learning rate) would retrace every call, so past this many the region runs
+# op by op.
 _CONSTS_LIMIT = 8
-_CONSTS_SEEN: OrderedDict = OrderedDict()
 
 
 def run_region(name: str, fn, tensors: tuple, consts: tuple = (), grad_name: str | None = None):
     """fn(*tensors), computed as one region in eager mode (see the module
     docstring). `consts` must hold every Python value fn's graph depends on
     besides the tensors; `grad_name` names the result's grad_fn."""
-    key = _key(name, consts, tensors)
+    try:
+        key = _key(name, frozen(consts), tensors)
+    except TypeError:  # a tensor among the consts
+        key = None
     if key is None:
         return fn(*tensors)
     needs = (tuple(bool(t._requires_grad) for t in tensors)
@@ -63,39 +66,44 @@ def run_region(name: str, fn, tensors: tuple, consts: tuple = (), grad_name: str
     return outs[0] if single else outs
 
 
-def _key(name: str, consts: tuple, tensors: tuple):
-    """The region's cache key, or None where it must run op by op."""
+def _key(name, consts: tuple, tensors: tuple):
+    """(the programs recorded for this signature: consts -> entry, consts), or
+    None where the region must run op by op."""
     if executor.RECORDING or (modes.has_pending() and modes.pending_tensors()):
         return None
     signature = key_for(name, tensors)  # None in deferred mode, tracing, pending tensors
     if signature is None:
         return None
-    seen = _CONSTS_SEEN.setdefault(signature, set())
-    if consts not in seen:
-        if len(seen) >= _CONSTS_LIMIT:
+    programs = _PROGRAMS.get(signature)
+    if programs is None:
+        programs = _PROGRAMS[signature] = {}
+        while len(_PROGRAMS) > _LIMIT:
+            _PROGRAMS.popitem(last=False)
+    else:
+        _PROGRAMS.move_to_end(signature)
+        if consts not in programs and len(programs) >= _CONSTS_LIMIT:
             return None
-        seen.add(consts)
-        _CONSTS_SEEN.move_to_end(signature)
-        while len(_CONSTS_SEEN) > _LIMIT:
-            _CONSTS_SEEN.popitem(last=False)
-    return signature + (consts,)
+    return programs, consts
 
 
 def _replay_or_trace(key, fn, tensors: tuple):
     """(outputs, fn returned a single tensor)."""
+    programs, consts = key
+    found = programs.get(consts, False)
+    if found is None:  # seen, not replayable: op by op
+        result = fn(*tensors)
+        single = isinstance(result, Tensor)
+        return ([result] if single else [] if result is None else list(result)), single
     inputs = [t._st.buffer for t in tensors]
-    found = _PROGRAMS.get(key, False)
     if found:
-        (program, written, single) = found
+        program, written, single = found
         results = program.run(inputs, executor.launch, executor.run_matmul_on)
         for i in written:
             tensors[i]._st.version += 1
             executor.forget_results_in(tensors[i]._st)
         return [Tensor._make(storage, view) for storage, view in results], single
     outs, single, program, written = _trace(fn, tensors, inputs)
-    _PROGRAMS[key] = None if program is None else (program, written, single)
-    while len(_PROGRAMS) > _LIMIT:
-        _PROGRAMS.popitem(last=False)
+    programs[consts] = None if program is None else (program, written, single)
     return outs, single
 
 
@@ -163,7 +171,7 @@ class RegionNode(Node):
                       for g, (shape, dtype) in zip(grads, self.output_meta))
         if grad_mode.is_grad_enabled():  # create_graph: differentiable gradients
             return _differentiate(self.fn, tensors, grads, self.needs, create_graph=True)
-        key = _key(("backward", self._name, self.needs), self.consts, tensors + grads)
+        key = _key(("backward", self._name, self.needs), frozen(self.consts), tensors + grads)
         if key is None:
             return _differentiate(self.fn, tensors, grads, self.needs, create_graph=False)
         wanted = _replay_or_trace(key, _BackwardOf(self.fn, len(tensors), self.needs),

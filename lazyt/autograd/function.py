@@ -188,17 +188,92 @@ class OpNode(Node):
     def apply(self, grads: list) -> list:
         if self.freed and self.had_saved:
             raise RuntimeError(FREED_MESSAGE)
-        result = self.rule.backward(self, grads[0])
-        if not isinstance(result, tuple):
-            result = (result,)
-        assert len(result) == len(self.next_functions), \
-            f"{self._name} returned {len(result)} gradients for {len(self.next_functions)} inputs"
-        return [None if g is None or not need else fit_gradient(g, meta, self._name)
-                for g, need, meta in zip(result, self.needs_input_grad, self.input_meta)]
+        if not grad_mode.is_grad_enabled():
+            return self._apply_as_region(grads[0])
+        return _rule_gradients(self, self, grads[0])
+
+    # Eager: the rule and the fitting of its gradients run as one region
+    # (lazyt/regions.py): fused into few kernels, replayed on later calls.
+    def _apply_as_region(self, grad) -> list:
+        from lazyt.regions import run_region
+
+        keys = sorted(self.saved)
+        tensors = tuple(self.saved[key].unpack(self) for key in keys) + (grad,)
+
+        def gradients(*operands):
+            ctx = _RuleContext(self, dict(zip(keys, operands[:-1])))
+            result = _rule_gradients(self, ctx, operands[-1])
+            # Outputs must be tensors: an unreached input gets zeros here.
+            return tuple(_zeros(meta) if g is None else g
+                         for g, need, meta in zip(result, self.needs_input_grad, self.input_meta)
+                         if need)
+
+        # Besides tensors, the rule's graph depends on these (a tensor among
+        # the keywords makes run_region go op by op).
+        consts = (self._name, self.needs_input_grad, self.input_meta, self.kw, self.scalars)
+        found = iter(run_region(("rule", self.rule.op), gradients, tensors, consts))
+        return [next(found) if need else None for need in self.needs_input_grad]
 
     def release(self) -> None:
         self.saved = {}
         self.freed = True
+
+
+def _rule_gradients(node: OpNode, ctx, grad) -> list:
+    """The rule's gradients (ctx: the node, or a _RuleContext over a region's
+    operands), summed and cast to each input's shape and dtype."""
+    result = node.rule.backward(ctx, grad)
+    if not isinstance(result, tuple):
+        result = (result,)
+    assert len(result) == len(node.next_functions), \
+        f"{node._name} returned {len(result)} gradients for {len(node.next_functions)} inputs"
+    return [None if g is None or not need else fit_gradient(g, meta, node._name)
+            for g, need, meta in zip(result, node.needs_input_grad, node.input_meta)]
+
+
+class _RuleContext:
+    """What a gradient rule reads (as from its OpNode), with the saved tensors
+    replaced by a region's operands."""
+
+    def __init__(self, node: OpNode, saved: dict):
+        self.node, self.saved = node, saved
+        self.kw, self.needs_input_grad = node.kw, node.needs_input_grad
+
+    def input(self, i: int):
+        if i in self.node.scalars:
+            return self.node.scalars[i]
+        return self.saved[f"x{i}"]
+
+    def output(self):
+        return self.saved["out"]
+
+    def shape(self, i: int) -> tuple[int, ...]:
+        return self.node.input_meta[i][0]
+
+    def dtype(self, i: int):
+        return self.node.input_meta[i][1]
+
+
+def frozen(value):
+    """A hashable form of Python values that shape a graph (a rule's
+    keywords, a region's consts); TypeError for a tensor (a region must see
+    every tensor it reads as an operand)."""
+    if _is_tensor(value):
+        raise TypeError("a tensor")
+    if isinstance(value, dict):
+        return tuple(sorted((k, frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return (type(value),) + tuple(frozen(v) for v in value)
+    hash(value)
+    # With its type: 1, 1.0 and True are equal keys but different graphs.
+    return (type(value), value)
+
+
+def _zeros(meta):
+    from lazyt import creation
+
+    shape, dtype = meta
+    return creation.zeros(shape, dtype=dtype)
 
 
 def fit_gradient(grad, meta, where: str):

@@ -8,6 +8,7 @@ from typing import Callable
 
 import lazyt as lt
 from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss, new_step
+from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
 
@@ -51,41 +52,72 @@ class Adam(Optimizer):
     def step(self, closure: Callable | None = None):
         loss = closure_loss(closure)
         for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            as_tensors = self._scalars_as_tensors(group)
-            for param in self._params_with_grad(group):
-                state = self._state_of(param, amsgrad)
-                grad = -param.grad if group["maximize"] else param.grad
-                step_t = state["step"]
-                step_t.add_(1)
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        param.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad + param * weight_decay
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).add_(grad * grad * (1 - beta2))
-                if amsgrad:
-                    second = state["max_exp_avg_sq"].maximum_(exp_avg_sq)
-                else:
-                    second = exp_avg_sq
-                if as_tensors:
-                    step = step_t.to(param.dtype)
-                    bias_correction1 = 1 - (step * math.log(beta1)).exp() if beta1 > 0 else 1.0
-                    bias_correction2 = 1 - (step * math.log(beta2)).exp() if beta2 > 0 else 1.0
-                    step_size = lr / bias_correction1
-                    denom = second.sqrt() / bias_correction2 ** 0.5 + eps
-                    param.sub_(exp_avg / denom * step_size)
-                else:
-                    step = float(step_t)
-                    bias_correction1 = 1 - beta1 ** step
-                    bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-                    denom = second.sqrt() / bias_correction2_sqrt + eps
-                    param.add_(exp_avg / denom, alpha=-(lr / bias_correction1))
+            params = self._params_with_grad(group)
+            fresh = any(len(self.state[p]) == 0 for p in params)
+            states = [self._state_of(p, group["amsgrad"]) for p in params]
+            if fresh or isinstance(group["lr"], Tensor) or not params:
+                _update(group, params, [p.grad for p in params], states,
+                        self._scalars_as_tensors(group))
+                continue
+            # The whole group's update as one eager region (regions.py): the
+            # step counts stay tensors, so every step replays the same launches.
+            keys = _STATE_KEYS + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+            tensors = [*params, *[p.grad for p in params]]
+            tensors += [state[key] for state in states for key in keys]
+            n, hyper = len(params), tuple(group[k] for k in _HYPER)
+
+            def update(*tensors, group=group, n=n, keys=keys):
+                flat = tensors[2 * n:]
+                states = [dict(zip(keys, flat[i * len(keys):(i + 1) * len(keys)]))
+                          for i in range(n)]
+                _update(group, tensors[:n], tensors[n:2 * n], states, as_tensors=True)
+
+            run_region("adam", update, tuple(tensors), hyper)
         return loss
+
+
+_STATE_KEYS = ("step", "exp_avg", "exp_avg_sq")
+_HYPER = ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "decoupled_weight_decay")
+
+
+def _update(group: dict, params, grads, states: list, as_tensors: bool) -> None:
+    """Adam's in-place update of params and their state. With as_tensors the
+    step count stays a tensor (no value read: deferred mode, lt.compile,
+    eager regions); the bias corrections are then float64 scalars, as
+    PyTorch's Python floats are."""
+    beta1, beta2 = group["betas"]
+    lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+    for param, grad, state in zip(params, grads, states):
+        if group["maximize"]:
+            grad = -grad
+        step_t = state["step"]
+        step_t.add_(1)
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param.mul_(1 - lr * weight_decay)
+            else:
+                grad = grad + param * weight_decay
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).add_(grad * grad * (1 - beta2))
+        if group["amsgrad"]:
+            second = state["max_exp_avg_sq"].maximum_(exp_avg_sq)
+        else:
+            second = exp_avg_sq
+        if as_tensors:
+            step = step_t.to(lt.float64)
+            # 1 - beta ** step, without cancellation for small steps
+            bias_correction1 = -(step * math.log(beta1)).expm1() if beta1 > 0 else 1.0
+            bias_correction2 = -(step * math.log(beta2)).expm1() if beta2 > 0 else 1.0
+            step_size = lr / bias_correction1
+            denom = second.sqrt() / bias_correction2 ** 0.5 + eps
+            param.sub_(exp_avg / denom * step_size)
+        else:
+            step = float(step_t)
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+            denom = second.sqrt() / bias_correction2_sqrt + eps
+            param.add_(exp_avg / denom, alpha=-(lr / bias_correction1))
 
 
 class AdamW(Adam):

@@ -6,6 +6,7 @@ from typing import Callable
 
 import lazyt as lt
 from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss
+from lazyt.regions import run_region
 
 
 class SGD(Optimizer):
@@ -30,23 +31,48 @@ class SGD(Optimizer):
     def step(self, closure: Callable | None = None):
         loss = closure_loss(closure)
         for group in self.param_groups:
-            lr, momentum = group["lr"], group["momentum"]
-            dampening, weight_decay = group["dampening"], group["weight_decay"]
-            for param in self._params_with_grad(group):
-                grad = -param.grad if group["maximize"] else param.grad
-                if weight_decay != 0:
-                    grad = grad + param * weight_decay
-                if momentum != 0:
-                    state = self.state[param]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = grad.detach().clone()
-                        state["momentum_buffer"] = buf
-                    else:
-                        buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                    grad = grad + buf * momentum if group["nesterov"] else buf
-                if isinstance(lr, lt.Tensor):
-                    param.sub_(grad * lr)
-                else:
-                    param.add_(grad, alpha=-lr)
+            params = self._params_with_grad(group)
+            grads = [p.grad for p in params]
+            buffers = [self.state[p].get("momentum_buffer") for p in params]
+            if group["momentum"] != 0 and any(b is None for b in buffers) or \
+                    isinstance(group["lr"], lt.Tensor):
+                for param, buf in zip(params, _update(group, params, grads, buffers)):
+                    if buf is not None:
+                        self.state[param]["momentum_buffer"] = buf
+                continue
+            # Every buffer exists: the whole group's update is one eager
+            # region (regions.py), a single replayed launch for small models.
+            n = len(params)
+            hyper = tuple(group[k] for k in ("lr", "momentum", "dampening", "weight_decay",
+                                             "nesterov", "maximize"))
+
+            def update(*tensors, group=group, n=n):
+                _update(group, tensors[:n], tensors[n:2 * n], tensors[2 * n:] or [None] * n)
+
+            run_region("sgd", update, (*params, *grads, *buffers), hyper)
         return loss
+
+
+def _update(group: dict, params, grads, buffers) -> list:
+    """SGD's in-place update of params (and momentum buffers); the buffers
+    afterwards (created on the first step)."""
+    lr, momentum = group["lr"], group["momentum"]
+    dampening, weight_decay = group["dampening"], group["weight_decay"]
+    result = []
+    for param, grad, buf in zip(params, grads, buffers):
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad + param * weight_decay
+        if momentum != 0:
+            if buf is None:
+                buf = grad.detach().clone()
+            else:
+                buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+            grad = grad + buf * momentum if group["nesterov"] else buf
+        result.append(buf)
+        if isinstance(lr, lt.Tensor):
+            param.sub_(grad * lr)
+        else:
+            param.add_(grad, alpha=-lr)
+    return result
