@@ -38,8 +38,8 @@ from lazyt.realize_cache import make_program
 from lazyt.tensor import Tensor
 
 _LIMIT = 512
-# (name, tensor signature) -> {consts: (Program, operand indices written in
-# place, single result) or None (not replayable: runs op by op)}.
+# (name, tensor signature) -> {consts: _Recorded, or None (not replayable:
+# runs op by op)}.
 _PROGRAMS: OrderedDict = OrderedDict()
 # Distinct consts per signature: a value that changes every call (a per-step
 # learning rate) would retrace every call, so past this many the region runs
@@ -47,12 +47,26 @@ _PROGRAMS: OrderedDict = OrderedDict()
 _CONSTS_LIMIT = 8
 
 
-def run_region(name: str, fn, tensors: tuple, consts: tuple = (), grad_name: str | None = None):
+class _Recorded:
+    """A region's recorded launches and what a replay must know besides."""
+
+    __slots__ = ("program", "written", "reads", "single")
+
+    def __init__(self, program, written: tuple, reads: tuple, single: bool):
+        self.program = program
+        self.written = written  # operand indices written in place
+        self.reads = reads  # operand indices whose values the graph reads
+        self.single = single  # fn returned one tensor (not a tuple)
+
+
+def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | None = None,
+               consts_frozen: bool = False):
     """fn(*tensors), computed as one region in eager mode (see the module
     docstring). `consts` must hold every Python value fn's graph depends on
-    besides the tensors; `grad_name` names the result's grad_fn."""
+    besides the tensors (already in function.frozen's form if consts_frozen);
+    `grad_name` names the result's grad_fn."""
     try:
-        key = _key(name, frozen(consts), tensors)
+        key = _key(name, consts if consts_frozen else frozen(consts), tensors)
     except TypeError:  # a tensor among the consts
         key = None
     if key is None:
@@ -60,7 +74,7 @@ def run_region(name: str, fn, tensors: tuple, consts: tuple = (), grad_name: str
     needs = (tuple(bool(t._requires_grad) for t in tensors)
              if grad_mode.is_grad_enabled() else (False,) * len(tensors))
     with grad_mode.no_grad():
-        outs, single = _replay_or_trace(key, fn, tensors)
+        outs, single, _ = _replay_or_trace(key, fn, tensors)
     if any(needs):
         _attach_node(outs, name if grad_name is None else grad_name, fn, tensors, consts, needs)
     return outs[0] if single else outs
@@ -87,57 +101,60 @@ def _key(name, consts: tuple, tensors: tuple):
 
 
 def _replay_or_trace(key, fn, tensors: tuple):
-    """(outputs, fn returned a single tensor)."""
+    """(outputs, fn returned a single tensor, indices of the tensors whose
+    values were read: all of them when that is not known)."""
     programs, consts = key
     found = programs.get(consts, False)
     if found is None:  # seen, not replayable: op by op
-        result = fn(*tensors)
-        single = isinstance(result, Tensor)
-        return ([result] if single else [] if result is None else list(result)), single
+        outs, single = _as_list(fn(*tensors))
+        return outs, single, range(len(tensors))
     inputs = [t._st.buffer for t in tensors]
-    if found:
-        program, written, single = found
-        results = program.run(inputs, executor.launch, executor.run_matmul_on)
-        for i in written:
-            tensors[i]._st.version += 1
-            executor.forget_results_in(tensors[i]._st)
-        return [Tensor._make(storage, view) for storage, view in results], single
-    outs, single, program, written = _trace(fn, tensors, inputs)
-    programs[consts] = None if program is None else (program, written, single)
-    return outs, single
+    if not found:
+        outs, single, found = _trace(fn, tensors, inputs)
+        programs[consts] = found
+        return outs, single, range(len(tensors)) if found is None else found.reads
+    results = found.program.run(inputs, executor.launch, executor.run_matmul_on)
+    for i in found.written:
+        tensors[i]._st.version += 1
+        executor.forget_results_in(tensors[i]._st)
+    return [Tensor._make(storage, view) for storage, view in results], found.single, found.reads
+
+
+def _as_list(result) -> tuple[list, bool]:
+    single = isinstance(result, Tensor)
+    return ([result] if single else [] if result is None else list(result)), single
 
 
 def _trace(fn, tensors: tuple, inputs: list):
     """Run fn in deferred mode, realise its results and in-place writes as
-    one schedule while recording; (outputs, single, Program or None, operand
-    indices written)."""
+    one schedule while recording; (outputs, single, _Recorded or None)."""
     from lazyt.runtime import stats
 
     executor.RECORDING.append([])
     kernels_before = stats.COUNTERS.get("kernels", 0)
-    replayable = True
     try:
         with executor.isolated_results(), modes.deferred():
-            result = fn(*tensors)
-            single = isinstance(result, Tensor)
-            outs = [result] if single else [] if result is None else list(result)
+            outs, single = _as_list(fn(*tensors))
             pending = [o for o in outs if o._node is not None]
             writers = list(executor.WRITERS)
-            graph = [o._node for o in pending] + [w._node for w in writers]
-            # Every buffer the graph reads must be one of the tensors' (a
-            # closed-over tensor would be frozen into the recording).
-            allowed = {id(b) for b in inputs}
-            replayable = all(executor.loaded_buffers(node) <= allowed for node in graph)
+            loaded: set[int] = set()
+            for node in [o._node for o in pending] + [w._node for w in writers]:
+                loaded |= executor.loaded_buffers(node)
             written_storages = {id(w._st) for w in writers}
             executor.realize_tensors(pending)
     finally:
         recording = executor.RECORDING.pop()
+    # Every buffer the graph reads must be one of the tensors' (a closed-over
+    # tensor would be frozen into the recording); every result computed here.
+    if not loaded <= {id(b) for b in inputs} or len(pending) != len(outs):
+        return outs, single, None
+    program = make_program(inputs, recording, [(o._st, o._vw) for o in outs],
+                           stats.COUNTERS.get("kernels", 0) - kernels_before)
+    if program is None:
+        return outs, single, None
     written = tuple(i for i, t in enumerate(tensors) if id(t._st) in written_storages)
-    program = None
-    if replayable and len(pending) == len(outs):
-        program = make_program(inputs, recording, [(o._st, o._vw) for o in outs],
-                               stats.COUNTERS.get("kernels", 0) - kernels_before)
-    return outs, single, program, written
+    reads = tuple(i for i, b in enumerate(inputs) if id(b) in loaded)
+    return outs, single, _Recorded(program, written, reads, single)
 
 
 # ------------------------------------------------------------------ autograd
@@ -164,18 +181,25 @@ class RegionNode(Node):
     def apply(self, grads: list) -> list:
         if self.freed:
             raise RuntimeError(FREED_MESSAGE)
-        tensors = tuple(saved.unpack(self) for saved in self.saved)
         from lazyt import creation
 
         grads = tuple(creation.zeros(shape, dtype=dtype) if g is None else g
                       for g, (shape, dtype) in zip(grads, self.output_meta))
-        if grad_mode.is_grad_enabled():  # create_graph: differentiable gradients
-            return _differentiate(self.fn, tensors, grads, self.needs, create_graph=True)
-        key = _key(("backward", self._name, self.needs), frozen(self.consts), tensors + grads)
+        key = None
+        if not grad_mode.is_grad_enabled():  # (create_graph: op by op, differentiable)
+            tensors = tuple(saved.tensor for saved in self.saved)
+            key = _key(("backward", self._name, self.needs), frozen(self.consts), tensors + grads)
         if key is None:
-            return _differentiate(self.fn, tensors, grads, self.needs, create_graph=False)
-        wanted = _replay_or_trace(key, _BackwardOf(self.fn, len(tensors), self.needs),
-                                  tensors + grads)[0]
+            tensors = tuple(saved.unpack(self) for saved in self.saved)
+            return _differentiate(self.fn, tensors, grads, self.needs,
+                                  create_graph=grad_mode.is_grad_enabled())
+        wanted, _, reads = _replay_or_trace(
+            key, _BackwardOf(self.fn, len(tensors), self.needs), tensors + grads)
+        # Only tensors whose values the gradient reads must be unchanged (as
+        # PyTorch saves only those): the version check, after the fact.
+        for i in reads:
+            if i < len(self.saved):
+                self.saved[i].unpack(self)
         result = iter(wanted)
         return [next(result) if need else None for need in self.needs]
 

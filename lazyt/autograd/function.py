@@ -208,10 +208,15 @@ class OpNode(Node):
                          for g, need, meta in zip(result, self.needs_input_grad, self.input_meta)
                          if need)
 
-        # Besides tensors, the rule's graph depends on these (a tensor among
-        # the keywords makes run_region go op by op).
-        consts = (self._name, self.needs_input_grad, self.input_meta, self.kw, self.scalars)
-        found = iter(run_region(("rule", self.rule.op), gradients, tensors, consts))
+        # Besides tensors, the rule's graph depends on these (shapes are ints,
+        # needs bools: hashable as they are).
+        try:
+            consts = (self._name, self.needs_input_grad, self.input_meta,
+                      frozen(self.kw) if self.kw else (), frozen(self.scalars) if self.scalars else ())
+        except TypeError:  # a tensor among the keywords: op by op
+            return _rule_gradients(self, self, grad)
+        found = iter(run_region(("rule", self.rule.op), gradients, tensors, consts,
+                                consts_frozen=True))
         return [next(found) if need else None for need in self.needs_input_grad]
 
     def release(self) -> None:
@@ -256,17 +261,23 @@ class _RuleContext:
 
 def frozen(value):
     """A hashable form of Python values that shape a graph (a rule's
-    keywords, a region's consts); TypeError for a tensor (a region must see
-    every tensor it reads as an operand)."""
+    keywords, a region's consts): each value with its type (1, 1.0 and True
+    are equal keys but different graphs); TypeError for a tensor (a region
+    must see every tensor it reads as an operand)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return (kind, value)
+    if kind is dict:
+        return (dict,) + tuple(sorted((k, frozen(v)) for k, v in value.items()))
+    if kind is tuple or kind is list:
+        return (kind,) + tuple(frozen(v) for v in value)
     if _is_tensor(value):
         raise TypeError("a tensor")
-    if isinstance(value, dict):
-        return tuple(sorted((k, frozen(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple)):
-        return (type(value),) + tuple(frozen(v) for v in value)
     hash(value)
-    # With its type: 1, 1.0 and True are equal keys but different graphs.
-    return (type(value), value)
+    return (kind, value)
+
+
+_PLAIN = frozenset((int, float, bool, str, type(None)))
 
 
 def _zeros(meta):
