@@ -1,0 +1,233 @@
+"""Eager regions (lazyt/regions.py): composite ops (linear, cross_entropy,
+optimizer updates, gradient rules) run in eager mode as one fused realisation
+whose launches later calls replay; their gradients are replayed too."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lazyt as lt
+import lazyt.nn.functional as F
+from lazyt import regions
+
+try:
+    import torch
+except ImportError:  # PyTorch is an optional oracle
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+
+
+def _rand(*shape, seed=0):
+    return np.random.RandomState(seed).randn(*shape).astype(np.float32)
+
+
+def _log_softmax(a):
+    shifted = a - a.max(1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+
+
+def test_cross_entropy_replays_with_new_values_and_matches_numpy():
+    regions._PROGRAMS.clear()
+    for step in range(4):
+        x = lt.tensor(_rand(6, 5, seed=step), requires_grad=True)
+        y = lt.tensor(np.random.RandomState(step).randint(0, 5, 6))
+        lt.debug.reset_stats()
+        loss = F.cross_entropy(x, y)
+        loss.backward()
+        stats = lt.debug.stats()
+        logp = _log_softmax(x.detach().numpy())
+        expected = -logp[np.arange(6), y.numpy()].mean()
+        np.testing.assert_allclose(loss.item(), expected, rtol=1e-5)
+        grad = np.exp(logp)
+        grad[np.arange(6), y.numpy()] -= 1
+        np.testing.assert_allclose(x.grad.numpy(), grad / 6, rtol=1e-4, atol=1e-6)
+        assert loss.grad_fn.name() == "NllLossBackward0"
+        if step > 0:  # replays: nothing compiled, forward and backward a launch each
+            assert stats["kernels_compiled"] == 0
+            assert stats["kernel_launches"] <= 3  # (+ the ones of loss.backward())
+
+
+def test_linear_region_matches_numpy_for_views_and_gradients():
+    w = lt.tensor(_rand(4, 3, seed=1), requires_grad=True)
+    b = lt.tensor(_rand(4, seed=2), requires_grad=True)
+    base = _rand(5, 6, seed=3)
+    for _ in range(3):
+        x = lt.tensor(base, requires_grad=True)
+        view = x[:, ::2]  # a strided input
+        out = F.linear(view, w, b)
+        np.testing.assert_allclose(out.detach().numpy(),
+                                   base[:, ::2] @ w.detach().numpy().T + b.detach().numpy(),
+                                   rtol=1e-5, atol=1e-6)
+        (out * out).sum().backward()
+        g = 2 * out.detach().numpy()
+        expected_x = np.zeros_like(base)
+        expected_x[:, ::2] = g @ w.detach().numpy()
+        np.testing.assert_allclose(x.grad.numpy(), expected_x, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(b.grad.numpy(), g.sum(0), rtol=1e-5, atol=1e-5)
+        w.grad, b.grad = None, None
+    assert out.grad_fn.name() == "AddmmBackward0"
+
+
+def test_a_function_reading_a_tensor_it_was_not_given_is_not_replayed():
+    held = {"scale": lt.tensor([2.0, 3.0])}
+
+    def scaled(x):
+        return x * held["scale"] + 1
+
+    x = lt.ones(2)
+    first = regions.run_region("scaled_test", scaled, (x,))
+    held["scale"] = lt.tensor([20.0, 30.0])  # a replay would not see this tensor
+    second = regions.run_region("scaled_test", scaled, (x,))
+    assert first.tolist() == [3.0, 4.0]
+    assert second.tolist() == [21.0, 31.0]
+
+
+def test_in_place_writes_replay_and_bump_versions():
+    def update(p, g):
+        p.sub_(g * 0.5)
+
+    p, g = lt.zeros(3), lt.ones(3)
+    for step in range(1, 4):
+        version = p._version
+        regions.run_region("update_test", update, (p, g), (0.5,))
+        assert p.tolist() == [-0.5 * step] * 3
+        assert p._version > version
+
+
+def test_replayed_backward_checks_versions_of_the_tensors_it_reads_only():
+    w = lt.randn(5, 3, requires_grad=True)
+    for _ in range(2):
+        # grad of w reads only the input: changing w afterwards is allowed (as in PyTorch)
+        x = lt.randn(2, 3)
+        out = F.linear(x, w)
+        with lt.no_grad():
+            w.add_(1)
+        out.sum().backward()
+        np.testing.assert_allclose(w.grad.numpy(), np.tile(x.numpy().sum(0), (5, 1)),
+                                   rtol=1e-5, atol=1e-6)
+        w.grad = None
+        # grad of x reads the weight: now it must raise
+        x = lt.randn(2, 3, requires_grad=True)
+        weight = lt.randn(5, 3)
+        out = F.linear(x, weight)
+        weight.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+
+
+def test_out_of_bounds_target_raises_on_the_first_call_and_on_replays():
+    x = lt.randn(4, 3, requires_grad=True)
+    for targets in ([0, 1, 2, 1], [0, 5, 2, 1], [0, 1, 2, 1], [0, 1, -7, 1]):
+        y = lt.tensor(targets)
+        if max(targets) < 3 and min(targets) >= 0:
+            F.cross_entropy(x, y).backward()
+        else:
+            with pytest.raises(IndexError, match="Target -?[57] is out of bounds"):
+                F.cross_entropy(x, y)
+
+
+def test_deferred_mode_runs_the_function_into_the_graph():
+    x = lt.randn(3, 4)
+    w = lt.randn(2, 4)
+    with lt.deferred():
+        out = F.linear(x, w)
+        assert out._node is not None  # still pending: it fuses with what follows
+    np.testing.assert_allclose(out.numpy(), x.numpy() @ w.numpy().T, rtol=1e-5, atol=1e-6)
+
+
+def test_a_const_changing_every_call_stops_being_recorded():
+    x = lt.ones(3)
+    for step in range(3 * regions._CONSTS_LIMIT):
+        out = regions.run_region("shift_test", lambda t, s=step: t + s, (x,), (step,))
+        assert out.tolist() == [1.0 + step] * 3
+    recorded = [p for sig, p in regions._PROGRAMS.items() if sig[0] == "shift_test"]
+    assert len(recorded) == 1 and len(recorded[0]) == regions._CONSTS_LIMIT
+
+
+def test_int_and_float_consts_are_different_keys():
+    x = lt.tensor([3, 4])
+    as_int = regions.run_region("div_test", lambda t, d=2: t // d, (x,), (2,))
+    as_float = regions.run_region("div_test", lambda t, d=2.0: t // d, (x,), (2.0,))
+    assert as_int.dtype == lt.int64 and as_float.dtype == lt.float32
+
+
+def test_a_gradient_rule_runs_as_one_region():
+    h = lt.randn(8, 16, requires_grad=True)
+    for _ in range(3):
+        out = h.relu()
+        lt.debug.reset_stats()
+        out.backward(lt.ones_like(out))
+        launches = lt.debug.stats()["kernel_launches"]
+        np.testing.assert_array_equal(h.grad.numpy(), (h.detach().numpy() > 0).astype(np.float32))
+        h.grad = None
+    assert launches <= 2  # the fill of ones and the fused where(out > 0, grad, 0)
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("variant", ["plain", "weight", "ignore", "smoothing", "probs"])
+def test_cross_entropy_matches_torch_including_gradients(reduction, variant):
+    x0 = _rand(7, 4, seed=5)
+    y0 = np.array([0, 3, 1, 1, 2, 0, 3])
+    kwargs = {}
+    if variant == "weight":
+        kwargs["weight"] = _rand(4, seed=6) ** 2
+    if variant == "ignore":
+        kwargs["ignore_index"] = 1
+    if variant == "smoothing":
+        kwargs["label_smoothing"] = 0.2
+    results = []
+    for lib in (torch, lt):
+        for _ in range(2):  # first call traces, second replays
+            x = lib.tensor(x0, requires_grad=True)
+            target = lib.tensor(np.abs(_rand(7, 4, seed=7))) if variant == "probs" else \
+                lib.tensor(y0)
+            kw = {k: lib.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+            loss = lib.nn.functional.cross_entropy(x, target, reduction=reduction, **kw)
+            loss.sum().backward()
+        results.append((loss.detach().numpy(), x.grad.numpy(), loss.grad_fn.name()))
+    (tl, tg, tname), (ll, lg, lname) = results
+    np.testing.assert_allclose(ll, tl, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(lg, tg, rtol=1e-4, atol=1e-6)
+    assert lname == tname
+
+
+@needs_torch
+def test_double_backward_through_regions_matches_torch():
+    results = []
+    for lib in (torch, lt):
+        x = lib.tensor(_rand(4, 3, seed=8), requires_grad=True)
+        w = lib.tensor(_rand(5, 3, seed=9), requires_grad=True)
+        y = lib.tensor([0, 4, 2, 1])
+        loss = lib.nn.functional.cross_entropy(lib.nn.functional.linear(x, w).tanh(), y)
+        (gx,) = lib.autograd.grad(loss, x, create_graph=True)
+        (gx ** 2).sum().backward()
+        results.append(w.grad.numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-4, atol=1e-6)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,kwargs", [
+    ("SGD", {"momentum": 0.9}),
+    ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+    ("SGD", {}),
+    ("Adam", {}),
+    ("Adam", {"amsgrad": True, "weight_decay": 0.01}),
+    ("AdamW", {"weight_decay": 0.1, "maximize": True}),
+])
+def test_optimizer_group_updates_as_regions_match_torch(name, kwargs):
+    finals = []
+    for lib in (torch, lt):
+        w = lib.tensor(_rand(5, 3, seed=10), requires_grad=True)
+        b = lib.tensor(_rand(3, seed=11), requires_grad=True)
+        x = lib.tensor(_rand(8, 5, seed=12))
+        opt = getattr(lib.optim, name)([w, b], lr=0.01, **kwargs)
+        for _ in range(12):
+            opt.zero_grad()
+            ((x @ w + b).tanh() ** 2).sum().backward()
+            opt.step()
+        finals.append((w.detach().numpy(), b.detach().numpy()))
+    for ours, theirs in zip(finals[1], finals[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
