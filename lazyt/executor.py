@@ -419,6 +419,12 @@ def _with_pending_writes(tensors: list) -> tuple[list, list]:
     return list({id(t): t for t in plain}.values()), writers
 
 
+def pending_reads(buffers: set[int]) -> bool:
+    """Does a pending tensor read one of these buffers (ids of Buffers)?"""
+    reads = _reads_any(buffers)
+    return any(reads(t._node) for t in modes.pending_tensors())
+
+
 def _reads_any(buffers: set[int]):
     """A predicate: does a graph load one of these buffers? Answers are shared
     between graphs, so asking for every pending tensor is linear in the nodes."""

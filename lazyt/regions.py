@@ -60,13 +60,14 @@ class _Recorded:
 
 
 def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | None = None,
-               consts_frozen: bool = False):
+               consts_frozen: bool = False, writes: bool = False):
     """fn(*tensors), computed as one region in eager mode (see the module
     docstring). `consts` must hold every Python value fn's graph depends on
     besides the tensors (already in function.frozen's form if consts_frozen);
-    `grad_name` names the result's grad_fn."""
+    `grad_name` names the result's grad_fn; `writes`: fn writes into some of
+    its tensors."""
     try:
-        key = _key(name, consts if consts_frozen else frozen(consts), tensors)
+        key = _key(name, consts if consts_frozen else frozen(consts), tensors, writes)
     except TypeError:  # a tensor among the consts
         key = None
     if key is None:
@@ -80,13 +81,17 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
     return outs[0] if single else outs
 
 
-def _key(name, consts: tuple, tensors: tuple):
+def _key(name, consts: tuple, tensors: tuple, writes: bool = False):
     """(the programs recorded for this signature: consts -> entry, consts), or
-    None where the region must run op by op."""
-    if executor.RECORDING or (modes.has_pending() and modes.pending_tensors()):
+    None where the region must run op by op: while lt.compile records, with
+    deferred writes pending (a realisation here would carry them out), and
+    for a function that writes while pending tensors read its tensors (op
+    by op, each write first computes its readers)."""
+    if executor.RECORDING or executor.WRITERS:
         return None
     signature = key_for(name, tensors)  # None in deferred mode, tracing, pending tensors
-    if signature is None:
+    if signature is None or writes and modes.has_pending() and executor.pending_reads(
+            {id(t._st.buffer) for t in tensors if isinstance(t, Tensor)}):
         return None
     programs = _PROGRAMS.get(signature)
     if programs is None:

@@ -231,3 +231,23 @@ def test_optimizer_group_updates_as_regions_match_torch(name, kwargs):
         finals.append((w.detach().numpy(), b.detach().numpy()))
     for ours, theirs in zip(finals[1], finals[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_a_writing_region_keeps_pending_readers_of_its_targets_right():
+    def update(p, g):
+        p.sub_(g)
+
+    p, g = lt.ones(3), lt.ones(3)
+    regions.run_region("sub_test", update, (p, g), writes=True)  # recorded
+    unrelated = lt.randn(3)
+    with lt.deferred():
+        reader = p * 10  # pending: must see p before the next update
+        other = unrelated * 2  # pending, reads nothing the update writes
+    lt.debug.reset_stats()
+    regions.run_region("sub_test", update, (p, g), writes=True)
+    assert reader.tolist() == [0.0] * 3 and p.tolist() == [-1.0] * 3
+    del reader
+    lt.debug.reset_stats()
+    regions.run_region("sub_test", update, (p, g), writes=True)
+    assert lt.debug.stats()["realizations"] == 0  # replayed, the unrelated one pending
+    assert p.tolist() == [-2.0] * 3 and other._node is not None

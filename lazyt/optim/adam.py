@@ -72,7 +72,7 @@ class Adam(Optimizer):
                           for i in range(n)]
                 _update(group, tensors[:n], tensors[n:2 * n], states, as_tensors=True)
 
-            run_region("adam", update, tuple(tensors), hyper)
+            run_region("adam", update, tuple(tensors), hyper, writes=True)
         return loss
 
 

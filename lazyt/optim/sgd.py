@@ -49,7 +49,9 @@ class SGD(Optimizer):
             def update(*tensors, group=group, n=n):
                 _update(group, tensors[:n], tensors[n:2 * n], tensors[2 * n:] or [None] * n)
 
-            run_region("sgd", update, (*params, *grads, *buffers), hyper)
+            if group["momentum"] == 0:
+                buffers = []
+            run_region("sgd", update, (*params, *grads, *buffers), hyper, writes=True)
         return loss
 
 
