@@ -144,7 +144,7 @@ class Program:
                 if errors is not None and errors[0] != ERROR_SENTINEL:
                     raise_bounds_error(errors)
             elif step[0] == "kernel":
-                _, compiled, buffers, params, outer, parallel, work, rng_slots = step
+                _, compiled, buffers, params, outer, parallel, work, rng_slots, _ = step
                 if rng_slots and shift:
                     params = list(params)
                     for slot in rng_slots:
@@ -176,7 +176,7 @@ class Program:
                 if step[5] and step[6] >= PARALLEL_MIN_WORK:
                     self._fast.append(None)  # threaded: the general launch splits it
                     continue
-                _, compiled, buffers, params, outer, parallel, work, rng_slots = step
+                _, compiled, buffers, params, outer, parallel, work, rng_slots, _ = step
                 # A bounds-checked kernel gets an error block of its own, kept.
                 errors = np.zeros(4, dtype=np.int64) if None in buffers else None
                 bufs = (ctypes.c_void_p * max(len(buffers), 1))(

@@ -81,7 +81,8 @@ def run(plan: lower.LaunchPlan | None, work: int,
     start = time.perf_counter() if debug_level() >= 2 else 0.0
     if RECORDING:
         RECORDING[-1].append(("kernel", compiled, list(plan.buffers), list(plan.params),
-                              plan.outer, plan.kernel.parallel, work, plan.rng_slots))
+                              plan.outer, plan.kernel.parallel, work, plan.rng_slots,
+                              tuple(spec.writes for spec in plan.kernel.buffers)))
     launch(compiled.function, plan.buffers, plan.params, plan.outer, plan.kernel.parallel, work)
     if debug_level() >= 2:
         seconds = time.perf_counter() - start

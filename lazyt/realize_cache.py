@@ -75,6 +75,8 @@ class Program:
         self.fresh = fresh  # (dtype, numel) of each buffer allocated per run
         self.outputs = outputs  # (ref, view) of each root's result
         self.kernels = kernels  # scheduled kernels in those launches (for stats)
+        self.inputs_used: set[int] = set()  # input slots some launch reads or writes
+        self.inputs_written: set[int] = set()  # input slots some launch writes
 
     def run(self, inputs: list, launch, run_matmul) -> list:
         """Replay on new input buffers; the (storage, view) of each root."""
@@ -120,38 +122,56 @@ def store(key, inputs: list, recording: list, results: list, kernels: int) -> No
 
 def make_program(inputs: list, recording: list, results: list, kernels: int) -> Program | None:
     """The replayable form of a recording over `inputs` (buffers, by slot), or
-    None when it cannot be replayed (random streams; a result the recorded
-    launches did not write)."""
+    None when it cannot be replayed: random streams; a launch reading a
+    buffer that is neither an input nor written by an earlier launch (a
+    constant made while recording would be frozen in); a result the
+    recorded launches did not write."""
     input_slot = {id(buf): i for i, buf in enumerate(inputs)}
     fresh_slot: dict[int, int] = {}
     fresh: list = []
+    written: set[int] = set()  # ids of the buffers launches wrote so far
+    inputs_used: set[int] = set()
+    inputs_written: set[int] = set()
 
-    def ref(buf):
+    def ref(buf, writes: bool):
         if buf is None:
             return None
         if id(buf) in input_slot:
-            return ("in", input_slot[id(buf)])
+            slot = input_slot[id(buf)]
+            inputs_used.add(slot)
+            if writes:
+                inputs_written.add(slot)
+            return ("in", slot)
+        if writes:
+            written.add(id(buf))
+        elif id(buf) not in written:
+            raise LookupError("a launch reads a buffer nothing gave it")
         if id(buf) not in fresh_slot:
             fresh_slot[id(buf)] = len(fresh)
             fresh.append((buf.storage.dtype, len(buf.storage)))
         return ("fresh", fresh_slot[id(buf)])
 
     launches = []
-    for entry in recording:
-        if entry[0] == "kernel":
-            _, compiled, buffers, params, outer, parallel, work, rng_slots = entry
-            if rng_slots:
-                return None  # random streams: the key already differs every draw
-            launches.append(("kernel", compiled, [ref(b) for b in buffers], list(params),
-                             outer, parallel, work))
-        else:
-            _, out_buf, out_view, sources = entry
-            launches.append(("matmul", ref(out_buf), out_view,
-                             [(ref(b), v) for b, v in sources]))
+    try:
+        for entry in recording:
+            if entry[0] == "kernel":
+                _, compiled, buffers, params, outer, parallel, work, rng_slots, writes = entry
+                if rng_slots:
+                    return None  # random streams: the key already differs every draw
+                refs = [ref(b, w) for b, w in zip(buffers, writes)]
+                launches.append(("kernel", compiled, refs, list(params), outer, parallel, work))
+            else:
+                _, out_buf, out_view, sources = entry
+                sources = [(ref(b, False), v) for b, v in sources]
+                launches.append(("matmul", ref(out_buf, True), out_view, sources))
+    except LookupError:
+        return None
     outputs = []
     for storage, view in results:
         buf = storage.buffer
         if id(buf) not in fresh_slot:
             return None  # a result the recorded launches did not write
         outputs.append((("fresh", fresh_slot[id(buf)]), view))
-    return Program(launches, fresh, outputs, kernels)
+    program = Program(launches, fresh, outputs, kernels)
+    program.inputs_used, program.inputs_written = inputs_used, inputs_written
+    return program

@@ -140,26 +140,17 @@ def _trace(fn, tensors: tuple, inputs: list):
     try:
         with executor.isolated_results(), modes.deferred():
             outs, single = _as_list(fn(*tensors))
-            pending = [o for o in outs if o._node is not None]
-            writers = list(executor.WRITERS)
-            loaded: set[int] = set()
-            for node in [o._node for o in pending] + [w._node for w in writers]:
-                loaded |= executor.loaded_buffers(node)
-            written_storages = {id(w._st) for w in writers}
-            executor.realize_tensors(pending)
+            executor.realize_tensors([o for o in outs if o._node is not None])
     finally:
         recording = executor.RECORDING.pop()
-    # Every buffer the graph reads must be one of the tensors' (a closed-over
-    # tensor would be frozen into the recording); every result computed here.
-    if not loaded <= {id(b) for b in inputs} or len(pending) != len(outs):
-        return outs, single, None
+    # make_program refuses a recording that reads a buffer it was not given
+    # (a closed-over tensor would be frozen in) or results it did not compute.
     program = make_program(inputs, recording, [(o._st, o._vw) for o in outs],
                            stats.COUNTERS.get("kernels", 0) - kernels_before)
     if program is None:
         return outs, single, None
-    written = tuple(i for i, t in enumerate(tensors) if id(t._st) in written_storages)
-    reads = tuple(i for i, b in enumerate(inputs) if id(b) in loaded)
-    return outs, single, _Recorded(program, written, reads, single)
+    return outs, single, _Recorded(program, tuple(sorted(program.inputs_written)),
+                                   tuple(sorted(program.inputs_used)), single)
 
 
 # ------------------------------------------------------------------ autograd
@@ -244,9 +235,11 @@ def _differentiate(fn, tensors: tuple, grads: tuple, needs: tuple, create_graph:
     with grad_mode.enable_grad():
         outs = fn(*leaves)
     outs = (outs,) if isinstance(outs, Tensor) else tuple(outs)
+    # Outputs without a gradient (integer indices) take no part.
+    pairs = [(o, g) for o, g in zip(outs, grads) if o._requires_grad]
     targets = [leaf for leaf, need in zip(leaves, needs) if need]
-    found = iter(autograd_grad(outs, targets, grads, create_graph=create_graph,
-                               allow_unused=True))
+    found = iter(autograd_grad([o for o, _ in pairs], targets, [g for _, g in pairs],
+                               create_graph=create_graph, allow_unused=True))
     result = []
     for t, need in zip(tensors, needs):
         if not need:

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import lazyt as lt
 from lazyt.nn._functional._utils import _ntuple
+from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
 _TABLE_CACHE_SIZE = 128
@@ -137,7 +138,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padd
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     pad_before, pad_after = _conv_padding(padding, kernel, dilation, stride, dims)
-    batch, channels = input.shape[0], input.shape[1]
+    channels = input.shape[1]
     out_channels = weight.shape[0]
     if out_channels % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
@@ -163,6 +164,22 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padd
                      zip(in_size, kernel, stride, pad_before, pad_after, dilation))
     table, needs_slot = conv_table(channels, in_size, kernel, stride, dilation, pad_before,
                                    out_size, str(input.device))
+
+    def conv_of(input, weight, table, bias=None):
+        return _convolve(input, weight, bias, table, needs_slot, groups, out_size)
+
+    # One fused region in eager mode (regions.py): the gather of windows, the
+    # matmul and the bias add replayed together; one grad_fn.
+    tensors = (input, weight, table) if bias is None else (input, weight, table, bias)
+    out = run_region(name, conv_of, tensors, (needs_slot, groups, out_size),
+                     "ConvolutionBackward0")
+    return out.squeeze(0) if unbatched else out
+
+
+def _convolve(input: Tensor, weight: Tensor, bias: Tensor | None, table: Tensor,
+              needs_slot: bool, groups: int, out_size: tuple) -> Tensor:
+    """The convolution itself: windows gathered through the table, one matmul."""
+    batch, out_channels = input.shape[0], weight.shape[0]
     cols = gather_windows(input.reshape(batch, -1), table, needs_slot, 0.0)  # (N, C*K, L)
     if groups == 1:
         out = weight.reshape(out_channels, -1) @ cols
@@ -171,8 +188,8 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padd
         out = weight.reshape(groups, out_channels // groups, -1) @ cols
     out = out.reshape(batch, out_channels, *out_size)
     if bias is not None:
-        out = out + bias.reshape((out_channels,) + (1,) * dims)
-    return out.squeeze(0) if unbatched else out
+        out = out + bias.reshape((out_channels,) + (1,) * len(out_size))
+    return out
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,

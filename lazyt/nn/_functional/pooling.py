@@ -14,6 +14,7 @@ import math
 import lazyt as lt
 from lazyt.nn._functional._utils import _ntuple
 from lazyt.nn._functional.conv import gather_windows, output_size, pool_table
+from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
 
@@ -75,15 +76,22 @@ def _max_pool(name: str, dims: int, input: Tensor, kernel_size, stride, padding,
     in_size = tuple(input.shape[-dims:])
     out_size = _out_sizes(name, in_size, kernel, stride, pads, dilation, ceil_mode)
     planes = math.prod(lead)
-    windows, table = _windows(input.reshape(planes, *in_size), kernel, stride, pads, dilation,
-                              out_size, -math.inf)
-    values, picked = windows.max(-1)
-    out = values.reshape(*lead, *out_size)
-    if not return_indices:
-        return out
-    # The flat input index of each chosen element (PyTorch's indices).
-    indices = table.expand(planes, *table.shape).gather(2, picked.unsqueeze(-1))
-    return out, indices.reshape(*lead, *out_size)
+    table, needs_slot = pool_table(in_size, kernel, stride, dilation, pads, out_size,
+                                   str(input.device))
+
+    def pool_of(input, table):
+        windows = gather_windows(input.reshape(planes, -1), table, needs_slot, -math.inf)
+        values, picked = windows.max(-1)
+        out = values.reshape(*lead, *out_size)
+        if not return_indices:
+            return out
+        # The flat input index of each chosen element (PyTorch's indices).
+        indices = table.expand(planes, *table.shape).gather(2, picked.unsqueeze(-1))
+        return out, indices.reshape(*lead, *out_size)
+
+    # One fused region in eager mode (regions.py), gradient included.
+    return run_region(name, pool_of, (input, table), (lead, out_size, needs_slot, return_indices),
+                      f"MaxPool{dims}DWithIndicesBackward0")
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
