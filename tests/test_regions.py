@@ -251,3 +251,37 @@ def test_a_writing_region_keeps_pending_readers_of_its_targets_right():
     regions.run_region("sub_test", update, (p, g), writes=True)
     assert lt.debug.stats()["realizations"] == 0  # replayed, the unrelated one pending
     assert p.tolist() == [-2.0] * 3 and other._node is not None
+
+
+@needs_torch
+@pytest.mark.parametrize("kwargs", [dict(padding=1), dict(stride=2, groups=2),
+                                    dict(padding=1, dilation=2, bias=False)], ids=str)
+def test_conv_and_max_pool_regions_replay_and_match_torch(kwargs):
+    kwargs = dict(kwargs)
+    with_bias = kwargs.pop("bias", True)
+    results = {}
+    for lib in (torch, lt):
+        got = []
+        for call in range(3):  # trace, then replays on new values
+            x = lib.tensor(_rand(2, 4, 7, 7, seed=20 + call), requires_grad=True)
+            w = lib.tensor(_rand(6, 4 // kwargs.get("groups", 1), 3, 3, seed=30),
+                           requires_grad=True)
+            b = lib.tensor(_rand(6, seed=31), requires_grad=True) if with_bias else None
+            if lib is lt:
+                lt.debug.reset_stats()
+            out = lib.nn.functional.conv2d(x, w, b, **kwargs)
+            pooled, indices = lib.nn.functional.max_pool2d(out, 2, return_indices=True)
+            (pooled.tanh() * lib.arange(pooled.shape[-1])).sum().backward()
+            if lib is lt and call > 0:
+                assert lt.debug.stats()["kernels_compiled"] == 0
+            got.append((pooled.detach().numpy(), indices.numpy(), x.grad.numpy(),
+                        w.grad.numpy(), None if b is None else b.grad.numpy(),
+                        out.grad_fn.name()))
+        results[lib.__name__] = got
+    for theirs, ours in zip(results["torch"], results["lazyt"]):
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(ours[1], theirs[1])
+        for a, b in zip(ours[2:5], theirs[2:5]):
+            if b is not None:
+                np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+        assert ours[5] == theirs[5]
