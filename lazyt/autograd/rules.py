@@ -416,7 +416,12 @@ def _select_extreme_backward(ctx, grad):
         return (grad,)
     if not keepdim:
         grad, indices = grad.unsqueeze(dim), indices.unsqueeze(dim)
-    return (lt.zeros(shape, dtype=grad.dtype).scatter(dim, indices, grad),)
+    # A one-hot select rather than a scatter into zeros: elementwise, so it
+    # fuses with what produces grad and what reads the result.
+    dim = dim % len(shape)
+    positions = lt.arange(shape[dim], device=grad.device).reshape(
+        [shape[dim] if d == dim else 1 for d in range(len(shape))])
+    return (lt.where(indices == positions, grad, 0.0),)
 
 
 rule("max_dim", "MaxBackward0")(_select_extreme_backward)

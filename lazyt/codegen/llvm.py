@@ -171,7 +171,7 @@ class _Renderer:
 
     def to_register(self, value: str, dtype: DType) -> str:
         if dtype.kind == "b":
-            out = self.fresh("b")
+            out = self.fresh("bool")
             self.emit(f"{out} = icmp ne i8 {value}, 0")
             return out
         if dtype.llvm_storage == "i16" and dtype.kind == "f":
@@ -183,7 +183,7 @@ class _Renderer:
 
     def to_storage(self, value: str, dtype: DType) -> str:
         if dtype.kind == "b":
-            out = self.fresh("b")
+            out = self.fresh("bool")
             self.emit(f"{out} = zext i1 {value} to i8")
             return out
         if dtype.llvm_storage == "i16" and dtype.kind == "f":
