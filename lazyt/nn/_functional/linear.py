@@ -19,7 +19,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     # One fused region in eager mode (regions.py): the matmul and the bias
     # add in one replay, one grad_fn whose backward is replayed too.
     if bias is None:
-        name = "MmBackward0" if input.ndim == 2 and weight.ndim == 2 else "ViewBackward0"
+        name = {(2, 2): "MmBackward0", (1, 1): "DotBackward0",
+                (1, 2): "SqueezeBackward4"}.get((input.ndim, weight.ndim), "ViewBackward0")
         return run_region("linear", _linear, (input, weight), (), name)
     name = "AddmmBackward0" if input.ndim == 2 and weight.ndim == 2 else "ViewBackward0"
     return run_region("linear", _linear, (input, weight, bias), (), name)
