@@ -493,7 +493,7 @@ def realize_tensors(tensors: list) -> None:
         program = realize_cache.lookup(found[0])
         if program is not None:
             start = time.perf_counter()
-            results = program.run(found[1], launch, run_matmul_on)
+            results = program.run([b.storage for b in found[1]], launch, run_matmul_on)
             _finish_writes(writers)
             for t, (storage, view) in zip(requested, results):
                 node, t._st, t._vw, t._node = t._node, storage, view, None

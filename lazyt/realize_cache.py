@@ -16,11 +16,15 @@ lt.compile's tracing (which records on its own).
 
 from __future__ import annotations
 
+import ctypes
 from collections import OrderedDict
+
+import numpy as np
 
 from lazyt.ir.node import Node, arg_key, walk
 from lazyt.runtime import stats
 from lazyt.runtime.device import CPU
+from lazyt.runtime.launch import ERROR_SENTINEL, PARALLEL_MIN_WORK, raise_bounds_error
 from lazyt.runtime.storage import Storage
 
 _LIMIT = 64
@@ -67,7 +71,7 @@ def structure_key(roots: list[Node], writes: list[tuple], realized_lookup=None):
 
 
 class Program:
-    """Recorded launches over input buffers (by slot) and fresh buffers."""
+    """Recorded launches over input storages (by slot) and fresh storages."""
 
     def __init__(self, launches: list, fresh: list, outputs: list, kernels: int):
         self.launches = launches  # ("kernel", compiled, refs, params, outer, parallel, work)
@@ -77,29 +81,66 @@ class Program:
         self.kernels = kernels  # scheduled kernels in those launches (for stats)
         self.inputs_used: set[int] = set()  # input slots some launch reads or writes
         self.inputs_written: set[int] = set()  # input slots some launch writes
+        self._steps = None
 
     def run(self, inputs: list, launch, run_matmul) -> list:
-        """Replay on new input buffers; the (storage, view) of each root."""
-        storages = [Storage.allocate(dtype, numel, CPU) for dtype, numel in self.fresh]
-        fresh = [s.buffer for s in storages]
-
-        def resolve(ref):
-            if ref is None:
-                return None
-            kind, i = ref
-            return inputs[i] if kind == "in" else fresh[i]
-
-        for entry in self.launches:
-            if entry[0] == "kernel":
-                _, compiled, refs, params, outer, parallel, work = entry
-                launch(compiled.function, [resolve(r) for r in refs], params, outer,
-                       parallel, work)
+        """Replay on new input storages; the (storage, view) of each root."""
+        steps, outputs, fast_launches = self._prepared(len(inputs))
+        storages = list(inputs)
+        storages += [Storage.allocate(dtype, numel, CPU) for dtype, numel in self.fresh]
+        for step in steps:
+            kind = step[0]
+            if kind == "fast":
+                _, function, slots, args, errors, errors_address = step
+                pointers = [errors_address if s < 0 else storages[s].address for s in slots]
+                if errors is not None:
+                    errors[0] = ERROR_SENTINEL
+                function((ctypes.c_void_p * len(pointers))(*pointers), args)
+                if errors is not None and errors[0] != ERROR_SENTINEL:
+                    stats.bump("kernel_launches", fast_launches)
+                    raise_bounds_error(errors)
+            elif kind == "kernel":
+                _, function, slots, params, outer, parallel, work = step
+                launch(function, [None if s < 0 else storages[s].buffer for s in slots],
+                       params, outer, parallel, work)
             else:
-                _, ref, view, sources = entry
-                run_matmul(resolve(ref).storage, view,
-                           [(resolve(r).storage, v) for r, v in sources])
+                _, out, view, sources = step
+                run_matmul(storages[out], view, [(storages[s], v) for s, v in sources])
+        stats.bump("kernel_launches", fast_launches)
         stats.bump("kernels", self.kernels)
-        return [(resolve(ref).storage, view) for ref, view in self.outputs]
+        return [(storages[slot], view) for slot, view in outputs]
+
+    def _prepared(self, n_inputs: int):
+        """Steps with buffer references as indices into [inputs..., fresh...];
+        kernels that run on one thread get their argument block built once
+        (and an error block of their own when bounds-checked)."""
+        if self._steps is None:
+            def slot(ref):
+                if ref is None:
+                    return -1
+                kind, i = ref
+                return i if kind == "in" else n_inputs + i
+
+            steps, fast = [], 0
+            for entry in self.launches:
+                if entry[0] == "kernel":
+                    _, compiled, refs, params, outer, parallel, work = entry
+                    slots = [slot(r) for r in refs]
+                    if parallel and work >= PARALLEL_MIN_WORK and outer >= 2:
+                        steps.append(("kernel", compiled.function, slots, params, outer,
+                                      parallel, work))
+                        continue
+                    errors = np.zeros(4, dtype=np.int64) if -1 in slots else None
+                    args = (ctypes.c_int64 * max(len(params), 1))(*params)
+                    steps.append(("fast", compiled.function, slots, args, errors,
+                                  None if errors is None else errors.ctypes.data))
+                    fast += 1
+                else:
+                    _, ref, view, sources = entry
+                    steps.append(("matmul", slot(ref), view, [(slot(r), v) for r, v in sources]))
+            outputs = [(slot(ref), view) for ref, view in self.outputs]
+            self._steps = (steps, outputs, fast)
+        return self._steps
 
 
 def lookup(key) -> Program | None:

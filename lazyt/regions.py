@@ -113,12 +113,12 @@ def _replay_or_trace(key, fn, tensors: tuple):
     if found is None:  # seen, not replayable: op by op
         outs, single = _as_list(fn(*tensors))
         return outs, single, range(len(tensors))
-    inputs = [t._st.buffer for t in tensors]
     if not found:
-        outs, single, found = _trace(fn, tensors, inputs)
+        outs, single, found = _trace(fn, tensors, [t._st.buffer for t in tensors])
         programs[consts] = found
         return outs, single, range(len(tensors)) if found is None else found.reads
-    results = found.program.run(inputs, executor.launch, executor.run_matmul_on)
+    results = found.program.run([t._st for t in tensors], executor.launch,
+                                executor.run_matmul_on)
     for i in found.written:
         tensors[i]._st.version += 1
         executor.forget_results_in(tensors[i]._st)
