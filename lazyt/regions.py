@@ -39,7 +39,7 @@ from lazyt.tensor import Tensor
 
 _LIMIT = 512
 # (name, tensor signature) -> {consts: _Recorded, or None (not replayable:
-# runs op by op)}.
+# runs op by op)}; the oldest signatures go first past _LIMIT.
 _PROGRAMS: OrderedDict = OrderedDict()
 # Distinct consts per signature: a value that changes every call (a per-step
 # learning rate) would retrace every call, so past this many the region runs
@@ -98,10 +98,8 @@ def _key(name, consts: tuple, tensors: tuple, writes: bool = False):
         programs = _PROGRAMS[signature] = {}
         while len(_PROGRAMS) > _LIMIT:
             _PROGRAMS.popitem(last=False)
-    else:
-        _PROGRAMS.move_to_end(signature)
-        if consts not in programs and len(programs) >= _CONSTS_LIMIT:
-            return None
+    elif consts not in programs and len(programs) >= _CONSTS_LIMIT:
+        return None
     return programs, consts
 
 

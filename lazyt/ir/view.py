@@ -10,7 +10,7 @@ semantics and the kernel lowering turns a View into index arithmetic.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -43,6 +43,14 @@ class View:
     # Per dim (lo, hi): indices in [lo, hi) are backed by storage, others read
     # as the pad value. None means every index is valid.
     mask: tuple[tuple[int, int], ...] | None = None
+    # Views key the dispatch caches: hash once, not per lookup.
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            object.__setattr__(self, "_hash",
+                               hash((self.shape, self.strides, self.offset, self.mask)))
+        return self._hash
 
     @staticmethod
     def contiguous(shape: tuple[int, ...], offset: int = 0) -> View:
