@@ -37,7 +37,11 @@ from lazyt.eager_cache import key_for
 from lazyt.realize_cache import make_program
 from lazyt.tensor import Tensor
 
-_LIMIT = 512
+# Signatures kept: above a large model's working set (each layer's forward
+# and gradient rules at its shapes), as a cache smaller than that would
+# retrace every step. An entry is small: compiled kernels are shared between
+# shapes (sizes are run-time arguments).
+_LIMIT = 4096
 # (name, tensor signature) -> {consts: _Recorded, or None (not replayable:
 # runs op by op)}; the oldest signatures go first past _LIMIT.
 _PROGRAMS: OrderedDict = OrderedDict()
