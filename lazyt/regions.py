@@ -1,8 +1,9 @@
 """Eager regions: a composite op runs as one fused, replayable realisation.
 
-linear, cross_entropy and the optimizers' updates are written with lazyt ops.
-Run one op at a time in eager mode, cross_entropy alone is a dozen launches
-and a dozen autograd records, each paying Python dispatch. `run_region` runs
+linear, conv, max-pool, cross_entropy, each gradient rule (autograd/function.py)
+and the optimizers' updates are written with lazyt ops. Run one op at a time
+in eager mode, cross_entropy alone is a dozen launches and a dozen autograd
+records, each paying Python dispatch. `run_region` runs
 such a function the way deferred mode would (its graph scheduled and fused
 into a few kernels) and records the launches (the executor's RECORDING, as
 lt.compile does), so a later call with the same signature (dtypes, views,
@@ -35,6 +36,7 @@ from lazyt.autograd import grad_mode
 from lazyt.autograd.function import FREED_MESSAGE, Node, SavedTensor, frozen, gradient_edge
 from lazyt.eager_cache import key_for
 from lazyt.realize_cache import make_program
+from lazyt.runtime import stats
 from lazyt.tensor import Tensor
 
 # Signatures kept: above a large model's working set (each layer's forward
@@ -135,16 +137,17 @@ def _as_list(result) -> tuple[list, bool]:
 def _trace(fn, tensors: tuple, inputs: list):
     """Run fn in deferred mode, realise its results and in-place writes as
     one schedule while recording; (outputs, single, _Recorded or None)."""
-    from lazyt.runtime import stats
-
     executor.RECORDING.append([])
     kernels_before = stats.COUNTERS.get("kernels", 0)
     try:
         with executor.isolated_results(), modes.deferred():
             outs, single = _as_list(fn(*tensors))
-            executor.realize_tensors([o for o in outs if o._node is not None])
+            executor.realize_tensors([o for o in outs
+                                      if isinstance(o, Tensor) and o._node is not None])
     finally:
         recording = executor.RECORDING.pop()
+    if not all(isinstance(o, Tensor) for o in outs):
+        return outs, single, None  # not only tensors: op by op from now on
     # make_program refuses a recording that reads a buffer it was not given
     # (a closed-over tensor would be frozen in) or results it did not compute.
     program = make_program(inputs, recording, [(o._st, o._vw) for o in outs],
