@@ -20,7 +20,7 @@ from lazyt.codegen.llvm import render_llvm
 from lazyt.dtypes import DType
 from lazyt.ir import lower, lower_rows
 from lazyt.ir.horizontal import merge_plans
-from lazyt.ir.node import Node, arg_key, make_node, walk
+from lazyt.ir.node import Node, make_node, node_arg_key, walk
 from lazyt.ir.schedule import Scheduler, group_steps
 from lazyt.ir.view import View, apply_movement, prod
 from lazyt.runtime import stats
@@ -144,7 +144,7 @@ class _PlanCache:
                     buffers.append(buf)
                 parts.append(("load", n.dtype.name, slot, v))
             else:
-                parts.append((n.op, n.dtype.name, n.shape, arg_key(n.arg),
+                parts.append((n.op, n.dtype.name, n.shape, node_arg_key(n),
                                tuple(position[id(src)] for src in n.srcs)))
         return tuple(parts), buffers
 

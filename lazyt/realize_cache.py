@@ -21,7 +21,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from lazyt.ir.node import Node, arg_key, walk
+from lazyt.ir.node import Node, node_arg_key, walk
 from lazyt.runtime import stats
 from lazyt.runtime.device import CPU
 from lazyt.runtime.launch import ERROR_SENTINEL, PARALLEL_MIN_WORK, raise_bounds_error
@@ -56,7 +56,7 @@ def structure_key(roots: list[Node], writes: list[tuple], realized_lookup=None):
                 buf, view = node.arg
                 parts.append(("load", node.dtype.name, slot(buf), view))
                 continue
-            part = (node.op, node.dtype.name, node.shape, arg_key(node.arg),
+            part = (node.op, node.dtype.name, node.shape, node_arg_key(node),
                     tuple(position[id(src)] for src in node.srcs))
             realized = None if realized_lookup is None else realized_lookup(node)
             if realized is not None:

@@ -50,29 +50,48 @@ class Buffer:
 
 def arg_key(arg: Any) -> Any:
     """Hashable key for a node argument; floats keyed by bits so nan/-0.0 are distinct."""
-    if isinstance(arg, float):
+    kind = type(arg)
+    if kind is int or kind is str or arg is None:
+        return arg
+    if kind is float:
         return ("float", arg.hex() if math.isfinite(arg) else repr(arg))
-    if isinstance(arg, bool):
+    if kind is bool:
         return ("bool", arg)
+    if kind is tuple:
+        return tuple(arg_key(a) for a in arg)
+    if kind is Buffer:
+        return ("buffer", id(arg))
+    if isinstance(arg, float):  # (subclasses: numpy floats)
+        return ("float", float(arg).hex() if math.isfinite(arg) else repr(arg))
     if isinstance(arg, tuple):
         return tuple(arg_key(a) for a in arg)
-    if isinstance(arg, Buffer):
-        return ("buffer", id(arg))
     return arg
+
+
+def node_arg_key(node: Node) -> Any:
+    """arg_key(node.arg), computed once per node."""
+    key = node.akey
+    if key is _UNSET:
+        key = node.akey = arg_key(node.arg)
+    return key
+
+
+_UNSET = object()
 
 
 class Node:
     """One IR node. Build nodes with `make_node`, never directly."""
 
-    __slots__ = ("op", "dtype", "shape", "srcs", "arg", "__weakref__")
+    __slots__ = ("op", "dtype", "shape", "srcs", "arg", "akey", "__weakref__")
 
     def __init__(self, op: str, dtype: DType, shape: tuple[int, ...],
-                 srcs: tuple[Node, ...], arg: Any):
+                 srcs: tuple[Node, ...], arg: Any, akey: Any = _UNSET):
         self.op = op
         self.dtype = dtype
         self.shape = shape
         self.srcs = srcs
         self.arg = arg
+        self.akey = akey  # arg_key(arg) once known (node_arg_key)
 
     def __repr__(self) -> str:
         return f"Node({self.op}, {self.dtype.name}, {self.shape}, arg={self.arg!r})"
@@ -91,10 +110,11 @@ def make_node(op: str, dtype: DType, shape: tuple[int, ...],
     or a fresh node (eager mode)."""
     if not INTERNING[0]:
         return Node(op, dtype, shape, srcs, arg)
-    key = (op, dtype.name, shape, tuple(id(s) for s in srcs), arg_key(arg))
+    akey = arg_key(arg)
+    key = (op, dtype.name, shape, tuple(id(s) for s in srcs), akey)
     node = _INTERNED.get(key)
     if node is None or node.srcs != srcs:
-        node = Node(op, dtype, shape, srcs, arg)
+        node = Node(op, dtype, shape, srcs, arg, akey)
         _INTERNED[key] = node
     return node
 
