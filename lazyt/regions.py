@@ -4,12 +4,14 @@ linear, conv, max-pool, cross_entropy, each gradient rule (autograd/function.py)
 and the optimizers' updates are written with lazyt ops. Run one op at a time
 in eager mode, cross_entropy alone is a dozen launches and a dozen autograd
 records, each paying Python dispatch. `run_region` runs
-such a function the way deferred mode would (its graph scheduled and fused
-into a few kernels) and records the launches (the executor's RECORDING, as
-lt.compile does), so a later call with the same signature (dtypes, views,
-aliasing of its tensors; the Python values that shape its graph) replays them
-on the new buffers without building the graph (realize_cache.Program). The
-numbers come from the same generated kernels as in deferred mode.
+such a function, the second time it sees a signature (dtypes, views,
+aliasing of its tensors; the Python values that shape its graph), the way
+deferred mode would (its graph scheduled and fused into a few kernels) and
+records the launches (the executor's RECORDING, as lt.compile does), so later
+calls with that signature replay them on the new buffers without building the
+graph (realize_cache.Program). The numbers come from the same generated
+kernels as in deferred mode. A first call runs op by op: a shape seen once
+(variable lengths) is not worth a trace.
 
 Its gradient is one autograd node (`RegionNode`). Its backward is the backward
 graph of the same function, made by autograd's own rules while tracing in
@@ -44,9 +46,13 @@ from lazyt.tensor import Tensor
 # retrace every step. An entry is small: compiled kernels are shared between
 # shapes (sizes are run-time arguments).
 _LIMIT = 4096
-# (name, tensor signature) -> {consts: _Recorded, or None (not replayable:
-# runs op by op)}; the oldest signatures go first past _LIMIT.
+# (name, tensor signature) -> {consts: _Recorded, _SECOND (seen once), or
+# None (not replayable: runs op by op)}; the oldest signatures go first past
+# _LIMIT.
 _PROGRAMS: OrderedDict = OrderedDict()
+# Markers of programs[consts]: a signature's first call runs op by op, its
+# second traces and records, later ones replay.
+_FIRST, _SECOND = object(), object()
 # Distinct consts per signature: a value that changes every call (a per-step
 # learning rate) would retrace every call, so past this many the region runs
 # op by op.
@@ -78,13 +84,17 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
         key = None
     if key is None:
         return fn(*tensors)
+    programs, frozen_consts = key
+    if frozen_consts not in programs:  # a first call: op by op, autograd as usual
+        programs[frozen_consts] = _SECOND
+        return _named(fn(*tensors), name if grad_name is None else grad_name, tensors)
     needs = (tuple(bool(t._requires_grad) for t in tensors)
              if grad_mode.is_grad_enabled() else (False,) * len(tensors))
     with grad_mode.no_grad():
         outs, single, _ = _replay_or_trace(key, fn, tensors)
     if any(needs):
         _attach_node(outs, name if grad_name is None else grad_name, fn, tensors, consts, needs)
-    return outs[0] if single else outs
+    return outs[0] if single else tuple(outs)
 
 
 def _key(name, consts: tuple, tensors: tuple, writes: bool = False):
@@ -109,15 +119,20 @@ def _key(name, consts: tuple, tensors: tuple, writes: bool = False):
     return programs, consts
 
 
-def _replay_or_trace(key, fn, tensors: tuple):
+def _replay_or_trace(key, fn, tensors: tuple, trace_first: bool = False):
     """(outputs, fn returned a single tensor, indices of the tensors whose
-    values were read: all of them when that is not known)."""
+    values were read: all of them when that is not known). With
+    trace_first a first call records at once."""
     programs, consts = key
-    found = programs.get(consts, False)
-    if found is None:  # seen, not replayable: op by op
+    found = programs.get(consts, _SECOND if trace_first else _FIRST)
+    if found is _FIRST or found is None:
+        # A first call runs op by op (a shape seen once, as with variable
+        # lengths, is not worth a trace); so does a function not replayable.
+        if found is _FIRST:
+            programs[consts] = _SECOND
         outs, single = _as_list(fn(*tensors))
         return outs, single, range(len(tensors))
-    if not found:
+    if found is _SECOND:
         outs, single, found = _trace(fn, tensors, [t._st.buffer for t in tensors])
         programs[consts] = found
         return outs, single, range(len(tensors)) if found is None else found.reads
@@ -194,8 +209,10 @@ class RegionNode(Node):
             tensors = tuple(saved.unpack(self) for saved in self.saved)
             return _differentiate(self.fn, tensors, grads, self.needs,
                                   create_graph=grad_mode.is_grad_enabled())
+        # (the forward's signature repeated already: record at once)
         wanted, _, reads = _replay_or_trace(
-            key, _BackwardOf(self.fn, len(tensors), self.needs), tensors + grads)
+            key, _BackwardOf(self.fn, len(tensors), self.needs), tensors + grads,
+            trace_first=True)
         # Only tensors whose values the gradient reads must be unchanged (as
         # PyTorch saves only those): the version check, after the fact.
         for i in reads:
@@ -207,6 +224,61 @@ class RegionNode(Node):
     def release(self) -> None:
         self.saved = []
         self.freed = True
+
+
+class _GraphNode(Node):
+    """The grad_fn of a region's outputs on a first call, which ran op by op
+    with autograd: its backward runs that recorded graph (so a region's
+    outputs have the same grad_fn, with its name, on every call)."""
+
+    def __init__(self, name: str, tensors: tuple, inner: list):
+        needs = tuple(t._requires_grad for t in tensors)
+        super().__init__(tuple(gradient_edge(t) if need else (None, 0)
+                               for t, need in zip(tensors, needs)))
+        self._name = name
+        self.needs = needs
+        self.targets = [t for t, need in zip(tensors, needs) if need]
+        self.inner = inner  # the outputs as computed, with their graph
+        self.num_outputs = len(inner)
+
+    def name(self) -> str:
+        return self._name
+
+    def apply(self, grads: list) -> list:
+        from lazyt.autograd.engine import grad as autograd_grad
+
+        if self.inner is None:
+            raise RuntimeError(FREED_MESSAGE)
+        pairs = [(o, g) for o, g in zip(self.inner, grads)
+                 if g is not None and isinstance(o, Tensor) and o._requires_grad]
+        if not pairs:
+            return [None] * len(self.needs)
+        found = iter(autograd_grad([o for o, _ in pairs], self.targets, [g for _, g in pairs],
+                                   retain_graph=True, create_graph=grad_mode.is_grad_enabled(),
+                                   allow_unused=True))
+        return [next(found) if need else None for need in self.needs]
+
+    def release(self) -> None:
+        self.inner = None
+
+
+def _named(result, name: str, tensors: tuple):
+    """result (computed op by op) with its differentiable outputs behind one
+    _GraphNode named `name`, as a recorded region's would be."""
+    outs, single = _as_list(result)
+    if not any(isinstance(o, Tensor) and o.grad_fn is not None for o in outs):
+        return result
+    node = _GraphNode(name, tensors, outs)
+    named = []
+    for nr, o in enumerate(outs):
+        if isinstance(o, Tensor) and o.grad_fn is not None:
+            alias = o.detach()
+            alias._requires_grad = True
+            alias.grad_fn = node
+            alias.__dict__["_output_nr"] = nr
+            o = alias
+        named.append(o)
+    return named[0] if single else tuple(named)
 
 
 class _BackwardOf:

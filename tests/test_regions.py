@@ -44,7 +44,8 @@ def test_cross_entropy_replays_with_new_values_and_matches_numpy():
         grad[np.arange(6), y.numpy()] -= 1
         np.testing.assert_allclose(x.grad.numpy(), grad / 6, rtol=1e-4, atol=1e-6)
         assert loss.grad_fn.name() == "NllLossBackward0"
-        if step > 0:  # replays: nothing compiled, forward and backward a launch each
+        if step > 1:  # (a first call runs op by op, the second records) replays:
+            # nothing compiled, forward and backward a launch each
             assert stats["kernels_compiled"] == 0
             assert stats["kernel_launches"] <= 3  # (+ the ones of loss.backward())
 
@@ -262,7 +263,7 @@ def test_conv_and_max_pool_regions_replay_and_match_torch(kwargs):
     results = {}
     for lib in (torch, lt):
         got = []
-        for call in range(3):  # trace, then replays on new values
+        for call in range(4):  # op by op, record, then replays on new values
             x = lib.tensor(_rand(2, 4, 7, 7, seed=20 + call), requires_grad=True)
             w = lib.tensor(_rand(6, 4 // kwargs.get("groups", 1), 3, 3, seed=30),
                            requires_grad=True)
@@ -272,7 +273,7 @@ def test_conv_and_max_pool_regions_replay_and_match_torch(kwargs):
             out = lib.nn.functional.conv2d(x, w, b, **kwargs)
             pooled, indices = lib.nn.functional.max_pool2d(out, 2, return_indices=True)
             (pooled.tanh() * lib.arange(pooled.shape[-1])).sum().backward()
-            if lib is lt and call > 0:
+            if lib is lt and call > 1:
                 assert lt.debug.stats()["kernels_compiled"] == 0
             got.append((pooled.detach().numpy(), indices.numpy(), x.grad.numpy(),
                         w.grad.numpy(), None if b is None else b.grad.numpy(),
@@ -285,3 +286,29 @@ def test_conv_and_max_pool_regions_replay_and_match_torch(kwargs):
             if b is not None:
                 np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
         assert ours[5] == theirs[5]
+
+
+def test_first_calls_run_op_by_op_with_the_same_grad_fn_and_gradients():
+    w = lt.randn(4, 3, requires_grad=True)
+    grads, names = [], []
+    for _call in range(4):  # op by op, record, replay, replay
+        x = lt.tensor(_rand(5, 3, seed=40), requires_grad=True)
+        out = F.linear(x, w)
+        (out ** 2).sum().backward()
+        grads.append((x.grad.numpy(), w.grad.numpy().copy()))
+        names.append(out.grad_fn.name())
+        w.grad = None
+    assert names == ["MmBackward0"] * 4
+    for x_grad, w_grad in grads[1:]:
+        np.testing.assert_allclose(x_grad, grads[0][0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(w_grad, grads[0][1], rtol=1e-5, atol=1e-6)
+
+
+def test_a_shape_seen_once_is_not_recorded():
+    w = lt.randn(4, 3)
+    for batch in (11, 12, 13):
+        F.linear(lt.randn(batch, 3), w)
+    entries = [programs for sig, programs in regions._PROGRAMS.items()
+               if sig[0] == "linear" and sig[3].shape[0] in (11, 12, 13)]
+    assert len(entries) == 3
+    assert all(entry is regions._SECOND for programs in entries for entry in programs.values())
