@@ -109,25 +109,32 @@ def main() -> None:
     parser.add_argument("--no-torch-compile", action="store_true")
     args = parser.parse_args()
     rows = []
-    for name, kind, batch in (("MLP batch 128", "mlp", 128), ("MLP batch 1024", "mlp", 1024),
-                              ("digits CNN batch 64", "cnn", 64)):
+    workloads = (("MLP batch 128", "mlp", 128), ("MLP batch 1024", "mlp", 1024),
+                 ("digits CNN batch 64", "cnn", 64))
+    for name, kind, batch in workloads:
         build = mlp if kind == "mlp" else cnn
         row = {"name": name}
         if torch is not None:
             torch.manual_seed(0)
             tx, ty = data(torch, kind, batch)
             row["torch"] = ms_per_step(make_step(torch, build(torch)), tx, ty, args.steps)
-            if not args.no_torch_compile:
-                try:
-                    compiled = torch.compile(make_step(torch, build(torch)))
-                    row["t.compile"] = ms_per_step(compiled, tx, ty, args.steps)
-                except Exception as e:  # needs a working C++ toolchain
-                    print(f"torch.compile failed: {type(e).__name__}")
         x, y = data(lt, kind, batch)
         row["eager"] = ms_per_step(make_step(lt, build(lt)), x, y, args.steps)
         row["deferred"] = ms_per_step(make_step(lt, build(lt)), x, y, args.steps, "deferred")
         row["compiled"] = ms_per_step(lt.compile(make_step(lt, build(lt))), x, y, args.steps)
         rows.append(row)
+    # torch.compile last: its compile workers keep running in the background
+    # and would slow whatever is measured after them.
+    if torch is not None and not args.no_torch_compile:
+        for row, (name, kind, batch) in zip(rows, workloads):
+            build = mlp if kind == "mlp" else cnn
+            torch.manual_seed(0)
+            tx, ty = data(torch, kind, batch)
+            try:
+                compiled = torch.compile(make_step(torch, build(torch)))
+                row["t.compile"] = ms_per_step(compiled, tx, ty, args.steps)
+            except Exception as e:  # needs a working C++ toolchain
+                print(f"torch.compile failed: {type(e).__name__}")
     cols = ["torch", "t.compile", "eager", "deferred", "compiled"]
     print(f"ms per training step (best of 5 runs of {args.steps} steps, after 3 warm-ups)")
     print(f"{'workload':22s}" + "".join(f"{c:>10s}" for c in cols)
