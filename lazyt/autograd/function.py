@@ -265,6 +265,8 @@ def frozen(value):
     are equal keys but different graphs); TypeError for a tensor (a region
     must see every tensor it reads as an operand)."""
     kind = type(value)
+    if kind is float:  # by its bits: -0.0 and 0.0 are equal keys, not equal graphs
+        return (float, value.hex())
     if kind in _PLAIN:
         return (kind, value)
     if kind is dict:
