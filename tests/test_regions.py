@@ -312,3 +312,22 @@ def test_a_shape_seen_once_is_not_recorded():
                if sig[0] == "linear" and sig[3].shape[0] in (11, 12, 13)]
     assert len(entries) == 3
     assert all(entry is regions._SECOND for programs in entries for entry in programs.values())
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_and_max_pool1d_regions_match_torch_on_every_call(reduction):
+    weight = _rand(5, seed=50) ** 2
+    for call in range(4):
+        results = []
+        for lib in (torch, lt):
+            x = lib.tensor(_rand(6, 5, 8, seed=60 + call), requires_grad=True)
+            pooled = lib.nn.functional.max_pool1d(x, 3, stride=2, padding=1)
+            logp = lib.nn.functional.log_softmax(pooled, 1)
+            target = lib.tensor(np.random.RandomState(call).randint(0, 5, (6, 4)))
+            loss = lib.nn.functional.nll_loss(logp, target, weight=lib.tensor(weight),
+                                              ignore_index=2, reduction=reduction)
+            loss.sum().backward()
+            results.append((loss.detach().numpy(), x.grad.numpy()))
+        np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-4, atol=1e-6)
