@@ -21,7 +21,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from lazyt.ir.node import Node, node_arg_key, walk
+from lazyt.ir.node import Node, node_arg_key
 from lazyt.runtime import stats
 from lazyt.runtime.device import CPU
 from lazyt.runtime.launch import ERROR_SENTINEL, PARALLEL_MIN_WORK, raise_bounds_error
@@ -47,24 +47,39 @@ def structure_key(roots: list[Node], writes: list[tuple], realized_lookup=None):
             buffers.append(buf)
         return slots[id(buf)]
 
+    def add(node: Node) -> None:
+        position[id(node)] = len(parts)
+        if node.op == "load":
+            buf, view = node.arg
+            parts.append(("load", node.dtype.name, slot(buf), view))
+            return
+        part = (node.op, node.dtype.name, node.shape, node_arg_key(node),
+                tuple(position[id(src)] for src in node.srcs))
+        realized = None if realized_lookup is None else realized_lookup(node)
+        if realized is not None:
+            # Computed by an earlier realisation: the scheduler may read
+            # that buffer or compute the node again, so the key names both.
+            buf, view = realized.arg
+            part += (("realized", slot(buf), view),)
+        parts.append(part)
+
+    # One depth-first pass over all roots, sources first (a node is marked
+    # when entered; in a DAG no source of it can be in progress).
     for root in roots + [node for node, _, _ in writes]:
-        for node in walk(root, stop=lambda n: id(n) in position):
-            if id(node) in position:
-                continue
-            position[id(node)] = len(parts)
-            if node.op == "load":
-                buf, view = node.arg
-                parts.append(("load", node.dtype.name, slot(buf), view))
-                continue
-            part = (node.op, node.dtype.name, node.shape, node_arg_key(node),
-                    tuple(position[id(src)] for src in node.srcs))
-            realized = None if realized_lookup is None else realized_lookup(node)
-            if realized is not None:
-                # Computed by an earlier realisation: the scheduler may read
-                # that buffer or compute the node again, so the key names both.
-                buf, view = realized.arg
-                part += (("realized", slot(buf), view),)
-            parts.append(part)
+        if id(root) in position:
+            continue
+        position[id(root)] = -1
+        stack = [(root, iter(root.srcs))]
+        while stack:
+            node, srcs = stack[-1]
+            for src in srcs:
+                if id(src) not in position:
+                    position[id(src)] = -1
+                    stack.append((src, iter(src.srcs)))
+                    break
+            else:
+                stack.pop()
+                add(node)
     key = (tuple(parts), tuple(position[id(root)] for root in roots),
            tuple((position[id(node)], slot(buf), view) for node, buf, view in writes))
     return key, buffers
