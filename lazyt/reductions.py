@@ -286,6 +286,14 @@ def _shifted_for_softmax(input: Tensor, dim, dtype, name: str) -> tuple[Tensor, 
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    from lazyt.regions import run_region
+
+    # One fused region in eager mode (regions.py): one kernel, not four.
+    return run_region("softmax", lambda x: _softmax(x, dim, dtype), (input,), (dim, dtype),
+                      "SoftmaxBackward0")
+
+
+def _softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
     shifted, dim = _shifted_for_softmax(input, dim, dtype, "softmax")
     if shifted.numel() == 0:
         return ew.clone(shifted)
@@ -296,6 +304,13 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    from lazyt.regions import run_region
+
+    return run_region("log_softmax", lambda x: _log_softmax(x, dim, dtype), (input,),
+                      (dim, dtype), "LogSoftmaxBackward0")
+
+
+def _log_softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
     shifted, dim = _shifted_for_softmax(input, dim, dtype, "log_softmax")
     if shifted.numel() == 0:
         return ew.clone(shifted)

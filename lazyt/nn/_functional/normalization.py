@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import lazyt as lt
+from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
 
@@ -109,8 +110,17 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     shape = _check_normalized_shape(input, normalized_shape)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
-    out, _, _ = _normalise(input, axes, eps)
-    return _affine(out, weight, bias, shape)
+
+    def normalised(input, weight=None, bias=None):
+        out, _, _ = _normalise(input, axes, eps)
+        return _affine(out, weight, bias, shape)
+
+    # One fused region in eager mode (regions.py), its gradient one node.
+    if weight is None and bias is not None:
+        return run_region("layer_norm+bias", lambda x, b: normalised(x, None, b), (input, bias),
+                          (axes, eps), "NativeLayerNormBackward0")
+    tensors = tuple(t for t in (input, weight, bias) if t is not None)
+    return run_region("layer_norm", normalised, tensors, (axes, eps), "NativeLayerNormBackward0")
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
