@@ -331,3 +331,25 @@ def test_nll_loss_and_max_pool1d_regions_match_torch_on_every_call(reduction):
             results.append((loss.detach().numpy(), x.grad.numpy()))
         np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-4, atol=1e-6)
+
+
+@needs_torch
+@pytest.mark.parametrize("affine", ["none", "weight", "bias", "both"])
+def test_layer_norm_and_softmax_regions_match_torch_on_every_call(affine):
+    for call in range(4):
+        results = []
+        for lib in (torch, lt):
+            x = lib.tensor(_rand(4, 3, 6, seed=70 + call), requires_grad=True)
+            w = lib.tensor(_rand(3, 6, seed=71), requires_grad=True)
+            b = lib.tensor(_rand(3, 6, seed=72), requires_grad=True)
+            weight = w if affine in ("weight", "both") else None
+            bias = b if affine in ("bias", "both") else None
+            out = lib.nn.functional.layer_norm(x, (3, 6), weight, bias, eps=1e-3)
+            probs = lib.softmax(out, -1)
+            (probs * lib.arange(6)).sum().backward()
+            results.append([out.detach().numpy(), x.grad.numpy(), out.grad_fn.name()] +
+                           [t.grad.numpy() for t in (weight, bias) if t is not None])
+        ours, theirs = results[1], results[0]
+        assert ours[2] == theirs[2]
+        for a, b in zip(ours[:2] + ours[3:], theirs[:2] + theirs[3:]):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
