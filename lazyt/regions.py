@@ -93,7 +93,7 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
     with grad_mode.no_grad():
         outs, single, _ = _replay_or_trace(key, fn, tensors)
     if any(needs):
-        _attach_node(outs, name if grad_name is None else grad_name, fn, tensors, consts, needs)
+        _attach_node(outs, name, grad_name, fn, tensors, consts, needs)
     return outs[0] if single else tuple(outs)
 
 
@@ -178,11 +178,12 @@ class RegionNode(Node):
     """The grad_fn of a region's outputs: the gradients of its tensors, by
     replaying the recorded backward of the region's function."""
 
-    def __init__(self, name: str, fn, tensors: tuple, consts: tuple, needs: tuple,
-                 output_meta: list):
+    def __init__(self, region, grad_name: str | None, fn, tensors: tuple, consts: tuple,
+                 needs: tuple, output_meta: list):
         super().__init__(tuple(gradient_edge(t) if need else (None, 0)
                                for t, need in zip(tensors, needs)))
-        self._name = name
+        self.region = region  # the region's name: its recorded backwards are keyed by it
+        self._name = str(region) if grad_name is None else grad_name
         self.fn = fn
         self.consts = consts
         self.needs = needs
@@ -204,7 +205,8 @@ class RegionNode(Node):
         key = None
         if not grad_mode.is_grad_enabled():  # (create_graph: op by op, differentiable)
             tensors = tuple(saved.tensor for saved in self.saved)
-            key = _key(("backward", self._name, self.needs), frozen(self.consts), tensors + grads)
+            key = _key(("backward", self.region, self.needs), frozen(self.consts),
+                       tensors + grads)
         if key is None:
             tensors = tuple(saved.unpack(self) for saved in self.saved)
             return _differentiate(self.fn, tensors, grads, self.needs,
@@ -327,12 +329,12 @@ def _differentiate(fn, tensors: tuple, grads: tuple, needs: tuple, create_graph:
     return result
 
 
-def _attach_node(outs: list, name: str, fn, tensors: tuple, consts: tuple,
+def _attach_node(outs: list, name, grad_name: str | None, fn, tensors: tuple, consts: tuple,
                  needs: tuple) -> None:
     floating = [o for o in outs if o.dtype.is_floating_point]
     if not floating:
         return
-    node = RegionNode(name, fn, tensors, consts, needs,
+    node = RegionNode(name, grad_name, fn, tensors, consts, needs,
                       [(tuple(o.shape), o.dtype) for o in outs])
     for nr, o in enumerate(outs):
         if o.dtype.is_floating_point:
