@@ -49,7 +49,8 @@ def compiled_for(plan: lower.LaunchPlan) -> CompiledKernel:
         # The symbol is derived from the kernel's code, so the same kernel has
         # the same source in every process (the disk cache's key). A kernel
         # compiled again after eviction gets a fresh name and skips the cache.
-        digest = hashlib.sha256(render_llvm(kern, "k").encode()).hexdigest()[:20]
+        generic = render_llvm(kern, "k")
+        digest = hashlib.sha256(generic.encode()).hexdigest()[:20]
         symbol = f"{kern.name}_{digest}"
         same_code = _by_symbol.get(symbol)
         if same_code is not None and not same_code.released:
@@ -58,8 +59,10 @@ def compiled_for(plan: lower.LaunchPlan) -> CompiledKernel:
         if not fresh:
             symbol = f"{symbol}_{next(_extra_symbols)}"
         _used_symbols.add(symbol)
-        compiled = compile_llvm(render_llvm(kern, symbol), symbol, use_disk_cache=fresh,
-                                compact=kern.compact)
+        # The same text with the symbol in its three places (@k.body, @k).
+        source = generic.replace("@k.body(", f"@{symbol}.body(").replace(
+            "@k(", f"@{symbol}(")
+        compiled = compile_llvm(source, symbol, use_disk_cache=fresh, compact=kern.compact)
         _by_symbol[symbol] = compiled
         return compiled
 

@@ -116,24 +116,26 @@ def compile_llvm(source: str, name: str, use_disk_cache: bool = True,
     loops too short to gain from them.
 
     With the disk cache on, machine code stored for this exact source (and
-    CPU, versions) is loaded instead: the module is only parsed, never
-    optimised or compiled again."""
+    CPU, versions) is loaded instead: the engine gets an empty module of that
+    name, whose object code the cache hands over (the source is not even
+    parsed: it was checked when it was compiled)."""
     start = time.perf_counter()
     machine, engine = _Target.get()
-    module = llvm.parse_assembly(source)
-    module.triple = machine.triple
-    module.data_layout = str(machine.target_data)
-    module.verify()
-    cached = None
+    cached = key = None
     if use_disk_cache and disk_cache.enabled():
         key = disk_cache.key_for(source)
-        module.name = key
         cached = disk_cache.load(key)
+    module = llvm.parse_assembly("" if cached is not None else source)
+    module.triple = machine.triple
+    module.data_layout = str(machine.target_data)
+    if key is not None:
+        module.name = key
         if cached is not None:
             _CACHED_OBJECTS[key] = cached
         else:
             _TO_STORE.add(key)
     if cached is None:
+        module.verify()
         tuning = llvm.create_pipeline_tuning_options(speed_level=2 if compact else 3)
         tuning.loop_vectorization = True
         tuning.slp_vectorization = True
