@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import lazyt as lt
+from lazyt.autograd.function import FREED_MESSAGE, Node, SavedTensor, gradient_edge
 from lazyt.nn._functional._utils import _ntuple
 from lazyt.nn._functional.conv import gather_windows, output_size, pool_table
 from lazyt.regions import run_region
@@ -82,16 +83,55 @@ def _max_pool(name: str, dims: int, input: Tensor, kernel_size, stride, padding,
     def pool_of(input, table):
         windows = gather_windows(input.reshape(planes, -1), table, needs_slot, -math.inf)
         values, picked = windows.max(-1)
-        out = values.reshape(*lead, *out_size)
-        if not return_indices:
-            return out
         # The flat input index of each chosen element (PyTorch's indices).
         indices = table.expand(planes, *table.shape).gather(2, picked.unsqueeze(-1))
-        return out, indices.reshape(*lead, *out_size)
+        return values.reshape(*lead, *out_size), indices.reshape(*lead, *out_size)
 
-    # One fused region in eager mode (regions.py), gradient included.
-    return run_region(name, pool_of, (input, table), (lead, out_size, needs_slot, return_indices),
-                      f"MaxPool{dims}DWithIndicesBackward0")
+    # The values and indices as one fused region in eager mode (regions.py);
+    # the gradient scatters into the saved indices, as PyTorch's does.
+    with lt.no_grad():
+        out, indices = run_region(name, pool_of, (input, table), (lead, out_size, needs_slot))
+    if lt.is_grad_enabled() and input.requires_grad:
+        node = _MaxPoolNode(f"MaxPool{dims}DWithIndicesBackward0", input, indices, planes,
+                            math.prod(in_size))
+        out._requires_grad = True
+        out.grad_fn = node
+    return (out, indices) if return_indices else out
+
+
+class _MaxPoolNode(Node):
+    """The max-pools' grad_fn: each output's gradient goes to the input
+    element its index names (summed where windows overlap)."""
+
+    def __init__(self, name: str, input: Tensor, indices: Tensor, planes: int, plane: int):
+        super().__init__((gradient_edge(input),))
+        self._name = name
+        self.input_shape = tuple(input.shape)
+        self.planes, self.plane = planes, plane  # input planes, elements per plane
+        self.indices = SavedTensor(indices)
+
+    def name(self) -> str:
+        return self._name
+
+    def apply(self, grads: list) -> list:
+        if self.indices is None:
+            raise RuntimeError(FREED_MESSAGE)
+        indices = self.indices.unpack(self)
+        planes, plane, shape = self.planes, self.plane, self.input_shape
+
+        def scatter_back(grad, indices):
+            # (+1: a window of padding only names the slot past the plane)
+            out = lt.zeros(planes, plane + 1, dtype=grad.dtype, device=grad.device)
+            out = out.scatter_add(1, indices.reshape(planes, -1), grad.reshape(planes, -1))
+            return out[:, :plane].reshape(shape)
+
+        if grads[0].numel() == 0:
+            return [lt.zeros(shape, dtype=grads[0].dtype, device=grads[0].device)]
+        return [run_region("max_pool backward", scatter_back, (grads[0], indices),
+                           (shape, planes, plane))]
+
+    def release(self) -> None:
+        self.indices = None
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
