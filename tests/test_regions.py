@@ -353,3 +353,21 @@ def test_layer_norm_and_softmax_regions_match_torch_on_every_call(affine):
         assert ours[2] == theirs[2]
         for a, b in zip(ours[:2] + ours[3:], theirs[:2] + theirs[3:]):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@needs_torch
+def test_max_pool_gradient_through_saved_indices_matches_torch_twice_over():
+    # Overlapping windows with padding (gradients add up), ties, and a double
+    # backward through the scatter of the gradient.
+    base = np.round(np.random.RandomState(3).randn(2, 3, 7, 7), 1).astype(np.float32)
+    for call in range(3):
+        results = []
+        for lib in (torch, lt):
+            x = lib.tensor(base + call, requires_grad=True)
+            out = lib.nn.functional.max_pool2d(x, 3, stride=2, padding=1)
+            (g,) = lib.autograd.grad((out ** 2).sum(), x, create_graph=True)
+            (g * x).sum().backward()
+            results.append((g.detach().numpy(), x.grad.numpy(), out.grad_fn.name()))
+        np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-5)
+        assert results[1][2] == results[0][2]
