@@ -27,17 +27,23 @@ def _grads(case, values, layouts, params, mode: str):
     return [None if x.grad is None else np.array(x.grad.tolist()) for x in inputs]
 
 
+def draw_inputs(data, case):
+    """(shapes, params, layouts, domains) of one drawn example of a case."""
+    shapes = data.draw(case.shapes, label="shapes")
+    params = data.draw(case.params(shapes), label="params") if case.params else {}
+    layouts = [data.draw(st.sampled_from(["contiguous", "transposed", "strided"]))
+               for _ in shapes]
+    domains = case.domains * len(shapes) if len(case.domains) == 1 else case.domains
+    return shapes, params, layouts, domains
+
+
 @pytest.mark.parametrize("case", [pytest.param(case, id=case.name) for case in CASES])
 def test_deferred_gradients_match_eager(case):
     @settings(max_examples=2)
     @given(data=st.data())
     def check(data):
-        shapes = data.draw(case.shapes, label="shapes")
-        params = data.draw(case.params(shapes), label="params") if case.params else {}
-        layouts = [data.draw(st.sampled_from(["contiguous", "transposed", "strided"]))
-                   for _ in shapes]
+        shapes, params, layouts, domains = draw_inputs(data, case)
         rng = np.random.default_rng(0)
-        domains = case.domains * len(shapes) if len(case.domains) == 1 else case.domains
         values = [draw_values(rng, s, d) for s, d in zip(shapes, domains)]
         eager = _grads(case, values, layouts, params, "eager")
         deferred = _grads(case, values, layouts, params, "deferred")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.autograd.autograd_cases import CASES, draw_values
-from tests.autograd.test_autograd_deferred import _grads
+from tests.autograd.test_autograd_deferred import _grads, draw_inputs
 
 
 @pytest.mark.parametrize("case", [pytest.param(case, id=case.name) for case in CASES])
@@ -16,11 +16,7 @@ def test_recorded_and_replayed_gradient_rules_match_deferred_mode(case):
     @settings(max_examples=1, deadline=None)
     @given(data=st.data())
     def check(data):
-        shapes = data.draw(case.shapes, label="shapes")
-        params = data.draw(case.params(shapes), label="params") if case.params else {}
-        layouts = [data.draw(st.sampled_from(["contiguous", "transposed", "strided"]))
-                   for _ in shapes]
-        domains = case.domains * len(shapes) if len(case.domains) == 1 else case.domains
+        shapes, params, layouts, domains = draw_inputs(data, case)
         for call in range(3):  # op by op, recorded, replayed: new values each time
             rng = np.random.default_rng(call)
             values = [draw_values(rng, s, d) for s, d in zip(shapes, domains)]
