@@ -97,7 +97,17 @@ class Node:
         return f"Node({self.op}, {self.dtype.name}, {self.shape}, arg={self.arg!r})"
 
 
-_INTERNED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+# key -> weak reference to the node. Plain weak references (no callback, as a
+# WeakValueDictionary would register per entry): dead entries are swept when
+# the table has doubled since the last sweep.
+_INTERNED: dict = {}
+_SWEEP_AT = [1 << 16]
+
+
+def _sweep_interned() -> None:
+    for key in [k for k, ref in _INTERNED.items() if ref() is None]:
+        del _INTERNED[key]
+    _SWEEP_AT[0] = max(1 << 16, 2 * len(_INTERNED))
 
 # Hash-consing pays off when graphs are kept and fused (deferred mode); an
 # eager op's nodes live for one kernel launch, so modes.py turns it off there.
@@ -112,10 +122,13 @@ def make_node(op: str, dtype: DType, shape: tuple[int, ...],
         return Node(op, dtype, shape, srcs, arg)
     akey = arg_key(arg)
     key = (op, dtype.name, shape, tuple(id(s) for s in srcs), akey)
-    node = _INTERNED.get(key)
+    ref = _INTERNED.get(key)
+    node = None if ref is None else ref()
     if node is None or node.srcs != srcs:
         node = Node(op, dtype, shape, srcs, arg, akey)
-        _INTERNED[key] = node
+        _INTERNED[key] = weakref.ref(node)
+        if len(_INTERNED) > _SWEEP_AT[0]:
+            _sweep_interned()
     return node
 
 
