@@ -485,3 +485,22 @@ def test_eager_vs_deferred_example_runs_and_shows_the_fusion():
     assert re.search(r"gelu\s+deferred:\s+1 kernel launches", out)
     launches = re.search(r"deferred: +\d+ kernels in +(\d+) launches \+ 5 matmuls", out)
     assert launches and int(launches.group(1)) <= 4
+
+
+def test_hash_consing_table_sweeps_dead_nodes_and_still_shares_live_ones():
+    from lazyt.ir import node as ir_node
+
+    saved = ir_node._SWEEP_AT[0]
+    ir_node._SWEEP_AT[0] = 64
+    try:
+        x = lt.randn(3)
+        with lt.deferred():
+            for k in range(500):  # graphs that die at once
+                (x * float(k) + 1.0).exp()
+            a = (x * 2.0).sin()
+            b = (x * 2.0).sin()
+        assert a._node is b._node  # live nodes are still shared
+        assert len(ir_node._INTERNED) < 500  # dead ones were swept
+        np.testing.assert_allclose(a.numpy(), np.sin(x.numpy() * 2), rtol=1e-6)
+    finally:
+        ir_node._SWEEP_AT[0] = saved
