@@ -487,20 +487,18 @@ def test_eager_vs_deferred_example_runs_and_shows_the_fusion():
     assert launches and int(launches.group(1)) <= 4
 
 
-def test_hash_consing_table_sweeps_dead_nodes_and_still_shares_live_ones():
+def test_hash_consing_table_sweeps_dead_nodes_and_still_shares_live_ones(monkeypatch):
     from lazyt.ir import node as ir_node
 
-    saved = ir_node._SWEEP_AT[0]
-    ir_node._SWEEP_AT[0] = 64
-    try:
-        x = lt.randn(3)
-        with lt.deferred():
-            for k in range(500):  # graphs that die at once
-                (x * float(k) + 1.0).exp()
-            a = (x * 2.0).sin()
-            b = (x * 2.0).sin()
-        assert a._node is b._node  # live nodes are still shared
-        assert len(ir_node._INTERNED) < 500  # dead ones were swept
-        np.testing.assert_allclose(a.numpy(), np.sin(x.numpy() * 2), rtol=1e-6)
-    finally:
-        ir_node._SWEEP_AT[0] = saved
+    monkeypatch.setattr(ir_node, "_SWEEP_MIN", 64)
+    monkeypatch.setattr(ir_node, "_SWEEP_AT", [64])
+    x = lt.randn(3)
+    with lt.deferred():
+        for k in range(500):  # 1,500 nodes that die at once
+            (x * float(k) + 1.0).exp()
+        a = (x * 2.0).sin()
+        b = (x * 2.0).sin()
+    assert a._node is b._node  # live nodes are still shared
+    live = sum(1 for ref in ir_node._INTERNED.values() if ref() is not None)
+    assert len(ir_node._INTERNED) <= 2 * live + 64  # the dead ones were swept
+    np.testing.assert_allclose(a.numpy(), np.sin(x.numpy() * 2), rtol=1e-6)

@@ -101,13 +101,14 @@ class Node:
 # WeakValueDictionary would register per entry): dead entries are swept when
 # the table has doubled since the last sweep.
 _INTERNED: dict = {}
-_SWEEP_AT = [1 << 16]
+_SWEEP_MIN = 1 << 16
+_SWEEP_AT = [_SWEEP_MIN]
 
 
 def _sweep_interned() -> None:
     for key in [k for k, ref in _INTERNED.items() if ref() is None]:
         del _INTERNED[key]
-    _SWEEP_AT[0] = max(1 << 16, 2 * len(_INTERNED))
+    _SWEEP_AT[0] = max(_SWEEP_MIN, 2 * len(_INTERNED))
 
 # Hash-consing pays off when graphs are kept and fused (deferred mode); an
 # eager op's nodes live for one kernel launch, so modes.py turns it off there.
