@@ -371,3 +371,47 @@ def test_max_pool_gradient_through_saved_indices_matches_torch_twice_over():
         np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-5)
         assert results[1][2] == results[0][2]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,kwargs", [
+    ("gelu", {}), ("gelu", {"approximate": "tanh"}), ("silu", {}), ("mish", {}),
+    ("softplus", {"beta": 2.0, "threshold": 5.0}), ("logsigmoid", {}),
+])
+def test_activation_regions_match_torch_on_every_call(name, kwargs):
+    base = _rand(5, 7, seed=80) * 3
+    for call in range(4):
+        results = []
+        for lib in (torch, lt):
+            x = lib.tensor(base + call, requires_grad=True)
+            y = getattr(lib.nn.functional, name)(x, **kwargs)
+            (y * lib.arange(7)).sum().backward()
+            results.append((y.detach().numpy(), x.grad.numpy(), y.grad_fn.name()))
+        np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-4, atol=1e-5)
+        assert results[1][2] == results[0][2]
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("extra", [(), ("weight",), ("pos_weight",), ("weight", "pos_weight")],
+                         ids=str)
+def test_bce_with_logits_and_mse_regions_match_torch_on_every_call(reduction, extra):
+    rng = np.random.RandomState(81)
+    target = (rng.rand(6, 4) > 0.5).astype(np.float32)
+    arrays = {"weight": rng.rand(6, 4).astype(np.float32),
+              "pos_weight": rng.rand(4).astype(np.float32) * 2}
+    for call in range(4):
+        results = []
+        for lib in (torch, lt):
+            x = lib.tensor(_rand(6, 4, seed=82 + call) * 3, requires_grad=True)
+            kw = {k: lib.tensor(arrays[k]) for k in extra}
+            loss = lib.nn.functional.binary_cross_entropy_with_logits(
+                x, lib.tensor(target), reduction=reduction, **kw)
+            mse = lib.nn.functional.mse_loss(x, lib.tensor(target), reduction=reduction)
+            (loss.sum() + mse.sum()).backward()
+            results.append((loss.detach().numpy(), mse.detach().numpy(), x.grad.numpy(),
+                            loss.grad_fn.name(), mse.grad_fn.name()))
+        for ours, theirs in zip(results[1][:3], results[0][:3]):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+        assert results[1][3:] == results[0][3:]

@@ -12,6 +12,7 @@ import math
 
 import lazyt as lt
 from lazyt.autograd import Function
+from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
 _SQRT_HALF = 1.0 / math.sqrt(2.0)
@@ -64,21 +65,34 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return _maybe_inplace(input, out, inplace)
 
 
+# Composite activations run as eager regions (regions.py): one fused kernel
+# and one grad_fn named as PyTorch's, instead of a launch per op.
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(
+            f"approximate argument must be either none or tanh, got '{approximate}'")
+    return run_region("gelu", lambda x: _gelu(x, approximate), (input,), (approximate,),
+                      "GeluBackward0")
+
+
+def _gelu(input: Tensor, approximate: str) -> Tensor:
     if approximate == "none":
         return input * ((input * _SQRT_HALF).erf() + 1.0) * 0.5
-    if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * _SQRT_2_OVER_PI
-        return input * (inner.tanh() + 1.0) * 0.5
-    raise RuntimeError(f"approximate argument must be either none or tanh, got '{approximate}'")
+    inner = (input + input * input * input * 0.044715) * _SQRT_2_OVER_PI
+    return input * (inner.tanh() + 1.0) * 0.5
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    return _maybe_inplace(input, input * input.sigmoid(), inplace)
+    if inplace:
+        return _maybe_inplace(input, input * input.sigmoid(), inplace)
+    return run_region("silu", lambda x: x * x.sigmoid(), (input,), (), "SiluBackward0")
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    return _maybe_inplace(input, input * softplus(input).tanh(), inplace)
+    if inplace:
+        return _maybe_inplace(input, input * softplus(input).tanh(), inplace)
+    return run_region("mish", lambda x: x * softplus(x).tanh(), (input,), (), "MishBackward0")
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -119,7 +133,8 @@ class _Softplus(Function):
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return _Softplus.apply(input, beta, threshold)
+    return run_region("softplus", lambda x: _Softplus.apply(x, beta, threshold), (input,),
+                      (beta, threshold), "SoftplusBackward0")
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -127,7 +142,8 @@ def softsign(input: Tensor) -> Tensor:
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    return -softplus(-input)
+    return run_region("logsigmoid", lambda x: -_Softplus.apply(-x, 1.0, 20.0), (input,), (),
+                      "LogSigmoidBackward0")
 
 
 def tanhshrink(input: Tensor) -> Tensor:

@@ -208,8 +208,14 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     _warn_size(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    diff = input - target
-    return _weighted_pointwise(diff * diff, input, weight, reduction)
+
+    def loss_of(input, target, weight=None):
+        diff = input - target
+        return _weighted_pointwise(diff * diff, input, weight, reduction)
+
+    # One fused region in eager mode (regions.py), one grad_fn.
+    tensors = (input, target) if weight is None else (input, target, weight)
+    return run_region("mse_loss", loss_of, tensors, (reduction,), "MseLossBackward0")
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -276,17 +282,30 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
-    # (1 - t) * x - log(sigmoid(x)) * (1 + (pos_weight - 1) * t), with
-    # -log(sigmoid(x)) = softplus(-x) computed without overflow.
-    neg_log_sigmoid = softplus(-input)
-    if pos_weight is None:
-        loss = (1.0 - target) * input + neg_log_sigmoid
-    else:
-        log_weight = (pos_weight - 1.0) * target + 1.0
-        loss = (1.0 - target) * input + log_weight * neg_log_sigmoid
-    if weight is not None:
-        loss = loss * weight
-    return apply_reduction(loss, reduction)
+
+    def loss_of(input, target, weight=None, pos_weight=None):
+        # (1 - t) * x - log(sigmoid(x)) * (1 + (pos_weight - 1) * t), with
+        # -log(sigmoid(x)) = softplus(-x) computed without overflow.
+        neg_log_sigmoid = softplus(-input)
+        if pos_weight is None:
+            loss = (1.0 - target) * input + neg_log_sigmoid
+        else:
+            log_weight = (pos_weight - 1.0) * target + 1.0
+            loss = (1.0 - target) * input + log_weight * neg_log_sigmoid
+        if weight is not None:
+            loss = loss * weight
+        return apply_reduction(loss, reduction)
+
+    # One fused region in eager mode (regions.py), one grad_fn.
+    given = {k: v for k, v in (("weight", weight), ("pos_weight", pos_weight)) if v is not None}
+    names = tuple(given)
+
+    def region(input, target, *extra):
+        return loss_of(input, target, **dict(zip(names, extra)))
+
+    return run_region("binary_cross_entropy_with_logits", region,
+                      (input, target, *given.values()), (reduction, names),
+                      "BinaryCrossEntropyWithLogitsBackward0")
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
