@@ -415,3 +415,39 @@ def test_bce_with_logits_and_mse_regions_match_torch_on_every_call(reduction, ex
         for ours, theirs in zip(results[1][:3], results[0][:3]):
             np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
         assert results[1][3:] == results[0][3:]
+
+
+@needs_torch
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("track", [True, False])
+def test_batch_norm_regions_match_torch_and_update_running_stats_once(affine, track):
+    weight = np.random.RandomState(90).rand(3).astype(np.float32) + 0.5
+    results = []
+    for lib in (torch, lt):
+        bn = lib.nn.BatchNorm2d(3, affine=affine, track_running_stats=track)
+        if affine:
+            with lib.no_grad():
+                bn.weight.copy_(lib.tensor(weight))
+                bn.bias.copy_(lib.tensor(np.arange(3, dtype=np.float32)))
+        got = []
+        for call in range(4):  # op by op, record, replays: running stats move once per call
+            x = lib.tensor(_rand(4, 3, 5, 5, seed=91 + call), requires_grad=True)
+            y = bn(x)
+            (y * lib.arange(5)).sum().backward()
+            got += [y.detach().numpy(), x.grad.numpy()]
+            if track:
+                got += [bn.running_mean.numpy().copy(), bn.running_var.numpy().copy()]
+        bn.eval()
+        for _ in range(3):
+            x = lib.tensor(_rand(2, 3, 5, 5, seed=99), requires_grad=True)
+            y = bn(x)
+            y.sum().backward()
+        got += [y.detach().numpy(), x.grad.numpy(), y.grad_fn.name()]
+        if affine:
+            got += [bn.weight.grad.numpy(), bn.bias.grad.numpy()]
+        results.append(got)
+    for ours, theirs in zip(results[1], results[0]):
+        if isinstance(theirs, str):
+            assert ours == theirs
+        else:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)

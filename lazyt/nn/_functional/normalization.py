@@ -23,7 +23,8 @@ def _channel_shape(x: Tensor) -> tuple[int, ...]:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
-def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, shape) -> Tensor:
+def _affine(out: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
+            shape=None) -> Tensor:
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
@@ -53,23 +54,48 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
     shape = _channel_shape(input)
     axes = (0,) + tuple(range(2, input.ndim))
+    # Eager regions (regions.py): the normalisation is one fused region with
+    # one grad_fn; the running statistics' update, a side effect that a
+    # backward must not repeat, is a region of its own.
+    affine = {k: v for k, v in (("weight", weight), ("bias", bias)) if v is not None}
+    names = tuple(affine)
     if training:
         count = input.numel() // channels
         if count <= 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
-        out, mean, var = _normalise(input, axes, eps)
-        with lt.no_grad():
-            if running_mean is not None:
-                running_mean.mul_(1.0 - momentum).add_(mean.reshape(channels) * momentum)
-            if running_var is not None:
-                unbiased = var.reshape(channels) * (count / (count - 1))
-                running_var.mul_(1.0 - momentum).add_(unbiased * momentum)
-    else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+
+        def train_of(input, *extra):
+            out, mean, var = _normalise(input, axes, eps)
+            return _affine(out, **dict(zip(names, extra)), shape=shape), mean, var
+
+        out, mean, var = run_region("batch_norm", train_of, (input, *affine.values()),
+                                    (axes, eps, names), "NativeBatchNormBackward0")
+        running = {k: v for k, v in (("mean", running_mean), ("var", running_var))
+                   if v is not None}
+        if running:
+            kinds = tuple(running)
+
+            def update(mean, var, *stats):
+                for kind, stat in zip(kinds, stats):
+                    value = mean if kind == "mean" else var * (count / (count - 1))
+                    stat.mul_(1.0 - momentum).add_(value.reshape(channels) * momentum)
+
+            with lt.no_grad():
+                run_region("batch_norm running stats", update,
+                           (mean.detach(), var.detach(), *running.values()),
+                           (kinds, momentum, count, channels), writes=True)
+        return out
+    if running_mean is None or running_var is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+
+    def eval_of(input, running_mean, running_var, *extra):
         out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
-    return _affine(out, weight, bias, shape)
+        return _affine(out, **dict(zip(names, extra)), shape=shape)
+
+    return run_region("batch_norm eval", eval_of,
+                      (input, running_mean, running_var, *affine.values()), (shape, eps, names),
+                      "NativeBatchNormBackward0")
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
