@@ -77,7 +77,17 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
     docstring). `consts` must hold every Python value fn's graph depends on
     besides the tensors (already in function.frozen's form if consts_frozen);
     `grad_name` names the result's grad_fn; `writes`: fn writes into some of
-    its tensors."""
+    its tensors. An optional tensor may be None: fn gets None there, and
+    which ones were given is part of the region's name."""
+    if any(t is None for t in tensors):
+        given = tuple(t is not None for t in tensors)
+
+        def with_nones(*present):
+            it = iter(present)
+            return fn(*(next(it) if g else None for g in given))
+
+        return run_region((name, given), with_nones, tuple(t for t in tensors if t is not None),
+                          consts, grad_name, consts_frozen, writes)
     try:
         key = _key(name, consts if consts_frozen else frozen(consts), tensors, writes)
     except TypeError:  # a tensor among the consts

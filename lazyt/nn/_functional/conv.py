@@ -165,14 +165,13 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padd
     table, needs_slot = conv_table(channels, in_size, kernel, stride, dilation, pad_before,
                                    out_size, str(input.device))
 
-    def conv_of(input, weight, table, bias=None):
+    def conv_of(input, weight, table, bias):
         return _convolve(input, weight, bias, table, needs_slot, groups, out_size)
 
     # One fused region in eager mode (regions.py): the gather of windows, the
     # matmul and the bias add replayed together; one grad_fn.
-    tensors = (input, weight, table) if bias is None else (input, weight, table, bias)
-    out = run_region(name, conv_of, tensors, (needs_slot, groups, out_size),
-                     "ConvolutionBackward0")
+    out = run_region(name, conv_of, (input, weight, table, bias),
+                     (needs_slot, groups, out_size), "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 
 

@@ -21,12 +21,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         name = {(2, 2): "MmBackward0", (1, 1): "DotBackward0",
                 (1, 2): "SqueezeBackward4"}.get((input.ndim, weight.ndim), "ViewBackward0")
-        return run_region("linear", _linear, (input, weight), (), name)
-    name = "AddmmBackward0" if input.ndim == 2 and weight.ndim == 2 else "ViewBackward0"
+    else:
+        name = "AddmmBackward0" if input.ndim == 2 and weight.ndim == 2 else "ViewBackward0"
     return run_region("linear", _linear, (input, weight, bias), (), name)
 
 
-def _linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def _linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     out = input @ (weight.t() if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 

@@ -85,12 +85,11 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     class_dim = _class_shape_check(input, target, "nll_loss")
     _check_weight(weight, input.shape[class_dim])
 
-    def loss_of(input, target, weight=None):
+    def loss_of(input, target, weight):
         return _nll_loss(input, target, weight, ignore_index, reduction, class_dim)
 
     # One fused region in eager mode (regions.py): a few kernels, one grad_fn.
-    tensors = (input, target) if weight is None else (input, target, weight)
-    return run_region("nll_loss", loss_of, tensors, (ignore_index, reduction),
+    return run_region("nll_loss", loss_of, (input, target, weight), (ignore_index, reduction),
                       "NllLossBackward0")
 
 
@@ -112,7 +111,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
 
-    def loss_of(input, target, weight=None):
+    def loss_of(input, target, weight):
         return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
 
     # One fused region in eager mode (regions.py): a few kernels, one grad_fn
@@ -121,8 +120,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         grad_name = "DivBackward1" if reduction == "mean" else "NegBackward0"
     else:
         grad_name = "NllLossBackward0" if label_smoothing == 0.0 else "AddBackward0"
-    tensors = (input, target) if weight is None else (input, target, weight)
-    return run_region("cross_entropy", loss_of, tensors,
+    return run_region("cross_entropy", loss_of, (input, target, weight),
                       (ignore_index, reduction, label_smoothing), grad_name)
 
 
@@ -209,13 +207,13 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
 
-    def loss_of(input, target, weight=None):
+    def loss_of(input, target, weight):
         diff = input - target
         return _weighted_pointwise(diff * diff, input, weight, reduction)
 
     # One fused region in eager mode (regions.py), one grad_fn.
-    tensors = (input, target) if weight is None else (input, target, weight)
-    return run_region("mse_loss", loss_of, tensors, (reduction,), "MseLossBackward0")
+    return run_region("mse_loss", loss_of, (input, target, weight), (reduction,),
+                      "MseLossBackward0")
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -283,7 +281,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
 
-    def loss_of(input, target, weight=None, pos_weight=None):
+    def loss_of(input, target, weight, pos_weight):
         # (1 - t) * x - log(sigmoid(x)) * (1 + (pos_weight - 1) * t), with
         # -log(sigmoid(x)) = softplus(-x) computed without overflow.
         neg_log_sigmoid = softplus(-input)
@@ -297,14 +295,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
         return apply_reduction(loss, reduction)
 
     # One fused region in eager mode (regions.py), one grad_fn.
-    given = {k: v for k, v in (("weight", weight), ("pos_weight", pos_weight)) if v is not None}
-    names = tuple(given)
-
-    def region(input, target, *extra):
-        return loss_of(input, target, **dict(zip(names, extra)))
-
-    return run_region("binary_cross_entropy_with_logits", region,
-                      (input, target, *given.values()), (reduction, names),
+    return run_region("binary_cross_entropy_with_logits", loss_of,
+                      (input, target, weight, pos_weight), (reduction,),
                       "BinaryCrossEntropyWithLogitsBackward0")
 
 

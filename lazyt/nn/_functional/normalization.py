@@ -23,8 +23,7 @@ def _channel_shape(x: Tensor) -> tuple[int, ...]:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
-def _affine(out: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
-            shape=None) -> Tensor:
+def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, shape) -> Tensor:
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
@@ -57,44 +56,41 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     # Eager regions (regions.py): the normalisation is one fused region with
     # one grad_fn; the running statistics' update, a side effect that a
     # backward must not repeat, is a region of its own.
-    affine = {k: v for k, v in (("weight", weight), ("bias", bias)) if v is not None}
-    names = tuple(affine)
     if training:
         count = input.numel() // channels
         if count <= 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
 
-        def train_of(input, *extra):
+        def train_of(input, weight, bias):
             out, mean, var = _normalise(input, axes, eps)
-            return _affine(out, **dict(zip(names, extra)), shape=shape), mean, var
+            return _affine(out, weight, bias, shape), mean, var
 
-        out, mean, var = run_region("batch_norm", train_of, (input, *affine.values()),
-                                    (axes, eps, names), "NativeBatchNormBackward0")
-        running = {k: v for k, v in (("mean", running_mean), ("var", running_var))
-                   if v is not None}
-        if running:
-            kinds = tuple(running)
+        out, mean, var = run_region("batch_norm", train_of, (input, weight, bias), (axes, eps),
+                                    "NativeBatchNormBackward0")
 
-            def update(mean, var, *stats):
-                for kind, stat in zip(kinds, stats):
-                    value = mean if kind == "mean" else var * (count / (count - 1))
-                    stat.mul_(1.0 - momentum).add_(value.reshape(channels) * momentum)
+        def update(mean, var, running_mean, running_var):
+            if running_mean is not None:
+                running_mean.mul_(1.0 - momentum).add_(mean.reshape(channels) * momentum)
+            if running_var is not None:
+                unbiased = var.reshape(channels) * (count / (count - 1))
+                running_var.mul_(1.0 - momentum).add_(unbiased * momentum)
 
+        if running_mean is not None or running_var is not None:
             with lt.no_grad():
                 run_region("batch_norm running stats", update,
-                           (mean.detach(), var.detach(), *running.values()),
-                           (kinds, momentum, count, channels), writes=True)
+                           (mean.detach(), var.detach(), running_mean, running_var),
+                           (momentum, count, channels), writes=True)
         return out
     if running_mean is None or running_var is None:
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
 
-    def eval_of(input, running_mean, running_var, *extra):
+    def eval_of(input, running_mean, running_var, weight, bias):
         out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
-        return _affine(out, **dict(zip(names, extra)), shape=shape)
+        return _affine(out, weight, bias, shape)
 
     return run_region("batch_norm eval", eval_of,
-                      (input, running_mean, running_var, *affine.values()), (shape, eps, names),
+                      (input, running_mean, running_var, weight, bias), (shape, eps),
                       "NativeBatchNormBackward0")
 
 
@@ -137,16 +133,13 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     shape = _check_normalized_shape(input, normalized_shape)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
 
-    def normalised(input, weight=None, bias=None):
+    def normalised(input, weight, bias):
         out, _, _ = _normalise(input, axes, eps)
         return _affine(out, weight, bias, shape)
 
     # One fused region in eager mode (regions.py), its gradient one node.
-    if weight is None and bias is not None:
-        return run_region("layer_norm+bias", lambda x, b: normalised(x, None, b), (input, bias),
-                          (axes, eps), "NativeLayerNormBackward0")
-    tensors = tuple(t for t in (input, weight, bias) if t is not None)
-    return run_region("layer_norm", normalised, tensors, (axes, eps), "NativeLayerNormBackward0")
+    return run_region("layer_norm", normalised, (input, weight, bias), (axes, eps),
+                      "NativeLayerNormBackward0")
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
