@@ -18,7 +18,7 @@ from lazyt import dtypes, eager_cache, modes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
-from lazyt.ir.node import make_node
+from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, prod
 from lazyt.runtime.device import CPU, to_device
 from lazyt.runtime.storage import Storage
@@ -113,26 +113,23 @@ def _empty(shape: tuple[int, ...], dtype: DType, like: Tensor | None = None) -> 
 
 
 def _fill(shape: tuple[int, ...], value, dtype: DType, like: Tensor | None = None) -> Tensor:
+    def constant() -> Node:
+        node = ew.source(value, dtype, shape)
+        if node.shape != shape:
+            node = make_node("movement", dtype, shape, (node,), ("expand", (shape,)))
+        return node
+
     if modes.is_deferred() and all(size >= 0 for size in shape) and (
             like is None or like._node is not None or like.is_contiguous()):
         # A pending constant: it fuses into whatever reads it (laid out
         # contiguously, as a dense or pending `like` would be).
-        node = ew.source(value, dtype, shape)
-        if node.shape != shape:
-            node = make_node("movement", dtype, shape, (node,), ("expand", (shape,)))
-        return Tensor._from_node(node)
+        return Tensor._from_node(constant())
     if (like is None or like.is_contiguous()) and type(value) in (int, float, bool) and \
             all(size >= 0 for size in shape):
         # A repeated fill (the ones of loss.backward(), zeros of a buffer)
         # relaunches its kernel from the eager dispatch cache.
-        def build():
-            node = ew.source(value, dtype, shape)
-            if node.shape != shape:
-                node = make_node("movement", dtype, shape, (node,), ("expand", (shape,)))
-            return node
-
         return eager_cache.computed(eager_cache.key_for(("fill", dtype, shape), (value,)),
-                                    (value,), build)
+                                    (value,), constant)
     out = _empty(shape, dtype, like)
     ew.assign(out, ew.source(value, dtype, shape))
     return out

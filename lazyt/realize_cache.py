@@ -88,14 +88,15 @@ def structure_key(roots: list[Node], writes: list[tuple], realized_lookup=None):
 class Program:
     """Recorded launches over input storages (by slot) and fresh storages."""
 
-    def __init__(self, launches: list, fresh: list, outputs: list, kernels: int):
+    def __init__(self, launches: list, fresh: list, outputs: list, kernels: int,
+                 inputs_used: set[int], inputs_written: set[int]):
         self.launches = launches  # ("kernel", compiled, refs, params, outer, parallel, work)
         #                           or ("matmul", ref, view, [(ref, view), ...])
         self.fresh = fresh  # (dtype, numel) of each buffer allocated per run
         self.outputs = outputs  # (ref, view) of each root's result
         self.kernels = kernels  # scheduled kernels in those launches (for stats)
-        self.inputs_used: set[int] = set()  # input slots some launch reads or writes
-        self.inputs_written: set[int] = set()  # input slots some launch writes
+        self.inputs_used = inputs_used  # input slots some launch reads or writes
+        self.inputs_written = inputs_written  # input slots some launch writes
         self._steps = None
 
     def run(self, inputs: list, launch, run_matmul) -> list:
@@ -228,6 +229,4 @@ def make_program(inputs: list, recording: list, results: list, kernels: int) -> 
         if id(buf) not in fresh_slot:
             return None  # a result the recorded launches did not write
         outputs.append((("fresh", fresh_slot[id(buf)]), view))
-    program = Program(launches, fresh, outputs, kernels)
-    program.inputs_used, program.inputs_written = inputs_used, inputs_written
-    return program
+    return Program(launches, fresh, outputs, kernels, inputs_used, inputs_written)

@@ -51,20 +51,16 @@ class Buffer:
 def arg_key(arg: Any) -> Any:
     """Hashable key for a node argument; floats keyed by bits so nan/-0.0 are distinct."""
     kind = type(arg)
-    if kind is int or kind is str or arg is None:
+    if kind is int or kind is str or arg is None:  # the common args, as they are
         return arg
-    if kind is float:
-        return ("float", arg.hex() if math.isfinite(arg) else repr(arg))
+    if isinstance(arg, float):  # (numpy's float64 too)
+        return ("float", float(arg).hex() if math.isfinite(arg) else repr(arg))
     if kind is bool:
         return ("bool", arg)
-    if kind is tuple:
+    if isinstance(arg, tuple):
         return tuple(arg_key(a) for a in arg)
     if kind is Buffer:
         return ("buffer", id(arg))
-    if isinstance(arg, float):  # (subclasses: numpy floats)
-        return ("float", float(arg).hex() if math.isfinite(arg) else repr(arg))
-    if isinstance(arg, tuple):
-        return tuple(arg_key(a) for a in arg)
     return arg
 
 
