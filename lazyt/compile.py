@@ -2,8 +2,9 @@
 
 The first call with a new signature runs the function (deferred) to create
 whatever state it makes on its first run (optimizer buffers, .grad); the
-second runs it again in deferred mode while the executor records every launch (kernels with their buffers and run-time
-arguments, and extern calls). That recording is the program: later calls
+second runs it again in deferred mode while the engine records every launch
+(engine/program.py: kernels with their buffers and run-time arguments, and
+extern calls). That recording is the program: later calls
 with the same signature bind the new inputs' buffers in place of the traced
 ones and replay it, with no Python graph building, no scheduling and no
 compiling. Buffers the trace allocated (intermediates, gradients, optimizer
@@ -30,21 +31,20 @@ What a replay does and does not do (the documented contract):
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import sys
 import traceback
 from dataclasses import dataclass
 
-import numpy as np
-
-from lazyt import executor, linalg, modes
+from lazyt import modes
 from lazyt.creation import default_generator
+from lazyt.engine.program import ExternLaunch, Program, recording
+from lazyt.engine.realize import CPU_BACKEND
+from lazyt.engine.trace import RECORD, REPLAY, TraceCache
 from lazyt.ir.view import View
-from lazyt.runtime import stats
-from lazyt.runtime.blas_threads import use_threads_for
-from lazyt.runtime.launch import ERROR_SENTINEL, PARALLEL_MIN_WORK, launch, raise_bounds_error
+from lazyt.realization import realize_tensors
+from lazyt.runtime.compiler import debug_level
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Tensor
 
@@ -108,85 +108,28 @@ def _explain(old: tuple, new: tuple) -> str:
 
 
 @dataclass
-class Program:
-    """A traced call: its launches, where the inputs sit, and its outputs."""
+class TracedCall:
+    """A traced call: its Program (every buffer static: the staged inputs,
+    intermediates, parameters and optimizer state it ran on), where the
+    inputs are staged, and its outputs."""
 
-    steps: list
+    program: Program
     staged_inputs: list  # the program's own copies of the tensor inputs it was traced with
     output_structure: object  # the function's return value, tensors replaced by slots
     output_tensors: list  # traced output tensors (their buffers hold the results)
     random_draws: int  # how far the trace advanced the default random stream
     trace_offset: int  # the stream offset when tracing began
-    _fast: list | None = None
-    _fast_launches: int = 0  # kernels the prepared steps launch (counted per replay)
-    _fast_matmuls: int = 0
 
     def replay(self, inputs: list):
         for staged, new in zip(self.staged_inputs, inputs):
             if not _copy_bytes(staged, new):
-                from lazyt.autograd import no_grad
+                from lazyt.autograd import no_grad  # cycle: autograd imports compile's users
 
                 with no_grad():
                     staged.copy_(new)
-        shift = default_generator._offset - self.trace_offset
-        prepared = self._prepared()
-        for step, fast in zip(self.steps, prepared):
-            if fast is not None and fast[0] == "matmul":
-                use_threads_for(fast[4])
-                np.matmul(fast[2], fast[3], out=fast[1])
-            elif fast is not None:
-                function, bufs, args, rng_slots, params, errors = fast
-                for slot in rng_slots:
-                    args[slot] = params[slot] + shift
-                if errors is not None:
-                    errors[0] = ERROR_SENTINEL
-                function(bufs, args)
-                if errors is not None and errors[0] != ERROR_SENTINEL:
-                    raise_bounds_error(errors)
-            elif step[0] == "kernel":
-                _, compiled, buffers, params, outer, parallel, work, rng_slots, _ = step
-                if rng_slots and shift:
-                    params = list(params)
-                    for slot in rng_slots:
-                        params[slot] += shift
-                launch(compiled.function, buffers, params, outer, parallel, work)
-            else:
-                _, out_buf, out_view, sources = step
-                arrays = [linalg._array_view(b.storage, v) for b, v in sources]
-                linalg.run_extern_matmul(out_buf.storage, out_view, *arrays)
-        stats.bump("kernel_launches", self._fast_launches)
-        stats.bump("extern_calls", self._fast_matmuls)
+        self.program.run([], default_generator._offset - self.trace_offset)
         default_generator._offset += self.random_draws
         return _fresh_outputs(self.output_structure, self.output_tensors)
-
-    def _prepared(self) -> list:
-        """Per step, the ctypes argument blocks built once (None where a step
-        needs the general path: a bounds-checked kernel, a threaded one, an
-        extern). Replays then only patch input addresses and random offsets."""
-        if self._fast is None:
-            self._fast = []
-            for step in self.steps:
-                if step[0] == "matmul":
-                    _, out_buf, out_view, sources = step
-                    arrays = [linalg._array_view(b.storage, v) for b, v in sources]
-                    out = linalg._array_view(out_buf.storage, out_view)
-                    multiply_adds = out.size * (arrays[0].shape[-1] if arrays[0].ndim else 1)
-                    self._fast.append(("matmul", out, *arrays, multiply_adds))
-                    continue
-                if step[5] and step[6] >= PARALLEL_MIN_WORK:
-                    self._fast.append(None)  # threaded: the general launch splits it
-                    continue
-                _, compiled, buffers, params, outer, parallel, work, rng_slots, _ = step
-                # A bounds-checked kernel gets an error block of its own, kept.
-                errors = np.zeros(4, dtype=np.int64) if None in buffers else None
-                bufs = (ctypes.c_void_p * max(len(buffers), 1))(
-                    *[errors.ctypes.data if b is None else b.storage.address for b in buffers])
-                args = (ctypes.c_int64 * len(params))(*params)
-                self._fast.append((compiled.function, bufs, args, rng_slots, list(params),
-                                   errors))
-            self._fast_matmuls = sum(1 for f in self._fast if f is not None and f[0] == "matmul")
-            self._fast_launches = sum(1 for f in self._fast if f is not None) - self._fast_matmuls
-        return self._fast
 
 
 def _substitute(value, staged: dict):
@@ -221,8 +164,8 @@ def _copy_bytes(dst: Tensor, src: Tensor) -> bool:
             or not dst._vw.is_contiguous() or src.shape != dst.shape:
         return False
     size = src.dtype.itemsize
-    ctypes.memmove(dst._st.address + dst._vw.offset * size,
-                   src._st.address + src._vw.offset * size, src.numel() * size)
+    CPU_BACKEND.copy_bytes(dst._st, dst._vw.offset * size, src._st, src._vw.offset * size,
+                           src.numel() * size)
     dst._st.version += 1
     return True
 
@@ -249,69 +192,79 @@ def _fresh_outputs(structure, tensors: list):
 class CompiledFunction:
     """What lt.compile returns: call it like the function it wraps.
 
-    `programs` maps each input signature to its Program (None after the
-    warm-up call); lt.debug.kernels(compiled) lists the replayed kernels."""
+    `traces` is its TraceCache (engine/trace.py): per input signature, the
+    first call runs, the second records a TracedCall, later calls replay it;
+    lt.debug.kernels(compiled) lists the replayed kernels."""
 
     def __init__(self, fn, *, verbose: bool = False, recompile_limit: int = 8):
         self.fn = fn
         self.verbose = verbose
         self.recompile_limit = recompile_limit
-        self.programs: dict = {}
-        self.reasons: list[str] = []
+        self.traces = TraceCache(recompile_limit, explain=self._retrace_reason,
+                                 on_full=self._too_many_traces)
         functools.update_wrapper(self, fn)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why each signature after the first was traced."""
+        return self.traces.reasons
+
+    @property
+    def programs(self) -> dict:
+        """Each input signature seen -> its TracedCall (None before it is
+        recorded)."""
+        return {signature: variants.get(None) if isinstance(variants.get(None), TracedCall)
+                else None for signature, variants in self.traces.entries.items()}
 
     def __call__(self, *args, **kwargs):
         signature = tuple(_describe(a) for a in args) + tuple(
             ("kw", k, _describe(v)) for k, v in sorted(kwargs.items()))
         inputs = _flat_tensors(list(args) + list(kwargs.values()), [])
-        if signature not in self.programs:
-            # First call: run it (deferred) without recording. It creates the
-            # state a training step makes on its first run (optimizer
-            # buffers, .grad), so the recorded call is a steady-state one.
-            self._note_retrace(signature)
-            modes.TRACING.append(self.fn)
-            try:
-                with modes.deferred():
-                    result = self.fn(*args, **kwargs)
-                    outputs: list = []
-                    structure = _structure(result, outputs)
-                    modes.realize(*outputs, *modes.pending_tensors())
-            finally:
-                modes.TRACING.pop()
-            self.programs[signature] = None
-            return _fresh_outputs(structure, outputs)
-        program = self.programs[signature]
-        if program is None:
-            program, result = self._trace(args, kwargs, inputs)
-            self.programs[signature] = program
+        action, traced = self.traces.lookup(signature)
+        if action == REPLAY:
+            return traced.replay(inputs)
+        if action == RECORD:
+            traced, result = self._trace(args, kwargs, inputs)
+            self.traces.store(signature, None, traced)
             return result
-        return program.replay(inputs)
+        # First call: run it (deferred) without recording. It creates the
+        # state a training step makes on its first run (optimizer buffers,
+        # .grad), so the recorded call is a steady-state one.
+        modes.TRACING.append(self.fn)
+        try:
+            with modes.deferred():
+                result = self.fn(*args, **kwargs)
+                outputs: list = []
+                structure = _structure(result, outputs)
+                realize_tensors([*outputs, *modes.pending_tensors()])
+        finally:
+            modes.TRACING.pop()
+        return _fresh_outputs(structure, outputs)
 
     def kernels(self) -> list[tuple[str, str]]:
         """(name, LLVM IR) of every launch in the traced programs, in order."""
         out = []
-        for program in self.programs.values():
-            for step in program.steps if program is not None else ():
-                if step[0] == "kernel":
-                    out.append((step[1].name, step[1].source))
+        for traced in self.traces.programs():
+            for launch in traced.program.launches:
+                if isinstance(launch, ExternLaunch):
+                    out.append((f"extern {launch.op}", "(BLAS call, no generated code)"))
                 else:
-                    out.append(("extern matmul", "(BLAS call, no generated code)"))
+                    out.append((launch.kernel.name, launch.kernel.source))
         return out
 
-    def _note_retrace(self, signature) -> None:
-        if self.programs:
-            previous = next(reversed(self.programs))
-            reason = _explain(previous, signature)
-            self.reasons.append(reason)
-            if self.verbose or executor.debug_level() >= 1:
-                print(f"[lazyt] lt.compile: retracing {self.fn.__name__}: {reason}",
-                      file=sys.stderr)
-            if len(self.programs) >= self.recompile_limit:
-                raise CompileError(
-                    f"lt.compile: {self.fn.__name__} was traced {len(self.programs)} times "
-                    f"(recompile_limit={self.recompile_limit}); reasons: "
-                    f"{'; '.join(self.reasons)}. Pad inputs to fixed shapes, or raise the "
-                    "limit with lt.compile(fn, recompile_limit=...).")
+    def _retrace_reason(self, previous, signature) -> str:
+        reason = _explain(previous, signature)
+        if self.verbose or debug_level() >= 1:
+            print(f"[lazyt] lt.compile: retracing {self.fn.__name__}: {reason}",
+                  file=sys.stderr)
+        return reason
+
+    def _too_many_traces(self, traces: TraceCache) -> None:
+        raise CompileError(
+            f"lt.compile: {self.fn.__name__} was traced {len(traces)} times "
+            f"(recompile_limit={self.recompile_limit}); reasons: "
+            f"{'; '.join(traces.reasons)}. Pad inputs to fixed shapes, or raise the "
+            "limit with lt.compile(fn, recompile_limit=...).")
 
     def _trace(self, args, kwargs, inputs):
         # The program reads its inputs from buffers of its own (any layout the
@@ -324,24 +277,24 @@ class CompiledFunction:
         args = _substitute(args, staged)
         kwargs = {k: _substitute(v, staged) for k, v in kwargs.items()}
         start_offset = default_generator._offset
-        executor.RECORDING.append([])
         modes.TRACING.append(self.fn)
         previous_mode = modes.get_mode()
         modes.set_mode("deferred")
         try:
-            result = self.fn(*args, **kwargs)
-            outputs: list = []
-            structure = _structure(result, outputs)
-            # Everything the call left pending (outputs, gradients) is computed now,
-            # so the recording holds the whole program.
-            modes.realize(*outputs, *modes.pending_tensors())
+            with recording() as entries:
+                result = self.fn(*args, **kwargs)
+                outputs: list = []
+                structure = _structure(result, outputs)
+                # Everything the call left pending (outputs, gradients) is
+                # computed now, so the recording holds the whole program.
+                realize_tensors([*outputs, *modes.pending_tensors()])
         finally:
             modes.set_mode(previous_mode)
             modes.TRACING.pop()
-            steps = executor.RECORDING.pop()
-        program = Program(steps, [staged[id(t)] for t in inputs], structure, outputs,
-                          default_generator._offset - start_offset, start_offset)
-        return program, _fresh_outputs(structure, outputs)
+        program = Program.from_recording(CPU_BACKEND, entries, [], keep=True)
+        traced = TracedCall(program, [staged[id(t)] for t in inputs], structure, outputs,
+                            default_generator._offset - start_offset, start_offset)
+        return traced, _fresh_outputs(structure, outputs)
 
 
 def compile(fn=None, *, verbose: bool = False, recompile_limit: int = 8, **_ignored):

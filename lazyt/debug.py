@@ -6,14 +6,15 @@ generated LLVM IR as kernels compile.
 
 from __future__ import annotations
 
+from lazyt.engine.realize import CPU_BACKEND, scheduled_kernels
 from lazyt.ir.node import walk
 from lazyt.runtime import stats as _stats
+from lazyt.runtime.compiler import set_debug_level
+from lazyt.runtime.launch import thread_count
 
 
 def set_level(level: int) -> None:
     """Change the LAZYT_DEBUG level at run time (0 quiet .. 4 generated source)."""
-    from lazyt.runtime.compiler import set_debug_level
-
     set_debug_level(level)
 
 
@@ -58,37 +59,20 @@ def kernels(t=None) -> list:
     """(name, LLVM IR) of the fused kernels that would compute pending tensor t,
     scheduled but not run; of the program an lt.compile'd function replays; or,
     without an argument, the kernels in the compiled-kernel cache."""
-    from lazyt.codegen.llvm import render_llvm
-    from lazyt.executor import KERNELS, _peel_movements, _scheduler, plan_for_buffer
-
     if t is None:
-        return [(k.name, c.source) for k, c in KERNELS.entries.items()]
+        return [(k.name, c.source) for k, c in CPU_BACKEND.kernels.entries.items()]
     if hasattr(t, "programs") and hasattr(t, "kernels"):  # an lt.compile'd function
         return t.kernels()
     if getattr(t, "_node", None) is None:
         return []
-    scheduler = _scheduler()
-    scheduler.materialize(_peel_movements(t._node)[0], "requested")
-    out = []
-    for step in scheduler.steps:
-        if step.node.op == "extern":
-            out.append((f"extern {step.node.arg}", "(BLAS call, no generated code)"))
-            continue
-        plan = plan_for_buffer(step.node, step.out, step.view)
-        if plan is not None:
-            out.append((plan.kernel.name, render_llvm(plan.kernel)))
-    return out
+    return scheduled_kernels(t._node)
 
 
 def kernel_cache_size() -> int:
     """Compiled kernels held in memory (bounded; see runtime/compiler.KernelCache)."""
-    from lazyt.executor import KERNELS
-
-    return len(KERNELS.entries)
+    return len(CPU_BACKEND.kernels.entries)
 
 
 def threads() -> int:
     """Threads a large kernel launch is split across (env LAZYT_NUM_THREADS)."""
-    from lazyt.runtime.launch import thread_count
-
     return thread_count()

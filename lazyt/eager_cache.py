@@ -1,27 +1,29 @@
 """Eager dispatch cache: repeated elementwise ops skip graph building.
 
 An eager op on realised tensors of the same dtypes and views as a recent
-call runs the same compiled kernel with the same params (sizes, strides and
-offsets are functions of the views); only the buffers differ. The first call
-goes the whole way (tensor op -> IR node -> plan -> compiled kernel, see
-executor.py); it leaves here which kernel ran, its params and which operand
-fed each buffer slot, so later calls allocate the output and launch. The
-numbers are still computed by the same generated kernel: this caches the
-dispatch, not results. Bounded LRU, like the plan cache.
+call runs the same one-launch Program (engine/plans.py) with the same
+arguments (sizes, strides and offsets are functions of the views); only the
+storages differ. The first call goes the whole way (tensor op -> IR node ->
+plan -> compiled kernel); it leaves here the Program that ran and which
+operand fed each of its input slots, so later calls allocate the output and
+run the Program. The numbers are still computed by the same generated
+kernel: this caches the dispatch, not results. Bounded, like the plan cache.
 """
 
 from __future__ import annotations
 
-import ctypes
 from collections import OrderedDict
 
 from lazyt import modes
 from lazyt.dtypes import get_default_dtype
+from lazyt.engine.program import ERROR_SLOT
+from lazyt.engine.realize import eager_program
+from lazyt.engine.results import forget_results_in
 from lazyt.ir.view import prod
 from lazyt.runtime import stats
 from lazyt.runtime.device import CPU
-from lazyt.runtime.launch import PARALLEL_MIN_WORK
 from lazyt.runtime.storage import Storage
+from lazyt.tensor import Tensor
 
 _LIMIT = 2048
 _SCALARS = frozenset((int, float, bool))
@@ -29,15 +31,14 @@ _ENTRIES: OrderedDict = OrderedDict()
 
 
 class _Entry:
-    """What a hit needs: the kernel, its args block, operand index per buffer
-    slot (-1: the output), and the output's dtype and view."""
+    """What a hit needs: the Program, the operand index per input slot (-1:
+    the output), and the output's dtype and view."""
 
-    __slots__ = ("function", "args", "slots", "dtype", "view", "numel")
+    __slots__ = ("program", "operands", "dtype", "view", "numel")
 
-    def __init__(self, function, params, slots, dtype, view):
-        self.function = function
-        self.args = (ctypes.c_int64 * len(params))(*params)
-        self.slots = slots
+    def __init__(self, program, operands: tuple, dtype, view):
+        self.program = program
+        self.operands = operands
         self.dtype = dtype
         self.view = view
         self.numel = prod(view.shape)
@@ -73,13 +74,10 @@ def computed(key, operands: tuple, build, like=None):
     realising it (then remembered). `like(node)` picks the layout source."""
     out = None if key is None else run_cached(key, operands)
     if out is None:
-        from lazyt.executor import plan_entry_for
-        from lazyt.tensor import Tensor
-
         node = build()
         out = Tensor._from_node(node, like=None if like is None else like(node))
         if key is not None:
-            remember(key, operands, out, plan_entry_for(node, out))
+            remember(key, operands, out, node)
     return out
 
 
@@ -88,13 +86,11 @@ def run_cached(key, operands: tuple):
     entry = _ENTRIES.get(key)
     if entry is None:
         return None
-    from lazyt.tensor import Tensor
-
     out = Storage.allocate(entry.dtype, entry.numel, CPU)
-    pointers = [out.address if s < 0 else operands[s]._st.address for s in entry.slots]
-    # (scalar operands are in the args block already)
-    entry.function((ctypes.c_void_p * len(pointers))(*pointers), entry.args)
-    stats.bump_cached_launch()
+    # (scalar operands are in the Program's argument block already)
+    entry.program.run([out if i < 0 else operands[i]._st for i in entry.operands])
+    stats.COUNTERS["cache_hits"] += 1
+    stats.COUNTERS["realizations"] += 1
     return Tensor._make(out, entry.view)
 
 
@@ -104,52 +100,33 @@ def run_inplace(key, operands: tuple) -> bool:
     entry = _ENTRIES.get(key)
     if entry is None or modes.has_pending():
         return False
-    from lazyt.executor import forget_results_in
-
     target = operands[0]
-    pointers = [operands[max(s, 0)]._st.address for s in entry.slots]
-    entry.function((ctypes.c_void_p * len(pointers))(*pointers), entry.args)
+    entry.program.run([operands[max(i, 0)]._st for i in entry.operands])
     target._st.version += 1
     forget_results_in(target._st)
-    stats.bump_cached_launch()
+    stats.COUNTERS["cache_hits"] += 1
+    stats.COUNTERS["realizations"] += 1
     return True
 
 
-def remember(key, operands: tuple, out, plan_entry) -> None:
-    """After a first call: keep how it ran (plan_entry: the executor's cached
-    (plan, buffer slots, compiled kernel, work) for the node it launched)."""
-    if plan_entry is None:
+def remember(key, operands: tuple, out, node) -> None:
+    """After a first call that computed `node` into `out`: keep the Program
+    that ran, with each of its input slots mapped to an operand."""
+    if out._node is not None:
         return
-    template, buffer_slots, compiled, work = plan_entry
-    if template.kernel.parallel and work >= PARALLEL_MIN_WORK:
-        return  # big enough to split across threads: the general launch does that
-    slots = []
-    for slot in buffer_slots:
-        if slot is None:
-            return  # a bounds-checked kernel: not an elementwise op's
-        slots.append(slot)
-    # Signature buffers are [out] + the distinct operand buffers in walk
-    # order; map each to the operand that owns it.
+    program, buffers = eager_program(node, out._st, out._vw)
+    if program is None or any(ERROR_SLOT in launch.slots for launch in program.launches):
+        return  # not one kernel over leaves, or a bounds-checked kernel
     owners = {id(out._st): -1}
     for i, x in enumerate(operands):
         if type(x) not in _SCALARS:
             if x._st is out._st and x._vw != out._vw:
                 return  # an in-place op reading its target through another view
             owners.setdefault(id(x._st), i)
-    order = [out._st] + [s for s in _distinct_storages(operands) if s is not out._st]
     try:
-        slots = [owners[id(order[s])] for s in slots]
-    except (IndexError, KeyError):
-        return
-    _ENTRIES[key] = _Entry(compiled.function, template.params, slots, out.dtype, out._vw)
+        slots = tuple(owners[id(b.storage)] for b in buffers)
+    except KeyError:
+        return  # the kernel reads a storage that is not an operand
+    _ENTRIES[key] = _Entry(program, slots, out.dtype, out._vw)
     while len(_ENTRIES) > _LIMIT:
         _ENTRIES.popitem(last=False)
-
-
-def _distinct_storages(operands: tuple) -> list:
-    seen, order = set(), []
-    for x in operands:
-        if type(x) not in _SCALARS and id(x._st) not in seen:
-            seen.add(id(x._st))
-            order.append(x._st)
-    return order

@@ -16,8 +16,10 @@ import numpy as np
 from lazyt import dtypes, eager_cache, modes
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
+from lazyt.engine.realize import realize_into
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.ops import OPS
+from lazyt.realization import defer_write, flush_readers
 from lazyt.tensor import Tensor, broadcast_shapes
 
 # PyTorch's names for dtypes in kernel error messages ("not implemented for 'Float'").
@@ -101,16 +103,14 @@ def assign(target: Tensor, node: Node, deferrable: bool = False) -> Tensor:
 
     In deferred mode a `deferrable` write (one autograd does not record) is
     an ASSIGN left pending: the target reads as the new value's graph, and the
-    write happens when it is realised (lazyt/executor.py, defer_write)."""
-    from lazyt.executor import defer_write, flush_readers, realize_into
-
+    write happens when it is realised (lazyt/realization.py, defer_write)."""
     node = _as_written_into(target, node)
     if deferrable and modes.is_deferred() and defer_write(target, node):
         return target
     storage, view = target._storage, target._view  # a pending target is realised first
     flush_readers(storage)
     node = _unalias(target, node)
-    realize_into(node, storage, view)
+    realize_into(node, storage, view, graph=modes.is_deferred())
     storage.version += 1
     return target
 
@@ -172,10 +172,7 @@ def inplace(op: str, target: Tensor, *others) -> Tensor:
     assign(target, node, deferrable=snapshot is None)
     grad_mode.record_inplace(op, target, others, snapshot)
     if key is not None and snapshot is None:
-        from lazyt.executor import plan_entry_for
-
-        eager_cache.remember(key, operands, target,
-                             plan_entry_for(_as_written_into(target, node), target))
+        eager_cache.remember(key, operands, target, _as_written_into(target, node))
     return target
 
 

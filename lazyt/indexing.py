@@ -19,8 +19,10 @@ import numpy as np
 from lazyt import dtypes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
+from lazyt.engine.realize import nonzero_into
 from lazyt.ir.node import make_node
 from lazyt.ir.view import View, prod
+from lazyt.realization import scatter_into
 from lazyt.runtime.device import CPU
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim
@@ -221,8 +223,6 @@ def index_put(self: Tensor, view: View, shape, mapping, index_nodes, value,
     """The scatter kernel behind x[idx] = v, index_put_ and index_add_.
 
     grad_index is the index as __getitem__ takes it, for autograd's record."""
-    from lazyt.executor import scatter_into
-
     if isinstance(value, Tensor):
         if broadcast_shapes(value.shape, shape) != tuple(shape):
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
@@ -353,8 +353,6 @@ def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
         from lazyt import creation
 
         values = creation.full((), src, dtype=self.dtype)._load_as(tuple(index.shape))
-    from lazyt.executor import scatter_into
-
     grad_mode.check_inplace(self)
     op = "scatter_add" if accumulate else "scatter"
     snapshot = grad_mode.snapshot_for_inplace(self, op, (src,) if isinstance(src, Tensor) else ())
@@ -417,7 +415,6 @@ def index_put_(self: Tensor, indices, values, accumulate: bool = False) -> Tenso
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     from lazyt import reductions
-    from lazyt.executor import nonzero_into
 
     input.realize()
     count = int(reductions.count_nonzero(input).item()) if input.numel() else 0

@@ -16,11 +16,10 @@ import numpy as np
 from lazyt import dtypes, modes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
-from lazyt.executor import count_extern
+from lazyt.engine.realize import run_matmul
 from lazyt.ir.node import make_node
 from lazyt.ir.view import View, is_blas_matrix, prod
-from lazyt.runtime import stats
-from lazyt.runtime.blas_threads import use_threads_for
+from lazyt.runtime import cpu, stats
 from lazyt.runtime.device import CPU
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim
@@ -51,8 +50,7 @@ def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
         storage = Storage.allocate(compute, prod(out_shape), CPU)
         out = Tensor._make(storage, View.contiguous(out_shape))
         stats.bump("realizations")
-        run_extern_matmul(storage, out._vw, _array_view(a_c._st, a_c._vw),
-                          _array_view(b_c._st, b_c._vw))
+        run_matmul(storage, out._vw, [(a_c._st, a_c._vw), (b_c._st, b_c._vw)])
     else:
         node = make_node("extern", compute, out_shape, (a_c._load(), b_c._load()), "matmul")
         out = Tensor._from_node(node)
@@ -184,30 +182,6 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return ew.mul(input.reshape(-1, 1), vec2.reshape(1, -1))
 
 
-def run_extern_matmul(out: Storage, out_view: View, a, b) -> None:
-    """The extern itself: numpy matmul of realised buffers into out's memory."""
-    count_extern("matmul", out.dtype)
-    k = a.shape[-1] if a.ndim else 1
-    use_threads_for(out_view.numel * k)
-    np.matmul(a, b, out=_array_view(out, out_view))
-
-
-def _array_view(storage: Storage, view: View) -> np.ndarray:
-    itemsize = storage.dtype.itemsize
-    array = storage.array
-    if prod(view.shape) == 0:
-        return np.empty(view.shape, dtype=array.dtype)
-    # The ndarray constructor over the storage's memory: as_strided's checks
-    # cost more than the small matmuls it serves.
-    return np.ndarray(view.shape, array.dtype, array, view.offset * itemsize,
-                      tuple(s * itemsize for s in view.strides))
-
-
-def array_of_load(node) -> np.ndarray:
-    buf, view = node.arg
-    return _array_view(buf.storage, view)
-
-
 # -------------------------------------------------------------------- sort
 sort_result = namedtuple("sort", ["values", "indices"])
 topk_result = namedtuple("topk", ["values", "indices"])
@@ -217,20 +191,8 @@ def _sort_indices(x: Tensor, dim: int, descending: bool) -> Tensor:
     """Extern: stable argsort along dim (NaN sorts as the largest value, like PyTorch)."""
     src = x.to(dtypes.float32) if x.dtype is dtypes.bfloat16 else x
     arr = np.moveaxis(src._host_array(), dim, -1)
-    count_extern("sort", x.dtype)
-    if descending:
-        if arr.dtype.kind == "f":
-            keys = (np.where(np.isnan(arr), -np.inf, -arr.astype(np.float64)),
-                    ~np.isnan(arr))
-            order = np.lexsort(keys, axis=-1)
-        elif arr.dtype == np.bool_:
-            order = np.argsort(~arr, axis=-1, kind="stable")
-        else:
-            order = np.argsort(-arr.astype(np.float64) if arr.dtype == np.uint64 else
-                               np.negative(arr.astype(np.int64)), axis=-1, kind="stable")
-    else:
-        order = np.argsort(arr, axis=-1, kind="stable")
-    order = np.ascontiguousarray(np.moveaxis(order, -1, dim)).astype(np.int64)
+    cpu.count_extern("sort", x.dtype)
+    order = np.ascontiguousarray(np.moveaxis(cpu.argsort(arr, descending), -1, dim))
     storage = Storage.from_array(dtypes.int64, order, CPU)
     return Tensor._make(storage, View.contiguous(tuple(order.shape)))
 

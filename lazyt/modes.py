@@ -93,7 +93,7 @@ def pending_tensors() -> list:
 
 def realize(*tensors) -> None:
     """Compute the given pending tensors together (one schedule)."""
-    from lazyt.executor import realize_tensors
+    from lazyt.realization import realize_tensors  # cycle: realization uses these modes
 
     flat = []
     for t in tensors:

@@ -3,15 +3,15 @@
 linear, conv, max-pool, cross_entropy, each gradient rule (autograd/function.py)
 and the optimizers' updates are written with lazyt ops. Run one op at a time
 in eager mode, cross_entropy alone is a dozen launches and a dozen autograd
-records, each paying Python dispatch. `run_region` runs
-such a function, the second time it sees a signature (dtypes, views,
-aliasing of its tensors; the Python values that shape its graph), the way
-deferred mode would (its graph scheduled and fused into a few kernels) and
-records the launches (the executor's RECORDING, as lt.compile does), so later
-calls with that signature replay them on the new buffers without building the
-graph (realize_cache.Program). The numbers come from the same generated
-kernels as in deferred mode. A first call runs op by op: a shape seen once
-(variable lengths) is not worth a trace.
+records, each paying Python dispatch. `run_region` runs such a function
+under the engine's trace policy (engine/trace.py, keyed by the signature:
+dtypes, views and aliasing of its tensors; its variants are the Python
+values that shape its graph): the first call runs op by op (a shape seen
+once, as with variable lengths, is not worth a trace); the second runs it
+the way deferred mode would (its graph scheduled and fused into a few
+kernels) while recording the launches into a Program (engine/program.py);
+later calls replay that Program on the new storages without building the
+graph. The numbers come from the same generated kernels as in deferred mode.
 
 Its gradient is one autograd node (`RegionNode`). Its backward is the backward
 graph of the same function, made by autograd's own rules while tracing in
@@ -26,48 +26,37 @@ A region only replaces eager dispatch: in deferred mode and while lt.compile
 traces, the function simply runs and its ops join the larger graph. A
 function whose graph reads a buffer that is not one of its tensors, draws
 random numbers, or returns an alias of an input is not recorded; it ran
-correctly and runs op by op next time.
+correctly and runs op by op from then on.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
-from lazyt import executor, modes
+from lazyt import modes, realization
 from lazyt.autograd import grad_mode
 from lazyt.autograd.function import FREED_MESSAGE, Node, SavedTensor, frozen, gradient_edge
 from lazyt.eager_cache import key_for
-from lazyt.realize_cache import make_program
-from lazyt.runtime import stats
+from lazyt.engine.program import Program, is_recording, recording
+from lazyt.engine.realize import CPU_BACKEND
+from lazyt.engine.results import forget_results_in, isolated_results
+from lazyt.engine.trace import RECORD, REPLAY, TraceCache
 from lazyt.tensor import Tensor
 
 # Signatures kept: above a large model's working set (each layer's forward
 # and gradient rules at its shapes), as a cache smaller than that would
 # retrace every step. An entry is small: compiled kernels are shared between
-# shapes (sizes are run-time arguments).
-_LIMIT = 4096
-# (name, tensor signature) -> {consts: _Recorded, _SECOND (seen once), or
-# None (not replayable: runs op by op)}; the oldest signatures go first past
-# _LIMIT.
-_PROGRAMS: OrderedDict = OrderedDict()
-# Markers of programs[consts]: a signature's first call runs op by op, its
-# second traces and records, later ones replay.
-_FIRST, _SECOND = object(), object()
-# Distinct consts per signature: a value that changes every call (a per-step
-# learning rate) would retrace every call, so past this many the region runs
-# op by op.
-_CONSTS_LIMIT = 8
+# shapes (sizes are run-time arguments). Past 8 distinct consts per
+# signature (a value that changes every call, like a per-step learning
+# rate, would retrace every call) the region runs op by op.
+REGIONS = TraceCache(4096, variants_limit=8)
 
 
 class _Recorded:
-    """A region's recorded launches and what a replay must know besides."""
+    """A region's recorded Program and what a replay must know besides."""
 
-    __slots__ = ("program", "written", "reads", "single")
+    __slots__ = ("program", "single")
 
-    def __init__(self, program, written: tuple, reads: tuple, single: bool):
+    def __init__(self, program: Program, single: bool):
         self.program = program
-        self.written = written  # operand indices written in place
-        self.reads = reads  # operand indices whose values the graph reads
         self.single = single  # fn returned one tensor (not a tuple)
 
 
@@ -94,64 +83,53 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
         key = None
     if key is None:
         return fn(*tensors)
-    programs, frozen_consts = key
-    if frozen_consts not in programs:  # a first call: op by op, autograd as usual
-        programs[frozen_consts] = _SECOND
+    action, found = REGIONS.lookup(*key)
+    if action not in (RECORD, REPLAY):
+        # A first call (op by op, autograd as usual), or a function that
+        # cannot be replayed: the outputs still get the region's grad_fn.
         return _named(fn(*tensors), name if grad_name is None else grad_name, tensors)
     needs = (tuple(bool(t._requires_grad) for t in tensors)
              if grad_mode.is_grad_enabled() else (False,) * len(tensors))
     with grad_mode.no_grad():
-        outs, single, _ = _replay_or_trace(key, fn, tensors)
+        outs, single, _ = _replay_or_trace(key, action, found, fn, tensors)
     if any(needs):
         _attach_node(outs, name, grad_name, fn, tensors, consts, needs)
     return outs[0] if single else tuple(outs)
 
 
 def _key(name, consts: tuple, tensors: tuple, writes: bool = False):
-    """(the programs recorded for this signature: consts -> entry, consts), or
-    None where the region must run op by op: while lt.compile records, with
-    deferred writes pending (a realisation here would carry them out), and
-    for a function that writes while pending tensors read its tensors (op
-    by op, each write first computes its readers)."""
-    if executor.RECORDING or executor.WRITERS:
+    """(signature, consts) of this call in REGIONS, or None where the region
+    must run op by op: while lt.compile records, with deferred writes
+    pending (a realisation here would carry them out), and for a function
+    that writes while pending tensors read its tensors (op by op, each write
+    first computes its readers)."""
+    if is_recording() or realization.WRITERS:
         return None
     signature = key_for(name, tensors)  # None in deferred mode, tracing, pending tensors
-    if signature is None or writes and modes.has_pending() and executor.pending_reads(
+    if signature is None or writes and modes.has_pending() and realization.pending_reads(
             {id(t._st.buffer) for t in tensors if isinstance(t, Tensor)}):
         return None
-    programs = _PROGRAMS.get(signature)
-    if programs is None:
-        programs = _PROGRAMS[signature] = {}
-        while len(_PROGRAMS) > _LIMIT:
-            _PROGRAMS.popitem(last=False)
-    elif consts not in programs and len(programs) >= _CONSTS_LIMIT:
-        return None
-    return programs, consts
+    return signature, consts
 
 
-def _replay_or_trace(key, fn, tensors: tuple, trace_first: bool = False):
+def _replay_or_trace(key, action, found, fn, tensors: tuple):
     """(outputs, fn returned a single tensor, indices of the tensors whose
-    values were read: all of them when that is not known). With
-    trace_first a first call records at once."""
-    programs, consts = key
-    found = programs.get(consts, _SECOND if trace_first else _FIRST)
-    if found is _FIRST or found is None:
-        # A first call runs op by op (a shape seen once, as with variable
-        # lengths, is not worth a trace); so does a function not replayable.
-        if found is _FIRST:
-            programs[consts] = _SECOND
-        outs, single = _as_list(fn(*tensors))
-        return outs, single, range(len(tensors))
-    if found is _SECOND:
-        outs, single, found = _trace(fn, tensors, [t._st.buffer for t in tensors])
-        programs[consts] = found
-        return outs, single, range(len(tensors)) if found is None else found.reads
-    results = found.program.run([t._st for t in tensors], executor.launch,
-                                executor.run_matmul_on)
-    for i in found.written:
-        tensors[i]._st.version += 1
-        executor.forget_results_in(tensors[i]._st)
-    return [Tensor._make(storage, view) for storage, view in results], found.single, found.reads
+    values were used: all of them when that is not known), for a call the
+    trace policy said to RECORD or REPLAY (else: run op by op)."""
+    if action == REPLAY:
+        results = found.program.run([t._st for t in tensors])
+        for i in found.program.inputs_written:
+            tensors[i]._st.version += 1
+            forget_results_in(tensors[i]._st)
+        outs = [Tensor._make(storage, view) for storage, view in results]
+        return outs, found.single, found.program.inputs_used
+    if action == RECORD:
+        outs, single, recorded = _trace(fn, tensors)
+        REGIONS.store(*key, recorded)
+        return outs, single, (range(len(tensors)) if recorded is None
+                              else recorded.program.inputs_used)
+    outs, single = _as_list(fn(*tensors))
+    return outs, single, range(len(tensors))
 
 
 def _as_list(result) -> tuple[list, bool]:
@@ -159,28 +137,21 @@ def _as_list(result) -> tuple[list, bool]:
     return ([result] if single else [] if result is None else list(result)), single
 
 
-def _trace(fn, tensors: tuple, inputs: list):
+def _trace(fn, tensors: tuple):
     """Run fn in deferred mode, realise its results and in-place writes as
     one schedule while recording; (outputs, single, _Recorded or None)."""
-    executor.RECORDING.append([])
-    kernels_before = stats.COUNTERS.get("kernels", 0)
-    try:
-        with executor.isolated_results(), modes.deferred():
-            outs, single = _as_list(fn(*tensors))
-            executor.realize_tensors([o for o in outs
-                                      if isinstance(o, Tensor) and o._node is not None])
-    finally:
-        recording = executor.RECORDING.pop()
+    with recording() as entries, isolated_results(), modes.deferred():
+        outs, single = _as_list(fn(*tensors))
+        realization.realize_tensors([o for o in outs
+                                     if isinstance(o, Tensor) and o._node is not None])
     if not all(isinstance(o, Tensor) for o in outs):
         return outs, single, None  # not only tensors: op by op from now on
-    # make_program refuses a recording that reads a buffer it was not given
-    # (a closed-over tensor would be frozen in) or results it did not compute.
-    program = make_program(inputs, recording, [(o._st, o._vw) for o in outs],
-                           stats.COUNTERS.get("kernels", 0) - kernels_before)
-    if program is None:
-        return outs, single, None
-    return outs, single, _Recorded(program, tuple(sorted(program.inputs_written)),
-                                   tuple(sorted(program.inputs_used)), single)
+    # from_recording refuses a recording that reads a storage it was not
+    # given (a closed-over tensor would be frozen in) or results it did not
+    # compute.
+    program = Program.from_recording(CPU_BACKEND, entries, [t._st for t in tensors],
+                                     [(o._st, o._vw) for o in outs])
+    return outs, single, None if program is None else _Recorded(program, single)
 
 
 # ------------------------------------------------------------------ autograd
@@ -222,9 +193,10 @@ class RegionNode(Node):
             return _differentiate(self.fn, tensors, grads, self.needs,
                                   create_graph=grad_mode.is_grad_enabled())
         # (the forward's signature repeated already: record at once)
+        action, found = REGIONS.lookup(*key, record_first=True)
         wanted, _, reads = _replay_or_trace(
-            key, _BackwardOf(self.fn, len(tensors), self.needs), tensors + grads,
-            trace_first=True)
+            key, action, found, _BackwardOf(self.fn, len(tensors), self.needs),
+            tensors + grads)
         # Only tensors whose values the gradient reads must be unchanged (as
         # PyTorch saves only those): the version check, after the fact.
         for i in reads:

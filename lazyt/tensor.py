@@ -3,7 +3,7 @@
 A Tensor is a View (shape, strides, offset) over a flat Storage, exactly as in
 PyTorch: view ops return tensors sharing the storage, and writes through a
 view change the base. Every computing method builds IR nodes and hands them to
-lazyt/executor.py (eager mode realises at once). The op families live in their
+the engine (lazyt/engine/; eager mode realises at once). The op families live in their
 own modules (elementwise, reductions, shape_ops, indexing, creation, linalg);
 this file holds the class, its metadata, view ops and conversions, and binds
 the methods.
@@ -19,6 +19,7 @@ import numpy as np
 
 from lazyt import dtypes, modes
 from lazyt.dtypes import DType
+from lazyt.engine.realize import realize_new
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, apply_movement, prod
 from lazyt.runtime.device import CPU, device
@@ -27,7 +28,7 @@ from lazyt.runtime.storage import Storage
 
 def _flush_write(storage: Storage) -> None:
     """Carry out the deferred write into storage before it is read directly."""
-    from lazyt.executor import realize_tensors
+    from lazyt.realization import realize_tensors  # cycle: realization reads Tensor state
 
     realize_tensors([storage.writer])
 
@@ -140,8 +141,6 @@ class Tensor:
         when it is dense (PyTorch's preserve_format for elementwise results)."""
         if modes.is_deferred():
             return cls._make_pending(node)
-        from lazyt.executor import realize_new
-
         strides = None
         if like is not None and like._node is None and like._vw.shape == node.shape \
                 and not like._vw.is_contiguous():
@@ -176,7 +175,7 @@ class Tensor:
     def realize(self) -> Tensor:
         """Compute this tensor now if it is pending (deferred mode); returns self."""
         if self._node is not None:
-            from lazyt.executor import realize_tensors
+            from lazyt.realization import realize_tensors  # cycle: it reads Tensor state
 
             realize_tensors([self])
         return self

@@ -93,9 +93,9 @@ def test_generated_llvm_ir_is_inspectable():
 def test_contiguous_elementwise_kernel_vectorises():
     x = lt.rand(64)
     _ = x * 3.0 + 1.0
-    from lazyt.executor import KERNELS
+    from lazyt.engine.realize import CPU_BACKEND
 
-    vectorised = [c for c in KERNELS.entries.values()
+    vectorised = [c for c in CPU_BACKEND.kernels.entries.values()
                   if "<16 x float>" in c.optimized_ir or "<8 x float>" in c.optimized_ir]
     assert vectorised
 
@@ -155,29 +155,31 @@ def test_half_precision_rounds_on_store(dtype):
 
 
 def test_kernel_cache_is_bounded_and_evicted_kernels_recompile_safely():
-    from lazyt.executor import KERNELS
+    from lazyt.engine.realize import CPU_BACKEND
 
-    old_limit = KERNELS.limit
-    KERNELS.clear()  # earlier tests may have cached these kernels already
-    KERNELS.limit = 3
+    kernels = CPU_BACKEND.kernels
+    old_limit = kernels.limit
+    kernels.clear()  # earlier tests may have cached these kernels already
+    kernels.limit = 3
     try:
         x = lt.arange(12, dtype=lt.float64).reshape(3, 4)
         for _ in range(3):  # compile, evict and recompile a cycle of distinct kernels
             results = [x.exp().sum().item(), (x * 2).amax().item(), x.tanh().sum().item(),
                        (x - 1).abs().sum().item(), x.sqrt().prod().item()]
-        assert len(KERNELS.entries) <= 3
+        assert len(kernels.entries) <= 3
         np.testing.assert_allclose(results[0], np.exp(np.arange(12.0)).sum())
         np.testing.assert_allclose(results[4], np.sqrt(np.arange(12.0)).prod())
         # Evicted from the kernel cache is not freed: the plan and dispatch
         # caches still call these kernels, so their machine code stays.
         from lazyt import eager_cache
-        from lazyt.executor import PLANS
+        from lazyt.engine.plans import PLANS
 
-        held = [entry[2] for entry in PLANS.entries.values()]
-        held += [entry.function for entry in eager_cache._ENTRIES.values()]
+        programs = PLANS.programs() + [entry.program for entry in eager_cache._ENTRIES.values()]
+        held = [launch.kernel for program in programs for launch in program.launches]
+        assert held
         assert not any(getattr(kernel, "released", False) for kernel in held)
     finally:
-        KERNELS.limit = old_limit
+        kernels.limit = old_limit
 
 
 def test_caches_do_not_keep_tensor_storage_alive():

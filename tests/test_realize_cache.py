@@ -1,4 +1,4 @@
-"""The realisation cache (lazyt/realize_cache.py): a deferred graph of a
+"""The realisation cache (lazyt/engine/realize.py, REALIZATIONS): a deferred graph of a
 structure realised before replays its recorded launches on new buffers."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import lazyt as lt
-from lazyt import realize_cache
+from lazyt.engine.realize import REALIZATIONS
 
 
 def _softmax(a):
@@ -15,7 +15,7 @@ def _softmax(a):
 
 
 def test_the_same_graph_on_new_inputs_replays_and_computes_the_new_values():
-    realize_cache._PROGRAMS.clear()
+    REALIZATIONS.clear()
     for step in range(4):
         x = lt.randn(6, 9)
         with lt.deferred():
@@ -25,7 +25,7 @@ def test_the_same_graph_on_new_inputs_replays_and_computes_the_new_values():
         np.testing.assert_allclose(got, _softmax(x.numpy() * 2 + 1), rtol=1e-5, atol=1e-6)
         if step > 0:
             assert lt.debug.stats()["kernels_compiled"] == 0
-    assert len(realize_cache._PROGRAMS) >= 1
+    assert len(REALIZATIONS.programs()) >= 1
 
 
 def test_which_inputs_share_a_buffer_is_part_of_the_key():

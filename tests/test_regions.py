@@ -10,6 +10,7 @@ import pytest
 import lazyt as lt
 import lazyt.nn.functional as F
 from lazyt import regions
+from lazyt.engine.trace import SEEN
 
 try:
     import torch
@@ -29,7 +30,7 @@ def _log_softmax(a):
 
 
 def test_cross_entropy_replays_with_new_values_and_matches_numpy():
-    regions._PROGRAMS.clear()
+    regions.REGIONS.clear()
     for step in range(4):
         x = lt.tensor(_rand(6, 5, seed=step), requires_grad=True)
         y = lt.tensor(np.random.RandomState(step).randint(0, 5, 6))
@@ -140,11 +141,11 @@ def test_deferred_mode_runs_the_function_into_the_graph():
 
 def test_a_const_changing_every_call_stops_being_recorded():
     x = lt.ones(3)
-    for step in range(3 * regions._CONSTS_LIMIT):
+    for step in range(3 * regions.REGIONS.variants_limit):
         out = regions.run_region("shift_test", lambda t, s=step: t + s, (x,), (step,))
         assert out.tolist() == [1.0 + step] * 3
-    recorded = [p for sig, p in regions._PROGRAMS.items() if sig[0] == "shift_test"]
-    assert len(recorded) == 1 and len(recorded[0]) == regions._CONSTS_LIMIT
+    recorded = [p for sig, p in regions.REGIONS.entries.items() if sig[0] == "shift_test"]
+    assert len(recorded) == 1 and len(recorded[0]) == regions.REGIONS.variants_limit
 
 
 def test_int_and_float_consts_are_different_keys():
@@ -308,11 +309,11 @@ def test_a_shape_seen_once_is_not_recorded():
     w = lt.randn(4, 3)
     for batch in (11, 12, 13):
         F.linear(lt.randn(batch, 3), w)
-    entries = [programs for sig, programs in regions._PROGRAMS.items()
+    entries = [programs for sig, programs in regions.REGIONS.entries.items()
                if sig[0] == ("linear", (True, True, False))  # (no bias given)
                and sig[3].shape[0] in (11, 12, 13)]
     assert len(entries) == 3
-    assert all(entry is regions._SECOND for programs in entries for entry in programs.values())
+    assert all(entry is SEEN for programs in entries for entry in programs.values())
 
 
 @needs_torch

@@ -7,7 +7,7 @@ so consecutive kernels between two extern calls run as one function whose
 body is their loop nests one after the other. Sequential nests keep the
 order of the steps exactly, so any dependency between them is respected;
 the merged launch runs on one thread (only kernels too small to split are
-merged, see executor).
+merged, see engine/realize.py).
 
 `merge_plans` renumbers each member's buffers, params, loop variables and
 accumulators into one Kernel; the result is an ordinary LaunchPlan.

@@ -34,7 +34,7 @@ kernels begin and end, and what each kernel computes:
   realised output: they are kernel boundaries on both sides.
 
 A Step names its output buffer; intermediate buffers are placeholders
-(Buffer(None)) that the executor (lazyt/executor.py) allocates before the
+(Buffer(None)) that the engine (lazyt/engine/realize.py) allocates before the
 step runs.
 """
 

@@ -1,4 +1,11 @@
-"""Running a compiled kernel on the CPU: bind pointers and params, call.
+"""Running compiled CPU kernels: the one ctypes launch loop.
+
+A Program's launch records (engine/program.py) are prepared once here into
+steps: the ctypes argument block of each kernel built once, an error block
+of its own for a bounds-checked kernel, pointer arrays built once for
+buffers that never change, the thread split of a big kernel's outermost
+loop precomputed. `execute` then runs the steps on a list of storages.
+Every kernel call in lazyt goes through `execute`.
 
 Parallel kernels with enough work are split along their outermost loop
 across a small thread pool: ctypes releases the GIL during the call.
@@ -8,11 +15,13 @@ from __future__ import annotations
 
 import ctypes
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from lazyt.runtime import stats
+from lazyt.runtime.compiler import debug_level
 
 ERROR_SENTINEL = np.iinfo(np.int64).min
 PARALLEL_MIN_WORK = 1 << 20  # elements; below this one thread beats waking another
@@ -20,6 +29,9 @@ PARALLEL_MIN_WORK = 1 << 20  # elements; below this one thread beats waking anot
 BOUNDS_MESSAGES = ("index {index} is out of bounds for dimension {dim} with size {size}",
                    "Target {index} is out of bounds.")
 TARGET_OUT_OF_BOUNDS = 1
+
+# Step kinds (the first field of a prepared step).
+_CALL, _SPLIT, _EXTERN = 0, 1, 2
 
 
 def _threads_from_env() -> int:
@@ -45,40 +57,122 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL[0]
 
 
-def launch(function, buffers: list, params: list[int], outer: int, parallel: bool,
-           work: int) -> None:
-    """Call a kernel `function(bufs, args)`; buffers are Buffers or None for the
-    bounds-error slot. Raises IndexError if the kernel reported a bad index."""
-    errors = None
-    pointers = []
-    for buf in buffers:
-        if buf is None:
-            errors = np.full(4, ERROR_SENTINEL, dtype=np.int64)
-            errors[3] = 0
-            pointers.append(errors.ctypes.data)
-        else:
-            pointers.append(buf.storage.address)
-    bufs = (ctypes.c_void_p * max(len(pointers), 1))(*pointers)
-    threads = thread_count()
-    if parallel and threads > 1 and work >= PARALLEL_MIN_WORK and outer >= 2:
-        chunks = min(threads, outer)
-        step = -(-outer // chunks)
-        chunks = []
-        for start in range(0, outer, step):
-            args = (ctypes.c_int64 * len(params))(*params)
-            args[0], args[1] = start, min(start + step, outer)
-            chunks.append(args)
-        # The calling thread runs the first chunk itself: one thread fewer to wake.
-        futures = [_pool().submit(function, bufs, args) for args in chunks[1:]]
-        function(bufs, chunks[0])
-        for f in futures:
-            f.result()
+def splits(launch) -> bool:
+    """Is this kernel launch big enough to split across threads?"""
+    return (launch.parallel and thread_count() > 1 and launch.work >= PARALLEL_MIN_WORK
+            and launch.outer >= 2)
+
+
+def prepare(launches: tuple, static: dict, externs: dict) -> list:
+    """Launch records -> steps for `execute`. `static`: slot -> Storage for
+    the slots whose storage is the same on every run; `externs`: op name ->
+    (run(out, out_view, sources), prepare_static(out, out_view, sources) or None)."""
+    steps = []
+    for launch in launches:
+        if hasattr(launch, "op"):
+            run, prepare_static = externs[launch.op]
+            fixed = None
+            slots = (launch.out, *(s for s, _ in launch.sources))
+            if prepare_static is not None and all(s in static for s in slots):
+                fixed = prepare_static(static[launch.out], launch.out_view,
+                                       [(static[s], v) for s, v in launch.sources])
+            steps.append((_EXTERN, run, launch.out, launch.out_view, launch.sources, fixed,
+                          launch.op))
+            continue
+        errors = np.zeros(4, dtype=np.int64) if -1 in launch.slots else None
+        errors_address = None if errors is None else errors.ctypes.data
+        rng = tuple((slot, launch.params[slot]) for slot in launch.rng_slots)
+        n = max(len(launch.params), 1)
+        if splits(launch):
+            chunks = min(thread_count(), launch.outer)
+            step = -(-launch.outer // chunks)
+            blocks = []
+            for start in range(0, launch.outer, step):
+                args = (ctypes.c_int64 * n)(*launch.params)
+                args[0], args[1] = start, min(start + step, launch.outer)
+                blocks.append(args)
+            steps.append((_SPLIT, launch.kernel.function, launch.slots, blocks, errors,
+                          errors_address, rng, launch))
+            continue
+        pointers = None
+        if all(s < 0 or s in static for s in launch.slots):
+            pointers = (ctypes.c_void_p * max(len(launch.slots), 1))(
+                *[errors_address if s < 0 else static[s].address for s in launch.slots])
+        args = (ctypes.c_int64 * n)(*launch.params)
+        steps.append((_CALL, launch.kernel.function, launch.slots, args, errors, errors_address,
+                      rng, pointers, launch))
+    return steps
+
+
+def execute(steps: list, storages: list, rng_shift: int = 0) -> None:
+    """Run prepared steps on storages (by slot). Raises the IndexError or
+    RuntimeError a kernel's bounds check reported."""
+    if debug_level() >= 2:
+        _execute_timed(steps, storages, rng_shift)
     else:
-        args = (ctypes.c_int64 * len(params))(*params)
-        function(bufs, args)
-    stats.bump("kernel_launches")
+        _execute(steps, storages, rng_shift)
+
+
+def _execute(steps: list, storages: list, rng_shift: int) -> None:
+    launches = 0
+    try:
+        for step in steps:
+            kind = step[0]
+            if kind == _CALL:
+                _, function, slots, args, errors, errors_address, rng, pointers, _ = step
+                if pointers is None:
+                    pointers = (ctypes.c_void_p * max(len(slots), 1))(
+                        *[errors_address if s < 0 else storages[s].address for s in slots])
+                for slot, base in rng:
+                    args[slot] = base + rng_shift
+                if errors is not None:
+                    errors[0] = ERROR_SENTINEL
+                launches += 1
+                function(pointers, args)
+                if errors is not None and errors[0] != ERROR_SENTINEL:
+                    raise_bounds_error(errors)
+            elif kind == _SPLIT:
+                launches += 1
+                _run_split(step, storages, rng_shift)
+            else:
+                _, run, out, out_view, sources, fixed, _ = step
+                run(storages[out], out_view, [(storages[s], v) for s, v in sources], fixed)
+    finally:
+        stats.bump("kernel_launches", launches)
+
+
+def _run_split(step, storages: list, rng_shift: int) -> None:
+    """One kernel split along its outermost loop: the calling thread runs the
+    first chunk itself (one thread fewer to wake)."""
+    _, function, slots, blocks, errors, errors_address, rng, _ = step
+    pointers = (ctypes.c_void_p * max(len(slots), 1))(
+        *[errors_address if s < 0 else storages[s].address for s in slots])
+    for args in blocks:
+        for slot, base in rng:
+            args[slot] = base + rng_shift
+    if errors is not None:
+        errors[0] = ERROR_SENTINEL
+    futures = [_pool().submit(function, pointers, args) for args in blocks[1:]]
+    function(pointers, blocks[0])
+    for f in futures:
+        f.result()
     if errors is not None and errors[0] != ERROR_SENTINEL:
         raise_bounds_error(errors)
+
+
+def _execute_timed(steps: list, storages: list, rng_shift: int) -> None:
+    """LAZYT_DEBUG >= 2: the same steps one at a time, each timed and printed."""
+    for step in steps:
+        start = time.perf_counter()
+        _execute([step], storages, rng_shift)
+        seconds = time.perf_counter() - start
+        launch = step[-1]
+        if step[0] == _EXTERN:
+            print(f"[lazyt] extern {launch}: {seconds * 1e3:.3f} ms")
+            continue
+        buffers = launch.kernel_buffer_bytes
+        print(f"[lazyt] {launch.kernel.name}: {seconds * 1e3:.3f} ms, {launch.work} elements, "
+              f"~{launch.work * buffers / max(seconds, 1e-9) / 1e9:.1f} GB/s")
 
 
 def raise_bounds_error(errors) -> None:

@@ -17,13 +17,4 @@ def bump(name: str, amount: float = 1) -> None:
     COUNTERS[name] = COUNTERS.get(name, 0) + amount
 
 
-def bump_cached_launch() -> None:
-    """One realisation served by the eager dispatch cache: one kernel launched."""
-    counters = COUNTERS
-    counters["kernel_launches"] += 1
-    counters["kernels"] += 1
-    counters["cache_hits"] += 1
-    counters["realizations"] += 1
-
-
 reset()

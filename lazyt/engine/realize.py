@@ -1,0 +1,314 @@
+"""Realisation: IR nodes in, (Storage, View) results out.
+
+The engine's entry points. The frontend (tensor.py, the op modules,
+realization.py) hands it nodes and the storages/views to write; it never
+sees a Tensor. An eager node is one kernel: it runs through the plan cache
+(engine/plans.py). A deferred graph goes through the scheduler
+(ir/schedule.py), which cuts it into kernel steps; small steps between two
+matmuls share a launch (ir/horizontal.py). A graph whose signature was
+realised before replays the Program recorded that first time, with no
+scheduling (the realisation cache, a TraceCache that records on first
+sight). Every launch is a Program run (engine/program.py) on the device's
+backend.
+"""
+
+from __future__ import annotations
+
+import time
+
+from lazyt.codegen.llvm import render_llvm
+from lazyt.engine import plans, results
+from lazyt.engine.program import ExternLaunch, Program, recording
+from lazyt.engine.signature import graph_signature
+from lazyt.engine.trace import REPLAY, TraceCache
+from lazyt.ir import lower
+from lazyt.ir.node import Node, make_node, walk
+from lazyt.ir.plan import kernel_work, lower_kernel
+from lazyt.ir.schedule import Scheduler, group_steps
+from lazyt.ir.view import View, apply_movement, prod
+from lazyt.runtime import stats
+from lazyt.runtime.compiler import debug_level
+from lazyt.runtime.cpu import CPUBackend
+from lazyt.runtime.launch import PARALLEL_MIN_WORK
+from lazyt.runtime.storage import Storage
+
+CPU_BACKEND = CPUBackend(render_llvm)
+# Deferred graphs realised before: signature -> the Program recorded then.
+REALIZATIONS = TraceCache(64, record_first=True)
+
+
+def backend_for(device):
+    """The backend computing on a device (only the CPU's exists yet)."""
+    return CPU_BACKEND
+
+
+# --------------------------------------------------------------- eager nodes
+def realize_into(node: Node, out: Storage, view: View, graph: bool = False) -> None:
+    """Compute node into out's memory as seen through view.
+
+    Eager nodes are single kernels already; a graph (`graph`: built in
+    deferred mode) goes through the scheduler first."""
+    stats.bump("realizations")
+    if not graph and is_kernel_ready(node):
+        _run_kernel_node(node, out, view)
+        return
+    scheduler = _scheduler()
+    scheduler.assign(node, out.buffer, view)
+    _execute(scheduler)
+
+
+def realize_new(node: Node, device, strides: tuple[int, ...] | None = None
+                ) -> tuple[Storage, View]:
+    """Compute node into a fresh dense storage (contiguous unless strides are given)."""
+    view = View.contiguous(node.shape) if strides is None else View(node.shape, strides, 0)
+    out = backend_for(device).allocate(node.dtype, prod(node.shape))
+    realize_into(node, out, view)
+    return out, view
+
+
+def is_kernel_ready(node: Node) -> bool:
+    """One op over leaves (casts of leaves included), as eager mode builds
+    them (the sources of its sources are not looked at)."""
+    if node.op == "movement":
+        return False
+    for src in node.srcs:
+        if src.op in ("movement", "reduce", "scan", "gather", "extern"):
+            return False
+        if src.op == "cast" and not is_kernel_ready(src):
+            return False
+    return True
+
+
+def _run_kernel_node(node: Node, out: Storage, view: View) -> None:
+    """One kernel (or extern call) whose inputs are all leaves."""
+    if node.op == "extern":
+        run_extern(node, out, view)
+        return
+    program, buffers = plans.program_for(CPU_BACKEND, node, out.buffer, view)
+    if program is not None:
+        program.run([b.storage for b in buffers])
+
+
+def eager_program(node: Node, out: Storage, view: View) -> tuple[Program | None, list]:
+    """The cached Program that computed kernel-ready node into out (None if
+    node is not kernel-ready), with its input buffers: the eager dispatch
+    cache keeps it."""
+    if not is_kernel_ready(node) or node.op == "extern":
+        return None, []
+    return plans.program_for(CPU_BACKEND, node, out.buffer, view, count_hit=False)
+
+
+def run_extern(node: Node, out: Storage, view: View) -> None:
+    """Extern ops: their inputs are realised loads, their code is a library's."""
+    assert node.arg == "matmul", f"unknown extern op {node.arg}"
+    sources = [src.arg for src in node.srcs]
+    run_matmul(out, view, [(buf.storage, v) for buf, v in sources])
+
+
+def run_matmul(out: Storage, view: View, sources: list) -> None:
+    """out (through view) = the matmul of two realised (Storage, View)
+    operands, as a one-launch Program (so recordings see it)."""
+    launch = ExternLaunch("matmul", 0, view, tuple((k + 1, v) for k, (_, v) in
+                                                   enumerate(sources)))
+    Program(CPU_BACKEND, (launch,), 1 + len(sources)).run([out, *(st for st, _ in sources)])
+
+
+def run_lowered(plan, work: int) -> None:
+    """Run a plan lowered outside the scheduler (scatter, nonzero) once."""
+    if plan is None:
+        return
+    buffers = list({id(b): b for b in plan.buffers if b is not None}.values())
+    slot_of = {id(b): i for i, b in enumerate(buffers)}
+    launch = plans.launch_of(CPU_BACKEND, plan, slot_of, work)
+    Program(CPU_BACKEND, (launch,), len(buffers)).run([b.storage for b in buffers])
+
+
+def scatter_into(dst: Storage, dst_view: View, values: Node, index_nodes: list[Node],
+                 mapping: tuple, accumulate: str | None) -> None:
+    """dst[indices] = values (or += with accumulate): see ir/lower.lower_scatter."""
+    stats.bump("realizations")
+    if not is_kernel_ready(values):  # a pending graph (deferred mode): compute it first
+        storage, view = realize_new(values, dst.device)
+        values = make_node("load", values.dtype, values.shape, (), (storage.buffer, view))
+    plan = lower.lower_scatter(dst.buffer, dst.dtype, dst_view, values, index_nodes,
+                               mapping, accumulate)
+    run_lowered(plan, prod(values.shape))
+
+
+def nonzero_into(mask: Node, out: Storage) -> None:
+    stats.bump("realizations")
+    run_lowered(lower.lower_nonzero(mask, out.buffer), prod(mask.shape))
+
+
+# ------------------------------------------------------------ deferred graphs
+def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool) -> list[tuple]:
+    """Compute `roots` into fresh storages and carry out `writes` ((node,
+    target Buffer, target View) each), as one schedule; the (Storage, View)
+    of each root (a root that is a movement of a computed node is a view
+    of that node's storage). A graph of a signature realised before replays
+    its recorded Program (when `cacheable`)."""
+    if not cacheable:
+        return _realize_scheduled(roots, writes)
+    key, buffers = graph_signature(roots, writes,
+                                   results.lookup if results.any_kept() else None)
+    action, program = REALIZATIONS.lookup(key)
+    if action == REPLAY:
+        start = time.perf_counter()
+        outs = program.run([b.storage for b in buffers])
+        _finish_writes(writes)
+        for root, (storage, view) in zip(roots, outs):
+            results.remember(root, storage, view)
+        if debug_level() >= 1:
+            print(f"[lazyt] realize: {program.kernels} kernels in {len(program.launches)} "
+                  f"launches (a known graph: no scheduling), "
+                  f"{(time.perf_counter() - start) * 1e3:.2f} ms")
+        return outs
+    with recording() as entries:
+        outs = _realize_scheduled(roots, writes)
+    REALIZATIONS.store(key, None, Program.from_recording(
+        CPU_BACKEND, entries, [b.storage for b in buffers], outs))
+    return outs
+
+
+def _realize_scheduled(roots: list[Node], writes: list[tuple]) -> list[tuple]:
+    scheduler = _scheduler()
+    loads = []
+    for root in roots:
+        node, moves = peel_movements(root)
+        if node.op in ("load", "const"):
+            # A pending alias of a buffer (the clone of a realised tensor, say)
+            # is copied as a whole, movements included.
+            node, moves = root, ()
+        loads.append((scheduler.materialize_fresh(node, "requested"), moves))
+    _schedule_writes(scheduler, writes)
+    _execute(scheduler)
+    _finish_writes(writes)
+    outs = []
+    for root, (load, moves) in zip(roots, loads):
+        buf, view = load.arg
+        for kind, params in moves:  # movements over a fresh result stay views of it
+            view = view and apply_movement(view, kind, params)
+        if view is None:
+            copy = _scheduler()
+            view = View.contiguous(root.shape)
+            storage = CPU_BACKEND.allocate(root.dtype, prod(root.shape))
+            copy.assign(root, storage.buffer, view)
+            _execute(copy)
+        else:
+            storage = buf.storage
+        results.remember(root, storage, view)
+        outs.append((storage, view))
+    return outs
+
+
+def _finish_writes(writes: list[tuple]) -> None:
+    """After writes were carried out: results cached in their targets are
+    stale; each written node's value now sits in its target."""
+    if not writes:
+        return
+    results.forget_in({id(buf.storage) for _, buf, _ in writes})
+    for node, buf, view in writes:
+        results.remember(node, buf.storage, view)
+
+
+def peel_movements(node: Node) -> tuple[Node, tuple]:
+    """(first non-movement node below node, the movements above it, in order)."""
+    moves = []
+    while node.op == "movement":
+        moves.append(node.arg)
+        node = node.srcs[0]
+    return node, tuple(reversed(moves))
+
+
+def loaded_buffers(node: Node) -> set[int]:
+    """ids of the buffers a graph reads."""
+    return {id(n.arg[0]) for n in walk(node) if n.op == "load"}
+
+
+def _schedule_writes(scheduler: Scheduler, writes: list[tuple]) -> None:
+    """Append the ASSIGN steps: a write goes after every other write that reads
+    its target; a cycle of such reads computes one value into a temporary."""
+    roots, reads = {}, {}
+    for k, (node, buf, view) in enumerate(writes):
+        root = scheduler.kernel_root(node)
+        if not lower.reads_only_what_it_writes(root, buf, view):
+            # It reads its target elsewhere than where it writes: compute first.
+            root = scheduler.materialize(node, "boundary: a write reading its target")
+        roots[k], reads[k] = root, loaded_buffers(root)
+
+    remaining = list(range(len(writes)))
+    copied: set[int] = set()
+    while remaining:
+        free = [i for i, k in enumerate(remaining) if not any(
+            id(writes[k][1]) in reads[x] for x in remaining if x != k)]
+        if not free:
+            # A cycle: compute one value into a temporary first, so it reads no
+            # target any more; its own write still waits for its readers.
+            k = next(k for k in remaining if k not in copied)
+            copied.add(k)
+            root = scheduler.materialize_fresh(writes[k][0],
+                                               "boundary: writes that read each other")
+            roots[k], reads[k] = root, loaded_buffers(root)
+            continue
+        k = remaining.pop(free[0])
+        node, buf, view = writes[k]
+        scheduler.add_step(roots[k], buf, view, node.dtype, "assign")
+
+
+def _scheduler() -> Scheduler:
+    log = (lambda message: print(f"[lazyt] {message}")) if debug_level() >= 3 else None
+    return Scheduler(results.lookup, log)
+
+
+def _mergeable(step) -> bool:
+    """Small kernels share a launch; one big enough to split across threads
+    keeps its own."""
+    return kernel_work(step.node) < PARALLEL_MIN_WORK
+
+
+def _execute(scheduler: Scheduler) -> None:
+    """Run the scheduled steps in order, allocating their fresh buffers."""
+    start = time.perf_counter()
+    launches = group_steps(scheduler.steps, _mergeable)
+    if debug_level() >= 3 and len(launches) < len(scheduler.steps):
+        for k, group in enumerate(launches):
+            print(f"[lazyt] launch {k + 1}: " + ", ".join(
+                f"{step.node.op} {list(step.view.shape)}" for step in group))
+    for group in launches:
+        for step in group:
+            if step.out.storage is None:
+                storage = CPU_BACKEND.allocate(step.dtype, prod(step.node.shape))
+                storage.buffer = step.out
+                step.out.storage = storage
+        if len(group) == 1:
+            _run_kernel_node(group[0].node, group[0].out.storage, group[0].view)
+        else:
+            program, buffers = plans.group_program_for(CPU_BACKEND, group)
+            program.run([b.storage for b in buffers])
+    if debug_level() >= 1:
+        ms = (time.perf_counter() - start) * 1e3
+        print(f"[lazyt] realize: {len(scheduler.steps)} kernels in {len(launches)} launches, "
+              f"{ms:.2f} ms")
+    # Keep boundary results (a matmul, a reduction) while their nodes live, so
+    # a later realisation of a graph sharing them does not compute them again.
+    for node, load in scheduler.materialized:
+        if node.op != "load":
+            buf, view = load.arg
+            results.remember(node, buf.storage, view)
+
+
+def scheduled_kernels(node: Node) -> list[tuple[str, str]]:
+    """(name, LLVM IR) of the kernels that would compute node, scheduled
+    but not run (lt.debug.kernels)."""
+    scheduler = _scheduler()
+    scheduler.materialize(peel_movements(node)[0], "requested")
+    out = []
+    for step in scheduler.steps:
+        if step.node.op == "extern":
+            out.append((f"extern {step.node.arg}", "(BLAS call, no generated code)"))
+            continue
+        plan = lower_kernel(step.node, step.out, step.view)
+        if plan is not None:
+            out.append((plan.kernel.name, render_llvm(plan.kernel)))
+    return out
+

@@ -1,0 +1,149 @@
+"""Pending tensors and deferred writes: what a realisation computes, and the
+Tensor state it changes.
+
+The frontend half of realising (the engine, lazyt/engine/, only sees
+nodes and returns (Storage, View)): it gathers the pending tensors to
+compute and every pending in-place write, hands their nodes to
+engine.realize_graph, and makes the tensors realised views of the results.
+
+Deferred in-place writes: in deferred mode an in-place op on a realised
+tensor leaves an ASSIGN pending. The tensor keeps its storage and view (the
+target) and reads as the graph of its new value (`_node`) until the write
+is carried out. Every realisation carries out every pending write, so a
+training loop that reads only its loss still updates its parameters once
+per step (the graph of a step never grows into the next one).
+"""
+
+from __future__ import annotations
+
+from lazyt import modes
+from lazyt.engine import program as engine_program
+from lazyt.engine import realize as engine_realize
+from lazyt.engine.realize import loaded_buffers, realize_graph
+from lazyt.engine.results import forget_in
+from lazyt.ir.node import Node, walk
+from lazyt.ir.view import apply_movement
+
+# Tensors with a pending write (in-place ops in deferred mode), in order.
+WRITERS: list = []
+
+
+def is_writer(t) -> bool:
+    return t._node is not None and t._st is not None
+
+
+def defer_write(target, node: Node) -> bool:
+    """Leave `target = node` pending (deferred mode). False when the write must
+    happen now: a pending tensor other views were taken from."""
+    if target._node is not None and target.__dict__.get("_write_epoch") != modes.EPOCH[0]:
+        # Pending since before the last realisation (a parameter or momentum
+        # updated every step while only the loss is read): compute it now, so
+        # graphs do not grow from step to step.
+        realize_tensors([target])
+    if target._node is not None and target._st is None:  # a pending result
+        if target._lazy_base is not None or target.__dict__.get("_has_lazy_views"):
+            return False
+        target._node = node
+        return True
+    storage = target._st
+    target.__dict__["_write_epoch"] = modes.EPOCH[0]
+    if target._node is None:
+        if storage.writer is not None:  # one pending write per storage: the older goes first
+            realize_tensors([storage.writer])
+        storage.writer = target
+        WRITERS.append(target)
+        modes.track_pending(target)
+    target._node = node
+    storage.version += 1
+    return True
+
+
+def _with_pending_writes(tensors: list) -> tuple[list, list]:
+    """(tensors to compute, writes to carry out). Pending tensors that still
+    read a value being overwritten are computed with it."""
+    writers = [w for w in WRITERS if is_writer(w)]
+    WRITERS.clear()
+    if not writers:
+        return tensors, []
+    plain = [t for t in tensors if not is_writer(t)]
+    targets = {id(w._st.buffer) for w in writers}
+    reads_target = _reads_any(targets)
+    plain += [t for t in modes.pending_tensors() if not is_writer(t) and reads_target(t._node)]
+    return list({id(t): t for t in plain}.values()), writers
+
+
+def pending_reads(buffers: set[int]) -> bool:
+    """Does a pending tensor read one of these buffers (ids of Buffers)?"""
+    reads = _reads_any(buffers)
+    return any(reads(t._node) for t in modes.pending_tensors())
+
+
+def _reads_any(buffers: set[int]):
+    """A predicate: does a graph load one of these buffers? Answers are shared
+    between graphs, so asking for every pending tensor is linear in the nodes."""
+    memo: dict[int, bool] = {}
+
+    def reads(root: Node) -> bool:
+        for node in walk(root, stop=lambda n: id(n) in memo):
+            if id(node) not in memo:
+                memo[id(node)] = (id(node.arg[0]) in buffers if node.op == "load"
+                                  else any(memo[id(src)] for src in node.srcs))
+        return memo[id(root)]
+
+    return reads
+
+
+def realize_tensors(tensors: list) -> None:
+    """Realise pending tensors together (one schedule, shared boundaries),
+    carrying out every pending write."""
+    modes.EPOCH[0] += 1
+    tensors, writers = _with_pending_writes(list({id(t): t for t in tensors}.values()))
+    roots = [t for t in tensors if t._node is not None and t._lazy_base is None]
+    writes = [(w._node, w._st.buffer, w._vw) for w in writers]
+    cacheable = not engine_program.is_recording() and not modes.TRACING and all(
+        t._lazy_base is None for t in tensors if t._node is not None)
+    outs = realize_graph([t._node for t in roots], writes, cacheable)
+    for w in writers:
+        w._node = None
+        w._st.writer = None
+    for t, (storage, view) in zip(roots, outs):
+        t._st, t._vw, t._node = storage, view, None
+    for t in tensors:
+        if t._node is not None and t._lazy_base is not None:
+            _realize_view(t)
+    modes.pending_tensors()  # drops what this realised from the registry
+
+
+def _realize_view(t) -> None:
+    """A pending view of a pending base becomes a real view of the realised base."""
+    base = t._lazy_base
+    base.realize()
+    view = base._vw
+    for kind, params in t._lazy_moves:
+        view = apply_movement(view, kind, params)
+        if view is None:  # cannot happen for moves recorded as views; compute instead
+            break
+    if view is None:
+        t._lazy_base = None
+        realize_tensors([t])
+        return
+    t._st, t._vw, t._node, t._lazy_base, t._lazy_moves = base._st, view, None, None, ()
+
+
+def flush_readers(storage) -> None:
+    """Before an in-place write: realise pending tensors that read storage, and
+    forget realised nodes that alias it (their values are about to change)."""
+    buf = id(storage.buffer)
+    readers = [t for t in modes.pending_tensors() if buf in loaded_buffers(t._node)]
+    if storage.writer is not None:
+        readers.append(storage.writer)
+    if readers:
+        realize_tensors(readers)
+    forget_in({id(storage)})
+
+
+def scatter_into(dst, dst_view, values: Node, index_nodes: list, mapping: tuple,
+                 accumulate: str | None) -> None:
+    """The engine's scatter into dst, after pending readers of dst are computed."""
+    flush_readers(dst)
+    engine_realize.scatter_into(dst, dst_view, values, index_nodes, mapping, accumulate)

@@ -1,0 +1,43 @@
+"""The device interface: what the engine asks of a device, and nothing more.
+
+The engine (lazyt/engine/) turns IR into kernel IR and launch records and
+replays Programs; it never touches memory or machine code itself. A backend
+does: it allocates and copies storage, compiles a kernel IR to something it
+can launch, prepares a Program's launch records once (argument blocks,
+error blocks) and executes them on a list of storages, and runs the extern
+ops. The CPU backend (runtime/cpu.py: LLVM + ctypes + BLAS) is the first
+implementation; a CUDA backend is a second one, and nothing above this
+interface changes for it.
+"""
+
+from __future__ import annotations
+
+
+class Backend:
+    """One device kind. Subclasses implement every method."""
+
+    device = None  # the lt.device its storages live on
+
+    def allocate(self, dtype, numel: int):
+        """A fresh Storage of numel elements (contents undefined)."""
+        raise NotImplementedError
+
+    def copy_bytes(self, dst, dst_offset: int, src, src_offset: int, nbytes: int) -> None:
+        """Copy raw bytes between two storages of this device (offsets in bytes)."""
+        raise NotImplementedError
+
+    def compile(self, kernel):
+        """Kernel IR (ir/kernel.Kernel) -> a compiled kernel this backend can launch."""
+        raise NotImplementedError
+
+    def prepare(self, launches: tuple, static: dict):
+        """Launch records (engine/program.KernelLaunch, ExternLaunch) -> this
+        backend's prepared steps, built once per Program. `static` maps the
+        slots whose storage never changes to that storage."""
+        raise NotImplementedError
+
+    def execute(self, prepared, storages: list, rng_shift: int = 0) -> None:
+        """Run prepared steps on storages (indexed by slot); random-stream
+        offsets move by rng_shift. Raises the user's error (IndexError,
+        RuntimeError) a kernel's bounds check reported."""
+        raise NotImplementedError

@@ -1,0 +1,133 @@
+"""The CPU backend: LLVM-compiled kernels launched through ctypes, and the
+CPU's extern ops (numpy's BLAS matmul, numpy's stable sort).
+
+The engine gives it kernel IR; the renderer that turns kernel IR into LLVM
+text (codegen/llvm.render_llvm) is handed in when the engine builds the
+backend, so this layer imports nothing above it. Compiled kernels are kept
+in a bounded in-memory cache (and on disk, runtime/disk_cache.py).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import itertools
+import weakref
+
+import numpy as np
+
+from lazyt.ir.view import View, prod
+from lazyt.runtime import launch, stats
+from lazyt.runtime.backend import Backend
+from lazyt.runtime.blas_threads import use_threads_for
+from lazyt.runtime.compiler import CompiledKernel, KernelCache, compile_llvm, debug_level
+from lazyt.runtime.device import CPU
+from lazyt.runtime.storage import Storage
+
+
+def count_extern(name: str, dtype) -> None:
+    stats.bump("extern_calls")
+    if debug_level() >= 2:
+        print(f"[lazyt] extern {name} ({dtype.name})")
+
+
+def array_view(storage: Storage, view: View) -> np.ndarray:
+    """A numpy array over the storage's memory as seen through view (no copy)."""
+    itemsize = storage.dtype.itemsize
+    array = storage.array
+    if prod(view.shape) == 0:
+        return np.empty(view.shape, dtype=array.dtype)
+    # The ndarray constructor over the storage's memory: as_strided's checks
+    # cost more than the small matmuls it serves.
+    return np.ndarray(view.shape, array.dtype, array, view.offset * itemsize,
+                      tuple(s * itemsize for s in view.strides))
+
+
+def matmul(out: Storage, out_view: View, sources: list, fixed=None) -> None:
+    """The matmul extern: numpy's BLAS matmul of two realised operands
+    ((storage, view) each), written into out's memory."""
+    count_extern("matmul", out.dtype)
+    if fixed is not None:
+        out_array, a, b, multiply_adds = fixed
+    else:
+        out_array, a, b, multiply_adds = _matmul_arrays(out, out_view, sources)
+    use_threads_for(multiply_adds)
+    np.matmul(a, b, out=out_array)
+
+
+def _matmul_arrays(out: Storage, out_view: View, sources: list) -> tuple:
+    (a_st, a_view), (b_st, b_view) = sources
+    a = array_view(a_st, a_view)
+    k = a.shape[-1] if a.ndim else 1
+    return array_view(out, out_view), a, array_view(b_st, b_view), out_view.numel * k
+
+
+def argsort(array: np.ndarray, descending: bool) -> np.ndarray:
+    """The sort extern: a stable argsort along the last axis (NaN sorts as
+    the largest value, like PyTorch), int64 indices."""
+    if descending:
+        if array.dtype.kind == "f":
+            keys = (np.where(np.isnan(array), -np.inf, -array.astype(np.float64)),
+                    ~np.isnan(array))
+            order = np.lexsort(keys, axis=-1)
+        elif array.dtype == np.bool_:
+            order = np.argsort(~array, axis=-1, kind="stable")
+        else:
+            order = np.argsort(-array.astype(np.float64) if array.dtype == np.uint64 else
+                               np.negative(array.astype(np.int64)), axis=-1, kind="stable")
+    else:
+        order = np.argsort(array, axis=-1, kind="stable")
+    return order.astype(np.int64, copy=False)
+
+
+class CPUBackend(Backend):
+    """Kernels: kernel IR -> LLVM text -> machine code in one MCJIT engine."""
+
+    device = CPU
+
+    def __init__(self, render):
+        self.render = render  # kernel IR, symbol -> LLVM IR text (codegen/llvm.render_llvm)
+        self.kernels = KernelCache()
+        self._used_symbols: set[str] = set()
+        # Live compiled kernels by symbol: kernel IR that differs only in ways
+        # the code does not show (two equal renderings) shares one kernel.
+        self._by_symbol: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._extra_symbols = itertools.count()
+        self.externs = {"matmul": (matmul, _matmul_arrays)}
+
+    def allocate(self, dtype, numel: int) -> Storage:
+        return Storage.allocate(dtype, numel, CPU)
+
+    def copy_bytes(self, dst: Storage, dst_offset: int, src: Storage, src_offset: int,
+                   nbytes: int) -> None:
+        ctypes.memmove(dst.address + dst_offset, src.address + src_offset, nbytes)
+
+    def compile(self, kernel) -> CompiledKernel:
+        return self.kernels.get(kernel, lambda: self._build(kernel))
+
+    def _build(self, kernel) -> CompiledKernel:
+        # The symbol is derived from the kernel's code, so the same kernel has
+        # the same source in every process (the disk cache's key). A kernel
+        # compiled again after eviction gets a fresh name and skips the cache.
+        generic = self.render(kernel, "k")
+        digest = hashlib.sha256(generic.encode()).hexdigest()[:20]
+        symbol = f"{kernel.name}_{digest}"
+        same_code = self._by_symbol.get(symbol)
+        if same_code is not None and not same_code.released:
+            return same_code
+        fresh = symbol not in self._used_symbols
+        if not fresh:
+            symbol = f"{symbol}_{next(self._extra_symbols)}"
+        self._used_symbols.add(symbol)
+        # The same text with the symbol in its places (@k.body, @k).
+        source = generic.replace("@k.body(", f"@{symbol}.body(").replace("@k(", f"@{symbol}(")
+        compiled = compile_llvm(source, symbol, use_disk_cache=fresh, compact=kernel.compact)
+        self._by_symbol[symbol] = compiled
+        return compiled
+
+    def prepare(self, launches: tuple, static: dict) -> list:
+        return launch.prepare(launches, static, self.externs)
+
+    def execute(self, prepared, storages: list, rng_shift: int = 0) -> None:
+        launch.execute(prepared, storages, rng_shift)
+
