@@ -1,5 +1,6 @@
 """Element types: the DType objects users see (lt.float32 ...), PyTorch's type
-promotion, and how each dtype is stored (numpy) and held in registers (LLVM).
+promotion, and how each dtype is stored (numpy). How a backend spells a dtype
+(LLVM types: lazyt/codegen/llvm_types.py) belongs to that backend.
 
 Sits at the bottom of the pipeline: every layer (tensor API, IR, codegen,
 runtime) imports it, and it imports nothing from lazyt.
@@ -20,8 +21,6 @@ class DType:
     itemsize: int  # bytes in storage
     kind: str  # "f" float, "i" signed int, "u" unsigned int, "b" bool
     numpy_storage: np.dtype  # dtype of the numpy array that holds the storage
-    llvm_storage: str  # LLVM type in memory ("i16" for float16/bfloat16, "i8" for bool)
-    llvm_register: str  # LLVM type while computing ("float" for float16/bfloat16, "i1" for bool)
 
     @property
     def is_floating_point(self) -> bool:
@@ -50,16 +49,16 @@ class DType:
         return (dtype_from_name, (self.name,))
 
 
-float32 = DType("float32", 4, "f", np.dtype(np.float32), "float", "float")
-float64 = DType("float64", 8, "f", np.dtype(np.float64), "double", "double")
-float16 = DType("float16", 2, "f", np.dtype(np.float16), "i16", "float")
-bfloat16 = DType("bfloat16", 2, "f", np.dtype(np.uint16), "i16", "float")
-int8 = DType("int8", 1, "i", np.dtype(np.int8), "i8", "i8")
-uint8 = DType("uint8", 1, "u", np.dtype(np.uint8), "i8", "i8")
-int16 = DType("int16", 2, "i", np.dtype(np.int16), "i16", "i16")
-int32 = DType("int32", 4, "i", np.dtype(np.int32), "i32", "i32")
-int64 = DType("int64", 8, "i", np.dtype(np.int64), "i64", "i64")
-bool_ = DType("bool", 1, "b", np.dtype(np.bool_), "i8", "i1")
+float32 = DType("float32", 4, "f", np.dtype(np.float32))
+float64 = DType("float64", 8, "f", np.dtype(np.float64))
+float16 = DType("float16", 2, "f", np.dtype(np.float16))
+bfloat16 = DType("bfloat16", 2, "f", np.dtype(np.uint16))
+int8 = DType("int8", 1, "i", np.dtype(np.int8))
+uint8 = DType("uint8", 1, "u", np.dtype(np.uint8))
+int16 = DType("int16", 2, "i", np.dtype(np.int16))
+int32 = DType("int32", 4, "i", np.dtype(np.int32))
+int64 = DType("int64", 8, "i", np.dtype(np.int64))
+bool_ = DType("bool", 1, "b", np.dtype(np.bool_))
 
 ALL_DTYPES = (float32, float64, float16, bfloat16, int8, uint8, int16, int32, int64, bool_)
 _BY_NAME = {d.name: d for d in ALL_DTYPES}

@@ -4,11 +4,16 @@ Every op here is a row of the op table (ir/ops.py) or a short composition of
 rows; the functions only decide dtypes and shapes (PyTorch's rules), build
 nodes and realise them. In-place variants write through the tensor's view
 with the same kernels (an ASSIGN into existing storage).
+
+The Tensor methods and lazyt functions of the table's ops are bound from its
+rows (their names, aliases and in-place names): a row gets a generated
+function unless this file writes one out (`_WRITTEN_OUT`: PyTorch's extra
+arguments and checks). Compositions (clamp, lerp, isclose, ...) are listed
+in `_COMPOSITES`.
 """
 
 from __future__ import annotations
 
-import builtins
 import numbers
 
 import numpy as np
@@ -18,7 +23,7 @@ from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.engine.realize import realize_into
 from lazyt.ir.node import Node, make_node
-from lazyt.ir.ops import OPS
+from lazyt.ir.ops import OPS, OpDef
 from lazyt.realization import defer_write, flush_readers
 from lazyt.tensor import Tensor, broadcast_shapes
 
@@ -64,7 +69,7 @@ def compute_dtypes(op: str, operands) -> tuple[DType, DType]:
         compute = dtypes.get_default_dtype()
     if row.dtype_rule == "integral" and promoted.kind == "f":
         raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{TORCH_NAMES[promoted.name]}'")
-    if row.llvm_template(compute.kind) is None:
+    if compute.kind not in row.kinds:
         raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{TORCH_NAMES[compute.name]}'")
     return compute, (dtypes.bool_ if row.dtype_rule == "bool" else compute)
 
@@ -552,50 +557,6 @@ def _dunder_with_scalar_check(fn):
     return method
 
 
-_UNARY_NAMES = ("abs", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
-                "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid",
-                "erf", "erfc", "reciprocal", "relu", "sign", "floor", "ceil", "round", "trunc",
-                "frac")
-TENSOR_METHODS: dict = {}
-FUNCTIONS: dict = {}
-for _name in _UNARY_NAMES:
-    _m, _m_ = _unary(_name)
-    TENSOR_METHODS[_name], TENSOR_METHODS[_name + "_"] = _m, _m_
-    FUNCTIONS[_name] = _m
-    FUNCTIONS[_name + "_"] = _m_
-FUNCTIONS["absolute"] = TENSOR_METHODS["absolute"] = TENSOR_METHODS["abs"]
-FUNCTIONS["arcsin"], FUNCTIONS["arccos"], FUNCTIONS["arctan"] = (
-    FUNCTIONS["asin"], FUNCTIONS["acos"], FUNCTIONS["atan"])
-FUNCTIONS["fix"] = FUNCTIONS["trunc"]
-
-for _name, _op in (("eq", "eq"), ("ne", "ne"), ("lt", "lt"), ("le", "le"), ("gt", "gt"),
-                   ("ge", "ge"), ("maximum", "maximum"), ("minimum", "minimum"),
-                   ("bitwise_and", "bitwise_and"), ("bitwise_or", "bitwise_or"),
-                   ("bitwise_xor", "bitwise_xor"), ("bitwise_left_shift", "bitwise_left_shift"),
-                   ("bitwise_right_shift", "bitwise_right_shift"), ("atan2", "atan2"),
-                   ("copysign", "copysign")):
-    TENSOR_METHODS[_name] = FUNCTIONS[_name] = _binary_method(_op)
-for _alias, _name in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"),
-                      ("less_equal", "le"), ("not_equal", "ne"), ("fmax", "maximum"),
-                      ("fmin", "minimum"), ("arctan2", "atan2")):
-    TENSOR_METHODS[_alias] = FUNCTIONS[_alias] = TENSOR_METHODS[_name]
-
-_NAMED = {
-    "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div,
-    "divide": div, "true_divide": lambda a, b: div(a, b), "floor_divide": floor_divide,
-    "remainder": remainder, "fmod": fmod, "pow": pow, "where": where, "clamp": clamp,
-    "clip": clamp, "addcmul": addcmul, "addcdiv": addcdiv, "clamp_min": clamp_min, "clamp_max": clamp_max, "lerp": lerp, "logical_not": logical_not, "logical_and": logical_and,
-    "logical_or": logical_or, "logical_xor": logical_xor, "neg": neg, "negative": neg,
-    "bitwise_not": bitwise_not, "square": square, "isnan": isnan, "isinf": isinf,
-    "isfinite": isfinite, "nan_to_num": nan_to_num, "allclose": allclose, "isclose": isclose,
-    "equal": equal, "clone": clone, "round": round, "isin": isin,
-}
-FUNCTIONS.update(_NAMED)
-TENSOR_METHODS.update({k: v for k, v in _NAMED.items() if k not in ("where", "isin")})
-TENSOR_METHODS["round_"] = lambda self, *, decimals=0: copy_(self, round(self, decimals=decimals))
-TENSOR_METHODS["where"] = lambda self, condition, other: where(condition, self, other)
-
-
 def _inplace_binary(fn_name: str, op: str):
     def method(self, other, **kwargs):
         alpha = kwargs.pop("alpha", 1)
@@ -616,17 +577,62 @@ def _inplace_binary(fn_name: str, op: str):
     return method
 
 
-for _name, _op in (("add_", "add"), ("sub_", "sub"), ("mul_", "mul"), ("div_", "div"),
-                   ("floor_divide_", "floordiv"), ("remainder_", "remainder"), ("fmod_", "fmod"),
-                   ("pow_", "pow"), ("maximum_", "maximum"), ("minimum_", "minimum"),
-                   ("bitwise_and_", "bitwise_and"), ("bitwise_or_", "bitwise_or"),
-                   ("bitwise_xor_", "bitwise_xor"), ("eq_", "eq"), ("ne_", "ne"),
-                   ("lt_", "lt"), ("le_", "le"), ("gt_", "gt"), ("ge_", "ge"),
-                   ("subtract_", "sub"), ("multiply_", "mul"), ("divide_", "div")):
-    TENSOR_METHODS[_name] = _inplace_binary(_name, _op)
+def true_divide(input, other) -> Tensor:
+    return div(input, other)
+
+
+# The table ops whose function does more than apply the op: PyTorch's extra
+# arguments (alpha, rounding_mode, decimals), its errors, shortcuts (pow).
+_WRITTEN_OUT = {
+    "add": add, "sub": sub, "mul": mul, "div": div, "floor_divide": floor_divide,
+    "remainder": remainder, "fmod": fmod, "pow": pow, "where": where, "neg": neg,
+    "bitwise_not": bitwise_not, "round": round, "isnan": isnan, "isinf": isinf,
+    "isfinite": isfinite,
+}
+# Tensor methods that differ from the lazyt function of the same name.
+_METHODS_WRITTEN_OUT = {
+    "where": lambda self, condition, other: where(condition, self, other),
+    "round_": lambda self, *, decimals=0: copy_(self, round(self, decimals=decimals)),
+}
+# Functions (and Tensor methods, except isin) composed of several table ops.
+_COMPOSITES = {
+    "true_divide": true_divide, "clamp": clamp, "clip": clamp, "addcmul": addcmul,
+    "addcdiv": addcdiv, "clamp_min": clamp_min, "clamp_max": clamp_max, "lerp": lerp,
+    "logical_not": logical_not, "logical_and": logical_and, "logical_or": logical_or,
+    "logical_xor": logical_xor, "square": square, "nan_to_num": nan_to_num,
+    "allclose": allclose, "isclose": isclose, "equal": equal, "clone": clone, "isin": isin,
+}
+
+
+def _table_function(row: OpDef):
+    """The lazyt function (and Tensor method) of a table op: written out, or apply(op, ...)."""
+    written = _WRITTEN_OUT.get(row.names[0])
+    if written is not None:
+        return written
+    assert row.arity in (1, 2), f"op {row.name} of arity {row.arity} needs a written-out function"
+    return _unary(row.name)[0] if row.arity == 1 else _binary_method(row.name)
+
+
+def _table_inplace_method(row: OpDef, name: str):
+    """The in-place Tensor method `name` of a table op (x.exp_(), x.add_(y, alpha=2))."""
+    return _unary(row.name)[1] if row.arity == 1 else _inplace_binary(name, row.name)
+
+
+TENSOR_METHODS: dict = {}
+FUNCTIONS: dict = {}
+for _row in OPS.values():
+    _function = _table_function(_row)
+    for _name in _row.names:
+        FUNCTIONS[_name] = TENSOR_METHODS[_name] = _function
+    for _name in _row.inplace:
+        TENSOR_METHODS[_name] = _table_inplace_method(_row, _name)
+        if _row.arity == 1:  # PyTorch has torch.exp_(x), torch.relu_(x), ...
+            FUNCTIONS[_name] = TENSOR_METHODS[_name]
+FUNCTIONS.update(_COMPOSITES)
+TENSOR_METHODS.update({k: v for k, v in _COMPOSITES.items() if k != "isin"})
+TENSOR_METHODS.update(_METHODS_WRITTEN_OUT)
 TENSOR_METHODS.update(
     clamp_=clamp_, clip_=clamp_, copy_=copy_, fill_=fill_, zero_=zero_,
-    neg_=lambda self: inplace("neg", self), negative_=lambda self: inplace("neg", self),
     square_=lambda self: copy_(self, square(self)),
     lerp_=lambda self, end, weight: copy_(self, lerp(self, end, weight)),
     addcmul_=lambda self, t1, t2, *, value=1: copy_(self, addcmul(self, t1, t2, value=value)),
@@ -669,4 +675,3 @@ TENSOR_METHODS.update({
     "__ipow__": TENSOR_METHODS["pow_"], "__iand__": TENSOR_METHODS["bitwise_and_"],
     "__ior__": TENSOR_METHODS["bitwise_or_"], "__ixor__": TENSOR_METHODS["bitwise_xor_"],
 })
-_ = builtins

@@ -2,9 +2,10 @@
 
 `render_llvm(kernel)` returns a complete LLVM module (text) exporting
 `void @<name>(ptr bufs, ptr args)` per the calling convention in
-ir/kernel.py. Elementwise ops are rendered from the op table's templates
-(ir/ops.py); transcendentals call inline helpers from codegen/llvm_math.py so
-loops vectorise. lazyt/runtime/compiler.py turns the text into machine code.
+ir/kernel.py. Elementwise ops are rendered from their templates
+(codegen/llvm_ops.py: one per op of ir/ops.py and operand kind); dtypes map to
+LLVM types through codegen/llvm_types.py; transcendentals call inline helpers
+from codegen/llvm_math.py so loops vectorise. lazyt/runtime/compiler.py turns the text into machine code.
 
 Rendering choices that matter:
 - Buffers arrive as one pointer array; an always-inline body function takes
@@ -22,22 +23,20 @@ Rendering choices that matter:
 from __future__ import annotations
 
 import re
-import struct
 
 from lazyt import dtypes
 from lazyt.codegen.llvm_math import MathLibrary
+from lazyt.codegen.llvm_ops import llvm_template
+from lazyt.codegen.llvm_types import (
+    is_16bit_float,
+    register_type,
+    rounded_float_literal,
+    storage_type,
+)
 from lazyt.dtypes import DType
 from lazyt.ir import kernel as K
-from lazyt.ir.ops import OPS
 
 _PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)(?::([^{}]+))?\}")
-
-
-def float_literal(value: float, llvm_type: str) -> str:
-    """An LLVM float literal: hex of the double, rounded to float32 first for `float`."""
-    if llvm_type == "float":
-        value = struct.unpack("<f", struct.pack("<f", value))[0]
-    return "0x%016X" % struct.unpack("<Q", struct.pack("<d", value))[0]
 
 
 def int_literal(value: int, bits: int) -> str:
@@ -51,9 +50,9 @@ def int_literal(value: int, bits: int) -> str:
 
 
 def const_literal(value, dtype: DType) -> str:
-    reg = dtype.llvm_register
+    reg = register_type(dtype)
     if dtype.kind == "f":
-        return float_literal(float(value), reg)
+        return rounded_float_literal(float(value), reg)
     return int_literal(int(value), dtype.bits)
 
 
@@ -129,7 +128,7 @@ class _Renderer:
         """Convert a register value of dtype src to dtype dst (torch cast semantics)."""
         if src is dst:
             return value
-        s, d = src.llvm_register, dst.llvm_register
+        s, d = register_type(src), register_type(dst)
         out = self.fresh("c")
         if dst.kind == "b":
             if src.kind == "f":
@@ -146,7 +145,7 @@ class _Renderer:
                 self.emit(f"{out} = fpext float {value} to double")
             else:
                 self.emit(f"{out} = fptrunc double {value} to float")
-            return self.round_half(out, dst) if dst.llvm_storage == "i16" else out
+            return self.round_half(out, dst) if is_16bit_float(dst) else out
         if src.kind == "f":
             # Via i64 then truncate: float -> uint8 of a negative value wraps like torch.
             wide = self.fresh("c")
@@ -158,7 +157,7 @@ class _Renderer:
         if dst.kind == "f":
             op = "sitofp" if src.kind == "i" else "uitofp"
             self.emit(f"{out} = {op} {s} {value} to {d}")
-            return self.round_half(out, dst) if dst.llvm_storage == "i16" else out
+            return self.round_half(out, dst) if is_16bit_float(dst) else out
         sb, db = src.bits, dst.bits
         if sb == db:
             return value
@@ -174,7 +173,7 @@ class _Renderer:
             out = self.fresh("bool")
             self.emit(f"{out} = icmp ne i8 {value}, 0")
             return out
-        if dtype.llvm_storage == "i16" and dtype.kind == "f":
+        if is_16bit_float(dtype):
             name = "f16_to_f32" if dtype is dtypes.float16 else "bf16_to_f32"
             out = self.fresh("h")
             self.emit(f"{out} = call float {self.math.function(name, 'i16')}(i16 {value})")
@@ -186,7 +185,7 @@ class _Renderer:
             out = self.fresh("bool")
             self.emit(f"{out} = zext i1 {value} to i8")
             return out
-        if dtype.llvm_storage == "i16" and dtype.kind == "f":
+        if is_16bit_float(dtype):
             name = "f32_to_f16" if dtype is dtypes.float16 else "f32_to_bf16"
             out = self.fresh("h")
             self.emit(f"{out} = call i16 {self.math.function(name, 'float')}(float {value})")
@@ -195,7 +194,8 @@ class _Renderer:
 
     def pointer(self, buf: int, index: str, dtype: DType) -> str:
         ptr = self.fresh("p")
-        self.emit(f"{ptr} = getelementptr inbounds {dtype.llvm_storage}, ptr %b{buf}, i64 {index}")
+        element = storage_type(dtype)
+        self.emit(f"{ptr} = getelementptr inbounds {element}, ptr %b{buf}, i64 {index}")
         return ptr
 
     # --- expressions ---------------------------------------------------------
@@ -220,7 +220,7 @@ class _Renderer:
             index = self.expr(e.index)
             ptr = self.pointer(e.buf, index, e.dtype)
             raw = self.fresh("l")
-            self.emit(f"{raw} = load {e.dtype.llvm_storage}, ptr {ptr}")
+            self.emit(f"{raw} = load {storage_type(e.dtype)}, ptr {ptr}")
             return self.to_register(raw, e.dtype)
         if isinstance(e, K.Cast):
             src_dtype = expr_dtype(e.src)
@@ -235,7 +235,7 @@ class _Renderer:
             if e.part == "index":
                 self.emit(f"{out} = load i64, ptr {index_slot}")
             else:
-                self.emit(f"{out} = load {acc_dtype.llvm_register}, ptr {value_slot}")
+                self.emit(f"{out} = load {register_type(acc_dtype)}, ptr {value_slot}")
             return out
         if isinstance(e, K.CheckedIndex):
             return self.render_checked_index(e)
@@ -249,7 +249,7 @@ class _Renderer:
         if key in self.scopes[0]:
             return self.scopes[0][key]
         raw = self.params[e.slot]
-        reg = e.dtype.llvm_register
+        reg = register_type(e.dtype)
         out = f"%s{e.slot}.{e.dtype.name}"
         if e.dtype.kind == "f":
             self.entry_lines.append(f"{out}.d = bitcast i64 {raw} to double")
@@ -268,17 +268,17 @@ class _Renderer:
         return out
 
     def render_alu(self, e: K.Alu) -> str:
-        op = OPS[e.op]
         src_dtypes = [expr_dtype(s) for s in e.srcs]
         operands = [self.expr(s) for s in e.srcs]
         operand_dtype = src_dtypes[-1]
-        template = op.llvm_template(operand_dtype.kind)
+        template = llvm_template(e.op, operand_dtype.kind)
         if template is None:
             raise AssertionError(f"op {e.op} has no LLVM rendering for {operand_dtype.name}")
         out = self.fresh("x")
         self.counter += 1
-        self.emit_template(template, operands, out, operand_dtype.llvm_register, f"t{self.counter}.")
-        if e.dtype.llvm_storage == "i16" and e.dtype.kind == "f":
+        self.emit_template(template, operands, out, register_type(operand_dtype),
+                           f"t{self.counter}.")
+        if is_16bit_float(e.dtype):
             return self.round_half(out, e.dtype)
         return out
 
@@ -378,16 +378,18 @@ class _Renderer:
         ]
         for line in lines:
             self.emit(line)
-        reg = e.dtype.llvm_register
+        reg = register_type(e.dtype)
         if e.kind == "uniform":
             if reg == "double":
                 self.emit(f"{p}m = lshr i64 {p}z, 11")
                 self.emit(f"{p}f = uitofp i64 {p}m to double")
-                self.emit(f"{p}u = fmul double {p}f, {float_literal(2.0 ** -53, 'double')}")
+                scale = rounded_float_literal(2.0 ** -53, "double")
+                self.emit(f"{p}u = fmul double {p}f, {scale}")
             else:
                 self.emit(f"{p}m = lshr i64 {p}z, 40")
                 self.emit(f"{p}f = uitofp i64 {p}m to float")
-                self.emit(f"{p}u = fmul float {p}f, {float_literal(2.0 ** -24, 'float')}")
+                scale = rounded_float_literal(2.0 ** -24, "float")
+                self.emit(f"{p}u = fmul float {p}f, {scale}")
             out = f"{p}u"
         elif e.kind == "normal":
             # Box-Muller with 32-bit uniforms u1 in (0, 1], u2 in [0, 1).
@@ -396,7 +398,7 @@ class _Renderer:
             self.emit(f"{p}l = and i64 {p}z, 4294967295")
             self.emit(f"{p}fh = uitofp i64 {p}h1 to double")
             self.emit(f"{p}fl = uitofp i64 {p}l to double")
-            scale = float_literal(2.0 ** -32, "double")
+            scale = rounded_float_literal(2.0 ** -32, "double")
             self.emit(f"{p}u1 = fmul double {p}fh, {scale}")
             self.emit(f"{p}u2 = fmul double {p}fl, {scale}")
             log = self.math.function("log", "double" if reg == "double" else "float")
@@ -409,15 +411,16 @@ class _Renderer:
                 self.emit(f"{p}u2f = fptrunc double {p}u2 to float")
                 u1, u2 = f"{p}u1f", f"{p}u2f"
             self.emit(f"{p}lg = call {reg} {log}({reg} {u1})")
-            self.emit(f"{p}m2 = fmul {reg} {p}lg, {float_literal(-2.0, reg)}")
+            self.emit(f"{p}m2 = fmul {reg} {p}lg, {rounded_float_literal(-2.0, reg)}")
             self.emit(f"{p}r = call {reg} {sqrt}({reg} {p}m2)")
-            self.emit(f"{p}th = fmul {reg} {u2}, {float_literal(6.283185307179586, reg)}")
+            two_pi = rounded_float_literal(6.283185307179586, reg)
+            self.emit(f"{p}th = fmul {reg} {u2}, {two_pi}")
             self.emit(f"{p}cs = call {reg} {cos}({reg} {p}th)")
             self.emit(f"{p}n = fmul {reg} {p}r, {p}cs")
             out = f"{p}n"
         else:
             raise AssertionError(f"unknown random kind {e.kind}")
-        if e.dtype.llvm_storage == "i16" and e.dtype.kind == "f":
+        if is_16bit_float(e.dtype):
             return self.round_half(out, e.dtype)
         return out
 
@@ -474,7 +477,7 @@ exit:
                 self.emit(f"br i1 {self.expr(s.mask)}, label %st{n}.do, label %st{n}.skip")
                 self.label(f"st{n}.do")
             ptr = self.pointer(s.buf, index, dtype)
-            self.emit(f"store {dtype.llvm_storage} {stored}, ptr {ptr}")
+            self.emit(f"store {storage_type(dtype)} {stored}, ptr {ptr}")
             if s.mask is not None:
                 self.emit(f"br label %st{n}.skip")
                 self.label(f"st{n}.skip")
@@ -510,7 +513,7 @@ exit:
         self.label(f"L{n}.end")
 
     def render_acc_init(self, s: K.AccInit) -> None:
-        reg = s.dtype.llvm_register
+        reg = register_type(s.dtype)
         if s.name not in self.accs:
             value_slot = f"%acc.{s.name}"
             index_slot = f"%acci.{s.name}" if s.op in ("argmax", "argmin") else None
@@ -526,7 +529,7 @@ exit:
 
     def render_acc_update(self, s: K.AccUpdate) -> None:
         value_slot, index_slot, dtype, op = self.accs[s.name]
-        reg = dtype.llvm_register
+        reg = register_type(dtype)
         kind = dtype.kind
         value = self.expr(s.value)
         acc = self.fresh("a")
@@ -541,9 +544,9 @@ exit:
             else:
                 self.emit(f"{new} = {'add' if op == 'sum' else 'mul'} {reg} {acc}, {value}")
         elif op in ("max", "min"):
-            row = OPS["maximum" if op == "max" else "minimum"]
+            template = llvm_template("maximum" if op == "max" else "minimum", kind)
             self.counter += 1
-            self.emit_template(row.llvm_template(kind), [acc, value], new, reg,
+            self.emit_template(template, [acc, value], new, reg,
                                f"t{self.counter}.")
         elif op in ("any", "all"):
             self.emit(f"{new} = {'or' if op == 'any' else 'and'} i1 {acc}, {value}")
@@ -570,7 +573,7 @@ exit:
             self.emit(f"store i64 {new_index}, ptr {index_slot}")
         else:
             raise AssertionError(f"unknown reduction {op}")
-        if dtype.llvm_storage == "i16" and kind == "f":
+        if is_16bit_float(dtype):
             new = self.round_half(new, dtype)
         self.emit(f"store {reg} {new}, ptr {value_slot}")
 

@@ -45,8 +45,8 @@ import struct
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["CONVERSION_FUNCTIONS", "SUPPORTED_FUNCTIONS", "MathLibrary", "float_literal",
-           "type_suffix"]
+__all__ = ["CONVERSION_FUNCTIONS", "SUPPORTED_FUNCTIONS", "MathLibrary",
+           "exact_float_literal", "type_suffix"]
 
 # name -> arity of the math helpers, for the codegen's op table.
 SUPPORTED_FUNCTIONS: dict[str, int] = {
@@ -77,9 +77,11 @@ def type_suffix(llvm_type: str) -> str:
     raise ValueError(f"no intrinsic suffix for LLVM type {llvm_type!r} (scalar types only)")
 
 
-def float_literal(value: float, llvm_type: str) -> str:
+def exact_float_literal(value: float, llvm_type: str) -> str:
     """An LLVM literal for `value`: the hex of its double bits, which LLVM accepts for both
-    float and double; for float the value must be exactly representable in float32."""
+    float and double; for float the value must be exactly representable in float32 (a
+    helper's constant that is not is a bug, not something to round; kernels' user
+    constants are rounded by llvm_types.rounded_float_literal). NaN is the quiet NaN."""
     if llvm_type == "float" and not math.isnan(value) and not math.isinf(value):
         as_f32 = struct.unpack("<f", struct.pack("<f", value))[0]
         assert as_f32 == value, f"{value!r} is not exactly representable as float32"
@@ -102,7 +104,7 @@ class Value:
 Operand = Value | float | int
 
 
-class _Builder:
+class _HelperBodyBuilder:
     """Emits the straight-line body of one helper; every method returns the new Value.
 
     Python numbers given as operands become literals of the other operand's type;
@@ -124,7 +126,7 @@ class _Builder:
     def const(self, number: float | int, ty: str) -> Value:
         """A literal of type `ty`."""
         if ty in ("float", "double"):
-            return Value(float_literal(float(number), ty), ty)
+            return Value(exact_float_literal(float(number), ty), ty)
         if ty == "i1":
             return Value("true" if number else "false", ty)
         return Value(str(int(number)), ty)
@@ -242,7 +244,7 @@ ERFC_F32 = (-0.56315678358078, 1.3681190013885498, 0.09475738555192947, -0.40691
             0.15670613944530487, 0.1571926325559616, -0.18286289274692535)
 
 
-def _scale_by_power_of_two_f32(b: _Builder, value: Value, n: Value) -> Value:
+def _scale_by_power_of_two_f32(b: _HelperBodyBuilder, value: Value, n: Value) -> Value:
     """value * 2^n for n in [-152, 129], in two steps so that each factor is a normal float
     and the only rounding is the final one (correct gradual underflow and overflow)."""
     half = b.op("ashr", n, 1)
@@ -252,7 +254,7 @@ def _scale_by_power_of_two_f32(b: _Builder, value: Value, n: Value) -> Value:
     return b.fmul(b.fmul(value, scale_half), scale_rest)
 
 
-def _exp_f32(b: _Builder, x: Value, tail: Value | None = None) -> Value:
+def _exp_f32(b: _HelperBodyBuilder, x: Value, tail: Value | None = None) -> Value:
     """e^(x + tail) in float: n = round(x / ln2) with the magic-number trick, r = x - n ln2
     (Cody-Waite, exact for |x| < 128 whatever x's last bits) + tail, polynomial for e^r, then
     scale by 2^n. The optional small `tail` carries bits x cannot hold. NaN propagates."""
@@ -270,7 +272,7 @@ def _exp_f32(b: _Builder, x: Value, tail: Value | None = None) -> Value:
     return _scale_by_power_of_two_f32(b, e_r, n)
 
 
-def _exp2_f32(b: _Builder, x: Value) -> Value:
+def _exp2_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """2^x in float: n = round(x), r = x - n exactly, polynomial for 2^r, scale by 2^n."""
     clamped = b.select(b.fcmp("ogt", x, 129.0), 129.0, x)
     clamped = b.select(b.fcmp("olt", clamped, -152.0), -152.0, clamped)
@@ -281,7 +283,7 @@ def _exp2_f32(b: _Builder, x: Value) -> Value:
     return _scale_by_power_of_two_f32(b, two_r, n)
 
 
-def _log_parts_f32(b: _Builder, x: Value) -> tuple[Value, Value]:
+def _log_parts_f32(b: _HelperBodyBuilder, x: Value) -> tuple[Value, Value]:
     """Split positive finite x = 2^k (1 + f) with sqrt(1/2) <= 1 + f < sqrt(2); return
     (k as float, log1p(f)). f = m - 1 is exact, so log1p(f) keeps full relative accuracy."""
     subnormal = b.fcmp("olt", x, F32_MIN_NORMAL)
@@ -294,28 +296,28 @@ def _log_parts_f32(b: _Builder, x: Value) -> tuple[Value, Value]:
     return b.cast("sitofp", k, "float"), log1p_f
 
 
-def _log_special_cases(b: _Builder, x: Value, result: Value) -> Value:
+def _log_special_cases(b: _HelperBodyBuilder, x: Value, result: Value) -> Value:
     """log of +inf is +inf, of +-0 is -inf, of negatives and NaN is NaN."""
     result = b.select(b.fcmp("oeq", x, math.inf), math.inf, result)
     result = b.select(b.fcmp("oeq", x, 0.0), -math.inf, result)
     return b.select(b.fcmp("ult", x, 0.0), math.nan, result)
 
 
-def _emit_log_f32(b: _Builder, x: Value) -> Value:
+def _emit_log_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """k ln2 + log1p(f), ln2 split so that k ln2 adds no rounding error of its own."""
     k, log1p_f = _log_parts_f32(b, x)
     result = b.fma(k, LN2_HI_F32, b.fma(k, LN2_LO_F32, log1p_f))
     return _log_special_cases(b, x, result)
 
 
-def _emit_log2_f32(b: _Builder, x: Value) -> Value:
+def _emit_log2_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """k + log1p(f) log2(e), log2(e) as a float pair; exact for powers of two."""
     k, log1p_f = _log_parts_f32(b, x)
     log2_f = b.fma(log1p_f, LOG2E_F32, b.fmul(log1p_f, LOG2E_LO_F32))
     return _log_special_cases(b, x, b.fadd(k, log2_f))
 
 
-def _emit_log10_f32(b: _Builder, x: Value) -> Value:
+def _emit_log10_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """k log10(2) + log1p(f) log10(e), both constants as float pairs."""
     k, log1p_f = _log_parts_f32(b, x)
     log10_f = b.fma(log1p_f, LOG10E_F32, b.fmul(log1p_f, LOG10E_LO_F32))
@@ -323,7 +325,7 @@ def _emit_log10_f32(b: _Builder, x: Value) -> Value:
     return _log_special_cases(b, x, result)
 
 
-def _exact_square_f32(b: _Builder, a: Value) -> tuple[Value, Value]:
+def _exact_square_f32(b: _HelperBodyBuilder, a: Value) -> tuple[Value, Value]:
     """(hi, lo) with a * a = hi + lo exactly (Dekker's product: 12-bit halves multiply exactly,
     without relying on FMA hardware)."""
     hi = b.fmul(a, a)
@@ -334,7 +336,7 @@ def _exact_square_f32(b: _Builder, a: Value) -> tuple[Value, Value]:
     return hi, b.fadd(lo, b.fmul(a_low, a_low))
 
 
-def _erfc_nonnegative_f32(b: _Builder, a: Value) -> Value:
+def _erfc_nonnegative_f32(b: _HelperBodyBuilder, a: Value) -> Value:
     """erfc(a) for a >= 0 as t e^(G(t) - a^2), t = 2 / (2 + a): a^2 enters the exponential
     as an exact hi + lo pair, since a plain float a^2 near 100 would be off by 4e-6."""
     a = b.select(b.fcmp("ogt", a, 10.5), 10.5, a)  # erfc underflows to 0 from 10.06 on
@@ -344,7 +346,7 @@ def _erfc_nonnegative_f32(b: _Builder, a: Value) -> Value:
     return b.fmul(t, _exp_f32(b, b.fneg(square_hi), b.fsub(g, square_lo)))
 
 
-def _emit_erf_f32(b: _Builder, x: Value) -> Value:
+def _emit_erf_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """x (2/sqrt(pi) + x^2 Q(x^2)) near 0, with 2/sqrt(pi) as a float pair; 1 - erfc(|x|) beyond."""
     a = b.call("llvm.fabs", x)
     z = b.fmul(x, x)
@@ -355,13 +357,13 @@ def _emit_erf_f32(b: _Builder, x: Value) -> Value:
     return b.call("llvm.copysign", result, x)  # erf is odd; also gives erf(-0) = -0
 
 
-def _emit_erfc_f32(b: _Builder, x: Value) -> Value:
+def _emit_erfc_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """erfc(-a) = 2 - erfc(a), which is in [1, 2] and so loses nothing."""
     positive = _erfc_nonnegative_f32(b, b.call("llvm.fabs", x))
     return b.select(b.fcmp("olt", x, 0.0), b.fsub(2.0, positive), positive)
 
 
-def _emit_tanh_f32(b: _Builder, x: Value) -> Value:
+def _emit_tanh_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """Odd polynomial near 0, else 1 - 2 / (e^(2|x|) + 1), which has no cancellation once
     tanh >= 1/2 and saturates to exactly 1 through e^(2|x|) = inf."""
     a = b.call("llvm.fabs", x)
@@ -372,7 +374,7 @@ def _emit_tanh_f32(b: _Builder, x: Value) -> Value:
     return b.call("llvm.copysign", result, x)
 
 
-def _emit_sigmoid_f32(b: _Builder, x: Value) -> Value:
+def _emit_sigmoid_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """With e = e^-|x|: 1 / (1 + e) for x >= 0 and e / (1 + e) below, so that no exp
     overflows and tiny results for very negative x underflow gradually, not to 0."""
     e = _exp_f32(b, b.fneg(b.call("llvm.fabs", x)))
@@ -425,7 +427,7 @@ ASIN_F64 = (0.1666666666963696, 0.07499999533189361, 0.04464310911580388, 0.0303
 
 
 
-def _exp_f64(b: _Builder, t: Value) -> Value:
+def _exp_f64(b: _HelperBodyBuilder, t: Value) -> Value:
     """e^t in double for |t| <= 200 (clamped beyond: enough for results that end as float32)."""
     clamped = b.select(b.fcmp("ogt", t, 200.0), 200.0, t)
     clamped = b.select(b.fcmp("olt", clamped, -200.0), -200.0, clamped)
@@ -437,7 +439,7 @@ def _exp_f64(b: _Builder, t: Value) -> Value:
     return b.fmul(e_r, _power_of_two_f64(b, b.op("sub", b.bits(shifted), F64_MAGIC_BITS)))
 
 
-def _exp2_f64(b: _Builder, t: Value) -> Value:
+def _exp2_f64(b: _HelperBodyBuilder, t: Value) -> Value:
     """2^t in double for |t| <= 200 (clamped beyond)."""
     clamped = b.select(b.fcmp("ogt", t, 200.0), 200.0, t)
     clamped = b.select(b.fcmp("olt", clamped, -200.0), -200.0, clamped)
@@ -447,12 +449,12 @@ def _exp2_f64(b: _Builder, t: Value) -> Value:
     return b.fmul(two_r, _power_of_two_f64(b, b.op("sub", b.bits(shifted), F64_MAGIC_BITS)))
 
 
-def _power_of_two_f64(b: _Builder, n: Value) -> Value:
+def _power_of_two_f64(b: _HelperBodyBuilder, n: Value) -> Value:
     """2^n as a double for an i64 n in the normal range."""
     return b.from_bits(b.op("shl", b.op("add", n, 1023), 52))
 
 
-def _log_parts_f64(b: _Builder, u: Value) -> tuple[Value, Value]:
+def _log_parts_f64(b: _HelperBodyBuilder, u: Value) -> tuple[Value, Value]:
     """Split positive normal double u = 2^k (1 + f), sqrt(1/2) <= 1 + f < sqrt(2); return
     (k as double, log1p(f)) using the atanh series in s = f / (2 + f)."""
     offset = b.op("sub", b.bits(u), 0x3FE6A09E667F3BCD)  # bits of sqrt(1/2)
@@ -464,15 +466,15 @@ def _log_parts_f64(b: _Builder, u: Value) -> tuple[Value, Value]:
     return k, b.fma(b.fmul(s, z), b.poly(z, LOG_F64), b.fadd(s, s))
 
 
-def _to_f64(b: _Builder, x: Value) -> Value:
+def _to_f64(b: _HelperBodyBuilder, x: Value) -> Value:
     return b.cast("fpext", x, "double")
 
 
-def _to_f32(b: _Builder, x: Value) -> Value:
+def _to_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     return b.cast("fptrunc", x, "float")
 
 
-def _emit_log1p_f32(b: _Builder, x: Value) -> Value:
+def _emit_log1p_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """log(u) + (x - (u - 1)) / u with u = 1 + x rounded: the correction restores the part
     of x lost in the rounding (all of it for tiny x)."""
     xd = _to_f64(b, x)
@@ -486,7 +488,7 @@ def _emit_log1p_f32(b: _Builder, x: Value) -> Value:
     return b.select(b.fcmp("ult", x, -1.0), math.nan, result)
 
 
-def _emit_expm1_f32(b: _Builder, x: Value) -> Value:
+def _emit_expm1_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """A polynomial for |x| < 1/2, where e^x - 1 would cancel; e^x - 1 in double beyond."""
     xd = _to_f64(b, x)
     small = b.fma(b.fmul(xd, xd), b.poly(xd, EXPM1_F64), xd)
@@ -495,7 +497,7 @@ def _emit_expm1_f32(b: _Builder, x: Value) -> Value:
     return b.call("llvm.copysign", _to_f32(b, result), x)  # expm1 keeps the sign, -0 included
 
 
-def _emit_sinh_f32(b: _Builder, x: Value) -> Value:
+def _emit_sinh_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """An odd polynomial for |x| < 1, where (e - 1/e) / 2 would cancel; that formula beyond."""
     a = b.call("llvm.fabs", _to_f64(b, x))
     z = b.fmul(a, a)
@@ -506,14 +508,14 @@ def _emit_sinh_f32(b: _Builder, x: Value) -> Value:
     return b.call("llvm.copysign", _to_f32(b, result), x)
 
 
-def _emit_cosh_f32(b: _Builder, x: Value) -> Value:
+def _emit_cosh_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """(e + 1/e) / 2 in double, e = e^|x|: no cancellation; overflow happens in the final
     rounding to float."""
     e = _exp_f64(b, b.call("llvm.fabs", _to_f64(b, x)))
     return _to_f32(b, b.fmul(b.fadd(e, b.fdiv(1.0, e)), 0.5))
 
 
-def _atan_nonnegative_f64(b: _Builder, a: Value) -> Value:
+def _atan_nonnegative_f64(b: _HelperBodyBuilder, a: Value) -> Value:
     """atan(a) for a >= 0 (inf included): with one division map a to |z| <= tan(pi/8)
     via atan(a) = pi/4 + atan((a-1)/(a+1)) or pi/2 + atan(-1/a), then a polynomial."""
     above_mid = b.fcmp("ogt", a, 0.41421356237309503)  # tan(pi/8)
@@ -527,13 +529,13 @@ def _atan_nonnegative_f64(b: _Builder, a: Value) -> Value:
     return b.fadd(base, b.fma(b.fmul(z, w), b.poly(w, ATAN_F64), z))
 
 
-def _emit_atan_f32(b: _Builder, x: Value) -> Value:
+def _emit_atan_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """atan is odd: evaluate at |x| and copy the sign back (atan(-0) = -0)."""
     result = _to_f32(b, _atan_nonnegative_f64(b, b.call("llvm.fabs", _to_f64(b, x))))
     return b.call("llvm.copysign", result, x)
 
 
-def _emit_atan2_f32(b: _Builder, y: Value, x: Value) -> Value:
+def _emit_atan2_f32(b: _HelperBodyBuilder, y: Value, x: Value) -> Value:
     """atan(|y| / |x|) folded into the quadrant; 0/0 and inf/inf get the C99 ratios 0 and 1."""
     ay = b.call("llvm.fabs", _to_f64(b, y))
     ax = b.call("llvm.fabs", _to_f64(b, x))
@@ -546,7 +548,7 @@ def _emit_atan2_f32(b: _Builder, y: Value, x: Value) -> Value:
     return b.call("llvm.copysign", _to_f32(b, angle), y)
 
 
-def _asin_core_f64(b: _Builder, a: Value) -> tuple[Value, Value]:
+def _asin_core_f64(b: _HelperBodyBuilder, a: Value) -> tuple[Value, Value]:
     """For 0 <= a <= 1 return (a > 1/2, p) with asin(a) = p, or pi/2 - 2p when a > 1/2
     (asin(a) = pi/2 - 2 asin(sqrt((1 - a) / 2))); |a| > 1 gives sqrt(-) = NaN."""
     above_half = b.fcmp("ogt", a, 0.5)
@@ -555,14 +557,14 @@ def _asin_core_f64(b: _Builder, a: Value) -> tuple[Value, Value]:
     return above_half, b.fma(b.fmul(z, w), b.poly(w, ASIN_F64), z)
 
 
-def _emit_asin_f32(b: _Builder, x: Value) -> Value:
+def _emit_asin_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """asin is odd: evaluate at |x| and copy the sign back."""
     above_half, p = _asin_core_f64(b, b.call("llvm.fabs", _to_f64(b, x)))
     result = b.select(above_half, b.fsub(HALF_PI_F64, b.fadd(p, p)), p)
     return b.call("llvm.copysign", _to_f32(b, result), x)
 
 
-def _emit_acos_f32(b: _Builder, x: Value) -> Value:
+def _emit_acos_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     """pi/2 - asin(x) near 0; 2 asin(sqrt((1 - x) / 2)) near 1 and pi minus that near -1, so
     that small results near x = 1 keep their relative accuracy."""
     xd = _to_f64(b, x)
@@ -573,7 +575,7 @@ def _emit_acos_f32(b: _Builder, x: Value) -> Value:
     return _to_f32(b, b.select(above_half, near_one, near_zero))
 
 
-def _emit_pow_f32(b: _Builder, x: Value, y: Value) -> Value:
+def _emit_pow_f32(b: _HelperBodyBuilder, x: Value, y: Value) -> Value:
     """2^(y log2|x|) in double (log2 to ~1e-16, so the product is good for any |y|),
     then the C99 cases: sign for odd integer y, NaN for negative x with non-integer y,
     pow(x, 0) = pow(1, y) = 1, pow(-1, +-inf) = 1."""
@@ -606,12 +608,12 @@ TWO_OVER_PI_CHUNKS = (0x00000000A2F9836E, 0x4E441529FC2757D1, 0xF534DDC0DB629599
 HALF_PI_SCALED_F64 = 3.4061215800865545e-19  # (pi/2) * 2^-62: one unit of the 2.62 fixed point
 
 
-def _i64(b: _Builder, value: int) -> Value:
+def _i64(b: _HelperBodyBuilder, value: int) -> Value:
     """An i64 literal from an unsigned 64-bit pattern."""
     return b.const(value - (1 << 64) if value >= 1 << 63 else value, "i64")
 
 
-def _reduce_quadrant(b: _Builder, x: Value) -> tuple[Value, Value]:
+def _reduce_quadrant(b: _HelperBodyBuilder, x: Value) -> tuple[Value, Value]:
     """Exact argument reduction of |x| for float32 x: return (r, n) with |x| = n pi/2 + r,
     |r| <= pi/4, r in double and n an i64 of which only n mod 4 matters.
 
@@ -646,19 +648,19 @@ def _reduce_quadrant(b: _Builder, x: Value) -> tuple[Value, Value]:
     return r, b.select(small, 0, n)
 
 
-def _sin_cos_f64(b: _Builder, r: Value) -> tuple[Value, Value]:
+def _sin_cos_f64(b: _HelperBodyBuilder, r: Value) -> tuple[Value, Value]:
     z = b.fmul(r, r)
     return b.fma(b.fmul(r, z), b.poly(z, SIN_F64), r), b.fma(z, b.poly(z, COS_F64), 1.0)
 
 
-def _trig_result(b: _Builder, x: Value, result: Value, negate: Value) -> Value:
+def _trig_result(b: _HelperBodyBuilder, x: Value, result: Value, negate: Value) -> Value:
     """Round to float, flip the sign where asked, and give NaN for inf and NaN inputs."""
     result = _to_f32(b, b.select(negate, b.fneg(result), result))
     finite = b.fcmp("olt", b.call("llvm.fabs", x), math.inf)
     return b.select(finite, result, math.nan)
 
 
-def _emit_sin_f32(b: _Builder, x: Value) -> Value:
+def _emit_sin_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     r, n = _reduce_quadrant(b, x)
     sin_r, cos_r = _sin_cos_f64(b, r)
     odd = b.icmp("ne", b.op("and", n, 1), 0)
@@ -666,7 +668,7 @@ def _emit_sin_f32(b: _Builder, x: Value) -> Value:
     return _trig_result(b, x, b.select(odd, cos_r, sin_r), negate)
 
 
-def _emit_cos_f32(b: _Builder, x: Value) -> Value:
+def _emit_cos_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     r, n = _reduce_quadrant(b, x)
     sin_r, cos_r = _sin_cos_f64(b, r)
     odd = b.icmp("ne", b.op("and", n, 1), 0)
@@ -674,7 +676,7 @@ def _emit_cos_f32(b: _Builder, x: Value) -> Value:
     return _trig_result(b, x, b.select(odd, sin_r, cos_r), negate)
 
 
-def _emit_tan_f32(b: _Builder, x: Value) -> Value:
+def _emit_tan_f32(b: _HelperBodyBuilder, x: Value) -> Value:
     r, n = _reduce_quadrant(b, x)
     sin_r, cos_r = _sin_cos_f64(b, r)
     odd = b.icmp("ne", b.op("and", n, 1), 0)
@@ -685,7 +687,7 @@ def _emit_tan_f32(b: _Builder, x: Value) -> Value:
 # ------------------------------------------------------------- 16-bit float casts
 
 
-def _emit_f32_to_bf16(b: _Builder, x: Value) -> Value:
+def _emit_f32_to_bf16(b: _HelperBodyBuilder, x: Value) -> Value:
     """Keep the top 16 bits, rounding to nearest even by adding 0x7FFF plus the kept lsb;
     a NaN only gets its quiet bit set (rounding could turn it into inf)."""
     u = b.bits(x)
@@ -696,12 +698,12 @@ def _emit_f32_to_bf16(b: _Builder, x: Value) -> Value:
     return b.cast("trunc", b.select(is_nan, quiet_nan, rounded), "i16")
 
 
-def _emit_bf16_to_f32(b: _Builder, h: Value) -> Value:
+def _emit_bf16_to_f32(b: _HelperBodyBuilder, h: Value) -> Value:
     """bfloat16 is the top half of a float32."""
     return b.from_bits(b.op("shl", b.cast("zext", h, "i32"), 16))
 
 
-def _emit_f32_to_f16(b: _Builder, x: Value) -> Value:
+def _emit_f32_to_f16(b: _HelperBodyBuilder, x: Value) -> Value:
     """Normal halves: rebias the exponent and round the mantissa to nearest even with
     integer adds. Subnormal halves: |x| + 0.5 puts the half's last place at the float's
     last place, so the float addition does the rounding. Overflow gives inf, NaN stays NaN."""
@@ -718,7 +720,7 @@ def _emit_f32_to_f16(b: _Builder, x: Value) -> Value:
     return b.cast("trunc", b.op("or", half, sign), "i16")
 
 
-def _emit_f16_to_f32(b: _Builder, h: Value) -> Value:
+def _emit_f16_to_f32(b: _HelperBodyBuilder, h: Value) -> Value:
     """Rebias the exponent of normals, infinities and NaNs; subnormal halves are m 2^-24,
     converted exactly through float."""
     w = b.cast("zext", h, "i32")
@@ -760,7 +762,7 @@ class _HelperDefinition:
     declarations: tuple[tuple[str, str], ...]
 
 
-def _render_definition(symbol: str, ret: str, params: list[str], body: _Builder,
+def _render_definition(symbol: str, ret: str, params: list[str], body: _HelperBodyBuilder,
                        attributes: str) -> _HelperDefinition:
     """Wrap a finished body in `define internal` with an inline attribute list (no #N groups,
     so pieces of several modules never collide)."""
@@ -769,7 +771,7 @@ def _render_definition(symbol: str, ret: str, params: list[str], body: _Builder,
     return _HelperDefinition(symbol, text, tuple(body.declarations.items()))
 
 
-def _call_libm(b: _Builder, name: str, args: list[Value]) -> Value:
+def _call_libm(b: _HelperBodyBuilder, name: str, args: list[Value]) -> Value:
     """Call the C library's double function `name`, resolved from the process at JIT time."""
     b.declarations[f"@{name}"] = f"declare double @{name}({', '.join(['double'] * len(args))})"
     arg_text = ", ".join(f"double {a.ref}" for a in args)
@@ -779,7 +781,7 @@ def _call_libm(b: _Builder, name: str, args: list[Value]) -> Value:
 @lru_cache(maxsize=None)
 def _helper_definition(name: str, llvm_type: str) -> _HelperDefinition:
     """Build (once per process) the definition of helper `name` for element type `llvm_type`."""
-    body = _Builder()
+    body = _HelperBodyBuilder()
     if name in CONVERSION_FUNCTIONS:
         arg_type, ret_type = CONVERSION_FUNCTIONS[name]
         body.ret(_CONVERSION_EMITTERS[name](body, Value("%x", arg_type)))

@@ -43,8 +43,8 @@ class LaunchPlan:
 
 
 @dataclass
-class _Builder:
-    """Collects buffers and params while a kernel is being built."""
+class _LaunchPlanBuilder:
+    """Collects a kernel's buffers and params while it is lowered; `finish` makes the LaunchPlan."""
 
     buffers: list[Buffer | None] = field(default_factory=list)
     buffer_dtypes: list[DType] = field(default_factory=list)
@@ -137,7 +137,7 @@ def collapse_dims(shape: tuple[int, ...], views: list[tuple[int, ...]],
 class _Loops:
     """Loop variables over a (collapsed) shape; dim 0 runs over args[0]..args[1]."""
 
-    def __init__(self, builder: _Builder, shape: list[int], prefix: str = "i",
+    def __init__(self, builder: _LaunchPlanBuilder, shape: list[int], prefix: str = "i",
                  first_is_outer: bool = True):
         self.vars = [K.Var(f"{prefix}{d}") for d in range(len(shape))]
         self.stops: list[K.Expr] = []
@@ -148,7 +148,7 @@ class _Loops:
                 self.stops.append(builder.param(size))
         self.first_is_outer = first_is_outer
 
-    def index(self, builder: _Builder, strides: list[int], offset: int) -> K.Expr:
+    def index(self, builder: _LaunchPlanBuilder, strides: list[int], offset: int) -> K.Expr:
         """offset + sum(var_k * stride_k); the innermost stride 0/1 is baked in so
         contiguous and broadcast operands vectorise."""
         expr: K.Expr | None = builder.param(offset) if offset else None
@@ -181,7 +181,7 @@ def _leaves(nodes: list[Node]) -> list[Node]:
     return [n for n in nodes if n.op in _LEAF_OPS]
 
 
-def _expr_for(nodes: list[Node], builder: _Builder, index_of,
+def _expr_for(nodes: list[Node], builder: _LaunchPlanBuilder, index_of,
               memo: dict[int, K.Expr] | None = None) -> K.Expr:
     """Translate an elementwise node graph (topologically ordered, root last) to
     a kernel expression. index_of(node) gives the index expression of a leaf.
@@ -252,7 +252,7 @@ def _leaf_offset(node: Node) -> int:
     return leaf_view(node).offset
 
 
-def _masked_index(builder: _Builder, loops: _Loops, view: View) -> tuple[K.Expr, K.Expr]:
+def _masked_index(builder: _LaunchPlanBuilder, loops: _Loops, view: View) -> tuple[K.Expr, K.Expr]:
     """(valid, index) for a padded view; invalid positions index the offset-free 0."""
     valid: K.Expr | None = None
     for d, (lo, hi) in enumerate(view.mask):
@@ -275,7 +275,7 @@ def lower_elementwise(root: Node, out: Buffer, out_view: View) -> LaunchPlan | N
     nodes = walk(root)
     leaves = _leaves(nodes)
     has_mask = any(n.op == "load" and n.arg[1].mask is not None for n in leaves)
-    builder = _Builder()
+    builder = _LaunchPlanBuilder()
     out_index = builder.buffer(out, root.dtype, writes=True)
     views = [out_view.strides] + [_leaf_strides(n, shape) for n in leaves]
     if has_mask:
@@ -344,7 +344,7 @@ def reads_only_what_it_writes(root: Node, target: Buffer, out_view: View) -> boo
     return True
 
 
-def _gather_address(builder: _Builder, loops: _Loops, src_view: View,
+def _gather_address(builder: _LaunchPlanBuilder, loops: _Loops, src_view: View,
                     mapping: tuple, index_nodes: list[Node], err: int,
                     valid: list | None = None) -> K.Expr:
     """Address in the source/destination: loop dims and bounds-checked index reads.
@@ -388,7 +388,7 @@ def lower_gather(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     src, *index_nodes = root.srcs
     if 0 in root.shape:
         return None
-    builder = _Builder()
+    builder = _LaunchPlanBuilder()
     out_b = builder.buffer(out, root.dtype, writes=True)
     src_buf, src_view = src.arg
     s = builder.buffer(src_buf, src.dtype)
@@ -411,7 +411,7 @@ def lower_scatter(dst: Buffer, dst_dtype: DType, dst_view: View, values: Node,
     shape = values.shape
     if 0 in shape:
         return None
-    builder = _Builder()
+    builder = _LaunchPlanBuilder()
     d = builder.buffer(dst, dst_dtype, writes=True)
     err = builder.buffer(None, dtypes.int64, writes=True)
     loops = _Loops(builder, list(shape) or [1])
@@ -439,7 +439,7 @@ def lower_nonzero(mask: Node, out: Buffer) -> LaunchPlan | None:
     shape = mask.shape or (1,)
     if 0 in shape:
         return None
-    builder = _Builder()
+    builder = _LaunchPlanBuilder()
     o = builder.buffer(out, dtypes.int64, writes=True)
     buf, view = mask.arg
     m = builder.buffer(buf, mask.dtype)

@@ -17,8 +17,8 @@ from lazyt.dtypes import DType
 from lazyt.ir import kernel as K
 from lazyt.ir.lower import (
     LaunchPlan,
-    _Builder,
     _expr_for,
+    _LaunchPlanBuilder,
     _leaf_offset,
     _leaf_strides,
     _leaves,
@@ -63,7 +63,7 @@ def lower_scan(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
         return None
     nodes = walk(src)
     leaves = _leaves(nodes)
-    builder = _Builder()
+    builder = _LaunchPlanBuilder()
     out_b = builder.buffer(out, root.dtype, writes=True)
     kept = [d for d in range(len(in_shape)) if d not in axes]
     order = kept + list(axes)
@@ -111,7 +111,7 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     order = kept + list(axes)
     if 0 in [full[d] for d in kept] or (not row_level and 0 in full):
         return None
-    builder = _Builder()
+    builder = _LaunchPlanBuilder()
     out_b = builder.buffer(out, root.dtype, writes=True)
     leaves = _leaves(nodes)
 
@@ -198,7 +198,7 @@ def _columns_are_inner(cshape: list[int], cstrides: list[list[int]], n_kept: int
 
 def _column_blocks(body: list[K.Stmt], update: tuple[K.Stmt, ...], store: K.Store,
                    loops: _Loops, column: int, n_kept: int,
-                   builder: _Builder) -> list[K.Stmt]:
+                   builder: _LaunchPlanBuilder) -> list[K.Stmt]:
     """One column's reduction (`body`: init, reduce loops, store) repeated for
     COLUMN_BLOCK neighbouring columns inside one pass over the rows, then the
     leftover columns one at a time. Each column still adds its values in row
