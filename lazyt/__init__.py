@@ -15,7 +15,8 @@ from lazyt.modes import deferred, get_mode, realize, set_mode
 from lazyt.printing import set_printoptions
 from lazyt import creation, elementwise, indexing, linalg, reductions, shape_ops
 from lazyt import cuda, debug
-from lazyt.creation import Generator, default_generator
+from lazyt.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
+                          seed, set_rng_state)
 
 _bind_methods()
 
