@@ -11,9 +11,14 @@ from lazyt.dtypes import (bfloat16, finfo, float16, float32, float64, get_defaul
                           int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from lazyt.runtime.device import device
 from lazyt.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+# Loading the autograd engine registers the backward-graph recorders behind
+# grad_mode's hooks and gives Tensor backward(), register_hook(), retain_grad().
+import lazyt.autograd.engine
 from lazyt.modes import deferred, get_mode, realize, set_mode
 from lazyt.printing import set_printoptions
 from lazyt import creation, elementwise, indexing, linalg, reductions, shape_ops
+# Loading regions installs run_region as autograd's rule runner (grad_mode.RULE_RUNNER).
+from lazyt import regions
 from lazyt import cuda, debug
 from lazyt.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                           seed, set_rng_state)

@@ -351,3 +351,6 @@ def _attach_node(outs: list, name, grad_name: str | None, fn, tensors: tuple, co
             o.grad_fn = node
             o._requires_grad = True
             o.__dict__["_output_nr"] = nr
+
+
+grad_mode.RULE_RUNNER = run_region  # autograd runs its gradient rules as regions

@@ -13,7 +13,7 @@ import math
 
 from lazyt import creation, shape_ops
 from lazyt.autograd import grad_mode
-from lazyt.autograd.function import FREED_MESSAGE, Node, SavedTensor, gradient_edge
+from lazyt.autograd.function import FREED_MESSAGE, GradNode, SavedTensor, gradient_edge
 from lazyt.nn._functional._utils import _ntuple
 from lazyt.nn._functional.conv import gather_windows, output_size, pool_table
 from lazyt.regions import run_region
@@ -100,7 +100,7 @@ def _max_pool(name: str, dims: int, input: Tensor, kernel_size, stride, padding,
     return (out, indices) if return_indices else out
 
 
-class _MaxPoolNode(Node):
+class _MaxPoolNode(GradNode):
     """The max-pools' grad_fn: each output's gradient goes to the input
     element its index names (summed where windows overlap)."""
 
