@@ -1,6 +1,7 @@
 """Tensor conversions: to Python (item, tolist, float/int/bool), to numpy
-(numpy(), __array__, sharing memory like PyTorch), printing, and between
-dtypes/devices (to, float, long, ...). Bound onto Tensor by tensor._bind_methods.
+(numpy(), __array__, sharing memory like PyTorch), printing, pickling, and
+between dtypes/devices (to, float, long, ...). Bound onto Tensor by
+tensor._bind_methods.
 
 Reading values is not computing them: these only view realised storage
 (bfloat16, which numpy lacks, is first cast to float32 by a kernel).
@@ -13,7 +14,10 @@ import numpy as np
 
 from lazyt import dtypes, modes
 from lazyt.dtypes import DType
-from lazyt.runtime.device import device, to_device
+from lazyt.ir.view import View
+from lazyt.printing import format_tensor
+from lazyt.runtime.device import CPU, device, to_device
+from lazyt.runtime.storage import Storage
 from lazyt.tensor import _LEGACY_NAMES, Tensor
 
 
@@ -89,8 +93,6 @@ def __complex__(self) -> complex:
     return complex(self.item())
 
 def __repr__(self) -> str:
-    from lazyt.printing import format_tensor
-
     grad_fn = None if self.grad_fn is None else self.grad_fn.name()
     return format_tensor(
         self._readable_array(), dtype=self.dtype.name,
@@ -104,9 +106,29 @@ def __format__(self, spec: str) -> str:
     return repr(self)
 
 def __reduce_ex__(self, protocol):
-    from lazyt.serialization import tensor_reduce
+    """pickle / copy.deepcopy: rebuild from a copy of the elements. The graph
+    history is not kept; requires_grad is."""
+    host = self.detach()
+    saved_device = str(host.device)
+    if saved_device != "cpu":
+        host = host.cpu()
+    array = np.array(host.contiguous()._host_array(), copy=True)
+    return rebuild_tensor, (array, self.dtype.name, bool(self.requires_grad), saved_device)
 
-    return tensor_reduce(self)
+_DTYPE_OF_NAME = {d.name: d for d in dtypes.ALL_DTYPES}
+
+def rebuild_tensor(array: np.ndarray, dtype_name: str, requires_grad: bool,
+                   saved_device: str = "cpu") -> Tensor:
+    """The tensor a pickled one (see __reduce_ex__) is loaded as."""
+    dtype = _DTYPE_OF_NAME[dtype_name]
+    array = np.ascontiguousarray(array)
+    storage = Storage.from_array(dtype, array, CPU)
+    t = Tensor._make(storage, View.contiguous(tuple(array.shape)))
+    if saved_device != "cpu":
+        t = t.to(saved_device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 def __iter__(self):
     if self.ndim == 0:
