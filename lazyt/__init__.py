@@ -5,6 +5,7 @@ This file is the public namespace: re-exports only, a table of contents.
 
 # Order matters: Tensor exists before the op modules bind their methods to it.
 from lazyt.tensor import Size, Tensor, _bind_methods, broadcast_shapes, is_tensor, numel
+from lazyt import dtypes
 from lazyt.dtypes import DType as dtype
 from lazyt.dtypes import bool_ as bool
 from lazyt.dtypes import (bfloat16, finfo, float16, float32, float64, get_default_dtype, iinfo,
@@ -47,9 +48,7 @@ ByteTensor = _legacy_tensor_type("ByteTensor", uint8)
 
 
 def result_type(tensor1, tensor2):
-    from lazyt.dtypes import result_type as _rt
-
-    return _rt(tensor1, tensor2)
+    return dtypes.result_type(tensor1, tensor2)
 
 
 def can_cast(from_, to) -> bool:

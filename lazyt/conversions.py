@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lazyt import dtypes, modes
+from lazyt import creation, dtypes, elementwise, modes
 from lazyt.dtypes import DType
 from lazyt.ir.view import View
 from lazyt.printing import format_tensor
@@ -158,8 +158,6 @@ def to(self, *args, **kwargs) -> Tensor:
         to_device(dev)
     if dtype is None or dtype is self.dtype:
         return self.clone() if copy else self
-    from lazyt import elementwise
-
     return elementwise.cast(self, dtype)
 
 def tensor_type(self, dtype=None):
@@ -208,29 +206,19 @@ def type_as(self, other: Tensor) -> Tensor:
     return self.to(other.dtype)
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import creation
-
     return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import creation
-
     return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import creation
-
     return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import creation
-
     return creation.full(size, fill_value, dtype=dtype or self.dtype,
                          requires_grad=requires_grad)
 
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import creation
-
     return creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 

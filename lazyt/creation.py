@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from lazyt import dtypes, eager_cache, modes
+from lazyt import dtypes, eager_cache, linalg, modes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
@@ -344,8 +344,6 @@ def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None,
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import linalg
-
     keys = _random((n,), "uniform", dtypes.float64, generator)
     perm = linalg.argsort(keys)
     return perm if dtype is None else ew.cast(perm, dtypes.to_dtype(dtype))
