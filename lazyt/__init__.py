@@ -3,21 +3,28 @@
 This file is the public namespace: re-exports only, a table of contents.
 """
 
-# Order matters: Tensor exists before the op modules bind their methods to it.
-from lazyt.tensor import Size, Tensor, _bind_methods, broadcast_shapes, is_tensor, numel
+from lazyt.tensor import Size, Tensor, broadcast_shapes, is_tensor, numel
+from lazyt import dtypes
 from lazyt.dtypes import DType as dtype
 from lazyt.dtypes import bool_ as bool
 from lazyt.dtypes import (bfloat16, finfo, float16, float32, float64, get_default_dtype, iinfo,
                           int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from lazyt.runtime.device import device
 from lazyt.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from lazyt.modes import deferred, get_mode, realize, set_mode
+# Loading the autograd engine registers the backward-graph recorders behind
+# grad_mode's hooks and gives Tensor backward(), register_hook(), retain_grad().
+import lazyt.autograd.engine
+from lazyt.modes import deferred, get_mode, set_mode
+from lazyt.realization import realize
 from lazyt.printing import set_printoptions
 from lazyt import creation, elementwise, indexing, linalg, reductions, shape_ops
+# Loading methods binds every op module's Tensor methods (lazyt/methods.py).
+from lazyt import methods
+# Loading regions installs run_region as autograd's rule runner (grad_mode.RULE_RUNNER).
+from lazyt import regions
 from lazyt import cuda, debug
-from lazyt.creation import Generator, default_generator
-
-_bind_methods()
+from lazyt.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
+                          seed, set_rng_state)
 
 __version__ = "0.1.0"
 
@@ -41,9 +48,7 @@ ByteTensor = _legacy_tensor_type("ByteTensor", uint8)
 
 
 def result_type(tensor1, tensor2):
-    from lazyt.dtypes import result_type as _rt
-
-    return _rt(tensor1, tensor2)
+    return dtypes.result_type(tensor1, tensor2)
 
 
 def can_cast(from_, to) -> bool:

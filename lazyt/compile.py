@@ -32,44 +32,21 @@ What a replay does and does not do (the documented contract):
 from __future__ import annotations
 
 import functools
-import os
 import sys
-import traceback
 from dataclasses import dataclass
 
 from lazyt import modes
-from lazyt.creation import default_generator
+from lazyt.autograd.grad_mode import no_grad
 from lazyt.engine.program import ExternLaunch, Program, recording
 from lazyt.engine.realize import CPU_BACKEND
 from lazyt.engine.trace import RECORD, REPLAY, TraceCache
 from lazyt.ir.view import View
+from lazyt.modes import CompileError, check_value_read  # noqa: F401 - lt.compile's names
+from lazyt.random import default_generator
 from lazyt.realization import realize_tensors
 from lazyt.runtime.compiler import debug_level
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Tensor
-
-
-class CompileError(RuntimeError):
-    """Raised for what lt.compile cannot trace (value reads) or too many retraces."""
-
-
-def _user_frame() -> str:
-    """'file:line' of the innermost frame outside the lazyt package."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    for frame in reversed(traceback.extract_stack()[:-1]):
-        if not os.path.abspath(frame.filename).startswith(package):
-            return f"{frame.filename}:{frame.lineno} ({frame.line})"
-    return "<unknown>"
-
-
-def check_value_read(what: str) -> None:
-    """Called by every operation that reads tensor values into Python."""
-    if modes.TRACING:
-        raise CompileError(
-            f"lt.compile: cannot read a tensor's value ({what}) while tracing, at "
-            f"{_user_frame()}. A compiled function replays the same kernels on every call, "
-            "so it cannot branch on data. Return the tensor and read it outside, or call "
-            "the function without lt.compile.")
 
 
 def _describe(value) -> tuple:
@@ -123,8 +100,6 @@ class TracedCall:
     def replay(self, inputs: list):
         for staged, new in zip(self.staged_inputs, inputs):
             if not _copy_bytes(staged, new):
-                from lazyt.autograd import no_grad  # cycle: autograd imports compile's users
-
                 with no_grad():
                     staged.copy_(new)
         self.program.run([], default_generator._offset - self.trace_offset)

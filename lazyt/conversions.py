@@ -1,6 +1,7 @@
 """Tensor conversions: to Python (item, tolist, float/int/bool), to numpy
-(numpy(), __array__, sharing memory like PyTorch), printing, and between
-dtypes/devices (to, float, long, ...). Bound onto Tensor by tensor._bind_methods.
+(numpy(), __array__, sharing memory like PyTorch), printing, pickling, and
+between dtypes/devices (to, float, long, ...). Bound onto Tensor by
+tensor._bind_methods.
 
 Reading values is not computing them: these only view realised storage
 (bfloat16, which numpy lacks, is first cast to float32 by a kernel).
@@ -11,18 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from lazyt import dtypes, modes
+from lazyt import creation, dtypes, elementwise, modes
 from lazyt.dtypes import DType
-from lazyt.runtime.device import device, to_device
+from lazyt.ir.view import View
+from lazyt.printing import format_tensor
+from lazyt.runtime.device import CPU, device, to_device
+from lazyt.runtime.storage import Storage
 from lazyt.tensor import _LEGACY_NAMES, Tensor
 
 
 def _host_array(self) -> np.ndarray:
     """The elements as a numpy array viewing this tensor's memory (no compute)."""
     if modes.TRACING:
-        from lazyt.compile import check_value_read
-
-        check_value_read("reading values into Python")
+        modes.check_value_read("reading values into Python")
     st = self._storage
     itemsize = self.dtype.itemsize
     if self.numel() == 0:
@@ -89,8 +91,6 @@ def __complex__(self) -> complex:
     return complex(self.item())
 
 def __repr__(self) -> str:
-    from lazyt.printing import format_tensor
-
     grad_fn = None if self.grad_fn is None else self.grad_fn.name()
     return format_tensor(
         self._readable_array(), dtype=self.dtype.name,
@@ -104,9 +104,29 @@ def __format__(self, spec: str) -> str:
     return repr(self)
 
 def __reduce_ex__(self, protocol):
-    from lazyt.serialization import tensor_reduce
+    """pickle / copy.deepcopy: rebuild from a copy of the elements. The graph
+    history is not kept; requires_grad is."""
+    host = self.detach()
+    saved_device = str(host.device)
+    if saved_device != "cpu":
+        host = host.cpu()
+    array = np.array(host.contiguous()._host_array(), copy=True)
+    return rebuild_tensor, (array, self.dtype.name, bool(self.requires_grad), saved_device)
 
-    return tensor_reduce(self)
+_DTYPE_OF_NAME = {d.name: d for d in dtypes.ALL_DTYPES}
+
+def rebuild_tensor(array: np.ndarray, dtype_name: str, requires_grad: bool,
+                   saved_device: str = "cpu") -> Tensor:
+    """The tensor a pickled one (see __reduce_ex__) is loaded as."""
+    dtype = _DTYPE_OF_NAME[dtype_name]
+    array = np.ascontiguousarray(array)
+    storage = Storage.from_array(dtype, array, CPU)
+    t = Tensor._make(storage, View.contiguous(tuple(array.shape)))
+    if saved_device != "cpu":
+        t = t.to(saved_device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 def __iter__(self):
     if self.ndim == 0:
@@ -136,8 +156,6 @@ def to(self, *args, **kwargs) -> Tensor:
         to_device(dev)
     if dtype is None or dtype is self.dtype:
         return self.clone() if copy else self
-    from lazyt import elementwise
-
     return elementwise.cast(self, dtype)
 
 def tensor_type(self, dtype=None):
@@ -186,29 +204,19 @@ def type_as(self, other: Tensor) -> Tensor:
     return self.to(other.dtype)
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import creation
-
     return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import creation
-
     return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import creation
-
     return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import creation
-
     return creation.full(size, fill_value, dtype=dtype or self.dtype,
                          requires_grad=requires_grad)
 
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import creation
-
     return creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 

@@ -1,5 +1,6 @@
 """Tensor creation: tensor(), from_numpy, zeros/ones/full/empty (and *_like),
-arange/linspace/eye, and the random functions with their Generator.
+arange/linspace/eye, and the random functions (drawing from lazyt/random.py's
+Generator).
 
 Values are produced by kernels: constants, the "iota" index leaf and the
 counter-based "rand" leaf (ir/node.py). User data (lists, numpy arrays) is
@@ -10,86 +11,19 @@ kernel like any other `.to(dtype)`.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from lazyt import dtypes, eager_cache, modes
+from lazyt import dtypes, eager_cache, linalg, modes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, prod
+from lazyt.random import default_generator  # (compile.py imports it from here too)
 from lazyt.runtime.device import CPU, to_device
 from lazyt.runtime.storage import Storage
-from lazyt.tensor import Tensor, normalize_shape
-
-
-class Generator:
-    """A counter-based random stream: (seed, offset). Each draw of n numbers
-    uses positions [offset, offset + n) and advances offset, so results depend
-    only on the seed and the sequence of draws, never on threads."""
-
-    def __init__(self, device="cpu"):
-        self.device = to_device(device)
-        self._seed = 67280421310721
-        self._offset = 0
-
-    def manual_seed(self, seed: int) -> Generator:
-        if not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"manual_seed expected an int, got {type(seed).__name__}")
-        self._seed = int(seed) & ((1 << 64) - 1)
-        self._offset = 0
-        return self
-
-    def seed(self) -> int:
-        import random
-
-        self.manual_seed(random.getrandbits(63))
-        return self._seed
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def get_state(self) -> Tensor:
-        state = np.array([self._seed - (1 << 64) if self._seed >= 1 << 63 else self._seed,
-                          self._offset], dtype=np.int64)
-        return from_numpy(state).clone()
-
-    def set_state(self, state: Tensor) -> Generator:
-        seed, offset = (int(v) for v in state.tolist())
-        self._seed, self._offset = seed & ((1 << 64) - 1), offset
-        return self
-
-    def take(self, count: int) -> tuple[int, int]:
-        """Reserve count positions; return (seed as int64 bits, first position)."""
-        seed = self._seed - (1 << 64) if self._seed >= 1 << 63 else self._seed
-        start = self._offset
-        self._offset += count
-        return seed, start
-
-
-default_generator = Generator()
-
-
-def manual_seed(seed: int) -> Generator:
-    return default_generator.manual_seed(seed)
-
-
-def seed() -> int:
-    return default_generator.seed()
-
-
-def initial_seed() -> int:
-    return default_generator.initial_seed()
-
-
-def get_rng_state() -> Tensor:
-    return default_generator.get_state()
-
-
-def set_rng_state(state: Tensor) -> None:
-    default_generator.set_state(state)
+from lazyt.tensor import Size, Tensor, normalize_shape
 
 
 # ------------------------------------------------------------------ helpers
@@ -410,8 +344,6 @@ def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None,
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    from lazyt import linalg
-
     keys = _random((n,), "uniform", dtypes.float64, generator)
     perm = linalg.argsort(keys)
     return perm if dtype is None else ew.cast(perm, dtypes.to_dtype(dtype))
@@ -552,7 +484,27 @@ def scalar_tensor(value, *, dtype=None, device=None) -> Tensor:
     return full((), value, dtype=dtype or dtypes.get_default_dtype())
 
 
-_ = numbers
+def legacy_tensor_new(cls, *args, **kwargs):
+    """Tensor.__new__ (bound by lazyt/methods.py), PyTorch's legacy
+    constructor: Tensor(data) copies data as the default float dtype,
+    Tensor(2, 3) is uninitialised; prefer lt.tensor / lt.empty."""
+    if cls is not Tensor:
+        return object.__new__(cls)
+    dtype = kwargs.pop("dtype", None) or dtypes.get_default_dtype()
+    if kwargs.pop("device", None) not in (None, "cpu"):
+        raise RuntimeError("legacy Tensor constructor only supports device 'cpu'")
+    if kwargs:
+        raise TypeError(f"Tensor() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data.to(dtype)
+        if isinstance(data, Size):
+            return empty(*data, dtype=dtype)
+        return tensor(data, dtype=dtype)
+    return empty(*args, dtype=dtype)
+
+
 FUNCTIONS = {
     "tensor": tensor, "as_tensor": as_tensor, "asarray": asarray, "from_numpy": from_numpy,
     "zeros": zeros, "ones": ones, "full": full, "empty": empty, "zeros_like": zeros_like,
@@ -560,9 +512,7 @@ FUNCTIONS = {
     "randn": randn, "randint": randint, "rand_like": rand_like, "randn_like": randn_like,
     "randint_like": randint_like, "randperm": randperm, "bernoulli": bernoulli,
     "normal": normal, "arange": arange, "linspace": linspace, "logspace": logspace, "eye": eye,
-    "scalar_tensor": scalar_tensor, "manual_seed": manual_seed, "seed": seed,
-    "initial_seed": initial_seed, "get_rng_state": get_rng_state,
-    "set_rng_state": set_rng_state,
+    "scalar_tensor": scalar_tensor,
 }
 TENSOR_METHODS = {
     "uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_, "random_": random_,

@@ -18,11 +18,11 @@ import numbers
 
 import numpy as np
 
-from lazyt import dtypes, eager_cache, modes
+from lazyt import creation, dtypes, eager_cache, indexing, modes, reductions
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.engine.realize import realize_into
-from lazyt.ir.node import Node, make_node
+from lazyt.ir.node import Node, make_node, walk
 from lazyt.ir.ops import OPS, OpDef
 from lazyt.realization import defer_write, flush_readers
 from lazyt.tensor import Tensor, broadcast_shapes
@@ -138,8 +138,6 @@ def _as_written_into(target: Tensor, node: Node) -> Node:
 def _unalias(target: Tensor, node: Node) -> Node:
     """If node reads target's storage through a different view, copy that read
     first: an in-place kernel must not read elements it already overwrote."""
-    from lazyt.ir.node import walk
-
     buf = target._st.buffer
     for leaf in walk(node):
         if leaf.op == "load" and leaf.arg[0] is buf and leaf.arg[1] != target._vw:
@@ -246,8 +244,6 @@ def _check_int_division(op: str, a, b) -> None:
         return
     if isinstance(b, Tensor):
         zero = apply("eq", b, 0)
-        from lazyt import reductions
-
         if bool(reductions.any_(zero)):
             raise RuntimeError("ZeroDivisionError")
     elif b == 0:
@@ -311,8 +307,6 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
 
 def where(condition: Tensor, input=None, other=None):
     if input is None and other is None:  # where(cond) is nonzero(cond, as_tuple=True)
-        from lazyt import indexing
-
         return indexing.nonzero(condition, as_tuple=True)
     if not isinstance(condition, Tensor) or condition.dtype is not dtypes.bool_:
         got = condition.dtype.name if isinstance(condition, Tensor) else type(condition).__name__
@@ -457,8 +451,6 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorc
 
 
 def isin(elements, test_elements, *, invert: bool = False) -> Tensor:
-    from lazyt import creation, reductions
-
     elements = elements if isinstance(elements, Tensor) else creation.tensor(elements)
     tests = test_elements if isinstance(test_elements, Tensor) else creation.tensor(test_elements)
     found = reductions.any_(apply("eq", elements.unsqueeze(-1), tests.reshape(-1)), -1)
@@ -503,8 +495,6 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
              equal_nan: bool = False) -> bool:
-    from lazyt import reductions
-
     return bool(reductions.all_(isclose(a, b, rtol, atol, equal_nan)))
 
 
@@ -522,8 +512,6 @@ def isclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
 
 
 def equal(a: Tensor, b: Tensor) -> bool:
-    from lazyt import reductions
-
     if a.shape != b.shape:
         return False
     return bool(reductions.all_(apply("eq", a, b)))

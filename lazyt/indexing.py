@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from lazyt import dtypes
+from lazyt import creation, dtypes, reductions
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.engine.realize import nonzero_into
@@ -29,8 +29,6 @@ from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim
 
 
 def _as_index_tensor(item) -> Tensor:
-    from lazyt import creation
-
     if isinstance(item, Tensor):
         t = item
     else:
@@ -124,8 +122,6 @@ def parse_index(t: Tensor, index) -> _Parsed:
                 for k in range(mask.ndim):
                     parsed.advanced.append((dim + k, coords.select(1, k)))
                 if mask.ndim == 0:  # x[True-tensor]: a new dim of size 1 (0 for False)
-                    from lazyt import creation
-
                     parsed.view = view.unsqueeze(dim)
                     count = int(bool(mask.item()))
                     parsed.advanced.append((dim, creation.zeros(count, dtype=dtypes.int64)))
@@ -201,8 +197,6 @@ def getitem(self: Tensor, index) -> Tensor:
 def setitem(self: Tensor, index, value) -> None:
     if not (isinstance(value, Tensor) or isinstance(value, (numbers.Number, np.number,
                                                             np.bool_))):
-        from lazyt import creation
-
         value = creation.tensor(value, dtype=self.dtype)
     parsed = parse_index(self, index)
     if not parsed.advanced:
@@ -232,8 +226,6 @@ def index_put(self: Tensor, view: View, shape, mapping, index_nodes, value,
     grad_mode.check_inplace(self)
     if not isinstance(value, Tensor):
         # A scalar: broadcast through a zero-stride view of a one-element tensor.
-        from lazyt import creation
-
         value = creation.full((), value, dtype=self.dtype)
     value.realize()
     snapshot = grad_mode.snapshot_for_inplace(self, "index_put", (value,))
@@ -350,8 +342,6 @@ def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
         if values.dtype is not self.dtype:
             values = make_node("cast", self.dtype, values.shape, (values,))
     else:
-        from lazyt import creation
-
         values = creation.full((), src, dtype=self.dtype)._load_as(tuple(index.shape))
     grad_mode.check_inplace(self)
     op = "scatter_add" if accumulate else "scatter"
@@ -414,8 +404,6 @@ def index_put_(self: Tensor, indices, values, accumulate: bool = False) -> Tenso
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):
-    from lazyt import reductions
-
     input.realize()
     count = int(reductions.count_nonzero(input).item()) if input.numel() else 0
     ndim = input.ndim

@@ -13,7 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from lazyt import dtypes, modes
+from lazyt import creation, dtypes, indexing, modes, reductions
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.engine.realize import run_matmul
@@ -199,21 +199,15 @@ def _sort_indices(x: Tensor, dim: int, descending: bool) -> Tensor:
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     if input.ndim == 0:
-        from lazyt import creation
-
         return sort_result(ew.clone(input), creation.zeros((), dtype=dtypes.int64))
     dim = normalize_dim(dim, input.ndim)
     indices = _sort_indices(input, dim, descending)
-    from lazyt import indexing
-
     values = indexing.gather(input, dim, indices)
     return sort_result(values, indices)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     if input.ndim == 0:
-        from lazyt import creation
-
         return creation.zeros((), dtype=dtypes.int64)
     return _sort_indices(input, normalize_dim(dim, input.ndim), descending)
 
@@ -285,8 +279,6 @@ def einsum(equation: str, *operands) -> Tensor:
     result = aligned[0]
     for t in aligned[1:]:
         result = ew.mul(result, t)
-    from lazyt import reductions
-
     contracted = tuple(range(len(out), len(letters)))
     if contracted:
         result = reductions.sum(result, contracted)
@@ -298,16 +290,12 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     if dim is None:
         flat = input.reshape(-1)
         if flat.numel() == 0:
-            from lazyt import creation
-
             return creation.full((), float("nan"), dtype=input.dtype)
         values, _ = sort(flat)
         return ew.clone(values.select(0, (flat.numel() - 1) // 2))
     dim = normalize_dim(dim, input.ndim)
     values, indices = sort(input, dim) if input.ndim else (input, None)
     if input.ndim == 0:
-        from lazyt import creation
-
         return namedtuple("median", ["values", "indices"])(
             ew.clone(input), creation.zeros((), dtype=dtypes.int64))
     k = (input.shape[dim] - 1) // 2

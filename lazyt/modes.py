@@ -10,7 +10,9 @@ the `with` block does not force anything.
 
 from __future__ import annotations
 
+import os
 import threading
+import traceback
 import weakref
 
 from lazyt.ir import node
@@ -25,6 +27,30 @@ TRACING: list = []
 # pending tensors that read it, so they see the values from before the write.
 # Pending tensors by id (a WeakSet would compare tensors with ==, which is elementwise).
 _PENDING: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+class CompileError(RuntimeError):
+    """Raised for what lt.compile cannot trace (value reads) or too many retraces."""
+
+
+def _user_frame() -> str:
+    """'file:line' of the innermost frame outside the lazyt package."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    for frame in reversed(traceback.extract_stack()[:-1]):
+        if not os.path.abspath(frame.filename).startswith(package):
+            return f"{frame.filename}:{frame.lineno} ({frame.line})"
+    return "<unknown>"
+
+
+def check_value_read(what: str) -> None:
+    """Called by every operation that reads tensor values into Python: while
+    lt.compile traces (TRACING) that is an error pointing at the user's line."""
+    if TRACING:
+        raise CompileError(
+            f"lt.compile: cannot read a tensor's value ({what}) while tracing, at "
+            f"{_user_frame()}. A compiled function replays the same kernels on every call, "
+            "so it cannot branch on data. Return the tensor and read it outside, or call "
+            "the function without lt.compile.")
 
 
 def get_mode() -> str:
@@ -89,16 +115,3 @@ def pending_tensors() -> list:
         else:
             _PENDING.pop(key, None)
     return pending
-
-
-def realize(*tensors) -> None:
-    """Compute the given pending tensors together (one schedule)."""
-    from lazyt.realization import realize_tensors  # cycle: realization uses these modes
-
-    flat = []
-    for t in tensors:
-        if isinstance(t, (list, tuple)):
-            flat.extend(t)
-        else:
-            flat.append(t)
-    realize_tensors([t for t in flat if getattr(t, "_node", None) is not None])

@@ -93,6 +93,17 @@ def _reads_any(buffers: set[int]):
     return reads
 
 
+def realize(*tensors) -> None:
+    """lt.realize: compute the given pending tensors together (one schedule)."""
+    flat = []
+    for t in tensors:
+        if isinstance(t, (list, tuple)):
+            flat.extend(t)
+        else:
+            flat.append(t)
+    realize_tensors([t for t in flat if getattr(t, "_node", None) is not None])
+
+
 def realize_tensors(tensors: list) -> None:
     """Realise pending tensors together (one schedule, shared boundaries),
     carrying out every pending write."""

@@ -286,9 +286,9 @@ def _shifted_for_softmax(input: Tensor, dim, dtype, name: str) -> tuple[Tensor, 
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
-    from lazyt.regions import run_region
-
     # One fused region in eager mode (regions.py): one kernel, not four.
+    from lazyt.regions import run_region  # cycle: regions' GradNode -> rules -> this module
+
     return run_region("softmax", lambda x: _softmax(x, dim, dtype), (input,), (dim, dtype),
                       "SoftmaxBackward0")
 
@@ -304,7 +304,7 @@ def _softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
-    from lazyt.regions import run_region
+    from lazyt.regions import run_region  # cycle: regions' GradNode -> rules -> this module
 
     return run_region("log_softmax", lambda x: _log_softmax(x, dim, dtype), (input,),
                       (dim, dtype), "LogSoftmaxBackward0")

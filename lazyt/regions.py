@@ -31,9 +31,10 @@ correctly and runs op by op from then on.
 
 from __future__ import annotations
 
-from lazyt import modes, realization
+from lazyt import creation, modes, realization
+from lazyt.autograd import engine as autograd_engine
 from lazyt.autograd import grad_mode
-from lazyt.autograd.function import FREED_MESSAGE, Node, SavedTensor, frozen, gradient_edge
+from lazyt.autograd.function import FREED_MESSAGE, GradNode, SavedTensor, frozen, gradient_edge
 from lazyt.eager_cache import key_for
 from lazyt.engine.program import Program, is_recording, recording
 from lazyt.engine.realize import CPU_BACKEND
@@ -155,7 +156,7 @@ def _trace(fn, tensors: tuple):
 
 
 # ------------------------------------------------------------------ autograd
-class RegionNode(Node):
+class RegionNode(GradNode):
     """The grad_fn of a region's outputs: the gradients of its tensors, by
     replaying the recorded backward of the region's function."""
 
@@ -179,8 +180,6 @@ class RegionNode(Node):
     def apply(self, grads: list) -> list:
         if self.freed:
             raise RuntimeError(FREED_MESSAGE)
-        from lazyt import creation
-
         grads = tuple(creation.zeros(shape, dtype=dtype) if g is None else g
                       for g, (shape, dtype) in zip(grads, self.output_meta))
         key = None
@@ -210,7 +209,7 @@ class RegionNode(Node):
         self.freed = True
 
 
-class _GraphNode(Node):
+class _GraphNode(GradNode):
     """The grad_fn of a region's outputs on a first call, which ran op by op
     with autograd: its backward runs that recorded graph (so a region's
     outputs have the same grad_fn, with its name, on every call)."""
@@ -229,15 +228,13 @@ class _GraphNode(Node):
         return self._name
 
     def apply(self, grads: list) -> list:
-        from lazyt.autograd.engine import grad as autograd_grad
-
         if self.inner is None:
             raise RuntimeError(FREED_MESSAGE)
         pairs = [(o, g) for o, g in zip(self.inner, grads)
                  if g is not None and isinstance(o, Tensor) and o._requires_grad]
         if not pairs:
             return [None] * len(self.needs)
-        found = iter(autograd_grad([o for o, _ in pairs], self.targets, [g for _, g in pairs],
+        found = iter(autograd_engine.grad([o for o, _ in pairs], self.targets, [g for _, g in pairs],
                                    retain_graph=True, create_graph=grad_mode.is_grad_enabled(),
                                    allow_unused=True))
         return [next(found) if need else None for need in self.needs]
@@ -282,9 +279,6 @@ def _differentiate(fn, tensors: tuple, grads: tuple, needs: tuple, create_graph:
     """d fn(*tensors) / d tensors[i] for each needed i, op by op (the region's
     function run again with autograd recording; zeros where unused). With
     create_graph the gradients carry history back through the tensors'."""
-    from lazyt import creation
-    from lazyt.autograd.engine import grad as autograd_grad
-
     leaves = []
     for t, need in zip(tensors, needs):
         if create_graph and need:
@@ -299,7 +293,7 @@ def _differentiate(fn, tensors: tuple, grads: tuple, needs: tuple, create_graph:
     # Outputs without a gradient (integer indices) take no part.
     pairs = [(o, g) for o, g in zip(outs, grads) if o._requires_grad]
     targets = [leaf for leaf, need in zip(leaves, needs) if need]
-    found = iter(autograd_grad([o for o, _ in pairs], targets, [g for _, g in pairs],
+    found = iter(autograd_engine.grad([o for o, _ in pairs], targets, [g for _, g in pairs],
                                create_graph=create_graph, allow_unused=True))
     result = []
     for t, need in zip(tensors, needs):
@@ -323,3 +317,6 @@ def _attach_node(outs: list, name, grad_name: str | None, fn, tensors: tuple, co
             o.grad_fn = node
             o._requires_grad = True
             o.__dict__["_output_nr"] = nr
+
+
+grad_mode.RULE_RUNNER = run_region  # autograd runs its gradient rules as regions

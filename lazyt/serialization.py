@@ -1,5 +1,5 @@
 """lt.save / lt.load: tensors, state dicts and plain containers in a documented,
-code-free file format; and the pickle/deepcopy hook of Tensor.
+code-free file format. (Tensor's pickle/deepcopy hook is in conversions.py.)
 
 The format (version 1) is a zip archive (entries stored uncompressed):
 
@@ -41,7 +41,9 @@ from typing import Any
 import numpy as np
 
 from lazyt import dtypes
+from lazyt.conversions import rebuild_tensor
 from lazyt.ir.view import View
+from lazyt.nn.parameter import Parameter
 from lazyt.runtime.device import CPU, device
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Size, Tensor
@@ -216,8 +218,6 @@ class _Reader:
         if str(target) != "cpu":
             t = t.to(target)
         if parameter:
-            from lazyt.nn.parameter import Parameter
-
             return Parameter(t, requires_grad=requires_grad)
         if requires_grad:
             t.requires_grad_(True)
@@ -325,26 +325,5 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
         raise RuntimeError(f"lazyt.load: {source} is truncated or corrupt ({e})") from None
 
 
-# ------------------------------------------------------- pickle / deepcopy
-def tensor_reduce(t: Tensor):
-    """Tensor.__reduce_ex__: rebuild from a copy of the elements (pickle,
-    copy.deepcopy). The graph history is not kept; requires_grad is."""
-    host = t.detach()
-    saved_device = str(host.device)
-    if saved_device != "cpu":
-        host = host.cpu()
-    array = np.array(host.contiguous()._host_array(), copy=True)
-    return _rebuild_tensor, (array, t.dtype.name, bool(t.requires_grad), saved_device)
-
-
-def _rebuild_tensor(array: np.ndarray, dtype_name: str, requires_grad: bool,
-                    saved_device: str = "cpu") -> Tensor:
-    dtype = _DTYPES[dtype_name]
-    array = np.ascontiguousarray(array)
-    storage = Storage.from_array(dtype, array, CPU)
-    t = Tensor._make(storage, View.contiguous(tuple(array.shape)))
-    if saved_device != "cpu":
-        t = t.to(saved_device)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+# Tensor pickling lives in conversions.py; pickles made before it moved name this.
+_rebuild_tensor = rebuild_tensor

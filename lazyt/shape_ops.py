@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 
-from lazyt import dtypes
+from lazyt import creation, dtypes, indexing, reductions
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.ir.node import make_node
@@ -152,8 +152,6 @@ def repeat(input: Tensor, *sizes) -> Tensor:
 def repeat_interleave(input: Tensor, repeats, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
     """Repeat each element `repeats` times along dim (flattened when dim is None)."""
-    from lazyt import creation, indexing
-
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else normalize_dim(dim, x.ndim)
     if isinstance(repeats, int):
@@ -179,8 +177,6 @@ def tile(input: Tensor, dims) -> Tensor:
 
 
 def _triangle_mask(input: Tensor, diagonal: int, upper: bool) -> Tensor:
-    from lazyt import creation
-
     if input.ndim < 2:
         name = "triu" if upper else "tril"
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
@@ -219,8 +215,6 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
 
 
 def _scalar_tensor(value, dtype):
-    from lazyt import creation
-
     return creation.full((), value, dtype=dtype)
 
 
@@ -229,8 +223,6 @@ def masked_fill_(self: Tensor, mask: Tensor, value) -> Tensor:
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    from lazyt import creation, reductions
-
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
@@ -246,8 +238,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
-    from lazyt import creation
-
     if input.ndim == 1:
         n = input.shape[0] + abs(diagonal)
         out = creation.zeros(n, n, dtype=input.dtype)
@@ -277,8 +267,6 @@ def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a 2-D tensor."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    from lazyt import reductions
-
     return reductions.sum(diagonal_view(input))
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from lazyt.ir.view import View
+from lazyt.printing import format_storage
 from lazyt.runtime.storage import Storage
+from lazyt.tensor import Tensor
 
 
 class TypedStorage:
@@ -25,10 +28,7 @@ class TypedStorage:
     def __len__(self) -> int:
         return len(self._storage)
 
-    def _tensor(self):
-        from lazyt.ir.view import View
-        from lazyt.tensor import Tensor
-
+    def _tensor(self) -> Tensor:
         return Tensor._make(self._storage, View.contiguous((len(self._storage),)))
 
     def tolist(self) -> list:
@@ -67,8 +67,6 @@ class TypedStorage:
         return id(self._storage)
 
     def __repr__(self) -> str:
-        from lazyt.printing import format_storage
-
         return format_storage(self._tensor()._readable_array(), dtype=self.dtype.name,
                               device=str(self.device))
 
@@ -102,3 +100,14 @@ class UntypedStorage:
 
     def __hash__(self) -> int:
         return id(self._storage)
+
+
+def _storage(self) -> TypedStorage:
+    return TypedStorage(self._storage)
+
+
+def _untyped_storage(self) -> UntypedStorage:
+    return UntypedStorage(self._storage)
+
+
+TENSOR_METHODS = {"storage": _storage, "untyped_storage": _untyped_storage}

@@ -12,24 +12,24 @@ the methods.
 from __future__ import annotations
 
 import builtins
-import math
 from typing import Any
 
 import numpy as np
 
-from lazyt import dtypes, modes
+from lazyt import modes
+from lazyt.autograd import grad_mode
+from lazyt.autograd.grad_mode import record_view
 from lazyt.dtypes import DType
 from lazyt.engine.realize import realize_new
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, apply_movement, prod
+from lazyt.realization import realize_tensors
 from lazyt.runtime.device import CPU, device
 from lazyt.runtime.storage import Storage
 
 
 def _flush_write(storage: Storage) -> None:
     """Carry out the deferred write into storage before it is read directly."""
-    from lazyt.realization import realize_tensors  # cycle: realization reads Tensor state
-
     realize_tensors([storage.writer])
 
 
@@ -85,27 +85,6 @@ class Tensor:
     # real view sharing the base's storage, as PyTorch's views do.
 
     # ------------------------------------------------------------------ make
-    def __new__(cls, *args, **kwargs):
-        """PyTorch's legacy constructor: Tensor(data) copies data as the default
-        float dtype, Tensor(2, 3) is uninitialised; prefer lt.tensor / lt.empty."""
-        if cls is not Tensor:
-            return object.__new__(cls)
-        from lazyt import creation
-
-        dtype = kwargs.pop("dtype", None) or dtypes.get_default_dtype()
-        if kwargs.pop("device", None) not in (None, "cpu"):
-            raise RuntimeError("legacy Tensor constructor only supports device 'cpu'")
-        if kwargs:
-            raise TypeError(f"Tensor() got an unexpected keyword argument '{next(iter(kwargs))}'")
-        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
-            data = args[0]
-            if isinstance(data, Tensor):
-                return data.to(dtype)
-            if isinstance(data, Size):
-                return creation.empty(*data, dtype=dtype)
-            return creation.tensor(data, dtype=dtype)
-        return creation.empty(*args, dtype=dtype)
-
     def __init__(self, *args, **kwargs):
         pass  # __new__ did the work (Tensor objects are made by _make and the ops)
 
@@ -175,8 +154,6 @@ class Tensor:
     def realize(self) -> Tensor:
         """Compute this tensor now if it is pending (deferred mode); returns self."""
         if self._node is not None:
-            from lazyt.realization import realize_tensors  # cycle: it reads Tensor state
-
             realize_tensors([self])
         return self
 
@@ -303,16 +280,6 @@ class Tensor:
 
     def data_ptr(self) -> int:
         return self._storage.address + self._view.offset * self.dtype.itemsize
-
-    def storage(self):
-        from lazyt.storage_api import TypedStorage
-
-        return TypedStorage(self._storage)
-
-    def untyped_storage(self):
-        from lazyt.storage_api import UntypedStorage
-
-        return UntypedStorage(self._storage)
 
     def _is_view_of(self, other: Tensor) -> bool:
         return self._storage is other._storage
@@ -539,8 +506,6 @@ class Tensor:
     def contiguous(self, memory_format=None) -> Tensor:
         if self.is_contiguous():
             return self
-        from lazyt.autograd import grad_mode
-
         out = Tensor._from_node(self._load())
         grad_mode.record("clone", out, (self,))
         return out
@@ -604,17 +569,3 @@ def numel(t: Tensor) -> int:
 
 
 Tensor.__module__ = "lazyt"
-_ = math  # math is used by method modules bound below
-
-
-# Imported last: the autograd package imports Tensor from this module.
-from lazyt.autograd.grad_mode import record_view  # noqa: E402
-
-
-def _bind_methods() -> None:
-    """Attach the op families' methods (they import Tensor, so bind after it exists)."""
-    from lazyt import conversions, creation, elementwise, indexing, linalg, reductions, shape_ops
-
-    for module in (conversions, elementwise, reductions, shape_ops, indexing, linalg, creation):
-        for name, fn in getattr(module, "TENSOR_METHODS", {}).items():
-            setattr(Tensor, name, fn)

@@ -77,6 +77,8 @@ class Tensor:
     def tolist(self): ...  # defined in lazyt/conversions.py
     def type(self, dtype=None): ...  # defined in lazyt/conversions.py
     def type_as(self, other): ...  # defined in lazyt/conversions.py
+    @staticmethod
+    def __new__(cls, *args, **kwargs): ...  # defined in lazyt/creation.py
     def bernoulli(self, p=None, *, generator=None): ...  # defined in lazyt/creation.py
     def bernoulli_(self, p=0.5, *, generator=None): ...  # defined in lazyt/creation.py
     def exponential_(self, lambd=1.0, *, generator=None): ...  # defined in lazyt/creation.py
@@ -358,14 +360,14 @@ class Tensor:
     def triu_(self, diagonal=0): ...  # defined in lazyt/shape_ops.py
     def unbind(self, dim=0): ...  # defined in lazyt/shape_ops.py
     def unfold(self, dimension, size, step): ...  # defined in lazyt/shape_ops.py
+    def storage(self): ...  # defined in lazyt/storage_api.py
+    def untyped_storage(self): ...  # defined in lazyt/storage_api.py
     @property
     def T(self): ...  # defined in lazyt/tensor.py
     def __contains__(self, element): ...  # defined in lazyt/tensor.py
     def __hash__(self): ...  # defined in lazyt/tensor.py
     def __init__(self, *args, **kwargs): ...  # defined in lazyt/tensor.py
     def __len__(self): ...  # defined in lazyt/tensor.py
-    @staticmethod
-    def __new__(cls, *args, **kwargs): ...  # defined in lazyt/tensor.py
     @classmethod
     def _from_node(cls, node, device_=..., like=None): ...  # defined in lazyt/tensor.py
     @property
@@ -440,7 +442,6 @@ class Tensor:
     def shape(self): ...  # defined in lazyt/tensor.py
     def size(self, dim=None): ...  # defined in lazyt/tensor.py
     def squeeze(self, dim=None): ...  # defined in lazyt/tensor.py
-    def storage(self): ...  # defined in lazyt/tensor.py
     def storage_offset(self): ...  # defined in lazyt/tensor.py
     def stride(self, dim=None): ...  # defined in lazyt/tensor.py
     def swapaxes(self, dim0, dim1): ...  # defined in lazyt/tensor.py
@@ -449,7 +450,6 @@ class Tensor:
     def transpose(self, dim0, dim1): ...  # defined in lazyt/tensor.py
     def unflatten(self, dim, sizes): ...  # defined in lazyt/tensor.py
     def unsqueeze(self, dim): ...  # defined in lazyt/tensor.py
-    def untyped_storage(self): ...  # defined in lazyt/tensor.py
     def view(self, *shape): ...  # defined in lazyt/tensor.py
     def view_as(self, other): ...  # defined in lazyt/tensor.py
 
@@ -464,5 +464,3 @@ def _broadcast_view(view, shape): ...
 def is_tensor(obj): ...
 
 def numel(t): ...
-
-def _bind_methods(): ...

@@ -1,12 +1,19 @@
 """Autograd: grad mode and the backward graph, built from lazyt's own ops.
 
-grad_mode.py holds the hooks the op modules call; importing function.py
-registers the recorders behind them, engine.py gives Tensor its backward
-methods, rules.py holds one gradient rule per op, gradcheck.py checks them.
+grad_mode.py holds grad mode and the hooks the op modules call; function.py
+builds the backward graph (importing it registers the recorders behind the
+hooks), engine.py walks it and gives Tensor its backward methods, rules.py
+holds one gradient rule per op, gradcheck.py checks them.
+
+Importing this package loads only grad_mode and gradcheck: every op module
+imports lazyt.autograd.grad_mode, and that must not pull in the engine (which
+imports Tensor and the op modules). The engine's names below (backward, grad,
+Function, FunctionCtx) load on first use; lazyt/__init__.py loads the engine
+itself at package import.
 """
 
-from lazyt.autograd.engine import backward, grad
-from lazyt.autograd.function import Function, FunctionCtx  # registers the recorders
+import importlib
+
 from lazyt.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -16,6 +23,28 @@ from lazyt.autograd.grad_mode import (
     set_grad_enabled,
 )
 from lazyt.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+# name -> the module that defines it, imported on first access (PEP 562).
+_DEFINED_IN_ENGINE = {
+    "backward": "lazyt.autograd.engine",
+    "grad": "lazyt.autograd.engine",
+    "Function": "lazyt.autograd.function",
+    "FunctionCtx": "lazyt.autograd.function",
+}
+
+
+def __getattr__(name: str):
+    module_name = _DEFINED_IN_ENGINE.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'lazyt.autograd' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_DEFINED_IN_ENGINE))
+
 
 __all__ = ["Function", "FunctionCtx", "GradcheckError", "backward", "enable_grad", "grad",
            "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad",

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import weakref
 
+from lazyt import creation
 from lazyt.autograd import grad_mode
-from lazyt.autograd.function import AccumulateGrad, Node, grad_accumulator, gradient_edge
+from lazyt.autograd.function import AccumulateGrad, GradNode, grad_accumulator, gradient_edge
 from lazyt.tensor import Tensor
 
 
@@ -28,9 +29,9 @@ def _as_tuple(x) -> tuple:
 
 
 # ------------------------------------------------------------ graph order
-def topological_order(roots: list[Node]) -> list[Node]:
+def topological_order(roots: list[GradNode]) -> list[GradNode]:
     """Nodes reachable from roots, each before every node it feeds gradients to."""
-    dependencies: dict[Node, int] = {}
+    dependencies: dict[GradNode, int] = {}
     seen = set(roots)
     stack = list(roots)
     while stack:
@@ -56,7 +57,7 @@ def topological_order(roots: list[Node]) -> list[Node]:
     return order
 
 
-def _needed_nodes(order: list[Node], targets: set) -> set:
+def _needed_nodes(order: list[GradNode], targets: set) -> set:
     """The nodes on some path to a target (run only those for autograd.grad)."""
     needed = set()
     for node in reversed(order):
@@ -87,14 +88,14 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
     root_edges = [gradient_edge(t) for t in outputs]
 
     # Where to capture or deposit gradients of the chosen inputs.
-    targets: dict[Node, list[int]] = {}
+    targets: dict[GradNode, list[int]] = {}
     for i, t in enumerate(inputs):
         edge = gradient_edge(t) if t._requires_grad else (None, 0)
         if edge[0] is not None:
             targets.setdefault(edge[0], []).append(i)
     captured: list = [None] * len(inputs)
 
-    buffers: dict[Node, _GradBuffer] = {}
+    buffers: dict[GradNode, _GradBuffer] = {}
     for (node, nr), grad in zip(root_edges, grad_outputs):
         buffers.setdefault(node, _GradBuffer(node.num_outputs)).add(nr, grad)
 
@@ -154,12 +155,8 @@ def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool) -> list:
         if grad is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            from lazyt import creation
-
             grad = creation.ones_like(out)
         elif not isinstance(grad, Tensor):
-            from lazyt import creation
-
             grad = creation.full(tuple(out.shape), grad, dtype=out.dtype)
         if tuple(grad.shape) != tuple(out.shape):
             raise RuntimeError(
@@ -172,7 +169,7 @@ def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool) -> list:
     return result
 
 
-def _run_pre_hooks(node: Node, grads: list) -> list:
+def _run_pre_hooks(node: GradNode, grads: list) -> list:
     """Tensor hooks (register_hook) may replace the gradient; retain_grad() reads it."""
     if isinstance(node, AccumulateGrad):
         hooks = node.variable._backward_hooks or {}
@@ -275,9 +272,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     for i, (t, g) in enumerate(zip(inputs, grads)):
         if g is None:
             if materialize_grads:
-                from lazyt import creation
-
-                g = creation.zeros_like(t)
+                    g = creation.zeros_like(t)
             elif not allow_unused:
                 raise RuntimeError(
                     f"The differentiated Tensor at index {i} appears to not have been used in the "

@@ -3,7 +3,7 @@ recorders the op modules call through lazyt/autograd/grad_mode.py.
 
 Where it sits: an op computes its result (IR, realised in eager mode), then
 calls `grad_mode.record(op, out, operands, **ctx)`; `record_op` here builds a
-`Node` from the op's gradient rule (lazyt/autograd/rules.py), saves the tensors
+`GradNode` (an `OpNode`) from the op's gradient rule (lazyt/autograd/rules.py), saves the tensors
 the rule will need (with their storage's version, so a later in-place write is
 caught), and links the node to its inputs' nodes (`next_functions`). The
 engine (lazyt/autograd/engine.py) walks these nodes backwards; every gradient
@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import weakref
 
+from lazyt import creation
 from lazyt.autograd import grad_mode
-from lazyt.autograd.rules import RULES, GradRule
+from lazyt.autograd.rules import RULES, GradRule, strided_scatter_add
 
 # PyTorch's legacy tensor type names, for error messages.
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -63,7 +64,7 @@ class SavedTensor:
         grad_fn = None if is_output else tensor.grad_fn
         self.producer_name = None if grad_fn is None else grad_fn.name()
 
-    def unpack(self, node: Node):
+    def unpack(self, node: GradNode):
         t = self.tensor
         if not _is_pending(t) and t._storage.version != self.version:
             shape = list(t.shape)
@@ -89,9 +90,11 @@ class SavedTensor:
 
 
 # --------------------------------------------------------------------- nodes
-class Node:
+class GradNode:
     """A backward function (a tensor's `grad_fn`): gradients of its outputs in,
-    gradients of its inputs out, one per entry of `next_functions`."""
+    gradients of its inputs out, one per entry of `next_functions`. (PyTorch
+    calls it `torch.autograd.graph.Node`; lazyt/ir/node.py's `Node` is an IR
+    node, a different thing.)"""
 
     num_outputs = 1
 
@@ -128,6 +131,7 @@ class Node:
         return self.apply(list(grads))
 
 
+
 class _RemovableHandle:
     def __init__(self, hooks: list, fn):
         self.hooks, self.fn = hooks, fn
@@ -137,7 +141,7 @@ class _RemovableHandle:
             self.hooks.remove(self.fn)
 
 
-class OpNode(Node):
+class OpNode(GradNode):
     """The node of one recorded op: applies its GradRule, then makes every
     input gradient match its input (sum over broadcast dims, cast back)."""
 
@@ -192,11 +196,10 @@ class OpNode(Node):
             return self._apply_as_region(grads[0])
         return _rule_gradients(self, self, grads[0])
 
-    # Eager: the rule and the fitting of its gradients run as one region
-    # (lazyt/regions.py): fused into few kernels, replayed on later calls.
+    # Eager: the rule and the fitting of its gradients run through
+    # grad_mode.RULE_RUNNER, which lazyt/regions.py sets to its run_region (one
+    # region: fused into few kernels, replayed on later calls).
     def _apply_as_region(self, grad) -> list:
-        from lazyt.regions import run_region
-
         keys = sorted(self.saved)
         tensors = tuple(self.saved[key].unpack(self) for key in keys) + (grad,)
 
@@ -215,8 +218,8 @@ class OpNode(Node):
                       frozen(self.kw) if self.kw else (), frozen(self.scalars) if self.scalars else ())
         except TypeError:  # a tensor among the keywords: op by op
             return _rule_gradients(self, self, grad)
-        found = iter(run_region(("rule", self.rule.op), gradients, tensors, consts,
-                                consts_frozen=True))
+        found = iter(grad_mode.RULE_RUNNER(("rule", self.rule.op), gradients, tensors, consts,
+                                           consts_frozen=True))
         return [next(found) if need else None for need in self.needs_input_grad]
 
     def release(self) -> None:
@@ -283,8 +286,6 @@ _PLAIN = frozenset((int, float, bool, str, type(None)))
 
 
 def _zeros(meta):
-    from lazyt import creation
-
     shape, dtype = meta
     return creation.zeros(shape, dtype=dtype)
 
@@ -310,7 +311,7 @@ def sum_to(grad, shape: tuple[int, ...]):
     return grad.reshape(shape) if tuple(grad.shape) != shape else grad
 
 
-class AccumulateGrad(Node):
+class AccumulateGrad(GradNode):
     """The node of a leaf tensor: adds the incoming gradient into `.grad`."""
 
     def __init__(self, variable):
@@ -454,9 +455,7 @@ def snapshot_inplace(target, op: str, others):
             keys.update(rule.saves.get(i, ()))
     if "x0" in keys:
         # The write destroys the old value: keep a copy (PyTorch's original_self).
-        from lazyt.autograd.grad_mode import no_grad
-
-        with no_grad():
+        with grad_mode.no_grad():
             snapshot.saved["x0"] = SavedTensor(target.clone())
     for key in keys - {"x0", "out"}:
         x = operands[int(key[1:])]
@@ -476,8 +475,6 @@ def _preserve_values_read_by(source, target) -> None:
     invalidate what f saved of t. Before the write, point those saved tensors
     at clones of t's current value (the clone keeps t's history, so double
     backward still sees it). Only the source's recent graph is searched."""
-    from lazyt.autograd.grad_mode import enable_grad
-
     storage, version = target._storage, target._storage.version
     stop = target.grad_fn
     stack, seen = [source.grad_fn], set()
@@ -493,7 +490,7 @@ def _preserve_values_read_by(source, target) -> None:
             if not _is_pending(t) and t._storage is storage and saved.version == version:
                 key = id(t)
                 if key not in clones:
-                    with enable_grad():
+                    with grad_mode.enable_grad():
                         clones[key] = t.clone() if not saved.is_output else t.detach().clone()
                 saved.tensor = clones[key]
                 saved.version = clones[key]._storage.version
@@ -536,7 +533,7 @@ def _move_retain_hooks(old, new) -> None:
         old.retain_hooks.clear()
 
 
-class CopySlices(Node):
+class CopySlices(GradNode):
     """The new grad_fn of a base after an in-place op wrote through one of its
     views: the gradient of the written region goes through the op's node, the
     rest of the base's gradient to the base's previous history."""
@@ -552,8 +549,6 @@ class CopySlices(Node):
         return "CopySlices"
 
     def apply(self, grads: list) -> list:
-        from lazyt.autograd.rules import strided_scatter_add
-
         grad = grads[0]
         region = strided_scatter_add(grad, self.base_layout, self.view_layout)
         fn_grads = self.fn.apply([region])
@@ -568,11 +563,11 @@ class CopySlices(Node):
         self.fn.release()
 
 
-class AsStridedBackward(Node):
+class AsStridedBackward(GradNode):
     """grad_fn of a view after an in-place write through it: its gradient is
     placed at the view's elements of a zero base-shaped gradient."""
 
-    def __init__(self, base, view, base_fn: Node):
+    def __init__(self, base, view, base_fn: GradNode):
         super().__init__(((base_fn, 0),))
         self.base_layout = base._view
         self.view_layout = view._view
@@ -581,8 +576,6 @@ class AsStridedBackward(Node):
         return "AsStridedBackward0"
 
     def apply(self, grads: list) -> list:
-        from lazyt.autograd.rules import strided_scatter_add
-
         return [strided_scatter_add(grads[0], self.view_layout, self.base_layout)]
 
 
@@ -618,7 +611,7 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
 
-class FunctionNode(Node):
+class FunctionNode(GradNode):
     """The node of a custom Function: calls its backward(ctx, *grad_outputs)."""
 
     def __init__(self, cls, ctx: FunctionCtx, edges, input_meta, output_meta):
@@ -636,8 +629,6 @@ class FunctionNode(Node):
         if self.ctx._freed:
             raise RuntimeError(FREED_MESSAGE)
         if self.ctx.materialize_grads:
-            from lazyt import creation
-
             grads = [creation.zeros(meta[0], dtype=meta[1]) if g is None and meta else g
                      for g, meta in zip(grads, self.output_meta)]
         result = self.cls.backward(self.ctx, *grads)

@@ -3,7 +3,12 @@ calls after it computes: `record` (out-of-place ops), `record_view`,
 `check_inplace` / `snapshot_for_inplace` / `record_inplace` (in-place ops).
 
 The hooks are the only coupling between the op modules and autograd: when no
-input requires grad (or grad mode is off) they return at once.
+input requires grad (or grad mode is off) they return at once. `RULE_RUNNER`
+is the hook the other way: how autograd runs a gradient rule, which
+lazyt/regions.py replaces with its fused, replayed regions.
+
+This module imports nothing from lazyt, so every op module can import it
+without loading the autograd engine (a test checks it).
 """
 
 from __future__ import annotations
@@ -15,6 +20,20 @@ _state = threading.local()
 
 # Set by lazyt/autograd/function.py: the functions that build the backward graph.
 RECORDERS: dict = {}
+
+
+def run_rule_directly(region_name, gradients, tensors: tuple, consts: tuple,
+                      consts_frozen: bool = False):
+    """The default RULE_RUNNER: the gradient rule's ops run one by one."""
+    return gradients(*tensors)
+
+
+# How a backward node runs its gradient rule outside create_graph: called as
+# lazyt/regions.py's run_region(name, fn, tensors, consts, consts_frozen=...).
+# regions.py installs run_region here when it is imported (lazyt/__init__.py
+# imports it), so the rule fuses into few kernels and is replayed on later
+# calls; autograd itself never imports regions, which sits above it.
+RULE_RUNNER = run_rule_directly
 
 
 def is_grad_enabled() -> bool:

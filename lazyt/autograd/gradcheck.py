@@ -3,7 +3,9 @@ finite differences, as torch.autograd.gradcheck does.
 
 A test helper on top of the engine: the function under test runs through
 lazyt as usual; only the bookkeeping here (the Jacobian tables and their
-comparison) uses numpy, the way a test compares results.
+comparison) uses numpy, the way a test compares results. lazyt.autograd
+re-exports gradcheck yet must load without the engine (the op modules import
+its grad_mode), so the engine and creation are imported where they are used.
 """
 
 from __future__ import annotations
@@ -71,8 +73,8 @@ def _write(x, idx: tuple, value: float) -> None:
 
 
 def _analytical_jacobians(func, inputs, diff_indices) -> list[list[np.ndarray]]:
-    from lazyt import creation
-    from lazyt.autograd.engine import grad
+    from lazyt import creation  # deferred: lazyt.autograd imports this module, engine-free
+    from lazyt.autograd.engine import grad  # deferred: as above
 
     outputs = _differentiable_outputs(func(*inputs))
     diff_inputs = [inputs[i] for i in diff_indices]
@@ -128,8 +130,8 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
                   rtol: float = 1e-3, raise_exception: bool = True, **unused) -> bool:
     """gradcheck of the gradients themselves (backward built with create_graph=True)."""
-    from lazyt import creation
-    from lazyt.autograd.engine import grad
+    from lazyt import creation  # deferred: lazyt.autograd imports this module, engine-free
+    from lazyt.autograd.engine import grad  # deferred: as above
 
     inputs = _as_tuple(inputs)
     if grad_outputs is None:

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-import lazyt as lt
+from lazyt import creation, dtypes, elementwise, indexing, linalg, reductions
 from lazyt.autograd import grad_mode
 
 
@@ -195,12 +195,12 @@ def reciprocal_backward(ctx, grad):
 
 @rule("relu", "ReluBackward0", {0: ("out",)})
 def relu_backward(ctx, grad):
-    return (lt.where(ctx.output() > 0, grad, 0.0),)
+    return (elementwise.where(ctx.output() > 0, grad, 0.0),)
 
 
 def _zero_gradient(ctx, grad):
     """Piecewise-constant ops: the gradient is zero almost everywhere."""
-    return (lt.zeros_like(grad),)
+    return (creation.zeros_like(grad),)
 
 
 for _op in ("sign", "floor", "ceil", "round", "trunc"):
@@ -246,7 +246,7 @@ def floordiv_backward(ctx, grad):
 def remainder_backward(ctx, grad):
     grad_b = None
     if _need(ctx, 1):
-        grad_b = -grad * lt.div(ctx.input(0), ctx.input(1), rounding_mode="floor")
+        grad_b = -grad * elementwise.div(ctx.input(0), ctx.input(1), rounding_mode="floor")
     return grad, grad_b
 
 
@@ -254,7 +254,7 @@ def remainder_backward(ctx, grad):
 def fmod_backward(ctx, grad):
     grad_b = None
     if _need(ctx, 1):
-        grad_b = -grad * lt.div(ctx.input(0), ctx.input(1), rounding_mode="trunc")
+        grad_b = -grad * elementwise.div(ctx.input(0), ctx.input(1), rounding_mode="trunc")
     return grad, grad_b
 
 
@@ -271,17 +271,17 @@ def pow_backward(ctx, grad):
     grad_a = grad_b = None
     if _need(ctx, 0):
         if not _is_tensor(b):
-            grad_a = lt.zeros_like(grad) if b == 0 else grad * (b * a ** (b - 1))
+            grad_a = creation.zeros_like(grad) if b == 0 else grad * (b * a ** (b - 1))
         else:
-            grad_a = grad * lt.where(b == 0, 0.0, b * a ** (b - 1))
+            grad_a = grad * elementwise.where(b == 0, 0.0, b * a ** (b - 1))
     if _need(ctx, 1):
         out = ctx.output()
         if not _is_tensor(a):
             # d/db a**b = a**b log(a); PyTorch's convention: 0 where a == 0 and b >= 0.
             log_a = math.log(a) if a > 0 else (float("-inf") if a == 0 else float("nan"))
-            grad_b = grad * (out * log_a if a != 0 else lt.where(b >= 0, 0.0, out * log_a))
+            grad_b = grad * (out * log_a if a != 0 else elementwise.where(b >= 0, 0.0, out * log_a))
         else:
-            grad_b = grad * lt.where((a == 0) & (b >= 0), 0.0, out * a.log())
+            grad_b = grad * elementwise.where((a == 0) & (b >= 0), 0.0, out * a.log())
     return grad_a, grad_b
 
 
@@ -298,8 +298,8 @@ def copysign_backward(ctx, grad):
     grad_a = None
     if _need(ctx, 0):
         x = ctx.input(0)
-        grad_a = lt.where(x == 0, 0.0, grad * x.sign() * ctx.output().sign())
-    return grad_a, (lt.zeros_like(grad) if _need(ctx, 1) else None)
+        grad_a = elementwise.where(x == 0, 0.0, grad * x.sign() * ctx.output().sign())
+    return grad_a, (creation.zeros_like(grad) if _need(ctx, 1) else None)
 
 
 def _extremum_backward(ctx, grad, pick_a):
@@ -308,12 +308,12 @@ def _extremum_backward(ctx, grad, pick_a):
     a, b = ctx.input(0), ctx.input(1)
     if not _is_tensor(b):
         keep = (a >= b) if pick_a == "ge" else (a <= b)
-        return lt.where(keep, grad, 0.0), None
+        return elementwise.where(keep, grad, 0.0), None
     a_wins = (a > b) if pick_a == "ge" else (a < b)
     b_wins = (a < b) if pick_a == "ge" else (a > b)
     tie = grad * 0.5
-    grad_a = lt.where(a_wins, grad, lt.where(b_wins, 0.0, tie)) if _need(ctx, 0) else None
-    grad_b = lt.where(b_wins, grad, lt.where(a_wins, 0.0, tie)) if _need(ctx, 1) else None
+    grad_a = elementwise.where(a_wins, grad, elementwise.where(b_wins, 0.0, tie)) if _need(ctx, 0) else None
+    grad_b = elementwise.where(b_wins, grad, elementwise.where(a_wins, 0.0, tie)) if _need(ctx, 1) else None
     return grad_a, grad_b
 
 
@@ -331,8 +331,8 @@ def minimum_backward(ctx, grad):
 def where_backward(ctx, grad):
     cond = ctx.input(0) if (_need(ctx, 1) or _need(ctx, 2)) else None
     return (None,
-            lt.where(cond, grad, 0.0) if _need(ctx, 1) else None,
-            lt.where(cond, 0.0, grad) if _need(ctx, 2) else None)
+            elementwise.where(cond, grad, 0.0) if _need(ctx, 1) else None,
+            elementwise.where(cond, 0.0, grad) if _need(ctx, 2) else None)
 
 
 @rule("cast", "ToCopyBackward0")
@@ -379,12 +379,12 @@ def prod_backward(ctx, grad):
     if not axes:
         return (grad,)
     is_zero = x == 0
-    nonzero = lt.where(is_zero, 1.0, x)
+    nonzero = elementwise.where(is_zero, 1.0, x)
     prod_nonzero = nonzero.prod(axes, keepdim=True) if len(axes) == 1 else \
         _prod_over(nonzero, axes)
     zeros = is_zero.to(x.dtype).sum(axes, keepdim=True)
-    others = lt.where(zeros == 0, prod_nonzero / nonzero,
-                      lt.where(is_zero & (zeros == 1), prod_nonzero, 0.0))
+    others = elementwise.where(zeros == 0, prod_nonzero / nonzero,
+                   elementwise.where(is_zero & (zeros == 1), prod_nonzero, 0.0))
     return (grad * others,)
 
 
@@ -419,9 +419,9 @@ def _select_extreme_backward(ctx, grad):
     # A one-hot select rather than a scatter into zeros: elementwise, so it
     # fuses with what produces grad and what reads the result.
     dim = dim % len(shape)
-    positions = lt.arange(shape[dim], device=grad.device).reshape(
+    positions = creation.arange(shape[dim], device=grad.device).reshape(
         [shape[dim] if d == dim else 1 for d in range(len(shape))])
-    return (lt.where(indices == positions, grad, 0.0),)
+    return (elementwise.where(indices == positions, grad, 0.0),)
 
 
 rule("max_dim", "MaxBackward0")(_select_extreme_backward)
@@ -447,10 +447,10 @@ def cumprod_backward(ctx, grad):
     zeros_so_far = is_zero.to(x.dtype).cumsum(dim)
     before_first = zeros_so_far == 0
     first_zero = is_zero & (zeros_so_far == 1)
-    safe_x = lt.where(is_zero, 1.0, x)
+    safe_x = elementwise.where(is_zero, 1.0, x)
     plain = _reverse_cumsum(grad * out, dim) / safe_x
-    at_zero = _reverse_cumsum(grad * lt.where(first_zero, 1.0, x).cumprod(dim), dim)
-    return (lt.where(before_first, plain, lt.where(first_zero, at_zero, 0.0)),)
+    at_zero = _reverse_cumsum(grad * elementwise.where(first_zero, 1.0, x).cumprod(dim), dim)
+    return (elementwise.where(before_first, plain, elementwise.where(first_zero, at_zero, 0.0)),)
 
 
 @rule("cummax", "CummaxBackward0", {0: ("x0", "out")})
@@ -465,16 +465,14 @@ def cummin_backward(ctx, grad):
 
 def _running_extreme_backward(ctx, grad):
     """Each output's gradient goes to the last position holding the running extreme."""
-    from lazyt import reductions
-
     x, out, dim = ctx.input(0), ctx.output(), ctx.kw["dim"]
     with grad_mode.no_grad():
         shape = [1] * x.ndim
         shape[dim] = x.shape[dim]
-        position = lt.arange(x.shape[dim]).reshape(shape).expand(x.shape)
-        holder = lt.where(x == out, position, 0)
+        position = creation.arange(x.shape[dim]).reshape(shape).expand(x.shape)
+        holder = elementwise.where(x == out, position, 0)
         indices = reductions.cummax(holder, dim)
-    return lt.zeros(ctx.shape(0), dtype=grad.dtype).scatter_add(dim, indices, grad)
+    return creation.zeros(ctx.shape(0), dtype=grad.dtype).scatter_add(dim, indices, grad)
 
 
 # ---------------------------------------------------------------- matmul
@@ -497,7 +495,7 @@ def matmul_backward(ctx, grad):
     if _need(ctx, 0):
         b = ctx.input(1)
         b = b.unsqueeze(-1) if b_rank == 1 else b
-        grad_a = lt.matmul(g, b.mT)
+        grad_a = linalg.matmul(g, b.mT)
         grad_a = grad_a.squeeze(-2) if a_rank == 1 else grad_a
     if _need(ctx, 1):
         a = ctx.input(0)
@@ -505,9 +503,9 @@ def matmul_backward(ctx, grad):
         if a_rank == 2 and b_rank == 2 and ctx.kw.get("mat2_transposed"):
             # b is a transposed matrix (linear's weight.t()): its gradient in
             # the same layout (linalg.stored_transposed)
-            grad_b = lt.matmul(g.mT, a).mT
+            grad_b = linalg.matmul(g.mT, a).mT
         else:
-            grad_b = lt.matmul(a.mT, g)
+            grad_b = linalg.matmul(a.mT, g)
         grad_b = grad_b.squeeze(-1) if b_rank == 1 else grad_b
     return grad_a, grad_b
 
@@ -531,7 +529,7 @@ def flip_backward(ctx, grad):
 # --------------------------------------------------------------- indexing
 @rule("gather", "GatherBackward0")
 def gather_backward(ctx, grad):
-    zeros = lt.zeros(ctx.shape(0), dtype=grad.dtype)
+    zeros = creation.zeros(ctx.shape(0), dtype=grad.dtype)
     return (zeros.scatter_add(ctx.kw["dim"], ctx.kw["index"], grad),)
 
 
@@ -541,7 +539,7 @@ def _gathered_to_shape(grad, dim: int, index, shape):
     if tuple(picked.shape) == tuple(shape):
         return picked
     with grad_mode.no_grad():
-        out = lt.zeros(shape, dtype=grad.dtype)
+        out = creation.zeros(shape, dtype=grad.dtype)
     out[tuple(slice(0, s) for s in picked.shape)] = picked
     return out
 
@@ -550,7 +548,7 @@ def _gathered_to_shape(grad, dim: int, index, shape):
 def scatter_backward(ctx, grad):
     dim, index = ctx.kw["dim"], ctx.kw["index"]
     grad_src = _gathered_to_shape(grad, dim, index, ctx.shape(1)) if _need(ctx, 1) else None
-    grad_input = lt.scatter(grad, dim, index, value=0.0) if _need(ctx, 0) else None
+    grad_input = indexing.scatter(grad, dim, index, value=0.0) if _need(ctx, 0) else None
     return grad_input, grad_src
 
 
@@ -570,7 +568,7 @@ def index_backward(ctx, grad):
     """Advanced indexing: scatter-add the gradient back (repeated indices add up)."""
     index = ctx.kw["index"]
     with grad_mode.no_grad():
-        out = lt.zeros(ctx.shape(0), dtype=grad.dtype)
+        out = creation.zeros(ctx.shape(0), dtype=grad.dtype)
         out.index_put_(_index_tuple(index), grad, accumulate=True)
     grad_mode.record("index_backward", out, (grad,), index=index)
     return (out,)
@@ -638,7 +636,7 @@ def view_index_backward(ctx, grad):
     at the viewed elements of a zero gradient of the base's shape."""
     index = ctx.kw["index"]
     with grad_mode.no_grad():
-        out = lt.zeros(ctx.shape(0), dtype=grad.dtype)
+        out = creation.zeros(ctx.shape(0), dtype=grad.dtype)
         out[index] = grad
     grad_mode.record("view_index_backward", out, (grad,), index=index)
     return (out,)
@@ -653,7 +651,7 @@ def view_index_backward_backward(ctx, grad):
 def view_diagonal_backward(ctx, grad):
     kw = ctx.kw
     with grad_mode.no_grad():
-        out = lt.zeros(ctx.shape(0), dtype=grad.dtype)
+        out = creation.zeros(ctx.shape(0), dtype=grad.dtype)
         out.diagonal(kw["offset"], kw["dim1"], kw["dim2"]).copy_(grad)
     grad_mode.record("view_diagonal_backward", out, (grad,), **kw)
     return (out,)
@@ -676,12 +674,12 @@ def _strided_layouts(operands, out, kw) -> dict:
 
 def _storage_positions(layout):
     """Storage index of every element of a strided layout (an int64 tensor)."""
-    positions = lt.full(tuple(layout.shape), layout.offset, dtype=lt.int64)
+    positions = creation.full(tuple(layout.shape), layout.offset, dtype=dtypes.int64)
     for d, (size, stride) in enumerate(zip(layout.shape, layout.strides)):
         if size > 1 and stride != 0:
             steps = [1] * len(layout.shape)
             steps[d] = size
-            positions = positions + (lt.arange(size) * stride).reshape(steps)
+            positions = positions + (creation.arange(size) * stride).reshape(steps)
     return positions
 
 
@@ -696,7 +694,7 @@ def strided_scatter_add(grad, source, target):
     """Move grad, laid out as `source` over a storage, to the `target` layout
     over the same storage, adding elements that share a storage slot."""
     with grad_mode.no_grad():
-        flat = lt.zeros(max(_storage_span(source), _storage_span(target)), dtype=grad.dtype)
+        flat = creation.zeros(max(_storage_span(source), _storage_span(target)), dtype=grad.dtype)
         flat.index_put_((_storage_positions(source).reshape(-1),), grad.reshape(-1),
                         accumulate=True)
         out = flat[_storage_positions(target)]
@@ -723,7 +721,7 @@ def norm2_backward(ctx, grad):
     x, out = ctx.input(0), ctx.output()
     axes, keepdim = ctx.kw["axes"], ctx.kw["keepdim"]
     norm = _unreduce(out, ctx.shape(0), axes, keepdim)
-    safe = lt.where(norm == 0, 1.0, norm)
+    safe = elementwise.where(norm == 0, 1.0, norm)
     return (_unreduce(grad, ctx.shape(0), axes, keepdim) * x / safe,)
 
 
@@ -731,12 +729,12 @@ def norm2_backward(ctx, grad):
 @rule("copy", "CopyBackwards")
 def copy_backward(ctx, grad):
     """The old value is overwritten: it gets a zero gradient (as in PyTorch)."""
-    return (lt.zeros_like(grad) if _need(ctx, 0) else None), grad
+    return (creation.zeros_like(grad) if _need(ctx, 0) else None), grad
 
 
 @rule("fill", "FillBackward0")
 def fill_backward(ctx, grad):
-    return (lt.zeros_like(grad),)
+    return (creation.zeros_like(grad),)
 
 
 @rule("setitem", "CopySlices")
@@ -747,7 +745,7 @@ def setitem_backward(ctx, grad):
     grad_old = grad_value = None
     if _need(ctx, 0):
         with grad_mode.no_grad():
-            keep = lt.ones(ctx.shape(0), dtype=grad.dtype)
+            keep = creation.ones(ctx.shape(0), dtype=grad.dtype)
             keep[index] = 0.0
         grad_old = grad * keep
     if _need(ctx, 1):
@@ -765,7 +763,7 @@ def index_put_backward(ctx, grad):
             grad_old = grad
         else:
             with grad_mode.no_grad():
-                keep = lt.ones(ctx.shape(0), dtype=grad.dtype)
+                keep = creation.ones(ctx.shape(0), dtype=grad.dtype)
                 keep[index] = 0.0
             grad_old = grad * keep
     if _need(ctx, 1):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import warnings
 
-import lazyt as lt
+from lazyt import creation, dtypes, elementwise, shape_ops
+from lazyt.autograd import grad_mode
 from lazyt.tensor import Tensor
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -55,12 +56,12 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    with lt.no_grad():
+    with grad_mode.no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    with lt.no_grad():
+    with grad_mode.no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
 
@@ -74,14 +75,14 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     def norm_cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
-    with lt.no_grad():
+    with grad_mode.no_grad():
         mass = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
         if mass > 0.3:
-            result = lt.empty_like(tensor).normal_(mean, std, generator=generator)
+            result = creation.empty_like(tensor).normal_(mean, std, generator=generator)
             outside = (result < a) | (result > b)
             while bool(outside.any()):
-                fresh = lt.empty_like(tensor).normal_(mean, std, generator=generator)
-                result = lt.where(outside, fresh, result)
+                fresh = creation.empty_like(tensor).normal_(mean, std, generator=generator)
+                result = elementwise.where(outside, fresh, result)
                 outside = (result < a) | (result > b)
         else:
             # Most of the mass is outside [a, b]: propose uniformly in [a, b] and
@@ -90,22 +91,22 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
             log_peak = -0.5 * ((peak - mean) / std) ** 2
 
             def draw():
-                x = lt.empty_like(tensor).uniform_(a, b, generator=generator)
+                x = creation.empty_like(tensor).uniform_(a, b, generator=generator)
                 log_pdf = ((x - mean) / std) ** 2 * -0.5 - log_peak
-                accept = lt.empty_like(tensor).uniform_(generator=generator).log() <= log_pdf
+                accept = creation.empty_like(tensor).uniform_(generator=generator).log() <= log_pdf
                 return x, accept
 
             result, accepted = draw()
             while not bool(accepted.all()):
                 x, accept = draw()
                 take = ~accepted & accept
-                result = lt.where(take, x, result)
+                result = elementwise.where(take, x, result)
                 accepted = accepted | accept
         return tensor.copy_(result)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    with lt.no_grad():
+    with grad_mode.no_grad():
         return tensor.fill_(val)
 
 
@@ -114,15 +115,15 @@ def ones_(tensor: Tensor) -> Tensor:
 
 
 def zeros_(tensor: Tensor) -> Tensor:
-    with lt.no_grad():
+    with grad_mode.no_grad():
         return tensor.zero_()
 
 
 def eye_(tensor: Tensor) -> Tensor:
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    with lt.no_grad():
-        return tensor.copy_(lt.eye(tensor.shape[0], tensor.shape[1], dtype=tensor.dtype))
+    with grad_mode.no_grad():
+        return tensor.copy_(creation.eye(tensor.shape[0], tensor.shape[1], dtype=tensor.dtype))
 
 
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
@@ -135,7 +136,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     out_per_group = tensor.shape[0] // groups
     min_dim = min(out_per_group, tensor.shape[1])
     centre = tuple(s // 2 for s in tensor.shape[2:])
-    with lt.no_grad():
+    with grad_mode.no_grad():
         tensor.zero_()
         for g in range(groups):
             for d in range(min_dim):
@@ -186,18 +187,18 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    with lt.no_grad():
-        flat = lt.empty(rows, cols, dtype=lt.float64).normal_(0, 1, generator=generator)
+    with grad_mode.no_grad():
+        flat = creation.empty(rows, cols, dtype=dtypes.float64).normal_(0, 1, generator=generator)
         tall = flat.t() if rows < cols else flat
         basis: list[Tensor] = []
         for j in range(tall.shape[1]):
             v = tall[:, j]
             for _ in range(2):  # Gram-Schmidt twice: orthogonal to working precision
                 if basis:
-                    q = lt.stack(basis, 1)
+                    q = shape_ops.stack(basis, 1)
                     v = v - q @ (q.t() @ v)
             basis.append(v / v.norm())
-        q = lt.stack(basis, 1)
+        q = shape_ops.stack(basis, 1)
         if rows < cols:
             q = q.t()
         tensor.copy_((q * gain).reshape(tensor.shape).to(tensor.dtype))
@@ -210,10 +211,10 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     zeros_per_column = int(math.ceil(sparsity * rows))
-    with lt.no_grad():
+    with grad_mode.no_grad():
         tensor.normal_(0, std, generator=generator)
         for col in range(cols):
-            order = lt.randperm(rows, generator=generator)
+            order = creation.randperm(rows, generator=generator)
             tensor[order[:zeros_per_column], col] = 0.0
     return tensor
 

@@ -8,13 +8,13 @@ assigned to a module attribute.
 
 from __future__ import annotations
 
-import lazyt as lt
+from lazyt import creation
 from lazyt.tensor import Tensor
 
 
 def _realised(data) -> Tensor:
     if data is None:
-        return lt.empty(0)
+        return creation.empty(0)
     if not isinstance(data, Tensor):
         raise TypeError(f"Parameter(data) expects a Tensor, got {type(data).__name__}")
     return data.detach().realize()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-import lazyt as lt
+from lazyt import creation, shape_ops
+from lazyt.autograd import grad_mode
 from lazyt.tensor import Tensor
 
 
@@ -19,12 +20,12 @@ def get_total_norm(tensors: Iterable[Tensor], norm_type: float = 2.0,
                    error_if_nonfinite: bool = False, foreach=None) -> Tensor:
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if not tensors:
-        return lt.tensor(0.0)
+        return creation.tensor(0.0)
     norm_type = float(norm_type)
     if norm_type == math.inf:
-        total = lt.stack([t.detach().abs().amax() for t in tensors]).amax()
+        total = shape_ops.stack([t.detach().abs().amax() for t in tensors]).amax()
     else:
-        norms = lt.stack([t.detach().norm(norm_type) for t in tensors])
+        norms = shape_ops.stack([t.detach().norm(norm_type) for t in tensors])
         total = norms.norm(norm_type)
     if error_if_nonfinite and not bool(total.isfinite()):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
@@ -38,7 +39,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
                           foreach=None) -> None:
     grads = _grads(parameters)
     clip_coef = (max_norm / (total_norm + 1e-6)).clamp(max=1.0)
-    with lt.no_grad():
+    with grad_mode.no_grad():
         for g in grads:
             g.mul_(clip_coef.to(g.dtype))
 
@@ -58,20 +59,20 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
-    with lt.no_grad():
+    with grad_mode.no_grad():
         for g in _grads(parameters):
             g.clamp_(-clip_value, clip_value)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
-    return lt.cat([p.reshape(-1) for p in parameters])
+    return shape_ops.cat([p.reshape(-1) for p in parameters])
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
     offset = 0
-    with lt.no_grad():
+    with grad_mode.no_grad():
         for param in parameters:
             n = param.numel()
             param.copy_(vec[offset:offset + n].view_as(param))

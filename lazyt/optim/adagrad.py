@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-import lazyt as lt
+from lazyt import creation, dtypes
 from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss
+from lazyt.tensor import Tensor
 
 
 class Adagrad(Optimizer):
@@ -13,7 +14,7 @@ class Adagrad(Optimizer):
                  initial_accumulator_value: float = 0, eps: float = 1e-10,
                  foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None) -> None:
-        if not isinstance(lr, lt.Tensor) and not 0.0 <= lr:
+        if not isinstance(lr, Tensor) and not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= lr_decay:
             raise ValueError(f"Invalid lr_decay value: {lr_decay}")
@@ -31,8 +32,8 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             for param in group["params"]:
                 state = self.state[param]
-                state["step"] = lt.tensor(0.0, dtype=lt.float32)
-                state["sum"] = lt.full_like(param, group["initial_accumulator_value"])
+                state["step"] = creation.tensor(0.0, dtype=dtypes.float32)
+                state["sum"] = creation.full_like(param, group["initial_accumulator_value"])
 
     @_no_grad_step
     def step(self, closure: Callable | None = None):

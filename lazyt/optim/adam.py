@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-import lazyt as lt
+from lazyt import creation, dtypes
 from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss, new_step
 from lazyt.regions import run_region
 from lazyt.tensor import Tensor
@@ -42,10 +42,10 @@ class Adam(Optimizer):
         state = self.state[param]
         if len(state) == 0:
             state["step"] = new_step(param)
-            state["exp_avg"] = lt.zeros_like(param)
-            state["exp_avg_sq"] = lt.zeros_like(param)
+            state["exp_avg"] = creation.zeros_like(param)
+            state["exp_avg_sq"] = creation.zeros_like(param)
             if amsgrad:
-                state["max_exp_avg_sq"] = lt.zeros_like(param)
+                state["max_exp_avg_sq"] = creation.zeros_like(param)
         return state
 
     @_no_grad_step
@@ -105,7 +105,7 @@ def _update(group: dict, params, grads, states: list, as_tensors: bool) -> None:
         else:
             second = exp_avg_sq
         if as_tensors:
-            step = step_t.to(lt.float64)
+            step = step_t.to(dtypes.float64)
             # 1 - beta ** step, without cancellation for small steps
             bias_correction1 = -(step * math.log(beta1)).expm1() if beta1 > 0 else 1.0
             bias_correction2 = -(step * math.log(beta2)).expm1() if beta2 > 0 else 1.0

@@ -19,7 +19,8 @@ import warnings
 from collections import OrderedDict, defaultdict
 from typing import Any, Callable
 
-import lazyt as lt
+from lazyt import creation, dtypes, modes
+from lazyt.autograd import grad_mode
 from lazyt.tensor import Tensor
 from lazyt.utils.hooks import RemovableHandle
 
@@ -43,7 +44,7 @@ def _no_grad_step(step: Callable) -> Callable:
             result = hook(self, args, kwargs)
             if result is not None:
                 args, kwargs = result
-        with lt.no_grad():
+        with grad_mode.no_grad():
             out = step(self, *args, **kwargs)
         for hook in list(self._optimizer_step_post_hooks.values()):
             hook(self, args, kwargs)
@@ -56,7 +57,7 @@ def closure_loss(closure: Callable | None):
     """step(closure): re-evaluate the model with gradients on, as PyTorch does."""
     if closure is None:
         return None
-    with lt.enable_grad():
+    with grad_mode.enable_grad():
         return closure()
 
 
@@ -181,7 +182,7 @@ class Optimizer:
     def _scalars_as_tensors(group: dict) -> bool:
         """Per-step scalars as tensor ops (traceable) rather than Python floats."""
         return bool(group.get("capturable")) or isinstance(group["lr"], Tensor) or \
-            lt.get_mode() != "eager"
+            modes.get_mode() != "eager"
 
     # --------------------------------------------------------------- hooks
     def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
@@ -265,9 +266,9 @@ def scalar(value, like: Tensor) -> Tensor:
     """A 0-d tensor of the parameter's dtype holding value (a float or tensor)."""
     if isinstance(value, Tensor):
         return value.to(device=like.device, dtype=like.dtype)
-    return lt.tensor(value, dtype=like.dtype, device=like.device)
+    return creation.tensor(value, dtype=like.dtype, device=like.device)
 
 
 def new_step(param: Tensor) -> Tensor:
     """The per-parameter step counter, a float32 0-d tensor as in PyTorch."""
-    return lt.tensor(0.0, dtype=lt.float32, device=param.device)
+    return creation.tensor(0.0, dtype=dtypes.float32, device=param.device)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-import lazyt as lt
+from lazyt import creation
 from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss, new_step
+from lazyt.tensor import Tensor
 
 
 class RMSprop(Optimizer):
@@ -13,7 +14,7 @@ class RMSprop(Optimizer):
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False,
                  capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
-        if not isinstance(lr, lt.Tensor) and not 0.0 <= lr:
+        if not isinstance(lr, Tensor) and not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
@@ -38,11 +39,11 @@ class RMSprop(Optimizer):
                 state = self.state[param]
                 if len(state) == 0:
                     state["step"] = new_step(param)
-                    state["square_avg"] = lt.zeros_like(param)
+                    state["square_avg"] = creation.zeros_like(param)
                     if momentum > 0:
-                        state["momentum_buffer"] = lt.zeros_like(param)
+                        state["momentum_buffer"] = creation.zeros_like(param)
                     if group["centered"]:
-                        state["grad_avg"] = lt.zeros_like(param)
+                        state["grad_avg"] = creation.zeros_like(param)
                 grad = -param.grad if group["maximize"] else param.grad
                 state["step"].add_(1)
                 if weight_decay != 0:
@@ -61,7 +62,7 @@ class RMSprop(Optimizer):
                     update = buf
                 else:
                     update = grad / avg
-                if isinstance(lr, lt.Tensor):
+                if isinstance(lr, Tensor):
                     param.sub_(update * lr)
                 else:
                     param.add_(update, alpha=-lr)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-import lazyt as lt
 from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss
 from lazyt.regions import run_region
+from lazyt.tensor import Tensor
 
 
 class SGD(Optimizer):
@@ -14,7 +14,7 @@ class SGD(Optimizer):
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None) -> None:
-        if isinstance(lr, float) and lr < 0.0 or not isinstance(lr, (int, float, lt.Tensor)):
+        if isinstance(lr, float) and lr < 0.0 or not isinstance(lr, (int, float, Tensor)):
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
@@ -35,7 +35,7 @@ class SGD(Optimizer):
             grads = [p.grad for p in params]
             buffers = [self.state[p].get("momentum_buffer") for p in params]
             if group["momentum"] != 0 and any(b is None for b in buffers) or \
-                    isinstance(group["lr"], lt.Tensor):
+                    isinstance(group["lr"], Tensor):
                 for param, buf in zip(params, _update(group, params, grads, buffers)):
                     if buf is not None:
                         self.state[param]["momentum_buffer"] = buf
@@ -73,7 +73,7 @@ def _update(group: dict, params, grads, buffers) -> list:
                 buf.mul_(momentum).add_(grad, alpha=1 - dampening)
             grad = grad + buf * momentum if group["nesterov"] else buf
         result.append(buf)
-        if isinstance(lr, lt.Tensor):
+        if isinstance(lr, Tensor):
             param.sub_(grad * lr)
         else:
             param.add_(grad, alpha=-lr)

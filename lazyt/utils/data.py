@@ -20,7 +20,8 @@ from typing import Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
-import lazyt as lt
+from lazyt import creation, dtypes, random, shape_ops
+from lazyt.random import Generator
 from lazyt.tensor import Tensor
 
 T_co = TypeVar("T_co", covariant=True)
@@ -142,20 +143,20 @@ class Subset(Dataset):
 
 def _as_index_tensor(indices) -> Tensor:
     if isinstance(indices, Tensor):
-        return indices.to(lt.int64)
-    return lt.tensor(np.asarray(list(indices), dtype=np.int64))
+        return indices.to(dtypes.int64)
+    return creation.tensor(np.asarray(list(indices), dtype=np.int64))
 
 
 def _default_generator_seed() -> int:
     """A seed drawn from lt's default generator (so lt.manual_seed reproduces)."""
-    return int(lt.randint(0, 2 ** 62, ()))
+    return int(creation.randint(0, 2 ** 62, ()))
 
 
 def random_split(dataset: Dataset, lengths: Sequence[int | float],
-                 generator: lt.Generator | None = None) -> list[Subset]:
+                 generator: Generator | None = None) -> list[Subset]:
     """Split into non-overlapping Subsets of the given lengths (or fractions)."""
     if generator is None:
-        generator = lt.default_generator
+        generator = random.default_generator
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         counts = [int(math.floor(n * frac)) for frac in lengths]
@@ -168,7 +169,7 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
         lengths = counts
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    order = lt.randperm(n, generator=generator).tolist()
+    order = creation.randperm(n, generator=generator).tolist()
     out, offset = [], 0
     for length in lengths:
         out.append(Subset(dataset, order[offset:offset + length]))
@@ -202,7 +203,7 @@ class RandomSampler(Sampler[int]):
     """A random permutation (or draws with replacement) from lt's RNG."""
 
     def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None,
-                 generator: lt.Generator | None = None) -> None:
+                 generator: Generator | None = None) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -218,21 +219,21 @@ class RandomSampler(Sampler[int]):
     def num_samples(self) -> int:
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def _generator(self) -> lt.Generator:
+    def _generator(self) -> Generator:
         if self.generator is not None:
             return self.generator
-        return lt.Generator().manual_seed(_default_generator_seed())
+        return Generator().manual_seed(_default_generator_seed())
 
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
         generator = self._generator()
         if self.replacement:
-            draws = lt.randint(0, n, (self.num_samples,), generator=generator)
+            draws = creation.randint(0, n, (self.num_samples,), generator=generator)
             yield from draws.tolist()
             return
         for _ in range(self.num_samples // n):
-            yield from lt.randperm(n, generator=generator).tolist()
-        yield from lt.randperm(n, generator=generator).tolist()[:self.num_samples % n]
+            yield from creation.randperm(n, generator=generator).tolist()
+        yield from creation.randperm(n, generator=generator).tolist()[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -241,13 +242,13 @@ class RandomSampler(Sampler[int]):
 class SubsetRandomSampler(Sampler[int]):
     """The given indices in a random order."""
 
-    def __init__(self, indices: Sequence[int], generator: lt.Generator | None = None) -> None:
+    def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
         self.indices = indices
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        generator = self.generator or lt.Generator().manual_seed(_default_generator_seed())
-        for i in lt.randperm(len(self.indices), generator=generator).tolist():
+        generator = self.generator or Generator().manual_seed(_default_generator_seed())
+        for i in creation.randperm(len(self.indices), generator=generator).tolist():
             yield self.indices[i]
 
     def __len__(self) -> int:
@@ -258,12 +259,12 @@ class WeightedRandomSampler(Sampler[int]):
     """Indices drawn with probability proportional to weights."""
 
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
-                 generator: lt.Generator | None = None) -> None:
+                 generator: Generator | None = None) -> None:
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or \
                 num_samples <= 0:
             raise ValueError("num_samples should be a positive integer value, but got "
                              f"num_samples={num_samples}")
-        self.weights = lt.as_tensor(weights, dtype=lt.float64)
+        self.weights = creation.as_tensor(weights, dtype=dtypes.float64)
         if self.weights.ndim != 1:
             raise ValueError("weights should be a 1d sequence but given weights have shape "
                              f"{tuple(self.weights.shape)}")
@@ -272,19 +273,19 @@ class WeightedRandomSampler(Sampler[int]):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        generator = self.generator or lt.Generator().manual_seed(_default_generator_seed())
+        generator = self.generator or Generator().manual_seed(_default_generator_seed())
         n = self.weights.shape[0]
         if self.replacement:
             # Inverse CDF: count the cumulative weights below each uniform draw.
             cdf = self.weights.cumsum(0) / self.weights.sum()
-            u = lt.rand(self.num_samples, dtype=lt.float64, generator=generator)
+            u = creation.rand(self.num_samples, dtype=dtypes.float64, generator=generator)
             picks = (u.unsqueeze(1) >= cdf.unsqueeze(0)).sum(1).clamp(max=n - 1)
         else:
             if self.num_samples > n:
                 raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples "
                                    "without replacement")
             # Gumbel-top-k: the k largest log(w) - log(-log(u)) are a weighted draw.
-            u = lt.rand(n, dtype=lt.float64, generator=generator)
+            u = creation.rand(n, dtype=dtypes.float64, generator=generator)
             keys = self.weights.log() - (-u.log()).log()
             picks = keys.topk(self.num_samples).indices
         yield from picks.tolist()
@@ -334,9 +335,9 @@ def default_convert(data):
     if isinstance(data, Tensor):
         return data
     if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
-        return lt.as_tensor(data)
+        return creation.as_tensor(data)
     if isinstance(data, np.generic) and data.dtype.kind in "biuf":
-        return lt.as_tensor(np.asarray(data))
+        return creation.as_tensor(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
         return type(data)({k: default_convert(v) for k, v in data.items()}) \
             if not isinstance(data, dict) else {k: default_convert(v) for k, v in data.items()}
@@ -354,19 +355,19 @@ def default_collate(batch: list):
     (tuples come back as lists, as in PyTorch)."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return lt.stack(list(batch), 0)
+        return shape_ops.stack(list(batch), 0)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind not in "biuf":
             raise TypeError(_COLLATE_ERROR.format(elem.dtype))
-        return lt.stack([lt.as_tensor(b) for b in batch], 0)
+        return shape_ops.stack([creation.as_tensor(b) for b in batch], 0)
     if isinstance(elem, np.generic):
-        return lt.as_tensor(np.asarray(batch))
+        return creation.as_tensor(np.asarray(batch))
     if isinstance(elem, bool):
-        return lt.tensor(batch)
+        return creation.tensor(batch)
     if isinstance(elem, float):
-        return lt.tensor(batch, dtype=lt.float64)
+        return creation.tensor(batch, dtype=dtypes.float64)
     if isinstance(elem, int):
-        return lt.tensor(batch)
+        return creation.tensor(batch)
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
@@ -402,7 +403,7 @@ class DataLoader(Generic[T_co]):
                  collate_fn: Callable | None = None, pin_memory: bool = False,
                  drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable | None = None, multiprocessing_context=None,
-                 generator: lt.Generator | None = None, *, prefetch_factor: int | None = None,
+                 generator: Generator | None = None, *, prefetch_factor: int | None = None,
                  persistent_workers: bool = False, pin_memory_device: str = "",
                  in_order: bool = True) -> None:
         if num_workers < 0:

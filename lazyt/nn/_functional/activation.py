@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 
-import lazyt as lt
+from lazyt import creation
 from lazyt.autograd import Function
+from lazyt.elementwise import where
 from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
@@ -37,22 +38,22 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
         raise ValueError("min_val cannot be greater than max_val")
     # PyTorch's gradient is 1 strictly inside (min_val, max_val), 0 outside.
     inside = (input > min_val) & (input < max_val)
-    out = lt.where(inside, input, input.detach().clamp(min_val, max_val))
+    out = where(inside, input, input.detach().clamp(min_val, max_val))
     return _maybe_inplace(input, out, inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    out = lt.where(input > 0, input, input * negative_slope)
+    out = where(input > 0, input, input * negative_slope)
     return _maybe_inplace(input, out, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    out = lt.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
+    out = where(input > 0, input, input.clamp(max=0).expm1() * alpha)
     return _maybe_inplace(input, out, inplace)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    out = lt.where(input > 0, input, (input.clamp(max=0) / alpha).expm1() * alpha)
+    out = where(input > 0, input, (input.clamp(max=0) / alpha).expm1() * alpha)
     return _maybe_inplace(input, out, inplace)
 
 
@@ -105,7 +106,7 @@ def tanh(input: Tensor) -> Tensor:
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     inside = (input > -3.0) & (input < 3.0)
-    out = lt.where(inside, input / 6.0 + 0.5, (input.detach() > 0).to(input.dtype))
+    out = where(inside, input / 6.0 + 0.5, (input.detach() > 0).to(input.dtype))
     return _maybe_inplace(input, out, inplace)
 
 
@@ -124,12 +125,12 @@ class _Softplus(Function):
         smooth = (scaled.clamp(min=0) + (-scaled.abs()).exp().log1p()) / beta
         linear = scaled > threshold
         ctx.save_for_backward(scaled, linear)
-        return lt.where(linear, input, smooth)
+        return where(linear, input, smooth)
 
     @staticmethod
     def backward(ctx, grad):
         scaled, linear = ctx.saved_tensors
-        return lt.where(linear, grad, grad * scaled.sigmoid()), None, None
+        return where(linear, grad, grad * scaled.sigmoid()), None, None
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -151,16 +152,16 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    return lt.where(input > lambd, input - lambd,
-                    lt.where(input < -lambd, input + lambd, input * 0.0))
+    return where(input > lambd, input - lambd,
+                 where(input < -lambd, input + lambd, input * 0.0))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    return lt.where(input.abs() > lambd, input, input * 0.0)
+    return where(input.abs() > lambd, input, input * 0.0)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    out = lt.where(input > threshold, input, lt.full_like(input, value))
+    out = where(input > threshold, input, creation.full_like(input, value))
     return _maybe_inplace(input, out, inplace)
 
 

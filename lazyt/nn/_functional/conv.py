@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-import lazyt as lt
+from lazyt import creation, dtypes, elementwise, shape_ops
 from lazyt.nn._functional._utils import _ntuple
 from lazyt.regions import run_region
 from lazyt.tensor import Tensor
@@ -45,19 +45,19 @@ def _positions(in_size: tuple, kernel: tuple, stride: tuple, dilation: tuple,
     """(table of shape kernel + out_size with the flat input index each window
     element reads, or -1 outside the input; whether any element is outside)."""
     dims = len(in_size)
-    flat = lt.zeros((1,) * (2 * dims), dtype=lt.int64)
-    inside = lt.ones((1,) * (2 * dims), dtype=lt.bool)
+    flat = creation.zeros((1,) * (2 * dims), dtype=dtypes.int64)
+    inside = creation.ones((1,) * (2 * dims), dtype=dtypes.bool_)
     for d in range(dims):
         k_shape = [1] * (2 * dims)
         k_shape[d] = kernel[d]
         o_shape = [1] * (2 * dims)
         o_shape[dims + d] = out_size[d]
-        k = lt.arange(kernel[d]).reshape(k_shape)
-        o = lt.arange(out_size[d]).reshape(o_shape)
+        k = creation.arange(kernel[d]).reshape(k_shape)
+        o = creation.arange(out_size[d]).reshape(o_shape)
         pos = k * dilation[d] + o * stride[d] - pad_before[d]
         inside = inside & (pos >= 0) & (pos < in_size[d])
         flat = flat * in_size[d] + pos
-    table = lt.where(inside, flat, -1).expand(*kernel, *out_size).contiguous()
+    table = elementwise.where(inside, flat, -1).expand(*kernel, *out_size).contiguous()
     return table.realize(), not bool(inside.all())
 
 
@@ -69,8 +69,8 @@ def conv_table(channels: int, in_size: tuple, kernel: tuple, stride: tuple, dila
     positions, outside = _positions(in_size, kernel, stride, dilation, pad_before, out_size)
     plane = math.prod(in_size)
     shape = (channels,) + (1,) * positions.ndim
-    offsets = (lt.arange(channels) * plane).reshape(shape)
-    table = lt.where(positions >= 0, positions + offsets, channels * plane)
+    offsets = (creation.arange(channels) * plane).reshape(shape)
+    table = elementwise.where(positions >= 0, positions + offsets, channels * plane)
     table = table.reshape(channels * math.prod(kernel), math.prod(out_size))
     return table.to(device).realize(), outside
 
@@ -83,7 +83,7 @@ def pool_table(in_size: tuple, kernel: tuple, stride: tuple, dilation: tuple,
     positions, outside = _positions(in_size, kernel, stride, dilation, pad_before, out_size)
     dims = len(in_size)
     order = tuple(range(dims, 2 * dims)) + tuple(range(dims))
-    table = lt.where(positions >= 0, positions, math.prod(in_size)).permute(*order)
+    table = elementwise.where(positions >= 0, positions, math.prod(in_size)).permute(*order)
     table = table.reshape(math.prod(out_size), math.prod(kernel))
     return table.to(device).realize(), outside
 
@@ -91,8 +91,8 @@ def pool_table(in_size: tuple, kernel: tuple, stride: tuple, dilation: tuple,
 def gather_windows(flat: Tensor, table: Tensor, needs_slot: bool, slot_value: float) -> Tensor:
     """flat (B, n) -> flat[:, table], with index n reading slot_value."""
     if needs_slot:
-        slot = lt.full((flat.shape[0], 1), slot_value, dtype=flat.dtype, device=flat.device)
-        flat = lt.cat([flat, slot], 1)
+        slot = creation.full((flat.shape[0], 1), slot_value, dtype=flat.dtype, device=flat.device)
+        flat = shape_ops.cat([flat, slot], 1)
     return flat[:, table]
 
 

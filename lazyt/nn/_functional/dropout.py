@@ -3,7 +3,7 @@ lt.manual_seed reproduces it) times the input, scaled by 1 / (1 - p)."""
 
 from __future__ import annotations
 
-import lazyt as lt
+from lazyt import creation, elementwise
 from lazyt.tensor import Tensor
 
 
@@ -16,7 +16,7 @@ def _apply_mask(input: Tensor, mask_shape: tuple, p: float, inplace: bool) -> Te
     if p == 1.0:
         out = input * 0.0
     else:
-        keep = lt.rand(mask_shape, dtype=input.dtype, device=input.device) >= p
+        keep = creation.rand(mask_shape, dtype=input.dtype, device=input.device) >= p
         out = input * (keep * (1.0 / (1.0 - p)))
     if inplace:
         input.copy_(out)
@@ -77,8 +77,8 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     alpha = -_SELU_ALPHA * _SELU_SCALE
     a = ((1.0 - p) * (1.0 + p * alpha * alpha)) ** -0.5
     b = -a * alpha * p
-    keep = lt.rand(tuple(input.shape), dtype=input.dtype, device=input.device) >= p
-    out = lt.where(keep, input, alpha) * a + b
+    keep = creation.rand(tuple(input.shape), dtype=input.dtype, device=input.device) >= p
+    out = elementwise.where(keep, input, alpha) * a + b
     if inplace:
         input.copy_(out)
         return input

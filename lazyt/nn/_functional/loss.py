@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import warnings
 
-import lazyt as lt
+from lazyt import creation, dtypes
+from lazyt.elementwise import where
 from lazyt.indexing import checked_index
 from lazyt.nn._functional._utils import apply_reduction, legacy_reduction
 from lazyt.nn._functional.activation import softplus
@@ -31,7 +32,7 @@ def _class_shape_check(input: Tensor, target: Tensor, func: str) -> int:
     """Validate (input, target) of a class-index loss; return the class dim."""
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
-    if target.dtype.is_floating_point or target.dtype is lt.bool:
+    if target.dtype.is_floating_point or target.dtype is dtypes.bool_:
         raise RuntimeError(f"{func}: expected target of an integer dtype (class indices, "
                            f"lazyt.int64), but got {target.dtype}")
     if input.ndim == 1:
@@ -59,17 +60,17 @@ def _picked_log_probs(input: Tensor, target: Tensor, weight: Tensor | None,
                       ignore_index: int, class_dim: int):
     """(-input[target] * w[target] masked, per-element weight) for nll_loss."""
     keep = target != ignore_index
-    safe_target = lt.where(keep, target, 0)
+    safe_target = where(keep, target, 0)
     classes = input.shape[class_dim]
     # input[target] as a masked sum over the classes, not a gather: it fuses
     # with the log_softmax before it (and its gradient with what follows).
-    positions = lt.arange(classes).reshape(
+    positions = creation.arange(classes).reshape(
         [classes if d == class_dim else 1 for d in range(input.ndim)])
     # A bad target raises "Target 7 is out of bounds." from the kernel that
     # reads it (now, or at realisation in deferred mode).
     checked = checked_index(safe_target, classes, class_dim, TARGET_OUT_OF_BOUNDS)
     onehot = checked.unsqueeze(class_dim) == positions
-    picked = lt.where(onehot, input, 0.0).sum(class_dim)
+    picked = where(onehot, input, 0.0).sum(class_dim)
     if weight is None:
         element_weight = keep.to(input.dtype)
     else:
@@ -230,7 +231,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     _check_reduction(reduction)
     diff = input - target
     abs_diff = diff.abs()
-    loss = lt.where(abs_diff < delta, diff * diff * 0.5, (abs_diff - 0.5 * delta) * delta)
+    loss = where(abs_diff < delta, diff * diff * 0.5, (abs_diff - 0.5 * delta) * delta)
     if weight is not None:
         if tuple(weight.shape) != tuple(input.shape):
             raise ValueError("Weights and input must have the same size.")
@@ -250,7 +251,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     if beta == 0.0:
         loss = abs_diff
     else:
-        loss = lt.where(abs_diff < beta, diff * diff * (0.5 / beta), abs_diff - 0.5 * beta)
+        loss = where(abs_diff < beta, diff * diff * (0.5 / beta), abs_diff - 0.5 * beta)
     return apply_reduction(loss, reduction)
 
 
@@ -312,8 +313,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
         loss = target.exp() * (target - input)
     else:
         # xlogy: 0 * log(0) is 0
-        safe = lt.where(target > 0, target, lt.ones_like(target))
-        loss = lt.where(target > 0, target * (safe.log() - input), target * 0.0 - target * input)
+        safe = where(target > 0, target, creation.ones_like(target))
+        loss = where(target > 0, target * (safe.log() - input), target * 0.0 - target * input)
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return apply_reduction(loss, reduction)
@@ -329,7 +330,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
         loss = input - target * (input + eps).log()
     if full:
         stirling = target * target.log() - target + 0.5 * (2 * 3.141592653589793 * target).log()
-        loss = loss + lt.where(target > 1, stirling, target * 0.0)
+        loss = loss + where(target > 1, stirling, target * 0.0)
     return apply_reduction(loss, reduction)
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 
-import lazyt as lt
+from lazyt import dtypes, elementwise, shape_ops
+from lazyt.autograd import grad_mode
 from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
@@ -38,7 +39,7 @@ def l2_norm(input: Tensor, dim: int) -> Tensor:
     instead, matching PyTorch's norm backward."""
     squares = (input * input).sum(dim, keepdim=True)
     nonzero = squares > 0
-    return lt.where(nonzero, lt.where(nonzero, squares, 1.0).sqrt(), 0.0)
+    return elementwise.where(nonzero, elementwise.where(nonzero, squares, 1.0).sqrt(), 0.0)
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -77,7 +78,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 running_var.mul_(1.0 - momentum).add_(unbiased * momentum)
 
         if running_mean is not None or running_var is not None:
-            with lt.no_grad():
+            with grad_mode.no_grad():
                 run_region("batch_norm running stats", update,
                            (mean.detach(), var.detach(), running_mean, running_var),
                            (momentum, count, channels), writes=True)
@@ -105,7 +106,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if use_input_stats:
         out, mean, var = _normalise(input, axes, eps)
         count = math.prod(input.shape[2:])
-        with lt.no_grad():
+        with grad_mode.no_grad():
             if running_mean is not None:
                 batch_mean = mean.mean(0).reshape(-1)
                 running_mean.mul_(1.0 - momentum).add_(batch_mean * momentum)
@@ -147,7 +148,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     shape = _check_normalized_shape(input, normalized_shape)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
     if eps is None:
-        eps = lt.finfo(input.dtype).eps
+        eps = dtypes.finfo(input.dtype).eps
     out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
     return out if weight is None else out * weight
 
@@ -189,7 +190,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     channels = input.shape[1]
     # Sum of squares over a window of `size` channels centred on each channel.
     before, after = size // 2, (size - 1) // 2
-    padded = lt.cat([squared.new_zeros(input.shape[0], before, *input.shape[2:]), squared,
-                     squared.new_zeros(input.shape[0], after, *input.shape[2:])], 1)
+    padded = shape_ops.cat([squared.new_zeros(input.shape[0], before, *input.shape[2:]), squared,
+                            squared.new_zeros(input.shape[0], after, *input.shape[2:])], 1)
     window = sum(padded.narrow(1, i, channels) for i in range(size))
     return input / (window * (alpha / size) + k).pow(beta)

@@ -8,7 +8,7 @@ computed from the shape (index_select, whose gradient scatter-adds).
 
 from __future__ import annotations
 
-import lazyt as lt
+from lazyt import creation
 from lazyt.tensor import Tensor
 
 
@@ -42,7 +42,7 @@ def _constant(input: Tensor, pairs, value: float) -> Tensor:
     for dim, before, after in pairs:
         shape[dim] += before + after
         index[dim] = slice(before, before + input.shape[dim])
-    out = lt.full(shape, value, dtype=input.dtype, device=input.device)
+    out = creation.full(shape, value, dtype=input.dtype, device=input.device)
     out[tuple(index)] = input
     return out
 
@@ -72,7 +72,7 @@ def _gathered(input: Tensor, pairs, mode: str) -> Tensor:
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if before == 0 and after == 0:
             continue
-        index = lt.tensor(_source_index(size, before, after, mode), device=input.device)
+        index = creation.tensor(_source_index(size, before, after, mode), device=input.device)
         input = input.index_select(dim, index)
     return input
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 
-import lazyt as lt
-from lazyt.autograd.function import FREED_MESSAGE, Node, SavedTensor, gradient_edge
+from lazyt import creation, shape_ops
+from lazyt.autograd import grad_mode
+from lazyt.autograd.function import FREED_MESSAGE, GradNode, SavedTensor, gradient_edge
 from lazyt.nn._functional._utils import _ntuple
 from lazyt.nn._functional.conv import gather_windows, output_size, pool_table
 from lazyt.regions import run_region
@@ -89,9 +90,9 @@ def _max_pool(name: str, dims: int, input: Tensor, kernel_size, stride, padding,
 
     # The values and indices as one fused region in eager mode (regions.py);
     # the gradient scatters into the saved indices, as PyTorch's does.
-    with lt.no_grad():
+    with grad_mode.no_grad():
         out, indices = run_region(name, pool_of, (input, table), (lead, out_size, needs_slot))
-    if lt.is_grad_enabled() and input.requires_grad:
+    if grad_mode.is_grad_enabled() and input.requires_grad:
         node = _MaxPoolNode(f"MaxPool{dims}DWithIndicesBackward0", input, indices, planes,
                             math.prod(in_size))
         out._requires_grad = True
@@ -99,7 +100,7 @@ def _max_pool(name: str, dims: int, input: Tensor, kernel_size, stride, padding,
     return (out, indices) if return_indices else out
 
 
-class _MaxPoolNode(Node):
+class _MaxPoolNode(GradNode):
     """The max-pools' grad_fn: each output's gradient goes to the input
     element its index names (summed where windows overlap)."""
 
@@ -121,12 +122,12 @@ class _MaxPoolNode(Node):
 
         def scatter_back(grad, indices):
             # (+1: a window of padding only names the slot past the plane)
-            out = lt.zeros(planes, plane + 1, dtype=grad.dtype, device=grad.device)
+            out = creation.zeros(planes, plane + 1, dtype=grad.dtype, device=grad.device)
             out = out.scatter_add(1, indices.reshape(planes, -1), grad.reshape(planes, -1))
             return out[:, :plane].reshape(shape)
 
         if grads[0].numel() == 0:
-            return [lt.zeros(shape, dtype=grads[0].dtype, device=grads[0].device)]
+            return [creation.zeros(shape, dtype=grads[0].dtype, device=grads[0].device)]
         return [run_region("max_pool backward", scatter_back, (grads[0], indices),
                            (shape, planes, plane))]
 
@@ -184,7 +185,7 @@ def _divisors(in_size, kernel, stride, pads, out_size, count_include_pad, dtype,
     window beyond it; otherwise only the elements inside the input count."""
     counts = None
     for d, (n, k, s, p, o) in enumerate(zip(in_size, kernel, stride, pads, out_size)):
-        start = lt.arange(o) * s - p
+        start = creation.arange(o) * s - p
         if count_include_pad:
             end = (start + k).clamp(max=n + p)
         else:
@@ -247,7 +248,7 @@ def _adaptive(name: str, dims: int, input: Tensor, output_size, reduce_max: bool
             window = out.narrow(axis, start, end - start)
             pieces.append(window.amax(axis, keepdim=True) if reduce_max
                           else window.mean(axis, keepdim=True))
-        out = lt.cat(pieces, axis)
+        out = shape_ops.cat(pieces, axis)
     return out
 
 

@@ -3,15 +3,15 @@ gradient scatter-adds into the rows that were read."""
 
 from __future__ import annotations
 
-import lazyt as lt
-from lazyt import shape_ops
+from lazyt import creation, dtypes, elementwise, shape_ops
+from lazyt.autograd import grad_mode
 from lazyt.tensor import Tensor
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
-    if input.dtype.is_floating_point or input.dtype is lt.bool:
+    if input.dtype.is_floating_point or input.dtype is dtypes.bool_:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got {input.dtype} instead")
     if sparse:
@@ -31,17 +31,17 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         return rows
     # The padding row reads its value but receives no gradient (PyTorch's rule).
     real = (input != padding_idx).unsqueeze(-1)
-    return lt.where(real, rows, rows.detach())
+    return elementwise.where(real, rows, rows.detach())
 
 
 def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
     """Scale, in place, the looked-up rows whose norm exceeds max_norm."""
-    with lt.no_grad():
-        used = lt.zeros(weight.shape[0], dtype=lt.bool, device=weight.device)
+    with grad_mode.no_grad():
+        used = creation.zeros(weight.shape[0], dtype=dtypes.bool_, device=weight.device)
         used[input.reshape(-1)] = True
         norms = weight.norm(norm_type, 1, keepdim=True)
         too_big = used.unsqueeze(1) & (norms > max_norm)
-        weight.mul_(lt.where(too_big, max_norm / (norms + 1e-7), 1.0))
+        weight.mul_(elementwise.where(too_big, max_norm / (norms + 1e-7), 1.0))
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,

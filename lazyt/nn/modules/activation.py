@@ -3,7 +3,8 @@ constructor arguments and reprs."""
 
 from __future__ import annotations
 
-import lazyt as lt
+from lazyt import creation, elementwise
+from lazyt.autograd import grad_mode
 from lazyt.nn import functional as F
 from lazyt.nn.modules.module import Module
 from lazyt.nn.parameter import Parameter
@@ -257,11 +258,11 @@ class PReLU(Module):
         self.num_parameters = num_parameters
         super().__init__()
         self.init = init
-        self.weight = Parameter(lt.empty(num_parameters, device=device, dtype=dtype))
+        self.weight = Parameter(creation.empty(num_parameters, device=device, dtype=dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        with lt.no_grad():
+        with grad_mode.no_grad():
             self.weight.fill_(self.init)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -273,7 +274,7 @@ class PReLU(Module):
                                    f"size = {input.shape[0] if input.ndim else 1}.")
             channel_dim = 1 if input.ndim >= 2 else 0
             weight = weight.reshape((-1,) + (1,) * (input.ndim - channel_dim - 1))
-        return lt.where(input >= 0, input, input * weight)
+        return elementwise.where(input >= 0, input, input * weight)
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"

@@ -3,7 +3,8 @@ running statistics kept as buffers (updated in place while training)."""
 
 from __future__ import annotations
 
-import lazyt as lt
+from lazyt import creation, dtypes
+from lazyt.autograd import grad_mode
 from lazyt.nn import functional as F
 from lazyt.nn import init
 from lazyt.nn.modules.module import Module
@@ -24,21 +25,21 @@ class _NormBase(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
-            self.weight = Parameter(lt.empty(num_features, device=device, dtype=dtype))
+            self.weight = Parameter(creation.empty(num_features, device=device, dtype=dtype))
             if bias:
-                self.bias = Parameter(lt.empty(num_features, device=device, dtype=dtype))
+                self.bias = Parameter(creation.empty(num_features, device=device, dtype=dtype))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", lt.zeros(num_features, device=device,
-                                                          dtype=dtype))
-            self.register_buffer("running_var", lt.ones(num_features, device=device,
-                                                        dtype=dtype))
-            self.register_buffer("num_batches_tracked", lt.tensor(0, dtype=lt.long,
-                                                                  device=device))
+            self.register_buffer("running_mean", creation.zeros(num_features, device=device,
+                                                                dtype=dtype))
+            self.register_buffer("running_var", creation.ones(num_features, device=device,
+                                                              dtype=dtype))
+            self.register_buffer("num_batches_tracked", creation.tensor(0, dtype=dtypes.int64,
+                                                                        device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -47,7 +48,7 @@ class _NormBase(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            with lt.no_grad():
+            with grad_mode.no_grad():
                 self.running_mean.zero_()
                 self.running_var.fill_(1)
                 self.num_batches_tracked.zero_()
@@ -73,7 +74,7 @@ class _NormBase(Module):
         key = prefix + "num_batches_tracked"
         if self.track_running_stats and key not in state_dict:
             state_dict = dict(state_dict)
-            state_dict[key] = lt.tensor(0, dtype=lt.long)
+            state_dict[key] = creation.tensor(0, dtype=dtypes.int64)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs, assign)
 
@@ -83,7 +84,7 @@ class _BatchNorm(_NormBase):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            with lt.no_grad():
+            with grad_mode.no_grad():
                 self.num_batches_tracked.add_(1)
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked)

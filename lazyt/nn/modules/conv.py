@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-import lazyt as lt
+from lazyt import creation
 from lazyt.nn import functional as F
 from lazyt.nn import init
 from lazyt.nn._functional._utils import _ntuple
@@ -65,10 +65,10 @@ class _ConvNd(Module):
         else:
             self._reversed_padding_repeated_twice = [p for p in reversed(padding)
                                                      for _ in range(2)]
-        self.weight = Parameter(lt.empty((out_channels, in_channels // groups, *kernel_size),
-                                         device=device, dtype=dtype))
+        self.weight = Parameter(creation.empty((out_channels, in_channels // groups, *kernel_size),
+                                               device=device, dtype=dtype))
         if bias:
-            self.bias = Parameter(lt.empty(out_channels, device=device, dtype=dtype))
+            self.bias = Parameter(creation.empty(out_channels, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-import lazyt as lt
+from lazyt import creation
 from lazyt.nn import functional as F
 from lazyt.nn import init
 from lazyt.nn.modules.module import Module
@@ -30,9 +30,10 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(lt.empty((out_features, in_features), device=device, dtype=dtype))
+        self.weight = Parameter(creation.empty((out_features, in_features), device=device,
+                                               dtype=dtype))
         if bias:
-            self.bias = Parameter(lt.empty(out_features, device=device, dtype=dtype))
+            self.bias = Parameter(creation.empty(out_features, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -62,10 +63,10 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(lt.empty((out_features, in1_features, in2_features),
-                                         device=device, dtype=dtype))
+        self.weight = Parameter(creation.empty((out_features, in1_features, in2_features),
+                                               device=device, dtype=dtype))
         if bias:
-            self.bias = Parameter(lt.empty(out_features, device=device, dtype=dtype))
+            self.bias = Parameter(creation.empty(out_features, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -13,8 +13,10 @@ import itertools
 from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator
 
-import lazyt as lt
+from lazyt import dtypes
+from lazyt.autograd import grad_mode
 from lazyt.nn.parameter import Buffer, Parameter
+from lazyt.runtime.device import device as device_type
 from lazyt.tensor import Tensor
 from lazyt.utils.hooks import RemovableHandle
 
@@ -364,11 +366,11 @@ class Module:
         for param in self._parameters.values():
             if param is None:
                 continue
-            with lt.no_grad():
+            with grad_mode.no_grad():
                 param_applied = fn(param)
             param.data = param_applied
             if param.grad is not None:
-                with lt.no_grad():
+                with grad_mode.no_grad():
                     param.grad = fn(param.grad)
         for key, buffer in self._buffers.items():
             if buffer is not None:
@@ -402,16 +404,16 @@ class Module:
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
     def float(self) -> Module:
-        return self._cast_floats(lt.float32)
+        return self._cast_floats(dtypes.float32)
 
     def double(self) -> Module:
-        return self._cast_floats(lt.float64)
+        return self._cast_floats(dtypes.float64)
 
     def half(self) -> Module:
-        return self._cast_floats(lt.float16)
+        return self._cast_floats(dtypes.float16)
 
     def bfloat16(self) -> Module:
-        return self._cast_floats(lt.bfloat16)
+        return self._cast_floats(dtypes.bfloat16)
 
     # ------------------------------------------------------------ state dict
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
@@ -479,7 +481,7 @@ class Module:
                     else:
                         setattr(self, name, input_param)
                 else:
-                    with lt.no_grad():
+                    with grad_mode.no_grad():
                         param.copy_(input_param)
             except Exception as ex:  # noqa: BLE001 - reported like PyTorch
                 error_msgs.append(
@@ -567,9 +569,9 @@ def _parse_to(args: tuple, kwargs: dict):
     for arg in args:
         if isinstance(arg, Tensor):
             device, dtype = arg.device, arg.dtype
-        elif isinstance(arg, lt.dtype):
+        elif isinstance(arg, dtypes.DType):
             dtype = arg
-        elif isinstance(arg, (str, lt.device, int)):
+        elif isinstance(arg, (str, device_type, int)):
             device = arg
         elif arg is not None and not isinstance(arg, bool):
             raise TypeError(f"to() received an invalid argument: {arg!r}")

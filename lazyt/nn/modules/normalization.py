@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-import lazyt as lt
+from lazyt import creation
 from lazyt.nn import functional as F
 from lazyt.nn import init
 from lazyt.nn.modules.module import Module
@@ -22,9 +22,9 @@ def _affine_parameters(module: Module, shape: tuple, affine: bool, bias: bool, d
                        dtype) -> None:
     """weight (and bias) of `shape` when affine, else both registered as None."""
     if affine:
-        module.weight = Parameter(lt.empty(shape, device=device, dtype=dtype))
+        module.weight = Parameter(creation.empty(shape, device=device, dtype=dtype))
         if bias:
-            module.bias = Parameter(lt.empty(shape, device=device, dtype=dtype))
+            module.bias = Parameter(creation.empty(shape, device=device, dtype=dtype))
         else:
             module.register_parameter("bias", None)
     else:
@@ -94,7 +94,8 @@ class RMSNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(lt.empty(self.normalized_shape, device=device, dtype=dtype))
+            self.weight = Parameter(creation.empty(self.normalized_shape, device=device,
+                                                   dtype=dtype))
         else:
             self.register_parameter("weight", None)
         self.reset_parameters()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import lazyt as lt
+from lazyt import creation
+from lazyt.autograd import grad_mode
 from lazyt.nn import functional as F
 from lazyt.nn import init
 from lazyt.nn.modules.module import Module
@@ -33,8 +34,8 @@ class Embedding(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
         if _weight is None:
-            self.weight = Parameter(lt.empty((num_embeddings, embedding_dim), device=device,
-                                             dtype=dtype), requires_grad=not _freeze)
+            self.weight = Parameter(creation.empty((num_embeddings, embedding_dim), device=device,
+                                                   dtype=dtype), requires_grad=not _freeze)
             self.reset_parameters()
         else:
             if list(_weight.shape) != [num_embeddings, embedding_dim]:
@@ -48,7 +49,7 @@ class Embedding(Module):
 
     def _fill_padding_idx_with_zero(self) -> None:
         if self.padding_idx is not None:
-            with lt.no_grad():
+            with grad_mode.no_grad():
                 self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input: Tensor) -> Tensor:
