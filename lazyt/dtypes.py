@@ -66,7 +66,6 @@ _BY_NAME.update(
     float=float32, double=float64, half=float16, short=int16, int=int32, long=int64
 )
 FLOAT_DTYPES = (float16, bfloat16, float32, float64)
-INTEGER_DTYPES = (int8, uint8, int16, int32, int64)
 
 _default_float = float32
 

@@ -111,7 +111,7 @@ class Program:
             allocate = self.backend.allocate
             storages = storages + [allocate(dtype, numel) for dtype, numel in self.fresh]
         if self.static:
-            storages = storages + self.static
+            storages = storages + self.static if storages else self.static
         if _RECORDINGS:
             _RECORDINGS[-1].append((self.launches, storages))
         prepared = self._prepared

@@ -42,12 +42,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lazyt import dtypes
 from lazyt.dtypes import DType
 from lazyt.ir.lower import leaf_view, row_space_strides
 from lazyt.ir.node import Buffer, Node, make_node, walk
 from lazyt.ir.passes import simplify
-from lazyt.ir.view import View, apply_movement, is_blas_matrix, prod
+from lazyt.ir.view import View, apply_movement, is_blas_matrix
 
 BOUNDARY_OPS = frozenset(("reduce", "scan", "gather", "extern"))
 
@@ -374,8 +373,3 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
     return launches
 
 
-def count_nodes(node: Node) -> int:
-    return len(walk(node))
-
-
-_ = (dtypes, prod)

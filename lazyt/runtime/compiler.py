@@ -171,16 +171,16 @@ def _level_from_env() -> int:
         return 0
 
 
-_DEBUG = [_level_from_env()]
+DEBUG_LEVEL = [_level_from_env()]  # a list: hot loops read DEBUG_LEVEL[0] without a call
 
 
 def debug_level() -> int:
     """LAZYT_DEBUG, read at import (lt.debug.set_level changes it later)."""
-    return _DEBUG[0]
+    return DEBUG_LEVEL[0]
 
 
 def set_debug_level(level: int) -> None:
-    _DEBUG[0] = int(level)
+    DEBUG_LEVEL[0] = int(level)
 
 
 class KernelCache:

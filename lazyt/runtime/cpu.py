@@ -43,23 +43,27 @@ def array_view(storage: Storage, view: View) -> np.ndarray:
                       tuple(s * itemsize for s in view.strides))
 
 
-def matmul(out: Storage, out_view: View, sources: list, fixed=None) -> None:
+def matmul(out: Storage, out_view: View, sources: list) -> None:
     """The matmul extern: numpy's BLAS matmul of two realised operands
     ((storage, view) each), written into out's memory."""
-    count_extern("matmul", out.dtype)
-    if fixed is not None:
-        out_array, a, b, multiply_adds = fixed
-    else:
-        out_array, a, b, multiply_adds = _matmul_arrays(out, out_view, sources)
-    use_threads_for(multiply_adds)
-    np.matmul(a, b, out=out_array)
+    bind_matmul(out, out_view, sources)()
 
 
-def _matmul_arrays(out: Storage, out_view: View, sources: list) -> tuple:
+def bind_matmul(out: Storage, out_view: View, sources: list):
+    """The matmul extern on these storages, as a call to repeat (lt.compile's
+    replays run it on the same buffers every step)."""
     (a_st, a_view), (b_st, b_view) = sources
-    a = array_view(a_st, a_view)
-    k = a.shape[-1] if a.ndim else 1
-    return array_view(out, out_view), a, array_view(b_st, b_view), out_view.numel * k
+    a, b = array_view(a_st, a_view), array_view(b_st, b_view)
+    out_array = array_view(out, out_view)
+    multiply_adds = out_view.numel * (a.shape[-1] if a.ndim else 1)
+    dtype = out.dtype
+
+    def run() -> None:
+        count_extern("matmul", dtype)
+        use_threads_for(multiply_adds)
+        np.matmul(a, b, out=out_array)
+
+    return run
 
 
 def argsort(array: np.ndarray, descending: bool) -> np.ndarray:
@@ -93,7 +97,8 @@ class CPUBackend(Backend):
         # the code does not show (two equal renderings) shares one kernel.
         self._by_symbol: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self._extra_symbols = itertools.count()
-        self.externs = {"matmul": (matmul, _matmul_arrays)}
+        self.externs = {"matmul": (matmul, bind_matmul)}
+        self.execute = launch.execute  # (an attribute: one call less per launch)
 
     def allocate(self, dtype, numel: int) -> Storage:
         return Storage.allocate(dtype, numel, CPU)

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from lazyt.runtime import stats
-from lazyt.runtime.compiler import debug_level
+from lazyt.runtime.compiler import DEBUG_LEVEL
 
 ERROR_SENTINEL = np.iinfo(np.int64).min
 PARALLEL_MIN_WORK = 1 << 20  # elements; below this one thread beats waking another
@@ -31,7 +31,7 @@ BOUNDS_MESSAGES = ("index {index} is out of bounds for dimension {dim} with size
 TARGET_OUT_OF_BOUNDS = 1
 
 # Step kinds (the first field of a prepared step).
-_CALL, _SPLIT, _EXTERN = 0, 1, 2
+_CALL, _SPLIT, _EXTERN, _BOUND_EXTERN = 0, 1, 2, 3
 
 
 def _threads_from_env() -> int:
@@ -66,18 +66,18 @@ def splits(launch) -> bool:
 def prepare(launches: tuple, static: dict, externs: dict) -> list:
     """Launch records -> steps for `execute`. `static`: slot -> Storage for
     the slots whose storage is the same on every run; `externs`: op name ->
-    (run(out, out_view, sources), prepare_static(out, out_view, sources) or None)."""
+    (run(out, out_view, sources), bind(out, out_view, sources) -> a call
+    with those storages fixed)."""
     steps = []
     for launch in launches:
         if hasattr(launch, "op"):
-            run, prepare_static = externs[launch.op]
-            fixed = None
-            slots = (launch.out, *(s for s, _ in launch.sources))
-            if prepare_static is not None and all(s in static for s in slots):
-                fixed = prepare_static(static[launch.out], launch.out_view,
-                                       [(static[s], v) for s, v in launch.sources])
-            steps.append((_EXTERN, run, launch.out, launch.out_view, launch.sources, fixed,
-                          launch.op))
+            run, bind = externs[launch.op]
+            if all(s in static for s in launch.slots):
+                steps.append((_BOUND_EXTERN, bind(static[launch.out], launch.out_view, [
+                    (static[s], v) for s, v in launch.sources]), launch.op))
+            else:
+                steps.append((_EXTERN, run, launch.out, launch.out_view, launch.sources,
+                              launch.op))
             continue
         errors = np.zeros(4, dtype=np.int64) if -1 in launch.slots else None
         errors_address = None if errors is None else errors.ctypes.data
@@ -94,34 +94,33 @@ def prepare(launches: tuple, static: dict, externs: dict) -> list:
             steps.append((_SPLIT, launch.kernel.function, launch.slots, blocks, errors,
                           errors_address, rng, launch))
             continue
+        pointer_array = ctypes.c_void_p * max(len(launch.slots), 1)
         pointers = None
         if all(s < 0 or s in static for s in launch.slots):
-            pointers = (ctypes.c_void_p * max(len(launch.slots), 1))(
+            # Every buffer is the same on each run: the pointer array too.
+            pointers = pointer_array(
                 *[errors_address if s < 0 else static[s].address for s in launch.slots])
         args = (ctypes.c_int64 * n)(*launch.params)
         steps.append((_CALL, launch.kernel.function, launch.slots, args, errors, errors_address,
-                      rng, pointers, launch))
+                      rng, pointer_array, pointers, launch))
     return steps
 
 
 def execute(steps: list, storages: list, rng_shift: int = 0) -> None:
     """Run prepared steps on storages (by slot). Raises the IndexError or
     RuntimeError a kernel's bounds check reported."""
-    if debug_level() >= 2:
+    if DEBUG_LEVEL[0] >= 2:
         _execute_timed(steps, storages, rng_shift)
-    else:
-        _execute(steps, storages, rng_shift)
-
-
-def _execute(steps: list, storages: list, rng_shift: int) -> None:
+        return
     launches = 0
     try:
         for step in steps:
             kind = step[0]
             if kind == _CALL:
-                _, function, slots, args, errors, errors_address, rng, pointers, _ = step
+                _, function, slots, args, errors, errors_address, rng, pointer_array, pointers, \
+                    _ = step
                 if pointers is None:
-                    pointers = (ctypes.c_void_p * max(len(slots), 1))(
+                    pointers = pointer_array(
                         *[errors_address if s < 0 else storages[s].address for s in slots])
                 for slot, base in rng:
                     args[slot] = base + rng_shift
@@ -131,14 +130,16 @@ def _execute(steps: list, storages: list, rng_shift: int) -> None:
                 function(pointers, args)
                 if errors is not None and errors[0] != ERROR_SENTINEL:
                     raise_bounds_error(errors)
+            elif kind == _BOUND_EXTERN:
+                step[1]()
             elif kind == _SPLIT:
                 launches += 1
                 _run_split(step, storages, rng_shift)
             else:
-                _, run, out, out_view, sources, fixed, _ = step
-                run(storages[out], out_view, [(storages[s], v) for s, v in sources], fixed)
+                _, run, out, out_view, sources, _ = step
+                run(storages[out], out_view, [(storages[s], v) for s, v in sources])
     finally:
-        stats.bump("kernel_launches", launches)
+        stats.COUNTERS["kernel_launches"] += launches
 
 
 def _run_split(step, storages: list, rng_shift: int) -> None:
@@ -164,10 +165,14 @@ def _execute_timed(steps: list, storages: list, rng_shift: int) -> None:
     """LAZYT_DEBUG >= 2: the same steps one at a time, each timed and printed."""
     for step in steps:
         start = time.perf_counter()
-        _execute([step], storages, rng_shift)
+        DEBUG_LEVEL[0], level = 0, DEBUG_LEVEL[0]
+        try:
+            execute([step], storages, rng_shift)
+        finally:
+            DEBUG_LEVEL[0] = level
         seconds = time.perf_counter() - start
         launch = step[-1]
-        if step[0] == _EXTERN:
+        if step[0] in (_EXTERN, _BOUND_EXTERN):
             print(f"[lazyt] extern {launch}: {seconds * 1e3:.3f} ms")
             continue
         buffers = launch.kernel_buffer_bytes

@@ -51,8 +51,3 @@ def apply_reduction(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "sum":
         return loss.sum()
     raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
-def check_tensor(x, name: str, func: str) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{func}(): argument '{name}' must be Tensor, not {type(x).__name__}")
