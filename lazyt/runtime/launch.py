@@ -175,9 +175,10 @@ def _execute_timed(steps: list, storages: list, rng_shift: int) -> None:
         if step[0] in (_EXTERN, _BOUND_EXTERN):
             print(f"[lazyt] extern {launch}: {seconds * 1e3:.3f} ms")
             continue
-        buffers = launch.kernel_buffer_bytes
+        # Bytes moved, roughly: every buffer touched once per element of work.
+        nbytes = launch.work * launch.element_bytes
         print(f"[lazyt] {launch.kernel.name}: {seconds * 1e3:.3f} ms, {launch.work} elements, "
-              f"~{launch.work * buffers / max(seconds, 1e-9) / 1e9:.1f} GB/s")
+              f"~{nbytes / max(seconds, 1e-9) / 1e9:.1f} GB/s")
 
 
 def raise_bounds_error(errors) -> None:
