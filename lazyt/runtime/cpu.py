@@ -20,7 +20,13 @@ from lazyt.ir.view import View, prod
 from lazyt.runtime import launch, stats
 from lazyt.runtime.backend import Backend
 from lazyt.runtime.blas_threads import use_threads_for
-from lazyt.runtime.compiler import CompiledKernel, KernelCache, compile_llvm, debug_level
+from lazyt.runtime.compiler import (
+    DEBUG_LEVEL,
+    CompiledKernel,
+    KernelCache,
+    compile_llvm,
+    debug_level,
+)
 from lazyt.runtime.device import CPU
 from lazyt.runtime.storage import Storage
 
@@ -56,10 +62,12 @@ def bind_matmul(out: Storage, out_view: View, sources: list):
     a, b = array_view(a_st, a_view), array_view(b_st, b_view)
     out_array = array_view(out, out_view)
     multiply_adds = out_view.numel * (a.shape[-1] if a.ndim else 1)
-    dtype = out.dtype
+    dtype, counters = out.dtype, stats.COUNTERS
 
     def run() -> None:
-        count_extern("matmul", dtype)
+        counters["extern_calls"] += 1
+        if DEBUG_LEVEL[0] >= 2:
+            print(f"[lazyt] extern matmul ({dtype.name})")
         use_threads_for(multiply_adds)
         np.matmul(a, b, out=out_array)
 
