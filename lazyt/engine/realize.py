@@ -33,6 +33,7 @@ from lazyt.runtime.launch import PARALLEL_MIN_WORK
 from lazyt.runtime.storage import Storage
 
 CPU_BACKEND = CPUBackend(render_llvm)
+MAX_MERGED_KERNEL_NODES = 64  # IR nodes of a kernel that may share a launch
 # Deferred graphs realised before: signature -> the Program recorded then.
 REALIZATIONS = TraceCache(64, record_first=True)
 
@@ -262,8 +263,11 @@ def _scheduler() -> Scheduler:
 
 def _mergeable(step) -> bool:
     """Small kernels share a launch; one big enough to split across threads
-    keeps its own."""
-    return kernel_work(step.node) < PARALLEL_MIN_WORK
+    keeps its own, and so does one with a large expression (merged, its code
+    would be compiled again inside every merge; alone, repeated chunks of a
+    long chain share one compiled kernel)."""
+    return kernel_work(step.node) < PARALLEL_MIN_WORK and \
+        len(walk(step.node)) <= MAX_MERGED_KERNEL_NODES
 
 
 def _execute(scheduler: Scheduler) -> None:

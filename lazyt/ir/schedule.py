@@ -49,6 +49,12 @@ from lazyt.ir.passes import simplify
 from lazyt.ir.view import View, apply_movement, is_blas_matrix
 
 BOUNDARY_OPS = frozenset(("reduce", "scan", "gather", "extern"))
+# Elementwise ops fused into one expression at most: past this a chain is
+# cut into kernels (see push_movements).
+MAX_FUSED_DEPTH = 64
+# Kernels merged into one launch at most (horizontal fusion): the compile time
+# of one merged function grows faster than its size.
+MAX_KERNELS_PER_LAUNCH = 32
 
 
 @dataclass
@@ -80,6 +86,7 @@ class Scheduler:
         self.rows: tuple | None = None
         self.root: Node | None = None
         self.sigs: dict[int, frozenset] = {}
+        self.depths: dict[int, int] = {}  # id(pushed node) -> elementwise ops in its expression
 
     # --- entry points ------------------------------------------------------
     def materialize(self, node: Node, reason: str) -> Node:
@@ -160,7 +167,8 @@ class Scheduler:
         hit = self.sigs.get(id(node))
         if hit is not None:
             return hit
-        for n in walk(node, stop=self._is_boundary):
+        sigs = self.sigs
+        for n in walk(node, stop=lambda n: id(n) in sigs or self._is_boundary(n)):
             if id(n) in self.sigs:
                 continue
             found = frozenset()
@@ -245,20 +253,60 @@ class Scheduler:
 
     def push_movements(self, node: Node, moves: tuple) -> Node:
         """Rewrite node with `moves` applied on top into a movement-free graph:
-        movements become the views of the leaves below them."""
-        key = (id(node), moves, self.rows)
-        hit = self.memo.get(key)
-        if hit is not None:
-            return hit
-        self.keep.append(node)
-        result = self._push(node, moves)
-        self.memo[key] = result
-        return result
+        movements become the views of the leaves below them. Iterative (an
+        explicit stack): a deferred loop builds elementwise chains of any depth."""
+        rows = self.rows  # constant during this walk (nested kernels restore it)
+        memo = self.memo
+        key = (id(node), moves, rows)
+        if key in memo:
+            return memo[key]
+        stack = [(node, moves, False)]
+        while stack:
+            n, mv, sources_done = stack.pop()
+            k = (id(n), mv, rows)
+            if not sources_done:
+                if k in memo:
+                    continue
+                self.keep.append(n)
+                if n.op == "movement":
+                    child = (n.srcs[0], (n.arg,) + mv)
+                else:
+                    result = self._push_leaf(n, mv)
+                    if result is not None:
+                        memo[k] = result
+                        continue
+                    child = None
+                stack.append((n, mv, True))
+                if child is not None:
+                    stack.append((*child, False))
+                else:
+                    stack.extend((s, mv, False) for s in reversed(n.srcs) if s.op != "const")
+                continue
+            if n.op == "movement":
+                memo[k] = memo[(id(n.srcs[0]), (n.arg,) + mv, rows)]
+                continue
+            shape = _moved_shape(n.shape, mv)
+            srcs = tuple(s if s.op == "const" else memo[(id(s), mv, rows)] for s in n.srcs)
+            depth = 1 + max((self.depths.get(id(s), 0) for s in srcs), default=0)
+            if depth > MAX_FUSED_DEPTH and n is not self.root:
+                # A long chain (a deferred loop of elementwise updates): cut it,
+                # so a kernel's expression stays small enough to compile (and
+                # the repeated chunks share one compiled kernel).
+                load = self.materialize(n, f"boundary: expression deeper than "
+                                           f"{MAX_FUSED_DEPTH} ops")
+                memo[k] = self.move_load(load, mv) if mv else load
+                continue
+            result = simplify(make_node(n.op, n.dtype, shape, srcs, n.arg))
+            self.depths[id(result)] = depth
+            self.keep.append(result)
+            memo[k] = result
+        return memo[key]
 
-    def _push(self, node: Node, moves: tuple) -> Node:
+    def _push_leaf(self, node: Node, moves: tuple) -> Node | None:
+        """push_movements for a node whose sources are not pushed into this
+        kernel (a leaf, a boundary, a fused reduction); None for an
+        elementwise node, whose sources the caller pushes first."""
         op = node.op
-        if op == "movement":
-            return self.push_movements(node.srcs[0], (node.arg,) + moves)
         if op == "const":  # a reduction's input needs its true shape
             return node if not moves else make_node(
                 "const", node.dtype, _moved_shape(node.shape, moves), (), node.arg)
@@ -283,9 +331,7 @@ class Scheduler:
         if node is not self.root and self._reads_other_rows(node):
             load = self.materialize(node, "boundary: reduce over other axes")
             return self.move_load(load, moves) if moves else load
-        shape = _moved_shape(node.shape, moves)
-        srcs = tuple(s if s.op == "const" else self.push_movements(s, moves) for s in node.srcs)
-        return simplify(make_node(op, node.dtype, shape, srcs, node.arg))
+        return None
 
     def move_load(self, load: Node, moves: tuple) -> Node:
         buf, view = load.arg
@@ -335,7 +381,8 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
     go first; then every kernel that can run before the next extern forms one
     launch, chains of dependent kernels included (nests run in order).
     `mergeable(step)` is false for kernels worth a launch of their own (big
-    enough to split across threads)."""
+    enough to split across threads). A launch holds at most
+    MAX_KERNELS_PER_LAUNCH kernels."""
     deps: list[set[int]] = []
     last_writer: dict[int, int] = {}  # buffer -> the step that last wrote it
     readers: dict[int, list[int]] = {}  # buffer -> steps that read it since
@@ -356,8 +403,9 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
     while remaining:
         ready = [j for j in remaining if extern[j] and deps[j] <= done]
         if not ready:
+            available = set(done)
             for j in remaining:
-                if extern[j] or not deps[j] <= done | set(ready):
+                if extern[j] or not deps[j] <= available:
                     continue
                 if not mergeable(steps[j]):
                     if not ready:  # alone, and first
@@ -365,6 +413,9 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
                         break
                     continue
                 ready.append(j)
+                available.add(j)
+                if len(ready) == MAX_KERNELS_PER_LAUNCH:
+                    break
             launches.append([steps[j] for j in ready])
         else:
             launches.extend([steps[j]] for j in ready)
