@@ -328,6 +328,8 @@ _NAMESPACE_MODULES = ("lazyt.linalg_products", "lazyt.linalg_norms",
 
 
 def __getattr__(name: str):
+    if name.startswith("__"):  # import machinery probing (__path__, ...): not ours
+        raise AttributeError(f"module 'lazyt.linalg' has no attribute {name!r}")
     for module_name in _NAMESPACE_MODULES:
         table = importlib.import_module(module_name).LINALG
         if name in table:

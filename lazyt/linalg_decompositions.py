@@ -424,7 +424,7 @@ def _tolerance(S: Tensor, atol, rtol, m: int, n: int, dtype) -> Tensor:
     atol = 0.0 if atol is None else atol
     largest = reductions.amax(S, -1, keepdim=True) if S.shape[-1] else \
         creation.zeros((*S.shape[:-1], 1), dtype=S.dtype)
-    return ew.maximum(ew.mul(largest, rtol), ew.cast_if(
+    return ew.apply("maximum", ew.mul(largest, rtol), ew.cast_if(
         atol if isinstance(atol, Tensor) else creation.tensor(float(atol), dtype=S.dtype),
         S.dtype))
 

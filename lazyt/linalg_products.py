@@ -119,7 +119,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None
     for name, t in (("vec1", vec1), ("vec2", vec2)):
         if t.ndim != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {t.ndim}-D")
-    dtype = dtypes.result_type(dtypes.result_type(input, vec1), vec2)
+    dtype = dtypes.result_type(input, vec1, vec2)
     shape = (vec1.shape[0], vec2.shape[0])
     base = _expand_input(ew.cast_if(input, dtype), shape)
     product = ew.mul(ew.cast_if(vec1, dtype).reshape(-1, 1), ew.cast_if(vec2, dtype).reshape(1, -1))
@@ -188,7 +188,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         if dims > a.ndim or dims > b.ndim:
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
-        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+        dims_a, dims_b = list(range(-dims, 0)), list(range(dims))
     else:
         if len(dims) != 2:
             raise RuntimeError("tensordot expects dims to be a pair of dimension lists")
@@ -197,13 +197,13 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
         raise RuntimeError("both dimension lists should have same length")
     if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
-    dims_a = [normalize_dim(d, a.ndim) for d in dims_a]
-    dims_b = [normalize_dim(d, b.ndim) for d in dims_b]
     for da, db in zip(dims_a, dims_b):
         if a.shape[da] != b.shape[db]:
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {a.shape[da]} in dim "
                 f"{da} and second has size {b.shape[db]} in dim {db}")
+    dims_a = [normalize_dim(d, a.ndim) for d in dims_a]
+    dims_b = [normalize_dim(d, b.ndim) for d in dims_b]
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
     size = 1
