@@ -327,8 +327,7 @@ def matrix_power(input: Tensor, n: int, *, out=None) -> Tensor:
     else:
         base = input
         if n < 0:
-            # (a module above this one: linalg_decompositions imports these products)
-            from lazyt.linalg_decompositions import inv
+            from lazyt.linalg_decompositions import inv  # it imports this module
             base = inv(input)
             n = -n
         result = None

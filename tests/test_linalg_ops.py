@@ -88,34 +88,34 @@ def check_grad(call, *pairs, output=lambda out: out):
 @pytest.mark.parametrize("transposed", [False, True])
 def test_addmm_family_matches_torch(transposed):
     m1, m2 = make((3, 4), transposed=transposed), make((4, 5), transposed=transposed)
-    check(lambda M, i, a, b: M.addmm(i, a, b, beta=0.5, alpha=2), make((5,)), m1, m2)
-    check(lambda M, i, a, b: M.addmm(i, a, b), make((3, 5)), m1, m2)
-    check(lambda M, i, a, b: i.addmm(a, b, beta=0), make((3, 5)), m1, m2)
-    check(lambda M, i, a, b: M.addmv(i, a, b, alpha=3), make((3,)), m1, make((4,)))
-    check(lambda M, i, a, b: M.addr(i, a, b, beta=2, alpha=-1), make((1, 5)), make((3,)),
+    check(lambda mod, i, a, b: mod.addmm(i, a, b, beta=0.5, alpha=2), make((5,)), m1, m2)
+    check(lambda mod, i, a, b: mod.addmm(i, a, b), make((3, 5)), m1, m2)
+    check(lambda mod, i, a, b: i.addmm(a, b, beta=0), make((3, 5)), m1, m2)
+    check(lambda mod, i, a, b: mod.addmv(i, a, b, alpha=3), make((3,)), m1, make((4,)))
+    check(lambda mod, i, a, b: mod.addr(i, a, b, beta=2, alpha=-1), make((1, 5)), make((3,)),
           make((5,)))
     b1, b2 = make((2, 3, 4)), make((2, 4, 5))
-    check(lambda M, i, a, b: M.baddbmm(i, a, b, beta=0.5), make((3, 5)), b1, b2)
-    check(lambda M, i, a, b: M.addbmm(i, a, b, alpha=0.5), make((3, 5)), b1, b2)
+    check(lambda mod, i, a, b: mod.baddbmm(i, a, b, beta=0.5), make((3, 5)), b1, b2)
+    check(lambda mod, i, a, b: mod.addbmm(i, a, b, alpha=0.5), make((3, 5)), b1, b2)
     ints = make((3, 3), "int64"), make((3, 3), "int64"), make((3, 3), "int64")
-    check(lambda M, i, a, b: M.addmm(i, a, b, beta=2, alpha=3), *ints)
+    check(lambda mod, i, a, b: mod.addmm(i, a, b, beta=2, alpha=3), *ints)
     bools = make((3,), "bool"), make((4,), "bool")
-    check(lambda M, i, a, b: M.addr(i, a, b), make((3, 4), "bool"), *bools)
+    check(lambda mod, i, a, b: mod.addr(i, a, b), make((3, 4), "bool"), *bools)
 
 
 def test_addmm_family_errors_match_torch():
-    check_error(lambda M, i, a, b: M.addmm(i, a, b), make((3,)), make((2, 3)), make((4, 5)))
-    check_error(lambda M, i, a, b: M.addmm(i, a, b), make((3,)), make((3,)), make((3, 5)))
-    check_error(lambda M, i, a, b: M.addmm(i, a, b), make((2, 3), "float32"), make((2, 3)),
+    check_error(lambda mod, i, a, b: mod.addmm(i, a, b), make((3,)), make((2, 3)), make((4, 5)))
+    check_error(lambda mod, i, a, b: mod.addmm(i, a, b), make((3,)), make((3,)), make((3, 5)))
+    check_error(lambda mod, i, a, b: mod.addmm(i, a, b), make((2, 3), "float32"), make((2, 3)),
                 make((3, 5)))
-    check_error(lambda M, i, a, b: M.addmm(i, a, b), make((4,)), make((2, 3)), make((3, 5)))
-    check_error(lambda M, i, a, b: M.addmv(i, a, b), make((2,)), make((2, 3)), make((4,)))
-    check_error(lambda M, i, a, b: M.addr(i, a, b), make((2, 3)), make((2,)), make((3, 1)))
-    check_error(lambda M, i, a, b: M.baddbmm(i, a, b), make((2, 3, 5)), make((2, 3, 4)),
+    check_error(lambda mod, i, a, b: mod.addmm(i, a, b), make((4,)), make((2, 3)), make((3, 5)))
+    check_error(lambda mod, i, a, b: mod.addmv(i, a, b), make((2,)), make((2, 3)), make((4,)))
+    check_error(lambda mod, i, a, b: mod.addr(i, a, b), make((2, 3)), make((2,)), make((3, 1)))
+    check_error(lambda mod, i, a, b: mod.baddbmm(i, a, b), make((2, 3, 5)), make((2, 3, 4)),
                 make((3, 4, 5)))
-    check_error(lambda M, i, a, b: M.addbmm(i, a, b), make((3, 5)), make((2, 3, 4)),
+    check_error(lambda mod, i, a, b: mod.addbmm(i, a, b), make((3, 5)), make((2, 3, 4)),
                 make((3, 4, 5)))
-    check_error(lambda M, i, a, b: M.addbmm(i, a, b), make((3, 5)), make((2, 3, 4)),
+    check_error(lambda mod, i, a, b: mod.addbmm(i, a, b), make((3, 5)), make((2, 3, 4)),
                 make((2, 5, 5)))
 
 
@@ -125,89 +125,90 @@ def test_addmm_out_writes_and_resizes():
         out = module.empty(0, dtype=module.float64)
         result = module.addmm(i[side], a[side], b[side], out=out)
         assert result is out and tuple(out.shape) == (3, 5)
-    check_error(lambda M, i, a, b: M.addmm(i, a, b, out=M.empty(3, 5, dtype=M.float32)),
+    check_error(lambda mod, i, a, b: mod.addmm(i, a, b, out=mod.empty(3, 5, dtype=mod.float32)),
                 i, a, b)
 
 
 def test_addmm_family_gradients_match_torch():
-    check_grad(lambda M, i, a, b: M.addmm(i, a, b, beta=0.5, alpha=2), make((5,)), make((3, 4)),
+    check_grad(lambda mod, i, a, b: mod.addmm(i, a, b, beta=0.5, alpha=2), make((5,)), make((3, 4)),
                make((4, 5)))
-    check_grad(lambda M, i, a, b: M.addbmm(i, a, b), make((3, 5)), make((2, 3, 4)),
+    check_grad(lambda mod, i, a, b: mod.addbmm(i, a, b), make((3, 5)), make((2, 3, 4)),
                make((2, 4, 5)))
-    check_grad(lambda M, i, a, b: M.addr(i, a, b), make((3, 5)), make((3,)), make((5,)))
+    check_grad(lambda mod, i, a, b: mod.addr(i, a, b), make((3, 5)), make((3,)), make((5,)))
 
 
 @pytest.mark.parametrize("dims", [0, 1, 2, ([1, 2], [1, 0]), ([2], [0])])
 def test_tensordot_matches_torch(dims):
-    check(lambda M, a, b: M.tensordot(a, b, dims=dims), make((3, 4, 2)), make((2, 4, 5)) if
+    check(lambda mod, a, b: mod.tensordot(a, b, dims=dims), make((3, 4, 2)), make((2, 4, 5)) if
           dims != 2 else make((4, 2, 5)))
 
 
 def test_tensordot_errors_match_torch():
-    check_error(lambda M, a, b: M.tensordot(a, b, dims=1), make((2, 3)), make((4, 5)))
-    check_error(lambda M, a, b: M.tensordot(a, b, dims=-1), make((2, 3)), make((3, 5)))
-    check_error(lambda M, a, b: M.tensordot(a, b, dims=([0, 1], [0])), make((2, 3)),
+    check_error(lambda mod, a, b: mod.tensordot(a, b, dims=1), make((2, 3)), make((4, 5)))
+    check_error(lambda mod, a, b: mod.tensordot(a, b, dims=-1), make((2, 3)), make((3, 5)))
+    check_error(lambda mod, a, b: mod.tensordot(a, b, dims=([0, 1], [0])), make((2, 3)),
                 make((3, 5)))
 
 
 def test_kron_inner_vdot_multi_dot_match_torch():
-    check(lambda M, a, b: M.kron(a, b), make((2, 3)), make((3,)))
-    check(lambda M, a, b: M.kron(a, b), make((2, 1, 3)), make((2, 2), "int64"))
-    check(lambda M, a, b: M.inner(a, b), make((2, 3)), make((4, 3), transposed=True))
-    check(lambda M, a, b: M.inner(a, b), make(()), make((4, 3)))
-    check(lambda M, a, b: M.vdot(a, b), make((5,)), make((5,)))
-    check(lambda M, a, b, c: M.linalg.multi_dot([a, b, c]), make((3,)), make((3, 4)),
+    check(lambda mod, a, b: mod.kron(a, b), make((2, 3)), make((3,)))
+    check(lambda mod, a, b: mod.kron(a, b), make((2, 1, 3)), make((2, 2), "int64"))
+    check(lambda mod, a, b: mod.inner(a, b), make((2, 3)), make((4, 3), transposed=True))
+    check(lambda mod, a, b: mod.inner(a, b), make(()), make((4, 3)))
+    check(lambda mod, a, b: mod.vdot(a, b), make((5,)), make((5,)))
+    check(lambda mod, a, b, c: mod.linalg.multi_dot([a, b, c]), make((3,)), make((3, 4)),
           make((4,)))
-    check(lambda M, a, b, c: M.linalg.multi_dot([a, b, c]), make((2, 3)), make((3, 4)),
+    check(lambda mod, a, b, c: mod.linalg.multi_dot([a, b, c]), make((2, 3)), make((3, 4)),
           make((4, 2)))
-    check_error(lambda M, a, b: M.linalg.multi_dot([a, b]), make((2, 3)), make((4, 5)))
-    check_error(lambda M, a: M.linalg.multi_dot([a]), make((3,)))
-    check_error(lambda M, a, b: M.inner(a, b), make((2, 3)), make((4, 5)))
-    check_error(lambda M, a, b: M.vdot(a, b), make((3,)), make((3,), "float32"))
-    check_grad(lambda M, a, b: M.kron(a, b), make((2, 3)), make((2, 2)))
-    check_grad(lambda M, a, b, c: M.linalg.multi_dot([a, b, c]), make((3,)), make((3, 4)),
+    check_error(lambda mod, a, b: mod.linalg.multi_dot([a, b]), make((2, 3)), make((4, 5)))
+    check_error(lambda mod, a: mod.linalg.multi_dot([a]), make((3,)))
+    check_error(lambda mod, a, b: mod.inner(a, b), make((2, 3)), make((4, 5)))
+    check_error(lambda mod, a, b: mod.vdot(a, b), make((3,)), make((3,), "float32"))
+    check_grad(lambda mod, a, b: mod.kron(a, b), make((2, 3)), make((2, 2)))
+    check_grad(lambda mod, a, b, c: mod.linalg.multi_dot([a, b, c]), make((3,)), make((3, 4)),
                make((4, 2)))
 
 
 def test_cross_matches_torch():
-    check(lambda M, a, b: M.linalg.cross(a, b), make((4, 3)), make((1, 3)))
-    check(lambda M, a, b: M.cross(a, b, dim=0), make((3, 2)), make((3, 2)))
-    check(lambda M, a, b: M.linalg.cross(a, b, dim=1), make((2, 3, 2), "int64"),
+    check(lambda mod, a, b: mod.linalg.cross(a, b), make((4, 3)), make((1, 3)))
+    check(lambda mod, a, b: mod.cross(a, b, dim=0), make((3, 2)), make((3, 2)))
+    check(lambda mod, a, b: mod.linalg.cross(a, b, dim=1), make((2, 3, 2), "int64"),
           make((2, 3, 2), "int64"))
-    check_error(lambda M, a, b: M.linalg.cross(a, b), make((3, 2)), make((3, 2)))
-    check_error(lambda M, a, b: M.linalg.cross(a, b), make((2, 3)), make((3,)))
-    check_error(lambda M, a, b: M.cross(a, b, dim=1), make((2, 3)), make((2, 4)))
-    check_grad(lambda M, a, b: M.linalg.cross(a, b), make((4, 3)), make((4, 3)))
+    check_error(lambda mod, a, b: mod.linalg.cross(a, b), make((3, 2)), make((3, 2)))
+    check_error(lambda mod, a, b: mod.linalg.cross(a, b), make((2, 3)), make((3,)))
+    check_error(lambda mod, a, b: mod.cross(a, b, dim=1), make((2, 3)), make((2, 4)))
+    check_grad(lambda mod, a, b: mod.linalg.cross(a, b), make((4, 3)), make((4, 3)))
 
 
 @pytest.mark.parametrize("p", [0, 1, 2, 3.5, math.inf])
 def test_cdist_matches_torch(p):
     x1, x2 = make((2, 4, 3)), make((1, 5, 3))
-    check(lambda M, a, b: M.cdist(a, b, p=p), x1, x2)
+    check(lambda mod, a, b: mod.cdist(a, b, p=p), x1, x2)
     if p in (1, 2, 3.5):
-        check_grad(lambda M, a, b: M.cdist(a, b, p=p), x1, x2)
+        check_grad(lambda mod, a, b: mod.cdist(a, b, p=p), x1, x2)
 
 
 def test_cdist_errors_match_torch():
-    check_error(lambda M, a, b: M.cdist(a, b), make((3,)), make((4, 3)))
-    check_error(lambda M, a, b: M.cdist(a, b), make((2, 3)), make((4, 5)))
-    check_error(lambda M, a, b: M.cdist(a, b, p=-1), make((2, 3)), make((4, 3)))
-    check_error(lambda M, a, b: M.cdist(a, b), make((2, 3), "int64"), make((4, 3), "int64"))
+    check_error(lambda mod, a, b: mod.cdist(a, b), make((3,)), make((4, 3)))
+    check_error(lambda mod, a, b: mod.cdist(a, b), make((2, 3)), make((4, 5)))
+    check_error(lambda mod, a, b: mod.cdist(a, b, p=-1), make((2, 3)), make((4, 3)))
+    check_error(lambda mod, a, b: mod.cdist(a, b), make((2, 3), "int64"), make((4, 3), "int64"))
 
 
 def test_matrix_power_vecdot_diag_embed_match_torch():
     for n in (0, 1, 2, 5, -1, -3):
-        check(lambda M, a: M.linalg.matrix_power(a, n), make((2, 3, 3), spd=True), rtol=1e-5)
-    check(lambda M, a: M.matrix_power(a, 3), make((3, 3), transposed=True))
-    check_error(lambda M, a: M.matrix_power(a, 2), make((2, 3)))
-    check_error(lambda M, a: M.matrix_power(a, 2), make((3,)))
-    check(lambda M, a, b: M.linalg.vecdot(a, b), make((2, 3)), make((3,)))
-    check_error(lambda M, a, b: M.linalg.vecdot(a, b), make((3,), "int64"), make((3,), "int64"))
+        check(lambda mod, a, n=n: mod.linalg.matrix_power(a, n), make((2, 3, 3), spd=True),
+              rtol=1e-5)
+    check(lambda mod, a: mod.matrix_power(a, 3), make((3, 3), transposed=True))
+    check_error(lambda mod, a: mod.matrix_power(a, 2), make((2, 3)))
+    check_error(lambda mod, a: mod.matrix_power(a, 2), make((3,)))
+    check(lambda mod, a, b: mod.linalg.vecdot(a, b), make((2, 3)), make((3,)))
+    check_error(lambda mod, a, b: mod.linalg.vecdot(a, b), make((3,), "int64"), make((3,), "int64"))
     for offset, d1, d2 in ((0, -2, -1), (1, 0, 2), (-2, 2, 0)):
-        check(lambda M, a: M.diag_embed(a, offset, d1, d2), make((2, 3)))
-    check(lambda M, a: M.linalg.diagonal(a, offset=1), make((2, 3, 4)))
-    check_grad(lambda M, a: M.diag_embed(a, 1), make((2, 3)))
-    check_grad(lambda M, a: M.linalg.matrix_power(a, 3), make((3, 3)))
+        check(lambda mod, a, o=offset, d1=d1, d2=d2: mod.diag_embed(a, o, d1, d2), make((2, 3)))
+    check(lambda mod, a: mod.linalg.diagonal(a, offset=1), make((2, 3, 4)))
+    check_grad(lambda mod, a: mod.diag_embed(a, 1), make((2, 3)))
+    check_grad(lambda mod, a: mod.linalg.matrix_power(a, 3), make((3, 3)))
 
 
 def test_composites_fuse_in_deferred_mode():
@@ -226,38 +227,38 @@ def test_composites_fuse_in_deferred_mode():
 @pytest.mark.parametrize("ord", [2, 1, 0, 3, -1.5, math.inf, -math.inf])
 def test_vector_norm_matches_torch(ord):
     x = make((3, 4), transposed=True)
-    check(lambda M, a: M.linalg.vector_norm(a, ord), x)
-    check(lambda M, a: M.linalg.vector_norm(a, ord, dim=(0,), keepdim=True), x)
-    check(lambda M, a: M.linalg.vector_norm(a.float(), ord, dim=1, dtype=M.float64), x)
-    check_error(lambda M, a: M.linalg.vector_norm(a, ord, dtype=M.float32), x)
+    check(lambda mod, a: mod.linalg.vector_norm(a, ord), x)
+    check(lambda mod, a: mod.linalg.vector_norm(a, ord, dim=(0,), keepdim=True), x)
+    check(lambda mod, a: mod.linalg.vector_norm(a.float(), ord, dim=1, dtype=mod.float64), x)
+    check_error(lambda mod, a: mod.linalg.vector_norm(a, ord, dtype=mod.float32), x)
     if ord not in (0, -1.5):
-        check_grad(lambda M, a: M.linalg.vector_norm(a, ord, dim=-1), make((3, 4)))
+        check_grad(lambda mod, a: mod.linalg.vector_norm(a, ord, dim=-1), make((3, 4)))
 
 
 @pytest.mark.parametrize("ord", ["fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf])
 def test_matrix_norm_matches_torch(ord):
     x = make((2, 3, 4))
-    check(lambda M, a: M.linalg.matrix_norm(a, ord), x)
-    check(lambda M, a: M.linalg.matrix_norm(a, ord, dim=(0, 2), keepdim=True), x)
-    check(lambda M, a: M.linalg.norm(a, ord, dim=(-1, -2)), x)
-    check_grad(lambda M, a: M.linalg.matrix_norm(a, ord), make((3, 4)))
+    check(lambda mod, a: mod.linalg.matrix_norm(a, ord), x)
+    check(lambda mod, a: mod.linalg.matrix_norm(a, ord, dim=(0, 2), keepdim=True), x)
+    check(lambda mod, a: mod.linalg.norm(a, ord, dim=(-1, -2)), x)
+    check_grad(lambda mod, a: mod.linalg.matrix_norm(a, ord), make((3, 4)))
 
 
 def test_norm_front_ends_match_torch():
     x = make((3, 4))
-    check(lambda M, a: M.linalg.norm(a), make((2, 3, 4)))
-    check(lambda M, a: M.linalg.norm(a, 3), make((5,)))
-    check(lambda M, a: M.linalg.norm(a, -2), x)
-    check(lambda M, a: M.norm(a, p="nuc"), x)
-    check(lambda M, a: a.norm(p="fro", dim=(0, 1)), x)
-    check(lambda M, a: a.norm(1, dim=1, keepdim=True), x)
-    check(lambda M, a: M.norm(a), make((0, 3)))
-    check_error(lambda M, a: M.linalg.matrix_norm(a, 3), x)
-    check_error(lambda M, a: M.linalg.matrix_norm(a), make((3,)))
-    check_error(lambda M, a: M.linalg.norm(a, 2), make((2, 3, 4)))
-    check_error(lambda M, a: M.norm(a, p="nuc"), make((2, 3, 4)))
-    check_error(lambda M, a: M.linalg.vector_norm(a, math.inf), make((0,)))
-    check_error(lambda M, a: M.norm(a), make((3,), "int64"))
+    check(lambda mod, a: mod.linalg.norm(a), make((2, 3, 4)))
+    check(lambda mod, a: mod.linalg.norm(a, 3), make((5,)))
+    check(lambda mod, a: mod.linalg.norm(a, -2), x)
+    check(lambda mod, a: mod.norm(a, p="nuc"), x)
+    check(lambda mod, a: a.norm(p="fro", dim=(0, 1)), x)
+    check(lambda mod, a: a.norm(1, dim=1, keepdim=True), x)
+    check(lambda mod, a: mod.norm(a), make((0, 3)))
+    check_error(lambda mod, a: mod.linalg.matrix_norm(a, 3), x)
+    check_error(lambda mod, a: mod.linalg.matrix_norm(a), make((3,)))
+    check_error(lambda mod, a: mod.linalg.norm(a, 2), make((2, 3, 4)))
+    check_error(lambda mod, a: mod.norm(a, p="nuc"), make((2, 3, 4)))
+    check_error(lambda mod, a: mod.linalg.vector_norm(a, math.inf), make((0,)))
+    check_error(lambda mod, a: mod.norm(a), make((3,), "int64"))
 
 
 # --------------------------------------------------------- decompositions
@@ -268,38 +269,38 @@ SQUARE_SHAPES = [(3, 3), (2, 4, 4), (0, 3, 3), (3, 0, 0)]
 def test_inv_det_slogdet_solve_match_torch(shape):
     A = make(shape, spd=shape[-1] > 0)
     before = lt.debug.stats()["extern_calls"]
-    check(lambda M, a: M.linalg.inv(a), A)
+    check(lambda mod, a: mod.linalg.inv(a), A)
     assert lt.debug.stats()["extern_calls"] > before
-    check(lambda M, a: M.inverse(a), A)
-    check(lambda M, a: M.linalg.det(a), A)
-    check(lambda M, a: tuple(M.linalg.slogdet(a)), A)
-    check(lambda M, a, b: M.linalg.solve(a, b), A, make((*shape[:-1], 2)))
-    check(lambda M, a, b: M.linalg.solve(a, b), A, make(shape[-1:]))
+    check(lambda mod, a: mod.inverse(a), A)
+    check(lambda mod, a: mod.linalg.det(a), A)
+    check(lambda mod, a: tuple(mod.linalg.slogdet(a)), A)
+    check(lambda mod, a, b: mod.linalg.solve(a, b), A, make((*shape[:-1], 2)))
+    check(lambda mod, a, b: mod.linalg.solve(a, b), A, make(shape[-1:]))
 
 
 def test_solve_broadcasts_and_transposes():
     A = make((2, 3, 3), transposed=True)
-    check(lambda M, a, b: M.linalg.solve(a, b), A, make((3, 2)))
-    check(lambda M, a, b: M.linalg.solve(a, b), A, make((2, 3)))
-    check(lambda M, a, b: M.linalg.solve(a, b, left=False), A, make((4, 3)))
-    check(lambda M, a, b: M.linalg.solve(a, b), make((1, 3, 3)), make((4, 3, 1)))
-    check_error(lambda M, a, b: M.linalg.solve(a, b), make((2, 2)), make((3,)))
-    check_error(lambda M, a, b: M.linalg.solve(a, b), make((2, 2)), make((2,), "float32"))
+    check(lambda mod, a, b: mod.linalg.solve(a, b), A, make((3, 2)))
+    check(lambda mod, a, b: mod.linalg.solve(a, b), A, make((2, 3)))
+    check(lambda mod, a, b: mod.linalg.solve(a, b, left=False), A, make((4, 3)))
+    check(lambda mod, a, b: mod.linalg.solve(a, b), make((1, 3, 3)), make((4, 3, 1)))
+    check_error(lambda mod, a, b: mod.linalg.solve(a, b), make((2, 2)), make((3,)))
+    check_error(lambda mod, a, b: mod.linalg.solve(a, b), make((2, 2)), make((2,), "float32"))
 
 
 def test_decomposition_errors_match_torch():
     singular = torch.tensor([[1.0, 2.0], [2.0, 4.0]]), lt.tensor([[1.0, 2.0], [2.0, 4.0]])
-    check_error(lambda M, a: M.linalg.inv(a), singular)
-    check_error(lambda M, a: M.linalg.inv(M.stack([a, a])), singular)
-    check_error(lambda M, a: M.linalg.cholesky(a), singular)
-    check_error(lambda M, a: M.linalg.cholesky(-M.stack([a.abs() + 5, a])), singular)
-    check_error(lambda M, a: M.linalg.solve(a, a), singular)
-    check_error(lambda M, a: M.linalg.inv(a), make((3, 4)))
-    check_error(lambda M, a: M.linalg.det(a), make((3,)))
-    check_error(lambda M, a: M.linalg.inv(a), make((2, 2), "int64"))
-    check_error(lambda M, a: M.linalg.inv(a.half()), make((2, 2)))
-    check_error(lambda M, a: M.linalg.eigh(a, UPLO="X"), make((2, 2)))
-    check_error(lambda M, a: M.linalg.qr(a, mode="x"), make((2, 2)))
+    check_error(lambda mod, a: mod.linalg.inv(a), singular)
+    check_error(lambda mod, a: mod.linalg.inv(mod.stack([a, a])), singular)
+    check_error(lambda mod, a: mod.linalg.cholesky(a), singular)
+    check_error(lambda mod, a: mod.linalg.cholesky(-mod.stack([a.abs() + 5, a])), singular)
+    check_error(lambda mod, a: mod.linalg.solve(a, a), singular)
+    check_error(lambda mod, a: mod.linalg.inv(a), make((3, 4)))
+    check_error(lambda mod, a: mod.linalg.det(a), make((3,)))
+    check_error(lambda mod, a: mod.linalg.inv(a), make((2, 2), "int64"))
+    check_error(lambda mod, a: mod.linalg.inv(a.half()), make((2, 2)))
+    check_error(lambda mod, a: mod.linalg.eigh(a, UPLO="X"), make((2, 2)))
+    check_error(lambda mod, a: mod.linalg.qr(a, mode="x"), make((2, 2)))
     with pytest.raises(lt.linalg.LinAlgError):
         lt.linalg.inv(singular[1])
     assert issubclass(lt.linalg.LinAlgError, RuntimeError)
@@ -329,43 +330,43 @@ def test_svd_qr_match_torch(shape):
     legacy, mine = torch.svd(ta), lt.svd(la)
     assert type(mine).__name__ == "svd" and tuple(mine.V.shape) == tuple(legacy.V.shape)
     np.testing.assert_allclose(np.abs(to_numpy(mine.V)), np.abs(to_numpy(legacy.V)), atol=1e-10)
-    check(lambda M, a: M.linalg.svdvals(a), (ta, la))
-    check(lambda M, a: tuple(M.linalg.qr(a)), (ta, la))
-    check(lambda M, a: M.linalg.qr(a, mode="r").R, (ta, la))
-    check(lambda M, a: M.linalg.matrix_rank(a), (ta, la))
-    check(lambda M, a: M.linalg.pinv(a), (ta, la))
+    check(lambda mod, a: mod.linalg.svdvals(a), (ta, la))
+    check(lambda mod, a: tuple(mod.linalg.qr(a)), (ta, la))
+    check(lambda mod, a: mod.linalg.qr(a, mode="r").R, (ta, la))
+    check(lambda mod, a: mod.linalg.matrix_rank(a), (ta, la))
+    check(lambda mod, a: mod.linalg.pinv(a), (ta, la))
 
 
 def test_eigh_cholesky_lstsq_match_torch():
     A = make((2, 4, 4), spd=True)
-    check(lambda M, a: M.linalg.eigvalsh(a), A)
-    check(lambda M, a: M.linalg.eigh(a, UPLO="U").eigenvalues, A)
+    check(lambda mod, a: mod.linalg.eigvalsh(a), A)
+    check(lambda mod, a: mod.linalg.eigh(a, UPLO="U").eigenvalues, A)
     vectors = [_sign_fixed(to_numpy(module.linalg.eigh(a).eigenvectors), None)[0]
                for module, a in ((torch, A[0]), (lt, A[1]))]
     np.testing.assert_allclose(vectors[1], vectors[0], atol=1e-10)
-    check(lambda M, a: M.linalg.cholesky(a), A)
-    check(lambda M, a: M.linalg.cholesky(a, upper=True), A)
-    check(lambda M, a: M.linalg.matrix_rank(a, hermitian=True), A)
-    check(lambda M, a, b: M.linalg.lstsq(a, b).solution, make((5, 3)), make((5, 2)))
+    check(lambda mod, a: mod.linalg.cholesky(a), A)
+    check(lambda mod, a: mod.linalg.cholesky(a, upper=True), A)
+    check(lambda mod, a: mod.linalg.matrix_rank(a, hermitian=True), A)
+    check(lambda mod, a, b: mod.linalg.lstsq(a, b).solution, make((5, 3)), make((5, 2)))
 
 
-def _symmetric(M, a):
+def _symmetric(mod, a):
     return (a + a.mT) / 2
 
 
 @pytest.mark.parametrize("name, call, shapes", [
-    ("inv", lambda M, a: M.linalg.inv(a), [(2, 3, 3)]),
-    ("solve", lambda M, a, b: M.linalg.solve(a, b), [(3, 3), (2, 3, 2)]),
-    ("solve_vector", lambda M, a, b: M.linalg.solve(a, b), [(3, 3), (3,)]),
-    ("det", lambda M, a: M.linalg.det(a), [(2, 3, 3)]),
-    ("slogdet", lambda M, a: M.linalg.slogdet(a).logabsdet, [(3, 3)]),
-    ("cholesky", lambda M, a: M.linalg.cholesky(_symmetric(M, a) @ _symmetric(M, a).mT
-                                                + 3 * M.eye(3, dtype=M.float64)), [(3, 3)]),
-    ("eigh_values", lambda M, a: M.linalg.eigvalsh(_symmetric(M, a)), [(2, 3, 3)]),
-    ("svdvals", lambda M, a: M.linalg.svdvals(a), [(4, 3)]),
-    ("pinv", lambda M, a: M.linalg.pinv(a), [(4, 3)]),
-    ("qr_r", lambda M, a: M.linalg.qr(a).R, [(4, 3)]),
-    ("nuclear", lambda M, a: M.linalg.matrix_norm(a, "nuc"), [(3, 4)]),
+    ("inv", lambda mod, a: mod.linalg.inv(a), [(2, 3, 3)]),
+    ("solve", lambda mod, a, b: mod.linalg.solve(a, b), [(3, 3), (2, 3, 2)]),
+    ("solve_vector", lambda mod, a, b: mod.linalg.solve(a, b), [(3, 3), (3,)]),
+    ("det", lambda mod, a: mod.linalg.det(a), [(2, 3, 3)]),
+    ("slogdet", lambda mod, a: mod.linalg.slogdet(a).logabsdet, [(3, 3)]),
+    ("cholesky", lambda mod, a: mod.linalg.cholesky(_symmetric(mod, a) @ _symmetric(mod, a).mT
+                                                + 3 * mod.eye(3, dtype=mod.float64)), [(3, 3)]),
+    ("eigh_values", lambda mod, a: mod.linalg.eigvalsh(_symmetric(mod, a)), [(2, 3, 3)]),
+    ("svdvals", lambda mod, a: mod.linalg.svdvals(a), [(4, 3)]),
+    ("pinv", lambda mod, a: mod.linalg.pinv(a), [(4, 3)]),
+    ("qr_r", lambda mod, a: mod.linalg.qr(a).R, [(4, 3)]),
+    ("nuclear", lambda mod, a: mod.linalg.matrix_norm(a, "nuc"), [(3, 4)]),
 ])
 def test_decomposition_gradients_match_torch(name, call, shapes):
     check_grad(call, *(make(shape) for shape in shapes))
