@@ -5,10 +5,17 @@ realize.py runs it with numpy's BLAS-backed matmul writing straight into the
 output storage (counted in debug.stats()['extern_calls']). sort/topk/argsort
 are the other declared extern (numpy's stable sort on the realised buffer).
 Everything else in lazyt is generated code.
+
+This module is also the `lt.linalg` namespace. The rest of that namespace
+lives in the modules built on top of matmul (linalg_products.py,
+linalg_norms.py, linalg_decompositions.py: each names its part in a `LINALG`
+table); `__getattr__` below resolves those names on first use, so this
+module never imports the modules that import it.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections import namedtuple
 
 import numpy as np
@@ -313,3 +320,26 @@ FUNCTIONS = {
 }
 TENSOR_METHODS = dict(FUNCTIONS)
 TENSOR_METHODS.update({"__matmul__": matmul, "__rmatmul__": lambda self, other: matmul(other, self)})
+
+
+# The modules whose LINALG tables complete the lt.linalg namespace.
+_NAMESPACE_MODULES = ("lazyt.linalg_products", "lazyt.linalg_norms",
+                      "lazyt.linalg_decompositions")
+
+
+def __getattr__(name: str):
+    if name.startswith("__"):  # import machinery probing (__path__, ...): not ours
+        raise AttributeError(f"module 'lazyt.linalg' has no attribute {name!r}")
+    for module_name in _NAMESPACE_MODULES:
+        table = importlib.import_module(module_name).LINALG
+        if name in table:
+            globals()[name] = table[name]
+            return table[name]
+    raise AttributeError(f"module 'lazyt.linalg' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    names = set(globals())
+    for module_name in _NAMESPACE_MODULES:
+        names.update(importlib.import_module(module_name).LINALG)
+    return sorted(names)

@@ -314,6 +314,25 @@ class Tensor:
     def outer(self, vec2): ...  # defined in lazyt/linalg.py
     def sort(self, dim=-1, descending=False, stable=False): ...  # defined in lazyt/linalg.py
     def topk(self, k, dim=-1, largest=True, sorted=True): ...  # defined in lazyt/linalg.py
+    def cholesky(self, upper=False, *, out=None): ...  # defined in lazyt/linalg_decompositions.py
+    def det(self, *, out=None): ...  # defined in lazyt/linalg_decompositions.py
+    def inverse(self, *, out=None): ...  # defined in lazyt/linalg_decompositions.py
+    def logdet(self): ...  # defined in lazyt/linalg_decompositions.py
+    def pinverse(self, rcond=1e-15): ...  # defined in lazyt/linalg_decompositions.py
+    def slogdet(self, *, out=None): ...  # defined in lazyt/linalg_decompositions.py
+    def svd(self, some=True, compute_uv=True, *, out=None): ...  # defined in lazyt/linalg_decompositions.py
+    def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None): ...  # defined in lazyt/linalg_norms.py
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def addmv(self, mat, vec, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def addr(self, vec1, vec2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def cross(self, other, dim=None, *, out=None): ...  # defined in lazyt/linalg_products.py
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1): ...  # defined in lazyt/linalg_products.py
+    def inner(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
+    def kron(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
+    def matrix_power(self, n, *, out=None): ...  # defined in lazyt/linalg_products.py
+    def vdot(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
     def all(self, dim=None, keepdim=False): ...  # defined in lazyt/reductions.py
     def amax(self, dim=(), keepdim=False): ...  # defined in lazyt/reductions.py
     def amin(self, dim=(), keepdim=False): ...  # defined in lazyt/reductions.py
@@ -332,7 +351,6 @@ class Tensor:
     def min(self, dim=None, keepdim=False): ...  # defined in lazyt/reductions.py
     def nanmean(self, dim=None, keepdim=False, *, dtype=None): ...  # defined in lazyt/reductions.py
     def nansum(self, dim=None, keepdim=False, *, dtype=None): ...  # defined in lazyt/reductions.py
-    def norm(self, p='fro', dim=None, keepdim=False, dtype=None): ...  # defined in lazyt/reductions.py
     def prod(self, dim=None, keepdim=False, *, dtype=None): ...  # defined in lazyt/reductions.py
     def softmax(self, dim=None, dtype=None): ...  # defined in lazyt/reductions.py
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None): ...  # defined in lazyt/reductions.py

@@ -1,5 +1,6 @@
 """The CPU backend: LLVM-compiled kernels launched through ctypes, and the
-CPU's extern ops (numpy's BLAS matmul, numpy's stable sort).
+CPU's extern ops (numpy's BLAS matmul, numpy's stable sort, numpy.linalg's
+LAPACK decompositions).
 
 The engine gives it kernel IR; the renderer that turns kernel IR into LLVM
 text (codegen/llvm.render_llvm) is handed in when the engine builds the
@@ -90,6 +91,69 @@ def argsort(array: np.ndarray, descending: bool) -> np.ndarray:
     else:
         order = np.argsort(array, axis=-1, kind="stable")
     return order.astype(np.int64, copy=False)
+
+
+def _lstsq(a: np.ndarray, b: np.ndarray, rcond):
+    """Batched least squares: solution, rank and singular values per matrix."""
+    batch = a.shape[:-2]
+    solutions, ranks, singular_values = [], [], []
+    for index in np.ndindex(*batch):
+        x, _, rank, sv = np.linalg.lstsq(a[index], b[index], rcond=rcond)
+        solutions.append(x)
+        ranks.append(rank)
+        singular_values.append(sv)
+    n, k = a.shape[-1], b.shape[-1]
+    solution = np.array(solutions, dtype=a.dtype).reshape(*batch, n, k)
+    rank = np.array(ranks, dtype=np.int64).reshape(batch)
+    sv = np.array(singular_values, dtype=a.dtype).reshape(*batch, -1)
+    return solution, rank, sv
+
+
+# The LAPACK externs: numpy.linalg's routines on realised, batched arrays.
+LAPACK_ROUTINES = {
+    "solve": np.linalg.solve, "inv": np.linalg.inv, "det": np.linalg.det,
+    "slogdet": np.linalg.slogdet, "svd": np.linalg.svd, "qr": np.linalg.qr,
+    "eigh": np.linalg.eigh, "eigvalsh": np.linalg.eigvalsh,
+    "cholesky": np.linalg.cholesky, "lstsq": _lstsq,
+}
+
+
+def lapack(name: str, dtype, *arrays: np.ndarray, **options):
+    """Run the LAPACK extern `name` (counted in extern_calls); numpy's
+    LinAlgError passes through for the caller to word as PyTorch does."""
+    count_extern(name, dtype)
+    return LAPACK_ROUTINES[name](*arrays, **options)
+
+
+def first_zero_pivot(matrices: np.ndarray) -> tuple[int, int]:
+    """(batch element, 1-based pivot) of the first matrix whose LU factorisation
+    with partial pivoting (LAPACK getrf) meets a zero pivot; (-1, 0) if none.
+    Only used to word a singular-matrix error."""
+    stack = matrices.reshape(-1, *matrices.shape[-2:]).astype(np.float64)
+    for element, matrix in enumerate(stack):
+        lu = matrix.copy()
+        n = lu.shape[0]
+        for k in range(n):
+            pivot_row = k + int(np.argmax(np.abs(lu[k:, k])))
+            if lu[pivot_row, k] == 0:
+                return element, k + 1
+            lu[[k, pivot_row]] = lu[[pivot_row, k]]
+            lu[k + 1:, k] /= lu[k, k]
+            lu[k + 1:, k + 1:] -= np.outer(lu[k + 1:, k], lu[k, k + 1:])
+    return -1, 0
+
+
+def first_failed_minor(matrices: np.ndarray) -> tuple[int, int]:
+    """(batch element, order) of the first leading minor that is not positive
+    definite (LAPACK potrf's info); (-1, 0) if none. For error messages."""
+    stack = matrices.reshape(-1, *matrices.shape[-2:])
+    for element, matrix in enumerate(stack):
+        for order in range(1, matrix.shape[0] + 1):
+            try:
+                np.linalg.cholesky(matrix[:order, :order])
+            except np.linalg.LinAlgError:
+                return element, order
+    return -1, 0
 
 
 class CPUBackend(Backend):
