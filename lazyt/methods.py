@@ -15,14 +15,15 @@ from lazyt import (
     elementwise,
     indexing,
     linalg,
+    math_ops,
     reductions,
     shape_ops,
     storage_api,
 )
 from lazyt.tensor import Tensor
 
-for _module in (conversions, elementwise, reductions, shape_ops, indexing, linalg, creation,
-                storage_api):
+for _module in (conversions, elementwise, math_ops, reductions, shape_ops, indexing, linalg,
+                creation, storage_api):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
 Tensor.__new__ = staticmethod(creation.legacy_tensor_new)
