@@ -23,9 +23,7 @@ from lazyt.elementwise import (
     clamp_max,
     clamp_min,
     copy_,
-    isnan,
     logical_and,
-    logical_not,
     logical_or,
     logical_xor,
     nan_to_num,
@@ -90,10 +88,12 @@ def _x_times(x, y, log_op: str) -> Tensor:
         raise TypeError(f"x{log_op}y(): expected at least one Tensor argument")
     dtype = _float_dtype(x, y)
     x, y = _as_float_tensor(x, dtype), _as_float_tensor(y, dtype)
-    # x == 0 (y not NaN) gives 0; log reads a stand-in there so no -inf meets the 0
-    zero_result = logical_and(apply("eq", x, 0.0), logical_not(isnan(y)))
-    safe_y = where(zero_result, 0.0 if log_op == "log1p" else 1.0, y)
-    return where(zero_result, 0.0, apply("mul", x, apply(log_op, safe_y)))
+    # PyTorch: 0 where x == 0 (y not NaN), with the gradient log(y) for x kept where y > 0;
+    # where y cannot be logged there, log reads a stand-in so no -inf meets the 0.
+    bad = apply("le", y, -1.0 if log_op == "log1p" else 0.0)
+    stand_in = logical_and(apply("eq", x, 0.0), bad)
+    safe_y = where(stand_in, 0.0 if log_op == "log1p" else 1.0, y)
+    return apply("add", apply("mul", x, apply(log_op, safe_y)), 0.0)  # + 0: no -0 results
 
 
 def _as_float_tensor(x, dtype: dtypes.DType) -> Tensor:

@@ -221,9 +221,7 @@ class Tensor:
     def floor_divide(self, other): ...  # defined in lazyt/elementwise.py
     def floor_divide_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def fmax(self, other): ...  # defined in lazyt/elementwise.py
-    def fmax_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def fmin(self, other): ...  # defined in lazyt/elementwise.py
-    def fmin_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def fmod(self, other): ...  # defined in lazyt/elementwise.py
     def fmod_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def frac(self): ...  # defined in lazyt/elementwise.py

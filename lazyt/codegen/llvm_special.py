@@ -83,9 +83,9 @@ _DIGAMMA_SHIFT_STEPS = 10
 
 
 def _pi_over_tan_pi(b: _HelperBodyBuilder, x: Value) -> Value:
-    """pi / tan(pi x), with x reduced to its fraction first (tan has period pi) so that
-    large |x| loses no accuracy to the product pi x."""
-    fraction = b.fsub(x, b.call("llvm.floor", x))
+    """pi / tan(pi x), with x reduced to x - round(x) first (exact; tan has period pi) so
+    that neither large |x| nor tiny |x| loses accuracy to the product pi x."""
+    fraction = b.fsub(x, b.call("llvm.roundeven", x))
     return b.fdiv(PI_F64, _libm(b, "tan", b.fmul(fraction, PI_F64)))
 
 

@@ -127,8 +127,8 @@ _ROWS = [
     OpDef("maximum", 2, "same", _ALL, grad="maximum", inplace=("maximum_",)),
     OpDef("minimum", 2, "same", _ALL, grad="minimum", inplace=("minimum_",)),
     # fmax/fmin ignore a NaN operand (C's fmax); maximum/minimum propagate it.
-    OpDef("fmax", 2, "same", _ALL, grad="fmax", inplace=("fmax_",)),
-    OpDef("fmin", 2, "same", _ALL, grad="fmin", inplace=("fmin_",)),
+    OpDef("fmax", 2, "same", _ALL, grad="fmax"),
+    OpDef("fmin", 2, "same", _ALL, grad="fmin"),
     OpDef("hypot", 2, "same", _FLOAT, grad="hypot", inplace=("hypot_",)),
     OpDef("logaddexp", 2, "same", _FLOAT, grad="logaddexp"),
     OpDef("logaddexp2", 2, "same", _FLOAT, grad="logaddexp2"),
