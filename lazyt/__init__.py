@@ -17,13 +17,13 @@ import lazyt.autograd.engine
 from lazyt.modes import deferred, get_mode, set_mode
 from lazyt.realization import realize
 from lazyt.printing import set_printoptions
-from lazyt import creation, elementwise, indexing, linalg, reductions, shape_ops
+from lazyt import creation, elementwise, indexing, linalg, math_ops, reductions, shape_ops
 from lazyt import linalg_decompositions, linalg_norms, linalg_products
 # Loading methods binds every op module's Tensor methods (lazyt/methods.py).
 from lazyt import methods
 # Loading regions installs run_region as autograd's rule runner (grad_mode.RULE_RUNNER).
 from lazyt import regions
-from lazyt import cuda, debug
+from lazyt import cuda, debug, special
 from lazyt.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                           seed, set_rng_state)
 
@@ -64,8 +64,8 @@ def _export(table: dict) -> None:
     globals().update(table)
 
 
-for _module in (creation, elementwise, reductions, shape_ops, indexing, linalg, linalg_products,
-                linalg_norms, linalg_decompositions):
+for _module in (creation, elementwise, math_ops, reductions, shape_ops, indexing, linalg,
+                linalg_products, linalg_norms, linalg_decompositions):
     _export(_module.FUNCTIONS)
 del _module
 

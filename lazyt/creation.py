@@ -436,6 +436,9 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None,
     dtype = dtypes.to_dtype(dtype)
     n = max(0, math.ceil((end - start) / step)) if any_float or dtype.kind == "f" else max(
         0, -(-(end - start) // step))
+    if any_float and dtype.kind != "f":
+        n, start, step = _integer_arange_bounds(start, end, step, dtype, n)
+        any_float = False
     i = _iota(n)
     if dtype.kind == "f" or any_float:
         values_t = ew.add(ew.mul(ew.cast(i, dtypes.float64), float(step)), float(start))
@@ -443,6 +446,20 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None,
         values_t = ew.add(ew.mul(i, int(step)), int(start))
     out = values_t if values_t.dtype is dtype else ew.cast(values_t, dtype)
     return _finish(out, requires_grad)
+
+
+def _integer_arange_bounds(start, end, step, dtype, size_from_floats: int):
+    """PyTorch's arange into an integer dtype from float bounds: start, end and step are
+    truncated to integers; int64 also takes its length from the truncated values (the
+    other integer dtypes keep the length the float bounds give)."""
+    start, step = int(start), int(step)
+    if dtype is not dtypes.int64:
+        return size_from_floats, start, step
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    numerator = int(end) - start + step - (1 if step > 0 else -1)
+    length = abs(numerator) // abs(step) * (1 if (numerator >= 0) == (step > 0) else -1)
+    return max(0, length), start, step
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None,
@@ -453,6 +470,8 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     dtype = _float_or(dtype)
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
+    if dtype.kind != "f":  # integer results: the bounds are truncated first (PyTorch)
+        start, end = int(start), int(end)
     compute = dtype if dtype.kind == "f" else dtypes.float64
     if steps == 0:
         return _finish(_empty((0,), dtype), requires_grad)

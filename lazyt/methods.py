@@ -18,14 +18,15 @@ from lazyt import (
     linalg_decompositions,
     linalg_norms,
     linalg_products,
+    math_ops,
     reductions,
     shape_ops,
     storage_api,
 )
 from lazyt.tensor import Tensor
 
-for _module in (conversions, elementwise, reductions, shape_ops, indexing, linalg, linalg_products,
-                linalg_norms, linalg_decompositions, creation, storage_api):
+for _module in (conversions, elementwise, math_ops, reductions, shape_ops, indexing, linalg,
+                linalg_products, linalg_norms, linalg_decompositions, creation, storage_api):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
 Tensor.__new__ = staticmethod(creation.legacy_tensor_new)

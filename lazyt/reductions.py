@@ -98,6 +98,8 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     out_dtype = _sum_dtype(input, dtype)
     x = ew.cast_if(input, out_dtype)
     axes = _dims(input, dim) if dim is not None else tuple(range(input.ndim))
+    if out_dtype is dtypes.bool_:  # a product of bools is their conjunction
+        return reduce(x, "all", axes, keepdim, out_dtype, "prod")
     return reduce(x, "prod", axes, keepdim, out_dtype)
 
 
@@ -187,11 +189,15 @@ def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    if isinstance(dim, bool):  # var_mean(x, unbiased) positional form
+        dim, unbiased = None, dim
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
 
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    if isinstance(dim, bool):  # std_mean(x, unbiased) positional form
+        dim, unbiased = None, dim
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 

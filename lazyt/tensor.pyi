@@ -132,6 +132,8 @@ class Tensor:
     def absolute(self): ...  # defined in lazyt/elementwise.py
     def acos(self): ...  # defined in lazyt/elementwise.py
     def acos_(self): ...  # defined in lazyt/elementwise.py
+    def acosh(self): ...  # defined in lazyt/elementwise.py
+    def acosh_(self): ...  # defined in lazyt/elementwise.py
     def add(self, other, *, alpha=1): ...  # defined in lazyt/elementwise.py
     def add_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def addcdiv(self, tensor1, tensor2, *, value=1): ...  # defined in lazyt/elementwise.py
@@ -140,21 +142,39 @@ class Tensor:
     def addcmul_(self, t1, t2, *, value=1): ...  # defined in lazyt/elementwise.py
     def allclose(self, b, rtol=1e-05, atol=1e-08, equal_nan=False): ...  # defined in lazyt/elementwise.py
     def arccos(self): ...  # defined in lazyt/elementwise.py
+    def arccos_(self): ...  # defined in lazyt/elementwise.py
+    def arccosh(self): ...  # defined in lazyt/elementwise.py
+    def arccosh_(self): ...  # defined in lazyt/elementwise.py
     def arcsin(self): ...  # defined in lazyt/elementwise.py
+    def arcsin_(self): ...  # defined in lazyt/elementwise.py
+    def arcsinh(self): ...  # defined in lazyt/elementwise.py
+    def arcsinh_(self): ...  # defined in lazyt/elementwise.py
     def arctan(self): ...  # defined in lazyt/elementwise.py
     def arctan2(self, other): ...  # defined in lazyt/elementwise.py
+    def arctan2_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
+    def arctan_(self): ...  # defined in lazyt/elementwise.py
+    def arctanh(self): ...  # defined in lazyt/elementwise.py
+    def arctanh_(self): ...  # defined in lazyt/elementwise.py
     def asin(self): ...  # defined in lazyt/elementwise.py
     def asin_(self): ...  # defined in lazyt/elementwise.py
+    def asinh(self): ...  # defined in lazyt/elementwise.py
+    def asinh_(self): ...  # defined in lazyt/elementwise.py
     def atan(self): ...  # defined in lazyt/elementwise.py
     def atan2(self, other): ...  # defined in lazyt/elementwise.py
+    def atan2_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def atan_(self): ...  # defined in lazyt/elementwise.py
+    def atanh(self): ...  # defined in lazyt/elementwise.py
+    def atanh_(self): ...  # defined in lazyt/elementwise.py
     def bitwise_and(self, other): ...  # defined in lazyt/elementwise.py
     def bitwise_and_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def bitwise_left_shift(self, other): ...  # defined in lazyt/elementwise.py
+    def bitwise_left_shift_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def bitwise_not(self): ...  # defined in lazyt/elementwise.py
+    def bitwise_not_(self): ...  # defined in lazyt/elementwise.py
     def bitwise_or(self, other): ...  # defined in lazyt/elementwise.py
     def bitwise_or_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def bitwise_right_shift(self, other): ...  # defined in lazyt/elementwise.py
+    def bitwise_right_shift_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def bitwise_xor(self, other): ...  # defined in lazyt/elementwise.py
     def bitwise_xor_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def ceil(self): ...  # defined in lazyt/elementwise.py
@@ -168,10 +188,13 @@ class Tensor:
     def clone(self, *, memory_format=None): ...  # defined in lazyt/elementwise.py
     def copy_(self, src, non_blocking=False): ...  # defined in lazyt/elementwise.py
     def copysign(self, other): ...  # defined in lazyt/elementwise.py
+    def copysign_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def cos(self): ...  # defined in lazyt/elementwise.py
     def cos_(self): ...  # defined in lazyt/elementwise.py
     def cosh(self): ...  # defined in lazyt/elementwise.py
     def cosh_(self): ...  # defined in lazyt/elementwise.py
+    def digamma(self): ...  # defined in lazyt/elementwise.py
+    def digamma_(self): ...  # defined in lazyt/elementwise.py
     def div(self, other, *, rounding_mode=None): ...  # defined in lazyt/elementwise.py
     def div_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def divide(self, other, *, rounding_mode=None): ...  # defined in lazyt/elementwise.py
@@ -183,6 +206,8 @@ class Tensor:
     def erf_(self): ...  # defined in lazyt/elementwise.py
     def erfc(self): ...  # defined in lazyt/elementwise.py
     def erfc_(self): ...  # defined in lazyt/elementwise.py
+    def erfinv(self): ...  # defined in lazyt/elementwise.py
+    def erfinv_(self): ...  # defined in lazyt/elementwise.py
     def exp(self): ...  # defined in lazyt/elementwise.py
     def exp2(self): ...  # defined in lazyt/elementwise.py
     def exp2_(self): ...  # defined in lazyt/elementwise.py
@@ -207,6 +232,11 @@ class Tensor:
     def greater_equal(self, other): ...  # defined in lazyt/elementwise.py
     def gt(self, other): ...  # defined in lazyt/elementwise.py
     def gt_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
+    def hypot(self, other): ...  # defined in lazyt/elementwise.py
+    def hypot_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
+    def i0(self): ...  # defined in lazyt/elementwise.py
+    def i0_(self): ...  # defined in lazyt/elementwise.py
+    def i1(self): ...  # defined in lazyt/elementwise.py
     def isclose(self, b, rtol=1e-05, atol=1e-08, equal_nan=False): ...  # defined in lazyt/elementwise.py
     def isfinite(self): ...  # defined in lazyt/elementwise.py
     def isinf(self): ...  # defined in lazyt/elementwise.py
@@ -217,6 +247,8 @@ class Tensor:
     def lerp_(self, end, weight): ...  # defined in lazyt/elementwise.py
     def less(self, other): ...  # defined in lazyt/elementwise.py
     def less_equal(self, other): ...  # defined in lazyt/elementwise.py
+    def lgamma(self): ...  # defined in lazyt/elementwise.py
+    def lgamma_(self): ...  # defined in lazyt/elementwise.py
     def log(self): ...  # defined in lazyt/elementwise.py
     def log10(self): ...  # defined in lazyt/elementwise.py
     def log10_(self): ...  # defined in lazyt/elementwise.py
@@ -225,6 +257,8 @@ class Tensor:
     def log2(self): ...  # defined in lazyt/elementwise.py
     def log2_(self): ...  # defined in lazyt/elementwise.py
     def log_(self): ...  # defined in lazyt/elementwise.py
+    def logaddexp(self, other): ...  # defined in lazyt/elementwise.py
+    def logaddexp2(self, other): ...  # defined in lazyt/elementwise.py
     def logical_and(self, b): ...  # defined in lazyt/elementwise.py
     def logical_not(self): ...  # defined in lazyt/elementwise.py
     def logical_not_(self): ...  # defined in lazyt/elementwise.py
@@ -247,6 +281,8 @@ class Tensor:
     def neg_(self): ...  # defined in lazyt/elementwise.py
     def negative(self): ...  # defined in lazyt/elementwise.py
     def negative_(self): ...  # defined in lazyt/elementwise.py
+    def nextafter(self, other): ...  # defined in lazyt/elementwise.py
+    def nextafter_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def not_equal(self, other): ...  # defined in lazyt/elementwise.py
     def pow(self, exponent): ...  # defined in lazyt/elementwise.py
     def pow_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
@@ -285,6 +321,7 @@ class Tensor:
     def trunc_(self): ...  # defined in lazyt/elementwise.py
     def where(self, condition, other): ...  # defined in lazyt/elementwise.py
     def zero_(self): ...  # defined in lazyt/elementwise.py
+    def zeta(self, other): ...  # defined in lazyt/elementwise.py
     def __getitem__(self, index): ...  # defined in lazyt/indexing.py
     def __setitem__(self, index, value): ...  # defined in lazyt/indexing.py
     def argwhere(self): ...  # defined in lazyt/indexing.py
@@ -333,6 +370,34 @@ class Tensor:
     def kron(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
     def matrix_power(self, n, *, out=None): ...  # defined in lazyt/linalg_products.py
     def vdot(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
+    def __ilshift__(self, other): ...  # defined in lazyt/math_ops.py
+    def __irshift__(self, other): ...  # defined in lazyt/math_ops.py
+    def clamp_max_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    def clamp_min_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    def deg2rad(self): ...  # defined in lazyt/math_ops.py
+    def deg2rad_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    def float_power(self, exponent): ...  # defined in lazyt/math_ops.py
+    def float_power_(self, exponent): ...  # defined in lazyt/math_ops.py
+    def heaviside(self, values): ...  # defined in lazyt/math_ops.py
+    def heaviside_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    def logical_and_(self, other): ...  # defined in lazyt/math_ops.py
+    def logical_or_(self, other): ...  # defined in lazyt/math_ops.py
+    def logical_xor_(self, other): ...  # defined in lazyt/math_ops.py
+    def logit(self, eps=None): ...  # defined in lazyt/math_ops.py
+    def logit_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    def mvlgamma(self, p): ...  # defined in lazyt/math_ops.py
+    def mvlgamma_(self, p): ...  # defined in lazyt/math_ops.py
+    def nan_to_num_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    def polygamma(self, n): ...  # defined in lazyt/math_ops.py
+    def polygamma_(self, n): ...  # defined in lazyt/math_ops.py
+    def rad2deg(self): ...  # defined in lazyt/math_ops.py
+    def rad2deg_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    def sgn(self): ...  # defined in lazyt/math_ops.py
+    def sgn_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    def sinc(self): ...  # defined in lazyt/math_ops.py
+    def sinc_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    def xlogy(self, other): ...  # defined in lazyt/math_ops.py
+    def xlogy_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
     def all(self, dim=None, keepdim=False): ...  # defined in lazyt/reductions.py
     def amax(self, dim=(), keepdim=False): ...  # defined in lazyt/reductions.py
     def amin(self, dim=(), keepdim=False): ...  # defined in lazyt/reductions.py

@@ -21,6 +21,7 @@ from typing import Callable
 
 from lazyt import creation, dtypes, elementwise, indexing, linalg, reductions
 from lazyt.autograd import grad_mode
+from lazyt.autograd.rules_special import SPECIAL_RULES
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,7 @@ def div_backward(ctx, grad):
 
 @rule("floordiv", "FloorDivideBackward0")
 def floordiv_backward(ctx, grad):
-    raise RuntimeError("derivative for floor_divide is not implemented")
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
 @rule("remainder", "RemainderBackward0", {1: ("x0", "x1")})
@@ -769,3 +770,8 @@ def index_put_backward(ctx, grad):
     if _need(ctx, 1):
         grad_value = grad[index]
     return grad_old, grad_value
+
+
+# The special-function rows' rules live in their own file (rules_special.py).
+for _op, _name, _saves, _backward in SPECIAL_RULES:
+    rule(_op, _name, _saves)(_backward)

@@ -27,6 +27,7 @@ import re
 from lazyt import dtypes
 from lazyt.codegen.llvm_math import MathLibrary
 from lazyt.codegen.llvm_ops import llvm_template
+from lazyt.codegen.llvm_special import SPECIAL_FUNCTIONS, special_helper_definition
 from lazyt.codegen.llvm_types import (
     is_16bit_float,
     register_type,
@@ -57,7 +58,8 @@ def const_literal(value, dtype: DType) -> str:
 
 
 def _int_bits(llvm_type: str) -> int:
-    return int(llvm_type[1:])
+    """Bit width of a register type: i32 -> 32, float -> 32, double -> 64."""
+    return {"float": 32, "double": 64}.get(llvm_type) or int(llvm_type[1:])
 
 
 def _identity(op: str, dtype: DType):
@@ -81,7 +83,7 @@ class _Renderer:
     def __init__(self, kern: K.Kernel, symbol: str):
         self.kern = kern
         self.symbol = symbol
-        self.math = MathLibrary()
+        self.math = MathLibrary(SPECIAL_FUNCTIONS, special_helper_definition)
         self.lines: list[str] = []
         self.allocas: list[str] = []
         self.counter = 0

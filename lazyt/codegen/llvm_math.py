@@ -804,9 +804,14 @@ def _helper_definition(name: str, llvm_type: str) -> _HelperDefinition:
 class MathLibrary:
     """Collects the math helpers and LLVM intrinsics one LLVM module uses, and renders each once."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra_functions: dict[str, int] | None = None,
+                 extra_definition=None) -> None:
+        """`extra_functions` (name -> arity) are helpers defined outside this file
+        (codegen/llvm_special.py), rendered by `extra_definition(name, llvm_type)`."""
         self._declarations: dict[str, str] = {}  # symbol -> declare line, in first-use order
         self._helpers: dict[str, tuple[str, str]] = {}  # symbol -> (name, llvm type)
+        self._extra_functions = extra_functions or {}
+        self._extra_definition = extra_definition
 
     def intrinsic(self, name: str, ret_type: str, arg_types: list[str]) -> str:
         """Record `declare <ret> @<name>.<suffix>(<args>)` and return the symbol, e.g.
@@ -824,13 +829,14 @@ class MathLibrary:
             if llvm_type != arg_type:
                 raise ValueError(f"math helper {name!r} takes {arg_type}, not {llvm_type!r}")
             symbol = f"@lazyt_{name}"
-        elif name in SUPPORTED_FUNCTIONS:
+        elif name in SUPPORTED_FUNCTIONS or name in self._extra_functions:
             if llvm_type not in ("float", "double"):
                 raise ValueError(
                     f"math helper {name!r} exists for float and double, not {llvm_type!r}")
             symbol = f"@lazyt_{name}_{type_suffix(llvm_type)}"
         else:
-            known = ", ".join(sorted([*SUPPORTED_FUNCTIONS, *CONVERSION_FUNCTIONS]))
+            known = ", ".join(sorted([*SUPPORTED_FUNCTIONS, *CONVERSION_FUNCTIONS,
+                                      *self._extra_functions]))
             raise ValueError(f"unknown math helper {name!r}; known: {known}")
         self._helpers[symbol] = (name, llvm_type)
         return symbol
@@ -838,7 +844,8 @@ class MathLibrary:
     def render(self) -> str:
         """LLVM IR text for everything recorded so far: each declaration and helper definition
         once, ready to be appended to a module."""
-        definitions = [_helper_definition(name, ty) for name, ty in self._helpers.values()]
+        definitions = [self._extra_definition(name, ty) if name in self._extra_functions
+                       else _helper_definition(name, ty) for name, ty in self._helpers.values()]
         for definition in definitions:
             for symbol, line in definition.declarations:
                 self._declare(symbol, line)

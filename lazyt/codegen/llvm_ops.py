@@ -136,13 +136,11 @@ _LSHR = """\
 %{t}s = lshr {ty} {a}, {b}
 {out} = select i1 %{t}big, {ty} 0, {ty} %{t}s"""
 
-# sign(-0.0) is +0.0 in PyTorch; NaN stays NaN.
+# PyTorch's sign is (0 < x) - (x < 0): sign(-0.0) = +0.0 and sign(NaN) = 0.
 _FLOAT_SIGN = """\
 %{t}pos = fcmp ogt {ty} {a}, 0.0
 %{t}neg = fcmp olt {ty} {a}, 0.0
-%{t}zero = fcmp oeq {ty} {a}, 0.0
-%{t}z = select i1 %{t}zero, {ty} 0.0, {ty} {a}
-%{t}n = select i1 %{t}neg, {ty} -1.0, {ty} %{t}z
+%{t}n = select i1 %{t}neg, {ty} -1.0, {ty} 0.0
 {out} = select i1 %{t}pos, {ty} 1.0, {ty} %{t}n"""
 
 _SIGNED_SIGN = """\
@@ -178,6 +176,28 @@ _ISFINITE = """\
 _FRAC = """\
 %{t}tr = call {ty} {intr:llvm.trunc(ty)}({ty} {a})
 {out} = fsub {ty} {a}, %{t}tr"""
+
+
+# nextafter: one step of the bit pattern towards b; from +-0 the smallest subnormal with
+# b's sign; equal operands give b, a NaN operand NaN.
+_FLOAT_NEXTAFTER = """\
+%{t}ia = bitcast {ty} {a} to i{bits}
+%{t}inc = add i{bits} %{t}ia, 1
+%{t}dec = sub i{bits} %{t}ia, 1
+%{t}altb = fcmp olt {ty} {a}, {b}
+%{t}apos = fcmp ogt {ty} {a}, 0.0
+%{t}down = xor i1 %{t}altb, %{t}apos
+%{t}step = select i1 %{t}down, i{bits} %{t}dec, i{bits} %{t}inc
+%{t}r0 = bitcast i{bits} %{t}step to {ty}
+%{t}least = bitcast i{bits} 1 to {ty}
+%{t}tiny = call {ty} {intr:llvm.copysign(ty,ty)}({ty} %{t}least, {ty} {b})
+%{t}azero = fcmp oeq {ty} {a}, 0.0
+%{t}r1 = select i1 %{t}azero, {ty} %{t}tiny, {ty} %{t}r0
+%{t}eq = fcmp oeq {ty} {a}, {b}
+%{t}r2 = select i1 %{t}eq, {ty} {b}, {ty} %{t}r1
+%{t}nan = fcmp uno {ty} {a}, {b}
+%{t}sum = fadd {ty} {a}, {b}
+{out} = select i1 %{t}nan, {ty} %{t}sum, {ty} %{t}r2"""
 
 
 def _compare(fpred: str, spred: str, upred: str) -> dict[str, str]:
@@ -218,6 +238,14 @@ LLVM_TEMPLATES: dict[str, dict[str, str]] = {
     "erf": {"f": _call("erf")},
     "erfc": {"f": _call("erfc")},
     "reciprocal": {"f": "{out} = fdiv {ty} 1.0, {a}"},
+    "acosh": {"f": _call("acosh")},
+    "asinh": {"f": _call("asinh")},
+    "atanh": {"f": _call("atanh")},
+    "lgamma": {"f": _call("lgamma")},
+    "digamma": {"f": _call("digamma")},
+    "erfinv": {"f": _call("erfinv")},
+    "i0": {"f": _call("i0")},
+    "i1": {"f": _call("i1")},
     "relu": {"f": _FLOAT_RELU, "i": _SIGNED_RELU, "u": _IDENTITY},
     "sign": {"f": _FLOAT_SIGN, "i": _SIGNED_SIGN, "u": _UNSIGNED_SIGN, "b": _IDENTITY},
     "floor": {"f": _intr("llvm.floor"), "*": _IDENTITY},
@@ -246,6 +274,15 @@ LLVM_TEMPLATES: dict[str, dict[str, str]] = {
                 "u": _intr("llvm.umax", 2), "b": "{out} = or i1 {a}, {b}"},
     "minimum": {"f": _intr("llvm.minimum", 2), "i": _intr("llvm.smin", 2),
                 "u": _intr("llvm.umin", 2), "b": "{out} = and i1 {a}, {b}"},
+    "fmax": {"f": _intr("llvm.maxnum", 2), "i": _intr("llvm.smax", 2),
+             "u": _intr("llvm.umax", 2), "b": "{out} = or i1 {a}, {b}"},
+    "fmin": {"f": _intr("llvm.minnum", 2), "i": _intr("llvm.smin", 2),
+             "u": _intr("llvm.umin", 2), "b": "{out} = and i1 {a}, {b}"},
+    "hypot": {"f": _call("hypot", 2)},
+    "logaddexp": {"f": _call("logaddexp", 2)},
+    "logaddexp2": {"f": _call("logaddexp2", 2)},
+    "nextafter": {"f": _FLOAT_NEXTAFTER},
+    "zeta": {"f": _call("zeta", 2)},
     "eq": _compare("oeq", "eq", "eq"),
     "ne": _compare("une", "ne", "ne"),
     "lt": _compare("olt", "slt", "ult"),

@@ -52,7 +52,8 @@ _ALL = "fiub"
 
 def _unary_float(name: str, aliases: tuple[str, ...] = ()) -> OpDef:
     """A differentiable float function: ints/bools compute in the default float."""
-    return OpDef(name, 1, "float", _FLOAT, grad=name, aliases=aliases, inplace=(name + "_",))
+    return OpDef(name, 1, "float", _FLOAT, grad=name, aliases=aliases,
+                 inplace=tuple(n + "_" for n in (name, *aliases)))
 
 
 def _comparison(name: str, aliases: tuple[str, ...] = ()) -> OpDef:
@@ -87,6 +88,14 @@ _ROWS = [
     _unary_float("erf"),
     _unary_float("erfc"),
     _unary_float("reciprocal"),
+    _unary_float("acosh", aliases=("arccosh",)),
+    _unary_float("asinh", aliases=("arcsinh",)),
+    _unary_float("atanh", aliases=("arctanh",)),
+    _unary_float("lgamma"),
+    _unary_float("digamma"),
+    _unary_float("erfinv"),
+    _unary_float("i0"),
+    OpDef("i1", 1, "float", _FLOAT, grad="i1"),  # torch.special.i1 only: no in-place method
     OpDef("relu", 1, "same", _NUMBERS, grad="relu", inplace=("relu_",)),
     OpDef("sign", 1, "same", _ALL, grad="sign", inplace=("sign_",)),
     OpDef("floor", 1, "same", _ALL, grad="floor", inplace=("floor_",)),
@@ -94,7 +103,8 @@ _ROWS = [
     OpDef("round", 1, "same", _ALL, grad="round", inplace=("round_",)),
     OpDef("trunc", 1, "same", _ALL, grad="trunc", aliases=("fix",), inplace=("trunc_",)),
     OpDef("frac", 1, "same", _FLOAT, grad="frac", inplace=("frac_",)),
-    OpDef("bitwise_not", 1, "integral", "iub", grad=NOT_DIFFERENTIABLE),
+    OpDef("bitwise_not", 1, "integral", "iub", grad=NOT_DIFFERENTIABLE,
+          inplace=("bitwise_not_",)),
     OpDef("isnan", 1, "bool", _FLOAT, grad=NOT_DIFFERENTIABLE),
     OpDef("isinf", 1, "bool", _FLOAT, grad=NOT_DIFFERENTIABLE),
     OpDef("isfinite", 1, "bool", _FLOAT, grad=NOT_DIFFERENTIABLE),
@@ -111,12 +121,20 @@ _ROWS = [
     OpDef("remainder", 2, "same", _NUMBERS, grad="remainder", inplace=("remainder_",)),
     OpDef("fmod", 2, "same", _NUMBERS, grad="fmod", inplace=("fmod_",)),
     OpDef("pow", 2, "same", _NUMBERS, grad="pow", inplace=("pow_",)),
-    OpDef("atan2", 2, "float", _FLOAT, grad="atan2", aliases=("arctan2",)),
-    OpDef("copysign", 2, "float", _FLOAT, grad="copysign"),
-    OpDef("maximum", 2, "same", _ALL, grad="maximum", aliases=("fmax",),
-          inplace=("maximum_",)),
-    OpDef("minimum", 2, "same", _ALL, grad="minimum", aliases=("fmin",),
-          inplace=("minimum_",)),
+    OpDef("atan2", 2, "float", _FLOAT, grad="atan2", aliases=("arctan2",),
+          inplace=("atan2_", "arctan2_")),
+    OpDef("copysign", 2, "float", _FLOAT, grad="copysign", inplace=("copysign_",)),
+    OpDef("maximum", 2, "same", _ALL, grad="maximum", inplace=("maximum_",)),
+    OpDef("minimum", 2, "same", _ALL, grad="minimum", inplace=("minimum_",)),
+    # fmax/fmin ignore a NaN operand (C's fmax); maximum/minimum propagate it.
+    OpDef("fmax", 2, "same", _ALL, grad="fmax"),
+    OpDef("fmin", 2, "same", _ALL, grad="fmin"),
+    OpDef("hypot", 2, "same", _FLOAT, grad="hypot", inplace=("hypot_",)),
+    OpDef("logaddexp", 2, "same", _FLOAT, grad="logaddexp"),
+    OpDef("logaddexp2", 2, "same", _FLOAT, grad="logaddexp2"),
+    OpDef("nextafter", 2, "same", _FLOAT, grad=NOT_DIFFERENTIABLE, inplace=("nextafter_",)),
+    # Hurwitz zeta(s, q): torch.special.zeta; polygamma is built on it.
+    OpDef("zeta", 2, "float", _FLOAT, grad="zeta"),
     _comparison("eq"),
     _comparison("ne", aliases=("not_equal",)),
     _comparison("lt", aliases=("less",)),
@@ -129,8 +147,10 @@ _ROWS = [
           inplace=("bitwise_or_",)),
     OpDef("bitwise_xor", 2, "integral", "iub", grad=NOT_DIFFERENTIABLE,
           inplace=("bitwise_xor_",)),
-    OpDef("bitwise_left_shift", 2, "integral", "iu", grad=NOT_DIFFERENTIABLE),
-    OpDef("bitwise_right_shift", 2, "integral", "iu", grad=NOT_DIFFERENTIABLE),
+    OpDef("bitwise_left_shift", 2, "integral", "iu", grad=NOT_DIFFERENTIABLE,
+          inplace=("bitwise_left_shift_",)),
+    OpDef("bitwise_right_shift", 2, "integral", "iu", grad=NOT_DIFFERENTIABLE,
+          inplace=("bitwise_right_shift_",)),
     # --- ternary ---------------------------------------------------------
     OpDef("where", 3, "same", _ALL, grad="where"),
 ]

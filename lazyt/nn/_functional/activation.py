@@ -36,6 +36,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if not input.is_floating_point():  # integer inputs stay integers, bounds truncated
+        min_val, max_val = int(min_val), int(max_val)
     # PyTorch's gradient is 1 strictly inside (min_val, max_val), 0 outside.
     inside = (input > min_val) & (input < max_val)
     out = where(inside, input, input.detach().clamp(min_val, max_val))
@@ -105,8 +107,9 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    inside = (input > -3.0) & (input < 3.0)
-    out = where(inside, input / 6.0 + 0.5, (input.detach() > 0).to(input.dtype))
+    # NaN stays NaN: only the comparisons that hold pick a constant.
+    ramp = where(input >= 3.0, 1.0, input / 6.0 + 0.5)
+    out = where(input <= -3.0, 0.0, ramp)
     return _maybe_inplace(input, out, inplace)
 
 
@@ -161,7 +164,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    out = where(input > threshold, input, creation.full_like(input, value))
+    # x <= threshold takes value, so NaN passes through (as in PyTorch)
+    out = where(input <= threshold, creation.full_like(input, value), input)
     return _maybe_inplace(input, out, inplace)
 
 
