@@ -75,6 +75,12 @@ from lazyt.nn._functional.pooling import (
                                              max_pool3d,
 )
 from lazyt.nn._functional.sparse import embedding, embedding_bag, one_hot
+from lazyt.nn._functional.upsampling import (
+                                             interpolate,
+                                             upsample,
+                                             upsample_bilinear,
+                                             upsample_nearest,
+)
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
@@ -82,11 +88,11 @@ __all__ = [
     "batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu",
     "conv1d", "conv2d", "conv3d", "cosine_similarity", "cross_entropy", "dropout", "dropout1d",
     "dropout2d", "dropout3d", "elu", "embedding", "embedding_bag", "gelu", "glu", "group_norm",
-    "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm",
+    "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm", "interpolate",
     "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "local_response_norm",
     "log_softmax", "logsigmoid", "margin_ranking_loss", "max_pool1d", "max_pool2d",
     "max_pool3d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
     "poisson_nll_loss", "relu", "relu6", "relu_", "rms_norm", "selu", "sigmoid", "silu",
     "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
-    "tanhshrink", "threshold", "unfold",
+    "tanhshrink", "threshold", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
 ]

@@ -94,3 +94,4 @@ from lazyt.nn.modules.pooling import (
                                         MaxPool3d,
 )
 from lazyt.nn.modules.sparse import Embedding
+from lazyt.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
