@@ -33,6 +33,10 @@ from lazyt.nn._functional.activation import (
                                              tanhshrink,
                                              threshold,
 )
+from lazyt.nn._functional.attention import (
+                                             multi_head_attention_forward,
+                                             scaled_dot_product_attention,
+)
 from lazyt.nn._functional.conv import conv1d, conv2d, conv3d, unfold
 from lazyt.nn._functional.dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
 from lazyt.nn._functional.linear import bilinear, linear
@@ -91,8 +95,8 @@ __all__ = [
     "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm", "interpolate",
     "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "local_response_norm",
     "log_softmax", "logsigmoid", "margin_ranking_loss", "max_pool1d", "max_pool2d",
-    "max_pool3d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
-    "poisson_nll_loss", "relu", "relu6", "relu_", "rms_norm", "selu", "sigmoid", "silu",
+    "max_pool3d", "mish", "mse_loss", "multi_head_attention_forward", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
+    "poisson_nll_loss", "relu", "relu6", "relu_", "rms_norm", "scaled_dot_product_attention", "selu", "sigmoid", "silu",
     "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
 ]

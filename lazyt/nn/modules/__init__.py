@@ -28,6 +28,7 @@ from lazyt.nn.modules.activation import (
                                         Tanhshrink,
                                         Threshold,
 )
+from lazyt.nn.modules.attention import MultiheadAttention
 from lazyt.nn.modules.batchnorm import (
                                         BatchNorm1d,
                                         BatchNorm2d,
@@ -94,4 +95,11 @@ from lazyt.nn.modules.pooling import (
                                         MaxPool3d,
 )
 from lazyt.nn.modules.sparse import Embedding
+from lazyt.nn.modules.transformer import (
+                                        Transformer,
+                                        TransformerDecoder,
+                                        TransformerDecoderLayer,
+                                        TransformerEncoder,
+                                        TransformerEncoderLayer,
+)
 from lazyt.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
