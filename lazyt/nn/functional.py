@@ -18,6 +18,7 @@ from lazyt.nn._functional.activation import (
                                              log_softmax,
                                              logsigmoid,
                                              mish,
+                                             prelu,
                                              relu,
                                              relu6,
                                              relu_,
@@ -65,6 +66,7 @@ from lazyt.nn._functional.normalization import (
                                              rms_norm,
 )
 from lazyt.nn._functional.padding import pad
+from lazyt.nn._functional.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from lazyt.nn._functional.pooling import (
                                              adaptive_avg_pool1d,
                                              adaptive_avg_pool2d,
@@ -96,7 +98,7 @@ __all__ = [
     "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "local_response_norm",
     "log_softmax", "logsigmoid", "margin_ranking_loss", "max_pool1d", "max_pool2d",
     "max_pool3d", "mish", "mse_loss", "multi_head_attention_forward", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
-    "poisson_nll_loss", "relu", "relu6", "relu_", "rms_norm", "scaled_dot_product_attention", "selu", "sigmoid", "silu",
+    "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "rms_norm", "scaled_dot_product_attention", "selu", "sigmoid", "silu",
     "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
 ]

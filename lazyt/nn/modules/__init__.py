@@ -81,6 +81,7 @@ from lazyt.nn.modules.padding import (
                                         ZeroPad2d,
                                         ZeroPad3d,
 )
+from lazyt.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from lazyt.nn.modules.pooling import (
                                         AdaptiveAvgPool1d,
                                         AdaptiveAvgPool2d,
