@@ -38,7 +38,15 @@ from lazyt.nn._functional.attention import (
                                              multi_head_attention_forward,
                                              scaled_dot_product_attention,
 )
-from lazyt.nn._functional.conv import conv1d, conv2d, conv3d, unfold
+from lazyt.nn._functional.conv import (
+                                             conv1d,
+                                             conv2d,
+                                             conv3d,
+                                             conv_transpose1d,
+                                             conv_transpose2d,
+                                             conv_transpose3d,
+                                             unfold,
+)
 from lazyt.nn._functional.dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
 from lazyt.nn._functional.linear import bilinear, linear
 from lazyt.nn._functional.loss import (
@@ -92,7 +100,7 @@ __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
     "adaptive_max_pool2d", "alpha_dropout", "avg_pool1d", "avg_pool2d", "avg_pool3d",
     "batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu",
-    "conv1d", "conv2d", "conv3d", "cosine_similarity", "cross_entropy", "dropout", "dropout1d",
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_similarity", "cross_entropy", "dropout", "dropout1d",
     "dropout2d", "dropout3d", "elu", "embedding", "embedding_bag", "gelu", "glu", "group_norm",
     "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm", "interpolate",
     "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "local_response_norm",

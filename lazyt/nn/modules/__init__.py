@@ -44,7 +44,14 @@ from lazyt.nn.modules.container import (
                                         ParameterList,
                                         Sequential,
 )
-from lazyt.nn.modules.conv import Conv1d, Conv2d, Conv3d
+from lazyt.nn.modules.conv import (
+                                        Conv1d,
+                                        Conv2d,
+                                        Conv3d,
+                                        ConvTranspose1d,
+                                        ConvTranspose2d,
+                                        ConvTranspose3d,
+)
 from lazyt.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from lazyt.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
 from lazyt.nn.modules.flatten import Flatten, Unflatten
