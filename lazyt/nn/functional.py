@@ -18,6 +18,7 @@ from lazyt.nn._functional.activation import (
                                              log_softmax,
                                              logsigmoid,
                                              mish,
+                                             prelu,
                                              relu,
                                              relu6,
                                              relu_,
@@ -33,7 +34,19 @@ from lazyt.nn._functional.activation import (
                                              tanhshrink,
                                              threshold,
 )
-from lazyt.nn._functional.conv import conv1d, conv2d, conv3d, unfold
+from lazyt.nn._functional.attention import (
+                                             multi_head_attention_forward,
+                                             scaled_dot_product_attention,
+)
+from lazyt.nn._functional.conv import (
+                                             conv1d,
+                                             conv2d,
+                                             conv3d,
+                                             conv_transpose1d,
+                                             conv_transpose2d,
+                                             conv_transpose3d,
+                                             unfold,
+)
 from lazyt.nn._functional.dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
 from lazyt.nn._functional.linear import bilinear, linear
 from lazyt.nn._functional.loss import (
@@ -61,6 +74,7 @@ from lazyt.nn._functional.normalization import (
                                              rms_norm,
 )
 from lazyt.nn._functional.padding import pad
+from lazyt.nn._functional.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from lazyt.nn._functional.pooling import (
                                              adaptive_avg_pool1d,
                                              adaptive_avg_pool2d,
@@ -75,18 +89,24 @@ from lazyt.nn._functional.pooling import (
                                              max_pool3d,
 )
 from lazyt.nn._functional.sparse import embedding, embedding_bag, one_hot
+from lazyt.nn._functional.upsampling import (
+                                             interpolate,
+                                             upsample,
+                                             upsample_bilinear,
+                                             upsample_nearest,
+)
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
     "adaptive_max_pool2d", "alpha_dropout", "avg_pool1d", "avg_pool2d", "avg_pool3d",
     "batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu",
-    "conv1d", "conv2d", "conv3d", "cosine_similarity", "cross_entropy", "dropout", "dropout1d",
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_similarity", "cross_entropy", "dropout", "dropout1d",
     "dropout2d", "dropout3d", "elu", "embedding", "embedding_bag", "gelu", "glu", "group_norm",
-    "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm",
+    "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "instance_norm", "interpolate",
     "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "local_response_norm",
     "log_softmax", "logsigmoid", "margin_ranking_loss", "max_pool1d", "max_pool2d",
-    "max_pool3d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
-    "poisson_nll_loss", "relu", "relu6", "relu_", "rms_norm", "selu", "sigmoid", "silu",
+    "max_pool3d", "mish", "mse_loss", "multi_head_attention_forward", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
+    "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "rms_norm", "scaled_dot_product_attention", "selu", "sigmoid", "silu",
     "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
-    "tanhshrink", "threshold", "unfold",
+    "tanhshrink", "threshold", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
 ]

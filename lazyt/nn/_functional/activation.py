@@ -200,3 +200,22 @@ def _maybe_inplace(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
         return out
     input.copy_(out)
     return input
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """max(0, x) + weight * min(0, x); weight is one slope or one per channel (dim 1)."""
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.ndim}")
+    slopes = weight.numel()
+    if slopes != 1:
+        if input.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if slopes != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {slopes} and channel size = {channels}.")
+        weight = weight.reshape((-1,) + (1,) * (input.ndim - 2))
+    elif weight.ndim == 1 and input.ndim == 0:
+        weight = weight.reshape(())
+    return where(input > 0, input, input * weight)

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from lazyt import creation, dtypes, elementwise, shape_ops
 from lazyt.nn._functional._utils import _ntuple
+from lazyt.nn._functional.padding import pad
 from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
@@ -230,3 +231,92 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
                                    out_size, str(input.device))
     cols = gather_windows(input.reshape(input.shape[0], -1), table, needs_slot, 0.0)
     return cols.squeeze(0) if unbatched else cols
+
+
+def conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding,
+                   output_padding, groups: int, dilation, dims: int) -> Tensor:
+    """conv_transpose{dims}d as the convolution it is the gradient of: the
+    input spread out by `stride` (zeros between), padded by
+    dilation*(k-1)-padding (+output_padding after; negative pads crop), then
+    convolved with the flipped, in/out-swapped weight."""
+    name = f"conv_transpose{dims}d"
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(input.shape)}")
+    if weight.ndim != dims + 2:
+        raise RuntimeError(f"weight should have {dims + 2} dimensions for {name}, got weight of "
+                           f"size {list(weight.shape)}")
+    unbatched = input.ndim == dims + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    stride = _ntuple(dims, "stride")(stride)
+    pads = _ntuple(dims, "padding")(padding)
+    extra = _ntuple(dims, "output_padding")(output_padding)
+    dilation = _ntuple(dims, "dilation")(dilation)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if any(p < 0 for p in pads):
+        raise RuntimeError("negative padding is not supported")
+    if any(o < 0 for o in extra):
+        raise RuntimeError("negative output_padding is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if any(o >= s and o >= d for o, s, d in zip(extra, stride, dilation)):
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but "
+                           f"got output_padding={list(extra)}, stride={list(stride)}, "
+                           f"dilation={list(dilation)}")
+    channels = input.shape[1]
+    if weight.shape[0] != channels or channels % groups:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                           f"input{list(input.shape)} to have {weight.shape[0]} channels, but "
+                           f"got {channels} channels instead")
+    kernel = tuple(weight.shape[2:])
+    out_channels = weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                           f"bias to be 1-D with {out_channels} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+    in_size = tuple(input.shape[2:])
+    out_size = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o in
+                     zip(in_size, stride, pads, dilation, kernel, extra))
+    if any(o <= 0 for o in out_size):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, in_size))}). "
+                           f"Calculated output size per channel: "
+                           f"({' x '.join(map(str, out_size))}). Output size is too small")
+    spread = input
+    if any(s > 1 for s in stride):
+        shape = tuple(input.shape[:2]) + tuple((n - 1) * s + 1 for n, s in zip(in_size, stride))
+        spread = creation.zeros(shape, dtype=input.dtype, device=input.device)
+        spread[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)] = input
+    pad_widths = []
+    for p, d, k, o in reversed(list(zip(pads, dilation, kernel, extra))):
+        before = d * (k - 1) - p
+        pad_widths += [before, before + o]
+    if any(pad_widths):
+        spread = pad(spread, pad_widths)
+    in_per_group = channels // groups
+    flipped = weight.reshape(groups, in_per_group, out_channels // groups, *kernel)
+    flipped = flipped.transpose(1, 2).reshape(out_channels, in_per_group, *kernel)
+    flipped = flipped.flip(tuple(range(2, dims + 2)))
+    out = convolution(spread, flipped, bias, 1, 0, dilation, groups, dims)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    return conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                          dilation, 1)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    return conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                          dilation, 2)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    return conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                          dilation, 3)

@@ -28,6 +28,7 @@ from lazyt.nn.modules.activation import (
                                         Tanhshrink,
                                         Threshold,
 )
+from lazyt.nn.modules.attention import MultiheadAttention
 from lazyt.nn.modules.batchnorm import (
                                         BatchNorm1d,
                                         BatchNorm2d,
@@ -43,7 +44,14 @@ from lazyt.nn.modules.container import (
                                         ParameterList,
                                         Sequential,
 )
-from lazyt.nn.modules.conv import Conv1d, Conv2d, Conv3d
+from lazyt.nn.modules.conv import (
+                                        Conv1d,
+                                        Conv2d,
+                                        Conv3d,
+                                        ConvTranspose1d,
+                                        ConvTranspose2d,
+                                        ConvTranspose3d,
+)
 from lazyt.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from lazyt.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
 from lazyt.nn.modules.flatten import Flatten, Unflatten
@@ -80,6 +88,7 @@ from lazyt.nn.modules.padding import (
                                         ZeroPad2d,
                                         ZeroPad3d,
 )
+from lazyt.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from lazyt.nn.modules.pooling import (
                                         AdaptiveAvgPool1d,
                                         AdaptiveAvgPool2d,
@@ -94,3 +103,11 @@ from lazyt.nn.modules.pooling import (
                                         MaxPool3d,
 )
 from lazyt.nn.modules.sparse import Embedding
+from lazyt.nn.modules.transformer import (
+                                        Transformer,
+                                        TransformerDecoder,
+                                        TransformerDecoderLayer,
+                                        TransformerEncoder,
+                                        TransformerEncoderLayer,
+)
+from lazyt.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d

@@ -3,7 +3,7 @@ constructor arguments and reprs."""
 
 from __future__ import annotations
 
-from lazyt import creation, elementwise
+from lazyt import creation
 from lazyt.autograd import grad_mode
 from lazyt.nn import functional as F
 from lazyt.nn.modules.module import Module
@@ -266,15 +266,7 @@ class PReLU(Module):
             self.weight.fill_(self.init)
 
     def forward(self, input: Tensor) -> Tensor:
-        weight = self.weight
-        if self.num_parameters > 1:
-            if input.ndim < 2 and input.shape[0] != self.num_parameters:
-                raise RuntimeError("Mismatch of parameter numbers and input channel size. Found "
-                                   f"parameter numbers = {self.num_parameters} and channel "
-                                   f"size = {input.shape[0] if input.ndim else 1}.")
-            channel_dim = 1 if input.ndim >= 2 else 0
-            weight = weight.reshape((-1,) + (1,) * (input.ndim - channel_dim - 1))
-        return elementwise.where(input >= 0, input, input * weight)
+        return F.prelu(input, self.weight)
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"

@@ -17,6 +17,7 @@ _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 class _ConvNd(Module):
     _dims = 0
+    _transposed = False  # ConvTranspose: weight (in, out // groups, *kernel)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -48,7 +49,7 @@ class _ConvNd(Module):
         self.stride = stride
         self.padding = padding
         self.dilation = dilation
-        self.transposed = False
+        self.transposed = self._transposed
         self.output_padding = (0,) * self._dims
         self.groups = groups
         self.padding_mode = padding_mode
@@ -65,8 +66,9 @@ class _ConvNd(Module):
         else:
             self._reversed_padding_repeated_twice = [p for p in reversed(padding)
                                                      for _ in range(2)]
-        self.weight = Parameter(creation.empty((out_channels, in_channels // groups, *kernel_size),
-                                               device=device, dtype=dtype))
+        weight_shape = ((in_channels, out_channels // groups) if self._transposed
+                        else (out_channels, in_channels // groups)) + kernel_size
+        self.weight = Parameter(creation.empty(weight_shape, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(creation.empty(out_channels, device=device, dtype=dtype))
         else:
@@ -98,6 +100,8 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * len(self.dilation):
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * len(self.output_padding):
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
@@ -116,4 +120,58 @@ class Conv2d(_ConvNd):
 
 
 class Conv3d(_ConvNd):
+    _dims = 3
+
+
+class _ConvTransposeNd(_ConvNd):
+    _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+        self.output_padding = _ntuple(self._dims, "output_padding")(output_padding)
+
+    def _output_padding(self, input: Tensor, output_size) -> tuple:
+        """output_padding that makes the result `output_size` (PyTorch's check)."""
+        if output_size is None:
+            return self.output_padding
+        dims = self._dims
+        output_size = [int(s) for s in output_size]
+        if len(output_size) == dims + 2 or (len(output_size) == dims + 1
+                                            and input.ndim == dims + 1):
+            output_size = output_size[-dims:]
+        if len(output_size) != dims:
+            raise ValueError(f"ConvTranspose{dims}D: for {input.ndim}D input, output_size must "
+                             f"have {dims} or {dims + 2} elements (got {len(output_size)})")
+        spatial = tuple(input.shape[-dims:])
+        smallest = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
+                    zip(spatial, self.stride, self.padding, self.dilation, self.kernel_size)]
+        largest = [m + s - 1 for m, s in zip(smallest, self.stride)]
+        for wanted, low, high in zip(output_size, smallest, largest):
+            if not low <= wanted <= high:
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes "
+                                 f"range from {smallest} to {largest} (for an input of "
+                                 f"{list(spatial)})")
+        return tuple(w - m for w, m in zip(output_size, smallest))
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        extra = self._output_padding(input, output_size)
+        conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._dims - 1]
+        return conv(input, self.weight, self.bias, self.stride, self.padding, extra,
+                    self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    _dims = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    _dims = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
     _dims = 3
