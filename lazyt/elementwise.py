@@ -290,19 +290,25 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
         return apply("pow", input, exponent)
     if _is_scalar(exponent) and not isinstance(exponent, bool):
         result = dtypes.result_type(input, exponent)
-        kind = result.kind
-        if kind in "iu" and exponent < 0:
+        if result.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if exponent == 1:
-            return cast(input, result)
-        if exponent == 2:
-            # x * x only where it keeps x's dtype (a bool tensor ** 2 is int64)
-            return apply("mul", input, input) if input.dtype is result else apply("pow", input, 2)
-        if exponent == 0.5 and kind == "f":
-            return apply("sqrt", input)
-        if exponent == -1 and kind == "f":
-            return apply("reciprocal", input)
+        if exponent in (1, 2) or exponent in (0.5, -1) and result.kind == "f":
+            # Computed another way, recorded as pow (PyTorch's PowBackward0).
+            with grad_mode.no_grad():
+                out = _pow_by_scalar(input, exponent, result)
+            grad_mode.record("pow", out, (input, exponent))
+            return out
     return apply("pow", input, exponent)
+
+
+def _pow_by_scalar(input: Tensor, exponent, result: DType) -> Tensor:
+    """input ** exponent for exponent 1, 2, 0.5, -1: exact and fast."""
+    if exponent == 1:
+        return cast(input, result)
+    if exponent == 2:
+        # x * x only where it keeps x's dtype (a bool tensor ** 2 is int64)
+        return apply("mul", input, input) if input.dtype is result else apply("pow", input, 2)
+    return apply("sqrt" if exponent == 0.5 else "reciprocal", input)
 
 
 def where(condition: Tensor, input=None, other=None):
@@ -331,7 +337,17 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch'
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     bounds = [b for b in (min, max) if b is not None]
-    dtype = dtypes.result_type(input, *bounds)
+    if any(isinstance(b, Tensor) for b in bounds):
+        return _clamp(input, min, max)
+    # Number bounds: one recorded op, as PyTorch's ClampBackward1.
+    with grad_mode.no_grad():
+        out = _clamp(input, min, max)
+    grad_mode.record("clamp", out, (input,), min=min, max=max)
+    return out
+
+
+def _clamp(input: Tensor, min, max) -> Tensor:  # noqa: A002
+    dtype = dtypes.result_type(input, *[b for b in (min, max) if b is not None])
     out = cast_if(input, dtype)
     if min is not None:
         out = apply("maximum", out, cast_if(min, dtype))
