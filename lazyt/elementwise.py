@@ -409,6 +409,7 @@ def fill_(self: Tensor, value) -> Tensor:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.ndim} dimensions.")
         value = value.item()
+    dtypes.check_scalar_fits(value, self.dtype)
     grad_mode.check_inplace(self)
     snapshot = grad_mode.snapshot_for_inplace(self, "fill", ())
     assign(self, source(value, self.dtype, self._shape), deferrable=snapshot is None)
@@ -455,6 +456,14 @@ def neg(x: Tensor) -> Tensor:
 
 
 def bitwise_not(x: Tensor) -> Tensor:
+    return apply("bitwise_not", x)
+
+
+def invert(x: Tensor) -> Tensor:
+    """`~x`: PyTorch raises TypeError (not bitwise_not's NotImplementedError) on floats."""
+    if x.dtype.kind == "f":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
     return apply("bitwise_not", x)
 
 
@@ -672,7 +681,7 @@ TENSOR_METHODS.update({
     "__lshift__": _dunder_with_scalar_check(_binary_method("bitwise_left_shift")),
     "__rshift__": _dunder_with_scalar_check(_binary_method("bitwise_right_shift")),
     "__neg__": neg, "__pos__": lambda self: self, "__abs__": TENSOR_METHODS["abs"],
-    "__invert__": bitwise_not,
+    "__invert__": invert,
     "__iadd__": TENSOR_METHODS["add_"], "__isub__": TENSOR_METHODS["sub_"],
     "__imul__": TENSOR_METHODS["mul_"], "__itruediv__": TENSOR_METHODS["div_"],
     "__ifloordiv__": TENSOR_METHODS["floor_divide_"], "__imod__": TENSOR_METHODS["remainder_"],
