@@ -336,13 +336,17 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch'
     """min(max(input, min), max) in the dtype of all three together (PyTorch's rule)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    bounds = [b for b in (min, max) if b is not None]
-    if any(isinstance(b, Tensor) for b in bounds):
+    return _clamp_recorded(input, min, max, "ClampBackward1")
+
+
+def _clamp_recorded(input: Tensor, min, max, grad_name: str) -> Tensor:  # noqa: A002
+    """Clamp; with number bounds one recorded op named as PyTorch names it
+    (ClampBackward1, ClampMinBackward0, ClampMaxBackward0)."""
+    if any(isinstance(b, Tensor) for b in (min, max)):
         return _clamp(input, min, max)
-    # Number bounds: one recorded op, as PyTorch's ClampBackward1.
     with grad_mode.no_grad():
         out = _clamp(input, min, max)
-    grad_mode.record("clamp", out, (input,), min=min, max=max)
+    grad_mode.record("clamp", out, (input,), min=min, max=max, grad_name=grad_name)
     return out
 
 
@@ -365,11 +369,11 @@ def addcdiv(input: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
 
 
 def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002
-    return clamp(input, min=min)
+    return _clamp_recorded(input, min, None, "ClampMinBackward0")
 
 
 def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002
-    return clamp(input, max=max)
+    return _clamp_recorded(input, None, max, "ClampMaxBackward0")
 
 
 def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002

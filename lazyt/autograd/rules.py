@@ -317,13 +317,7 @@ def _extremum_backward(ctx, grad, pick_a):
     return grad_a, grad_b
 
 
-def _clamp_name(operands, kw, out) -> str:
-    if kw["max"] is None:
-        return "ClampMinBackward0"
-    return "ClampMaxBackward0" if kw["min"] is None else "ClampBackward1"
-
-
-@rule("clamp", "ClampBackward1", {0: ("x0",)}, _clamp_name)
+@rule("clamp", "ClampBackward1", {0: ("x0",)}, lambda operands, kw, out: kw["grad_name"])
 def clamp_backward(ctx, grad):
     """Number bounds: the gradient passes where the input is within them."""
     x, low, high = ctx.input(0), ctx.kw["min"], ctx.kw["max"]
