@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from dataclasses import dataclass
 
 from lazyt import modes
@@ -217,9 +218,18 @@ class CompiledFunction:
         return _fresh_outputs(structure, outputs)
 
     def kernels(self) -> list[tuple[str, str]]:
-        """(name, LLVM IR) of every launch in the traced programs, in order."""
+        """(name, LLVM IR) of every launch in the traced programs, in order.
+        Before the first trace there are none, and a warning says why."""
+        traced_programs = list(self.traces.programs())
+        if not traced_programs:
+            calls = "has not been called" if not self.traces.entries else \
+                "has been called once per signature"
+            warnings.warn(
+                f"lt.debug.kernels: {self.fn.__name__} is not traced yet ({calls}): lt.compile "
+                "traces on the second call with a signature (the first call runs it to create "
+                "its state); call it again, then ask for its kernels.", stacklevel=3)
         out = []
-        for traced in self.traces.programs():
+        for traced in traced_programs:
             for launch in traced.program.launches:
                 if isinstance(launch, ExternLaunch):
                     out.append((f"extern {launch.op}", "(BLAS call, no generated code)"))

@@ -33,12 +33,24 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
     return t
 
 
-def _empty(shape: tuple[int, ...], dtype: DType, like: Tensor | None = None) -> Tensor:
-    """A new tensor; `like` (for the *_like functions) keeps a dense input's layout."""
+_INT64_MAX = 2**63 - 1
+
+
+def check_new_shape(shape: tuple[int, ...], dtype: DType) -> None:
+    """PyTorch's errors for a tensor that cannot exist: a negative dimension,
+    or a byte size past int64 (too large for memory is the allocator's
+    RuntimeError, runtime/storage.py)."""
     for size in shape:
         if size < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {size}: "
                                f"{list(shape)}")
+    if prod(shape) * dtype.itemsize > _INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+
+
+def _empty(shape: tuple[int, ...], dtype: DType, like: Tensor | None = None) -> Tensor:
+    """A new tensor; `like` (for the *_like functions) keeps a dense input's layout."""
+    check_new_shape(shape, dtype)
     view = View.contiguous(shape)
     if like is not None and not like.is_contiguous():
         strides = like._view.dense_layout()
@@ -53,6 +65,7 @@ def _fill(shape: tuple[int, ...], value, dtype: DType, like: Tensor | None = Non
             node = make_node("movement", dtype, shape, (node,), ("expand", (shape,)))
         return node
 
+    check_new_shape(shape, dtype)
     if modes.is_deferred() and all(size >= 0 for size in shape) and (
             like is None or like._node is not None or like.is_contiguous()):
         # A pending constant: it fuses into whatever reads it (laid out
@@ -93,8 +106,10 @@ def _infer_dtype(data) -> DType:
             stack.extend(item)
         elif isinstance(item, complex):
             raise TypeError("lazyt does not support complex numbers")
+        elif isinstance(item, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
         else:
-            raise TypeError(f"Could not infer dtype of {type(item).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(item).__name__}")
     if data is not None and isinstance(data, (list, tuple)) and _is_empty(data):
         return dtypes.get_default_dtype()
     return found
@@ -148,7 +163,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """Copy data (nested lists, scalars, numpy arrays, tensors) into a new tensor."""
     to_device(device)
-    dtype = None if dtype is None else dtypes.to_dtype(dtype)
+    dtype = None if dtype is None else dtypes.dtype_argument(dtype, "tensor")
     if isinstance(data, Tensor):
         out = ew.clone(data.detach())
         out = out if dtype is None or dtype is out.dtype else ew.cast(out, dtype)
@@ -173,14 +188,25 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False,
     try:
         array = np.array(data, dtype=natural)
     except OverflowError:
-        raise RuntimeError(f"Overflow when unpacking long: {data!r}") from None
+        raise ValueError("Overflow when unpacking long long") from None
     except (TypeError, ValueError) as e:
         raise TypeError(f"could not convert data to a tensor: {e}") from None
+    if target.kind in "iu" and array.size:
+        _check_fits_integer(array, target)
     return _finish(_ingest(array, target), requires_grad)
 
 
+def _check_fits_integer(array: np.ndarray, dtype: DType) -> None:
+    """torch.tensor(data, dtype=<integer>)'s RuntimeError for Python numbers
+    the dtype cannot hold (NaN, inf, out of range; see dtypes.integer_range)."""
+    low, high = dtypes.integer_range(dtype)
+    if array.dtype.kind == "f" and not np.isfinite(array).all() or \
+            array.min() < low or array.max() > high:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+
+
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    dtype = None if dtype is None else dtypes.to_dtype(dtype)
+    dtype = None if dtype is None else dtypes.dtype_argument(dtype, "as_tensor")
     if isinstance(data, Tensor):
         return data if dtype is None or dtype is data.dtype else ew.cast(data, dtype)
     if isinstance(data, np.ndarray) and data.dtype.kind in "fiub" and data.dtype != np.float16:
@@ -217,13 +243,16 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None,
           layout=None) -> Tensor:
     to_device(device)
-    return _finish(_fill(normalize_shape(size), 0, _float_or(dtype)), requires_grad)
+    shape = normalize_shape(size)
+    if any(n < 0 for n in shape):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")
+    return _finish(_fill(shape, 0, _float_or(dtype, "zeros")), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None,
          layout=None) -> Tensor:
     to_device(device)
-    return _finish(_fill(normalize_shape(size), 1, _float_or(dtype)), requires_grad)
+    return _finish(_fill(normalize_shape(size), 1, _float_or(dtype, "ones")), requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
@@ -231,7 +260,9 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     to_device(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    dtype = dtypes.to_dtype(dtype) if dtype is not None else _dtype_of_scalar(fill_value)
+    dtype = dtypes.dtype_argument(dtype, "full") if dtype is not None else \
+        _dtype_of_scalar(fill_value)
+    dtypes.check_scalar_fits(fill_value, dtype)
     return _finish(_fill(normalize_shape((size,) if isinstance(size, int) else size),
                          fill_value, dtype), requires_grad)
 
@@ -239,42 +270,46 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
     to_device(device)
-    return _finish(_empty(normalize_shape(size), _float_or(dtype)), requires_grad)
+    return _finish(_empty(normalize_shape(size), _float_or(dtype, "empty")), requires_grad)
 
 
-def _float_or(dtype) -> DType:
-    return dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
+def _float_or(dtype, function: str) -> DType:
+    return dtypes.get_default_dtype() if dtype is None else dtypes.dtype_argument(dtype, function)
 
 
-def _like_dtype(input: Tensor, dtype) -> DType:
-    return input.dtype if dtype is None else dtypes.to_dtype(dtype)
+def _like_dtype(input: Tensor, dtype, function: str) -> DType:
+    return input.dtype if dtype is None else dtypes.dtype_argument(dtype, function)
 
 
 def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None, layout=None) -> Tensor:
-    return _finish(_fill(tuple(input.shape), 0, _like_dtype(input, dtype), input),
+    return _finish(_fill(tuple(input.shape), 0, _like_dtype(input, dtype, "zeros_like"), input),
                    requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
-    return _finish(_fill(tuple(input.shape), 1, _like_dtype(input, dtype), input),
+    return _finish(_fill(tuple(input.shape), 1, _like_dtype(input, dtype, "ones_like"), input),
                    requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
-    return _finish(_fill(tuple(input.shape), fill_value, _like_dtype(input, dtype), input),
+    dtype = _like_dtype(input, dtype, "full_like")
+    dtypes.check_scalar_fits(fill_value, dtype)
+    return _finish(_fill(tuple(input.shape), fill_value, dtype, input),
                    requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None, layout=None) -> Tensor:
-    return _finish(_empty(tuple(input.shape), _like_dtype(input, dtype), input), requires_grad)
+    return _finish(_empty(tuple(input.shape), _like_dtype(input, dtype, "empty_like"), input),
+                   requires_grad)
 
 
 # ------------------------------------------------------------------- random
 def _random(shape: tuple[int, ...], kind: str, dtype: DType, generator) -> Tensor:
+    check_new_shape(shape, dtype)
     gen = generator or default_generator
     seed_bits, offset = gen.take(prod(shape))
     node = make_node("rand", dtype, shape, (), (kind, seed_bits, offset))
@@ -289,7 +324,7 @@ def _check_float(dtype: DType, name: str) -> None:
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
          layout=None) -> Tensor:
     to_device(device)
-    dtype = _float_or(dtype)
+    dtype = _float_or(dtype, "rand")
     _check_float(dtype, "check_uniform_bounds")
     return _finish(_random(normalize_shape(size), "uniform", dtype, generator), requires_grad)
 
@@ -297,7 +332,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
           layout=None) -> Tensor:
     to_device(device)
-    dtype = _float_or(dtype)
+    dtype = _float_or(dtype, "randn")
     _check_float(dtype, "normal_kernel_cpu")
     return _finish(_random(normalize_shape(size), "normal", dtype, generator), requires_grad)
 
@@ -318,8 +353,9 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
-    dtype = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
+    dtype = dtypes.int64 if dtype is None else dtypes.dtype_argument(dtype, "randint")
     shape = normalize_shape((size,)) if not isinstance(size, int) else (size,)
+    check_new_shape(shape, dtype)
     u = _random(shape, "uniform", dtypes.float64, generator)
     scaled = ew.apply("floor", ew.mul(u, float(high - low)))
     out = ew.cast(ew.add(ew.cast(scaled, dtypes.int64), int(low)), dtype)
@@ -328,19 +364,21 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
 
 def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
-    return rand(*input.shape, dtype=_like_dtype(input, dtype), requires_grad=requires_grad)
+    return rand(*input.shape, dtype=_like_dtype(input, dtype, "rand_like"),
+                requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
-    return randn(*input.shape, dtype=_like_dtype(input, dtype), requires_grad=requires_grad)
+    return randn(*input.shape, dtype=_like_dtype(input, dtype, "randn_like"),
+                 requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None,
                  requires_grad=False) -> Tensor:
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=_like_dtype(input, dtype))
+    return randint(low, high, tuple(input.shape), dtype=_like_dtype(input, dtype, "randint_like"))
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -426,19 +464,22 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None,
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = values
+    if not all(math.isfinite(v) for v in values):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     any_float = any(isinstance(v, (float, np.floating)) for v in values)
     if dtype is None:
         dtype = dtypes.get_default_dtype() if any_float else dtypes.int64
-    dtype = dtypes.to_dtype(dtype)
+    dtype = dtypes.dtype_argument(dtype, "arange")
     n = max(0, math.ceil((end - start) / step)) if any_float or dtype.kind == "f" else max(
         0, -(-(end - start) // step))
     if any_float and dtype.kind != "f":
         n, start, step = _integer_arange_bounds(start, end, step, dtype, n)
         any_float = False
+    check_new_shape((n,), dtype)
     i = _iota(n)
     if dtype.kind == "f" or any_float:
         values_t = ew.add(ew.mul(ew.cast(i, dtypes.float64), float(step)), float(start))
@@ -467,7 +508,8 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     to_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    dtype = _float_or(dtype)
+    dtype = _float_or(dtype, "linspace")
+    check_new_shape((steps,), dtype)
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
     if dtype.kind != "f":  # integer results: the bounds are truncated first (PyTorch)
@@ -493,10 +535,18 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None) -> Tenso
 def eye(n: int, m: int | None = None, *, dtype=None, device=None,
         requires_grad=False) -> Tensor:
     to_device(device)
+    for name, position, size in (("n", 1, n), ("m", 2, m)):
+        if size is not None and (not isinstance(size, (int, np.integer)) or
+                                 isinstance(size, bool)):
+            raise TypeError(f"eye(): argument '{name}' (position {position}) must be int, not "
+                            f"{type(size).__name__}")
+        if size is not None and size < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     m = n if m is None else m
+    check_new_shape((n, m), _float_or(dtype, "eye"))
     rows = _iota(n).unsqueeze(1)
     cols = _iota(m).unsqueeze(0)
-    return _finish(ew.cast(ew.apply("eq", rows, cols), _float_or(dtype)), requires_grad)
+    return _finish(ew.cast(ew.apply("eq", rows, cols), _float_or(dtype, "eye")), requires_grad)
 
 
 def scalar_tensor(value, *, dtype=None, device=None) -> Tensor:

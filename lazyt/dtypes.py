@@ -118,6 +118,54 @@ def to_dtype(obj) -> DType:
     raise TypeError(f"expected a dtype (e.g. lazyt.float32), got {obj!r}")
 
 
+def dtype_argument(obj, function: str) -> DType:
+    """A user's dtype= argument as PyTorch's creation functions take it: a
+    dtype, or Python's float/int/bool; anything else (a string, a numpy
+    dtype) is PyTorch's TypeError."""
+    if isinstance(obj, DType):
+        return obj
+    if obj in (float, int, bool):
+        return to_dtype(obj)
+    raise TypeError(f"{function}(): argument 'dtype' must be torch.dtype, not "
+                    f"{type(obj).__name__}")
+
+
+# How PyTorch's fill/full overflow messages spell each dtype (C++ types).
+_C_TYPE_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
+                 "int64": "int64_t", "float32": "float"}
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def scalar_overflows(value, dtype: DType) -> bool:
+    """PyTorch's check when a Python number is converted to a dtype: integers
+    must fit (unsigned ones also take -max..-1, which wrap), NaN and inf
+    never fit an integer, and a finite float must fit float32's range."""
+    if dtype.kind == "b" or isinstance(value, (bool, np.bool_)):
+        return False
+    if dtype.kind in "iu":
+        if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+            return True
+        low, high = integer_range(dtype)
+        return not low <= value <= high
+    if dtype is float32 and isinstance(value, (float, np.floating)) and np.isfinite(value):
+        return abs(value) > _FLOAT32_MAX
+    return False
+
+
+def integer_range(dtype: DType) -> tuple[int, int]:
+    """The Python integers PyTorch converts to an integer dtype without an
+    overflow error (unsigned: -max..max, the negatives wrapping)."""
+    info = np.iinfo(dtype.numpy_storage)
+    return (-int(info.max) if dtype.kind == "u" else int(info.min)), int(info.max)
+
+
+def check_scalar_fits(value, dtype: DType) -> None:
+    """full()/fill_(): PyTorch's RuntimeError for a value the dtype cannot hold."""
+    if scalar_overflows(value, dtype):
+        raise RuntimeError(f"value cannot be converted to type "
+                           f"{_C_TYPE_NAMES.get(dtype.name, dtype.name)} without overflow")
+
+
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 

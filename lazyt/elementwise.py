@@ -290,19 +290,25 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
         return apply("pow", input, exponent)
     if _is_scalar(exponent) and not isinstance(exponent, bool):
         result = dtypes.result_type(input, exponent)
-        kind = result.kind
-        if kind in "iu" and exponent < 0:
+        if result.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if exponent == 1:
-            return cast(input, result)
-        if exponent == 2:
-            # x * x only where it keeps x's dtype (a bool tensor ** 2 is int64)
-            return apply("mul", input, input) if input.dtype is result else apply("pow", input, 2)
-        if exponent == 0.5 and kind == "f":
-            return apply("sqrt", input)
-        if exponent == -1 and kind == "f":
-            return apply("reciprocal", input)
+        if exponent in (1, 2) or exponent in (0.5, -1) and result.kind == "f":
+            # Computed another way, recorded as pow (PyTorch's PowBackward0).
+            with grad_mode.no_grad():
+                out = _pow_by_scalar(input, exponent, result)
+            grad_mode.record("pow", out, (input, exponent))
+            return out
     return apply("pow", input, exponent)
+
+
+def _pow_by_scalar(input: Tensor, exponent, result: DType) -> Tensor:
+    """input ** exponent for exponent 1, 2, 0.5, -1: exact and fast."""
+    if exponent == 1:
+        return cast(input, result)
+    if exponent == 2:
+        # x * x only where it keeps x's dtype (a bool tensor ** 2 is int64)
+        return apply("mul", input, input) if input.dtype is result else apply("pow", input, 2)
+    return apply("sqrt" if exponent == 0.5 else "reciprocal", input)
 
 
 def where(condition: Tensor, input=None, other=None):
@@ -330,8 +336,22 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch'
     """min(max(input, min), max) in the dtype of all three together (PyTorch's rule)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    bounds = [b for b in (min, max) if b is not None]
-    dtype = dtypes.result_type(input, *bounds)
+    return _clamp_recorded(input, min, max, "ClampBackward1")
+
+
+def _clamp_recorded(input: Tensor, min, max, grad_name: str) -> Tensor:  # noqa: A002
+    """Clamp; with number bounds one recorded op named as PyTorch names it
+    (ClampBackward1, ClampMinBackward0, ClampMaxBackward0)."""
+    if any(isinstance(b, Tensor) for b in (min, max)):
+        return _clamp(input, min, max)
+    with grad_mode.no_grad():
+        out = _clamp(input, min, max)
+    grad_mode.record("clamp", out, (input,), min=min, max=max, grad_name=grad_name)
+    return out
+
+
+def _clamp(input: Tensor, min, max) -> Tensor:  # noqa: A002
+    dtype = dtypes.result_type(input, *[b for b in (min, max) if b is not None])
     out = cast_if(input, dtype)
     if min is not None:
         out = apply("maximum", out, cast_if(min, dtype))
@@ -349,11 +369,11 @@ def addcdiv(input: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
 
 
 def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002
-    return clamp(input, min=min)
+    return _clamp_recorded(input, min, None, "ClampMinBackward0")
 
 
 def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002
-    return clamp(input, max=max)
+    return _clamp_recorded(input, None, max, "ClampMaxBackward0")
 
 
 def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
@@ -393,6 +413,7 @@ def fill_(self: Tensor, value) -> Tensor:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.ndim} dimensions.")
         value = value.item()
+    dtypes.check_scalar_fits(value, self.dtype)
     grad_mode.check_inplace(self)
     snapshot = grad_mode.snapshot_for_inplace(self, "fill", ())
     assign(self, source(value, self.dtype, self._shape), deferrable=snapshot is None)
@@ -439,6 +460,14 @@ def neg(x: Tensor) -> Tensor:
 
 
 def bitwise_not(x: Tensor) -> Tensor:
+    return apply("bitwise_not", x)
+
+
+def invert(x: Tensor) -> Tensor:
+    """`~x`: PyTorch raises TypeError (not bitwise_not's NotImplementedError) on floats."""
+    if x.dtype.kind == "f":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
     return apply("bitwise_not", x)
 
 
@@ -656,7 +685,7 @@ TENSOR_METHODS.update({
     "__lshift__": _dunder_with_scalar_check(_binary_method("bitwise_left_shift")),
     "__rshift__": _dunder_with_scalar_check(_binary_method("bitwise_right_shift")),
     "__neg__": neg, "__pos__": lambda self: self, "__abs__": TENSOR_METHODS["abs"],
-    "__invert__": bitwise_not,
+    "__invert__": invert,
     "__iadd__": TENSOR_METHODS["add_"], "__isub__": TENSOR_METHODS["sub_"],
     "__imul__": TENSOR_METHODS["mul_"], "__itruediv__": TENSOR_METHODS["div_"],
     "__ifloordiv__": TENSOR_METHODS["floor_divide_"], "__imod__": TENSOR_METHODS["remainder_"],

@@ -85,8 +85,12 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
             f"or complex dtype. Got: {ew.TORCH_NAMES[out_dtype.name]}")
     axes = _dims(input, dim)
     count = math.prod(input.shape[a] for a in axes)
-    total = sum(input, dim, keepdim, dtype=out_dtype)
-    return ew.div(total, float(count))
+    # Recorded as one op, as PyTorch's MeanBackward0/1 (not a sum and a div).
+    with grad_mode.no_grad():
+        out = ew.div(sum(input, dim, keepdim, dtype=out_dtype), float(count))
+    grad_mode.record("mean", out, (input,), axes=axes, keepdim=keepdim, count=float(count),
+                     all_dims=dim is None)
+    return out
 
 
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -146,7 +150,11 @@ def _max_min(input: Tensor, dim, keepdim: bool, which: str):
             raise RuntimeError(
                 f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument.")
-        return (amax if which == "max" else amin)(input)
+        with grad_mode.no_grad():
+            out = (amax if which == "max" else amin)(input)
+        grad_mode.record(which + "_all", out, (input,), axes=tuple(range(input.ndim)),
+                         keepdim=False)
+        return out
     values = (amax if which == "max" else amin)(input, dim, keepdim)
     indices = _arg_reduce(input, "arg" + which, dim, keepdim)
     grad_mode.record(which + "_dim", values, (input,), indices=indices,
@@ -171,21 +179,30 @@ def _correction(unbiased, correction) -> float:
 
 
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    return _var_or_std(input, dim, unbiased, keepdim, correction, "var")
+
+
+def _var_or_std(input: Tensor, dim, unbiased, keepdim: bool, correction, which: str) -> Tensor:
+    """var or std, recorded as one op (PyTorch's VarBackward0 / StdBackward0)."""
     if isinstance(dim, bool):  # var(unbiased) positional form
         dim, unbiased = None, dim
     if input.dtype.kind != "f":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     axes = _dims(input, dim)
     count = math.prod(input.shape[a] for a in axes)
-    mu = mean(input, axes or None, keepdim=True) if input.ndim else input
-    centered = ew.sub(input, mu)
-    total = sum(ew.mul(centered, centered), axes or None, keepdim)
-    denom = builtins.max(0, count - _correction(unbiased, correction))
-    return ew.div(total, float(denom))
+    denom = float(builtins.max(0, count - _correction(unbiased, correction)))
+    with grad_mode.no_grad():
+        mu = mean(input, axes or None, keepdim=True) if input.ndim else input
+        centered = ew.sub(input, mu)
+        out = ew.div(sum(ew.mul(centered, centered), axes or None, keepdim), denom)
+        if which == "std":
+            out = ew.apply("sqrt", out)
+    grad_mode.record(which, out, (input,), axes=axes, keepdim=keepdim, denominator=denom)
+    return out
 
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    return ew.apply("sqrt", var(input, dim, unbiased, keepdim, correction=correction))
+    return _var_or_std(input, dim, unbiased, keepdim, correction, "std")
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
@@ -230,13 +247,17 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     x = input if input.dtype.kind == "f" else ew.cast(input, dtypes.get_default_dtype())
     axes = _dims(x, dim)
-    if x.numel() == 0:
-        return ew.apply("log", sum(ew.apply("exp", x), axes or None, keepdim))
-    m = amax(x, axes, keepdim=True)
-    m = ew.where(ew.apply("isinf", m), 0.0, m)
-    s = sum(ew.apply("exp", ew.sub(x, m)), axes or None, keepdim=True)
-    out = ew.add(ew.apply("log", s), m)
-    return out if keepdim or not axes else out.squeeze(axes)
+    with grad_mode.no_grad():
+        if x.numel() == 0:
+            out = ew.apply("log", sum(ew.apply("exp", x), axes or None, keepdim))
+        else:
+            m = amax(x, axes, keepdim=True)
+            m = ew.where(ew.apply("isinf", m), 0.0, m)
+            s = sum(ew.apply("exp", ew.sub(x, m)), axes or None, keepdim=True)
+            out = ew.add(ew.apply("log", s), m)
+            out = out if keepdim or not axes else out.squeeze(axes)
+    grad_mode.record("logsumexp", out, (x,), axes=axes, keepdim=keepdim)
+    return out
 
 
 def _logical_reduce(input: Tensor, op: str, dim, keepdim: bool) -> Tensor:

@@ -62,13 +62,15 @@ class _Recorded:
 
 
 def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | None = None,
-               consts_frozen: bool = False, writes: bool = False):
+               consts_frozen: bool = False, writes: bool = False, edges: tuple | None = None):
     """fn(*tensors), computed as one region in eager mode (see the module
     docstring). `consts` must hold every Python value fn's graph depends on
     besides the tensors (already in function.frozen's form if consts_frozen);
     `grad_name` names the result's grad_fn; `writes`: fn writes into some of
-    its tensors. An optional tensor may be None: fn gets None there, and
-    which ones were given is part of the region's name."""
+    its tensors; `edges`: the grad_fn's next_functions as PyTorch lays them
+    out (see EdgeLayout; default: one per tensor, in order). An optional
+    tensor may be None: fn gets None there, and which ones were given is
+    part of the region's name (`edges` counts the given tensors only)."""
     if any(t is None for t in tensors):
         given = tuple(t is not None for t in tensors)
 
@@ -77,24 +79,26 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
             return fn(*(next(it) if g else None for g in given))
 
         return run_region((name, given), with_nones, tuple(t for t in tensors if t is not None),
-                          consts, grad_name, consts_frozen, writes)
+                          consts, grad_name, consts_frozen, writes, edges)
     try:
         key = _key(name, consts if consts_frozen else frozen(consts), tensors, writes)
     except TypeError:  # a tensor among the consts
         key = None
     if key is None:
-        return fn(*tensors)
+        # Deferred mode, tracing, pending tensors: the ops join the larger
+        # graph, and the outputs keep the region's PyTorch grad_fn name.
+        return _named(fn(*tensors), name if grad_name is None else grad_name, tensors, edges)
     action, found = REGIONS.lookup(*key)
     if action not in (RECORD, REPLAY):
         # A first call (op by op, autograd as usual), or a function that
         # cannot be replayed: the outputs still get the region's grad_fn.
-        return _named(fn(*tensors), name if grad_name is None else grad_name, tensors)
+        return _named(fn(*tensors), name if grad_name is None else grad_name, tensors, edges)
     needs = (tuple(bool(t._requires_grad) for t in tensors)
              if grad_mode.is_grad_enabled() else (False,) * len(tensors))
     with grad_mode.no_grad():
         outs, single, _ = _replay_or_trace(key, action, found, fn, tensors)
     if any(needs):
-        _attach_node(outs, name, grad_name, fn, tensors, consts, needs)
+        _attach_node(outs, name, grad_name, fn, tensors, consts, needs, edges)
     return outs[0] if single else tuple(outs)
 
 
@@ -156,14 +160,48 @@ def _trace(fn, tensors: tuple):
 
 
 # ------------------------------------------------------------------ autograd
-class RegionNode(GradNode):
+class _TransposeNode(GradNode):
+    """TBackward0 between a region's node and a 2-D tensor the region reads
+    transposed (linear's weight.t()), as PyTorch's graph shows it."""
+
+    def __init__(self, edge: tuple):
+        super().__init__((edge,))
+
+    def name(self) -> str:
+        return "TBackward0"
+
+    def apply(self, grads: list) -> list:
+        return [None if grads[0] is None else grads[0].t()]
+
+
+class _LaidOutEdges:
+    """A region node's next_functions in PyTorch's layout: `edges` is a tuple
+    of (tensor index, transposed) per edge (None: one per tensor, in order).
+    The node computes one gradient per tensor; `present` maps them onto the
+    edges (transposed for a _TransposeNode, which transposes them back)."""
+
+    def _lay_out(self, tensors: tuple, needs: tuple, edges: tuple | None) -> tuple:
+        self.edges = edges
+        natural = [gradient_edge(t) if need else (None, 0) for t, need in zip(tensors, needs)]
+        if edges is None:
+            return tuple(natural)
+        return tuple((_TransposeNode(natural[i]), 0) if transposed and needs[i] else natural[i]
+                     for i, transposed in edges)
+
+    def present(self, grads: list) -> list:
+        if self.edges is None:
+            return grads
+        return [grads[i] if not transposed or grads[i] is None else grads[i].t()
+                for i, transposed in self.edges]
+
+
+class RegionNode(_LaidOutEdges, GradNode):
     """The grad_fn of a region's outputs: the gradients of its tensors, by
     replaying the recorded backward of the region's function."""
 
     def __init__(self, region, grad_name: str | None, fn, tensors: tuple, consts: tuple,
-                 needs: tuple, output_meta: list):
-        super().__init__(tuple(gradient_edge(t) if need else (None, 0)
-                               for t, need in zip(tensors, needs)))
+                 needs: tuple, output_meta: list, edges: tuple | None = None):
+        super().__init__(self._lay_out(tensors, needs, edges))
         self.region = region  # the region's name: its recorded backwards are keyed by it
         self._name = str(region) if grad_name is None else grad_name
         self.fn = fn
@@ -189,8 +227,8 @@ class RegionNode(GradNode):
                        tensors + grads)
         if key is None:
             tensors = tuple(saved.unpack(self) for saved in self.saved)
-            return _differentiate(self.fn, tensors, grads, self.needs,
-                                  create_graph=grad_mode.is_grad_enabled())
+            return self.present(_differentiate(self.fn, tensors, grads, self.needs,
+                                               create_graph=grad_mode.is_grad_enabled()))
         # (the forward's signature repeated already: record at once)
         action, found = REGIONS.lookup(*key, record_first=True)
         wanted, _, reads = _replay_or_trace(
@@ -202,22 +240,21 @@ class RegionNode(GradNode):
             if i < len(self.saved):
                 self.saved[i].unpack(self)
         result = iter(wanted)
-        return [next(result) if need else None for need in self.needs]
+        return self.present([next(result) if need else None for need in self.needs])
 
     def release(self) -> None:
         self.saved = []
         self.freed = True
 
 
-class _GraphNode(GradNode):
+class _GraphNode(_LaidOutEdges, GradNode):
     """The grad_fn of a region's outputs on a first call, which ran op by op
     with autograd: its backward runs that recorded graph (so a region's
     outputs have the same grad_fn, with its name, on every call)."""
 
-    def __init__(self, name: str, tensors: tuple, inner: list):
+    def __init__(self, name: str, tensors: tuple, inner: list, edges: tuple | None = None):
         needs = tuple(t._requires_grad for t in tensors)
-        super().__init__(tuple(gradient_edge(t) if need else (None, 0)
-                               for t, need in zip(tensors, needs)))
+        super().__init__(self._lay_out(tensors, needs, edges))
         self._name = name
         self.needs = needs
         self.targets = [t for t, need in zip(tensors, needs) if need]
@@ -233,23 +270,23 @@ class _GraphNode(GradNode):
         pairs = [(o, g) for o, g in zip(self.inner, grads)
                  if g is not None and isinstance(o, Tensor) and o._requires_grad]
         if not pairs:
-            return [None] * len(self.needs)
+            return [None] * len(self.next_functions)
         found = iter(autograd_engine.grad([o for o, _ in pairs], self.targets, [g for _, g in pairs],
                                    retain_graph=True, create_graph=grad_mode.is_grad_enabled(),
                                    allow_unused=True))
-        return [next(found) if need else None for need in self.needs]
+        return self.present([next(found) if need else None for need in self.needs])
 
     def release(self) -> None:
         self.inner = None
 
 
-def _named(result, name: str, tensors: tuple):
+def _named(result, name: str, tensors: tuple, edges: tuple | None = None):
     """result (computed op by op) with its differentiable outputs behind one
     _GraphNode named `name`, as a recorded region's would be."""
     outs, single = _as_list(result)
     if not any(isinstance(o, Tensor) and o.grad_fn is not None for o in outs):
         return result
-    node = _GraphNode(name, tensors, outs)
+    node = _GraphNode(name, tensors, outs, edges)
     named = []
     for nr, o in enumerate(outs):
         if isinstance(o, Tensor) and o.grad_fn is not None:
@@ -306,12 +343,12 @@ def _differentiate(fn, tensors: tuple, grads: tuple, needs: tuple, create_graph:
 
 
 def _attach_node(outs: list, name, grad_name: str | None, fn, tensors: tuple, consts: tuple,
-                 needs: tuple) -> None:
+                 needs: tuple, edges: tuple | None = None) -> None:
     floating = [o for o in outs if o.dtype.is_floating_point]
     if not floating:
         return
     node = RegionNode(name, grad_name, fn, tensors, consts, needs,
-                      [(tuple(o.shape), o.dtype) for o in outs])
+                      [(tuple(o.shape), o.dtype) for o in outs], edges)
     for nr, o in enumerate(outs):
         if o.dtype.is_floating_point:
             o.grad_fn = node

@@ -59,6 +59,32 @@ def normalize_shape(args) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def _check_assigned_grad(t: Tensor, grad) -> None:
+    """PyTorch's checks on `t.grad = grad`: a tensor of t's size and dtype."""
+    if not isinstance(grad, Tensor):
+        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(grad).__name__}")
+    if grad.dtype is not t.dtype:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_C_TYPE_NAMES[grad.dtype.name]}' to "
+            f"a tensor with grad_dtype '{_SCALAR_NAMES[t.dtype.name]}'. The gradient must match "
+            "the tensor's grad_dtype (defaults to the tensor's dtype).")
+    if tuple(grad.shape) != tuple(t.shape):
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(grad.shape)}' to a tensor of size "
+            f"'{list(t.shape)}'. Please ensure that the gradient and the tensor are the same "
+            "size")
+
+
+# How PyTorch's messages name dtypes: C++ type names and ScalarType names.
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                 "bfloat16": "c10::BFloat16", "int8": "signed char", "uint8": "unsigned char",
+                 "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool"}
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
+                 "bfloat16": "BFloat16", "int8": "Char", "uint8": "Byte", "int16": "Short",
+                 "int32": "Int", "int64": "Long", "bool": "Bool"}
+
+
 class Size(tuple):
     """torch.Size: a tuple of ints with PyTorch's repr."""
 
@@ -76,7 +102,7 @@ class Size(tuple):
 class Tensor:
     """A strided view over a Storage, with PyTorch's API."""
 
-    __slots__ = ("_st", "_vw", "_node", "_lazy_base", "_lazy_moves", "_requires_grad", "grad", "grad_fn",
+    __slots__ = ("_st", "_vw", "_node", "_lazy_base", "_lazy_moves", "_requires_grad", "_grad", "grad_fn",
                  "_retains_grad", "_backward_hooks", "_version_seen", "__weakref__", "__dict__")
 
     # A tensor is either realised (_st, _vw: a Storage and a View) or pending
@@ -97,7 +123,7 @@ class Tensor:
         t._lazy_base = None
         t._lazy_moves = ()
         t._requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._retains_grad = False
         t._backward_hooks = None
@@ -315,6 +341,20 @@ class Tensor:
                 "var_no_grad = var.detach().")
         self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def is_leaf(self) -> bool:

@@ -15,6 +15,12 @@ def normalize_dim(dim, ndim, *, scalar_ok=True): ...
 
 def normalize_shape(args): ...
 
+def _check_assigned_grad(t, grad): ...
+
+_C_TYPE_NAMES: Any
+
+_SCALAR_NAMES: Any
+
 class Size(tuple):
     def __getitem__(self, item): ...  # defined in lazyt/tensor.py
     def __repr__(self): ...  # defined in lazyt/tensor.py
@@ -23,6 +29,7 @@ class Size(tuple):
 class Tensor:
     _backward_hooks: Any
     _base: Any
+    _grad: Any
     _lazy_base: Any
     _lazy_moves: Any
     _node: Any
@@ -31,7 +38,6 @@ class Tensor:
     _st: Any
     _version_seen: Any
     _vw: Any
-    grad: Any
     grad_fn: Any
     @property
     def _version(self): ...  # defined in lazyt/autograd/engine.py
@@ -489,6 +495,10 @@ class Tensor:
     def expand(self, *sizes): ...  # defined in lazyt/tensor.py
     def expand_as(self, other): ...  # defined in lazyt/tensor.py
     def flatten(self, start_dim=0, end_dim=-1): ...  # defined in lazyt/tensor.py
+    @property
+    def grad(self): ...  # defined in lazyt/tensor.py
+    @grad.setter
+    def grad(self, value): ...  # defined in lazyt/tensor.py
     def is_complex(self): ...  # defined in lazyt/tensor.py
     def is_contiguous(self, memory_format=None): ...  # defined in lazyt/tensor.py
     @property

@@ -318,6 +318,16 @@ def _extremum_backward(ctx, grad, pick_a):
     return grad_a, grad_b
 
 
+@rule("clamp", "ClampBackward1", {0: ("x0",)}, lambda operands, kw, out: kw["grad_name"])
+def clamp_backward(ctx, grad):
+    """Number bounds: the gradient passes where the input is within them."""
+    x, low, high = ctx.input(0), ctx.kw["min"], ctx.kw["max"]
+    inside = x >= low if low is not None else None
+    if high is not None:
+        inside = x <= high if inside is None else inside & (x <= high)
+    return (elementwise.where(inside, grad, 0.0),)
+
+
 @rule("maximum", "MaximumBackward0", {0: ("x0", "x1"), 1: ("x0", "x1")})
 def maximum_backward(ctx, grad):
     return _extremum_backward(ctx, grad, "ge")
@@ -423,6 +433,49 @@ def _select_extreme_backward(ctx, grad):
     positions = creation.arange(shape[dim], device=grad.device).reshape(
         [shape[dim] if d == dim else 1 for d in range(len(shape))])
     return (elementwise.where(indices == positions, grad, 0.0),)
+
+
+# max()/min() over every element: PyTorch's MaxBackward1 shares the gradient
+# between ties like amax.
+rule("max_all", "MaxBackward1", {0: ("x0", "out")})(_extreme_backward)
+rule("min_all", "MinBackward1", {0: ("x0", "out")})(_extreme_backward)
+
+
+def _mean_name(operands, kw, out) -> str:
+    return "MeanBackward0" if kw["all_dims"] else "MeanBackward1"
+
+
+@rule("mean", "MeanBackward0", name_for=_mean_name)
+def mean_backward(ctx, grad):
+    count = ctx.kw["count"]
+    return (_unreduce(grad, ctx.shape(0), ctx.kw["axes"], ctx.kw["keepdim"]) / count,)
+
+
+def _centered_over_denominator(ctx):
+    """(x - mean(x)) / (N - correction), over the reduced axes."""
+    x, axes = ctx.input(0), ctx.kw["axes"]
+    centered = x - x.mean(axes, keepdim=True) if axes else x - x
+    return centered / ctx.kw["denominator"]
+
+
+@rule("var", "VarBackward0", {0: ("x0",)})
+def var_backward(ctx, grad):
+    grad = _unreduce(grad, ctx.shape(0), ctx.kw["axes"], ctx.kw["keepdim"])
+    return (2.0 * grad * _centered_over_denominator(ctx),)
+
+
+@rule("std", "StdBackward0", {0: ("x0", "out")})
+def std_backward(ctx, grad):
+    shape, axes, keepdim = ctx.shape(0), ctx.kw["axes"], ctx.kw["keepdim"]
+    grad = _unreduce(grad / ctx.output(), shape, axes, keepdim)
+    return (grad * _centered_over_denominator(ctx),)
+
+
+@rule("logsumexp", "LogsumexpBackward0", {0: ("x0", "out")})
+def logsumexp_backward(ctx, grad):
+    shape, axes, keepdim = ctx.shape(0), ctx.kw["axes"], ctx.kw["keepdim"]
+    out = _unreduce(ctx.output(), shape, axes, keepdim)
+    return (_unreduce(grad, shape, axes, keepdim) * (ctx.input(0) - out).exp(),)
 
 
 rule("max_dim", "MaxBackward0")(_select_extreme_backward)

@@ -14,7 +14,7 @@ class SGD(Optimizer):
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None) -> None:
-        if isinstance(lr, float) and lr < 0.0 or not isinstance(lr, (int, float, Tensor)):
+        if not isinstance(lr, (int, float, Tensor)) or not isinstance(lr, Tensor) and lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")

@@ -90,6 +90,14 @@ def _address_of(array: np.ndarray) -> int:
         return array.ctypes.data
 
 
+def allocation_error(nbytes: int) -> RuntimeError:
+    """PyTorch's error for memory the system will not give (never numpy's
+    MemoryError or its ValueError for sizes past its maximum)."""
+    return RuntimeError(
+        "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+        f"memory: you tried to allocate {nbytes} bytes. Error code 12 (Cannot allocate memory)")
+
+
 POOL_MIN_BYTES = 1 << 16  # small arrays come from numpy's own allocator
 
 
@@ -112,7 +120,15 @@ class CachingAllocator:
         if bucket:
             self.held -= nbytes
             return bucket.pop()
-        return np.empty(nbytes, dtype=np.uint8)
+        try:
+            return np.empty(nbytes, dtype=np.uint8)
+        except (MemoryError, ValueError):
+            # Memory held here for other sizes may be what is missing.
+            self.clear()
+            try:
+                return np.empty(nbytes, dtype=np.uint8)
+            except (MemoryError, ValueError):
+                raise allocation_error(nbytes) from None
 
     def give(self, raw: np.ndarray) -> None:
         if self.held + raw.nbytes > self.limit:

@@ -18,12 +18,19 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{weight.shape[0] if weight.ndim == 2 else 1})")
     # One fused region in eager mode (regions.py): the matmul and the bias
     # add in one replay, one grad_fn whose backward is replayed too.
+    # PyTorch's graph for 2-D operands: AddmmBackward0 over (bias, input,
+    # TBackward0 of weight), MmBackward0 over (input, TBackward0 of weight).
+    edges = None
     if bias is None:
         name = {(2, 2): "MmBackward0", (1, 1): "DotBackward0",
                 (1, 2): "SqueezeBackward4"}.get((input.ndim, weight.ndim), "ViewBackward0")
+        if name == "MmBackward0":
+            edges = ((0, False), (1, True))
     else:
         name = "AddmmBackward0" if input.ndim == 2 and weight.ndim == 2 else "ViewBackward0"
-    return run_region("linear", _linear, (input, weight, bias), (), name)
+        if name == "AddmmBackward0":
+            edges = ((2, False), (0, False), (1, True))
+    return run_region("linear", _linear, (input, weight, bias), (), name, edges=edges)
 
 
 def _linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
