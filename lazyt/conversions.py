@@ -48,7 +48,9 @@ def numpy(self, *, force: bool = False) -> np.ndarray:
         if force:
             return self.to(dtypes.float32)._host_array()
         raise TypeError("Got unsupported ScalarType BFloat16")
-    return self._host_array()
+    array = self._host_array()
+    self._st.shared_with_numpy = True  # (realised by _host_array)
+    return array
 
 def __array__(self, dtype=None, copy=None):
     arr = self.detach().numpy(force=True)

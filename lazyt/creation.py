@@ -237,6 +237,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     extent = 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if 0 not in shape else 0
     flat = np.lib.stride_tricks.as_strided(array, shape=(extent,), strides=(itemsize,))
     storage = Storage(dtype, flat, CPU)  # flat's .base chain keeps `array` alive
+    storage.shared_with_numpy = True
     return Tensor._make(storage, View(shape, strides, 0))
 
 

@@ -11,7 +11,6 @@ IndexError after the launch and nothing out of bounds is ever touched.
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 
 import numpy as np
@@ -24,6 +23,7 @@ from lazyt.ir.node import make_node
 from lazyt.ir.view import View, prod
 from lazyt.realization import scatter_into
 from lazyt.runtime.device import CPU
+from lazyt.runtime.launch import GATHER_OUT_OF_BOUNDS, INDEX_OUT_OF_RANGE
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim
 
@@ -138,10 +138,11 @@ def parse_index(t: Tensor, index) -> _Parsed:
     return parsed
 
 
-def _advanced_plan(parsed: _Parsed, strict: bool = False):
-    """(out_shape, mapping, index nodes) for the gather/scatter kernel; strict
-    makes negative indices errors (index_select, index_add_) instead of
-    counting from the end (indexing)."""
+def _advanced_plan(parsed: _Parsed, strict: int | None = None):
+    """(out_shape, mapping, index nodes) for the gather/scatter kernel. With
+    `strict` (the number of the error a bad index raises, runtime/launch.py
+    BOUNDS_ERRORS) negative indices are errors (index_select, index_add_)
+    instead of counting from the end (indexing)."""
     view = parsed.view
     dims = [d for d, _ in parsed.advanced]
     tensors = [i for _, i in parsed.advanced]
@@ -168,8 +169,12 @@ def _advanced_plan(parsed: _Parsed, strict: bool = False):
         out_dim_of = {d: len(bshape) + i for i, d in enumerate(rest)}
     mapping = []
     for d in range(view.ndim):
-        kind = "strict" if strict else "index"
-        mapping.append((kind, dims.index(d)) if d in dims else ("loop", out_dim_of[d]))
+        if d not in dims:
+            mapping.append(("loop", out_dim_of[d]))
+        elif strict is None:
+            mapping.append(("index", dims.index(d)))
+        else:
+            mapping.append(("strict", dims.index(d), strict))
     index_nodes = []
     for idx in tensors:
         iview = idx._view
@@ -249,13 +254,13 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
                 f"smaller than self {list(input.shape)} apart from dimension {dim}")
     if index.numel() == 0:
         return _empty(index.shape, input.dtype)
-    mapping = tuple(("strict", 0) if d == dim else ("loop", d) for d in range(input.ndim))
+    mapping = tuple(("strict", 0, GATHER_OUT_OF_BOUNDS) if d == dim else ("loop", d)
+                    for d in range(input.ndim))
     src = input._load()
     idx = make_node("load", index.dtype, index._view.shape, (),
                     (index._storage.buffer, index._view))
     node = make_node("gather", input.dtype, index._view.shape, (src, idx), mapping)
-    with _runtime_error_for_bad_index():
-        out = Tensor._from_node(node)
+    out = Tensor._from_node(node)
     grad_mode.record("gather", out, (input,), dim=dim, index=index)
     return out
 
@@ -263,20 +268,11 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
 def checked_index(index: Tensor, size: int, dim: int, message: int = 0) -> Tensor:
     """index as int64, checked to lie in [0, size) inside the kernel that reads
     it: a bad value raises IndexError when that kernel runs, with message
-    number `message` of runtime/launch.BOUNDS_MESSAGES (by default "index 12
+    number `message` of runtime/launch.BOUNDS_ERRORS (by default "index 12
     is out of bounds for dimension {dim} with size {size}")."""
     node = make_node("check_index", dtypes.int64, index._shape, (index._load(),),
                      (size, dim, message))
     return Tensor._from_node(node)
-
-
-@contextlib.contextmanager
-def _runtime_error_for_bad_index():
-    """gather/scatter report bad indices as RuntimeError (indexing uses IndexError)."""
-    try:
-        yield
-    except IndexError as e:
-        raise RuntimeError(str(e)) from None
 
 
 def _empty(shape, dtype) -> Tensor:
@@ -293,7 +289,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     dim = normalize_dim(dim, input.ndim)
     parsed = _Parsed(input._view)
     parsed.advanced = [(dim, index.reshape(-1).to(dtypes.int64))]
-    out_shape, mapping, index_nodes = _advanced_plan(parsed, strict=True)
+    out_shape, mapping, index_nodes = _advanced_plan(parsed, INDEX_OUT_OF_RANGE)
     src = input._load()
     node = make_node("gather", input.dtype, out_shape, (src, *index_nodes), mapping)
     out = Tensor._from_node(node)
@@ -332,7 +328,8 @@ def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}"
                            if reduce != "multiply" else "scatter reduce='multiply' is not "
                            "supported by lazyt yet")
-    mapping = tuple(("strict", 0) if d == dim else ("loop", d) for d in range(self.ndim))
+    mapping = tuple(("strict", 0, GATHER_OUT_OF_BOUNDS) if d == dim else ("loop", d)
+                    for d in range(self.ndim))
     idx = make_node("load", index.dtype, index._view.shape, (), (index._storage.buffer,
                                                                   index._view))
     if isinstance(src, Tensor):
@@ -346,8 +343,7 @@ def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
     grad_mode.check_inplace(self)
     op = "scatter_add" if accumulate else "scatter"
     snapshot = grad_mode.snapshot_for_inplace(self, op, (src,) if isinstance(src, Tensor) else ())
-    with _runtime_error_for_bad_index():
-        scatter_into(self._storage, self._view, values, [idx], mapping, accumulate)
+    scatter_into(self._storage, self._view, values, [idx], mapping, accumulate)
     self._storage.version += 1
     grad_mode.record_inplace(op, self, (src, dim, index), snapshot)
     return self
@@ -381,7 +377,7 @@ def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
         raise IndexError("index_add_(): Index is supposed to be a vector")
     parsed = _Parsed(self._view)
     parsed.advanced = [(dim, index.to(dtypes.int64).reshape(-1))]
-    shape, mapping, index_nodes = _advanced_plan(parsed, strict=True)
+    shape, mapping, index_nodes = _advanced_plan(parsed, GATHER_OUT_OF_BOUNDS)
     if tuple(source.shape) != tuple(shape):
         raise RuntimeError(f"index_add_(): source shape {list(source.shape)} does not match the "
                            f"indexed shape {list(shape)}")

@@ -46,6 +46,8 @@ def defer_write(target, node: Node) -> bool:
         target._node = node
         return True
     storage = target._st
+    if storage.shared_with_numpy:  # the user may read it through numpy: write now
+        return False
     target.__dict__["_write_epoch"] = modes.EPOCH[0]
     if target._node is None:
         if storage.writer is not None:  # one pending write per storage: the older goes first

@@ -361,9 +361,14 @@ class Tensor:
         return self.grad_fn is None
 
     def detach(self) -> Tensor:
-        if self._node is not None:
-            return Tensor._make_pending(self._node, self._lazy_base, self._lazy_moves)
-        return Tensor._make(self._st, self._vw)
+        """A tensor sharing this one's storage, outside autograd. A pending
+        tensor's detach is a pending view of it: realised, both share one
+        storage (data_ptr), as in eager mode."""
+        if self._node is None or self._st is not None:  # realised (or a pending write)
+            return Tensor._make(self._st, self._vw)
+        base = self._lazy_base if self._lazy_base is not None else self
+        base.__dict__["_has_lazy_views"] = True  # in-place writes to it must realise it
+        return Tensor._make_pending(self._node, base, self._lazy_moves)
 
     def detach_(self) -> Tensor:
         self.grad_fn = None

@@ -40,8 +40,10 @@ def _is_tensor(x) -> bool:
 
 
 def _is_pending(t) -> bool:
-    """A deferred-mode tensor not computed yet (it has no storage, hence no version)."""
-    return getattr(t, "_node", None) is not None
+    """A deferred-mode tensor not computed yet (it has no storage, hence no
+    version). A tensor with a pending in-place write has its storage: the
+    write bumped its version when it was deferred."""
+    return getattr(t, "_node", None) is not None and getattr(t, "_st", None) is None
 
 
 # ------------------------------------------------------------- saved tensors
@@ -53,12 +55,15 @@ class SavedTensor:
     re-attaches the node that produced it, so double backward sees it. A
     pending (deferred) tensor has no storage yet: in-place writes realise
     their target first, so it counts as version 0 and is checked only once
-    it has been realised."""
+    it has been realised. A tensor whose in-place write is still pending is
+    saved with the version that write gave it (realising the write later does
+    not change it: no false "modified by an inplace operation")."""
 
     __slots__ = ("tensor", "version", "is_output", "producer_name")
 
     def __init__(self, tensor, is_output: bool = False):
-        self.version = 0 if _is_pending(tensor) else tensor._storage.version
+        # (_st, not _storage: saving must not carry out a pending write)
+        self.version = 0 if _is_pending(tensor) else tensor._st.version
         self.is_output = is_output
         self.tensor = tensor.detach() if is_output else tensor
         grad_fn = None if is_output else tensor.grad_fn
@@ -486,7 +491,7 @@ def _preserve_values_read_by(source, target) -> None:
         seen.add(node)
         for saved in getattr(node, "saved", {}).values():
             t = saved.tensor
-            # (A pending reader of the target is realised before the write by the executor.)
+            # (A pending reader of the target is realised before the write: realization.py.)
             if not _is_pending(t) and t._storage is storage and saved.version == version:
                 key = id(t)
                 if key not in clones:

@@ -125,7 +125,7 @@ class CheckedIndex:
     err_buf: int
     dim: int = 0  # reported in the error (slot 2)
     wrap: bool = True  # negative indices count from the end (indexing), or are errors (gather)
-    message: int = 0  # which message the runtime raises (slot 3; runtime/launch.BOUNDS_MESSAGES)
+    message: int = 0  # which error the runtime raises (slot 3; runtime/launch.BOUNDS_ERRORS)
 
 
 @_tree

@@ -365,7 +365,8 @@ def _gather_address(builder: _LaunchPlanBuilder, loops: _Loops, src_view: View,
                 raw = K.Cast(dtypes.int64, raw)
             size = builder.param(src_view.shape[d])
             wrap = how[0] == "index"  # ("strict", k): negative indices are errors
-            term = K.CheckedIndex(raw, size, err, d, wrap)
+            message = how[2] if len(how) > 2 else 0  # ("strict", k, message number)
+            term = K.CheckedIndex(raw, size, err, d, wrap, message)
             if valid is not None:
                 low = K.Index("sub", (K.Const(0, dtypes.int64), size)) if wrap else \
                     K.Const(0, dtypes.int64)

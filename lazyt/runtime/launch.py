@@ -25,10 +25,16 @@ from lazyt.runtime.compiler import DEBUG_LEVEL
 
 ERROR_SENTINEL = np.iinfo(np.int64).min
 PARALLEL_MIN_WORK = 1 << 20  # elements; below this one thread beats waking another
-# What a kernel's bounds check raises, by the message number it stored (slot 3).
-BOUNDS_MESSAGES = ("index {index} is out of bounds for dimension {dim} with size {size}",
-                   "Target {index} is out of bounds.")
-TARGET_OUT_OF_BOUNDS = 1
+# What a kernel's bounds check raises, by the message number it stored (slot
+# 3): PyTorch's class and text for each kind of op (the same in eager,
+# deferred and compiled modes, since the kernel itself reports it).
+BOUNDS_ERRORS = (
+    (IndexError, "index {index} is out of bounds for dimension {dim} with size {size}"),
+    (IndexError, "Target {index} is out of bounds."),
+    (RuntimeError, "index {index} is out of bounds for dimension {dim} with size {size}"),
+    (IndexError, "index out of range in self"),
+)
+INDEX_OUT_OF_BOUNDS, TARGET_OUT_OF_BOUNDS, GATHER_OUT_OF_BOUNDS, INDEX_OUT_OF_RANGE = 0, 1, 2, 3
 
 # Step kinds (the first field of a prepared step).
 _CALL, _SPLIT, _EXTERN, _BOUND_EXTERN = 0, 1, 2, 3
@@ -182,6 +188,7 @@ def _execute_timed(steps: list, storages: list, rng_shift: int) -> None:
 
 
 def raise_bounds_error(errors) -> None:
-    """The IndexError a kernel's bounds check reported in its error block."""
+    """The error a kernel's bounds check reported in its error block."""
     index, size, dim, message = (int(v) for v in errors)
-    raise IndexError(BOUNDS_MESSAGES[message].format(index=index, size=size, dim=dim))
+    error, text = BOUNDS_ERRORS[message]
+    raise error(text.format(index=index, size=size, dim=dim))

@@ -21,7 +21,7 @@ from lazyt.ir.node import Buffer
 
 class Storage:
     __slots__ = ("dtype", "device", "array", "address", "_buffer_ref", "version", "pooled",
-                 "writer", "__weakref__")
+                 "writer", "shared_with_numpy", "__weakref__")
 
     def __init__(self, dtype: DType, array: np.ndarray, device, pooled: bool = False):
         assert array.ndim == 1 and array.dtype == dtype.numpy_storage, "storage array must be flat"
@@ -33,6 +33,10 @@ class Storage:
         self.version = 0  # bumped by every in-place write (autograd checks it)
         self.pooled = pooled  # memory came from (and returns to) the caching allocator
         self.writer = None  # the tensor with a pending (deferred) write into it
+        # A numpy array the user holds views this memory (t.numpy(), from_numpy):
+        # writes into it happen at once, even in deferred mode, as the user
+        # can read them without lazyt knowing.
+        self.shared_with_numpy = False
 
     @property
     def buffer(self) -> Buffer:

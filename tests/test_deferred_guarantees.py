@@ -1,0 +1,132 @@
+"""Deferred and compiled modes keep eager mode's guarantees (issue 13):
+autograd's version checks see what eager mode would, storage and aliasing
+facts hold, and bad indices raise the same error in every mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lazyt as lt
+import lazyt.nn.functional as F
+
+
+def _two_layer_losses(deferred: bool, read_every: int, steps: int = 12) -> list[float]:
+    """PyTorch's "Learning PyTorch with Examples" two-layer net, manual updates."""
+    lt.manual_seed(0)
+    x, y = lt.randn(16, 20), lt.randn(16, 5)
+    w1 = lt.randn(20, 8, requires_grad=True)
+    w2 = lt.randn(8, 5, requires_grad=True)
+    losses = []
+    with lt.deferred() if deferred else lt.enable_grad():
+        for t in range(steps):
+            loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
+            if t % read_every == read_every - 1:
+                losses.append(loss.item())  # read before backward
+            loss.backward()
+            with lt.no_grad():
+                w1 -= 1e-4 * w1.grad
+                w2 -= 1e-4 * w2.grad
+                w1.grad.zero_()
+                w2.grad.zero_()
+    return losses
+
+
+@pytest.mark.parametrize("read_every", [1, 3])
+def test_manual_updates_after_reading_the_loss_do_not_trip_version_checks(read_every):
+    eager = _two_layer_losses(False, read_every)
+    deferred = _two_layer_losses(True, read_every)
+    np.testing.assert_allclose(deferred, eager, rtol=1e-5)
+
+
+class _Legendre3(lt.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * (5 * x ** 3 - 3 * x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 1.5 * (5 * x ** 2 - 1)
+
+
+def test_a_custom_function_trains_in_deferred_mode_as_eagerly():
+    def run(deferred: bool) -> float:
+        x = lt.linspace(-1.0, 1.0, 50)
+        y = x.sin()
+        a = lt.tensor(0.1, requires_grad=True)
+        b = lt.tensor(-0.2, requires_grad=True)
+        with lt.deferred() if deferred else lt.enable_grad():
+            for _ in range(10):
+                loss = (a + b * _Legendre3.apply(x) - y).pow(2).sum()
+                loss.item()
+                loss.backward()
+                with lt.no_grad():
+                    a -= 1e-2 * a.grad
+                    b -= 1e-2 * b.grad
+                    a.grad = None
+                    b.grad = None
+        return float(b)
+
+    assert run(True) == pytest.approx(run(False), rel=1e-5)
+
+
+def test_detach_shares_storage_in_deferred_mode():
+    with lt.deferred():
+        leaf = lt.randn(3, requires_grad=True)  # pending until realised
+        assert leaf.detach().data_ptr() == leaf.data_ptr()
+        y = leaf * 2
+        d = y.detach()
+        assert d.data_ptr() == y.data_ptr()
+        assert d.storage_offset() == y.storage_offset() and d.stride() == y.stride()
+
+
+def test_transposed_contiguous_copy_has_its_own_storage_in_order():
+    p = lt.randn(2, 3)
+    with lt.deferred():
+        q = p.t().contiguous()
+        assert q.stride() == (2, 1)
+        assert q.data_ptr() != p.data_ptr()
+        np.testing.assert_array_equal(np.array(list(q.storage())), p.numpy().T.ravel())
+
+
+def test_numpy_views_see_in_place_writes_in_deferred_mode():
+    z = lt.zeros(4)
+    array = z.numpy()
+    with lt.deferred():
+        z.add_(1)
+        z[1:3].fill_(5.0)
+        assert array.tolist() == [1.0, 5.0, 5.0, 1.0]  # no realise call needed
+    shared = np.zeros(3, dtype=np.float32)
+    t = lt.from_numpy(shared)
+    with lt.deferred():
+        t.mul_(0).add_(2)
+        assert shared.tolist() == [2.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("mode", ["eager", "deferred", "compiled"])
+def test_bad_indices_raise_pytorch_classes_in_every_mode(mode):
+    x = lt.randn(4, 3)
+    cases = [
+        (RuntimeError, "index 3 is out of bounds", lambda i: x.gather(1, i.reshape(4, 1))),
+        (IndexError, "index out of range in self", lambda i: x.index_select(0, i * 3)),
+        (IndexError, "Target 3 is out of bounds", lambda i: F.cross_entropy(x, i)),
+        (RuntimeError, "index 9 is out of bounds", lambda i: lt.zeros(4).scatter(0, i * 3, 1.0)),
+    ]
+    index = lt.tensor([0, 1, 2, 3])
+    for error, text, fn in cases:
+        if mode == "compiled":
+            compiled = lt.compile(fn)
+            fine = lt.tensor([0, 1, 0, 0])
+            compiled(fine)
+            compiled(fine)  # traced: the next call replays
+            with pytest.raises(error, match=text):
+                compiled(index)
+            continue
+        with pytest.raises(error, match=text):
+            if mode == "deferred":
+                with lt.deferred():
+                    fn(index).realize()
+            else:
+                fn(index)
