@@ -17,7 +17,8 @@ import lazyt.autograd.engine
 from lazyt.modes import deferred, get_mode, set_mode
 from lazyt.realization import realize
 from lazyt.printing import set_printoptions
-from lazyt import creation, elementwise, indexing, linalg, reductions, shape_ops
+from lazyt import (counting, creation, elementwise, index_ops, indexing, linalg, reductions,
+                   shape_ops)
 # Loading methods binds every op module's Tensor methods (lazyt/methods.py).
 from lazyt import methods
 # Loading regions installs run_region as autograd's rule runner (grad_mode.RULE_RUNNER).
@@ -63,7 +64,8 @@ def _export(table: dict) -> None:
     globals().update(table)
 
 
-for _module in (creation, elementwise, reductions, shape_ops, indexing, linalg):
+for _module in (creation, elementwise, reductions, shape_ops, indexing, index_ops, counting,
+                linalg):
     _export(_module.FUNCTIONS)
 del _module
 
