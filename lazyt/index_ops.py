@@ -92,15 +92,16 @@ def index_copy_(self: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
                            f"{_type_name(source.dtype)}")
     source_view = source.unsqueeze(0) if source.ndim == 0 else source
     count = index.numel()
-    if source_view.ndim != self.ndim or (source_view.shape[dim] if source.ndim else 1) != count:
-        raise RuntimeError(f"index_copy_(): Number of indices ({count}) should be equal to "
-                           f"source.size(dim) ({source.shape[dim] if source.ndim else 1})")
-    for d in range(self.ndim):
-        if d != dim and source_view.shape[d] != self.shape[d]:
-            raise RuntimeError(
-                f"index_copy_(): Source/destination tensor must have same slice shapes. "
-                f"Destination slice shape: {self.shape[d]} at dimension {d} and source slice "
-                f"shape: {source_view.shape[d]} at dimension {d}.")
+    self_slice = [size for d, size in enumerate(self.shape) if d != dim]
+    source_slice = [size for d, size in enumerate(source_view.shape) if d != dim]
+    if self_slice != source_slice:
+        raise RuntimeError(
+            f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+            f"slice shape: {' '.join(map(str, self_slice))} at dimension {dim} and source slice "
+            f"shape: {' '.join(map(str, source_slice))} at dimension 0.")
+    if source_view.shape[dim] != count:
+        raise IndexError(f"index_copy_(): Number of indices ({count}) should be equal to "
+                         f"source.size(dim) ({source_view.shape[dim]})")
     if count == 0:
         return self
     shape, mapping, index_nodes = _index_plan(self, dim, index)
@@ -125,6 +126,8 @@ def index_fill_(self: Tensor, dim: int, index: Tensor, value) -> Tensor:
         return self
     if isinstance(value, Tensor) and value.dtype is not self.dtype:
         value = ew.cast(value, self.dtype)
+    # index_fill counts negative indices from the end (index_copy does not).
+    index = ew.where(ew.apply("lt", index, 0), ew.add(index, self.shape[dim]), index)
     shape, mapping, index_nodes = _index_plan(self, dim, index)
     indexing.index_put(self, self._view, shape, mapping, index_nodes, value, None,
                        (slice(None),) * dim + (index.reshape(-1),))
