@@ -1,8 +1,8 @@
 """Searching, counting and sampling: searchsorted/bucketize, unique and
 unique_consecutive, bincount, histc, cummax/cummin, multinomial, nonzero_static.
 
-searchsorted counts, per value, the boundaries before it: one fused
-compare-and-sum kernel (no data-dependent sizes). The others have output
+searchsorted runs PyTorch's binary search on all values at once, as
+log2(n) steps of gathers and compares (no data-dependent sizes). The others have output
 sizes that depend on the data (unique's groups, bincount's largest value,
 histc's data range), so they realise their input, as `nonzero` does, read
 those few scalars, and then compute the result with lazyt kernels: sorting
@@ -20,6 +20,7 @@ from lazyt import creation, dtypes, indexing, linalg, reductions, shape_ops
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.ir.node import make_node
+from lazyt.ir.view import prod
 from lazyt.tensor import Tensor, normalize_dim
 
 _TORCH_TYPE = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
@@ -67,16 +68,32 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
                 f"{list(sorter.shape)}")
         sorted_sequence = indexing.gather(sorted_sequence, -1, sorter)
     out_dtype = dtypes.int32 if out_int32 else dtypes.int64
-    if sorted_sequence.ndim == 1:
-        boundaries = sorted_sequence
-    else:  # one row of boundaries per row of values: put the values on a new last dim
-        boundaries = sorted_sequence.unsqueeze(-2)
     with grad_mode.no_grad():
-        # Binary search moves right past boundary b while !(b >= v) (or !(b > v)):
-        # for sorted boundaries that is a count, and NaN values land at the end.
-        before = ew.logical_not(ew.apply("gt" if right else "ge", boundaries,
-                                         values.unsqueeze(-1)))
-        return reductions.sum(before, -1, dtype=out_dtype)
+        return ew.cast(_binary_search(sorted_sequence, values, right), out_dtype)
+
+
+def _binary_search(boundaries: Tensor, values: Tensor, right: bool) -> Tensor:
+    """PyTorch's binary search, run on every value at once: a fixed number of
+    halving steps of gathers and compares (lazyt kernels, fused when deferred).
+    Taking the same steps gives the same answer as PyTorch even where the
+    boundaries are not quite sorted (NaN at the end, ties)."""
+    size = boundaries.shape[-1]
+    low = creation.zeros(tuple(values.shape), dtype=dtypes.int64)
+    high = creation.full(tuple(values.shape), size, dtype=dtypes.int64)
+    for _ in range(size.bit_length()):
+        searching = ew.apply("lt", low, high)
+        middle = ew.add(low, ew.floor_divide(ew.sub(high, low), 2))
+        probe = ew.apply("minimum", middle, creation.full((), max(size - 1, 0),
+                                                          dtype=dtypes.int64))
+        if boundaries.ndim == 1:
+            bound = indexing.getitem(boundaries, probe)
+        else:
+            bound = indexing.gather(boundaries, -1, probe)
+        # Move right while !(bound >= value) (!(bound > value) for right=True).
+        go_right = ew.logical_not(ew.apply("gt" if right else "ge", bound, values))
+        low = ew.where(ew.logical_and(searching, go_right), ew.add(middle, 1), low)
+        high = ew.where(ew.logical_and(searching, ew.logical_not(go_right)), middle, high)
+    return low
 
 
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False,
@@ -159,7 +176,7 @@ def _unique(input: Tensor, consecutive: bool, return_inverse: bool, return_count
         raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
                            "cannot be applied")
     moved = input.movedim(dim, 0)
-    rows = moved.reshape(moved.shape[0], -1)
+    rows = moved.reshape(moved.shape[0], prod(moved.shape[1:]))
     order = None
     if not consecutive and rows.shape[0]:
         order = _lexicographic_order(rows)

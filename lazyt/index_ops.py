@@ -85,7 +85,8 @@ def index_copy_(self: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     """self.select(dim, index[i]) = source.select(dim, i) for each i."""
     dim = _check_dim_index("index_copy_", self, dim, index)
     if self.ndim == 0:
-        return index_copy_(self.unsqueeze(0), 0, index, source.reshape(1)) and self
+        index_copy_(self.unsqueeze(0), 0, index, source.reshape(1))
+        return self
     if source.dtype is not self.dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but "
                            f"got (self) {_type_name(self.dtype)} and (source) "
@@ -116,12 +117,17 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
 
 def index_fill_(self: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """self.select(dim, i) = value for each i in index."""
-    dim = _check_dim_index("index_fill_", self, dim, index)
+    if index.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    if index.dtype is not dtypes.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    dim = normalize_dim(dim, self.ndim)
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
     if self.ndim == 0:
-        return index_fill_(self.unsqueeze(0), 0, index, value) and self
+        index_fill_(self.unsqueeze(0), 0, index, value)
+        return self
     if index.numel() == 0:
         return self
     if isinstance(value, Tensor) and value.dtype is not self.dtype:
@@ -223,16 +229,18 @@ class ScatterReduce(Function):
             grad_input, grad_src = _prod_backward(grad, input, dim, index, src, out, include_self)
             return grad_input, None, None, _to_src_shape(grad_src, src), None, None
         value = out.gather(dim, index)
+        # As PyTorch: self counts among the ties even with include_self=False
+        # (its gradient is then zeroed where anything was scattered).
         self_is_value = ew.apply("eq", input, out).to(grad.dtype)
-        if not include_self:
-            scattered = creation.zeros(tuple(input.shape), dtype=grad.dtype)
-            indexing.scatter_kernel(scattered, dim, index, 1, None)
-            self_is_value = ew.mul(self_is_value, ew.sub(1, scattered))
         src_is_value = ew.apply("eq", _index_shaped(src, index), value).to(grad.dtype)
         ties = ew.clone(self_is_value)
         indexing.scatter_kernel(ties, dim, index, src_is_value, "add")
         grad_input = ew.div(ew.mul(self_is_value, grad), ew.where(ew.apply("eq", ties, 0), 1.0,
                                                                    ties))
+        if not include_self:
+            scattered = creation.zeros(tuple(input.shape), dtype=dtypes.bool_)
+            indexing.scatter_kernel(scattered, dim, index, True, None)
+            grad_input = ew.where(scattered, 0.0, grad_input)
         grad_src = ew.div(ew.mul(src_is_value, grad.gather(dim, index)), ties.gather(dim, index))
         return grad_input, None, None, _to_src_shape(grad_src, src), None, None
 
@@ -277,13 +285,15 @@ def _prod_backward(grad, input, dim, index, src, out, include_self) -> tuple[Ten
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """Reduce src into a copy of input at index along dim (sum, prod, mean, amax, amin)."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # PyTorch's aliases
     if reduce not in _ACCUMULATE:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
-    if index.dtype is not dtypes.int64:
-        raise RuntimeError("scatter_reduce(): Expected dtype int64 for index")
+    if index.dtype not in (dtypes.int32, dtypes.int64):
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    index = index.to(dtypes.int64)
     if src.dtype is not input.dtype:
-        raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     dim = normalize_dim(dim, input.ndim)
     indexing.check_scatter_shapes(input, dim, index, src)
     if reduce in ("sum", "mean"):  # differentiable compositions of scatter and scatter_add

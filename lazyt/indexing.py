@@ -369,18 +369,24 @@ _WARNED_SCATTER_REDUCE = []
 
 def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
              reduce: str | None = None) -> Tensor:
-    if src is None:
-        src = value
-    dim = normalize_dim(dim, self.ndim)
-    if index.dtype is not dtypes.int64:
-        raise RuntimeError("scatter(): Expected dtype int64 for index")
-    if reduce not in _SCATTER_REDUCE:
-        raise RuntimeError("reduce argument must be either add or multiply.")
     if reduce is not None and isinstance(src, Tensor) and not _WARNED_SCATTER_REDUCE:
         _WARNED_SCATTER_REDUCE.append(True)  # PyTorch warns once per process
         warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
                       "will be removed in a future PyTorch release. Use torch.scatter_reduce "
                       "instead for more reduction options.", UserWarning, stacklevel=2)
+    return _scatter_(self, dim, index, src, value, reduce)
+
+
+def _scatter_(self: Tensor, dim: int, index: Tensor, src, value, reduce: str | None) -> Tensor:
+    """scatter_ and scatter_add_: check, run the kernel, record for autograd."""
+    if src is None:
+        src = value
+    dim = normalize_dim(dim, self.ndim)
+    if index.dtype not in (dtypes.int32, dtypes.int64):
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    index = index.to(dtypes.int64)
+    if reduce not in _SCATTER_REDUCE:
+        raise RuntimeError("reduce argument must be either add or multiply.")
     check_scatter_shapes(self, dim, index, src)
     if index.numel() == 0:
         return self
@@ -406,7 +412,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
 
 
 def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    return scatter_(self, dim, index, src, reduce="add")
+    return _scatter_(self, dim, index, src, None, "add")
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:

@@ -472,7 +472,7 @@ def column_stack(tensors) -> Tensor:
 
 
 def _numpy_split(name: str, dim: int, input: Tensor, indices_or_sections):
-    needed = dim + 1 if name != "hsplit" else 1
+    needed = {"hsplit": 1, "vsplit": 2, "dsplit": 3}[name]
     if input.ndim < needed:
         raise RuntimeError(f"torch.{name} requires a tensor with at least {needed} dimension, but "
                            f"got a tensor with {input.ndim} dimensions!")
