@@ -17,7 +17,8 @@ import lazyt.autograd.engine
 from lazyt.modes import deferred, get_mode, set_mode
 from lazyt.realization import realize
 from lazyt.printing import set_printoptions
-from lazyt import creation, elementwise, indexing, linalg, math_ops, reductions, shape_ops
+from lazyt import (counting, creation, elementwise, index_ops, indexing, linalg, math_ops,
+                   reductions, shape_ops)
 from lazyt import linalg_decompositions, linalg_norms, linalg_products
 # Loading methods binds every op module's Tensor methods (lazyt/methods.py).
 from lazyt import methods
@@ -64,8 +65,8 @@ def _export(table: dict) -> None:
     globals().update(table)
 
 
-for _module in (creation, elementwise, math_ops, reductions, shape_ops, indexing, linalg,
-                linalg_products, linalg_norms, linalg_decompositions):
+for _module in (creation, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
+                counting, linalg, linalg_products, linalg_norms, linalg_decompositions):
     _export(_module.FUNCTIONS)
 del _module
 

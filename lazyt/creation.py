@@ -18,6 +18,7 @@ from lazyt import dtypes, eager_cache, linalg, modes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
+from lazyt.engine.realize import nonzero_into
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, prod
 from lazyt.random import default_generator  # (compile.py imports it from here too)
@@ -588,3 +589,42 @@ TENSOR_METHODS = {
     "uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_, "random_": random_,
     "exponential_": exponential_, "bernoulli": bernoulli,
 }
+
+
+# ------------------------------------------------------------------ triangle indices
+def _triangle_indices(row: int, col: int, offset: int, upper: bool, dtype, name: str) -> Tensor:
+    """The (2, N) coordinates of a row x col matrix's lower (upper) triangle, in
+    row-major order: the nonzero kernel run over the triangle's mask."""
+    dtype = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
+    if row < 0 or col < 0:  # (PyTorch's messages, missing space included)
+        raise RuntimeError(f"row must be non-negative, got{row}" if row < 0
+                           else f"col must be non-negative, got{col}")
+    if dtype.kind not in "iu":
+        raise NotImplementedError(f"\"{name}\" not implemented for '{ew.TORCH_NAMES[dtype.name]}'")
+    # How many elements each row keeps: the output's size, known before any kernel runs.
+    if upper:
+        count = sum(max(0, col - max(0, r + offset)) for r in range(row))
+    else:
+        count = sum(max(0, min(col, r + offset + 1)) for r in range(row))
+    storage = Storage.allocate(dtypes.int64, (count + 1) * 2, CPU)
+    if count:
+        distance = ew.sub(arange(col).unsqueeze(0), arange(row).unsqueeze(1))  # col - row
+        mask = ew.apply("ge" if upper else "le", distance, offset).realize()
+        nonzero_into(mask._load(), storage)
+    coords = Tensor._make(storage, View.contiguous((count, 2)))
+    return ew.cast(coords.t(), dtype).contiguous() if count else empty(2, 0, dtype=dtype)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
+                 layout=None) -> Tensor:
+    to_device(device)
+    return _triangle_indices(row, col, offset, False, dtype, "tril_indices")
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
+                 layout=None) -> Tensor:
+    to_device(device)
+    return _triangle_indices(row, col, offset, True, dtype, "triu_indices")
+
+
+FUNCTIONS.update({"tril_indices": tril_indices, "triu_indices": triu_indices})

@@ -11,7 +11,10 @@ IndexError after the launch and nothing out of bounds is ever touched.
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import numbers
+import warnings
 
 import numpy as np
 
@@ -275,6 +278,15 @@ def checked_index(index: Tensor, size: int, dim: int, message: int = 0) -> Tenso
     return Tensor._from_node(node)
 
 
+@contextlib.contextmanager
+def _index_error_as(message: str):
+    """Report a bad index with PyTorch's message for this op (still IndexError)."""
+    try:
+        yield
+    except IndexError:
+        raise IndexError(message) from None
+
+
 def _empty(shape, dtype) -> Tensor:
     return Tensor._make(Storage.allocate(dtype, prod(shape), CPU), View.contiguous(tuple(shape)))
 
@@ -284,8 +296,13 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if index.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
-    if input.ndim == 0:
-        return index_select(input.reshape(1), 0, index.reshape(-1)).reshape(index.shape)
+    if input.ndim == 0:  # a scalar: one index, 0 or -1, and a 0-d result
+        normalize_dim(dim, 0)
+        if index.numel() != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{index.numel()} value(s)")
+        with _index_error_as("index out of range in self"):
+            return index_select(input.reshape(1), 0, index.reshape(1)).reshape(())
     dim = normalize_dim(dim, input.ndim)
     parsed = _Parsed(input._view)
     parsed.advanced = [(dim, index.reshape(-1).to(dtypes.int64))]
@@ -297,54 +314,85 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     return out
 
 
-def _scatter_values(src, shape, dtype):
+def check_scatter_shapes(self: Tensor, dim: int, index: Tensor, src) -> None:
+    """PyTorch's scatter checks; a 0-d index or src counts as 1-d, as in PyTorch."""
+    index_ndim = builtins.max(index.ndim, 1)
+    if index_ndim != builtins.max(self.ndim, 1) and index.numel() > 0:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if isinstance(src, Tensor) and builtins.max(src.ndim, 1) != index_ndim and index.numel():
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    index_shape = tuple(index.shape) or (1,)
+    self_shape = tuple(self.shape) or (1,)
+    for d, size in enumerate(index_shape):
+        if d != dim and size > self_shape[d]:
+            raise RuntimeError(
+                f"Expected index {list(index.shape)} to be smaller than self {list(self.shape)} "
+                f"apart from dimension {dim}")
+        if isinstance(src, Tensor) and size > (tuple(src.shape) or (1,))[d]:
+            raise RuntimeError(
+                f"Expected index {list(index.shape)} to be smaller than src {list(src.shape)}")
+
+
+def scatter_kernel(self: Tensor, dim: int, index: Tensor, src, accumulate: str | None) -> None:
+    """self[index along dim] (op)= src in place, no autograd: the scatter kernel
+    (accumulate None, "add", "mul", "maximum" or "minimum"); src a tensor or a scalar."""
+    if index.numel() == 0:
+        return
+    view = self._view if self.ndim else View((1,), (1,), self._view.offset)
+    index_view = index._view if index.ndim else View((1,), (1,), index._view.offset)
+    mapping = tuple(("strict", 0, GATHER_OUT_OF_BOUNDS) if d == dim else ("loop", d)
+                    for d in range(view.ndim))
+    idx = make_node("load", index.dtype, index_view.shape, (), (index._storage.buffer,
+                                                                  index_view))
     if isinstance(src, Tensor):
-        view = View(tuple(shape), src._view.strides, src._view.offset)
-        return make_node("load", src.dtype, tuple(shape), (), (src._storage.buffer, view))
-    return None
+        if src._storage is self._storage:
+            src = ew.clone(src)
+        src.realize()
+        src_view = src._view if src.ndim else View((1,), (1,), src._view.offset)
+        values = make_node("load", src.dtype, index_view.shape, (),
+                           (src._storage.buffer, View(index_view.shape, src_view.strides,
+                                                      src_view.offset)))
+        if values.dtype is not self.dtype:
+            values = make_node("cast", self.dtype, values.shape, (values,))
+    else:
+        values = creation.full((), src, dtype=self.dtype)._load_as(index_view.shape)
+    scatter_into(self._storage, view, values, [idx], mapping, accumulate)
+    self._storage.version += 1
+
+
+_SCATTER_REDUCE = {None: None, "add": "add", "multiply": "mul"}
+_WARNED_SCATTER_REDUCE = []
 
 
 def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
              reduce: str | None = None) -> Tensor:
+    if reduce is not None and isinstance(src, Tensor) and not _WARNED_SCATTER_REDUCE:
+        _WARNED_SCATTER_REDUCE.append(True)  # PyTorch warns once per process
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
+                      "will be removed in a future PyTorch release. Use torch.scatter_reduce "
+                      "instead for more reduction options.", UserWarning, stacklevel=2)
+    return _scatter_(self, dim, index, src, value, reduce)
+
+
+def _scatter_(self: Tensor, dim: int, index: Tensor, src, value, reduce: str | None) -> Tensor:
+    """scatter_ and scatter_add_: check, run the kernel, record for autograd."""
     if src is None:
         src = value
     dim = normalize_dim(dim, self.ndim)
-    if index.dtype is not dtypes.int64:
-        raise RuntimeError("scatter(): Expected dtype int64 for index")
-    if index.ndim != self.ndim and index.numel() > 0:
-        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
-    for d in range(index.ndim):
-        if d != dim and index.shape[d] > self.shape[d]:
-            raise RuntimeError(
-                f"Expected index {list(index.shape)} to be smaller than self {list(self.shape)} "
-                f"apart from dimension {dim}")
-        if isinstance(src, Tensor) and index.shape[d] > src.shape[d]:
-            raise RuntimeError(
-                f"Expected index {list(index.shape)} to be smaller than src {list(src.shape)}")
+    if index.dtype not in (dtypes.int32, dtypes.int64):
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    index = index.to(dtypes.int64)
+    if reduce not in _SCATTER_REDUCE:
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    check_scatter_shapes(self, dim, index, src)
     if index.numel() == 0:
         return self
-    accumulate = {None: None, "add": "add", "sum": "add"}.get(reduce, "bad")
-    if accumulate == "bad":
-        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}"
-                           if reduce != "multiply" else "scatter reduce='multiply' is not "
-                           "supported by lazyt yet")
-    mapping = tuple(("strict", 0, GATHER_OUT_OF_BOUNDS) if d == dim else ("loop", d)
-                    for d in range(self.ndim))
-    idx = make_node("load", index.dtype, index._view.shape, (), (index._storage.buffer,
-                                                                  index._view))
-    if isinstance(src, Tensor):
-        if src._storage is self._storage:
-            src = ew.clone(src)
-        values = _scatter_values(src, index.shape, self.dtype)
-        if values.dtype is not self.dtype:
-            values = make_node("cast", self.dtype, values.shape, (values,))
-    else:
-        values = creation.full((), src, dtype=self.dtype)._load_as(tuple(index.shape))
     grad_mode.check_inplace(self)
-    op = "scatter_add" if accumulate else "scatter"
-    snapshot = grad_mode.snapshot_for_inplace(self, op, (src,) if isinstance(src, Tensor) else ())
-    scatter_into(self._storage, self._view, values, [idx], mapping, accumulate)
-    self._storage.version += 1
+    op = "scatter_add" if reduce == "add" else "scatter"
+    differentiable = reduce != "multiply"
+    snapshot = (grad_mode.snapshot_for_inplace(self, op, (src,) if isinstance(src, Tensor)
+                                               else ()) if differentiable else None)
+    scatter_kernel(self, dim, index, src, _SCATTER_REDUCE[reduce])
     grad_mode.record_inplace(op, self, (src, dim, index), snapshot)
     return self
 
@@ -353,13 +401,15 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
             reduce: str | None = None) -> Tensor:
     out = ew.clone(input.detach())
     scatter_(out, dim, index, src, value, reduce=reduce)
-    op = "scatter_add" if reduce in ("add", "sum") else "scatter"
-    grad_mode.record(op, out, (input, src if src is not None else value), dim=dim, index=index)
+    if reduce != "multiply":
+        op = "scatter_add" if reduce == "add" else "scatter"
+        grad_mode.record(op, out, (input, src if src is not None else value), dim=dim,
+                         index=index)
     return out
 
 
 def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    return scatter_(self, dim, index, src, reduce="add")
+    return _scatter_(self, dim, index, src, None, "add")
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -423,14 +473,10 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     return getitem(input.expand(shape), mask.expand(shape))
 
 
-def take(input: Tensor, index: Tensor) -> Tensor:
-    return getitem(input.reshape(-1), index)
-
-
 FUNCTIONS = {
     "gather": gather, "index_select": index_select, "scatter": scatter,
     "scatter_add": scatter_add, "nonzero": nonzero, "argwhere": argwhere,
-    "masked_select": masked_select, "take": take, "index_add": index_add,
+    "masked_select": masked_select, "index_add": index_add,
 }
 TENSOR_METHODS = dict(FUNCTIONS)
 TENSOR_METHODS.update({

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from lazyt import (
     conversions,
+    counting,
     creation,
     elementwise,
+    index_ops,
     indexing,
     linalg,
     linalg_decompositions,
@@ -25,8 +27,9 @@ from lazyt import (
 )
 from lazyt.tensor import Tensor
 
-for _module in (conversions, elementwise, math_ops, reductions, shape_ops, indexing, linalg,
-                linalg_products, linalg_norms, linalg_decompositions, creation, storage_api):
+for _module in (conversions, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
+                counting, linalg, linalg_products, linalg_norms, linalg_decompositions, creation,
+                storage_api):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
 Tensor.__new__ = staticmethod(creation.legacy_tensor_new)

@@ -1,5 +1,6 @@
 """Ops that rearrange or combine whole tensors: cat, stack, flip, roll, repeat,
-tril/triu, masked_fill, one_hot.
+tril/triu, masked_fill, one_hot, and the numpy-style family (meshgrid,
+atleast_*, dstack/column_stack, hsplit/vsplit/dsplit, rot90, diff).
 
 Copies are elementwise kernels writing through views of the output (each
 input of cat is one ASSIGN into a slice); flip reads through a negative-stride
@@ -9,6 +10,7 @@ IR view. Nothing is computed outside generated kernels.
 from __future__ import annotations
 
 import builtins
+import warnings
 
 from lazyt import creation, dtypes, indexing, reductions
 from lazyt import elementwise as ew
@@ -17,7 +19,7 @@ from lazyt.ir.node import make_node
 from lazyt.ir.view import View, prod
 from lazyt.runtime.device import CPU
 from lazyt.runtime.storage import Storage
-from lazyt.tensor import Tensor, normalize_dim, normalize_shape
+from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim, normalize_shape
 
 
 def _empty(shape, dtype) -> Tensor:
@@ -352,6 +354,8 @@ def unfold(self, dimension: int, size: int, step: int) -> Tensor:
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
     view = self._view
+    if self.ndim == 0:  # PyTorch: a scalar unfolds to one window of size 1, shape (size,)
+        return self._with_view(View((size,), (1,), view.offset), "as_strided")
     count = (length - size) // step + 1
     shape = view.shape[:dim] + (count,) + view.shape[dim + 1:] + (size,)
     base_stride = view.strides[dim] if self.ndim else 1
@@ -381,3 +385,191 @@ TENSOR_METHODS = {
     "tril_": lambda self, diagonal=0: ew.copy_(self, tril(self, diagonal)),
     "triu_": lambda self, diagonal=0: ew.copy_(self, triu(self, diagonal)),
 }
+
+
+# --- broadcasting, stacking and splitting by the numpy-style names ------------
+
+
+def broadcast_tensors(*tensors) -> tuple[Tensor, ...]:
+    """Expand views of every tensor to their common broadcast shape."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+_MESHGRID_WARNED = []
+
+
+def meshgrid(*tensors, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids from 0-d/1-d tensors, as expand views ('ij' or 'xy')."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        if not _MESHGRID_WARNED:  # PyTorch warns once per process
+            _MESHGRID_WARNED.append(True)
+            warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass "
+                          "the indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
+                           f"{indexing}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got a tensor of shape {list(t.shape)}")
+        if t.dtype is not tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    swap = indexing == "xy" and len(tensors) >= 2
+    order = list(tensors)
+    if swap:
+        order[0], order[1] = order[1], order[0]
+    shape = tuple(t.numel() for t in order)
+    grids = []
+    for i, t in enumerate(order):
+        view_shape = [1] * len(order)
+        view_shape[i] = -1
+        grids.append(t.reshape(view_shape).expand(shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def _atleast(tensors, ndim: int, reshape):
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    if len(tensors) == 1 and not single:
+        tensors = tuple(tensors[0])
+    out = tuple(reshape(t) if t.ndim < ndim else t for t in tensors)
+    return out[0] if single else out
+
+
+def atleast_1d(*tensors):
+    return _atleast(tensors, 1, lambda t: t.reshape(1))
+
+
+def atleast_2d(*tensors):
+    return _atleast(tensors, 2, lambda t: t.reshape(1, -1) if t.ndim else t.reshape(1, 1))
+
+
+def atleast_3d(*tensors):
+    def to_3d(t):
+        if t.ndim == 0:
+            return t.reshape(1, 1, 1)
+        if t.ndim == 1:
+            return t.reshape(1, -1, 1)
+        return t.unsqueeze(-1)
+    return _atleast(tensors, 3, to_3d)
+
+
+def dstack(tensors) -> Tensor:
+    return cat(atleast_3d(tuple(tensors)), 2)
+
+
+def column_stack(tensors) -> Tensor:
+    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
+
+
+def _numpy_split(name: str, dim: int, input: Tensor, indices_or_sections):
+    needed = {"hsplit": 1, "vsplit": 2, "dsplit": 3}[name]
+    if input.ndim < needed:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {needed} dimension, but "
+                           f"got a tensor with {input.ndim} dimensions!")
+    if name == "hsplit" and input.ndim == 1:
+        dim = 0
+    if isinstance(indices_or_sections, int):
+        size = input.shape[dim]
+        if indices_or_sections == 0 or size % indices_or_sections:
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                f"dimension {size} is not divisible by the split_size {indices_or_sections}!")
+    return tensor_split(input, indices_or_sections, dim)
+
+
+def hsplit(input: Tensor, indices_or_sections) -> tuple[Tensor, ...]:
+    return _numpy_split("hsplit", 1, input, indices_or_sections)
+
+
+def vsplit(input: Tensor, indices_or_sections) -> tuple[Tensor, ...]:
+    return _numpy_split("vsplit", 0, input, indices_or_sections)
+
+
+def dsplit(input: Tensor, indices_or_sections) -> tuple[Tensor, ...]:
+    return _numpy_split("dsplit", 2, input, indices_or_sections)
+
+
+def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple[Tensor, ...]:
+    return split(input, list(split_sizes), dim)
+
+
+def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotate by 90 degrees k times in the plane of dims, from dims[0] towards dims[1]."""
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = normalize_dim(dims[0], input.ndim), normalize_dim(dims[1], input.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and "
+                           f"dim1 = {dims[1]}")
+    k %= 4
+    if k == 1:
+        return flip(input, (d1,)).transpose(d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return flip(input, (d0,)).transpose(d0, d1)
+    return ew.clone(input)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """The n-th forward difference along dim (logical xor for bool tensors)."""
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    dim = normalize_dim(dim, input.ndim)
+    parts = []
+    for extra in (prepend, append):
+        if extra is None:
+            continue
+        if extra.ndim != input.ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+        for d in range(input.ndim):
+            if d != dim and extra.shape[d] != input.shape[d]:
+                raise RuntimeError(
+                    "diff expects the shape of tensor to prepend or append to match that of input "
+                    f"except along the differencing dimension; input.size({d}) = "
+                    f"{input.shape[d]}, but got tensor.size({d}) = {extra.shape[d]}")
+    if prepend is not None or append is not None:
+        parts = ([prepend] if prepend is not None else []) + [input] + (
+            [append] if append is not None else [])
+        input = cat(parts, dim)
+    out = input
+    for _ in range(n):
+        length = out.shape[dim]
+        if length == 0:
+            break
+        later, earlier = out.narrow(dim, 1, length - 1), out.narrow(dim, 0, length - 1)
+        out = (ew.apply("ne", later, earlier) if out.dtype is dtypes.bool_
+               else ew.sub(later, earlier))
+    return out if out is not input else ew.clone(input)
+
+
+def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    return ew.clone(input.narrow(dim, start, length)).contiguous()
+
+
+FUNCTIONS.update({
+    "broadcast_tensors": broadcast_tensors, "meshgrid": meshgrid, "atleast_1d": atleast_1d,
+    "atleast_2d": atleast_2d, "atleast_3d": atleast_3d, "dstack": dstack,
+    "column_stack": column_stack, "row_stack": vstack, "hsplit": hsplit, "vsplit": vsplit,
+    "dsplit": dsplit, "split_with_sizes": split_with_sizes, "rot90": rot90, "diff": diff,
+    "narrow_copy": narrow_copy,
+})
+TENSOR_METHODS.update({
+    "hsplit": hsplit, "vsplit": vsplit, "dsplit": dsplit, "split_with_sizes": split_with_sizes,
+    "rot90": rot90, "diff": diff, "narrow_copy": narrow_copy,
+})

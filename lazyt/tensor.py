@@ -451,8 +451,15 @@ class Tensor:
     def movedim(self, source, destination) -> Tensor:
         src = [source] if isinstance(source, int) else list(source)
         dst = [destination] if isinstance(destination, int) else list(destination)
+        if len(src) != len(dst):
+            raise RuntimeError(
+                f"movedim: Invalid source or destination dims: source ({src} dims) should "
+                f"contain the same number of dims as destination ({dst} dims)")
         src = [normalize_dim(d, self.ndim) for d in src]
         dst = [normalize_dim(d, self.ndim) for d in dst]
+        for name, dims in (("source", src), ("destination", dst)):
+            if len(set(dims)) != len(dims):
+                raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims})")
         order = [None] * self.ndim
         for s, d in zip(src, dst):
             order[d] = s
@@ -545,7 +552,15 @@ class Tensor:
 
     def unflatten(self, dim: int, sizes) -> Tensor:
         dim = normalize_dim(dim, self.ndim)
-        sizes = infer_shape(tuple(sizes), self.shape[dim])
+        sizes = tuple(sizes)
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        known = prod(s for s in sizes if s != -1)
+        if sizes.count(-1) <= 1 and (known != self.shape[dim] if -1 not in sizes
+                                     else known and self.shape[dim] % known):
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                               f"size of dim {dim} ({self.shape[dim]}) in the input tensor")
+        sizes = infer_shape(sizes, self.shape[dim])
         return self.view(*self.shape[:dim], *sizes, *self.shape[dim + 1:])
 
     def contiguous(self, memory_format=None) -> Tensor:

@@ -83,6 +83,14 @@ class Tensor:
     def tolist(self): ...  # defined in lazyt/conversions.py
     def type(self, dtype=None): ...  # defined in lazyt/conversions.py
     def type_as(self, other): ...  # defined in lazyt/conversions.py
+    def bincount(self, weights=None, minlength=0): ...  # defined in lazyt/counting.py
+    def cummax(self, dim): ...  # defined in lazyt/counting.py
+    def cummin(self, dim): ...  # defined in lazyt/counting.py
+    def histc(self, bins=100, min=0, max=0): ...  # defined in lazyt/counting.py
+    def multinomial(self, num_samples, replacement=False, *, generator=None): ...  # defined in lazyt/counting.py
+    def nonzero_static(self, *, size, fill_value=-1): ...  # defined in lazyt/counting.py
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None): ...  # defined in lazyt/counting.py
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None): ...  # defined in lazyt/counting.py
     @staticmethod
     def __new__(cls, *args, **kwargs): ...  # defined in lazyt/creation.py
     def bernoulli(self, p=None, *, generator=None): ...  # defined in lazyt/creation.py
@@ -328,6 +336,16 @@ class Tensor:
     def where(self, condition, other): ...  # defined in lazyt/elementwise.py
     def zero_(self): ...  # defined in lazyt/elementwise.py
     def zeta(self, other): ...  # defined in lazyt/elementwise.py
+    def index_copy(self, dim, index, source): ...  # defined in lazyt/index_ops.py
+    def index_copy_(self, dim, index, source): ...  # defined in lazyt/index_ops.py
+    def index_fill(self, dim, index, value): ...  # defined in lazyt/index_ops.py
+    def index_fill_(self, dim, index, value): ...  # defined in lazyt/index_ops.py
+    def masked_scatter(self, mask, source): ...  # defined in lazyt/index_ops.py
+    def masked_scatter_(self, mask, source): ...  # defined in lazyt/index_ops.py
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True): ...  # defined in lazyt/index_ops.py
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True): ...  # defined in lazyt/index_ops.py
+    def take(self, index): ...  # defined in lazyt/index_ops.py
+    def take_along_dim(self, indices, dim=None): ...  # defined in lazyt/index_ops.py
     def __getitem__(self, index): ...  # defined in lazyt/indexing.py
     def __setitem__(self, index, value): ...  # defined in lazyt/indexing.py
     def argwhere(self): ...  # defined in lazyt/indexing.py
@@ -342,7 +360,6 @@ class Tensor:
     def scatter_(self, dim, index, src=None, value=None, *, reduce=None): ...  # defined in lazyt/indexing.py
     def scatter_add(self, dim, index, src): ...  # defined in lazyt/indexing.py
     def scatter_add_(self, dim, index, src): ...  # defined in lazyt/indexing.py
-    def take(self, index): ...  # defined in lazyt/indexing.py
     def __matmul__(self, other): ...  # defined in lazyt/linalg.py
     def __rmatmul__(self, other): ...  # defined in lazyt/linalg.py
     def argsort(self, dim=-1, descending=False, stable=False): ...  # defined in lazyt/linalg.py
@@ -431,15 +448,21 @@ class Tensor:
     def chunk(self, chunks, dim=0): ...  # defined in lazyt/shape_ops.py
     def diag(self, diagonal=0): ...  # defined in lazyt/shape_ops.py
     def diagonal(self, offset=0, dim1=0, dim2=1): ...  # defined in lazyt/shape_ops.py
+    def diff(self, n=1, dim=-1, prepend=None, append=None): ...  # defined in lazyt/shape_ops.py
+    def dsplit(self, indices_or_sections): ...  # defined in lazyt/shape_ops.py
     def flip(self, dims): ...  # defined in lazyt/shape_ops.py
     def fliplr(self): ...  # defined in lazyt/shape_ops.py
     def flipud(self): ...  # defined in lazyt/shape_ops.py
+    def hsplit(self, indices_or_sections): ...  # defined in lazyt/shape_ops.py
     def masked_fill(self, mask, value): ...  # defined in lazyt/shape_ops.py
     def masked_fill_(self, mask, value): ...  # defined in lazyt/shape_ops.py
+    def narrow_copy(self, dim, start, length): ...  # defined in lazyt/shape_ops.py
     def repeat(self, *sizes): ...  # defined in lazyt/shape_ops.py
     def repeat_interleave(self, repeats, dim=None, *, output_size=None): ...  # defined in lazyt/shape_ops.py
     def roll(self, shifts, dims=None): ...  # defined in lazyt/shape_ops.py
+    def rot90(self, k=1, dims=(0, 1)): ...  # defined in lazyt/shape_ops.py
     def split(self, split_size_or_sections, dim=0): ...  # defined in lazyt/shape_ops.py
+    def split_with_sizes(self, split_sizes, dim=0): ...  # defined in lazyt/shape_ops.py
     def tensor_split(self, sections, dim=0): ...  # defined in lazyt/shape_ops.py
     def tile(self, dims): ...  # defined in lazyt/shape_ops.py
     def trace(self): ...  # defined in lazyt/shape_ops.py
@@ -449,6 +472,7 @@ class Tensor:
     def triu_(self, diagonal=0): ...  # defined in lazyt/shape_ops.py
     def unbind(self, dim=0): ...  # defined in lazyt/shape_ops.py
     def unfold(self, dimension, size, step): ...  # defined in lazyt/shape_ops.py
+    def vsplit(self, indices_or_sections): ...  # defined in lazyt/shape_ops.py
     def storage(self): ...  # defined in lazyt/storage_api.py
     def untyped_storage(self): ...  # defined in lazyt/storage_api.py
     @property

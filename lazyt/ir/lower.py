@@ -406,7 +406,8 @@ def lower_gather(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
 def lower_scatter(dst: Buffer, dst_dtype: DType, dst_view: View, values: Node,
                   index_nodes: list[Node], mapping: tuple,
                   accumulate: str | None) -> LaunchPlan | None:
-    """dst[address(i)] = values[i] (or op= with accumulate "add"): scatter,
+    """dst[address(i)] = values[i] (or dst = dst op values[i] with accumulate
+    "add", "mul", "maximum" or "minimum"): scatter, scatter_reduce,
     index_put_ and index_add_. Runs sequentially: duplicate indices resolve to
     the last write (or all adds) in row-major order, as on PyTorch's CPU."""
     shape = values.shape
@@ -422,9 +423,10 @@ def lower_scatter(dst: Buffer, dst_dtype: DType, dst_view: View, values: Node,
     value = _expr_for(nodes, builder, lambda n: leaf_index[id(n)])
     valid: list = []
     address = _gather_address(builder, loops, dst_view, mapping, index_nodes, err, valid)
-    if accumulate == "add":
+    if accumulate is not None:  # "add", "mul", "maximum" or "minimum": dst = dst op value
+        assert accumulate in ("add", "mul", "maximum", "minimum"), accumulate
         dtype = builder.buffer_dtypes[d]
-        value = K.Alu("add", dtype, (K.Load(d, address, dtype), value))
+        value = K.Alu(accumulate, dtype, (K.Load(d, address, dtype), value))
     mask = None
     for condition in valid:  # a bad index writes nothing (and raises after the launch)
         mask = condition if mask is None else K.Index("and", (mask, condition))
