@@ -27,6 +27,14 @@ from lazyt.ir.view import apply_movement
 # Tensors with a pending write (in-place ops in deferred mode), in order.
 WRITERS: list = []
 
+# A pending tensor whose graph is deeper than this is realised before more is
+# built on it (Tensor._load): a deferred loop that never reads a value (its
+# parameters updated in place every step) would otherwise grow one graph over
+# all its steps, and compile it as one ever larger program. Realised in
+# chunks of about the same depth, the repeated chunks replay one recorded
+# Program (the realisation cache).
+MAX_PENDING_DEPTH = 128
+
 
 def is_writer(t) -> bool:
     return t._node is not None and t._st is not None

@@ -23,7 +23,7 @@ from lazyt.dtypes import DType
 from lazyt.engine.realize import realize_new
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, apply_movement, prod
-from lazyt.realization import realize_tensors
+from lazyt.realization import MAX_PENDING_DEPTH, realize_tensors
 from lazyt.runtime.device import CPU, device
 from lazyt.runtime.storage import Storage
 
@@ -220,6 +220,8 @@ class Tensor:
         return out
 
     def _load(self) -> Node:
+        if self._node is not None and self._node.depth > MAX_PENDING_DEPTH:
+            self.realize()  # bounded graphs: see MAX_PENDING_DEPTH
         if self._node is not None:
             return self._node
         if self._st.writer is not None:  # another tensor's deferred write to this storage
@@ -228,6 +230,8 @@ class Tensor:
 
     def _load_as(self, shape: tuple[int, ...]) -> Node:
         """This tensor read broadcast to `shape` (caller checked compatibility)."""
+        if self._node is not None and self._node.depth > MAX_PENDING_DEPTH:
+            self.realize()
         if self._node is not None:
             if self._node.shape == shape:
                 return self._node

@@ -130,3 +130,38 @@ def test_bad_indices_raise_pytorch_classes_in_every_mode(mode):
                     fn(index).realize()
             else:
                 fn(index)
+
+
+def test_contiguous_of_an_expanded_pending_tensor_is_dense():
+    with lt.deferred():
+        q = lt.randn(1, 3)
+        r = q.expand(100, 3).contiguous()
+        assert r.stride() == (3, 1) and r.is_contiguous()
+        np.testing.assert_array_equal(r.numpy(), np.broadcast_to(q.numpy(), (100, 3)))
+
+
+def test_a_deferred_loop_that_never_reads_a_value_stays_bounded():
+    # The polynomial fit of "Learning PyTorch with Examples" with manual
+    # updates and no value read inside the loop: its graph would span every
+    # step; it is realised in chunks (MAX_PENDING_DEPTH) that replay.
+    from lazyt.realization import MAX_PENDING_DEPTH
+
+    def fit(deferred: bool) -> list[float]:
+        lt.manual_seed(0)
+        x = lt.linspace(-3.0, 3.0, 50)
+        y = x.sin()
+        params = [lt.randn((), requires_grad=True) for _ in range(4)]
+        with lt.deferred() if deferred else lt.enable_grad():
+            for _ in range(30):
+                a, b, c, d = params
+                loss = (a + b * x + c * x ** 2 + d * x ** 3 - y).pow(2).sum()
+                loss.backward()
+                with lt.no_grad():
+                    for p in params:
+                        p -= 1e-4 * p.grad
+                        p.grad = None
+                assert all(p._node is None or p._node.depth <= MAX_PENDING_DEPTH + 64
+                           for p in params)
+        return [float(p) for p in params]
+
+    np.testing.assert_allclose(fit(True), fit(False), rtol=1e-4)

@@ -189,7 +189,9 @@ def _realize_scheduled(roots: list[Node], writes: list[tuple]) -> list[tuple]:
         buf, view = load.arg
         for kind, params in moves:  # movements over a fresh result stay views of it
             view = view and apply_movement(view, kind, params)
-        if view is None:
+        if view is None or not view.is_contiguous():
+            # A result is dense, as eager mode makes it (x.expand(...).contiguous()
+            # must not come back with stride 0): compute it into its own buffer.
             copy = _scheduler()
             view = View.contiguous(root.shape)
             storage = CPU_BACKEND.allocate(root.dtype, prod(root.shape))

@@ -78,16 +78,19 @@ _UNSET = object()
 class Node:
     """One IR node. Build nodes with `make_node`, never directly."""
 
-    __slots__ = ("op", "dtype", "shape", "srcs", "arg", "akey", "__weakref__")
+    __slots__ = ("op", "dtype", "shape", "srcs", "arg", "akey", "depth", "__weakref__")
 
     def __init__(self, op: str, dtype: DType, shape: tuple[int, ...],
-                 srcs: tuple[Node, ...], arg: Any, akey: Any = _UNSET):
+                 srcs: tuple[Node, ...], arg: Any, akey: Any = _UNSET, depth: int = 1):
         self.op = op
         self.dtype = dtype
         self.shape = shape
         self.srcs = srcs
         self.arg = arg
         self.akey = akey  # arg_key(arg) once known (node_arg_key)
+        # The longest path to a leaf, counted in deferred mode (eager nodes are
+        # one op over leaves): a pending graph too deep is realised first.
+        self.depth = depth
 
     def __repr__(self) -> str:
         return f"Node({self.op}, {self.dtype.name}, {self.shape}, arg={self.arg!r})"
@@ -122,7 +125,11 @@ def make_node(op: str, dtype: DType, shape: tuple[int, ...],
     ref = _INTERNED.get(key)
     node = None if ref is None else ref()
     if node is None or node.srcs != srcs:
-        node = Node(op, dtype, shape, srcs, arg, akey)
+        depth = 0
+        for src in srcs:
+            if src.depth > depth:
+                depth = src.depth
+        node = Node(op, dtype, shape, srcs, arg, akey, depth + 1)
         _INTERNED[key] = weakref.ref(node)
         if len(_INTERNED) > _SWEEP_AT[0]:
             _sweep_interned()
