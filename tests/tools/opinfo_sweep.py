@@ -16,7 +16,9 @@ Run it under glibc's malloc checker and with tracebacks on crashes:
 Options: `--only a,b,c` (OpInfo names), `--start N --stop M` (a slice of the
 op list, to bisect), `-v` (print each op before it runs, flushed, so the
 last line before a crash names the op), `--deferred` (run in deferred mode),
-`--reference` (OpInfo's reference_inputs: more and harder samples).
+`--reference` (OpInfo's reference_inputs: more and harder samples),
+`--errors` (OpInfo's error_inputs: bad input, each must raise),
+`--inplace` (the in-place variants, writing through views into a wider buffer).
 Needs torch and expecttest (`pip install expecttest`).
 """
 
@@ -96,10 +98,23 @@ def tensors_in(value) -> list:
     return found
 
 
-def run_op(op, fn, counts, verbose: bool, reference: bool = False) -> None:
-    inputs = op.reference_inputs if reference else op.sample_inputs
+def check_view(t, name: str, counts) -> None:
+    """A result's view must lie within its storage (numpy reads go through it unchecked)."""
+    storage, view = t._storage, t._view
+    low, high = view.storage_extent()
+    if t.numel() and (low < 0 or high >= len(storage)):
+        counts["bad_views"] += 1
+        print(f"BAD VIEW from {name}: shape {view.shape} strides {view.strides} offset "
+              f"{view.offset} over {len(storage)} elements", flush=True)
+
+
+def run_op(op, fn, counts, verbose: bool, reference=False, inplace: bool = False) -> None:
     try:
-        samples = list(inputs("cpu", torch.float64, requires_grad=op.supports_autograd))
+        if reference == "errors":
+            samples = [e.sample_input for e in op.error_inputs("cpu")]
+        else:
+            inputs = op.reference_inputs if reference else op.sample_inputs
+            samples = list(inputs("cpu", torch.float64, requires_grad=op.supports_autograd))
     except Exception:  # noqa: BLE001 (a sample generator torch itself cannot run here)
         counts["no_samples"] += 1
         return
@@ -110,6 +125,19 @@ def run_op(op, fn, counts, verbose: bool, reference: bool = False) -> None:
         except Exception:  # noqa: BLE001
             counts["unconvertible"] += 1
             continue
+        if inplace:
+            # The in-place variant on a copy of the input (a view of a bigger
+            # tensor, so that a write past the view lands in live memory).
+            try:
+                first = args[0]
+                wide = lt.zeros((first.numel() + 8,), dtype=first.dtype)
+                target = wide[4:4 + first.numel()].view(first.shape)
+                with lt.no_grad():
+                    target.copy_(first.detach())
+                args[0] = target
+            except Exception:  # noqa: BLE001
+                counts["unconvertible"] += 1
+                continue
         try:
             result = fn(*args, **kwargs)
             outs = float_outputs(result)
@@ -121,6 +149,7 @@ def run_op(op, fn, counts, verbose: bool, reference: bool = False) -> None:
             # Read every result and gradient back (as a comparison with torch would).
             for t in tensors_in(result) + [a.grad for a in tensors_in(args) + tensors_in(kwargs)
                                            if a.grad is not None]:
+                check_view(t, op.name, counts)
                 t.detach().tolist()
             counts["ok"] += 1
         except Exception as exc:  # noqa: BLE001
@@ -137,6 +166,10 @@ def main() -> int:
     parser.add_argument("--deferred", action="store_true")
     parser.add_argument("--reference", action="store_true",
                         help="OpInfo reference_inputs (more, and harder, samples)")
+    parser.add_argument("--inplace", action="store_true",
+                        help="the ops' in-place variants (x.add_), on views into a wider buffer")
+    parser.add_argument("--errors", action="store_true",
+                        help="OpInfo error_inputs (bad input that must raise)")
     parser.add_argument("-v", "--verbose", action="store_true")
     options = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -150,10 +183,15 @@ def main() -> int:
         if torch.float64 not in op.supported_dtypes("cpu"):
             continue
         fn = resolve(op.name)
+        if options.inplace:
+            name = op.name.rpartition(".")[2] + "_"
+            method = getattr(lt.Tensor, name, None) if op.inplace_variant is not None else None
+            fn = None if method is None else (lambda m: lambda self, *a, **k: m(self, *a, **k))(
+                method)
         if fn is not None:
             ops.append((op, fn))
     ops = ops[options.start:options.stop]
-    counts = {"ok": 0, "errors": 0, "no_samples": 0, "unconvertible": 0}
+    counts = {"ok": 0, "errors": 0, "no_samples": 0, "unconvertible": 0, "bad_views": 0}
     start = time.perf_counter()
     if options.deferred:
         lt.set_mode("deferred")
@@ -162,7 +200,8 @@ def main() -> int:
             label = f"{op.name}.{op.variant_test_name}" if op.variant_test_name else op.name
             print(f"[{i + options.start}] {label}", flush=True)
         torch.manual_seed(0)
-        run_op(op, fn, counts, options.verbose, options.reference)
+        run_op(op, fn, counts, options.verbose,
+               "errors" if options.errors else options.reference, options.inplace)
     print(f"{len(ops)} ops, {counts} in {time.perf_counter() - start:.1f} s", flush=True)
     return 0
 
