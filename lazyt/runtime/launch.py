@@ -9,6 +9,10 @@ Every kernel call in lazyt goes through `execute`.
 
 Parallel kernels with enough work are split along their outermost loop
 across a small thread pool: ctypes releases the GIL during the call.
+
+In the checked mode (LAZYT_CHECK_BOUNDS=1, runtime/checked.py) `execute` is
+`execute_checked`: each kernel also gets its buffers' sizes and a check block,
+and is not split; with the flag off the normal loop is untouched.
 """
 
 from __future__ import annotations
@@ -197,6 +201,9 @@ def execute_checked(steps: list, storages: list, rng_shift: int = 0) -> None:
     """`execute` in the checked mode (LAZYT_CHECK_BOUNDS=1, runtime/checked.py):
     a kernel gets, after its buffer pointers, each buffer's size in bytes and
     its check block; an access out of bounds raises RuntimeError."""
+    if DEBUG_LEVEL[0] >= 2:
+        _execute_timed(steps, storages, rng_shift)  # (each step back through here)
+        return
     for step in steps:
         if step[0] != _CHECKED_CALL:
             _execute_unchecked([step], storages, rng_shift)
