@@ -36,6 +36,7 @@ from lazyt.codegen.llvm_types import (
 )
 from lazyt.dtypes import DType
 from lazyt.ir import kernel as K
+from lazyt.runtime.checked import SCRATCH_WORD
 
 _PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)(?::([^{}]+))?\}")
 
@@ -80,9 +81,10 @@ def _identity(op: str, dtype: DType):
 
 
 class _Renderer:
-    def __init__(self, kern: K.Kernel, symbol: str):
+    def __init__(self, kern: K.Kernel, symbol: str, check_bounds: bool = False):
         self.kern = kern
         self.symbol = symbol
+        self.check_bounds = check_bounds
         self.math = MathLibrary(SPECIAL_FUNCTIONS, special_helper_definition)
         self.lines: list[str] = []
         self.allocas: list[str] = []
@@ -194,11 +196,36 @@ class _Renderer:
             return out
         return value
 
-    def pointer(self, buf: int, index: str, dtype: DType) -> str:
+    def pointer(self, buf: int, index: str, dtype: DType, writes: bool = False) -> str:
+        if self.check_bounds:
+            return self.checked_pointer(buf, index, dtype, writes)
         ptr = self.fresh("p")
         element = storage_type(dtype)
         self.emit(f"{ptr} = getelementptr inbounds {element}, ptr %b{buf}, i64 {index}")
         return ptr
+
+    def checked_pointer(self, buf: int, index: str, dtype: DType, writes: bool) -> str:
+        """LAZYT_CHECK_BOUNDS=1: the element's address if index lies within
+        the buffer, else (after recording the access in the check block,
+        runtime/checked.py) the block's scratch word."""
+        itemsize = dtype.itemsize
+        limit = f"%n{buf}.{itemsize}"
+        if limit not in self.scopes[0]:
+            self.scopes[0][limit] = limit
+            self.entry_lines.append(f"{limit} = udiv i64 %nb{buf}, {itemsize}")
+        n = self.counter = self.counter + 1
+        p = f"%ob{n}."
+        self.emit(f"{p}bad = icmp uge i64 {index}, {limit}")
+        self.emit(f"br i1 {p}bad, label %ob{n}.err, label %ob{n}.ok")
+        self.label(f"ob{n}.err")
+        for word, value in enumerate((int(writes), buf, index, limit)):
+            self.emit(f"{p}w{word} = getelementptr i64, ptr %chk, i64 {word}")
+            self.emit(f"store i64 {value}, ptr {p}w{word}")
+        self.emit(f"br label %ob{n}.ok")
+        self.label(f"ob{n}.ok")
+        self.emit(f"{p}at = getelementptr {storage_type(dtype)}, ptr %b{buf}, i64 {index}")
+        self.emit(f"{p}ptr = select i1 {p}bad, ptr %chk.scratch, ptr {p}at")
+        return f"{p}ptr"
 
     # --- expressions ---------------------------------------------------------
     def expr(self, e: K.Expr) -> str:
@@ -478,7 +505,7 @@ exit:
             if s.mask is not None:
                 self.emit(f"br i1 {self.expr(s.mask)}, label %st{n}.do, label %st{n}.skip")
                 self.label(f"st{n}.do")
-            ptr = self.pointer(s.buf, index, dtype)
+            ptr = self.pointer(s.buf, index, dtype, writes=True)
             self.emit(f"store {storage_type(dtype)} {stored}, ptr {ptr}")
             if s.mask is not None:
                 self.emit(f"br label %st{n}.skip")
@@ -587,11 +614,16 @@ exit:
         for s in kern.body:
             self.stmt(s)
         nbuf = len(kern.buffers)
-        body_params = ", ".join(
-            f"ptr {'noalias ' if b.noalias else ''}%b{i}" for i, b in enumerate(kern.buffers))
-        header = [f"define internal void @{self.symbol}.body({body_params}{', ' if nbuf else ''}"
-                  f"ptr noalias readonly %args) alwaysinline nounwind {{", "entry:"]
+        body_params = [f"ptr {'noalias ' if b.noalias else ''}%b{i}"
+                       for i, b in enumerate(kern.buffers)]
+        if self.check_bounds:
+            body_params += [f"i64 %nb{i}" for i in range(nbuf)] + ["ptr %chk"]
+        body_params.append("ptr noalias readonly %args")
+        header = [f"define internal void @{self.symbol}.body({', '.join(body_params)}) "
+                  f"alwaysinline nounwind {{", "entry:"]
         header += ["  " + a for a in self.allocas]
+        if self.check_bounds:
+            header.append(f"  %chk.scratch = getelementptr i64, ptr %chk, i64 {SCRATCH_WORD}")
         for slot in range(kern.n_params):
             header.append(f"  %argp{slot} = getelementptr i64, ptr %args, i64 {slot}")
             header.append(f"  %arg{slot} = load i64, ptr %argp{slot}")
@@ -604,6 +636,15 @@ exit:
             wrapper.append(f"  %bp{i} = getelementptr ptr, ptr %bufs, i64 {i}")
             wrapper.append(f"  %b{i} = load ptr, ptr %bp{i}")
             call_args.append(f"ptr %b{i}")
+        if self.check_bounds:
+            # After the buffer pointers: each buffer's size in bytes, then the check block.
+            for i in range(nbuf):
+                wrapper.append(f"  %nbp{i} = getelementptr ptr, ptr %bufs, i64 {nbuf + i}")
+                wrapper.append(f"  %nb{i} = load i64, ptr %nbp{i}")
+                call_args.append(f"i64 %nb{i}")
+            wrapper.append(f"  %chkp = getelementptr ptr, ptr %bufs, i64 {2 * nbuf}")
+            wrapper.append("  %chk = load ptr, ptr %chkp")
+            call_args.append("ptr %chk")
         call_args.append("ptr %args")
         wrapper.append(f"  call void @{self.symbol}.body({', '.join(call_args)})")
         wrapper += ["  ret void", "}"]
@@ -622,7 +663,10 @@ def expr_dtype(e: K.Expr) -> DType:
     return dtypes.int64
 
 
-def render_llvm(kern: K.Kernel, symbol: str | None = None) -> str:
+def render_llvm(kern: K.Kernel, symbol: str | None = None, check_bounds: bool = False) -> str:
     """The LLVM IR module (text) for one kernel, exporting `void @symbol(bufs, args)`
-    (symbol defaults to the kernel's name)."""
-    return _Renderer(kern, symbol or kern.name).render()
+    (symbol defaults to the kernel's name). `check_bounds` (LAZYT_CHECK_BOUNDS=1,
+    runtime/checked.py): every load and store is checked against its buffer's
+    size; `bufs` then holds, after the n buffer pointers, the n buffer sizes in
+    bytes and the check block."""
+    return _Renderer(kern, symbol or kern.name, check_bounds).render()

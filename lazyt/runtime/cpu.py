@@ -21,6 +21,7 @@ from lazyt.ir.view import View, prod
 from lazyt.runtime import launch, stats
 from lazyt.runtime.backend import Backend
 from lazyt.runtime.blas_threads import use_threads_for
+from lazyt.runtime.checked import CHECK_BOUNDS
 from lazyt.runtime.compiler import (
     DEBUG_LEVEL,
     CompiledKernel,
@@ -163,6 +164,7 @@ class CPUBackend(Backend):
 
     def __init__(self, render):
         self.render = render  # kernel IR, symbol -> LLVM IR text (codegen/llvm.render_llvm)
+        self.check_bounds = CHECK_BOUNDS  # LAZYT_CHECK_BOUNDS=1 (runtime/checked.py)
         self.kernels = KernelCache()
         self._used_symbols: set[str] = set()
         # Live compiled kernels by symbol: kernel IR that differs only in ways
@@ -186,7 +188,8 @@ class CPUBackend(Backend):
         # The symbol is derived from the kernel's code, so the same kernel has
         # the same source in every process (the disk cache's key). A kernel
         # compiled again after eviction gets a fresh name and skips the cache.
-        generic = self.render(kernel, "k")
+        generic = (self.render(kernel, "k", check_bounds=True) if self.check_bounds
+                   else self.render(kernel, "k"))
         digest = hashlib.sha256(generic.encode()).hexdigest()[:20]
         symbol = f"{kernel.name}_{digest}"
         same_code = self._by_symbol.get(symbol)

@@ -9,6 +9,10 @@ Every kernel call in lazyt goes through `execute`.
 
 Parallel kernels with enough work are split along their outermost loop
 across a small thread pool: ctypes releases the GIL during the call.
+
+In the checked mode (LAZYT_CHECK_BOUNDS=1, runtime/checked.py) `execute` is
+`execute_checked`: each kernel also gets its buffers' sizes and a check block,
+and is not split; with the flag off the normal loop is untouched.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from lazyt.runtime import stats
+from lazyt.runtime.checked import CHECK_BOUNDS, SENTINEL, check_block, raise_out_of_bounds
 from lazyt.runtime.compiler import DEBUG_LEVEL
 
 ERROR_SENTINEL = np.iinfo(np.int64).min
@@ -37,7 +42,7 @@ BOUNDS_ERRORS = (
 INDEX_OUT_OF_BOUNDS, TARGET_OUT_OF_BOUNDS, GATHER_OUT_OF_BOUNDS, INDEX_OUT_OF_RANGE = 0, 1, 2, 3
 
 # Step kinds (the first field of a prepared step).
-_CALL, _SPLIT, _EXTERN, _BOUND_EXTERN = 0, 1, 2, 3
+_CALL, _SPLIT, _EXTERN, _BOUND_EXTERN, _CHECKED_CALL = 0, 1, 2, 3, 4
 
 
 def _threads_from_env() -> int:
@@ -89,6 +94,11 @@ def prepare(launches: tuple, static: dict, externs: dict) -> list:
         errors_address = None if errors is None else errors.ctypes.data
         rng = tuple((slot, launch.params[slot]) for slot in launch.rng_slots)
         n = max(len(launch.params), 1)
+        if CHECK_BOUNDS:  # one call over the whole range, buffer sizes bound per run
+            steps.append((_CHECKED_CALL, launch.kernel.function, launch.slots,
+                          (ctypes.c_int64 * n)(*launch.params), errors, errors_address, rng,
+                          check_block(), launch))
+            continue
         if splits(launch):
             chunks = min(thread_count(), launch.outer)
             step = -(-launch.outer // chunks)
@@ -192,3 +202,36 @@ def raise_bounds_error(errors) -> None:
     index, size, dim, message = (int(v) for v in errors)
     error, text = BOUNDS_ERRORS[message]
     raise error(text.format(index=index, size=size, dim=dim))
+
+
+def execute_checked(steps: list, storages: list, rng_shift: int = 0) -> None:
+    """`execute` in the checked mode (LAZYT_CHECK_BOUNDS=1, runtime/checked.py):
+    a kernel gets, after its buffer pointers, each buffer's size in bytes and
+    its check block; an access out of bounds raises RuntimeError."""
+    if DEBUG_LEVEL[0] >= 2:
+        _execute_timed(steps, storages, rng_shift)  # (each step back through here)
+        return
+    for step in steps:
+        if step[0] != _CHECKED_CALL:
+            _execute_unchecked([step], storages, rng_shift)
+            continue
+        _, function, slots, args, errors, errors_address, rng, block, launch = step
+        addresses = [errors_address if s < 0 else storages[s].address for s in slots]
+        sizes = [errors.nbytes if s < 0 else storages[s].nbytes() for s in slots]
+        pointers = (ctypes.c_void_p * (2 * len(slots) + 1))(*addresses, *sizes,
+                                                             block.ctypes.data)
+        for slot, base in rng:
+            args[slot] = base + rng_shift
+        if errors is not None:
+            errors[0] = ERROR_SENTINEL
+        stats.COUNTERS["kernel_launches"] += 1
+        function(pointers, args)
+        if block[0] != SENTINEL:
+            raise_out_of_bounds(block, launch.kernel.name, slots)
+        if errors is not None and errors[0] != ERROR_SENTINEL:
+            raise_bounds_error(errors)
+
+
+_execute_unchecked = execute
+if CHECK_BOUNDS:
+    execute = execute_checked  # noqa: F811 (the checked mode's launch loop)

@@ -17,6 +17,7 @@ import numpy as np
 
 from lazyt.dtypes import DType
 from lazyt.ir.node import Buffer
+from lazyt.runtime.checked import CHECK_BOUNDS, QUARANTINE
 
 
 class Storage:
@@ -146,3 +147,25 @@ class CachingAllocator:
 
 
 CACHE = CachingAllocator()
+
+
+# --- the checked mode (runtime/checked.py): installed only when it is on, so
+# the normal allocator pays nothing for it.
+def _allocate_checked(dtype: DType, numel: int, device) -> Storage:
+    """Fresh memory for every storage (never reused), from one uint8 array
+    so that it can be poisoned when freed."""
+    raw = np.empty(max(numel, 0) * dtype.itemsize, dtype=np.uint8)
+    return Storage(dtype, raw.view(dtype.numpy_storage), device, pooled=True)
+
+
+def _release_checked(self: Storage) -> None:
+    """Poison the memory and hold it back from reuse, when nothing else
+    (a numpy view) still references it."""
+    if self.pooled and sys.getrefcount(self.array) == 2 and \
+            sys.getrefcount(self.array.base) == 2:
+        QUARANTINE.add(self.array.base)
+
+
+if CHECK_BOUNDS:
+    Storage.allocate = staticmethod(_allocate_checked)
+    Storage.__del__ = _release_checked
