@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from lazyt import dtypes, eager_cache, linalg, modes
+from lazyt import dtypes, eager_cache, formats, linalg, modes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
@@ -239,7 +239,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
     to_device(device)
-    return _finish(_empty(normalize_shape(size), _float_or(dtype)), requires_grad)
+    formats.check_layout(layout)
+    shape = normalize_shape(size)
+    fmt = formats.check_memory_format(memory_format or formats.contiguous_format, len(shape))
+    return _finish(_in_format(_empty(shape, _float_or(dtype)), fmt), requires_grad)
 
 
 def _float_or(dtype) -> DType:
@@ -250,27 +253,47 @@ def _like_dtype(input: Tensor, dtype) -> DType:
     return input.dtype if dtype is None else dtypes.to_dtype(dtype)
 
 
+def _like_layout(input: Tensor, memory_format, layout) -> tuple[Tensor | None, object]:
+    """(the tensor whose dense layout to keep or None, the format to convert to after)."""
+    formats.check_layout(layout)
+    fmt = formats.check_memory_format(memory_format, input.ndim)
+    if fmt is formats.preserve_format:
+        return input, formats.preserve_format
+    return None, fmt
+
+
+def _in_format(t: Tensor, fmt) -> Tensor:
+    if fmt is formats.preserve_format or fmt is formats.contiguous_format:
+        return t
+    return t.contiguous(memory_format=fmt)
+
+
 def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None, layout=None) -> Tensor:
-    return _finish(_fill(tuple(input.shape), 0, _like_dtype(input, dtype), input),
+    like, fmt = _like_layout(input, memory_format, layout)
+    return _finish(_in_format(_fill(tuple(input.shape), 0, _like_dtype(input, dtype), like), fmt),
                    requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
-    return _finish(_fill(tuple(input.shape), 1, _like_dtype(input, dtype), input),
+    like, fmt = _like_layout(input, memory_format, layout)
+    return _finish(_in_format(_fill(tuple(input.shape), 1, _like_dtype(input, dtype), like), fmt),
                    requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
-    return _finish(_fill(tuple(input.shape), fill_value, _like_dtype(input, dtype), input),
-                   requires_grad)
+    like, fmt = _like_layout(input, memory_format, layout)
+    filled = _fill(tuple(input.shape), fill_value, _like_dtype(input, dtype), like)
+    return _finish(_in_format(filled, fmt), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None, layout=None) -> Tensor:
-    return _finish(_empty(tuple(input.shape), _like_dtype(input, dtype), input), requires_grad)
+    like, fmt = _like_layout(input, memory_format, layout)
+    return _finish(_in_format(_empty(tuple(input.shape), _like_dtype(input, dtype), like), fmt),
+                   requires_grad)
 
 
 # ------------------------------------------------------------------- random
