@@ -34,6 +34,7 @@ __version__ = "0.1.0"
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
+from lazyt.out_arguments import with_out
 from lazyt.tensor_types import TYPES as _LEGACY_TENSOR_TYPES
 
 globals().update(_LEGACY_TENSOR_TYPES)  # FloatTensor, LongTensor, ... (types, as in PyTorch)
@@ -52,7 +53,8 @@ def is_floating_point(t) -> bool:
 
 
 def _export(table: dict) -> None:
-    globals().update(table)
+    """Publish an op table; each function accepts out= (lazyt/out_arguments.py)."""
+    globals().update({name: with_out(name, function) for name, function in table.items()})
 
 
 for _module in (creation, elementwise, reductions, shape_ops, indexing, linalg):

@@ -14,6 +14,7 @@ from lazyt import (
     creation,
     elementwise,
     indexing,
+    inplace_methods,
     linalg,
     reductions,
     shape_ops,
@@ -25,5 +26,7 @@ for _module in (conversions, elementwise, reductions, shape_ops, indexing, linal
                 storage_api):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
+for _name, _fn in inplace_methods.missing_inplace_methods().items():
+    setattr(Tensor, _name, _fn)
 Tensor.__new__ = staticmethod(creation.legacy_tensor_new)
 del _module, _name, _fn

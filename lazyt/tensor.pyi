@@ -301,6 +301,23 @@ class Tensor:
     def scatter_add(self, dim, index, src): ...  # defined in lazyt/indexing.py
     def scatter_add_(self, dim, index, src): ...  # defined in lazyt/indexing.py
     def take(self, index): ...  # defined in lazyt/indexing.py
+    def __ilshift__(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def __irshift__(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def arctan2_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def atan2_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def bitwise_left_shift_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def bitwise_not_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def bitwise_right_shift_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def clamp_max_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def clamp_min_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def copysign_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def cumprod_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def fix_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def logical_and_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def logical_or_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def logical_xor_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def nan_to_num_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def true_divide_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
     def __matmul__(self, other): ...  # defined in lazyt/linalg.py
     def __rmatmul__(self, other): ...  # defined in lazyt/linalg.py
     def argsort(self, dim=-1, descending=False, stable=False): ...  # defined in lazyt/linalg.py

@@ -36,9 +36,9 @@ _RANDOM_WORDS = ("rand", "empty", "dropout", "bernoulli", "normal", "uniform", "
 
 @dataclass
 class Limits:
-    samples_per_dtype: int | None = 4
-    grad_samples: int | None = 3
-    noncontiguous_samples: int | None = 2
+    samples_per_dtype: int | None = 3
+    grad_samples: int | None = 2
+    noncontiguous_samples: int | None = 1
 
 
 @dataclass

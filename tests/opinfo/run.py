@@ -104,7 +104,8 @@ def _start_worker(keys: list[str], workdir: str, serial: int, full: bool, time_l
     results_path = os.path.join(workdir, f"results{serial}.jsonl")
     log = open(os.path.join(workdir, f"log{serial}.txt"), "w")
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    env.setdefault("LAZYT_CACHE", "0")
+    # Workers share the kernels they compile (a disk cache that lives as long as the run).
+    env.update(LAZYT_CACHE="1", LAZYT_CACHE_DIR=os.path.join(workdir, "kernels"))
     command = [sys.executable, "-m", "tests.opinfo.run", "--worker", "--results", results_path,
                "--time-limit", str(time_limit), *(["--full"] if full else []), *keys]
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)

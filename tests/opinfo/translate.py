@@ -181,6 +181,8 @@ def to_lazyt(value, *, grad_leaves: bool = False):
 def to_torch(value):
     """A lazyt result as torch objects, for comparison (tensors via numpy)."""
     if isinstance(value, lt.Tensor):
+        if value.dtype == lt.bfloat16:  # numpy has no bfloat16: exact through float32
+            return to_torch(value.float()).to(torch.bfloat16)
         array = value.detach().numpy()
         return torch.from_numpy(array.copy()).reshape(tuple(value.shape))
     if isinstance(value, lt.dtype):
