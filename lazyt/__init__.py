@@ -24,7 +24,11 @@ from lazyt import linalg_decompositions, linalg_norms, linalg_products
 from lazyt import methods
 # Loading regions installs run_region as autograd's rule runner (grad_mode.RULE_RUNNER).
 from lazyt import regions
-from lazyt import cuda, debug, special
+from lazyt import cuda, debug, special, testing
+from lazyt.formats import (channels_last, channels_last_3d, contiguous_format, layout,
+                           memory_format, preserve_format, strided)
+from lazyt.settings import (get_default_device, get_num_interop_threads, get_num_threads,
+                            set_default_device, set_num_interop_threads, set_num_threads)
 from lazyt.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                           seed, set_rng_state)
 
@@ -32,21 +36,10 @@ __version__ = "0.1.0"
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
-def _legacy_tensor_type(name: str, dtype_):
-    """lt.FloatTensor([..]) / lt.LongTensor(2, 3): PyTorch's typed constructors."""
-    def construct(*args, **kwargs):
-        return Tensor(*args, dtype=dtype_, **kwargs)
+from lazyt.out_arguments import with_out
+from lazyt.tensor_types import TYPES as _LEGACY_TENSOR_TYPES
 
-    construct.__name__ = name
-    return construct
-
-
-FloatTensor = _legacy_tensor_type("FloatTensor", float32)
-DoubleTensor = _legacy_tensor_type("DoubleTensor", float64)
-LongTensor = _legacy_tensor_type("LongTensor", int64)
-IntTensor = _legacy_tensor_type("IntTensor", int32)
-BoolTensor = _legacy_tensor_type("BoolTensor", bool)
-ByteTensor = _legacy_tensor_type("ByteTensor", uint8)
+globals().update(_LEGACY_TENSOR_TYPES)  # FloatTensor, LongTensor, ... (types, as in PyTorch)
 
 
 def result_type(tensor1, tensor2):
@@ -62,7 +55,8 @@ def is_floating_point(t) -> bool:
 
 
 def _export(table: dict) -> None:
-    globals().update(table)
+    """Publish an op table; each function accepts out= (lazyt/out_arguments.py)."""
+    globals().update({name: with_out(name, function) for name, function in table.items()})
 
 
 for _module in (creation, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from lazyt import creation, dtypes, elementwise, modes
+from lazyt import creation, dtypes, elementwise, formats, modes
 from lazyt.dtypes import DType
 from lazyt.ir.view import View
 from lazyt.printing import format_tensor
 from lazyt.runtime.device import CPU, device, to_device
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import _LEGACY_NAMES, Tensor
+from lazyt.tensor_types import dtype_of_type_name
 
 
 def _host_array(self) -> np.ndarray:
@@ -136,13 +137,16 @@ def __iter__(self):
     return iter(self.unbind(0))
 
 def to(self, *args, **kwargs) -> Tensor:
-    """to(dtype), to(device), to(device, dtype), to(other), to(device=..., dtype=...)."""
+    """to(dtype), to(device), to(device, dtype), to(other), to(device=..., dtype=...),
+    each with copy= and memory_format=."""
     dtype = kwargs.pop("dtype", None)
     dev = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
+    memory_format = kwargs.pop("memory_format", formats.preserve_format)
     kwargs.pop("non_blocking", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    positional_bools = []
     for a in args:
         if isinstance(a, DType):
             dtype = a
@@ -150,20 +154,36 @@ def to(self, *args, **kwargs) -> Tensor:
             dtype, dev = a.dtype, a.device
         elif isinstance(a, (str, device)):
             dev = a
+        elif isinstance(a, bool):
+            positional_bools.append(a)  # to(dtype, non_blocking, copy)
         elif a is None:
             continue
         else:
             dtype = dtypes.to_dtype(a)
+    if len(positional_bools) == 2:
+        copy = copy or positional_bools[1]
     if dev is not None:
         to_device(dev)
+    fmt = formats.check_memory_format(memory_format, self.ndim)
     if dtype is None or dtype is self.dtype:
-        return self.clone() if copy else self
-    return elementwise.cast(self, dtype)
+        out = self.clone() if copy else self
+    else:
+        out = elementwise.cast(self, dtype)
+    return _in_memory_format(out, fmt, copied=out is not self)
 
-def tensor_type(self, dtype=None):
+
+def _in_memory_format(t: Tensor, fmt, copied: bool) -> Tensor:
+    """t in the requested memory format (preserve_format keeps what the copy made)."""
+    if fmt is formats.preserve_format:
+        return t
+    return t.contiguous(memory_format=fmt)
+
+
+def tensor_type(self, dtype=None, non_blocking=False):
     if dtype is None:
         return f"lazyt.{_LEGACY_NAMES[self.dtype.name]}"
-    return self.to(dtypes.to_dtype(dtype))
+    named = dtype_of_type_name(dtype)
+    return self.to(named if named is not None else dtypes.to_dtype(dtype))
 
 def cpu(self) -> Tensor:
     return self
@@ -172,35 +192,35 @@ def cuda(self, device=None) -> Tensor:
     to_device("cuda" if device is None else device)
     return self
 
-def as_float(self) -> Tensor:
-    return self.to(dtypes.float32)
+def as_float(self, memory_format=formats.preserve_format) -> Tensor:
+    return self.to(dtypes.float32, memory_format=memory_format)
 
-def as_double(self) -> Tensor:
-    return self.to(dtypes.float64)
+def as_double(self, memory_format=formats.preserve_format) -> Tensor:
+    return self.to(dtypes.float64, memory_format=memory_format)
 
-def as_half(self) -> Tensor:
-    return self.to(dtypes.float16)
+def as_half(self, memory_format=formats.preserve_format) -> Tensor:
+    return self.to(dtypes.float16, memory_format=memory_format)
 
-def as_bfloat16(self) -> Tensor:
-    return self.to(dtypes.bfloat16)
+def as_bfloat16(self, memory_format=formats.preserve_format) -> Tensor:
+    return self.to(dtypes.bfloat16, memory_format=memory_format)
 
-def as_int(self) -> Tensor:
-    return self.to(dtypes.int32)
+def as_int(self, memory_format=formats.preserve_format) -> Tensor:
+    return self.to(dtypes.int32, memory_format=memory_format)
 
-def as_long(self) -> Tensor:
-    return self.to(dtypes.int64)
+def as_long(self, memory_format=formats.preserve_format) -> Tensor:
+    return self.to(dtypes.int64, memory_format=memory_format)
 
-def as_short(self) -> Tensor:
-    return self.to(dtypes.int16)
+def as_short(self, memory_format=formats.preserve_format) -> Tensor:
+    return self.to(dtypes.int16, memory_format=memory_format)
 
-def as_char(self) -> Tensor:
-    return self.to(dtypes.int8)
+def as_char(self, memory_format=formats.preserve_format) -> Tensor:
+    return self.to(dtypes.int8, memory_format=memory_format)
 
-def as_byte(self) -> Tensor:
-    return self.to(dtypes.uint8)
+def as_byte(self, memory_format=formats.preserve_format) -> Tensor:
+    return self.to(dtypes.uint8, memory_format=memory_format)
 
-def as_bool(self) -> Tensor:
-    return self.to(dtypes.bool_)
+def as_bool(self, memory_format=formats.preserve_format) -> Tensor:
+    return self.to(dtypes.bool_, memory_format=memory_format)
 
 def type_as(self, other: Tensor) -> Tensor:
     return self.to(other.dtype)

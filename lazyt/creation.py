@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from lazyt import dtypes, eager_cache, linalg, modes
+from lazyt import dtypes, eager_cache, formats, linalg, modes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
@@ -272,7 +272,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
     to_device(device)
-    return _finish(_empty(normalize_shape(size), _float_or(dtype, "empty")), requires_grad)
+    formats.check_layout(layout)
+    shape = normalize_shape(size)
+    fmt = formats.check_memory_format(memory_format or formats.contiguous_format, len(shape))
+    return _finish(_in_format(_empty(shape, _float_or(dtype, "empty")), fmt), requires_grad)
 
 
 def _float_or(dtype, function: str) -> DType:
@@ -283,29 +286,51 @@ def _like_dtype(input: Tensor, dtype, function: str) -> DType:
     return input.dtype if dtype is None else dtypes.dtype_argument(dtype, function)
 
 
+def _like_layout(input: Tensor, memory_format, layout) -> tuple[Tensor | None, object]:
+    """(the tensor whose dense layout to keep or None, the format to convert to after)."""
+    formats.check_layout(layout)
+    fmt = formats.check_memory_format(memory_format, input.ndim)
+    if fmt is formats.preserve_format:
+        return input, formats.preserve_format
+    return None, fmt
+
+
+def _in_format(t: Tensor, fmt) -> Tensor:
+    if fmt is formats.preserve_format or fmt is formats.contiguous_format:
+        return t
+    return t.contiguous(memory_format=fmt)
+
+
 def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None, layout=None) -> Tensor:
-    return _finish(_fill(tuple(input.shape), 0, _like_dtype(input, dtype, "zeros_like"), input),
+    like, fmt = _like_layout(input, memory_format, layout)
+    return _finish(_in_format(_fill(tuple(input.shape), 0, _like_dtype(input, dtype, "zeros_like"),
+                                    like), fmt),
                    requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
-    return _finish(_fill(tuple(input.shape), 1, _like_dtype(input, dtype, "ones_like"), input),
+    like, fmt = _like_layout(input, memory_format, layout)
+    return _finish(_in_format(_fill(tuple(input.shape), 1, _like_dtype(input, dtype, "ones_like"),
+                                    like), fmt),
                    requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
+    like, fmt = _like_layout(input, memory_format, layout)
     dtype = _like_dtype(input, dtype, "full_like")
     dtypes.check_scalar_fits(fill_value, dtype)
-    return _finish(_fill(tuple(input.shape), fill_value, dtype, input),
-                   requires_grad)
+    filled = _fill(tuple(input.shape), fill_value, dtype, like)
+    return _finish(_in_format(filled, fmt), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None, layout=None) -> Tensor:
-    return _finish(_empty(tuple(input.shape), _like_dtype(input, dtype, "empty_like"), input),
+    like, fmt = _like_layout(input, memory_format, layout)
+    return _finish(_in_format(_empty(tuple(input.shape), _like_dtype(input, dtype, "empty_like"),
+                                     like), fmt),
                    requires_grad)
 
 
@@ -531,7 +556,7 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
 
 
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None) -> Tensor:
-    return ew.pow(base, linspace(start, end, steps, dtype=dtypes.float64)).to(_float_or(dtype))
+    return ew.pow(base, linspace(start, end, steps, dtype=dtypes.float64)).to(_float_or(dtype, "logspace"))
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None,

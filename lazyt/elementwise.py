@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from lazyt import creation, dtypes, eager_cache, indexing, modes, reductions
+from lazyt import creation, dtypes, eager_cache, formats, indexing, modes, reductions
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.engine.realize import realize_into
@@ -428,7 +428,9 @@ def zero_(self: Tensor) -> Tensor:
 def clone(self: Tensor, *, memory_format=None) -> Tensor:
     out = Tensor._from_node(self._load(), like=self)
     grad_mode.record("clone", out, (self,))
-    return out
+    if memory_format is None or memory_format is formats.preserve_format:
+        return out
+    return out.contiguous(memory_format=memory_format)
 
 
 def logical_not(x: Tensor) -> Tensor:
@@ -533,7 +535,9 @@ def isclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
     if dtype.kind != "f":
         return apply("eq", a, b)
     a, b = cast_if(a, dtype), cast_if(b, dtype)
-    close = apply("le", apply("abs", sub(a, b)), add(atol, mul(rtol, apply("abs", b))))
+    error = apply("abs", sub(a, b))  # inf - inf is NaN and inf vs -inf is inf: never close
+    close = logical_and(apply("le", error, add(atol, mul(rtol, apply("abs", b)))),
+                        apply("lt", error, float("inf")))
     close = logical_or(close, apply("eq", a, b))
     if equal_nan:
         close = logical_or(close, logical_and(isnan(a), isnan(b)))
@@ -646,6 +650,8 @@ for _row in OPS.values():
         if _row.arity == 1:  # PyTorch has torch.exp_(x), torch.relu_(x), ...
             FUNCTIONS[_name] = TENSOR_METHODS[_name]
 FUNCTIONS.update(_COMPOSITES)
+# torch.fill(x, v) is a filled copy; torch.fill_ / torch.zero_ write into x.
+FUNCTIONS.update(fill=lambda self, value: fill_(clone(self), value), fill_=fill_, zero_=zero_)
 TENSOR_METHODS.update({k: v for k, v in _COMPOSITES.items() if k != "isin"})
 TENSOR_METHODS.update(_METHODS_WRITTEN_OUT)
 TENSOR_METHODS.update(

@@ -473,7 +473,13 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     return getitem(input.expand(shape), mask.expand(shape))
 
 
+def index_put_copy(self: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """torch.index_put / Tensor.index_put: index_put_ into a copy."""
+    return index_put_(self.clone(), indices, values, accumulate)
+
+
 FUNCTIONS = {
+    "index_put": index_put_copy, "index_put_": index_put_,
     "gather": gather, "index_select": index_select, "scatter": scatter,
     "scatter_add": scatter_add, "nonzero": nonzero, "argwhere": argwhere,
     "masked_select": masked_select, "index_add": index_add,

@@ -16,6 +16,7 @@ from lazyt import (
     elementwise,
     index_ops,
     indexing,
+    inplace_methods,
     linalg,
     linalg_decompositions,
     linalg_norms,
@@ -32,5 +33,7 @@ for _module in (conversions, elementwise, math_ops, reductions, shape_ops, index
                 storage_api):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
+for _name, _fn in inplace_methods.missing_inplace_methods().items():
+    setattr(Tensor, _name, _fn)
 Tensor.__new__ = staticmethod(creation.legacy_tensor_new)
 del _module, _name, _fn

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from lazyt import modes
+from lazyt import formats, modes
 from lazyt.autograd import grad_mode
 from lazyt.autograd.grad_mode import record_view
 from lazyt.dtypes import DType
@@ -299,8 +299,14 @@ class Tensor:
     def nbytes(self) -> int:
         return self.numel() * self.dtype.itemsize
 
-    def is_contiguous(self, memory_format=None) -> bool:
-        return self._layout().is_contiguous()
+    def is_contiguous(self, memory_format=formats.contiguous_format) -> bool:
+        if memory_format is None or memory_format is formats.contiguous_format:
+            return self._layout().is_contiguous()
+        return formats.is_in_format(self._shape, self._layout().strides, memory_format)
+
+    @property
+    def layout(self) -> formats.layout:
+        return formats.strided
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
@@ -567,9 +573,17 @@ class Tensor:
         sizes = infer_shape(sizes, self.shape[dim])
         return self.view(*self.shape[:dim], *sizes, *self.shape[dim + 1:])
 
-    def contiguous(self, memory_format=None) -> Tensor:
-        if self.is_contiguous():
+    def contiguous(self, memory_format=formats.contiguous_format) -> Tensor:
+        """A tensor with the format's strides (channels_last: NCHW data, NHWC strides)."""
+        if memory_format is formats.preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        fmt = formats.check_memory_format(memory_format, self.ndim)
+        if self.is_contiguous(memory_format=fmt):
             return self
+        if fmt is not formats.contiguous_format:
+            order = formats.channels_last_permutation(fmt)
+            inverse = tuple(order.index(d) for d in range(self.ndim))
+            return self.permute(*order).contiguous().permute(*inverse)
         out = Tensor._from_node(self._load())
         grad_mode.record("clone", out, (self,))
         return out

@@ -60,28 +60,28 @@ class Tensor:
     def _check_one_element(self): ...  # defined in lazyt/conversions.py
     def _host_array(self): ...  # defined in lazyt/conversions.py
     def _readable_array(self): ...  # defined in lazyt/conversions.py
-    def bfloat16(self): ...  # defined in lazyt/conversions.py
-    def bool(self): ...  # defined in lazyt/conversions.py
-    def byte(self): ...  # defined in lazyt/conversions.py
-    def char(self): ...  # defined in lazyt/conversions.py
+    def bfloat16(self, memory_format=...): ...  # defined in lazyt/conversions.py
+    def bool(self, memory_format=...): ...  # defined in lazyt/conversions.py
+    def byte(self, memory_format=...): ...  # defined in lazyt/conversions.py
+    def char(self, memory_format=...): ...  # defined in lazyt/conversions.py
     def cpu(self): ...  # defined in lazyt/conversions.py
     def cuda(self, device=None): ...  # defined in lazyt/conversions.py
-    def double(self): ...  # defined in lazyt/conversions.py
-    def float(self): ...  # defined in lazyt/conversions.py
-    def half(self): ...  # defined in lazyt/conversions.py
-    def int(self): ...  # defined in lazyt/conversions.py
+    def double(self, memory_format=...): ...  # defined in lazyt/conversions.py
+    def float(self, memory_format=...): ...  # defined in lazyt/conversions.py
+    def half(self, memory_format=...): ...  # defined in lazyt/conversions.py
+    def int(self, memory_format=...): ...  # defined in lazyt/conversions.py
     def item(self): ...  # defined in lazyt/conversions.py
-    def long(self): ...  # defined in lazyt/conversions.py
+    def long(self, memory_format=...): ...  # defined in lazyt/conversions.py
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False): ...  # defined in lazyt/conversions.py
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False): ...  # defined in lazyt/conversions.py
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False): ...  # defined in lazyt/conversions.py
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...  # defined in lazyt/conversions.py
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False): ...  # defined in lazyt/conversions.py
     def numpy(self, *, force=False): ...  # defined in lazyt/conversions.py
-    def short(self): ...  # defined in lazyt/conversions.py
+    def short(self, memory_format=...): ...  # defined in lazyt/conversions.py
     def to(self, *args, **kwargs): ...  # defined in lazyt/conversions.py
     def tolist(self): ...  # defined in lazyt/conversions.py
-    def type(self, dtype=None): ...  # defined in lazyt/conversions.py
+    def type(self, dtype=None, non_blocking=False): ...  # defined in lazyt/conversions.py
     def type_as(self, other): ...  # defined in lazyt/conversions.py
     def bincount(self, weights=None, minlength=0): ...  # defined in lazyt/counting.py
     def cummax(self, dim): ...  # defined in lazyt/counting.py
@@ -352,6 +352,7 @@ class Tensor:
     def gather(self, dim, index, *, sparse_grad=False): ...  # defined in lazyt/indexing.py
     def index_add(self, dim, index, source, *, alpha=1): ...  # defined in lazyt/indexing.py
     def index_add_(self, dim, index, source, *, alpha=1): ...  # defined in lazyt/indexing.py
+    def index_put(self, indices, values, accumulate=False): ...  # defined in lazyt/indexing.py
     def index_put_(self, indices, values, accumulate=False): ...  # defined in lazyt/indexing.py
     def index_select(self, dim, index): ...  # defined in lazyt/indexing.py
     def masked_select(self, mask): ...  # defined in lazyt/indexing.py
@@ -360,6 +361,9 @@ class Tensor:
     def scatter_(self, dim, index, src=None, value=None, *, reduce=None): ...  # defined in lazyt/indexing.py
     def scatter_add(self, dim, index, src): ...  # defined in lazyt/indexing.py
     def scatter_add_(self, dim, index, src): ...  # defined in lazyt/indexing.py
+    def cumprod_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def fix_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def true_divide_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
     def __matmul__(self, other): ...  # defined in lazyt/linalg.py
     def __rmatmul__(self, other): ...  # defined in lazyt/linalg.py
     def argsort(self, dim=-1, descending=False, stable=False): ...  # defined in lazyt/linalg.py
@@ -502,7 +506,7 @@ class Tensor:
     def _view(self): ...  # defined in lazyt/tensor.py
     def _with_view(self, view, op='reshape', **ctx): ...  # defined in lazyt/tensor.py
     def broadcast_to(self, *shape): ...  # defined in lazyt/tensor.py
-    def contiguous(self, memory_format=None): ...  # defined in lazyt/tensor.py
+    def contiguous(self, memory_format=...): ...  # defined in lazyt/tensor.py
     @property
     def data(self): ...  # defined in lazyt/tensor.py
     @data.setter
@@ -524,7 +528,7 @@ class Tensor:
     @grad.setter
     def grad(self, value): ...  # defined in lazyt/tensor.py
     def is_complex(self): ...  # defined in lazyt/tensor.py
-    def is_contiguous(self, memory_format=None): ...  # defined in lazyt/tensor.py
+    def is_contiguous(self, memory_format=...): ...  # defined in lazyt/tensor.py
     @property
     def is_cuda(self): ...  # defined in lazyt/tensor.py
     def is_floating_point(self): ...  # defined in lazyt/tensor.py
@@ -532,6 +536,8 @@ class Tensor:
     def is_leaf(self): ...  # defined in lazyt/tensor.py
     @property
     def itemsize(self): ...  # defined in lazyt/tensor.py
+    @property
+    def layout(self): ...  # defined in lazyt/tensor.py
     @property
     def mT(self): ...  # defined in lazyt/tensor.py
     def moveaxis(self, source, destination): ...  # defined in lazyt/tensor.py

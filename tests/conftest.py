@@ -41,12 +41,14 @@ def __getattr__(name):
 
 def pytest_addoption(parser):
     parser.addoption("--long", action="store_true",
-                     help="long fuzzing: 10,000 random graphs in tests/test_deferred.py")
+                     help="long runs: 10,000 random graphs in tests/test_deferred.py, every "
+                          "OpInfo sample in tests/opinfo")
 
 
 def pytest_configure(config):
     if config.getoption("--long", default=False):
         os.environ["LAZYT_FUZZ_LONG"] = "1"
+        os.environ["LAZYT_OPINFO_FULL"] = "1"
     config.addinivalue_line("markers", "slow: heavier tests; deselect with -m 'not slow'")
 
 

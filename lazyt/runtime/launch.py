@@ -59,6 +59,14 @@ def thread_count() -> int:
     return _THREADS
 
 
+def set_thread_count(count: int) -> None:
+    """Split large launches over `count` threads from now on (a new pool is made lazily)."""
+    global _THREADS
+    _THREADS = count
+    if _POOL:
+        _POOL.pop().shutdown(wait=True)
+
+
 _POOL: list[ThreadPoolExecutor] = []
 
 
