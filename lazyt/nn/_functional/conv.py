@@ -116,10 +116,8 @@ def _conv_padding(padding, kernel: tuple, dilation: tuple, stride: tuple, dims: 
     return pads, pads
 
 
-def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding,
-                dilation, groups: int, dims: int) -> Tensor:
-    """conv{dims}d: input (N, C, *spatial) or unbatched (C, *spatial)."""
-    name = f"conv{dims}d"
+def _batched_input(input: Tensor, weight: Tensor, dims: int, name: str) -> tuple[Tensor, bool]:
+    """(input with a batch dim, whether it had none), after PyTorch's rank checks."""
     if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")
@@ -127,8 +125,14 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padd
         raise RuntimeError(f"weight should have {dims + 2} dimensions for {name}, got weight of "
                            f"size {list(weight.shape)}")
     unbatched = input.ndim == dims + 1
-    if unbatched:
-        input = input.unsqueeze(0)
+    return (input.unsqueeze(0) if unbatched else input), unbatched
+
+
+def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding,
+                dilation, groups: int, dims: int) -> Tensor:
+    """conv{dims}d: input (N, C, *spatial) or unbatched (C, *spatial)."""
+    name = f"conv{dims}d"
+    input, unbatched = _batched_input(input, weight, dims, name)
     stride = _ntuple(dims, "stride")(stride)
     dilation = _ntuple(dims, "dilation")(dilation)
     kernel = tuple(weight.shape[2:])
@@ -240,15 +244,7 @@ def conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride, p
     dilation*(k-1)-padding (+output_padding after; negative pads crop), then
     convolved with the flipped, in/out-swapped weight."""
     name = f"conv_transpose{dims}d"
-    if input.ndim not in (dims + 1, dims + 2):
-        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
-                           f"{name}, but got input of size: {list(input.shape)}")
-    if weight.ndim != dims + 2:
-        raise RuntimeError(f"weight should have {dims + 2} dimensions for {name}, got weight of "
-                           f"size {list(weight.shape)}")
-    unbatched = input.ndim == dims + 1
-    if unbatched:
-        input = input.unsqueeze(0)
+    input, unbatched = _batched_input(input, weight, dims, name)
     stride = _ntuple(dims, "stride")(stride)
     pads = _ntuple(dims, "padding")(padding)
     extra = _ntuple(dims, "output_padding")(output_padding)
