@@ -14,9 +14,11 @@ growth, cache sizes) and asserts, per mode:
   the eager dispatch cache, regions, the hash-consing table, the caching
   allocator and the results kept from realisations;
 - no kernel is compiled over the last 90% of the steps (a graph that grew
-  across steps would compile new kernels as it grew).
+  across steps would compile new kernels as it grew); deferred mode may
+  compile a few (see LATE_COMPILES).
 
-LAZYT_SOAK_STEPS=2000 shortens the run (the warm-up stays 10% of it). One mode
+LAZYT_SOAK_STEPS=5000 shortens the run (the warm-up stays 10% of it; deferred
+mode needs several hundred steps to warm up, so far shorter runs fail). One mode
 alone, printing its figures as JSON: `python tests/test_soak.py deferred`.
 """
 
@@ -35,6 +37,13 @@ MODES = ("eager", "deferred", "compile")
 STEPS = int(os.environ.get("LAZYT_SOAK_STEPS", "10000"))
 MAX_RSS_GROWTH = 0.05
 READ_LOSS_EVERY = 100
+# Kernels compiled after warm-up. Deferred mode cuts pending graphs at
+# MAX_PENDING_DEPTH, and where the cut falls within a step depends on the
+# step number, the short last batch of each epoch (30 images) and the loss
+# reads, so a rare combination first met late compiles a new kernel: 5 over
+# steps 1,000-10,000 (the last at step ~1,305 in a 4,000-step run). A graph
+# growing across steps would compile one or more per step.
+LATE_COMPILES = {"deferred": 10}
 
 
 def rss_bytes() -> int:
@@ -155,9 +164,9 @@ def test_soak_memory_and_caches_stay_bounded_in_every_mode():
         assert growth < MAX_RSS_GROWTH, f"{mode}: RSS grew {growth:.1%} after warm-up"
         for name, (size, bound) in row["caches"].items():
             assert size <= bound, f"{mode}: cache {name} holds {size}, over its bound {bound}"
-        assert row["kernels_compiled_end"] == row["kernels_compiled_warm"], (
-            f"{mode}: {row['kernels_compiled_end'] - row['kernels_compiled_warm']} kernels "
-            "compiled after warm-up (a graph growing across steps?)")
+        late = row["kernels_compiled_end"] - row["kernels_compiled_warm"]
+        assert late <= LATE_COMPILES.get(mode, 0), (
+            f"{mode}: {late} kernels compiled after warm-up (a graph growing across steps?)")
         assert row["last_loss"] < row["first_loss"], f"{mode}: the loss did not go down"
 
 
