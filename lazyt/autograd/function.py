@@ -46,6 +46,17 @@ def _is_pending(t) -> bool:
     return getattr(t, "_node", None) is not None and getattr(t, "_st", None) is None
 
 
+def _version_when_saved(t) -> int:
+    """The version unpack will compare with. A pending view of a base that has
+    its storage (a parameter with a deferred optimizer write: w.t()) becomes a
+    view of that storage when realised, so it carries the base's version; any
+    other pending tensor gets a fresh storage (version 0)."""
+    if not _is_pending(t):
+        return t._st.version
+    base = getattr(t, "_lazy_base", None)
+    return 0 if base is None or base._st is None else base._st.version
+
+
 # ------------------------------------------------------------- saved tensors
 class SavedTensor:
     """A tensor kept for backward, with the version its storage had when saved.
@@ -54,8 +65,9 @@ class SavedTensor:
     its grad_fn); unpacking it while building a graph (create_graph=True)
     re-attaches the node that produced it, so double backward sees it. A
     pending (deferred) tensor has no storage yet: in-place writes realise
-    their target first, so it counts as version 0 and is checked only once
-    it has been realised. A tensor whose in-place write is still pending is
+    their target first, so it counts as version 0 (a pending view of a base
+    with storage: the base's version) and is checked only once it has been
+    realised. A tensor whose in-place write is still pending is
     saved with the version that write gave it (realising the write later does
     not change it: no false "modified by an inplace operation")."""
 
@@ -63,7 +75,7 @@ class SavedTensor:
 
     def __init__(self, tensor, is_output: bool = False):
         # (_st, not _storage: saving must not carry out a pending write)
-        self.version = 0 if _is_pending(tensor) else tensor._st.version
+        self.version = _version_when_saved(tensor)
         self.is_output = is_output
         self.tensor = tensor.detach() if is_output else tensor
         grad_fn = None if is_output else tensor.grad_fn
