@@ -14,8 +14,9 @@ Each program runs
   storage_offset, shared storage, data_ptr offset from its base, contiguity,
   version counters of the view and its base, all read right after the step);
 - under `@lt.compile`, called three times with fresh inputs of the same shapes
-  (warm-up, trace, replay), each call's output compared with eager on the same
-  inputs (compiled outputs are fresh tensors, so aliasing is not compared);
+  (warm-up, trace, replay), each call's output and `lt.autograd.grad` leaf
+  gradients compared with eager on the same inputs (compiled outputs are fresh
+  tensors, so aliasing is not compared);
 - in numpy (float64) for forward values, and in PyTorch when installed for
   values, gradients and aliasing facts.
 
@@ -436,13 +437,25 @@ def run_seed(seed: int) -> None:
         _same_facts(eager_facts, torch_facts, "eager", "torch")
         _compare_grads(eager_grads, torch_grads, "eager vs torch")
 
-    compiled = lt.compile(lambda *inputs: run(program, lt, list(inputs)))
+    def forward_and_grads(*inputs):
+        out = run(program, lt, list(inputs))
+        if not program["requires_grad"]:
+            return (out,)
+        leaves = [t for t in inputs if t.requires_grad]
+        loss = (out * inputs[program["weights"] + 1]).sum()
+        return (out,) + tuple(lt.autograd.grad(loss, leaves, allow_unused=True))
+
+    compiled = lt.compile(forward_and_grads)
     for call in range(3):
         fresh = make_inputs(program, seed + 1_000_003 * (call + 1))
-        got = compiled(*[lt.tensor(a) for a in fresh])
-        want = run(program, lt, [lt.tensor(a) for a in fresh])
-        assert got.dtype is want.dtype
-        _close(got, want, f"compiled call {call + 1} vs eager")
+        got = compiled(*_tensors(lt, fresh, program["requires_grad"]))
+        want = forward_and_grads(*_tensors(lt, fresh, program["requires_grad"]))
+        assert len(got) == len(want)
+        assert got[0].dtype is want[0].dtype
+        _close(got[0], want[0], f"compiled call {call + 1} vs eager")
+        _compare_grads(list(got[1:]), list(want[1:]), f"compiled call {call + 1} vs eager")
+    # The second call recorded a program and the third replayed it.
+    assert len(compiled.traces.programs()) == 1, "the compiled program was not traced"
 
 
 def test_program_drawing_is_deterministic_and_varied():
