@@ -467,7 +467,9 @@ def var_backward(ctx, grad):
 @rule("std", "StdBackward0", {0: ("x0", "out")})
 def std_backward(ctx, grad):
     shape, axes, keepdim = ctx.shape(0), ctx.kw["axes"], ctx.kw["keepdim"]
-    grad = _unreduce(grad / ctx.output(), shape, axes, keepdim)
+    out = ctx.output()
+    # PyTorch's std_backward: zero where the std is 0 (constant input), not 0/0.
+    grad = _unreduce((grad / out).masked_fill(out == 0, 0), shape, axes, keepdim)
     return (grad * _centered_over_denominator(ctx),)
 
 
