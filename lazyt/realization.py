@@ -119,10 +119,14 @@ def realize_tensors(tensors: list) -> None:
     carrying out every pending write."""
     modes.EPOCH[0] += 1
     tensors, writers = _with_pending_writes(list({id(t): t for t in tensors}.values()))
+    # A pending view (a detach, a reshape of a pending result) is a view of its
+    # realised base: the base is computed with the rest, in the same schedule.
+    bases = [t._lazy_base for t in tensors if t._node is not None and t._lazy_base is not None
+             and t._lazy_base._st is None and t._lazy_base._node is not None]
+    tensors = list({id(t): t for t in tensors + bases}.values())
     roots = [t for t in tensors if t._node is not None and t._lazy_base is None]
     writes = [(w._node, w._st.buffer, w._vw) for w in writers]
-    cacheable = not engine_program.is_recording() and not modes.TRACING and all(
-        t._lazy_base is None for t in tensors if t._node is not None)
+    cacheable = not engine_program.is_recording() and not modes.TRACING
     outs = realize_graph([t._node for t in roots], writes, cacheable)
     for w in writers:
         w._node = None

@@ -96,3 +96,27 @@ def test_a_deferred_cnn_step_reusing_earlier_results_matches_eager():
         lambda: lt.nn.Sequential(lt.nn.Conv2d(1, 4, 3, padding=1), lt.nn.ReLU(),
                                  lt.nn.MaxPool2d(2), lt.nn.Flatten(), lt.nn.Linear(4 * 4 * 4, 3)),
         (6, 1, 8, 8), steps=4, lr=0.05, param_rtol=1e-4)
+
+
+def test_a_deferred_training_step_replays_without_scheduling(monkeypatch):
+    # The loss is a pending view (the region's named alias of its result):
+    # its base is realised in the same cached schedule.
+    from lazyt.engine import realize
+
+    lt.manual_seed(0)
+    model = lt.nn.Sequential(lt.nn.Linear(8, 16), lt.nn.ReLU(), lt.nn.Linear(16, 3))
+    opt = lt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = lt.randn(5, 8), lt.randint(0, 3, (5,))
+    scheduled = []
+    original = realize._realize_scheduled
+    with lt.deferred():
+        for step in range(6):
+            if step == 3:
+                monkeypatch.setattr(realize, "_realize_scheduled",
+                                    lambda *a: scheduled.append(1) or original(*a))
+            opt.zero_grad()
+            loss = lt.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            loss.item()
+    assert scheduled == []
