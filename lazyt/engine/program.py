@@ -87,7 +87,7 @@ class Program:
     """Launch records over slots; see the module docstring."""
 
     __slots__ = ("backend", "launches", "n_inputs", "fresh", "static", "outputs",
-                 "inputs_used", "inputs_written", "kernels", "random", "_prepared")
+                 "inputs_used", "inputs_written", "kernels", "_prepared")
 
     def __init__(self, backend, launches: tuple, n_inputs: int, fresh: tuple = (),
                  static: tuple = (), outputs: tuple = (), inputs_used: frozenset = frozenset(),
@@ -101,7 +101,6 @@ class Program:
         self.inputs_used = inputs_used  # input slots some launch reads or writes
         self.inputs_written = inputs_written  # input slots some launch writes
         self.kernels = sum(getattr(launch, "kernels", 0) for launch in self.launches)
-        self.random = any(getattr(launch, "rng_slots", ()) for launch in self.launches)
         self._prepared = None
 
     def run(self, inputs: list, rng_shift: int = 0) -> list:

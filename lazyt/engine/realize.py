@@ -72,11 +72,13 @@ def is_kernel_ready(node: Node) -> bool:
     them (the sources of its sources are not looked at)."""
     if node.op == "movement":
         return False
-    for src in node.srcs:
-        if src.op in ("movement", "reduce", "scan", "gather", "extern"):
-            return False
-        if src.op == "cast" and not is_kernel_ready(src):
-            return False
+    pending = [node]
+    while pending:  # (through casts of casts, iteratively)
+        for src in pending.pop().srcs:
+            if src.op in ("movement", "reduce", "scan", "gather", "extern"):
+                return False
+            if src.op == "cast":
+                pending.append(src)
     return True
 
 
