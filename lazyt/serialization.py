@@ -21,11 +21,14 @@ Tensors that share a Storage (views) share it again after loading. CUDA
 tensors are saved from a host copy and restored onto their device (or onto
 map_location).
 
-Loading never runs code from the file: the JSON is decoded into the types
-listed above only, dtypes come from a fixed table, every view is checked to
-lie inside its storage, and a truncated or foreign file raises RuntimeError
-naming the problem. Arbitrary Python objects (modules, optimizers) cannot be
-saved: save their state_dict() instead.
+Any other object (a whole nn.Module, an optimizer, a user's class) is stored
+as {"pickle": "<base64>"}: Python's pickle of it. As in PyTorch since 2.6,
+loading such an entry needs `weights_only=False` (it runs code named by the
+file: do it only for files you trust); by default lt.load raises PyTorch's
+"Weights only load failed" UnpicklingError. Everything else loads without
+running code from the file: the JSON is decoded into the types listed above
+only, dtypes come from a fixed table, every view is checked to lie inside its
+storage, and a truncated or foreign file raises RuntimeError naming the problem.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import base64
 import io
 import json
 import os
+import pickle
 import zipfile
 from collections import Counter, OrderedDict
 from typing import Any
@@ -57,7 +61,9 @@ _DTYPES = {d.name: d for d in dtypes.ALL_DTYPES}
 class _Writer:
     """Encodes an object tree to JSON-able data, collecting storages."""
 
-    def __init__(self) -> None:
+    def __init__(self, pickle_module=None, pickle_protocol: int = 2) -> None:
+        self.pickle_module = pickle if pickle_module is None else pickle_module
+        self.pickle_protocol = pickle_protocol
         self.storages: list[np.ndarray] = []
         self.storage_ids: dict[int, int] = {}
         self.keepalive: list = []  # storages stay alive so ids are not reused
@@ -108,11 +114,10 @@ class _Writer:
             return {"list": [self.encode(v) for v in obj]}
         if isinstance(obj, (set, frozenset)):
             return {"set": [self.encode(v) for v in obj]}
-        raise TypeError(
-            f"lazyt.save cannot store an object of type {type(obj).__module__}."
-            f"{type(obj).__qualname__}: the lazyt format holds tensors, numbers, strings, "
-            "dtypes, devices and lists/tuples/dicts/sets of them (save a module's or "
-            "optimizer's state_dict() rather than the object itself)")
+        # A whole module, optimizer or user object: pickled (loads only with
+        # weights_only=False, as in PyTorch).
+        data = self.pickle_module.dumps(obj, protocol=max(2, self.pickle_protocol))
+        return {"pickle": base64.b64encode(data).decode("ascii")}
 
     def encode_tensor(self, t: Tensor) -> dict:
         index, view = self.storage_index(t)
@@ -133,8 +138,9 @@ def _open_for_write(f):
 
 def save(obj: Any, f, pickle_module=None, pickle_protocol: int = 2,
          _use_new_zipfile_serialization: bool = True) -> None:
-    """Save obj (tensors, state dicts, containers of them) to a path or file."""
-    writer = _Writer()
+    """Save obj (tensors, state dicts, containers of them; other objects pickled) to a
+    path or file."""
+    writer = _Writer(pickle_module, pickle_protocol)
     tree = writer.encode(obj)
     stream, owned = _open_for_write(f)
     try:
@@ -155,7 +161,10 @@ def save(obj: Any, f, pickle_module=None, pickle_protocol: int = 2,
 class _Reader:
     """Decodes the JSON tree, building tensors over the archive's storages."""
 
-    def __init__(self, archive: zipfile.ZipFile, source: str, map_location) -> None:
+    def __init__(self, archive: zipfile.ZipFile, source: str, map_location,
+                 weights_only: bool, pickle_module=None) -> None:
+        self.weights_only = weights_only
+        self.pickle_module = pickle if pickle_module is None else pickle_module
         self.archive = archive
         self.source = source
         self.map_location = map_location
@@ -256,7 +265,29 @@ class _Reader:
             return Size(tuple(_as_int(s) for s in _as_list(value, self)))
         if tag in ("tensor", "parameter"):
             return self.tensor(value, tag == "parameter")
+        if tag == "pickle":
+            return self.unpickle(value)
         raise self.fail(f"unknown tag {tag!r}")
+
+    def unpickle(self, value: Any) -> Any:
+        if self.weights_only:
+            raise pickle.UnpicklingError(WEIGHTS_ONLY_REFUSAL.format(source=self.source))
+        if not isinstance(value, str):
+            raise self.fail("a pickle entry is not a string")
+        return self.pickle_module.loads(base64.b64decode(value))
+
+
+WEIGHTS_ONLY_REFUSAL = (
+    "Weights only load failed. This file can still be loaded, to do so you have two options, "
+    "do those steps only if you trust the source of the checkpoint.\n"
+    "\t(1) In PyTorch 2.6 (and lazyt), the default value of the `weights_only` argument in "
+    "`load` is True. Re-running `lt.load` with `weights_only` set to `False` will likely "
+    "succeed, but it can result in arbitrary code execution. Do it only if you got the file "
+    "from a trusted source.\n"
+    "\t(2) Alternatively, save the object's state_dict() and load that with "
+    "weights_only=True.\n"
+    "{source} holds a pickled Python object (a whole module, optimizer or other object "
+    "saved with lt.save), which weights_only=True never unpickles.")
 
 
 def _as_int(value) -> int:
@@ -280,7 +311,8 @@ def _pairs(value, reader: _Reader) -> list:
 
 def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None,
          mmap: bool | None = None, **pickle_load_args) -> Any:
-    """Load what lt.save wrote. Never executes code from the file."""
+    """Load what lt.save wrote. Executes no code from the file unless weights_only=False
+    and the file holds pickled objects (whole modules saved with lt.save)."""
     source = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the given file"
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as stream:
@@ -317,7 +349,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
         if not isinstance(tree, dict) or "root" not in tree:
             raise RuntimeError(f"lazyt.load: {source} has no root object")
         try:
-            return _Reader(archive, source, map_location).decode(tree["root"])
+            reader = _Reader(archive, source, map_location,
+                             weights_only=weights_only is None or bool(weights_only),
+                             pickle_module=pickle_module)
+            return reader.decode(tree["root"])
         except (TypeError, ValueError, RecursionError) as e:  # e.g. an unhashable dict key
             raise RuntimeError(f"lazyt.load: {source} is not a valid lazyt archive: malformed "
                                f"object tree ({e!r})") from None

@@ -104,10 +104,26 @@ def test_the_file_is_the_documented_zip_layout():
     assert np.frombuffer(archive.read("lazyt_archive/storages/0"), "<f4").tolist() == [1, 2]
 
 
-def test_unsupported_objects_are_refused_at_save():
-    with pytest.raises(TypeError, match="state_dict"):
-        save(nn.Linear(1, 1), io.BytesIO())
-    with pytest.raises(TypeError, match="cannot store"):
+def test_whole_modules_load_only_with_weights_only_false():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    buffer = io.BytesIO()
+    save({"model": model, "epoch": 3}, buffer)
+    buffer.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        load(buffer)
+    buffer.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match="weights_only"):
+        load(buffer, weights_only=True)
+    buffer.seek(0)
+    loaded = load(buffer, weights_only=False)
+    assert loaded["epoch"] == 3 and isinstance(loaded["model"], nn.Sequential)
+    x = lt.randn(4, 2)
+    assert lt.equal(loaded["model"](x), model(x))
+    assert isinstance(loaded["model"][0].weight, nn.Parameter)
+
+
+def test_unpicklable_objects_raise_pickles_error_at_save():
+    with pytest.raises((pickle.PicklingError, AttributeError)):
         save({"f": lambda: 0}, io.BytesIO())
 
 

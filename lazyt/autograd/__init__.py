@@ -8,7 +8,7 @@ holds one gradient rule per op, gradcheck.py checks them.
 Importing this package loads only grad_mode and gradcheck: every op module
 imports lazyt.autograd.grad_mode, and that must not pull in the engine (which
 imports Tensor and the op modules). The engine's names below (backward, grad,
-Function, FunctionCtx) load on first use; lazyt/__init__.py loads the engine
+Function, FunctionCtx, Variable) load on first use; lazyt/__init__.py loads the engine
 itself at package import.
 """
 
@@ -30,6 +30,7 @@ _DEFINED_IN_ENGINE = {
     "grad": "lazyt.autograd.engine",
     "Function": "lazyt.autograd.function",
     "FunctionCtx": "lazyt.autograd.function",
+    "Variable": "lazyt.autograd.variable",
 }
 
 
@@ -46,6 +47,6 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_DEFINED_IN_ENGINE))
 
 
-__all__ = ["Function", "FunctionCtx", "GradcheckError", "backward", "enable_grad", "grad",
+__all__ = ["Function", "FunctionCtx", "GradcheckError", "Variable", "backward", "enable_grad", "grad",
            "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad",
            "record_view", "set_grad_enabled"]

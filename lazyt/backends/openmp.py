@@ -1,0 +1,5 @@
+"""lt.backends.openmp: lazyt's kernels use their own thread pool, not OpenMP."""
+
+
+def is_available() -> bool:
+    return False
