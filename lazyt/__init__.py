@@ -87,6 +87,6 @@ for _name in ("reshape", "view_as_real", "transpose", "swapaxes", "swapdims", "p
 del _name
 
 
-from lazyt import nn, optim, utils
+from lazyt import distributed, nn, optim, utils
 from lazyt.serialization import load, save
 from lazyt.compile import compile, jit

@@ -122,6 +122,8 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
             if isinstance(node, AccumulateGrad):
                 if accumulate and (not inputs or node in targets):
                     _accumulate(node.variable, grads[0], create_graph, handed_out)
+                    for hook in list(node.variable.__dict__.get(_POST_ACCUMULATE, {}).values()):
+                        hook(node.variable)
                 continue
             if accumulate and inputs and node in targets:
                 for i in targets[node]:
@@ -334,6 +336,23 @@ def register_hook(self: Tensor, hook):
     return _HookHandle(self.grad_fn.pre_hooks, hook)
 
 
+_POST_ACCUMULATE = "_post_accumulate_grad_hooks"
+
+
+def register_post_accumulate_grad_hook(self: Tensor, hook):
+    """hook(tensor), called after a backward pass has accumulated this leaf's .grad
+    (PyTorch's name; DistributedDataParallel starts its all-reduces from it)."""
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    hooks = self.__dict__.setdefault(_POST_ACCUMULATE, {})
+    key = object()
+    hooks[key] = hook
+    grad_accumulator(self)
+    return _HookHandle(hooks, key)
+
+
 def _retains_grad(self: Tensor) -> bool:
     return self._retains_grad
 
@@ -346,6 +365,7 @@ def _install_tensor_methods() -> None:
     Tensor.backward = tensor_backward
     Tensor.retain_grad = retain_grad
     Tensor.register_hook = register_hook
+    Tensor.register_post_accumulate_grad_hook = register_post_accumulate_grad_hook
     Tensor.retains_grad = property(_retains_grad)
     Tensor._version = property(_version)
     Tensor._base = None  # set per view by grad_mode.record_view

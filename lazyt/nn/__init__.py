@@ -2,7 +2,7 @@
 functional) over lazyt tensors. Re-exports only; see modules/, functional.py,
 init.py, parameter.py, utils.py."""
 
-from lazyt.nn import functional, init, utils
+from lazyt.nn import functional, init, parallel, utils
 from lazyt.nn.modules import *  # noqa: F403 - the layer table lives in modules/__init__.py
 from lazyt.nn.modules import __dict__ as _modules_namespace
 from lazyt.nn.parameter import Buffer, Parameter

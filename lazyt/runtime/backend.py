@@ -41,3 +41,10 @@ class Backend:
         offsets move by rng_shift. Raises the user's error (IndexError,
         RuntimeError) a kernel's bounds check reported."""
         raise NotImplementedError
+
+    def register_extern(self, name: str, run, bind) -> None:
+        """Declare the extern op `name` (an ExternLaunch's op) from above: run(out,
+        out_view, sources) calls it once; bind(out, out_view, sources) returns a
+        call with those storages fixed (recorded Programs replay it). The MPI
+        collectives of lazyt.distributed are declared this way."""
+        raise NotImplementedError

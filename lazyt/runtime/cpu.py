@@ -174,6 +174,9 @@ class CPUBackend(Backend):
         self.externs = {"matmul": (matmul, bind_matmul)}
         self.execute = launch.execute  # (an attribute: one call less per launch)
 
+    def register_extern(self, name: str, run, bind) -> None:
+        self.externs[name] = (run, bind)
+
     def allocate(self, dtype, numel: int) -> Storage:
         return Storage.allocate(dtype, numel, CPU)
 

@@ -1,0 +1,5 @@
+"""lazyt.nn.parallel: DistributedDataParallel (data-parallel training over MPI)."""
+
+from lazyt.nn.parallel.distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
