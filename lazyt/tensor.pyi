@@ -43,6 +43,7 @@ class Tensor:
     def _version(self): ...  # defined in lazyt/autograd/engine.py
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None): ...  # defined in lazyt/autograd/engine.py
     def register_hook(self, hook): ...  # defined in lazyt/autograd/engine.py
+    def register_post_accumulate_grad_hook(self, hook): ...  # defined in lazyt/autograd/engine.py
     def retain_grad(self): ...  # defined in lazyt/autograd/engine.py
     @property
     def retains_grad(self): ...  # defined in lazyt/autograd/engine.py

@@ -73,6 +73,7 @@ class DistributedDataParallel(Module):
         self._bucket_of = {i: b for b in self._buckets for i in b.indices}
         self._arrived: set[int] = set()
         self._reducing = False
+        self._overlap = True  # False: start every all-reduce after backward (benchmarks/ddp.py)
         for index, p in enumerate(self._parameters_in_order):
             p.register_post_accumulate_grad_hook(self._make_hook(index))
 
@@ -127,9 +128,12 @@ class DistributedDataParallel(Module):
         self._arrived.add(index)
         bucket = self._bucket_of[index]
         bucket.arrived += 1
-        if bucket.arrived == len(bucket.indices):
+        if bucket.arrived == len(bucket.indices) and self._overlap:
             self._start(bucket)
         if len(self._arrived) == len(self._parameters_in_order):
+            if not self._overlap:
+                for every in self._buckets:
+                    self._start(every)
             self._finish()
 
     def _start(self, bucket: _Bucket) -> None:
