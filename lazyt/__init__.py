@@ -14,7 +14,7 @@ from lazyt.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad
 # Loading the autograd engine registers the backward-graph recorders behind
 # grad_mode's hooks and gives Tensor backward(), register_hook(), retain_grad().
 import lazyt.autograd.engine
-from lazyt.modes import deferred, get_mode, set_mode
+from lazyt.modes import CompileError, deferred, get_mode, set_mode
 from lazyt.realization import realize
 from lazyt.printing import set_printoptions
 from lazyt import (counting, creation, elementwise, index_ops, indexing, linalg, math_ops,

@@ -6,6 +6,7 @@ generated LLVM IR as kernels compile.
 
 from __future__ import annotations
 
+from lazyt import graph_drawing
 from lazyt.engine.realize import CPU_BACKEND, scheduled_kernels
 from lazyt.ir.node import walk
 from lazyt.runtime import stats as _stats
@@ -31,10 +32,15 @@ def reset_stats() -> None:
 
 
 def graph(t, format: str = "text") -> str:  # noqa: A002 - matches the API contract
-    """The pending IR a tensor would be computed from (deferred mode), as text
-    or, with format="dot", Graphviz. A realised tensor is a single load."""
+    """The pending IR a tensor would be computed from (deferred mode), as text,
+    with format="dot" as Graphviz source, with format="svg" as a picture drawn
+    without Graphviz (lazyt/graph_drawing.py). A realised tensor is a single load."""
+    if format not in ("text", "dot", "svg"):
+        raise ValueError(f"lt.debug.graph: format must be 'text', 'dot' or 'svg', got {format!r}")
     node = t._load()
     nodes = walk(node)
+    if format == "svg":
+        return graph_drawing.to_svg(nodes)
     names = {id(n): f"%{i}" for i, n in enumerate(nodes)}
     if format == "dot":
         lines = ["digraph lazyt {"]
