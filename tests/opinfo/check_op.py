@@ -18,7 +18,8 @@ from itertools import islice
 import torch
 
 import lazyt as lt
-from tests.opinfo.translate import Unsupported, lazyt_callable, lazyt_path, to_lazyt, to_torch
+from tests.opinfo.translate import (Unsupported, lazyt_callable, lazyt_path, op_overload_path,
+                                    to_lazyt, to_torch)
 
 DTYPES = (torch.float32, torch.int64, torch.bool)
 TOLERANCES = {torch.float32: (1e-4, 1e-5), torch.float64: (1e-6, 1e-7)}
@@ -75,7 +76,8 @@ def counterpart_names(op) -> list[str]:
     names = [name]
     if "." not in name:
         names += [f"Tensor.{name}", f"Tensor.{name}_"]
-    return names
+    overload = op_overload_path(op.op)
+    return names + ([overload] if overload else [])
 
 
 def has_counterpart(op) -> bool:

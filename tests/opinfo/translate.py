@@ -99,10 +99,21 @@ def _rebind(function: types.FunctionType) -> types.FunctionType:
     return rebound
 
 
+def op_overload_path(torch_callable) -> str | None:
+    """"ops.aten.slice.Tensor" for torch.ops.aten.slice.Tensor (an ATen overload), else None."""
+    if type(torch_callable).__name__ != "OpOverload":
+        return None
+    namespace, name = torch_callable._schema.name.split("::")
+    return f"ops.{namespace}.{name}.{torch_callable._overloadname}"
+
+
 def lazyt_callable(torch_callable, fallback_path: str | None = None):
     """The lazyt counterpart of a torch callable (None when lazyt has none)."""
     if torch_callable is None:
         return None
+    overload = op_overload_path(torch_callable)
+    if overload is not None:
+        return lazyt_path(overload)
     paths = _torch_callable_paths().get(id(torch_callable))
     if paths is not None:
         found = [lazyt_path(path) for path in paths]
