@@ -65,9 +65,9 @@ for _module in (creation, elementwise, math_ops, reductions, shape_ops, indexing
     _export(_module.FUNCTIONS)
 del _module
 # View copies and scatters, ATen names, strided creation (the views branch).
-from lazyt import aten_ops, strided_creation, view_copies
+from lazyt import aten_ops, inplace_views, strided_creation, view_copies
 from lazyt.aten_ops import ops
-for _module in (view_copies, aten_ops, strided_creation):
+for _module in (view_copies, aten_ops, strided_creation, inplace_views):
     _export(_module.FUNCTIONS)
 del _module
 

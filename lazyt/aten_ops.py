@@ -37,6 +37,8 @@ def sum_to_size(self: Tensor, *size) -> Tensor:
     lead = len(shape) - len(target)
     if lead < 0 or builtins.any(t != s and t != 1 for t, s in zip(target, shape[lead:])):
         raise RuntimeError(f"size {{{list(target)}}} is not expandable to size {{{list(shape)}}}.")
+    if not target:  # PyTorch's sum_to: the empty shape is a full sum (int64 for bools)
+        return reductions.sum(self)
     if target == shape:
         return self
     out = self

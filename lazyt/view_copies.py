@@ -117,12 +117,15 @@ def _scatter_into_view(name: str, input: Tensor, src, take_view) -> Tensor:
     _check_tensor(name, input)
     _check_tensor(name, src, "src")
     out = fresh_copy(input)
-    region = take_view(out)
+    _write_region(take_view(out), src)
+    return out
+
+
+def _write_region(region: Tensor, src: Tensor) -> None:
     if tuple(region.shape) != tuple(src.shape):
         raise RuntimeError("expected src to have a size equal to the slice of self. src size = "
                            f"{list(src.shape)}, slice size = {list(region.shape)}")
     region.copy_(src)
-    return out
 
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
@@ -148,9 +151,22 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
 
 def as_strided_scatter(input: Tensor, src: Tensor, size, stride,
                        storage_offset: int | None = None) -> Tensor:
-    # The view is taken over the copy's (contiguous) storage, as PyTorch does.
-    return _scatter_into_view("as_strided_scatter", input, src,
-                              lambda t: t.as_strided(size, stride, storage_offset))
+    """Sizes, strides and offset address input's storage, so the copy is of
+    the whole storage, viewed with input's layout (PyTorch's
+    clone_preserve_strides); a plain copy when input's elements overlap (an
+    expanded tensor), which could not be written."""
+    _check_tensor("as_strided_scatter", input)
+    _check_tensor("as_strided_scatter", src, "src")
+    layout = input._view
+    if any(st == 0 and n > 1 for n, st in zip(layout.shape, layout.strides)):
+        out = fresh_copy(input)
+        _write_region(out.as_strided(size, stride, storage_offset), src)
+        return out
+    whole = fresh_copy(input.as_strided((len(input._storage),), (1,), 0))
+    offset = layout.offset if storage_offset is None else storage_offset
+    _write_region(whole.as_strided(size, stride, offset), src)
+    # The view is taken after the write, so its history includes it.
+    return whole.as_strided(layout.shape, layout.strides, layout.offset)
 
 
 FUNCTIONS = {

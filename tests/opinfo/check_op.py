@@ -254,7 +254,8 @@ def run_variant(op, variant: Variant, sample, where: str, random: bool) -> bool:
         return False  # torch itself rejects this sample in this variant
     if variant.lazyt_fn is None:
         raise Mismatch(f"{variant.name}: lazyt has no counterpart")
-    lt_input = to_lazyt(sample.input)
+    # An in-place variant gets a copy of the input on both sides (torch's is a clone).
+    lt_input = to_lazyt(_torch_clone(sample.input) if variant.inplace else sample.input)
     lt_args, lt_kwargs = to_lazyt(sample.args), to_lazyt(sample.kwargs)
     if variant.out:
         out_lt = _empty_like_lazyt(out_t)
