@@ -53,7 +53,14 @@ def sum_to_size(self: Tensor, *size) -> Tensor:
 def constant_pad_nd(input: Tensor, pad, value=0) -> Tensor:
     """F.pad(input, pad, "constant", value): negative pads crop."""
     from lazyt.nn._functional.padding import pad as functional_pad  # nn sits above op modules
-    return functional_pad(input, list(pad), "constant", value)
+    pad = list(pad)
+    if len(pad) % 2:
+        raise RuntimeError(f"Length of pad must be even but instead it equals {len(pad)}")
+    if len(pad) > 2 * input.ndim:
+        raise RuntimeError("Length of pad should be no more than twice the number of dimensions "
+                           f"of the input. Pad length is {len(pad)}while the input has "
+                           f"{input.ndim}dimensions.")
+    return functional_pad(input, pad, "constant", value)
 
 
 def aten_slice(self: Tensor, dim: int = 0, start: int | None = None, end: int | None = None,

@@ -82,6 +82,8 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
         if size < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {size}: "
                                f"{list(shape)}")
+    if shape == tuple(self.shape) and memory_format is None:
+        return self  # PyTorch keeps the strides when the size does not change
     _realize_with_views(self)
     offset = self._vw.offset
     needed = offset + prod(shape)

@@ -18,8 +18,14 @@ from itertools import islice
 import torch
 
 import lazyt as lt
-from tests.opinfo.translate import (Unsupported, lazyt_callable, lazyt_path, op_overload_path,
-                                    to_lazyt, to_torch)
+from tests.opinfo.translate import (
+    Unsupported,
+    lazyt_callable,
+    lazyt_path,
+    op_overload_path,
+    to_lazyt,
+    to_torch,
+)
 
 DTYPES = (torch.float32, torch.int64, torch.bool)
 TOLERANCES = {torch.float32: (1e-4, 1e-5), torch.float64: (1e-6, 1e-7)}
