@@ -114,7 +114,7 @@ def resize_as_(self: Tensor, the_template: Tensor, *, memory_format=None) -> Ten
     return resize_(self, tuple(the_template.shape), memory_format=memory_format)
 
 
-FUNCTIONS = {"resize_as_": resize_as_}
+FUNCTIONS = {"resize_as_": resize_as_, "as_strided_": as_strided_}
 TENSOR_METHODS = {
     "squeeze_": squeeze_, "unsqueeze_": unsqueeze_, "transpose_": transpose_,
     "swapaxes_": transpose_, "swapdims_": transpose_, "t_": t_, "as_strided_": as_strided_,

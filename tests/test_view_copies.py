@@ -99,6 +99,21 @@ def test_copy_ops_errors_name_the_shapes():
         lt.alias_copy([1, 2])
 
 
+def test_copies_and_scatters_build_pending_graphs_in_deferred_mode():
+    x, xt = _pair((3, 4))
+    with lt.deferred():
+        y = x * 2.0
+        copied = lt.t_copy(y)
+        scattered = lt.select_scatter(y, lt.zeros(4, dtype=lt.float64), 0, 1)
+        summed = y.sum_to_size(1, 4)
+        assert copied._is_pending and summed._is_pending
+    lt.debug.reset_stats()
+    _same(copied, (xt * 2.0).t())
+    _same(scattered, torch.select_scatter(xt * 2.0, torch.zeros(4, dtype=torch.float64), 0, 1))
+    _same(summed, (xt * 2.0).sum_to_size(1, 4))
+    assert lt.debug.stats()["extern_calls"] == 0
+
+
 # ---------------------------------------------------------------- scatters
 SCATTER_CASES = [
     ("select_scatter", (3, 4), (4,), (0, 1)),
@@ -346,5 +361,7 @@ def test_resize_keeps_values_and_offset_like_torch():
     y = lt.zeros(5)
     assert y.resize_as_(lt.zeros(2, 2)) is y and y.shape == (2, 2)
     assert lt.resize_as_(lt.zeros(1), lt.zeros(3)).shape == (3,)
+    z = lt.zeros(3, 4)
+    assert lt.as_strided_(z, (2, 2), (1, 4), 1) is z and z.stride() == (1, 4)
     with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
         lt.zeros(2, requires_grad=True).resize_(4)
