@@ -53,6 +53,10 @@ def sum_to_size(self: Tensor, *size) -> Tensor:
 def constant_pad_nd(input: Tensor, pad, value=0) -> Tensor:
     """F.pad(input, pad, "constant", value): negative pads crop."""
     from lazyt.nn._functional.padding import pad as functional_pad  # nn sits above op modules
+    if not isinstance(value, (int, float)) and not (isinstance(value, Tensor)
+                                                    and value.ndim == 0):
+        raise TypeError("constant_pad_nd(): argument 'value' (position 3) must be Number, not "
+                        f"{type(value).__name__}")
     pad = list(pad)
     if len(pad) % 2:
         raise RuntimeError(f"Length of pad must be even but instead it equals {len(pad)}")

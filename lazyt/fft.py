@@ -12,8 +12,11 @@ from lazyt.tensor import normalize_dim as _normalize_dim
 
 def _dims(input: _Tensor, dim) -> tuple[int, ...]:
     if dim is None:
-        return tuple(range(input.ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = tuple(range(input.ndim))
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
+        raise RuntimeError("`shifts` required")  # PyTorch's roll of no dims
     return tuple(_normalize_dim(d, input.ndim) for d in dims)
 
 

@@ -111,6 +111,9 @@ def _grown(storage: Storage, numel: int) -> Storage:
 
 
 def resize_as_(self: Tensor, the_template: Tensor, *, memory_format=None) -> Tensor:
+    if not isinstance(the_template, Tensor):
+        raise TypeError("resize_as_(): argument 'the_template' (position 1) must be Tensor, not "
+                        f"{type(the_template).__name__}")
     return resize_(self, tuple(the_template.shape), memory_format=memory_format)
 
 

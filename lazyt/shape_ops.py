@@ -313,6 +313,9 @@ def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return self.split(step, dim)
 
 def tensor_split(self, sections, dim: int = 0) -> tuple[Tensor, ...]:
+    if self.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
     dim = normalize_dim(dim, self.ndim, scalar_ok=False)
     size = self.shape[dim]
     if isinstance(sections, Tensor):  # a 0-d tensor is a count, a 1-d one the indices
@@ -329,15 +332,13 @@ def tensor_split(self, sections, dim: int = 0) -> tuple[Tensor, ...]:
             raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
         base, extra = divmod(size, sections)
         lengths = [base + (1 if i < extra else 0) for i in range(sections)]
-    else:
-        bounds = [0, *sections, size]
-        lengths = [builtins.max(0, builtins.min(b, size) - builtins.min(a, size))
-                   for a, b in zip(bounds, bounds[1:])]
-    out, start = [], 0
-    for length in lengths:
-        out.append(self.narrow(dim, start, length))
-        start += length
-    return tuple(out)
+        starts = [sum(lengths[:i]) for i in range(sections)]
+    else:  # indices: negative ones count from the end, all clamp to the size
+        bounds = [0, *(builtins.min(builtins.max(i + size if i < 0 else i, 0), size)
+                       for i in sections), size]
+        starts = bounds[:-1]
+        lengths = [builtins.max(0, b - a) for a, b in zip(bounds, bounds[1:])]
+    return tuple(self.narrow(dim, start, length) for start, length in zip(starts, lengths))
 
 def as_strided(self, size, stride, storage_offset: int | None = None) -> Tensor:
     """A view with explicit sizes/strides over this tensor's storage (PyTorch's as_strided)."""

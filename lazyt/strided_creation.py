@@ -23,6 +23,13 @@ def strides_for_order(shape: tuple[int, ...], order) -> tuple[int, ...]:
     return tuple(strides)
 
 
+def _int_tuple(function: str, name: str, position: int, value) -> tuple[int, ...]:
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be tuple of "
+                        f"ints, not {type(value).__name__}")
+    return normalize_shape((value,))
+
+
 def _strided(shape: tuple[int, ...], strides: tuple[int, ...], dtype, requires_grad: bool,
              ) -> Tensor:
     if len(shape) != len(strides):
@@ -48,7 +55,8 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None,
                   requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     to_device(device)
     formats.check_layout(layout)
-    return _strided(normalize_shape((size,)), normalize_shape((stride,)),
+    return _strided(_int_tuple("empty_strided", "size", 1, size),
+                    _int_tuple("empty_strided", "stride", 2, stride),
                     _dtype_or_default(dtype, "empty_strided"), requires_grad)
 
 
@@ -57,15 +65,16 @@ def new_empty_strided(self: Tensor, size, stride, *, dtype=None, layout=None, de
     to_device(device)
     formats.check_layout(layout)
     dtype = self.dtype if dtype is None else dtypes.dtype_argument(dtype, "new_empty_strided")
-    return _strided(normalize_shape((size,)), normalize_shape((stride,)), dtype, requires_grad)
+    return _strided(_int_tuple("new_empty_strided", "size", 1, size),
+                    _int_tuple("new_empty_strided", "stride", 2, stride), dtype, requires_grad)
 
 
 def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
                    requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     to_device(device)
     formats.check_layout(layout)
-    shape = normalize_shape((size,))
-    order = normalize_shape((physical_layout,))
+    shape = _int_tuple("empty_permuted", "size", 1, size)
+    order = _int_tuple("empty_permuted", "physical_layout", 2, physical_layout)
     if len(order) != len(shape):
         raise RuntimeError("Number of dimensions in size does not match the length of the "
                            f"physical_layout; i.e. len(size) = {len(shape)} is not equal to "

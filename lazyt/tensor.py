@@ -462,6 +462,10 @@ class Tensor:
     @property
     def mH(self) -> Tensor:  # noqa: N802 - PyTorch's name
         """The conjugate transpose of the last two dims: mT, as lazyt has no complex dtype."""
+        if self.ndim == 0:
+            warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().",
+                          UserWarning, stacklevel=2)
+            return self._move("squeeze", ((),))
         if self.ndim < 2:
             raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
                                f"Got {self.ndim}-D tensor.")

@@ -79,9 +79,15 @@ def unsqueeze_copy(input: Tensor, dim: int) -> Tensor:
     return fresh_copy(input.unsqueeze(dim))
 
 
-def view_copy(input: Tensor, *size) -> Tensor:
+def view_copy(input: Tensor, size) -> Tensor:
+    """input.view(size) as a new tensor; like PyTorch's, it also takes strides
+    a view could not (the copy is made through reshape)."""
     _check_tensor("view_copy", input)
-    return fresh_copy(input.view(*size))
+    if not isinstance(size, (tuple, list)) or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in size):
+        raise TypeError(f"view_copy(): argument 'size' (position 2) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    return fresh_copy(input.reshape(size))
 
 
 def _copies_with_out(name: str, views: tuple, out):

@@ -6,6 +6,7 @@ shifts, compared with PyTorch (skipped without it)."""
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 import pytest
@@ -46,6 +47,7 @@ COPY_CASES = [
     ("unfold_copy", (7, 3), (0, 3, 2), {}),
     ("unsqueeze_copy", (3, 4), (-1,), {}),
     ("view_copy", (3, 4), ((2, 6),), {}),
+    ("view_copy", (3, 4), ([-1],), {}),
     ("unbind_copy", (3, 4), (1,), {}),
     ("split_with_sizes_copy", (5, 4), ([2, 3],), {}),
 ]
@@ -92,7 +94,7 @@ def test_copy_ops_write_out_like_torch():
 def test_copy_ops_errors_name_the_shapes():
     x = lt.zeros(3, 4)
     with pytest.raises(RuntimeError, match="shape '\\[5\\]' is invalid for input of size 12"):
-        lt.view_copy(x, 5)
+        lt.view_copy(x, (5,))
     with pytest.raises(IndexError, match="Dimension out of range"):
         lt.transpose_copy(x, 0, 2)
     with pytest.raises(TypeError, match="must be Tensor"):
@@ -365,3 +367,93 @@ def test_resize_keeps_values_and_offset_like_torch():
     assert lt.as_strided_(z, (2, 2), (1, 4), 1) is z and z.stride() == (1, 4)
     with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
         lt.zeros(2, requires_grad=True).resize_(4)
+
+
+# ----------------------------------------------------------------- bad input
+BAD_INPUT = [
+    "M.select_scatter(M.zeros(3, 4), M.zeros(4), 2, 0)",
+    "M.select_scatter(M.zeros(3, 4), M.zeros(4), 0, 5)",
+    "M.select_scatter(M.zeros(3, 4), M.zeros(4, dtype=M.int64), 0, 1)",
+    "M.select_scatter(M.zeros(()), M.zeros(()), 0, 0)",
+    "M.slice_scatter(M.zeros(3, 4), M.zeros(3, 4), 2)",
+    "M.slice_scatter(M.zeros(3, 4), M.zeros(3, 4), 0, 5, 10)",
+    "M.slice_scatter(M.zeros(3, 4), M.zeros(0, 4), 0, 5, 10)",
+    "M.slice_scatter(M.zeros(3, 4), M.zeros(1, 4), 0, -1)",
+    "M.diagonal_scatter(M.zeros(3, 4), M.zeros(3), 0, 0, 0)",
+    "M.diagonal_scatter(M.zeros(3), M.zeros(3))",
+    "M.diagonal_scatter(M.zeros(3, 4), M.zeros(2), 1)",
+    "M.as_strided_scatter(M.zeros(3, 4), M.zeros(100), (100,), (1,))",
+    "M.as_strided_scatter(M.zeros(3, 4), M.zeros(2), (2,), (1,), -1)",
+    "M.as_strided_scatter(M.zeros(3, 4), M.zeros(2), (2,), (1, 2))",
+    "M.as_strided_scatter(M.zeros(3).expand(2, 3), M.zeros(2), (2,), (1,))",
+    "M.as_strided_copy(M.zeros(3), (5,), (1,))",
+    "M.expand_copy(M.zeros(3, 2), (3, 3))",
+    "M.permute_copy(M.zeros(3, 2), (0,))",
+    "M.permute_copy(M.zeros(3, 2), (0, 0))",
+    "M.squeeze_copy(M.zeros(3, 2), 3)",
+    "M.t_copy(M.zeros(3, 2, 1))",
+    "M.unfold_copy(M.zeros(3), 0, 4, 1)",
+    "M.unfold_copy(M.zeros(3), 0, 2, 0)",
+    "M.unsqueeze_copy(M.zeros(3), 3)",
+    "M.view_copy(M.zeros(3, 4).t(), (12,))",
+    "M.view_copy(M.zeros(3, 4), -1)",
+    "M.unbind_copy(M.zeros(()))",
+    "M.unbind_copy(M.zeros(2, 3), 2)",
+    "M.split_with_sizes_copy(M.zeros(5), [2, 2])",
+    "M.split_with_sizes_copy(M.zeros(5), [6, -1])",
+    "M.diagonal_copy(M.zeros(3), 0)",
+    "M.unsafe_split(M.zeros(3), 0)",
+    "M.unsafe_split(M.zeros(3), -1)",
+    "M.unsafe_chunk(M.zeros(3), -1)",
+    "M.zeros(3, 4).sum_to_size(5)",
+    "M.zeros(3, 4).sum_to_size(-1)",
+    "M.zeros(3, 4).sum_to_size(2.5)",
+    "M.constant_pad_nd(M.zeros(3), (-2, -2))",
+    "M.constant_pad_nd(M.zeros(3), (1, 1), 'a')",
+    "M.empty_strided((2, 3), (1, 2, 3))",
+    "M.empty_strided((2, -3), (1, 2))",
+    "M.empty_strided((2, 3), (1, -2))",
+    "M.empty_strided(2, 1)",
+    "M.empty_permuted((2, 3), (0, 2))",
+    "M.empty_permuted((2, 3), (-1, 0))",
+    "M.empty_permuted((2, 3), (0,))",
+    "M.zeros(2).new_empty_strided((2,), (1, 1))",
+    "M.zeros(3, 1).squeeze_(2)",
+    "M.zeros(3, 1).unsqueeze_(3)",
+    "M.zeros(3, 1, 1).t_()",
+    "M.zeros(3, 1).transpose_(0, 2)",
+    "M.zeros(3).as_strided_((4,), (1,))",
+    "M.zeros(3).as_strided_((2,), (1,), -1)",
+    "M.zeros(3).as_strided_((2,), (1, 1))",
+    "M.zeros(3).resize_(-1)",
+    "M.zeros(3).resize_(2.5)",
+    "M.zeros(3).resize_as_(3)",
+    "M.zeros(3).H",
+    "M.zeros(3, 4, 5).H",
+    "M.zeros(()).mH",
+    "M.fft.fftshift(M.zeros(3), 1)",
+    "M.fft.ifftshift(M.zeros(3), (0, 0))",
+    "M.fft.fftshift(M.zeros(()))",
+    "M.tensor_split(M.zeros(3), M.tensor([[1]]))",
+    "M.tensor_split(M.zeros(3), M.tensor(2.))",
+    "M.tensor_split(M.zeros(3), M.tensor(-1))",
+    "M.tensor_split(M.zeros(3), M.tensor([5, 1]))",
+    "M.tensor_split(M.zeros(()), 2)",
+]
+
+
+@pytest.mark.parametrize("source", BAD_INPUT)
+def test_bad_input_behaves_like_torch(source):
+    """Each call raises the exception class torch raises, or returns the same shapes."""
+    outcomes = []
+    for library in (torch, lt):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = eval(source, {"M": library})
+        except Exception as error:  # noqa: BLE001 - the class is what is compared
+            outcomes.append(type(error).__name__)
+        else:
+            results = result if isinstance(result, (tuple, list)) else (result,)
+            outcomes.append([tuple(r.shape) for r in results])
+    assert outcomes[1] == outcomes[0], source
