@@ -40,12 +40,19 @@ def _become(self: Tensor, view: Tensor) -> Tensor:
         self.grad_fn = view.grad_fn
         self._requires_grad = True
         self.__dict__.pop("_output_nr", None)
+        # retain_grad() now retains the gradient of the new layout (PyTorch keeps
+        # the old node's, a gradient of another shape than the tensor's).
         _move_retain_hooks(old_fn, self.grad_fn)
     return self
 
 
 def _restride(self: Tensor, take_view) -> Tensor:
     grad_mode.check_inplace(self)
+    base = getattr(self, "_base", None)
+    if grad_mode.is_grad_enabled() and base is not None and base._requires_grad \
+            and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
     _realize_with_views(self)
     return _become(self, take_view(self))
 

@@ -338,6 +338,22 @@ def test_deferred_inplace_view_keeps_earlier_pending_views_right():
     _same(written, torch.full((3,), 2.0))
 
 
+def test_inplace_view_of_a_view_of_a_grad_leaf_is_torchs_error():
+    x = lt.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        x[0:1].squeeze_()
+
+
+def test_retained_grad_follows_the_inplace_view():
+    x = lt.ones(2, 3, dtype=lt.float64, requires_grad=True)
+    y = x * 1
+    y.retain_grad()
+    y.t_()
+    weight = lt.arange(6.0, dtype=lt.float64).reshape(3, 2)
+    (y * weight).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), weight.numpy())
+
+
 def test_inplace_view_ops_bump_the_version():
     x = lt.zeros(2, 3)
     before = x._version
