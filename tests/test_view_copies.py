@@ -10,6 +10,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lazyt as lt
 
@@ -142,6 +144,24 @@ def test_scatters_match_torch_values_and_gradients(name, shape, src_shape, args)
     _same(x.grad, xt.grad)
     _same(src.grad, srct.grad)
     _same(getattr(x.detach(), name)(src.detach(), *args), expected)  # the method
+
+
+@settings(max_examples=15, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), data=st.data())
+def test_slice_and_select_scatter_match_torch_on_drawn_shapes(shape, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    size = shape[dim]
+    start = data.draw(st.integers(-size - 1, size + 1))
+    end = data.draw(st.one_of(st.none(), st.integers(-size - 1, size + 1)))
+    step = data.draw(st.integers(1, 3))
+    x, xt = _pair(tuple(shape))
+    region = xt[(slice(None),) * (dim % len(shape)) + (slice(start, end, step),)]
+    src, srct = _pair(tuple(region.shape), seed=1)
+    _same(lt.slice_scatter(x, src, dim, start, end, step),
+          torch.slice_scatter(xt, srct, dim, start, end, step))
+    index = data.draw(st.integers(-size, size - 1))
+    src, srct = _pair(tuple(xt.select(dim, index).shape), seed=2)
+    _same(lt.select_scatter(x, src, dim, index), torch.select_scatter(xt, srct, dim, index))
 
 
 def test_scatter_size_mismatch_is_torchs_error():
