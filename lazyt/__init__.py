@@ -26,6 +26,7 @@ from lazyt import methods
 from lazyt import regions
 from lazyt import cuda, debug, special, testing
 from lazyt import accelerator, backends
+from lazyt import fft
 from lazyt.formats import (channels_last, channels_last_3d, contiguous_format, layout,
                            memory_format, preserve_format, strided)
 from lazyt.settings import (get_default_device, get_num_interop_threads, get_num_threads,
@@ -62,6 +63,12 @@ def _export(table: dict) -> None:
 
 for _module in (creation, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
                 counting, linalg, linalg_products, linalg_norms, linalg_decompositions):
+    _export(_module.FUNCTIONS)
+del _module
+# View copies and scatters, ATen names, strided creation (the views branch).
+from lazyt import aten_ops, inplace_views, strided_creation, view_copies
+from lazyt.aten_ops import ops
+for _module in (view_copies, aten_ops, strided_creation, inplace_views):
     _export(_module.FUNCTIONS)
 del _module
 

@@ -35,5 +35,11 @@ for _module in (conversions, elementwise, math_ops, reductions, shape_ops, index
         setattr(Tensor, _name, _fn)
 for _name, _fn in inplace_methods.missing_inplace_methods().items():
     setattr(Tensor, _name, _fn)
+# In-place view ops, view scatters, ATen names, strided creation (the views branch).
+from lazyt import aten_ops, inplace_views, strided_creation, view_copies  # noqa: E402
+
+for _module in (view_copies, aten_ops, strided_creation, inplace_views):
+    for _name, _fn in _module.TENSOR_METHODS.items():
+        setattr(Tensor, _name, _fn)
 Tensor.__new__ = staticmethod(creation.legacy_tensor_new)
 del _module, _name, _fn

@@ -19,7 +19,7 @@ from lazyt.ir.node import make_node
 from lazyt.ir.view import View, prod
 from lazyt.runtime.device import CPU
 from lazyt.runtime.storage import Storage
-from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim, normalize_shape
+from lazyt.tensor import _SCALAR_NAMES, Tensor, broadcast_shapes, normalize_dim, normalize_shape
 
 
 def _empty(shape, dtype) -> Tensor:
@@ -313,20 +313,32 @@ def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return self.split(step, dim)
 
 def tensor_split(self, sections, dim: int = 0) -> tuple[Tensor, ...]:
+    if self.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
     dim = normalize_dim(dim, self.ndim, scalar_ok=False)
     size = self.shape[dim]
+    if isinstance(sections, Tensor):  # a 0-d tensor is a count, a 1-d one the indices
+        if sections.dtype is not dtypes.int64:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype "
+                               f"of long, but got {_SCALAR_NAMES[sections.dtype.name]}")
+        if sections.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
+                               "zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {sections.ndim} dims")
+        sections = sections.item() if sections.ndim == 0 else sections.tolist()
     if isinstance(sections, int):
+        if sections <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
         base, extra = divmod(size, sections)
         lengths = [base + (1 if i < extra else 0) for i in range(sections)]
-    else:
-        bounds = [0, *sections, size]
-        lengths = [builtins.max(0, builtins.min(b, size) - builtins.min(a, size))
-                   for a, b in zip(bounds, bounds[1:])]
-    out, start = [], 0
-    for length in lengths:
-        out.append(self.narrow(dim, start, length))
-        start += length
-    return tuple(out)
+        starts = [sum(lengths[:i]) for i in range(sections)]
+    else:  # indices: negative ones count from the end, all clamp to the size
+        bounds = [0, *(builtins.min(builtins.max(i + size if i < 0 else i, 0), size)
+                       for i in sections), size]
+        starts = bounds[:-1]
+        lengths = [builtins.max(0, b - a) for a, b in zip(bounds, bounds[1:])]
+    return tuple(self.narrow(dim, start, length) for start, length in zip(starts, lengths))
 
 def as_strided(self, size, stride, storage_offset: int | None = None) -> Tensor:
     """A view with explicit sizes/strides over this tensor's storage (PyTorch's as_strided)."""

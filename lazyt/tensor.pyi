@@ -39,6 +39,10 @@ class Tensor:
     _version_seen: Any
     _vw: Any
     grad_fn: Any
+    def sum_to_size(self, *size): ...  # defined in lazyt/aten_ops.py
+    def unsafe_chunk(self, chunks, dim=0): ...  # defined in lazyt/aten_ops.py
+    def unsafe_split(self, split_size, dim=0): ...  # defined in lazyt/aten_ops.py
+    def unsafe_split_with_sizes(self, split_sizes, dim=0): ...  # defined in lazyt/aten_ops.py
     @property
     def _version(self): ...  # defined in lazyt/autograd/engine.py
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None): ...  # defined in lazyt/autograd/engine.py
@@ -365,6 +369,15 @@ class Tensor:
     def cumprod_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
     def fix_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
     def true_divide_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
+    def as_strided_(self, size, stride, storage_offset=None): ...  # defined in lazyt/inplace_views.py
+    def resize_(self, *sizes, memory_format=None): ...  # defined in lazyt/inplace_views.py
+    def resize_as_(self, the_template, *, memory_format=None): ...  # defined in lazyt/inplace_views.py
+    def squeeze_(self, dim=None): ...  # defined in lazyt/inplace_views.py
+    def swapaxes_(self, dim0, dim1): ...  # defined in lazyt/inplace_views.py
+    def swapdims_(self, dim0, dim1): ...  # defined in lazyt/inplace_views.py
+    def t_(self): ...  # defined in lazyt/inplace_views.py
+    def transpose_(self, dim0, dim1): ...  # defined in lazyt/inplace_views.py
+    def unsqueeze_(self, dim): ...  # defined in lazyt/inplace_views.py
     def __matmul__(self, other): ...  # defined in lazyt/linalg.py
     def __rmatmul__(self, other): ...  # defined in lazyt/linalg.py
     def argsort(self, dim=-1, descending=False, stable=False): ...  # defined in lazyt/linalg.py
@@ -480,6 +493,9 @@ class Tensor:
     def vsplit(self, indices_or_sections): ...  # defined in lazyt/shape_ops.py
     def storage(self): ...  # defined in lazyt/storage_api.py
     def untyped_storage(self): ...  # defined in lazyt/storage_api.py
+    def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False): ...  # defined in lazyt/strided_creation.py
+    @property
+    def H(self): ...  # defined in lazyt/tensor.py
     @property
     def T(self): ...  # defined in lazyt/tensor.py
     def __contains__(self, element): ...  # defined in lazyt/tensor.py
@@ -540,6 +556,8 @@ class Tensor:
     @property
     def layout(self): ...  # defined in lazyt/tensor.py
     @property
+    def mH(self): ...  # defined in lazyt/tensor.py
+    @property
     def mT(self): ...  # defined in lazyt/tensor.py
     def moveaxis(self, source, destination): ...  # defined in lazyt/tensor.py
     def movedim(self, source, destination): ...  # defined in lazyt/tensor.py
@@ -576,6 +594,10 @@ class Tensor:
     def unsqueeze(self, dim): ...  # defined in lazyt/tensor.py
     def view(self, *shape): ...  # defined in lazyt/tensor.py
     def view_as(self, other): ...  # defined in lazyt/tensor.py
+    def as_strided_scatter(self, src, size, stride, storage_offset=None): ...  # defined in lazyt/view_copies.py
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1): ...  # defined in lazyt/view_copies.py
+    def select_scatter(self, src, dim, index): ...  # defined in lazyt/view_copies.py
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1): ...  # defined in lazyt/view_copies.py
 
 _LEGACY_NAMES: Any
 

@@ -18,7 +18,14 @@ from itertools import islice
 import torch
 
 import lazyt as lt
-from tests.opinfo.translate import Unsupported, lazyt_callable, lazyt_path, to_lazyt, to_torch
+from tests.opinfo.translate import (
+    Unsupported,
+    lazyt_callable,
+    lazyt_path,
+    op_overload_path,
+    to_lazyt,
+    to_torch,
+)
 
 DTYPES = (torch.float32, torch.int64, torch.bool)
 TOLERANCES = {torch.float32: (1e-4, 1e-5), torch.float64: (1e-6, 1e-7)}
@@ -75,7 +82,8 @@ def counterpart_names(op) -> list[str]:
     names = [name]
     if "." not in name:
         names += [f"Tensor.{name}", f"Tensor.{name}_"]
-    return names
+    overload = op_overload_path(op.op)
+    return names + ([overload] if overload else [])
 
 
 def has_counterpart(op) -> bool:
@@ -252,7 +260,8 @@ def run_variant(op, variant: Variant, sample, where: str, random: bool) -> bool:
         return False  # torch itself rejects this sample in this variant
     if variant.lazyt_fn is None:
         raise Mismatch(f"{variant.name}: lazyt has no counterpart")
-    lt_input = to_lazyt(sample.input)
+    # An in-place variant gets a copy of the input on both sides (torch's is a clone).
+    lt_input = to_lazyt(_torch_clone(sample.input) if variant.inplace else sample.input)
     lt_args, lt_kwargs = to_lazyt(sample.args), to_lazyt(sample.kwargs)
     if variant.out:
         out_lt = _empty_like_lazyt(out_t)

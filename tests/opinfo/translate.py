@@ -99,10 +99,21 @@ def _rebind(function: types.FunctionType) -> types.FunctionType:
     return rebound
 
 
+def op_overload_path(torch_callable) -> str | None:
+    """"ops.aten.slice.Tensor" for torch.ops.aten.slice.Tensor (an ATen overload), else None."""
+    if type(torch_callable).__name__ != "OpOverload":
+        return None
+    namespace, name = torch_callable._schema.name.split("::")
+    return f"ops.{namespace}.{name}.{torch_callable._overloadname}"
+
+
 def lazyt_callable(torch_callable, fallback_path: str | None = None):
     """The lazyt counterpart of a torch callable (None when lazyt has none)."""
     if torch_callable is None:
         return None
+    overload = op_overload_path(torch_callable)
+    if overload is not None:
+        return lazyt_path(overload)
     paths = _torch_callable_paths().get(id(torch_callable))
     if paths is not None:
         found = [lazyt_path(path) for path in paths]
@@ -137,15 +148,16 @@ def to_lazyt_tensor(tensor: torch.Tensor, *, leaf_requires_grad: bool = False):
         raise Unsupported(f"complex dtype {tensor.dtype}")
     dtype = lazyt_dtype(tensor.dtype)
     data = tensor.detach()
-    if leaf_requires_grad:
-        return lt.tensor(data.contiguous().numpy(), dtype=dtype, requires_grad=True)
     if data.is_contiguous() and data.storage_offset() == 0 and \
             data.untyped_storage().nbytes() == data.numel() * data.element_size():
-        return lt.tensor(data.numpy().copy(), dtype=dtype).reshape(tuple(data.shape))
+        plain = lt.tensor(data.numpy().copy(), dtype=dtype).reshape(tuple(data.shape))
+        return plain.requires_grad_(True) if leaf_requires_grad else plain
     storage_numel = data.untyped_storage().nbytes() // data.element_size()
     flat = data.as_strided((storage_numel,), (1,), 0)
     base = lt.tensor(flat.numpy().copy(), dtype=dtype)
-    return base.as_strided(tuple(data.shape), tuple(data.stride()), data.storage_offset())
+    view = base.as_strided(tuple(data.shape), tuple(data.stride()), data.storage_offset())
+    # A gradient leaf keeps torch's layout too (as_strided with a storage_offset reads it).
+    return view.detach().requires_grad_(True) if leaf_requires_grad else view
 
 
 def to_lazyt(value, *, grad_leaves: bool = False):
