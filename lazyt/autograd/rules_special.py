@@ -127,3 +127,27 @@ def zeta_backward(ctx, grad):
 
 
 __all__ = ["SPECIAL_RULES"]
+
+
+@_special_rule("erfcx", "SpecialErfcxBackward0", {0: ("x0", "out")})
+def erfcx_backward(ctx, grad):
+    x, out = ctx.input(0), ctx.output()
+    return (grad * (2 * x * out - 2 / math.sqrt(math.pi)),)
+
+
+@_special_rule("i0e", "SpecialI0EBackward0", {0: ("x0", "out")})
+def i0e_backward(ctx, grad):
+    x = ctx.input(0)
+    return (grad * (elementwise.apply("i1e", x) - x.sign() * ctx.output()),)
+
+
+@_special_rule("i1e", "SpecialI1EBackward0", {0: ("x0", "out")})
+def i1e_backward(ctx, grad):
+    x, out = ctx.input(0), ctx.output()
+    derivative = elementwise.apply("i0e", x) - out * (x.sign() + x.reciprocal())
+    return (grad * elementwise.where(x == 0, 0.5, derivative),)
+
+
+@_special_rule("_frexp_mantissa", "FrexpBackward0", {0: ("x0",)})
+def frexp_mantissa_backward(ctx, grad):
+    return (grad * (-elementwise.apply("_frexp_exponent", ctx.input(0))).exp2(),)
