@@ -13,6 +13,7 @@ import math as _math
 from lazyt import elementwise as _elementwise
 from lazyt import math_ops as _math_ops
 from lazyt import reductions as _reductions
+from lazyt import special_polynomials as _polynomials
 from lazyt.out_arguments import with_out as _with_out
 from lazyt.tensor import Tensor as _Tensor
 
@@ -52,6 +53,18 @@ bessel_j1 = _table["_special_bessel_j1"]
 bessel_y0 = _table["_special_bessel_y0"]
 bessel_y1 = _table["_special_bessel_y1"]
 airy_ai = _table["_special_airy_ai"]
+chebyshev_polynomial_t = _polynomials.chebyshev_polynomial_t
+chebyshev_polynomial_u = _polynomials.chebyshev_polynomial_u
+chebyshev_polynomial_v = _polynomials.chebyshev_polynomial_v
+chebyshev_polynomial_w = _polynomials.chebyshev_polynomial_w
+shifted_chebyshev_polynomial_t = _polynomials.shifted_chebyshev_polynomial_t
+shifted_chebyshev_polynomial_u = _polynomials.shifted_chebyshev_polynomial_u
+shifted_chebyshev_polynomial_v = _polynomials.shifted_chebyshev_polynomial_v
+shifted_chebyshev_polynomial_w = _polynomials.shifted_chebyshev_polynomial_w
+hermite_polynomial_h = _polynomials.hermite_polynomial_h
+hermite_polynomial_he = _polynomials.hermite_polynomial_he
+laguerre_polynomial_l = _polynomials.laguerre_polynomial_l
+legendre_polynomial_p = _polynomials.legendre_polynomial_p
 logsumexp = _reductions.logsumexp
 softmax = _reductions.softmax
 log_softmax = _reductions.log_softmax

@@ -214,3 +214,39 @@ def test_logcumsumexp_is_stable_and_differentiable():
                                   [-1000.0, 0.0, 1000.0])
     with pytest.raises(NotImplementedError, match="Long"):
         lt.logcumsumexp(lt.tensor([1, 2]), 0)
+
+
+# ------------------------------------------------------------------ orthogonal polynomials
+_POLYNOMIALS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+                "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+                "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+                "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
+                "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p"]
+
+
+@pytest.mark.parametrize("name", _POLYNOMIALS)
+def test_orthogonal_polynomial_matches_torch(name):
+    # every special case: end points (+-1, and 0/1 for the shifted forms), |x| < 1 with n
+    # past the closed-form threshold, n < 0, fractional and NaN n. (NaN x is left out:
+    # PyTorch returns an uninitialised value there.)
+    xs = np.array([-2.5, -1.0, -0.7, -0.3, 0.0, 0.2, 0.5, 0.93, 1.0, 1.4, math.inf])
+    ns = np.array([-3, -1, 0, 1, 2, 3, 5, 7, 9, 12, 20, 2.7, math.nan, math.inf])
+    for dtype, rtol in ((np.float64, 1e-10), (np.float32, 2e-5)):
+        x, n = (a.astype(dtype) for a in np.meshgrid(xs, ns))
+        got = getattr(lt.special, name)(lt.tensor(x), lt.tensor(n))
+        expected = getattr(torch.special, name)(torch.tensor(x), torch.tensor(n))
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=rtol, atol=1e-5,
+                                   equal_nan=True)
+
+
+def test_orthogonal_polynomials_promote_and_take_scalars():
+    got = lt.special.chebyshev_polynomial_t(lt.tensor([1, 2]), 3)
+    assert got.dtype is lt.float32
+    np.testing.assert_array_equal(got.numpy(), [1.0, 26.0])
+    got = lt.special.hermite_polynomial_h(0.5, lt.tensor([3, 200]))
+    expected = torch.special.hermite_polynomial_h(0.5, torch.tensor([3, 200]))
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())  # NaN past degree 128
+    out = lt.empty(2)
+    lt.special.legendre_polynomial_p(lt.tensor([0.5, 0.25]), 4, out=out)
+    np.testing.assert_allclose(out.numpy(), torch.special.legendre_polynomial_p(
+        torch.tensor([0.5, 0.25]), 4).numpy(), rtol=1e-6)
