@@ -265,6 +265,10 @@ class Tensor:
     def i0(self): ...  # defined in lazyt/elementwise.py
     def i0_(self): ...  # defined in lazyt/elementwise.py
     def i1(self): ...  # defined in lazyt/elementwise.py
+    def igamma(self, other): ...  # defined in lazyt/elementwise.py
+    def igamma_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
+    def igammac(self, other): ...  # defined in lazyt/elementwise.py
+    def igammac_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def isclose(self, b, rtol=1e-05, atol=1e-08, equal_nan=False): ...  # defined in lazyt/elementwise.py
     def isfinite(self): ...  # defined in lazyt/elementwise.py
     def isinf(self): ...  # defined in lazyt/elementwise.py

@@ -250,3 +250,41 @@ def test_orthogonal_polynomials_promote_and_take_scalars():
     lt.special.legendre_polynomial_p(lt.tensor([0.5, 0.25]), 4, out=out)
     np.testing.assert_allclose(out.numpy(), torch.special.legendre_polynomial_p(
         torch.tensor([0.5, 0.25]), 4).numpy(), rtol=1e-6)
+
+
+# ------------------------------------------------------------------ incomplete gamma
+def test_incomplete_gamma_special_values_match_torch():
+    a = [0.0, 0.0, 0.0, 1.0, 1.0, -1.0, 1.0, math.inf, 1.0, math.inf, 2.0, math.nan]
+    x = [0.0, 1.0, math.inf, 0.0, math.inf, 1.0, -1.0, 1.0, math.nan, math.inf, 1e-30, 1.0]
+    for name in ("igamma", "igammac"):
+        got = getattr(lt, name)(lt.tensor(a), lt.tensor(x))
+        expected = getattr(torch, name)(torch.tensor(a), torch.tensor(x))
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+def test_incomplete_gamma_is_accurate_across_regions():
+    scipy_special = pytest.importorskip("scipy.special")
+    rng = np.random.default_rng(2)
+    a = np.concatenate([rng.uniform(0, 10, 300), rng.uniform(0, 500, 300),
+                        [1e4, 1e4, 1e6, 1e-3, 0.5]])
+    x = np.concatenate([rng.uniform(0, 12, 300), a[300:600] * rng.uniform(0.5, 1.5, 300),
+                        [1e4 + 50, 1e4 - 100, 1e6, 30.0, 1e-3]])
+    for name, reference in (("igamma", scipy_special.gammainc),
+                            ("igammac", scipy_special.gammaincc)):
+        got = getattr(lt, name)(lt.tensor(a), lt.tensor(x)).numpy()
+        np.testing.assert_allclose(got, reference(a, x), rtol=1e-9, atol=1e-12)
+
+
+def test_incomplete_gamma_variants():
+    a, x = np.array([0.5, 2.0, 7.5]), np.array([1.0, 0.25, 9.0])
+    expected = torch.igamma(torch.tensor(a), torch.tensor(x)).numpy()
+    np.testing.assert_allclose(lt.special.gammainc(lt.tensor(a), lt.tensor(x)).numpy(), expected)
+    np.testing.assert_allclose(lt.tensor(a).igamma(lt.tensor(x)).numpy(), expected)
+    inplace = lt.tensor(a)
+    inplace.igammac_(lt.tensor(x))
+    np.testing.assert_allclose(inplace.numpy(), 1 - expected, rtol=1e-12)
+    out = lt.empty(3, dtype=lt.float64)
+    lt.special.gammaincc(lt.tensor(a), lt.tensor(x), out=out)
+    np.testing.assert_allclose(out.numpy(), 1 - expected, rtol=1e-12)
+    with pytest.raises(NotImplementedError, match="Long"):
+        lt.igamma(lt.tensor([1]), lt.tensor([2]))

@@ -330,3 +330,4 @@ BESSEL_EMITTERS = {
     "scaled_modified_bessel_k1": (1, _emit_scaled_modified_bessel_k1),
     "airy_ai": (1, _emit_airy_ai),
 }
+

@@ -297,6 +297,8 @@ LLVM_TEMPLATES: dict[str, dict[str, str]] = {
     "logaddexp2": {"f": _call("logaddexp2", 2)},
     "nextafter": {"f": _FLOAT_NEXTAFTER},
     "zeta": {"f": _call("zeta", 2)},
+    "igamma": {"f": _call("igamma", 2)},
+    "igammac": {"f": _call("igammac", 2)},
     "eq": _compare("oeq", "eq", "eq"),
     "ne": _compare("une", "ne", "ne"),
     "lt": _compare("olt", "slt", "ult"),

@@ -17,6 +17,7 @@ Helpers and their LLVM signatures (T is float or double):
                                                _frexp_mantissa _frexp_exponent, and
                                                codegen/llvm_bessel.py's erfcx i0e i1e
                                                bessel_j0 ... airy_ai
+    @lazyt_<name>_f32 / _f64   T (T %x, T %y)  igamma igammac (codegen/llvm_igamma.py)
     @lazyt_<name>_f32 / _f64   T (T %x, T %y)  hypot logaddexp logaddexp2 zeta nextafter
 """
 
@@ -30,6 +31,7 @@ from lazyt.codegen.llvm_bessel import (
     modified_bessel_asymptotic,
     modified_bessel_series,
 )
+from lazyt.codegen.llvm_igamma import IGAMMA_EMITTERS
 from lazyt.codegen.llvm_libm import CALLS_LIBM, libm_call
 from lazyt.codegen.llvm_math import (
     PI_F64,
@@ -243,6 +245,7 @@ def _emit_frexp_exponent(b: _HelperBodyBuilder, x: Value) -> Value:
 # name -> (arity, body emitter in double)
 _EMITTERS = {
     **BESSEL_EMITTERS,
+    **IGAMMA_EMITTERS,
     "_frexp_mantissa": (1, _emit_frexp_mantissa), "_frexp_exponent": (1, _emit_frexp_exponent),
     "acosh": (1, _libm_unary("acosh")), "asinh": (1, _libm_unary("asinh")),
     "atanh": (1, _libm_unary("atanh")), "lgamma": (1, _libm_unary("lgamma")),

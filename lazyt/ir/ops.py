@@ -156,6 +156,10 @@ _ROWS = [
     OpDef("nextafter", 2, "same", _FLOAT, grad=NOT_DIFFERENTIABLE, inplace=("nextafter_",)),
     # Hurwitz zeta(s, q): torch.special.zeta; polygamma is built on it.
     OpDef("zeta", 2, "float", _FLOAT, grad="zeta"),
+    # The regularised incomplete gamma functions P(a, x) and Q(a, x) (floats only, as in
+    # PyTorch: "igamma_cpu" not implemented for 'Long').
+    OpDef("igamma", 2, "same", _FLOAT, grad=NOT_DIFFERENTIABLE, inplace=("igamma_",)),
+    OpDef("igammac", 2, "same", _FLOAT, grad=NOT_DIFFERENTIABLE, inplace=("igammac_",)),
     _comparison("eq"),
     _comparison("ne", aliases=("not_equal",)),
     _comparison("lt", aliases=("less",)),
