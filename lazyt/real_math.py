@@ -65,6 +65,15 @@ def resolve_neg(input: Tensor) -> Tensor:
     return input
 
 
+def is_conj(input: Tensor) -> bool:
+    """Whether the conjugate bit is set: never on real tensors."""
+    return False
+
+
+def is_neg(input: Tensor) -> bool:
+    return False
+
+
 def positive(input: Tensor) -> Tensor:
     if input.dtype is dtypes.bool_:
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
@@ -190,6 +199,7 @@ FUNCTIONS = {
     "real": real, "imag": imag, "angle": angle, "isreal": isreal, "signbit": signbit,
     "isposinf": isposinf, "isneginf": isneginf, "frexp": frexp, "ldexp": ldexp,
     "gcd": gcd, "lcm": lcm, "rsub": rsub, "logcumsumexp": logcumsumexp,
+    "is_conj": is_conj, "is_neg": is_neg,
 }
 
 TENSOR_METHODS = {
@@ -199,5 +209,5 @@ TENSOR_METHODS = {
     "signbit": signbit, "isposinf": isposinf, "isneginf": isneginf, "frexp": frexp,
     "ldexp": ldexp, "ldexp_": ldexp_, "gcd": gcd, "lcm": lcm,
     "gcd_": _inplace_of(gcd, "gcd_"), "lcm_": _inplace_of(lcm, "lcm_"),
-    "__rdiv__": _rdiv, "logcumsumexp": logcumsumexp,
+    "__rdiv__": _rdiv, "logcumsumexp": logcumsumexp, "is_conj": is_conj, "is_neg": is_neg,
 }

@@ -455,6 +455,8 @@ class Tensor:
     def gcd(self, other): ...  # defined in lazyt/real_math.py
     @property
     def imag(self): ...  # defined in lazyt/real_math.py
+    def is_conj(self): ...  # defined in lazyt/real_math.py
+    def is_neg(self): ...  # defined in lazyt/real_math.py
     def isneginf(self): ...  # defined in lazyt/real_math.py
     def isposinf(self): ...  # defined in lazyt/real_math.py
     def isreal(self): ...  # defined in lazyt/real_math.py

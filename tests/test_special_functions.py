@@ -135,6 +135,7 @@ def test_complex_api_on_real_tensors_returns_the_input():
                lt.real):
         assert fn(x) is x
     assert x.real is x and x.conj() is x and x.conj_physical_() is x
+    assert not lt.is_conj(x) and not x.is_neg()
     with pytest.raises(RuntimeError, match="bool tensor"):
         lt.positive(lt.tensor([True]))
     with pytest.raises(RuntimeError, match="non-complex"):
@@ -142,10 +143,9 @@ def test_complex_api_on_real_tensors_returns_the_input():
 
 
 def test_angle_signbit_and_infinity_predicates_match_torch():
-    values = [1.0, -2.0, 0.0, -0.0, math.inf, -math.inf, math.nan]
-    for dtype in (np.float32, np.int64, np.bool_):
-        data = np.array(values).astype(dtype) if dtype is not np.bool_ else np.array(
-            [True, False])
+    samples = (np.array([1.0, -2.0, 0.0, -0.0, math.inf, -math.inf, math.nan], np.float32),
+               np.array([1, -2, 0, 7]), np.array([True, False]))
+    for data in samples:
         for name in ("angle", "signbit", "isposinf", "isneginf", "isreal"):
             got = getattr(lt, name)(lt.tensor(data))
             expected = getattr(torch, name)(torch.tensor(data))
@@ -288,3 +288,15 @@ def test_incomplete_gamma_variants():
     np.testing.assert_allclose(out.numpy(), 1 - expected, rtol=1e-12)
     with pytest.raises(NotImplementedError, match="Long"):
         lt.igamma(lt.tensor([1]), lt.tensor([2]))
+
+
+def test_incomplete_gamma_gradient_in_x_matches_torch():
+    a, x = np.array([1.5, 2.0, 3.0]), np.array([0.5, 2.0, 7.0])
+    for name in ("igamma", "igammac"):
+        lx, tx = lt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        getattr(lt, name)(lt.tensor(a), lx).sum().backward()
+        getattr(torch, name)(torch.tensor(a), tx).sum().backward()
+        np.testing.assert_allclose(lx.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+        la = lt.tensor(a, requires_grad=True)
+        with pytest.raises(NotImplementedError, match="input"):
+            getattr(lt, name)(la, lt.tensor(x)).sum().backward()

@@ -158,8 +158,8 @@ _ROWS = [
     OpDef("zeta", 2, "float", _FLOAT, grad="zeta"),
     # The regularised incomplete gamma functions P(a, x) and Q(a, x) (floats only, as in
     # PyTorch: "igamma_cpu" not implemented for 'Long').
-    OpDef("igamma", 2, "same", _FLOAT, grad=NOT_DIFFERENTIABLE, inplace=("igamma_",)),
-    OpDef("igammac", 2, "same", _FLOAT, grad=NOT_DIFFERENTIABLE, inplace=("igammac_",)),
+    OpDef("igamma", 2, "same", _FLOAT, grad="igamma", inplace=("igamma_",)),
+    OpDef("igammac", 2, "same", _FLOAT, grad="igammac", inplace=("igammac_",)),
     _comparison("eq"),
     _comparison("ne", aliases=("not_equal",)),
     _comparison("lt", aliases=("less",)),
