@@ -138,10 +138,7 @@ def frexp(input: Tensor):
 
 def ldexp(input, other) -> Tensor:
     """input * 2 ** other (PyTorch's definition: ints and bools give floats)."""
-    for position, (name, x) in enumerate((("input", input), ("other", other)), 1):
-        if not isinstance(x, Tensor):
-            raise TypeError(f"ldexp(): argument '{name}' (position {position}) must be Tensor, "
-                            f"not {type(x).__name__}")
+    _check_tensors("ldexp", input, other)
     return mul(input, apply("pow", 2.0, cast_if(other, _float_dtype(other))))
 
 
@@ -149,8 +146,16 @@ def ldexp_(self: Tensor, other) -> Tensor:
     return _inplace_of(ldexp, "ldexp_")(self, other)
 
 
+def _check_tensors(name: str, input, other) -> None:
+    for position, (argument, x) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}(): argument '{argument}' (position {position}) must be "
+                            f"Tensor, not {type(x).__name__}")
+
+
 # ------------------------------------------------------------------ gcd / lcm
 def _check_integral(name: str, *operands) -> dtypes.DType:
+    _check_tensors(name, *operands)
     promoted = dtypes.result_type(*operands)
     if promoted.kind not in "iu":
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for "
@@ -160,9 +165,11 @@ def _check_integral(name: str, *operands) -> dtypes.DType:
 
 def gcd(input, other) -> Tensor:
     """The greatest common divisor (non-negative; gcd(0, 0) = 0), by Euclid's algorithm."""
-    dtype = _check_integral("gcd", input, other)
-    a = apply("abs", cast_if(input, dtype)) if isinstance(input, Tensor) else abs(int(input))
-    b = apply("abs", cast_if(other, dtype)) if isinstance(other, Tensor) else abs(int(other))
+    return _gcd(input, other, _check_integral("gcd", input, other))
+
+
+def _gcd(input: Tensor, other: Tensor, dtype: dtypes.DType) -> Tensor:
+    a, b = apply("abs", cast_if(input, dtype)), apply("abs", cast_if(other, dtype))
     # broadcast both to the result's shape (a + 0 * b), then step while a remainder is left
     a, b = apply("add", a, mul(b, 0)), apply("add", b, mul(a, 0))
     while bool(reductions.any_(apply("ne", b, 0))):
@@ -174,8 +181,8 @@ def gcd(input, other) -> Tensor:
 
 def lcm(input, other) -> Tensor:
     """|input / gcd * other|, 0 where the gcd is 0."""
-    divisor = gcd(input, other)
-    dtype = divisor.dtype
+    dtype = _check_integral("lcm", input, other)
+    divisor = _gcd(input, other, dtype)
     quotient = apply("floordiv", cast_if(input, dtype), where(apply("eq", divisor, 0), 1,
                                                                  divisor))
     return apply("abs", mul(quotient, cast_if(other, dtype)))
