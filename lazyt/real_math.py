@@ -6,7 +6,7 @@ op-table rows (lazyt/elementwise.py) with PyTorch's dtype rules and errors, so i
 gradient (where PyTorch has one) comes from the rows' rules.
 
 - conj, conj_physical, resolve_conj, resolve_neg, positive and `Tensor.real` return
-  their input (lazyt has no complex dtypes; PyTorch returns the same tensor object);
+  their input, Tensor.H / mH and adjoint are transposes (views) (lazyt has no complex dtypes; PyTorch returns the same tensor object);
   angle is pi for negative inputs, 0 elsewhere (NaN stays NaN), isreal all True.
 - signbit, isposinf, isneginf: bool predicates (ints and bools never are infinite).
 - frexp: (mantissa in [0.5, 1), int32 exponent) through the `_frexp_mantissa` and
@@ -22,6 +22,7 @@ It also exports lazyt/log_scan.py's logcumsumexp.
 from __future__ import annotations
 
 import math
+import warnings
 from collections import namedtuple
 
 from lazyt import dtypes, reductions
@@ -86,6 +87,30 @@ def real(input: Tensor) -> Tensor:
 
 def imag(input: Tensor) -> Tensor:
     raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def conj_transpose(self: Tensor) -> Tensor:
+    """Tensor.H: the conjugate transpose of a matrix (its transpose, for real tensors)."""
+    if self.ndim == 0:
+        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=2)
+        return self.t()
+    if self.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.ndim}-D tensor.")
+    return self.transpose(0, 1)
+
+
+def _matrix_conj_transpose(self: Tensor, what: str) -> Tensor:
+    if self.ndim < 2:
+        raise RuntimeError(f"tensor.{what} is only supported on matrices or batches of "
+                           f"matrices. Got {self.ndim}-D tensor.")
+    return self.transpose(-2, -1)
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dimensions (a view)."""
+    return _matrix_conj_transpose(input, "adjoint()")
 
 
 def angle(input: Tensor) -> Tensor:
@@ -206,7 +231,7 @@ FUNCTIONS = {
     "real": real, "imag": imag, "angle": angle, "isreal": isreal, "signbit": signbit,
     "isposinf": isposinf, "isneginf": isneginf, "frexp": frexp, "ldexp": ldexp,
     "gcd": gcd, "lcm": lcm, "rsub": rsub, "logcumsumexp": logcumsumexp,
-    "is_conj": is_conj, "is_neg": is_neg,
+    "is_conj": is_conj, "is_neg": is_neg, "adjoint": adjoint,
 }
 
 TENSOR_METHODS = {
@@ -217,4 +242,6 @@ TENSOR_METHODS = {
     "ldexp": ldexp, "ldexp_": ldexp_, "gcd": gcd, "lcm": lcm,
     "gcd_": _inplace_of(gcd, "gcd_"), "lcm_": _inplace_of(lcm, "lcm_"),
     "__rdiv__": _rdiv, "logcumsumexp": logcumsumexp, "is_conj": is_conj, "is_neg": is_neg,
+    "adjoint": adjoint, "H": property(conj_transpose),
+    "mH": property(lambda self: _matrix_conj_transpose(self, "mH")),
 }

@@ -446,7 +446,10 @@ class Tensor:
     def sinc_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
     def xlogy(self, other): ...  # defined in lazyt/math_ops.py
     def xlogy_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    @property
+    def H(self): ...  # defined in lazyt/real_math.py
     def __rdiv__(self, other): ...  # defined in lazyt/real_math.py
+    def adjoint(self): ...  # defined in lazyt/real_math.py
     def angle(self): ...  # defined in lazyt/real_math.py
     def conj(self): ...  # defined in lazyt/real_math.py
     def conj_physical(self): ...  # defined in lazyt/real_math.py
@@ -463,6 +466,8 @@ class Tensor:
     def lcm(self, other): ...  # defined in lazyt/real_math.py
     def ldexp(self, other): ...  # defined in lazyt/real_math.py
     def ldexp_(self, other): ...  # defined in lazyt/real_math.py
+    @property
+    def mH(self): ...  # defined in lazyt/real_math.py
     def positive(self): ...  # defined in lazyt/real_math.py
     @property
     def real(self): ...  # defined in lazyt/real_math.py

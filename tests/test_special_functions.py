@@ -142,6 +142,19 @@ def test_complex_api_on_real_tensors_returns_the_input():
         _ = x.imag
 
 
+def test_conjugate_transposes_are_transposed_views():
+    x = lt.arange(24.0).reshape(2, 3, 4)
+    for got, expected in ((x.mH, x.transpose(-2, -1)), (x.adjoint(), x.transpose(-2, -1)),
+                          (x[0].H, x[0].t())):
+        assert got.shape == expected.shape and got.stride() == expected.stride()
+        assert got.data_ptr() == x.data_ptr() or got.untyped_storage() is not None
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    with pytest.raises(RuntimeError, match="only supported on matrices"):
+        _ = lt.ones(3).H
+    with pytest.raises(RuntimeError, match="only supported on matrices or batches"):
+        _ = lt.ones(3).mH
+
+
 def test_angle_signbit_and_infinity_predicates_match_torch():
     samples = (np.array([1.0, -2.0, 0.0, -0.0, math.inf, -math.inf, math.nan], np.float32),
                np.array([1, -2, 0, 7]), np.array([True, False]))
