@@ -6,7 +6,9 @@ no prefix underflows to -inf or overflows to inf however far apart the values ar
 Blocks of up to `BLOCK` elements take the logsumexp of their masked prefixes
 (BLOCK^2 elements per block); a longer dimension is cut into blocks whose running
 totals are scanned the same way (recursively, one level per factor of BLOCK) and
-added back with logaddexp. lazyt/real_math.py exports it.
+added back with logaddexp. It runs as an eager region (lazyt/regions.py): one fused
+replay, one grad_fn named LogcumsumexpBackward0 as in PyTorch. lazyt/real_math.py
+exports it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import math
 
 from lazyt import creation, reductions, shape_ops
 from lazyt import elementwise as ew
+from lazyt.regions import run_region
 from lazyt.tensor import Tensor, normalize_dim
 
 BLOCK = 64
@@ -30,7 +33,8 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     dim = normalize_dim(dim, input.ndim)
     if input.numel() == 0:
         return ew.clone(input)
-    return _along_last(input.movedim(dim, -1)).movedim(-1, dim).contiguous()
+    return run_region("logcumsumexp", lambda x: _along_last(x.movedim(dim, -1)).movedim(
+        -1, dim).contiguous(), (input,), (dim,), "LogcumsumexpBackward0")
 
 
 def _minus_inf(like: Tensor, length: int) -> Tensor:

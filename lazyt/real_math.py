@@ -16,6 +16,9 @@ gradient (where PyTorch has one) comes from the rows' rules.
   most ~90 steps for int64), like PyTorch's own data-dependent loop.
 - rsub(input, other, alpha) = other - alpha * input; Tensor.__rdiv__(other) = other / self.
 
+angle and ldexp run as eager regions (lazyt/regions.py): one fused replay and one
+grad_fn named as PyTorch's.
+
 It also exports lazyt/log_scan.py's logcumsumexp.
 """
 
@@ -39,6 +42,7 @@ from lazyt.elementwise import (
 )
 from lazyt.log_scan import logcumsumexp
 from lazyt.math_ops import _float_dtype, _inplace_of
+from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
 frexp_result = namedtuple("frexp", ["mantissa", "exponent"])
@@ -116,6 +120,10 @@ def adjoint(input: Tensor) -> Tensor:
 def angle(input: Tensor) -> Tensor:
     """pi where input < 0, else 0 (-0 included); NaN stays NaN; ints/bools give floats.
     The gradient is zero (PyTorch's for real inputs)."""
+    return run_region("angle", _angle, (input,), (), "AngleBackward0")
+
+
+def _angle(input: Tensor) -> Tensor:
     x = cast_if(input, _float_dtype(input))
     return where(apply("lt", x, 0.0), math.pi, where(apply("isnan", x), x, 0.0))
 
@@ -164,6 +172,10 @@ def frexp(input: Tensor):
 def ldexp(input, other) -> Tensor:
     """input * 2 ** other (PyTorch's definition: ints and bools give floats)."""
     _check_tensors("ldexp", input, other)
+    return run_region("ldexp", _ldexp, (input, other), (), "LdexpBackward0")
+
+
+def _ldexp(input: Tensor, other: Tensor) -> Tensor:
     return mul(input, apply("pow", 2.0, cast_if(other, _float_dtype(other))))
 
 

@@ -313,3 +313,17 @@ def test_incomplete_gamma_gradient_in_x_matches_torch():
         la = lt.tensor(a, requires_grad=True)
         with pytest.raises(NotImplementedError, match="input"):
             getattr(lt, name)(la, lt.tensor(x)).sum().backward()
+
+
+def test_composites_replay_as_regions_with_torch_grad_fn_names():
+    rng = np.random.default_rng(3)
+    for _ in range(3):  # first call, trace, replay: each on new data
+        values = rng.normal(0, 20, (4, 70))
+        x = lt.tensor(values, requires_grad=True)
+        got = lt.logcumsumexp(x, 1)
+        np.testing.assert_allclose(got.detach().numpy(),
+                                   torch.logcumsumexp(torch.tensor(values), 1).numpy(),
+                                   rtol=1e-12)
+        assert got.grad_fn.name() == "LogcumsumexpBackward0"
+        assert lt.angle(x).grad_fn.name() == "AngleBackward0"
+        assert lt.ldexp(x, lt.tensor([2])).grad_fn.name() == "LdexpBackward0"
