@@ -59,18 +59,11 @@ def sinc(input: Tensor) -> Tensor:
 
 
 def deg2rad(input: Tensor) -> Tensor:
-    _check_not_bool("deg2rad", input)
     return apply("mul", cast_if(input, _float_dtype(input)), math.pi / 180.0)
 
 
 def rad2deg(input: Tensor) -> Tensor:
-    _check_not_bool("rad2deg", input)
     return apply("mul", cast_if(input, _float_dtype(input)), 180.0 / math.pi)
-
-
-def _check_not_bool(name: str, input: Tensor) -> None:
-    if input.dtype is dtypes.bool_:
-        raise RuntimeError(f"{name} is not supported for bool tensors.")
 
 
 def xlogy(input, other) -> Tensor:

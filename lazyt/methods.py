@@ -22,6 +22,7 @@ from lazyt import (
     linalg_norms,
     linalg_products,
     math_ops,
+    real_math,
     reductions,
     shape_ops,
     storage_api,
@@ -30,7 +31,7 @@ from lazyt.tensor import Tensor
 
 for _module in (conversions, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
                 counting, linalg, linalg_products, linalg_norms, linalg_decompositions, creation,
-                storage_api):
+                storage_api, real_math):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
 for _name, _fn in inplace_methods.missing_inplace_methods().items():

@@ -146,6 +146,20 @@ class Tensor:
     def __sub__(self, other): ...  # defined in lazyt/elementwise.py
     def __truediv__(self, other): ...  # defined in lazyt/elementwise.py
     def __xor__(self, other): ...  # defined in lazyt/elementwise.py
+    def _frexp_exponent(self): ...  # defined in lazyt/elementwise.py
+    def _frexp_mantissa(self): ...  # defined in lazyt/elementwise.py
+    def _special_airy_ai(self): ...  # defined in lazyt/elementwise.py
+    def _special_bessel_j0(self): ...  # defined in lazyt/elementwise.py
+    def _special_bessel_j1(self): ...  # defined in lazyt/elementwise.py
+    def _special_bessel_y0(self): ...  # defined in lazyt/elementwise.py
+    def _special_bessel_y1(self): ...  # defined in lazyt/elementwise.py
+    def _special_erfcx(self): ...  # defined in lazyt/elementwise.py
+    def _special_i0e(self): ...  # defined in lazyt/elementwise.py
+    def _special_i1e(self): ...  # defined in lazyt/elementwise.py
+    def _special_modified_bessel_k0(self): ...  # defined in lazyt/elementwise.py
+    def _special_modified_bessel_k1(self): ...  # defined in lazyt/elementwise.py
+    def _special_scaled_modified_bessel_k0(self): ...  # defined in lazyt/elementwise.py
+    def _special_scaled_modified_bessel_k1(self): ...  # defined in lazyt/elementwise.py
     def abs(self): ...  # defined in lazyt/elementwise.py
     def abs_(self): ...  # defined in lazyt/elementwise.py
     def absolute(self): ...  # defined in lazyt/elementwise.py
@@ -256,6 +270,10 @@ class Tensor:
     def i0(self): ...  # defined in lazyt/elementwise.py
     def i0_(self): ...  # defined in lazyt/elementwise.py
     def i1(self): ...  # defined in lazyt/elementwise.py
+    def igamma(self, other): ...  # defined in lazyt/elementwise.py
+    def igamma_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
+    def igammac(self, other): ...  # defined in lazyt/elementwise.py
+    def igammac_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def isclose(self, b, rtol=1e-05, atol=1e-08, equal_nan=False): ...  # defined in lazyt/elementwise.py
     def isfinite(self): ...  # defined in lazyt/elementwise.py
     def isinf(self): ...  # defined in lazyt/elementwise.py
@@ -411,6 +429,7 @@ class Tensor:
     def kron(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
     def matrix_power(self, n, *, out=None): ...  # defined in lazyt/linalg_products.py
     def vdot(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
+    def logcumsumexp(self, dim): ...  # defined in lazyt/log_scan.py
     def __ilshift__(self, other): ...  # defined in lazyt/math_ops.py
     def __irshift__(self, other): ...  # defined in lazyt/math_ops.py
     def clamp_max_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
@@ -419,8 +438,10 @@ class Tensor:
     def deg2rad_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
     def float_power(self, exponent): ...  # defined in lazyt/math_ops.py
     def float_power_(self, exponent): ...  # defined in lazyt/math_ops.py
+    def gcd_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
     def heaviside(self, values): ...  # defined in lazyt/math_ops.py
     def heaviside_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    def lcm_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
     def logical_and_(self, other): ...  # defined in lazyt/math_ops.py
     def logical_or_(self, other): ...  # defined in lazyt/math_ops.py
     def logical_xor_(self, other): ...  # defined in lazyt/math_ops.py
@@ -439,6 +460,34 @@ class Tensor:
     def sinc_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
     def xlogy(self, other): ...  # defined in lazyt/math_ops.py
     def xlogy_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
+    @property
+    def H(self): ...  # defined in lazyt/real_math.py
+    def __rdiv__(self, other): ...  # defined in lazyt/real_math.py
+    def adjoint(self): ...  # defined in lazyt/real_math.py
+    def angle(self): ...  # defined in lazyt/real_math.py
+    def conj(self): ...  # defined in lazyt/real_math.py
+    def conj_physical(self): ...  # defined in lazyt/real_math.py
+    def conj_physical_(self): ...  # defined in lazyt/real_math.py
+    def frexp(self): ...  # defined in lazyt/real_math.py
+    def gcd(self, other): ...  # defined in lazyt/real_math.py
+    @property
+    def imag(self): ...  # defined in lazyt/real_math.py
+    def is_conj(self): ...  # defined in lazyt/real_math.py
+    def is_neg(self): ...  # defined in lazyt/real_math.py
+    def isneginf(self): ...  # defined in lazyt/real_math.py
+    def isposinf(self): ...  # defined in lazyt/real_math.py
+    def isreal(self): ...  # defined in lazyt/real_math.py
+    def lcm(self, other): ...  # defined in lazyt/real_math.py
+    def ldexp(self, other): ...  # defined in lazyt/real_math.py
+    def ldexp_(self, other): ...  # defined in lazyt/real_math.py
+    @property
+    def mH(self): ...  # defined in lazyt/real_math.py
+    def positive(self): ...  # defined in lazyt/real_math.py
+    @property
+    def real(self): ...  # defined in lazyt/real_math.py
+    def resolve_conj(self): ...  # defined in lazyt/real_math.py
+    def resolve_neg(self): ...  # defined in lazyt/real_math.py
+    def signbit(self): ...  # defined in lazyt/real_math.py
     def all(self, dim=None, keepdim=False): ...  # defined in lazyt/reductions.py
     def amax(self, dim=(), keepdim=False): ...  # defined in lazyt/reductions.py
     def amin(self, dim=(), keepdim=False): ...  # defined in lazyt/reductions.py

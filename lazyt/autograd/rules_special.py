@@ -127,3 +127,47 @@ def zeta_backward(ctx, grad):
 
 
 __all__ = ["SPECIAL_RULES"]
+
+
+@_special_rule("erfcx", "SpecialErfcxBackward0", {0: ("x0", "out")})
+def erfcx_backward(ctx, grad):
+    x, out = ctx.input(0), ctx.output()
+    return (grad * (2 * x * out - 2 / math.sqrt(math.pi)),)
+
+
+@_special_rule("i0e", "SpecialI0EBackward0", {0: ("x0", "out")})
+def i0e_backward(ctx, grad):
+    x = ctx.input(0)
+    return (grad * (elementwise.apply("i1e", x) - x.sign() * ctx.output()),)
+
+
+@_special_rule("i1e", "SpecialI1EBackward0", {0: ("x0", "out")})
+def i1e_backward(ctx, grad):
+    x, out = ctx.input(0), ctx.output()
+    derivative = elementwise.apply("i0e", x) - out * (x.sign() + x.reciprocal())
+    return (grad * elementwise.where(x == 0, 0.5, derivative),)
+
+
+@_special_rule("_frexp_mantissa", "FrexpBackward0", {0: ("x0",)})
+def frexp_mantissa_backward(ctx, grad):
+    return (grad * (-elementwise.apply("_frexp_exponent", ctx.input(0))).exp2(),)
+
+
+def _incomplete_gamma_backward(ctx, grad, name: str, sign: float):
+    """d/dx P(a, x) = x^(a-1) e^-x / Gamma(a) (Q: its negative); PyTorch has no derivative
+    in a."""
+    if ctx.needs_input_grad[0]:
+        raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+    a, x = ctx.input(0), ctx.input(1)
+    density = ((a - 1) * x.log() - x - elementwise.apply("lgamma", a)).exp()
+    return None, grad * density * sign
+
+
+@_special_rule("igamma", "IgammaBackward0", {1: ("x0", "x1")})
+def igamma_backward(ctx, grad):
+    return _incomplete_gamma_backward(ctx, grad, "igamma", 1.0)
+
+
+@_special_rule("igammac", "IgammacBackward0", {1: ("x0", "x1")})
+def igammac_backward(ctx, grad):
+    return _incomplete_gamma_backward(ctx, grad, "igammac", -1.0)

@@ -14,6 +14,10 @@ exactness where libm has the function, and use series elsewhere.
 Helpers and their LLVM signatures (T is float or double):
 
     @lazyt_<name>_f32 / _f64   T (T %x)        acosh asinh atanh lgamma digamma erfinv i0 i1
+                                               _frexp_mantissa _frexp_exponent, and
+                                               codegen/llvm_bessel.py's erfcx i0e i1e
+                                               bessel_j0 ... airy_ai
+    @lazyt_<name>_f32 / _f64   T (T %x, T %y)  igamma igammac (codegen/llvm_igamma.py)
     @lazyt_<name>_f32 / _f64   T (T %x, T %y)  hypot logaddexp logaddexp2 zeta nextafter
 """
 
@@ -22,6 +26,13 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+from lazyt.codegen.llvm_bessel import (
+    BESSEL_EMITTERS,
+    modified_bessel_asymptotic,
+    modified_bessel_series,
+)
+from lazyt.codegen.llvm_igamma import IGAMMA_EMITTERS
+from lazyt.codegen.llvm_libm import CALLS_LIBM, libm_call
 from lazyt.codegen.llvm_math import (
     PI_F64,
     Value,
@@ -33,15 +44,10 @@ from lazyt.codegen.llvm_math import (
 
 __all__ = ["SPECIAL_FUNCTIONS", "special_helper_definition"]
 
-_CALLS_LIBM = "alwaysinline nounwind"  # libm may write errno
 _LN2 = math.log(2.0)
 
 
-def _libm(b: _HelperBodyBuilder, name: str, *args: Value) -> Value:
-    """Call the C library's double function `name`, resolved from the process at JIT time."""
-    b.declarations[f"@{name}"] = f"declare double @{name}({', '.join(['double'] * len(args))})"
-    arg_text = ", ".join(f"double {a.ref}" for a in args)
-    return b.instruction("double", f"call double @{name}({arg_text})")
+_libm = libm_call
 
 
 def _libm_unary(name: str):
@@ -187,38 +193,16 @@ def _emit_erfinv(b: _HelperBodyBuilder, x: Value) -> Value:
 
 
 # Modified Bessel functions: the power series below |x| = 20 (positive terms, no
-# cancellation), the asymptotic series e^x / sqrt(2 pi x) sum (-1)^k a_k(nu) / x^k above.
-_BESSEL_SERIES_TERMS = 60
-_BESSEL_ASYMPTOTIC_TERMS = 18
+# cancellation), the asymptotic series e^x / sqrt(2 pi x) sum (-1)^k a_k(nu) / x^k above
+# (both shared with the scaled forms in codegen/llvm_bessel.py).
 _BESSEL_SWITCH = 20.0
-
-
-def _bessel_series(b: _HelperBodyBuilder, a: Value, order: int) -> Value:
-    """sum_k (a^2/4)^k / (k! (k + order)!) times (a/2)^order, for order 0 or 1."""
-    quarter_square = b.fmul(b.fmul(a, a), 0.25)
-    coefficients = []
-    for k in range(_BESSEL_SERIES_TERMS):
-        coefficients.append(1.0 / (math.factorial(k) * math.factorial(k + order)))
-    total = b.poly(quarter_square, tuple(coefficients))
-    return b.fmul(total, b.fmul(a, 0.5)) if order == 1 else total
-
-
-def _bessel_asymptotic(b: _HelperBodyBuilder, a: Value, order: int) -> Value:
-    mu = 4.0 * order * order
-    coefficients = [1.0]
-    for k in range(1, _BESSEL_ASYMPTOTIC_TERMS):
-        coefficients.append(coefficients[-1] * -(mu - (2 * k - 1) ** 2) / (k * 8.0))
-    inverse = b.fdiv(1.0, a)
-    series = b.poly(inverse, tuple(coefficients))
-    # sign: a_k(nu) enters as (-1)^k a_k, folded into the coefficients above
-    scale = b.fdiv(_libm(b, "exp", a), b.call("llvm.sqrt", b.fmul(a, 2.0 * math.pi)))
-    return b.fmul(scale, series)
 
 
 def _bessel(b: _HelperBodyBuilder, x: Value, order: int) -> Value:
     a = b.call("llvm.fabs", x)
     big = b.fcmp("ogt", a, _BESSEL_SWITCH)
-    result = b.select(big, _bessel_asymptotic(b, a, order), _bessel_series(b, a, order))
+    asymptotic = b.fmul(modified_bessel_asymptotic(b, a, order), _libm(b, "exp", a))
+    result = b.select(big, asymptotic, modified_bessel_series(b, a, order))
     # PyTorch (Cephes' Chebyshev form) gives NaN at +-inf
     result = b.select(b.fcmp("oeq", a, math.inf), math.nan, result)
     return b.call("llvm.copysign", result, x) if order == 1 else result
@@ -232,8 +216,37 @@ def _emit_i1(b: _HelperBodyBuilder, x: Value) -> Value:
     return _bessel(b, x, 1)
 
 
+_EXPONENT_MASK = 0x7FF << 52
+_HALF_EXPONENT = 1022 << 52  # the exponent field of [0.5, 1)
+
+
+def _frexp_parts(b: _HelperBodyBuilder, x: Value) -> tuple[Value, Value]:
+    """(mantissa, exponent as a double) of frexp(x), by the bits of the double: subnormals
+    are scaled by 2^54 first; 0, inf and NaN give (x, 0)."""
+    subnormal = b.fcmp("olt", b.call("llvm.fabs", x), 2.2250738585072014e-308)
+    scaled = b.select(subnormal, b.fmul(x, 2.0 ** 54), x)
+    bits = b.bits(scaled)
+    field = b.op("lshr", b.op("and", bits, _EXPONENT_MASK), 52)
+    exponent = b.cast("sitofp", b.op("sub", field, 1022), "double")
+    exponent = b.select(subnormal, b.fsub(exponent, 54.0), exponent)
+    mantissa = b.from_bits(b.op("or", b.op("and", bits, ~_EXPONENT_MASK), _HALF_EXPONENT))
+    special = b.op("or", b.fcmp("oeq", x, 0.0), b.fcmp("ueq", b.call("llvm.fabs", x), math.inf))
+    return b.select(special, x, mantissa), b.select(special, 0.0, exponent)
+
+
+def _emit_frexp_mantissa(b: _HelperBodyBuilder, x: Value) -> Value:
+    return _frexp_parts(b, x)[0]
+
+
+def _emit_frexp_exponent(b: _HelperBodyBuilder, x: Value) -> Value:
+    return _frexp_parts(b, x)[1]
+
+
 # name -> (arity, body emitter in double)
 _EMITTERS = {
+    **BESSEL_EMITTERS,
+    **IGAMMA_EMITTERS,
+    "_frexp_mantissa": (1, _emit_frexp_mantissa), "_frexp_exponent": (1, _emit_frexp_exponent),
     "acosh": (1, _libm_unary("acosh")), "asinh": (1, _libm_unary("asinh")),
     "atanh": (1, _libm_unary("atanh")), "lgamma": (1, _libm_unary("lgamma")),
     "digamma": (1, _emit_digamma), "erfinv": (1, _emit_erfinv),
@@ -261,4 +274,4 @@ def special_helper_definition(name: str, llvm_type: str) -> _HelperDefinition:
     body.ret(result)
     symbol = f"@lazyt_{name}_{type_suffix(llvm_type)}"
     return _render_definition(symbol, llvm_type, [f"{llvm_type} {n}" for n in names], body,
-                              _CALLS_LIBM)
+                              CALLS_LIBM)

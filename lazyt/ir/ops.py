@@ -56,6 +56,12 @@ def _unary_float(name: str, aliases: tuple[str, ...] = ()) -> OpDef:
                  inplace=tuple(n + "_" for n in (name, *aliases)))
 
 
+def _special(name: str, grad: str = NOT_DIFFERENTIABLE) -> OpDef:
+    """A torch.special-only function (lazyt/special.py names it): bound under a private
+    name, as PyTorch has no Tensor method or top-level function for it."""
+    return OpDef(name, 1, "float", _FLOAT, grad=grad, method="_special_" + name)
+
+
 def _comparison(name: str, aliases: tuple[str, ...] = ()) -> OpDef:
     return OpDef(name, 2, "bool", _ALL, grad=NOT_DIFFERENTIABLE, aliases=aliases,
                  inplace=(name + "_",))
@@ -96,6 +102,21 @@ _ROWS = [
     _unary_float("erfinv"),
     _unary_float("i0"),
     OpDef("i1", 1, "float", _FLOAT, grad="i1"),  # torch.special.i1 only: no in-place method
+    _special("erfcx", grad="erfcx"),
+    _special("i0e", grad="i0e"),
+    _special("i1e", grad="i1e"),
+    _special("bessel_j0"),
+    _special("bessel_j1"),
+    _special("bessel_y0"),
+    _special("bessel_y1"),
+    _special("modified_bessel_k0"),
+    _special("modified_bessel_k1"),
+    _special("scaled_modified_bessel_k0"),
+    _special("scaled_modified_bessel_k1"),
+    _special("airy_ai"),
+    # frexp's two results (lazyt/real_math.py), exact from the float's bits
+    OpDef("_frexp_mantissa", 1, "same", _FLOAT, grad="_frexp_mantissa"),
+    OpDef("_frexp_exponent", 1, "same", _FLOAT, grad=NOT_DIFFERENTIABLE),
     OpDef("relu", 1, "same", _NUMBERS, grad="relu", inplace=("relu_",)),
     OpDef("sign", 1, "same", _ALL, grad="sign", inplace=("sign_",)),
     OpDef("floor", 1, "same", _ALL, grad="floor", inplace=("floor_",)),
@@ -135,6 +156,10 @@ _ROWS = [
     OpDef("nextafter", 2, "same", _FLOAT, grad=NOT_DIFFERENTIABLE, inplace=("nextafter_",)),
     # Hurwitz zeta(s, q): torch.special.zeta; polygamma is built on it.
     OpDef("zeta", 2, "float", _FLOAT, grad="zeta"),
+    # The regularised incomplete gamma functions P(a, x) and Q(a, x) (floats only, as in
+    # PyTorch: "igamma_cpu" not implemented for 'Long').
+    OpDef("igamma", 2, "same", _FLOAT, grad="igamma", inplace=("igamma_",)),
+    OpDef("igammac", 2, "same", _FLOAT, grad="igammac", inplace=("igammac_",)),
     _comparison("eq"),
     _comparison("ne", aliases=("not_equal",)),
     _comparison("lt", aliases=("less",)),
