@@ -24,13 +24,14 @@ from lazyt import (
     math_ops,
     reductions,
     shape_ops,
+    statistics,
     storage_api,
 )
 from lazyt.tensor import Tensor
 
 for _module in (conversions, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
                 counting, linalg, linalg_products, linalg_norms, linalg_decompositions, creation,
-                storage_api):
+                storage_api, statistics):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
 for _name, _fn in inplace_methods.missing_inplace_methods().items():

@@ -477,6 +477,16 @@ class Tensor:
     def unbind(self, dim=0): ...  # defined in lazyt/shape_ops.py
     def unfold(self, dimension, size, step): ...  # defined in lazyt/shape_ops.py
     def vsplit(self, indices_or_sections): ...  # defined in lazyt/shape_ops.py
+    def corrcoef(self): ...  # defined in lazyt/statistics.py
+    def cov(self, *, correction=1, fweights=None, aweights=None): ...  # defined in lazyt/statistics.py
+    def dist(self, other, p=2): ...  # defined in lazyt/statistics.py
+    def mode(self, dim=-1, keepdim=False): ...  # defined in lazyt/statistics.py
+    def msort(self): ...  # defined in lazyt/statistics.py
+    def nanmedian(self, dim=None, keepdim=False): ...  # defined in lazyt/statistics.py
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation='linear'): ...  # defined in lazyt/statistics.py
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation='linear'): ...  # defined in lazyt/statistics.py
+    def renorm(self, p, dim, maxnorm): ...  # defined in lazyt/statistics.py
+    def renorm_(self, p, dim, maxnorm): ...  # defined in lazyt/statistics.py
     def storage(self): ...  # defined in lazyt/storage_api.py
     def untyped_storage(self): ...  # defined in lazyt/storage_api.py
     @property
