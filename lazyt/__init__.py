@@ -27,6 +27,7 @@ from lazyt import methods
 from lazyt import regions
 from lazyt import cuda, debug, special, testing
 from lazyt import masked
+from lazyt import signal
 from lazyt.formats import (channels_last, channels_last_3d, contiguous_format, layout,
                            memory_format, preserve_format, strided)
 from lazyt.settings import (get_default_device, get_num_interop_threads, get_num_threads,
