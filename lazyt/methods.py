@@ -10,6 +10,7 @@ that defines it.
 from __future__ import annotations
 
 from lazyt import (
+    combinatorics,
     conversions,
     counting,
     creation,
@@ -31,7 +32,7 @@ from lazyt.tensor import Tensor
 
 for _module in (conversions, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
                 counting, linalg, linalg_products, linalg_norms, linalg_decompositions, creation,
-                storage_api, statistics):
+                storage_api, statistics, combinatorics):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
 for _name, _fn in inplace_methods.missing_inplace_methods().items():

@@ -46,6 +46,11 @@ class Tensor:
     def retain_grad(self): ...  # defined in lazyt/autograd/engine.py
     @property
     def retains_grad(self): ...  # defined in lazyt/autograd/engine.py
+    def diagflat(self, offset=0): ...  # defined in lazyt/combinatorics.py
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True): ...  # defined in lazyt/combinatorics.py
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True): ...  # defined in lazyt/combinatorics.py
+    def put(self, index, source, accumulate=False): ...  # defined in lazyt/combinatorics.py
+    def put_(self, index, source, accumulate=False): ...  # defined in lazyt/combinatorics.py
     def __array__(self, dtype=None, copy=None): ...  # defined in lazyt/conversions.py
     def __bool__(self): ...  # defined in lazyt/conversions.py
     def __complex__(self): ...  # defined in lazyt/conversions.py
