@@ -15,6 +15,7 @@ from lazyt import (
     counting,
     creation,
     elementwise,
+    histograms,
     index_ops,
     indexing,
     inplace_methods,
@@ -32,7 +33,7 @@ from lazyt.tensor import Tensor
 
 for _module in (conversions, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
                 counting, linalg, linalg_products, linalg_norms, linalg_decompositions, creation,
-                storage_api, statistics, combinatorics):
+                storage_api, statistics, combinatorics, histograms):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
 for _name, _fn in inplace_methods.missing_inplace_methods().items():

@@ -341,6 +341,7 @@ class Tensor:
     def where(self, condition, other): ...  # defined in lazyt/elementwise.py
     def zero_(self): ...  # defined in lazyt/elementwise.py
     def zeta(self, other): ...  # defined in lazyt/elementwise.py
+    def histogram(self, bins=100, *, range=None, weight=None, density=False): ...  # defined in lazyt/histograms.py
     def index_copy(self, dim, index, source): ...  # defined in lazyt/index_ops.py
     def index_copy_(self, dim, index, source): ...  # defined in lazyt/index_ops.py
     def index_fill(self, dim, index, value): ...  # defined in lazyt/index_ops.py
