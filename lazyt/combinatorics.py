@@ -167,6 +167,15 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
     if index.numel() != slices:
         raise IndexError("index_reduce_(): Number of indices (" + str(index.numel()) +
                          ") should be equal to source.size(dim) (" + str(slices) + ")")
+    if input.ndim and any(source.shape[d] != input.shape[d] for d in range(input.ndim)
+                          if d != dim):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(input.shape)} "
+                           f"source.shape = {list(source.shape)}")
+    size = input.shape[dim] if input.ndim else 1
+    if index.numel() and not bool(ew.logical_and(ew.apply("ge", index, 0),
+                                                 ew.apply("lt", index, size)).all()):
+        raise IndexError("index out of range in self")
     if input.ndim == 0:
         return index_ops.scatter_reduce(input.reshape(1), 0, index.reshape(-1).to(dtypes.int64),
                                         source.reshape(1), reduce,

@@ -47,8 +47,10 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     # smallest of the most frequent values (the rows are ascending).
     rows = values.movedim(dim, -1)
     counts = reductions.sum(ew.apply("eq", rows.unsqueeze(-1), rows.unsqueeze(-2)), -1)
-    position = reductions.argmax(counts, -1, keepdim=True).movedim(-1, dim)
-    index = order.gather(dim, position)
+    first = reductions.argmax(counts, -1, keepdim=True)
+    # PyTorch reports the last occurrence: the end of the run (the sort is stable).
+    last = ew.sub(ew.add(first, counts.gather(-1, first)), 1).movedim(-1, dim)
+    index = order.gather(dim, last)
     value = input.gather(dim, index)
     if not keepdim:
         value, index = value.squeeze(dim), index.squeeze(dim)

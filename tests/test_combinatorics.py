@@ -115,3 +115,13 @@ def test_index_reduce_errors_match_torch():
         x.index_reduce(0, lt.tensor([0]), lt.ones(1, 4), "sum")
     with pytest.raises(IndexError, match="Index is supposed to be a vector"):
         x.index_reduce(0, lt.tensor([[0]]), lt.ones(1, 4), "prod")
+
+
+def test_index_reduce_checks_indices_and_shapes_like_torch():
+    x = lt.zeros(3, 4)
+    with pytest.raises(IndexError, match="index out of range in self"):
+        x.index_reduce(0, lt.tensor([3]), lt.ones(1, 4), "amax")
+    with pytest.raises(IndexError, match="index out of range in self"):
+        x.index_reduce(0, lt.tensor([-1]), lt.ones(1, 4), "amax")
+    with pytest.raises(RuntimeError, match="source tensor shape must match self tensor shape"):
+        x.index_reduce(0, lt.tensor([1]), lt.ones(1, 3), "amax")

@@ -89,3 +89,10 @@ def test_masked_errors_match_torch():
         lt.masked.sum(lt.ones(2, 2), 2, mask=lt.ones(2, 2, dtype=lt.bool))
     with pytest.raises(IndexError, match="broadcastable mask"):
         lt.masked.sum(lt.ones(2), mask=lt.ones(2, 2, dtype=lt.bool))
+
+
+def test_masked_var_rejects_bool_and_both_corrections_like_torch():
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
+        lt.masked.var(lt.ones(3, dtype=lt.bool), mask=lt.ones(3, dtype=lt.bool))
+    with pytest.raises(AssertionError, match="Only one of unbiased and correction"):
+        lt.masked.std(lt.ones(3), 0, True, correction=1, mask=lt.ones(3, dtype=lt.bool))

@@ -188,3 +188,10 @@ def test_order_statistics_gradients_match_torch():
         (fn(xg, lt) ** 2).sum().backward()
         (fn(txg, torch) ** 2).sum().backward()
         _close(xg.grad, txg.grad)
+
+
+def test_mode_reports_the_last_occurrence_like_torch():
+    x, tx = _pair([[3, 1, 3, 1, 2], [5, 5, 0, 0, 0], [7, 7, 7, 7, 7]], "int64")
+    got, expected = lt.mode(x, 1), torch.mode(tx, 1)
+    _close(got.values, expected.values)
+    _close(got.indices, expected.indices)

@@ -212,7 +212,12 @@ def norm(input: Tensor, ord=2.0, dim=None, *, keepdim: bool = False, dtype=None,
 def _std_var(input: Tensor, dim, unbiased, correction, keepdim: bool, dtype, mask,
              take_sqrt: bool) -> Tensor:
     if unbiased is not None and correction is not None:
-        raise RuntimeError("Only one of unbiased and correction may be given")
+        # torch.masked raises AssertionError here; the same class keeps except clauses working.
+        raise AssertionError("Only one of unbiased and correction may be given")
+    if input.dtype is dtypes.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     amount = 1.0
     if unbiased is not None:
         amount = 1.0 if unbiased else 0.0
