@@ -15,7 +15,7 @@ import warnings
 from collections import namedtuple
 from numbers import Number
 
-from lazyt import creation, dtypes, linalg, linalg_norms, reductions, shape_ops
+from lazyt import counting, creation, dtypes, linalg, linalg_norms, reductions, shape_ops
 from lazyt import elementwise as ew
 from lazyt.tensor import Tensor, normalize_dim
 
@@ -45,10 +45,15 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     values, order = linalg.sort(input, dim)
     # How often each sorted value occurs in its row: the first maximum is the
     # smallest of the most frequent values (the rows are ascending).
-    rows = values.movedim(dim, -1)
-    counts = reductions.sum(ew.apply("eq", rows.unsqueeze(-1), rows.unsqueeze(-2)), -1)
+    rows = values.movedim(dim, -1).contiguous()
+    if rows.dtype is dtypes.bool_:
+        rows = ew.cast(rows, dtypes.uint8)
+    # Each sorted value's run length: its upper bound minus its lower bound (n log n).
+    counts = ew.sub(counting.searchsorted(rows, rows, right=True),
+                    counting.searchsorted(rows, rows))
     first = reductions.argmax(counts, -1, keepdim=True)
-    # PyTorch reports the last occurrence: the end of the run (the sort is stable).
+    # The index at the end of the run: the last occurrence (the sort is stable), which is
+    # PyTorch's choice too where its own sort is stable (short rows).
     last = ew.sub(ew.add(first, counts.gather(-1, first)), 1).movedim(-1, dim)
     index = order.gather(dim, last)
     value = input.gather(dim, index)
