@@ -96,3 +96,18 @@ def test_masked_var_rejects_bool_and_both_corrections_like_torch():
         lt.masked.var(lt.ones(3, dtype=lt.bool), mask=lt.ones(3, dtype=lt.bool))
     with pytest.raises(AssertionError, match="Only one of unbiased and correction"):
         lt.masked.std(lt.ones(3), 0, True, correction=1, mask=lt.ones(3, dtype=lt.bool))
+
+
+def test_zero_norm_counts_nonzeros_and_stays_differentiable_like_torch():
+    x, tx = _pair([[0.0, 1.0, -2.0], [3.0, 0.0, 0.0]], "float64")
+    m, tm = _pair([[True, True, False], [True, True, True]], "bool")
+    xg, txg = x.clone().requires_grad_(), tx.clone().requires_grad_()
+    got, expected = lt.masked.norm(xg, 0.0, 1, mask=m), torch.masked.norm(txg, 0.0, 1, mask=tm)
+    _close(got, expected)
+    assert got.requires_grad and expected.requires_grad
+    got.sum().backward()
+    expected.sum().backward()
+    # PyTorch's gradient of the 0-norm is zero (it leaves .grad undefined).
+    assert txg.grad is None or not txg.grad.any()
+    assert not xg.grad.numpy().any()
+    assert lt.norm(xg, 0).requires_grad
