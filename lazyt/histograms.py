@@ -75,9 +75,9 @@ def _bin_edges(name: str, points: Tensor, bins, range) -> list[Tensor]:  # noqa:
                 raise RuntimeError(f"torch.histogramdd: bins tensor should have one dimension, "
                                    f"but got {spec.ndim} dimensions in the bins tensor for "
                                    f"dimension {d}")
-            if spec.numel() < 1:
-                raise RuntimeError(f"torch.histogramdd: bins tensor should have at least 1 "
-                                   f"element, but got {spec.numel()} elements for dimension {d}")
+            if spec.numel() < 2:
+                raise RuntimeError(f"torch.{name}(): bins must be > 0, but got "
+                                   f"{spec.numel() - 1} for dimension {d}")
             if spec.dtype is not points.dtype:
                 raise RuntimeError(f"torch.histogramdd: input tensor and bins tensors should "
                                    f"have the same dtype, but got input "

@@ -84,3 +84,8 @@ def test_histogram_errors_match_torch():
         lt.histogram(x, 2, weight=lt.ones(2))
     with pytest.raises(RuntimeError, match="size of bins must be equal to the innermost"):
         lt.histogramdd(lt.ones(4, 2), [2, 3, 4])
+
+
+def test_histogram_needs_two_edges_like_torch():
+    with pytest.raises(RuntimeError, match="bins must be > 0, but got 0"):
+        lt.histogram(lt.tensor([1.0, 2.0]), lt.tensor([1.0]))
