@@ -195,3 +195,31 @@ def test_mode_reports_the_last_occurrence_like_torch():
     got, expected = lt.mode(x, 1), torch.mode(tx, 1)
     _close(got.values, expected.values)
     _close(got.indices, expected.indices)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 6), st.sampled_from([None, 0, 1, -1]), st.booleans(),
+       st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest"]),
+       st.integers(0, 2 ** 16))
+def test_quantile_property_against_torch(rows, columns, dim, keepdim, interpolation, seed):
+    generator = torch.Generator().manual_seed(seed)
+    data = torch.randint(-3, 4, (rows, columns), generator=generator).float()
+    data[torch.rand(rows, columns, generator=generator) < 0.2] = NAN
+    q = torch.rand(3, generator=generator)
+    x, qx = lt.tensor(data.numpy().copy()), lt.tensor(q.numpy().copy())
+    for name in ("quantile", "nanquantile"):
+        _close(getattr(lt, name)(x, qx, dim, keepdim, interpolation=interpolation),
+               getattr(torch, name)(data, q, dim, keepdim, interpolation=interpolation))
+
+
+def test_statistics_in_deferred_mode_match_eager():
+    x = lt.tensor(np.linspace(-2, 3, 24, dtype=np.float32).reshape(4, 6) ** 2)
+    cases = [lambda: lt.quantile(x, lt.tensor([0.2, 0.8]), 1),
+             lambda: lt.gradient(x, spacing=[lt.arange(4.0) ** 2, 1.0], edge_order=2)[0],
+             lambda: lt.cov(x, aweights=x[0]), lambda: lt.masked.var(x, 1, mask=x > 2),
+             lambda: lt.histogram(x, 5, weight=x, density=True).hist]
+    for case in cases:
+        eager = case().numpy()
+        with lt.deferred():
+            deferred = case().numpy()
+        np.testing.assert_allclose(deferred, eager, rtol=1e-5, atol=1e-6)
