@@ -150,7 +150,7 @@ def _count(input: Tensor, dim, keepdim: bool, mask) -> Tensor:
     """How many elements are masked in over dim (int64)."""
     if mask is None:
         return sum(creation.ones(tuple(input.shape), dtype=dtypes.int64), dim, keepdim=keepdim)
-    return reductions.sum(_input_mask(input, mask), _canonical_dims(dim, input.ndim), keepdim)
+    return reductions.sum(_input_mask(input, mask), _canonical_dims(dim, input.ndim), bool(keepdim))
 
 
 def mean(input: Tensor, dim=None, *, keepdim: bool = False, dtype=None,
@@ -173,7 +173,7 @@ def median(input: Tensor, dim: int = -1, *, keepdim: bool = False, dtype=None,
     d = _canonical_dims(dim, input.ndim)[0]
     is_float = input.dtype.kind == "f"
     x = input if is_float else elementwise.cast(input, dtypes.float32)
-    output = statistics.nanmedian(_masked_input("median", x, mask), d, keepdim).values
+    output = statistics.nanmedian(_masked_input("median", x, mask), d, bool(keepdim)).values
     if is_float:
         return output
     if bool(reductions.any_(elementwise.apply("isnan", output))):
@@ -188,7 +188,7 @@ def logsumexp(input: Tensor, dim=None, *, keepdim: bool = False, dtype=None,
     dtype = input.dtype if dtype is None else dtype
     dims = _canonical_dims(dim, input.ndim)
     masked = _masked_input("logsumexp", input, mask)
-    return elementwise.cast_if(reductions.logsumexp(masked, dims, keepdim), dtype)
+    return elementwise.cast_if(reductions.logsumexp(masked, dims, bool(keepdim)), dtype)
 
 
 def logaddexp(input: Tensor, other: Tensor, *, dtype=None, input_mask: Tensor | None = None,
