@@ -21,6 +21,7 @@ from lazyt import (counting, creation, elementwise, index_ops, indexing, linalg,
                    reductions, shape_ops)
 from lazyt import linalg_decompositions, linalg_norms, linalg_products
 from lazyt import real_math
+from lazyt import combinatorics, histograms, statistics
 # Loading methods binds every op module's Tensor methods (lazyt/methods.py).
 from lazyt import methods
 # Loading regions installs run_region as autograd's rule runner (grad_mode.RULE_RUNNER).
@@ -28,6 +29,8 @@ from lazyt import regions
 from lazyt import cuda, debug, special, testing
 from lazyt import accelerator, backends
 from lazyt import fft
+from lazyt import masked
+from lazyt import signal
 from lazyt.formats import (channels_last, channels_last_3d, contiguous_format, layout,
                            memory_format, preserve_format, strided)
 from lazyt.settings import (get_default_device, get_num_interop_threads, get_num_threads,
@@ -64,7 +67,7 @@ def _export(table: dict) -> None:
 
 for _module in (creation, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
                 counting, linalg, linalg_products, linalg_norms, linalg_decompositions,
-                real_math):
+                real_math, statistics, combinatorics, histograms):
     _export(_module.FUNCTIONS)
 del _module
 # View copies and scatters, ATen names, strided creation (the views branch).

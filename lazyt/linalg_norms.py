@@ -68,7 +68,10 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
         elif ord == -math.inf:
             result = reductions.amin(magnitude, over, keepdim)
         elif ord == 0:
-            result = reductions.sum(ew.cast(ew.apply("ne", x, 0), x.dtype), reduce_dim, keepdim)
+            # The count of nonzeros, through sign(|x|) so that it stays on x's graph (PyTorch's
+            # result requires grad; its gradient is 0); NaN counts as nonzero, as ne says.
+            nonzero = ew.where(ew.apply("isnan", x), 1.0, ew.apply("sign", magnitude))
+            result = reductions.sum(nonzero, reduce_dim, keepdim)
         elif ord == 1:
             result = reductions.sum(magnitude, reduce_dim, keepdim)
         else:

@@ -10,10 +10,12 @@ that defines it.
 from __future__ import annotations
 
 from lazyt import (
+    combinatorics,
     conversions,
     counting,
     creation,
     elementwise,
+    histograms,
     index_ops,
     indexing,
     inplace_methods,
@@ -25,13 +27,14 @@ from lazyt import (
     real_math,
     reductions,
     shape_ops,
+    statistics,
     storage_api,
 )
 from lazyt.tensor import Tensor
 
 for _module in (conversions, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
                 counting, linalg, linalg_products, linalg_norms, linalg_decompositions, creation,
-                storage_api, real_math):
+                storage_api, real_math, statistics, combinatorics, histograms):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
 for _name, _fn in inplace_methods.missing_inplace_methods().items():

@@ -51,6 +51,11 @@ class Tensor:
     def retain_grad(self): ...  # defined in lazyt/autograd/engine.py
     @property
     def retains_grad(self): ...  # defined in lazyt/autograd/engine.py
+    def diagflat(self, offset=0): ...  # defined in lazyt/combinatorics.py
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True): ...  # defined in lazyt/combinatorics.py
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True): ...  # defined in lazyt/combinatorics.py
+    def put(self, index, source, accumulate=False): ...  # defined in lazyt/combinatorics.py
+    def put_(self, index, source, accumulate=False): ...  # defined in lazyt/combinatorics.py
     def __array__(self, dtype=None, copy=None): ...  # defined in lazyt/conversions.py
     def __bool__(self): ...  # defined in lazyt/conversions.py
     def __complex__(self): ...  # defined in lazyt/conversions.py
@@ -359,6 +364,7 @@ class Tensor:
     def where(self, condition, other): ...  # defined in lazyt/elementwise.py
     def zero_(self): ...  # defined in lazyt/elementwise.py
     def zeta(self, other): ...  # defined in lazyt/elementwise.py
+    def histogram(self, bins=100, *, range=None, weight=None, density=False): ...  # defined in lazyt/histograms.py
     def index_copy(self, dim, index, source): ...  # defined in lazyt/index_ops.py
     def index_copy_(self, dim, index, source): ...  # defined in lazyt/index_ops.py
     def index_fill(self, dim, index, value): ...  # defined in lazyt/index_ops.py
@@ -540,6 +546,16 @@ class Tensor:
     def unbind(self, dim=0): ...  # defined in lazyt/shape_ops.py
     def unfold(self, dimension, size, step): ...  # defined in lazyt/shape_ops.py
     def vsplit(self, indices_or_sections): ...  # defined in lazyt/shape_ops.py
+    def corrcoef(self): ...  # defined in lazyt/statistics.py
+    def cov(self, *, correction=1, fweights=None, aweights=None): ...  # defined in lazyt/statistics.py
+    def dist(self, other, p=2): ...  # defined in lazyt/statistics.py
+    def mode(self, dim=-1, keepdim=False): ...  # defined in lazyt/statistics.py
+    def msort(self): ...  # defined in lazyt/statistics.py
+    def nanmedian(self, dim=None, keepdim=False): ...  # defined in lazyt/statistics.py
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation='linear'): ...  # defined in lazyt/statistics.py
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation='linear'): ...  # defined in lazyt/statistics.py
+    def renorm(self, p, dim, maxnorm): ...  # defined in lazyt/statistics.py
+    def renorm_(self, p, dim, maxnorm): ...  # defined in lazyt/statistics.py
     def storage(self): ...  # defined in lazyt/storage_api.py
     def untyped_storage(self): ...  # defined in lazyt/storage_api.py
     def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False): ...  # defined in lazyt/strided_creation.py

@@ -26,6 +26,8 @@ _TORCH_NAMESPACES = {
     "linalg.": torch.linalg,
     "special.": torch.special,
     "fft.": torch.fft,
+    "masked.": torch.masked,
+    "signal.windows.": torch.signal.windows,
     "Tensor.": torch.Tensor,
 }
 _callable_paths: dict[int, list[str]] | None = None
