@@ -64,6 +64,17 @@ from lazyt.nn._functional.loss import (
                                              poisson_nll_loss,
                                              smooth_l1_loss,
 )
+from lazyt.nn._functional.margin_loss import (
+                                             cosine_embedding_loss,
+                                             gaussian_nll_loss,
+                                             hinge_embedding_loss,
+                                             multi_margin_loss,
+                                             multilabel_margin_loss,
+                                             multilabel_soft_margin_loss,
+                                             soft_margin_loss,
+                                             triplet_margin_loss,
+                                             triplet_margin_with_distance_loss,
+)
 from lazyt.nn._functional.normalization import (
                                              batch_norm,
                                              group_norm,
@@ -109,4 +120,8 @@ __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "rms_norm", "scaled_dot_product_attention", "selu", "sigmoid", "silu",
     "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
+    # margin, embedding and likelihood losses (margin_loss.py)
+    "cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss",
 ]

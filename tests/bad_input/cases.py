@@ -184,8 +184,4 @@ CASES = {
     "bool_of_many": "bool(M.ones(3))",
 }
 
-XFAIL = {
-    "bce_out_of_range": "binary_cross_entropy does not check that its input lies in [0, 1] "
-                        "(PyTorch: RuntimeError 'all elements of input should be between 0 "
-                        "and 1'); needs a value check in the kernel like checked_index",
-}
+XFAIL: dict = {}

@@ -59,15 +59,24 @@ from lazyt.nn.modules.linear import Bilinear, Identity, Linear
 from lazyt.nn.modules.loss import (
                                         BCELoss,
                                         BCEWithLogitsLoss,
+                                        CosineEmbeddingLoss,
                                         CrossEntropyLoss,
+                                        GaussianNLLLoss,
+                                        HingeEmbeddingLoss,
                                         HuberLoss,
                                         KLDivLoss,
                                         L1Loss,
                                         MarginRankingLoss,
                                         MSELoss,
+                                        MultiLabelMarginLoss,
+                                        MultiLabelSoftMarginLoss,
+                                        MultiMarginLoss,
                                         NLLLoss,
                                         PoissonNLLLoss,
                                         SmoothL1Loss,
+                                        SoftMarginLoss,
+                                        TripletMarginLoss,
+                                        TripletMarginWithDistanceLoss,
 )
 from lazyt.nn.modules.module import Module, RemovableHandle
 from lazyt.nn.modules.normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
