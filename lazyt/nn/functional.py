@@ -92,6 +92,7 @@ from lazyt.nn._functional.pooling import (
                                              adaptive_avg_pool3d,
                                              adaptive_max_pool1d,
                                              adaptive_max_pool2d,
+                                             adaptive_max_pool3d,
                                              avg_pool1d,
                                              avg_pool2d,
                                              avg_pool3d,
@@ -106,10 +107,11 @@ from lazyt.nn._functional.upsampling import (
                                              upsample_bilinear,
                                              upsample_nearest,
 )
+from lazyt.out_arguments import with_out
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
-    "adaptive_max_pool2d", "alpha_dropout", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "adaptive_max_pool2d", "adaptive_max_pool3d", "alpha_dropout", "avg_pool1d", "avg_pool2d", "avg_pool3d",
     "batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu",
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_similarity", "cross_entropy", "dropout", "dropout1d",
     "dropout2d", "dropout3d", "elu", "embedding", "embedding_bag", "gelu", "glu", "group_norm",
@@ -125,3 +127,14 @@ __all__ = [
     "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss",
 ]
+
+# PyTorch's C++-backed functionals take out= (F.gelu(x, out=y)); these get
+# the same wrapper as lt.* (lazyt/out_arguments.py).
+avg_pool2d = with_out("avg_pool2d", avg_pool2d)
+avg_pool3d = with_out("avg_pool3d", avg_pool3d)
+gelu = with_out("gelu", gelu)
+hardshrink = with_out("hardshrink", hardshrink)
+linear = with_out("linear", linear)
+logsigmoid = with_out("logsigmoid", logsigmoid)
+softplus = with_out("softplus", softplus)
+softshrink = with_out("softshrink", softshrink)

@@ -9,6 +9,7 @@ their module globals rebound (`torch` -> `lazyt`, `F` -> `lazyt.nn.functional`).
 
 from __future__ import annotations
 
+import functools
 import types
 
 import torch
@@ -116,6 +117,10 @@ def lazyt_callable(torch_callable, fallback_path: str | None = None):
         return torch_callable  # operator.add & co work on any objects
     if type(torch_callable).__name__ in ("method_descriptor", "wrapper_descriptor"):
         return getattr(lt.Tensor, torch_callable.__name__, None)
+    if isinstance(torch_callable, functools.partial):  # partial(F.mish, inplace=True)
+        inner = lazyt_callable(torch_callable.func)
+        return None if inner is None else functools.partial(
+            inner, *to_lazyt(torch_callable.args), **to_lazyt(torch_callable.keywords))
     return lazyt_path(fallback_path) if fallback_path else None
 
 

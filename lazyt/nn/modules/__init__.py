@@ -104,6 +104,7 @@ from lazyt.nn.modules.pooling import (
                                         AdaptiveAvgPool3d,
                                         AdaptiveMaxPool1d,
                                         AdaptiveMaxPool2d,
+                                        AdaptiveMaxPool3d,
                                         AvgPool1d,
                                         AvgPool2d,
                                         AvgPool3d,
