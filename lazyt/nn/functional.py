@@ -22,6 +22,8 @@ from lazyt.nn._functional.activation import (
                                              relu,
                                              relu6,
                                              relu_,
+                                             rrelu,
+                                             rrelu_,
                                              selu,
                                              sigmoid,
                                              silu,
@@ -47,7 +49,15 @@ from lazyt.nn._functional.conv import (
                                              conv_transpose3d,
                                              unfold,
 )
-from lazyt.nn._functional.dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
+from lazyt.nn._functional.distance import pdist
+from lazyt.nn._functional.dropout import (
+                                             alpha_dropout,
+                                             dropout,
+                                             dropout1d,
+                                             dropout2d,
+                                             dropout3d,
+                                             feature_alpha_dropout,
+)
 from lazyt.nn._functional.linear import bilinear, linear
 from lazyt.nn._functional.loss import (
                                              binary_cross_entropy,
@@ -85,7 +95,7 @@ from lazyt.nn._functional.normalization import (
                                              rms_norm,
 )
 from lazyt.nn._functional.padding import pad
-from lazyt.nn._functional.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from lazyt.nn._functional.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from lazyt.nn._functional.pooling import (
                                              adaptive_avg_pool1d,
                                              adaptive_avg_pool2d,
@@ -111,7 +121,7 @@ from lazyt.out_arguments import with_out
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
-    "adaptive_max_pool2d", "adaptive_max_pool3d", "alpha_dropout", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "adaptive_max_pool2d", "alpha_dropout", "avg_pool1d", "avg_pool2d", "avg_pool3d",
     "batch_norm", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu",
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_similarity", "cross_entropy", "dropout", "dropout1d",
     "dropout2d", "dropout3d", "elu", "embedding", "embedding_bag", "gelu", "glu", "group_norm",
@@ -126,6 +136,7 @@ __all__ = [
     "cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss", "multi_margin_loss",
     "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "adaptive_max_pool3d", "channel_shuffle", "feature_alpha_dropout", "pdist", "rrelu", "rrelu_",
 ]
 
 # PyTorch's C++-backed functionals take out= (F.gelu(x, out=y)); these get

@@ -17,6 +17,7 @@ from lazyt.nn.modules.activation import (
                                         PReLU,
                                         ReLU,
                                         ReLU6,
+                                        RReLU,
                                         Sigmoid,
                                         SiLU,
                                         Softmax,
@@ -53,7 +54,14 @@ from lazyt.nn.modules.conv import (
                                         ConvTranspose3d,
 )
 from lazyt.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from lazyt.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
+from lazyt.nn.modules.dropout import (
+                                        AlphaDropout,
+                                        Dropout,
+                                        Dropout1d,
+                                        Dropout2d,
+                                        Dropout3d,
+                                        FeatureAlphaDropout,
+)
 from lazyt.nn.modules.flatten import Flatten, Unflatten
 from lazyt.nn.modules.linear import Bilinear, Identity, Linear
 from lazyt.nn.modules.loss import (
@@ -97,7 +105,7 @@ from lazyt.nn.modules.padding import (
                                         ZeroPad2d,
                                         ZeroPad3d,
 )
-from lazyt.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
+from lazyt.nn.modules.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from lazyt.nn.modules.pooling import (
                                         AdaptiveAvgPool1d,
                                         AdaptiveAvgPool2d,
