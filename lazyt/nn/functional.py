@@ -111,6 +111,7 @@ from lazyt.nn._functional.pooling import (
                                              max_pool3d,
 )
 from lazyt.nn._functional.sparse import embedding, embedding_bag, one_hot
+from lazyt.nn._functional.unpooling import max_unpool1d, max_unpool2d, max_unpool3d
 from lazyt.nn._functional.upsampling import (
                                              interpolate,
                                              upsample,
@@ -137,6 +138,7 @@ __all__ = [
     "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "adaptive_max_pool3d", "channel_shuffle", "feature_alpha_dropout", "pdist", "rrelu", "rrelu_",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d",
 ]
 
 # PyTorch's C++-backed functionals take out= (F.gelu(x, out=y)); these get

@@ -119,6 +119,9 @@ from lazyt.nn.modules.pooling import (
                                         MaxPool1d,
                                         MaxPool2d,
                                         MaxPool3d,
+                                        MaxUnpool1d,
+                                        MaxUnpool2d,
+                                        MaxUnpool3d,
 )
 from lazyt.nn.modules.sparse import Embedding
 from lazyt.nn.modules.transformer import (
