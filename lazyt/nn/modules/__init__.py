@@ -123,7 +123,7 @@ from lazyt.nn.modules.pooling import (
                                         MaxUnpool2d,
                                         MaxUnpool3d,
 )
-from lazyt.nn.modules.sparse import Embedding
+from lazyt.nn.modules.sparse import Embedding, EmbeddingBag
 from lazyt.nn.modules.transformer import (
                                         Transformer,
                                         TransformerDecoder,
