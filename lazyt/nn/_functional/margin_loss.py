@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from lazyt import creation, dtypes
+from lazyt.autograd import grad_mode
 from lazyt.elementwise import TORCH_NAMES, where
 from lazyt.indexing import checked_index
 from lazyt.nn._functional._utils import apply_reduction, legacy_reduction
@@ -138,6 +139,9 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
                            f"[{frames}], but got {_shape_list(target)}. Input has shape "
                            f"{_shape_list(input)}.")
     _check_long_target(target)
+    if weight is not None and weight.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect "
+                           "to argument 'weight'. This input cannot have requires_grad True.")
     if weight is not None and weight.numel() != classes:
         raise RuntimeError(f"inconsistent weight size, expected {classes} but got "
                            f"{_shape_list(weight)}")

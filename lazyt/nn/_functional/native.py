@@ -90,7 +90,7 @@ def native_group_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None,
     if input.numel() != expected:
         raise RuntimeError(f"Expected input to be of size {expected}, got {input.numel()}")
     out = group_norm(input, group, weight, bias, eps)
-    grouped = input.reshape(N, group, -1)
+    grouped = input.reshape(N, group, C // group * HxW)
     mean, rstd = _mean_and_rstd(grouped, (2,), eps, keepdim=False)
     return out, mean, rstd
 

@@ -19,8 +19,6 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if sparse:
         raise NotImplementedError("embedding(sparse=True): lazyt has no sparse gradients; "
                                   "use sparse=False")
-    if scale_grad_by_freq:
-        raise NotImplementedError("embedding(scale_grad_by_freq=True) is not supported")
     num_embeddings = weight.shape[0]
     if padding_idx is not None:
         if not -num_embeddings <= padding_idx < num_embeddings:
@@ -29,11 +27,22 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
     rows = weight[input]
+    if scale_grad_by_freq:
+        rows = _scale_grad_by_frequency(rows, input)
     if padding_idx is None:
         return rows
     # The padding row reads its value but receives no gradient (PyTorch's rule).
     real = (input != padding_idx).unsqueeze(-1)
     return elementwise.where(real, rows, rows.detach())
+
+
+def _scale_grad_by_frequency(rows: Tensor, input: Tensor) -> Tensor:
+    """rows unchanged, but each one's gradient divided by how often its index
+    occurs in input (scale_grad_by_freq): rows.detach() + (rows - rows.detach()) / f."""
+    flat = input.reshape(-1)
+    frequency = (flat.unsqueeze(0) == flat.unsqueeze(1)).sum(1).reshape(input.shape)
+    detached = rows.detach()
+    return detached + (rows - detached) / frequency.unsqueeze(-1).to(rows.dtype)
 
 
 def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
@@ -96,8 +105,6 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     if sparse:
         raise NotImplementedError("embedding_bag(sparse=True): lazyt has no sparse gradients; "
                                   "use sparse=False")
-    if scale_grad_by_freq:
-        raise NotImplementedError("embedding_bag(scale_grad_by_freq=True) is not supported")
     num_embeddings = weight.shape[0]
     if padding_idx is not None:
         if not -num_embeddings <= padding_idx < num_embeddings:
@@ -107,6 +114,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         _renorm_rows(weight, input, max_norm, norm_type)
     members = _bag_membership(input, offsets, include_last_offset, padding_idx)
     rows = weight[input]
+    if scale_grad_by_freq:
+        rows = _scale_grad_by_frequency(rows, input)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.unsqueeze(-1)
     counts = members.sum(1, keepdim=True)
