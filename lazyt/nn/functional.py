@@ -49,6 +49,7 @@ from lazyt.nn._functional.conv import (
                                              conv_transpose3d,
                                              unfold,
 )
+from lazyt.nn._functional.ctc import ctc_loss
 from lazyt.nn._functional.distance import pdist
 from lazyt.nn._functional.dropout import (
                                              alpha_dropout,
@@ -138,7 +139,7 @@ __all__ = [
     "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "adaptive_max_pool3d", "channel_shuffle", "feature_alpha_dropout", "pdist", "rrelu", "rrelu_",
-    "max_unpool1d", "max_unpool2d", "max_unpool3d",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "ctc_loss",
 ]
 
 # PyTorch's C++-backed functionals take out= (F.gelu(x, out=y)); these get

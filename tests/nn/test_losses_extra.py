@@ -163,3 +163,27 @@ def test_binary_cross_entropy_checks_its_input_range(mode):
         assert_matches_torch(lambda m, nnf, p, t: nnf.binary_cross_entropy(p, t),
                              [np.array([0.05, 0.2, 0.9, 0.99]), np.array([0.0, 1.0, 0.0, 1.0])],
                              [True, False])
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_ctc_loss_matches_torch_including_its_gradient_convention(reduction):
+    frames, batch, classes = 8, 3, 5
+    logits = randn(frames, batch, classes)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    targets = RNG.integers(1, classes, (batch, 4))
+    # one sample shorter in time, one with an empty target
+    assert_matches_torch(lambda m, nnf, lp, t: nnf.ctc_loss(
+        lp, t, [8, 6, 5], [4, 2, 0], reduction=reduction, zero_infinity=True),
+        [log_probs, targets], [True, False], dtype="float64")
+    # concatenated 1-D targets, lengths as tensors, and the module
+    flat = np.concatenate([targets[0, :3], targets[1, :2], targets[2, :1]])
+    assert_matches_torch(lambda m, nnf, lp, t: m.nn.CTCLoss(blank=0, reduction=reduction)(
+        lp, t, m.tensor([8, 8, 7]), m.tensor([3, 2, 1])),
+        [log_probs, flat], [True, False], dtype="float64")
+
+
+def test_ctc_loss_of_an_impossible_alignment_is_inf_or_zero():
+    log_probs = lt.zeros(2, 1, 3).log_softmax(2)
+    target = lt.tensor([[1, 1]])  # needs 3 frames (a blank between the repeats)
+    assert F.ctc_loss(log_probs, target, [2], [2], reduction="sum").item() == float("inf")
+    assert F.ctc_loss(log_probs, target, [2], [2], reduction="sum", zero_infinity=True).item() == 0

@@ -69,6 +69,7 @@ from lazyt.nn.modules.loss import (
                                         BCEWithLogitsLoss,
                                         CosineEmbeddingLoss,
                                         CrossEntropyLoss,
+                                        CTCLoss,
                                         GaussianNLLLoss,
                                         HingeEmbeddingLoss,
                                         HuberLoss,
