@@ -59,6 +59,7 @@ from lazyt.nn._functional.dropout import (
                                              dropout3d,
                                              feature_alpha_dropout,
 )
+from lazyt.nn._functional.grid_sample import grid_sample
 from lazyt.nn._functional.linear import bilinear, linear
 from lazyt.nn._functional.loss import (
                                              binary_cross_entropy,
@@ -139,7 +140,7 @@ __all__ = [
     "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "adaptive_max_pool3d", "channel_shuffle", "feature_alpha_dropout", "pdist", "rrelu", "rrelu_",
-    "max_unpool1d", "max_unpool2d", "max_unpool3d", "ctc_loss",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "ctc_loss", "grid_sample",
 ]
 
 # PyTorch's C++-backed functionals take out= (F.gelu(x, out=y)); these get

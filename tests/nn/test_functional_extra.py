@@ -200,3 +200,29 @@ def test_inplace_hardsigmoid_and_mish_write_their_input():
 def test_unfold_of_an_empty_batch_has_torch_shape():
     got = F.unfold(lt.ones(0, 2, 4, 4), 2)
     assert tuple(got.shape) == tuple(torch.nn.functional.unfold(torch.ones(0, 2, 4, 4), 2).shape)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_matches_torch_with_gradients_for_input_and_grid(dims, mode):
+    x = randn(*((2, 3) + (4, 5, 3)[:dims]))
+    grid = RNG.random((2,) + (3, 4, 2)[:dims] + (dims,)) * 3 - 1.5  # partly outside
+    for padding_mode in ("zeros", "border", "reflection"):
+        for align_corners in (False, True):
+            def sample(m, nnf, x, g, padding_mode=padding_mode, align_corners=align_corners):
+                return nnf.grid_sample(x, g, mode=mode, padding_mode=padding_mode,
+                                       align_corners=align_corners)
+
+            assert_matches_torch(sample, [x, grid], dtype="float64")
+
+
+def test_grid_sampler_takes_aten_mode_numbers_and_rejects_bad_arguments():
+    x, grid = randn(1, 2, 4, 4), RNG.random((1, 3, 3, 2)) * 2 - 1
+    assert_matches_torch(lambda m, nnf, x, g: m.grid_sampler_2d(x, g, 0, 2, False), [x, grid])
+    with pytest.raises(ValueError, match="expected padding_mode to be 'zeros', 'border', or "
+                                         "'reflection', but got: 'wrap'"):
+        F.grid_sample(lt.ones(1, 1, 2, 2), lt.zeros(1, 1, 1, 2), padding_mode="wrap")
+    with pytest.raises(RuntimeError, match="expected grid to have size 2 in last dimension"):
+        F.grid_sample(lt.ones(1, 1, 2, 2), lt.zeros(1, 1, 1, 3))
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        F.grid_sample(lt.ones(1, 1, 2, 2), lt.zeros(1, 1, 1, 2), mode="bicubic")
