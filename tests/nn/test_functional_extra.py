@@ -219,10 +219,25 @@ def test_grid_sample_matches_torch_with_gradients_for_input_and_grid(dims, mode)
 def test_grid_sampler_takes_aten_mode_numbers_and_rejects_bad_arguments():
     x, grid = randn(1, 2, 4, 4), RNG.random((1, 3, 3, 2)) * 2 - 1
     assert_matches_torch(lambda m, nnf, x, g: m.grid_sampler_2d(x, g, 0, 2, False), [x, grid])
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        F.grid_sample(lt.ones(1, 1, 2, 2), lt.zeros(1, 1, 1, 2))
     with pytest.raises(ValueError, match="expected padding_mode to be 'zeros', 'border', or "
                                          "'reflection', but got: 'wrap'"):
-        F.grid_sample(lt.ones(1, 1, 2, 2), lt.zeros(1, 1, 1, 2), padding_mode="wrap")
+        F.grid_sample(lt.ones(1, 1, 2, 2), lt.zeros(1, 1, 1, 2), padding_mode="wrap",
+                      align_corners=False)
     with pytest.raises(RuntimeError, match="expected grid to have size 2 in last dimension"):
-        F.grid_sample(lt.ones(1, 1, 2, 2), lt.zeros(1, 1, 1, 3))
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        F.grid_sample(lt.ones(1, 1, 2, 2), lt.zeros(1, 1, 1, 2), mode="bicubic")
+        F.grid_sample(lt.ones(1, 1, 2, 2), lt.zeros(1, 1, 1, 3), align_corners=False)
+    with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D input"):
+        F.grid_sample(lt.ones(1, 1, 2, 2, 2), lt.zeros(1, 1, 1, 1, 3), mode="bicubic",
+                      align_corners=False)
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_bicubic_grid_sample_matches_torch(padding_mode):
+    x, grid = randn(2, 2, 4, 5), RNG.random((2, 3, 4, 2)) * 3 - 1.5
+    for align_corners in (False, True):
+        def sample(m, nnf, x, g, align_corners=align_corners):
+            return nnf.grid_sample(x, g, mode="bicubic", padding_mode=padding_mode,
+                                   align_corners=align_corners)
+
+        assert_matches_torch(sample, [x, grid], dtype="float64")

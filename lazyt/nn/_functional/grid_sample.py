@@ -5,13 +5,14 @@ align_corners conventions.
 
 Coordinates are lazyt ops on the grid (so the gradient reaches the grid
 through the interpolation weights), and the input is read with one gather
-per corner of the interpolation cell (its gradient scatter-adds into the
-input). Bicubic interpolation is not implemented.
+per corner of the interpolation cell, or per tap of the 4x4 bicubic
+neighbourhood (its gradient scatter-adds into the input).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 from lazyt import dtypes
 from lazyt.elementwise import where
@@ -41,7 +42,12 @@ def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
 
 def _source_index(coord: Tensor, size: int, padding: str, align_corners: bool) -> Tensor:
     """Grid coordinate -> input pixel coordinate, padding applied (border/reflection)."""
-    coord = _unnormalise(coord, size, align_corners)
+    return _pad_coordinate(_unnormalise(coord, size, align_corners), size, padding,
+                           align_corners)
+
+
+def _pad_coordinate(coord: Tensor, size: int, padding: str, align_corners: bool) -> Tensor:
+    """PyTorch's compute_coordinates: clip (border) or mirror then clip (reflection)."""
     if padding == "border":
         coord = coord.clamp(0, size - 1)
     elif padding == "reflection":
@@ -81,7 +87,9 @@ def _grid_sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str,
     coords = [_source_index(points[:, :, dims - 1 - d], in_size[d], padding_mode, align_corners)
               for d in range(dims)]
     flat_input = input.reshape(batch, channels, math.prod(in_size))
-    if mode == "nearest":
+    if mode == "bicubic":
+        out = _bicubic(flat_input, points, in_size, padding_mode, align_corners)
+    elif mode == "nearest":
         corner = [c.round().detach().to(dtypes.int64) for c in coords]
         # The grid's gradient is 0 here, but (as in PyTorch) it has one.
         no_gradient = where(points.isnan(), 0.0, points * 0.0).sum(2).unsqueeze(1)
@@ -103,6 +111,46 @@ def _grid_sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str,
     return out.reshape(batch, channels, *out_size)
 
 
+_CUBIC_A = -0.75  # PyTorch's bicubic convolution constant
+
+
+def _cubic_weights(t: Tensor) -> list[Tensor]:
+    """The four cubic-convolution weights of taps -1, 0, 1, 2 at fraction t."""
+    a = _CUBIC_A
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _bicubic(flat_input: Tensor, points: Tensor, in_size: tuple, padding: str,
+             align_corners: bool) -> Tensor:
+    """4x4 taps around each point, each tap's coordinate padded on its own (as PyTorch's)."""
+    height, width = in_size
+    x = _unnormalise(points[:, :, 0], width, align_corners)
+    y = _unnormalise(points[:, :, 1], height, align_corners)
+    x0, y0 = x.floor().detach(), y.floor().detach()
+    x_weights, y_weights = _cubic_weights(x - x0), _cubic_weights(y - y0)
+
+    def tap(base: Tensor, offset: int, size: int) -> Tensor:
+        padded = _pad_coordinate(base + offset, size, padding, align_corners).detach()
+        # PyTorch truncates the padded coordinate toward zero.
+        return padded.trunc().to(dtypes.int64)
+
+    out = None
+    for i, y_weight in enumerate(y_weights):
+        row = tap(y0, i - 1, height)
+        for j, x_weight in enumerate(x_weights):
+            term = _read(flat_input, [row, tap(x0, j - 1, width)], in_size) * \
+                (y_weight * x_weight).unsqueeze(1)
+            out = term if out is None else out + term
+    return out
+
+
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     if mode not in _MODES:
@@ -111,10 +159,13 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if padding_mode not in _PADDINGS:
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if mode == "bicubic" and input.ndim != 4:
-        raise ValueError("nn.functional.grid_sample(): bicubic interpolation only supports "
-                         "4D input")
-    return _grid_sampler(input, grid, mode, padding_mode, bool(align_corners))
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to "
+                      "align_corners=False since 1.3.0. Please specify align_corners=True if the "
+                      "old behavior is desired. See the documentation of grid_sample for "
+                      "details.", stacklevel=2)
+        align_corners = False
+    return _grid_sampler(input, grid, mode, padding_mode, align_corners)
 
 
 def _grid_sampler(input: Tensor, grid: Tensor, mode: str, padding_mode: str,
@@ -133,8 +184,8 @@ def _grid_sampler(input: Tensor, grid: Tensor, mode: str, padding_mode: str,
     if grid.shape[-1] != input.ndim - 2:
         raise RuntimeError(f"grid_sampler(): expected grid to have size {input.ndim - 2} in "
                            f"last dimension, but got grid with sizes {list(grid.shape)}")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample(mode='bicubic') is not implemented in lazyt")
+    if mode == "bicubic" and input.ndim != 4:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     return _grid_sample(input, grid, mode, padding_mode, align_corners)
 
 
