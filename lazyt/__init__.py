@@ -100,5 +100,10 @@ del _name
 
 
 from lazyt import distributed, nn, optim, utils
+from lazyt.nn._functional.native import (_native_batch_norm_legit, _softmax_backward_data,
+                                         native_batch_norm, native_group_norm, native_layer_norm)
+from lazyt.nn._functional.distance import pdist
+from lazyt.nn._functional.grid_sample import grid_sampler_2d, grid_sampler_3d
+from lazyt.nn._functional.pixel_shuffle import channel_shuffle
 from lazyt.serialization import load, save
 from lazyt.compile import compile, jit

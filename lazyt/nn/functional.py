@@ -22,6 +22,8 @@ from lazyt.nn._functional.activation import (
                                              relu,
                                              relu6,
                                              relu_,
+                                             rrelu,
+                                             rrelu_,
                                              selu,
                                              sigmoid,
                                              silu,
@@ -47,7 +49,17 @@ from lazyt.nn._functional.conv import (
                                              conv_transpose3d,
                                              unfold,
 )
-from lazyt.nn._functional.dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
+from lazyt.nn._functional.ctc import ctc_loss
+from lazyt.nn._functional.distance import pdist
+from lazyt.nn._functional.dropout import (
+                                             alpha_dropout,
+                                             dropout,
+                                             dropout1d,
+                                             dropout2d,
+                                             dropout3d,
+                                             feature_alpha_dropout,
+)
+from lazyt.nn._functional.grid_sample import grid_sample
 from lazyt.nn._functional.linear import bilinear, linear
 from lazyt.nn._functional.loss import (
                                              binary_cross_entropy,
@@ -64,6 +76,17 @@ from lazyt.nn._functional.loss import (
                                              poisson_nll_loss,
                                              smooth_l1_loss,
 )
+from lazyt.nn._functional.margin_loss import (
+                                             cosine_embedding_loss,
+                                             gaussian_nll_loss,
+                                             hinge_embedding_loss,
+                                             multi_margin_loss,
+                                             multilabel_margin_loss,
+                                             multilabel_soft_margin_loss,
+                                             soft_margin_loss,
+                                             triplet_margin_loss,
+                                             triplet_margin_with_distance_loss,
+)
 from lazyt.nn._functional.normalization import (
                                              batch_norm,
                                              group_norm,
@@ -74,13 +97,14 @@ from lazyt.nn._functional.normalization import (
                                              rms_norm,
 )
 from lazyt.nn._functional.padding import pad
-from lazyt.nn._functional.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from lazyt.nn._functional.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from lazyt.nn._functional.pooling import (
                                              adaptive_avg_pool1d,
                                              adaptive_avg_pool2d,
                                              adaptive_avg_pool3d,
                                              adaptive_max_pool1d,
                                              adaptive_max_pool2d,
+                                             adaptive_max_pool3d,
                                              avg_pool1d,
                                              avg_pool2d,
                                              avg_pool3d,
@@ -89,12 +113,14 @@ from lazyt.nn._functional.pooling import (
                                              max_pool3d,
 )
 from lazyt.nn._functional.sparse import embedding, embedding_bag, one_hot
+from lazyt.nn._functional.unpooling import max_unpool1d, max_unpool2d, max_unpool3d
 from lazyt.nn._functional.upsampling import (
                                              interpolate,
                                              upsample,
                                              upsample_bilinear,
                                              upsample_nearest,
 )
+from lazyt.out_arguments import with_out
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
@@ -109,4 +135,21 @@ __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "rms_norm", "scaled_dot_product_attention", "selu", "sigmoid", "silu",
     "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
+    # margin, embedding and likelihood losses (margin_loss.py)
+    "cosine_embedding_loss", "gaussian_nll_loss", "hinge_embedding_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "adaptive_max_pool3d", "channel_shuffle", "feature_alpha_dropout", "pdist", "rrelu", "rrelu_",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "ctc_loss", "grid_sample",
 ]
+
+# PyTorch's C++-backed functionals take out= (F.gelu(x, out=y)); these get
+# the same wrapper as lt.* (lazyt/out_arguments.py).
+avg_pool2d = with_out("avg_pool2d", avg_pool2d)
+avg_pool3d = with_out("avg_pool3d", avg_pool3d)
+gelu = with_out("gelu", gelu)
+hardshrink = with_out("hardshrink", hardshrink)
+linear = with_out("linear", linear)
+logsigmoid = with_out("logsigmoid", logsigmoid)
+softplus = with_out("softplus", softplus)
+softshrink = with_out("softshrink", softshrink)

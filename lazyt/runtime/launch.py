@@ -38,8 +38,13 @@ BOUNDS_ERRORS = (
     (IndexError, "Target {index} is out of bounds."),
     (RuntimeError, "index {index} is out of bounds for dimension {dim} with size {size}"),
     (IndexError, "index out of range in self"),
+    (RuntimeError, "target out of range"),
+    (RuntimeError, "argument #2 'target' is out of range"),
+    (RuntimeError, "all elements of input should be between 0 and 1"),
 )
 INDEX_OUT_OF_BOUNDS, TARGET_OUT_OF_BOUNDS, GATHER_OUT_OF_BOUNDS, INDEX_OUT_OF_RANGE = 0, 1, 2, 3
+MULTI_MARGIN_TARGET_OUT_OF_RANGE, MULTILABEL_TARGET_OUT_OF_RANGE = 4, 5
+PROBABILITY_OUT_OF_RANGE = 6  # binary_cross_entropy's input check
 
 # Step kinds (the first field of a prepared step).
 _CALL, _SPLIT, _EXTERN, _BOUND_EXTERN, _CHECKED_CALL = 0, 1, 2, 3, 4

@@ -214,8 +214,4 @@ CASES = {
     "window_int_dtype": "M.signal.windows.kaiser(4, dtype=M.int64)",
 }
 
-XFAIL = {
-    "bce_out_of_range": "binary_cross_entropy does not check that its input lies in [0, 1] "
-                        "(PyTorch: RuntimeError 'all elements of input should be between 0 "
-                        "and 1'); needs a value check in the kernel like checked_index",
-}
+XFAIL: dict = {}

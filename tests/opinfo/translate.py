@@ -9,6 +9,7 @@ their module globals rebound (`torch` -> `lazyt`, `F` -> `lazyt.nn.functional`).
 
 from __future__ import annotations
 
+import functools
 import types
 
 import torch
@@ -129,6 +130,10 @@ def lazyt_callable(torch_callable, fallback_path: str | None = None):
         return torch_callable  # operator.add & co work on any objects
     if type(torch_callable).__name__ in ("method_descriptor", "wrapper_descriptor"):
         return getattr(lt.Tensor, torch_callable.__name__, None)
+    if isinstance(torch_callable, functools.partial):  # partial(F.mish, inplace=True)
+        inner = lazyt_callable(torch_callable.func)
+        return None if inner is None else functools.partial(
+            inner, *to_lazyt(torch_callable.args), **to_lazyt(torch_callable.keywords))
     return lazyt_path(fallback_path) if fallback_path else None
 
 
@@ -189,7 +194,25 @@ def to_lazyt(value, *, grad_leaves: bool = False):
         return {k: to_lazyt(v, grad_leaves=grad_leaves) for k, v in value.items()}
     if isinstance(value, types.FunctionType):
         return lazyt_callable(value)
+    if isinstance(value, torch.nn.Module):
+        return _lazyt_module(value)
     return value
+
+
+def _lazyt_module(module):
+    """A parameterless torch module (a sample's distance_function) as the lazyt
+    module of the same class with the same settings."""
+    if any(True for _ in module.parameters()) or any(True for _ in module.buffers()):
+        raise Unsupported(f"torch module argument with state: {type(module).__name__}")
+    cls = getattr(lt.nn, type(module).__name__, None)
+    if cls is None:
+        raise Unsupported(f"lazyt has no nn.{type(module).__name__}")
+    converted = cls.__new__(cls)
+    lt.nn.Module.__init__(converted)
+    for name, setting in vars(module).items():
+        if not name.startswith("_"):
+            setattr(converted, name, setting)
+    return converted
 
 
 def to_torch(value):

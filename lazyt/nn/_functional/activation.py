@@ -49,6 +49,25 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return _maybe_inplace(input, out, inplace)
 
 
+def rrelu(input: Tensor, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0,
+          training: bool = False, inplace: bool = False) -> Tensor:
+    """Randomised leaky ReLU: negative inputs are scaled by a slope drawn from
+    U(lower, upper) per element when training, by (lower + upper) / 2 otherwise."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2.0, inplace)
+    slopes = creation.rand(tuple(input.shape), dtype=input.dtype, device=input.device)
+    slopes = slopes * (upper - lower) + lower
+    out = where(input > 0, input, input * slopes)
+    return _maybe_inplace(input, out, inplace)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0,
+           training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     out = where(input > 0, input, input.clamp(max=0).expm1() * alpha)
     return _maybe_inplace(input, out, inplace)

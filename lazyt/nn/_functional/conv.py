@@ -233,7 +233,9 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
                            f"{list(out_size)}, but its components must be at least one.")
     table, needs_slot = conv_table(input.shape[1], in_size, kernel, stride, dilation, pads,
                                    out_size, str(input.device))
-    cols = gather_windows(input.reshape(input.shape[0], -1), table, needs_slot, 0.0)
+    # (the plane size spelled out: reshape cannot infer -1 for an empty batch)
+    planes = input.reshape(input.shape[0], math.prod(input.shape[1:]))
+    cols = gather_windows(planes, table, needs_slot, 0.0)
     return cols.squeeze(0) if unbatched else cols
 
 

@@ -83,3 +83,28 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
         input.copy_(out)
         return input
     return out
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """alpha_dropout with one draw per (sample, channel) feature map (ATen's
+    formula: kept maps are scaled by a and shifted by alpha*a*p, dropped ones
+    take (p - 1)*alpha*a, alpha = SELU's saturation)."""
+    _check_p(p)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if p == 1.0:
+        out = input * 0.0
+    else:
+        alpha = _SELU_ALPHA * _SELU_SCALE
+        a = 1.0 / ((alpha * alpha * p + 1) * (1 - p)) ** 0.5
+        mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+        keep = (creation.rand(mask_shape, dtype=input.dtype, device=input.device) >= p)
+        keep = keep.to(input.dtype)
+        out = input * (keep * a) + ((keep - 1.0) * (alpha * a) + alpha * a * p)
+    if inplace:
+        input.copy_(out)
+        return input
+    return out

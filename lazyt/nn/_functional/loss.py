@@ -19,7 +19,7 @@ from lazyt.nn._functional._utils import apply_reduction, legacy_reduction
 from lazyt.nn._functional.activation import softplus
 from lazyt.nn._functional.normalization import l2_norm
 from lazyt.regions import run_region
-from lazyt.runtime.launch import TARGET_OUT_OF_BOUNDS
+from lazyt.runtime.launch import PROBABILITY_OUT_OF_RANGE, TARGET_OUT_OF_BOUNDS
 from lazyt.tensor import Tensor
 
 
@@ -267,6 +267,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     log_p = input.log().clamp(min=-100.0)
     log_not_p = (1.0 - input).log().clamp(min=-100.0)
     loss = -(target * log_p + (1.0 - target) * log_not_p)
+    # "all elements of input should be between 0 and 1" (NaN included) from the
+    # kernel computing the loss: now in eager mode, at realisation in deferred.
+    outside = where((input >= 0) & (input <= 1), 0, 1)
+    loss = loss + checked_index(outside, 1, 0, PROBABILITY_OUT_OF_RANGE)
     if weight is not None:
         loss = loss * weight
     return apply_reduction(loss, reduction)

@@ -163,7 +163,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(input.shape)} and "
                            f"num_groups={num_groups}")
-    grouped = input.reshape(input.shape[0], num_groups, -1)
+    # (sizes spelled out: reshape cannot infer -1 for an empty batch)
+    grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
     out, _, _ = _normalise(grouped, (2,), eps)
     return _affine(out.reshape(input.shape), weight, bias, _channel_shape(input))
 

@@ -1,4 +1,5 @@
-"""F.pixel_shuffle and F.pixel_unshuffle: channel <-> space rearrangements,
+"""F.pixel_shuffle, F.pixel_unshuffle and F.channel_shuffle: channel <-> space
+(and channel <-> channel) rearrangements,
 each one reshape, one permute and one reshape (views where PyTorch's are)."""
 
 from __future__ import annotations
@@ -45,3 +46,20 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     split = input.reshape(*lead, channels, height // r, r, width // r, r)
     order = tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3)
     return split.permute(*order).reshape(*lead, channels * r * r, height // r, width // r)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, g*k, *) -> channels regrouped as (N, k*g, *): a reshape, a transpose, a reshape."""
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(input.shape)}")
+    channels = input.shape[1]
+    if channels % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {channels} "
+                           f"channels and {groups} groups.")
+    batch, rest = input.shape[0], tuple(input.shape[2:])
+    grouped = input.reshape(batch, groups, channels // groups, *rest)
+    return grouped.transpose(1, 2).reshape(input.shape)

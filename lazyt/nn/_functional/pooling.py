@@ -2,18 +2,23 @@
 
 Non-overlapping windows that tile the input exactly (the common kernel ==
 stride case) are a reshape plus one reduction. Other geometries gather the
-windows with the cached window table of conv.py (padding reads -inf for max,
-0 for average) and reduce the window axis. Max pooling reduces with
+windows with the cached window table of conv.py (padding reads the dtype's
+lowest value for max, 0 for average) and reduce the window axis; adaptive max
+pooling gathers through a table of its uneven windows the same way. Max pooling reduces with
 `max(dim)`, whose gradient goes to the one returned index, as PyTorch's does.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
-from lazyt import creation, shape_ops
+import numpy as np
+
+from lazyt import creation, dtypes, shape_ops
 from lazyt.autograd import grad_mode
 from lazyt.autograd.function import FREED_MESSAGE, GradNode, SavedTensor, gradient_edge
+from lazyt.elementwise import where
 from lazyt.nn._functional._utils import _ntuple
 from lazyt.nn._functional.conv import gather_windows, output_size, pool_table
 from lazyt.regions import run_region
@@ -74,15 +79,26 @@ def _max_pool(name: str, dims: int, input: Tensor, kernel_size, stride, padding,
               ceil_mode: bool, return_indices: bool):
     kernel, stride, pads, dilation = _pool_args(name, input, dims, kernel_size, stride,
                                                 padding, dilation)
-    lead = tuple(input.shape[:-dims])
     in_size = tuple(input.shape[-dims:])
     out_size = _out_sizes(name, in_size, kernel, stride, pads, dilation, ceil_mode)
-    planes = math.prod(lead)
     table, needs_slot = pool_table(in_size, kernel, stride, dilation, pads, out_size,
                                    str(input.device))
+    return _max_over_table(name, f"MaxPool{dims}DWithIndicesBackward0", input, dims, table,
+                           needs_slot, out_size, return_indices)
+
+
+def _max_over_table(name: str, grad_name: str, input: Tensor, dims: int, table: Tensor,
+                    needs_slot: bool, out_size: tuple, return_indices: bool):
+    """Max over the windows a (positions, window) table of flat plane indices
+    names (index plane-size: padding), with the flat index of each maximum."""
+    lead = tuple(input.shape[:-dims])
+    in_size = tuple(input.shape[-dims:])
+    planes = math.prod(lead)
+    # Padding reads the dtype's lowest value (-inf; the minimum of an integer type).
+    lowest = -math.inf if input.is_floating_point() else _lowest_integer(input)
 
     def pool_of(input, table):
-        windows = gather_windows(input.reshape(planes, -1), table, needs_slot, -math.inf)
+        windows = gather_windows(input.reshape(planes, -1), table, needs_slot, lowest)
         values, picked = windows.max(-1)
         # The flat input index of each chosen element (PyTorch's indices).
         indices = table.expand(planes, *table.shape).gather(2, picked.unsqueeze(-1))
@@ -93,11 +109,16 @@ def _max_pool(name: str, dims: int, input: Tensor, kernel_size, stride, padding,
     with grad_mode.no_grad():
         out, indices = run_region(name, pool_of, (input, table), (lead, out_size, needs_slot))
     if grad_mode.is_grad_enabled() and input.requires_grad:
-        node = _MaxPoolNode(f"MaxPool{dims}DWithIndicesBackward0", input, indices, planes,
-                            math.prod(in_size))
+        node = _MaxPoolNode(grad_name, input, indices, planes, math.prod(in_size))
         out._requires_grad = True
         out.grad_fn = node
     return (out, indices) if return_indices else out
+
+
+def _lowest_integer(input: Tensor) -> int:
+    if input.dtype is dtypes.bool_:
+        return 0
+    return int(np.iinfo(input.dtype.numpy_storage).min)
 
 
 class _MaxPoolNode(GradNode):
@@ -162,20 +183,32 @@ def _avg_pool(name: str, dims: int, input: Tensor, kernel_size, stride, padding,
     lead = tuple(input.shape[:-dims])
     in_size = tuple(input.shape[-dims:])
     out_size = _out_sizes(name, in_size, kernel, stride, pads, dilation, ceil_mode)
+    # An integer input gives integers: the window sum divided with truncation.
+    divide = _divide if input.is_floating_point() else _truncating_divide
     if _tiles_exactly(in_size, kernel, stride, pads, dilation, out_size):
         tiled = _tiled(input, lead, kernel, out_size)
         axes = tuple(len(lead) + 2 * i + 1 for i in range(dims))
         if divisor_override is not None:
-            return tiled.sum(axes) / divisor_override
-        return tiled.mean(axes)
+            return divide(tiled.sum(axes), divisor_override)
+        if input.is_floating_point():
+            return tiled.mean(axes)
+        return divide(tiled.sum(axes), math.prod(kernel))
     planes = math.prod(lead)
     windows, _ = _windows(input.reshape(planes, *in_size), kernel, stride, pads, dilation,
-                          out_size, 0.0)
+                          out_size, 0)
     total = windows.sum(-1).reshape(*lead, *out_size)
     if divisor_override is not None:
-        return total / divisor_override
-    return total / _divisors(in_size, kernel, stride, pads, out_size, count_include_pad,
-                             input.dtype, input.device)
+        return divide(total, divisor_override)
+    return divide(total, _divisors(in_size, kernel, stride, pads, out_size, count_include_pad,
+                                   total.dtype, input.device))
+
+
+def _divide(total: Tensor, divisor) -> Tensor:
+    return total / divisor
+
+
+def _truncating_divide(total: Tensor, divisor) -> Tensor:
+    return total.div(divisor, rounding_mode="trunc")
 
 
 def _divisors(in_size, kernel, stride, pads, out_size, count_include_pad, dtype, device):
@@ -229,48 +262,76 @@ def _adaptive_sizes(name: str, input: Tensor, dims: int, output_size) -> tuple:
     return tuple(n if o is None else o for o, n in zip(sizes, in_size)), in_size
 
 
-def _adaptive(name: str, dims: int, input: Tensor, output_size, reduce_max: bool):
+def _adaptive_avg(name: str, dims: int, input: Tensor, output_size):
     out_size, in_size = _adaptive_sizes(name, input, dims, output_size)
     lead = tuple(input.shape[:-dims])
     if all(n % o == 0 for n, o in zip(in_size, out_size)):
         kernel = tuple(n // o for n, o in zip(in_size, out_size))
-        if reduce_max:
-            return _max_pool(name, dims, input, kernel, kernel, 0, 1, False, False)
         tiled = _tiled(input, lead, kernel, out_size)
         return tiled.mean(tuple(len(lead) + 2 * i + 1 for i in range(dims)))
-    # Uneven windows: reduce each window along one dim at a time (windows are
-    # separable), stacking the out_size slices.
+    # Uneven windows: average each window along one dim at a time (windows
+    # are separable), stacking the out_size slices.
     out = input
     for d in range(dims):
         axis = len(lead) + d
         pieces = []
         for start, end in _adaptive_bounds(in_size[d], out_size[d]):
-            window = out.narrow(axis, start, end - start)
-            pieces.append(window.amax(axis, keepdim=True) if reduce_max
-                          else window.mean(axis, keepdim=True))
+            pieces.append(out.narrow(axis, start, end - start).mean(axis, keepdim=True))
         out = shape_ops.cat(pieces, axis)
     return out
 
 
+@lru_cache(maxsize=64)
+def _adaptive_table(in_size: tuple, out_size: tuple, device: str) -> tuple[Tensor, bool]:
+    """(prod(out_size), largest window) flat plane indices of each adaptive
+    window, prod(in_size) (the padding slot) past a window's end; needs_slot."""
+    dims = len(in_size)
+    flat, inside, stride = None, None, 1
+    for d in reversed(range(dims)):
+        bounds = _adaptive_bounds(in_size[d], out_size[d])
+        widest = max(end - start for start, end in bounds)
+        starts = creation.tensor([start for start, _ in bounds]).unsqueeze(1)
+        lengths = creation.tensor([end - start for start, end in bounds]).unsqueeze(1)
+        offsets = creation.arange(widest).unsqueeze(0)
+        # (out_d, widest) placed on axes d and dims + d of (out..., window...)
+        shape = [1] * (2 * dims)
+        shape[d], shape[dims + d] = out_size[d], widest
+        position = ((starts + offsets) * stride).reshape(shape)
+        valid = (offsets < lengths).reshape(shape)
+        flat = position if flat is None else flat + position
+        inside = valid if inside is None else inside & valid
+        stride *= in_size[d]
+    table = where(inside, flat, math.prod(in_size)).reshape(math.prod(out_size), -1)
+    needs_slot = any(n % o != 0 for n, o in zip(in_size, out_size))
+    return table.to(device).realize(), needs_slot
+
+
+def _adaptive_max(name: str, dims: int, input: Tensor, output_size, return_indices: bool):
+    out_size, in_size = _adaptive_sizes(name, input, dims, output_size)
+    table, needs_slot = _adaptive_table(in_size, out_size, str(input.device))
+    return _max_over_table(name, f"AdaptiveMaxPool{dims}DBackward0", input, dims, table,
+                           needs_slot, out_size, return_indices)
+
+
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
-    return _adaptive("adaptive_avg_pool1d", 1, input, output_size, False)
+    return _adaptive_avg("adaptive_avg_pool1d", 1, input, output_size)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
-    return _adaptive("adaptive_avg_pool2d", 2, input, output_size, False)
+    return _adaptive_avg("adaptive_avg_pool2d", 2, input, output_size)
 
 
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
-    return _adaptive("adaptive_avg_pool3d", 3, input, output_size, False)
+    return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size)
 
 
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool1d(return_indices=True) is not supported")
-    return _adaptive("adaptive_max_pool1d", 1, input, output_size, True)
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool2d(return_indices=True) is not supported")
-    return _adaptive("adaptive_max_pool2d", 2, input, output_size, True)
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)

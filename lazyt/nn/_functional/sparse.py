@@ -3,6 +3,8 @@ gradient scatter-adds into the rows that were read."""
 
 from __future__ import annotations
 
+import math
+
 from lazyt import creation, dtypes, elementwise, shape_ops
 from lazyt.autograd import grad_mode
 from lazyt.tensor import Tensor
@@ -17,8 +19,6 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if sparse:
         raise NotImplementedError("embedding(sparse=True): lazyt has no sparse gradients; "
                                   "use sparse=False")
-    if scale_grad_by_freq:
-        raise NotImplementedError("embedding(scale_grad_by_freq=True) is not supported")
     num_embeddings = weight.shape[0]
     if padding_idx is not None:
         if not -num_embeddings <= padding_idx < num_embeddings:
@@ -27,11 +27,22 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
     rows = weight[input]
+    if scale_grad_by_freq:
+        rows = _scale_grad_by_frequency(rows, input)
     if padding_idx is None:
         return rows
     # The padding row reads its value but receives no gradient (PyTorch's rule).
     real = (input != padding_idx).unsqueeze(-1)
     return elementwise.where(real, rows, rows.detach())
+
+
+def _scale_grad_by_frequency(rows: Tensor, input: Tensor) -> Tensor:
+    """rows unchanged, but each one's gradient divided by how often its index
+    occurs in input (scale_grad_by_freq): rows.detach() + (rows - rows.detach()) / f."""
+    flat = input.reshape(-1)
+    frequency = (flat.unsqueeze(0) == flat.unsqueeze(1)).sum(1).reshape(input.shape)
+    detached = rows.detach()
+    return detached + (rows - detached) / frequency.unsqueeze(-1).to(rows.dtype)
 
 
 def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
@@ -49,19 +60,89 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   scale_grad_by_freq: bool = False, mode: str = "mean",
                   sparse: bool = False, per_sample_weights: Tensor | None = None,
                   include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
-    """The 2-D form (bags of equal length, one per row of input) only."""
-    if offsets is not None or input.ndim != 2:
-        raise NotImplementedError("embedding_bag: only 2-D input without offsets is supported")
-    rows = embedding(input, weight, padding_idx, max_norm, norm_type)
+    """Sums, means or maxima of bags of embeddings: each row of a 2-D input is
+    a bag, or a 1-D input is cut into bags where `offsets` start them.
+
+    A (bags, indices) membership mask drives it: sums are one matmul of the
+    mask with the looked-up rows, maxima a masked max. Entries equal to
+    padding_idx belong to no bag; an empty bag gives zeros."""
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is "
+                         f"not None, then it must have the same shape as the input "
+                         f"({input.shape})")
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
+                         f"{weight.ndim}")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences. However, found offsets "
+                             f"of type {type(offsets)}")
+        offsets = creation.arange(0, input.numel(), max(input.shape[1], 1), device=input.device)
+        include_last_offset = False
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.ndim}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. "
+                                  "per_sample_weights is only supported for mode='sum' "
+                                  f"(got mode='{mode}'). Please open a feature request on "
+                                  "GitHub.")
+    if sparse:
+        raise NotImplementedError("embedding_bag(sparse=True): lazyt has no sparse gradients; "
+                                  "use sparse=False")
+    num_embeddings = weight.shape[0]
+    if padding_idx is not None:
+        if not -num_embeddings <= padding_idx < num_embeddings:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= num_embeddings
+    if max_norm is not None:
+        _renorm_rows(weight, input, max_norm, norm_type)
+    members = _bag_membership(input, offsets, include_last_offset, padding_idx)
+    rows = weight[input]
+    if scale_grad_by_freq:
+        rows = _scale_grad_by_frequency(rows, input)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.unsqueeze(-1)
-    if mode == "sum":
-        return rows.sum(1)
-    if mode == "mean":
-        return rows.mean(1)
+    counts = members.sum(1, keepdim=True)
     if mode == "max":
-        return rows.amax(1)
-    raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
+        candidates = elementwise.where(members.unsqueeze(-1), rows.unsqueeze(0), -math.inf)
+        largest, _ = candidates.max(1)
+        return elementwise.where(counts > 0, largest, 0.0)
+    sums = members.to(rows.dtype) @ rows
+    if mode == "sum":
+        return sums
+    return sums / counts.clamp(min=1).to(rows.dtype)
+
+
+def _bag_membership(input: Tensor, offsets: Tensor, include_last_offset: bool,
+                    padding_idx: int | None) -> Tensor:
+    """(bags, len(input)) bool: entry j belongs to bag b (and is not padding)."""
+    starts = offsets[:-1] if include_last_offset else offsets
+    positions = creation.arange(input.shape[0], device=input.device)
+    # The bag of entry j: the last start at or before j.
+    bag_of = (starts.unsqueeze(0) <= positions.unsqueeze(1)).sum(1) - 1
+    bags = creation.arange(starts.shape[0], device=input.device)
+    members = bag_of.unsqueeze(0) == bags.unsqueeze(1)
+    if include_last_offset and offsets.shape[0] > 0:
+        members = members & (positions < offsets[-1]).unsqueeze(0)
+    if padding_idx is not None:
+        members = members & (input != padding_idx).unsqueeze(0)
+    return members
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -17,6 +17,7 @@ from lazyt.nn.modules.activation import (
                                         PReLU,
                                         ReLU,
                                         ReLU6,
+                                        RReLU,
                                         Sigmoid,
                                         SiLU,
                                         Softmax,
@@ -53,21 +54,38 @@ from lazyt.nn.modules.conv import (
                                         ConvTranspose3d,
 )
 from lazyt.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from lazyt.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
+from lazyt.nn.modules.dropout import (
+                                        AlphaDropout,
+                                        Dropout,
+                                        Dropout1d,
+                                        Dropout2d,
+                                        Dropout3d,
+                                        FeatureAlphaDropout,
+)
 from lazyt.nn.modules.flatten import Flatten, Unflatten
 from lazyt.nn.modules.linear import Bilinear, Identity, Linear
 from lazyt.nn.modules.loss import (
                                         BCELoss,
                                         BCEWithLogitsLoss,
+                                        CosineEmbeddingLoss,
                                         CrossEntropyLoss,
+                                        CTCLoss,
+                                        GaussianNLLLoss,
+                                        HingeEmbeddingLoss,
                                         HuberLoss,
                                         KLDivLoss,
                                         L1Loss,
                                         MarginRankingLoss,
                                         MSELoss,
+                                        MultiLabelMarginLoss,
+                                        MultiLabelSoftMarginLoss,
+                                        MultiMarginLoss,
                                         NLLLoss,
                                         PoissonNLLLoss,
                                         SmoothL1Loss,
+                                        SoftMarginLoss,
+                                        TripletMarginLoss,
+                                        TripletMarginWithDistanceLoss,
 )
 from lazyt.nn.modules.module import Module, RemovableHandle
 from lazyt.nn.modules.normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
@@ -88,21 +106,25 @@ from lazyt.nn.modules.padding import (
                                         ZeroPad2d,
                                         ZeroPad3d,
 )
-from lazyt.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
+from lazyt.nn.modules.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from lazyt.nn.modules.pooling import (
                                         AdaptiveAvgPool1d,
                                         AdaptiveAvgPool2d,
                                         AdaptiveAvgPool3d,
                                         AdaptiveMaxPool1d,
                                         AdaptiveMaxPool2d,
+                                        AdaptiveMaxPool3d,
                                         AvgPool1d,
                                         AvgPool2d,
                                         AvgPool3d,
                                         MaxPool1d,
                                         MaxPool2d,
                                         MaxPool3d,
+                                        MaxUnpool1d,
+                                        MaxUnpool2d,
+                                        MaxUnpool3d,
 )
-from lazyt.nn.modules.sparse import Embedding
+from lazyt.nn.modules.sparse import Embedding, EmbeddingBag
 from lazyt.nn.modules.transformer import (
                                         Transformer,
                                         TransformerDecoder,

@@ -1,4 +1,4 @@
-"""PixelShuffle and PixelUnshuffle modules over F.pixel_shuffle/unshuffle."""
+"""PixelShuffle, PixelUnshuffle and ChannelShuffle modules over their functionals."""
 
 from __future__ import annotations
 
@@ -29,3 +29,15 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lazyt.nn import functional as F
-from lazyt.nn._functional._utils import _ntuple
+from lazyt.nn._functional._utils import _ntuple, _pair, _single, _triple
 from lazyt.nn.modules.module import Module
 from lazyt.tensor import Tensor
 
@@ -133,3 +133,41 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPool):
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     _function = staticmethod(F.adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    _function = staticmethod(F.adaptive_max_pool3d)
+
+
+class _MaxUnpoolNd(Module):
+    _function = None
+    _expand = None
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        expand = type(self)._expand
+        self.kernel_size = expand(kernel_size)
+        self.stride = expand(stride if stride is not None else kernel_size)
+        self.padding = expand(padding)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return type(self)._function(input, indices, self.kernel_size, self.stride,
+                                    self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    _function = staticmethod(F.max_unpool1d)
+    _expand = staticmethod(_single)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    _function = staticmethod(F.max_unpool2d)
+    _expand = staticmethod(_pair)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    _function = staticmethod(F.max_unpool3d)
+    _expand = staticmethod(_triple)
