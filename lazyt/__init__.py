@@ -87,5 +87,7 @@ del _name
 
 
 from lazyt import nn, optim, utils
+from lazyt.nn._functional.rnn import (gru, gru_cell, lstm, lstm_cell, rnn_relu, rnn_relu_cell,
+                                      rnn_tanh, rnn_tanh_cell)
 from lazyt.serialization import load, save
 from lazyt.compile import compile, jit

@@ -102,6 +102,7 @@ from lazyt.nn.modules.pooling import (
                                         MaxPool2d,
                                         MaxPool3d,
 )
+from lazyt.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from lazyt.nn.modules.sparse import Embedding
 from lazyt.nn.modules.transformer import (
                                         Transformer,
