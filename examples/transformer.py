@@ -13,6 +13,14 @@ mirrored position: the answer is somewhere else in the sequence, so only
 attention can solve it. Adam, batches of 32 random sequences. The same code
 builds the model for both libraries (`lib` is lazyt or torch): that is the
 point of lazyt's API.
+
+Measured on the shared 2-core machine (200 steps): eager ~90 ms/step,
+compiled ~20 ms/step, both within 1e-6 of PyTorch's losses and at 100%
+accuracy. Deferred mode gives the same losses but is far slower here: its
+realisations of this step do not settle on one graph (the launches per step
+keep growing for many steps: 39, 50, 61, 68, ... for a single encoder
+layer), so it schedules and compiles new fused kernels almost every step
+(`--modes eager,compiled` leaves it out).
 """
 
 from __future__ import annotations
@@ -29,8 +37,8 @@ VOCAB, SEQ_LEN, D_MODEL, HEADS, FFN, LAYERS = 10, 8, 32, 2, 64, 2
 BATCH, LR = 32, 3e-3
 MODES = ("eager", "deferred", "compiled")
 # Float32 sums in another order (BLAS, fused kernels) move the weights by
-# rounding noise; Adam keeps such noise small, so the curves agree closely.
-LOSS_TOLERANCE = 2e-3
+# rounding noise (1e-6 in the loss over 200 steps, measured); the check allows 1e-4.
+LOSS_TOLERANCE = 1e-4
 
 
 def make_model(lib):
@@ -118,7 +126,9 @@ def run(steps: int, modes=MODES, with_torch: bool = True, verbose: bool = True) 
             torch = None
     if torch is not None:
         torch.manual_seed(0)
-        torch.set_num_threads(lt.get_num_threads())  # the same cores as lazyt
+        # PyTorch's intra-op pool spins on a busy machine (its steps took
+        # 0.1-1 s here with 2 threads, 19 ms with one): the reference runs on one.
+        torch.set_num_threads(1)
         losses, seconds, model = train(torch, weights, batches)
         results["torch"] = (losses, seconds, accuracy(torch, model))
     for mode in modes:

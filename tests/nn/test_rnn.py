@@ -385,7 +385,8 @@ def _train_steps(cls_name, kwargs, mode, steps=3):
     """Losses and final weights of a few SGD steps on a fixed batch."""
     lt.manual_seed(0)
     model = getattr(nn, cls_name)(3, 4, **kwargs)
-    head = nn.Linear(4 * (2 if kwargs.get("bidirectional") else 1), 1)
+    width = kwargs.get("proj_size") or 4
+    head = nn.Linear(width * (2 if kwargs.get("bidirectional") else 1), 1)
     params = list(model.parameters()) + list(head.parameters())
     opt = lt.optim.SGD(params, lr=0.1)
     data = np.random.default_rng(3)
@@ -412,8 +413,8 @@ def _train_steps(cls_name, kwargs, mode, steps=3):
     return losses, [_np(p) for p in params]
 
 
-@pytest.mark.parametrize("cls_name,kwargs", [("LSTM", dict(bidirectional=True)),
-                                             ("GRU", dict(num_layers=2))])
+@pytest.mark.parametrize("cls_name,kwargs", [("LSTM", dict(proj_size=2)),
+                                             ("GRU", dict(bidirectional=True))])
 def test_deferred_and_compiled_training_match_eager(cls_name, kwargs):
     eager_losses, eager_params = _train_steps(cls_name, kwargs, "eager")
     assert eager_losses[-1] < eager_losses[0]
