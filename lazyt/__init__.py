@@ -105,5 +105,7 @@ from lazyt.nn._functional.native import (_native_batch_norm_legit, _softmax_back
 from lazyt.nn._functional.distance import pdist
 from lazyt.nn._functional.grid_sample import grid_sampler_2d, grid_sampler_3d
 from lazyt.nn._functional.pixel_shuffle import channel_shuffle
+from lazyt.nn._functional.rnn import (gru, gru_cell, lstm, lstm_cell, rnn_relu, rnn_relu_cell,
+                                      rnn_tanh, rnn_tanh_cell)
 from lazyt.serialization import load, save
 from lazyt.compile import compile, jit

@@ -87,12 +87,14 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
     if key is None:
         # Deferred mode, tracing, pending tensors: the ops join the larger
         # graph, and the outputs keep the region's PyTorch grad_fn name.
-        return _named(fn(*tensors), name if grad_name is None else grad_name, tensors, edges)
+        return _named_op_by_op(fn, name if grad_name is None else grad_name, tensors, edges,
+                               writes)
     action, found = REGIONS.lookup(*key)
     if action not in (RECORD, REPLAY):
         # A first call (op by op, autograd as usual), or a function that
         # cannot be replayed: the outputs still get the region's grad_fn.
-        return _named(fn(*tensors), name if grad_name is None else grad_name, tensors, edges)
+        return _named_op_by_op(fn, name if grad_name is None else grad_name, tensors, edges,
+                               writes)
     needs = (tuple(bool(t._requires_grad) for t in tensors)
              if grad_mode.is_grad_enabled() else (False,) * len(tensors))
     with grad_mode.no_grad():
@@ -252,12 +254,16 @@ class _GraphNode(_LaidOutEdges, GradNode):
     with autograd: its backward runs that recorded graph (so a region's
     outputs have the same grad_fn, with its name, on every call)."""
 
-    def __init__(self, name: str, tensors: tuple, inner: list, edges: tuple | None = None):
+    def __init__(self, name: str, tensors: tuple, inner: list, edges: tuple | None = None,
+                 ran_on_aliases: tuple | None = None):
         needs = tuple(t._requires_grad for t in tensors)
         super().__init__(self._lay_out(tensors, needs, edges))
         self._name = name
         self.needs = needs
-        self.targets = [t for t, need in zip(tensors, needs) if need]
+        # (fn, aliases): the inner graph ran on aliases of the tensors (its leaves).
+        self.fn, ran_on = (None, tensors) if ran_on_aliases is None else ran_on_aliases
+        self.tensors = tensors if self.fn is not None else None
+        self.targets = [t for t, need in zip(ran_on, needs) if need]
         self.inner = inner  # the outputs as computed, with their graph
         self.num_outputs = len(inner)
 
@@ -267,6 +273,13 @@ class _GraphNode(_LaidOutEdges, GradNode):
     def apply(self, grads: list) -> list:
         if self.inner is None:
             raise RuntimeError(FREED_MESSAGE)
+        if self.fn is not None and grad_mode.is_grad_enabled():
+            # create_graph: differentiate again from the tensors themselves,
+            # so the gradients' own graph leads back to them.
+            grads = [creation.zeros_like(o) if g is None else g
+                     for o, g in zip(self.inner, grads)]
+            return self.present(_differentiate(self.fn, self.tensors, tuple(grads), self.needs,
+                                               create_graph=True))
         pairs = [(o, g) for o, g in zip(self.inner, grads)
                  if g is not None and isinstance(o, Tensor) and o._requires_grad]
         if not pairs:
@@ -280,13 +293,43 @@ class _GraphNode(_LaidOutEdges, GradNode):
         self.inner = None
 
 
-def _named(result, name: str, tensors: tuple, edges: tuple | None = None):
+def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: bool):
+    """fn(*tensors) run op by op, its differentiable outputs behind one
+    _GraphNode named `name`. With autograd recording, fn runs on detached
+    aliases of the tensors that require grad, so the graph it records stops
+    at them: the node passes on the partial derivative for each tensor, as a
+    recorded region's node does. (On the tensors themselves, the gradient of
+    a tensor computed from another one, h from the weight in a recurrence,
+    would include the path through that tensor's history, which the engine
+    then adds again.) A writing region runs on its tensors as they are."""
+    if writes or not grad_mode.is_grad_enabled() or not any(
+            isinstance(t, Tensor) and t._requires_grad for t in tensors):
+        return _named(fn(*tensors), name, tensors, edges)
+    aliases = []
+    for t in tensors:
+        if isinstance(t, Tensor) and t._requires_grad:
+            alias = t.detach()
+            alias._requires_grad = True
+            t = alias
+        aliases.append(t)
+    outs, single = _as_list(fn(*aliases))
+    # An output that is one of the aliases (fn returned its input) is that tensor.
+    originals = {id(alias): t for alias, t in zip(aliases, tensors)}
+    outs = [originals.get(id(o), o) for o in outs]
+    return _named(outs[0] if single else tuple(outs), name, tensors, edges,
+                  (fn, tuple(aliases)))
+
+
+def _named(result, name: str, tensors: tuple, edges: tuple | None = None,
+           ran_on_aliases: tuple | None = None):
     """result (computed op by op) with its differentiable outputs behind one
-    _GraphNode named `name`, as a recorded region's would be."""
+    _GraphNode named `name`, as a recorded region's would be;
+    `ran_on_aliases`: (fn, aliases) when fn computed result from aliases of
+    the tensors (_named_op_by_op)."""
     outs, single = _as_list(result)
     if not any(isinstance(o, Tensor) and o.grad_fn is not None for o in outs):
         return result
-    node = _GraphNode(name, tensors, outs, edges)
+    node = _GraphNode(name, tensors, outs, edges, ran_on_aliases)
     named = []
     for nr, o in enumerate(outs):
         if isinstance(o, Tensor) and o.grad_fn is not None:
@@ -315,11 +358,13 @@ class _BackwardOf:
 def _differentiate(fn, tensors: tuple, grads: tuple, needs: tuple, create_graph: bool) -> list:
     """d fn(*tensors) / d tensors[i] for each needed i, op by op (the region's
     function run again with autograd recording; zeros where unused). With
-    create_graph the gradients carry history back through the tensors'."""
+    create_graph the gradients carry history back through the tensors' (fn
+    runs on a fresh view of each: the derivative for a tensor is the partial
+    one, not the total one through another tensor computed from it)."""
     leaves = []
     for t, need in zip(tensors, needs):
         if create_graph and need:
-            leaves.append(t)
+            leaves.append(t.view_as(t))
             continue
         leaf = t.detach()
         leaf._requires_grad = need

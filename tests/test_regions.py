@@ -453,3 +453,27 @@ def test_batch_norm_regions_match_torch_and_update_running_stats_once(affine, tr
             assert ours == theirs
         else:
             np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+@needs_torch
+def test_region_inputs_computed_from_each_other_get_partial_gradients():
+    """linear(h, w) with h computed from w (a recurrence, tied weights): on
+    the first call (op by op), the recording call and replays, w's gradient
+    counts the path through h once, first and second order."""
+    results = []
+    for lib in (torch, lt):
+        w = lib.tensor(_rand(3, 3, seed=21), requires_grad=True)
+        x = lib.tensor(_rand(2, 3, seed=22), requires_grad=True)
+        steps = []
+        for _ in range(4):
+            h = lib.nn.functional.linear(x, w).tanh()
+            for _ in range(3):
+                h = lib.nn.functional.linear(h, w, w[0]).tanh()
+            (gw,) = lib.autograd.grad((h * w[1]).sum(), w, create_graph=True)
+            w.grad = x.grad = None
+            (gw ** 2 + gw).sum().backward()
+            steps.append([gw.detach().numpy(), w.grad.numpy(), x.grad.numpy()])
+        results.append(steps)
+    for want, got in zip(*results):
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)

@@ -124,6 +124,7 @@ from lazyt.nn.modules.pooling import (
                                         MaxUnpool2d,
                                         MaxUnpool3d,
 )
+from lazyt.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from lazyt.nn.modules.sparse import Embedding, EmbeddingBag
 from lazyt.nn.modules.transformer import (
                                         Transformer,
