@@ -17,6 +17,7 @@ import numpy as np
 
 from lazyt import creation, dtypes, reductions
 from lazyt import elementwise as ew
+from lazyt.autograd import grad_mode
 from lazyt.autograd.function import Function
 from lazyt.ir.view import View
 from lazyt.linalg import matmul
@@ -64,6 +65,17 @@ def _tensor(array: np.ndarray, dtype) -> Tensor:
     array = np.array(array, dtype=dtype.numpy_storage, order="C")
     storage = Storage.from_array(dtype, array, CPU)
     return Tensor._make(storage, View.contiguous(tuple(array.shape)))
+
+
+def write_outs(results: tuple, out, op_name: str, inputs=()):
+    """write_out for ops returning several tensors: out is a tuple of tensors,
+    returned as the op's named tuple."""
+    if out is None:
+        return results
+    if not isinstance(out, (tuple, list)) or len(out) != len(results):
+        raise TypeError(f"{op_name}(): argument 'out' must be a tuple of {len(results)} Tensors")
+    written = [write_out(r, o, op_name, inputs) for r, o in zip(results, out)]
+    return type(results)(*written)
 
 
 def _lapack(name: str, A: Tensor, *others: Tensor, **options):
@@ -198,8 +210,7 @@ class LinalgSlogdet(Function):
         sign, logabsdet = _lapack("slogdet", A)
         sign_t = _tensor(np.asarray(sign), A.dtype)
         logabsdet_t = _tensor(np.asarray(logabsdet), A.dtype)
-        ctx.mark_non_differentiable(sign_t)
-        ctx.save_for_backward(A)
+        ctx.save_for_backward(A)  # sign is an output with a zero gradient (as in PyTorch)
         return sign_t, logabsdet_t
 
     @staticmethod
@@ -210,7 +221,7 @@ class LinalgSlogdet(Function):
 
 def slogdet(A: Tensor, *, out=None):
     _check_input(A, "linalg.slogdet")
-    return slogdet_result(*LinalgSlogdet.apply(A))
+    return write_outs(slogdet_result(*LinalgSlogdet.apply(A)), out, "linalg_slogdet", (A,))
 
 
 def logdet(input: Tensor) -> Tensor:
@@ -292,7 +303,7 @@ def _check_uplo(UPLO: str) -> None:
 def eigh(A: Tensor, UPLO: str = "L", *, out=None):
     _check_input(A, "linalg.eigh")
     _check_uplo(UPLO)
-    return eigh_result(*LinalgEigh.apply(A, UPLO))
+    return write_outs(eigh_result(*LinalgEigh.apply(A, UPLO)), out, "linalg_eigh", (A,))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
@@ -408,11 +419,12 @@ def qr(A: Tensor, mode: str = "reduced", *, out=None):
     _check_input(A, "linalg.qr", square=False)
     if mode == "r":
         R = _tensor(_lapack("qr", A, mode="r"), A.dtype)
-        return qr_result(creation.zeros((0,), dtype=A.dtype), R)
+        return write_outs(qr_result(creation.zeros((0,), dtype=A.dtype), R), out, "linalg_qr",
+                          (A,))
     if mode == "complete" and A.requires_grad and A.shape[-2] > A.shape[-1]:
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
                            "and nrows > ncols.")
-    return qr_result(*LinalgQr.apply(A, mode))
+    return write_outs(qr_result(*LinalgQr.apply(A, mode)), out, "linalg_qr", (A,))
 
 
 # ------------------------------------------------ built on the decompositions
@@ -429,6 +441,44 @@ def _tolerance(S: Tensor, atol, rtol, m: int, n: int, dtype) -> Tensor:
         S.dtype))
 
 
+def _pinv_backward(grad: Tensor, pinv_a: Tensor, A: Tensor) -> Tensor:
+    """PyTorch's pinv_backward: the gradient of pinv as a function of all of A."""
+    m, n = A.shape[-2], A.shape[-1]
+    pinv_h, grad_h = pinv_a.mT, grad.mT
+    if m <= n:
+        K = matmul(grad_h, pinv_a)
+        K_pinv_h = matmul(K, pinv_h)
+        result = ew.sub(K_pinv_h, matmul(pinv_a, K).mT)
+        result = ew.sub(result, matmul(matmul(A, pinv_a), K_pinv_h))
+        return ew.add(result, matmul(matmul(pinv_h, pinv_a), ew.sub(grad_h, matmul(K, A))))
+    K = matmul(pinv_a, grad_h)
+    pinv_h_K = matmul(pinv_h, K)
+    result = ew.sub(pinv_h_K, matmul(K, pinv_a).mT)
+    result = ew.sub(result, matmul(pinv_h_K, matmul(pinv_a, A)))
+    return ew.add(result, matmul(ew.sub(grad_h, matmul(A, K)), matmul(pinv_a, pinv_h)))
+
+
+class LinalgPinvHermitian(Function):
+    """pinv of a symmetric A from eigh (only A's lower triangle is read, as in
+    PyTorch); its gradient is PyTorch's pinv_backward on the whole of A."""
+
+    @staticmethod
+    def forward(ctx, A, atol, rtol):
+        values, vectors = eigh(A)
+        magnitudes = ew.apply("abs", values)
+        threshold = _tolerance(magnitudes, atol, rtol, A.shape[-2], A.shape[-1], A.dtype)
+        kept = ew.apply("gt", magnitudes, threshold)
+        inverted = ew.where(kept, ew.div(1.0, ew.where(kept, values, 1.0)), 0.0)
+        result = matmul(ew.mul(vectors, inverted.unsqueeze(-2)), vectors.mT)
+        ctx.save_for_backward(A, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        A, pinv_a = ctx.saved_tensors
+        return _pinv_backward(grad, pinv_a, A), None, None
+
+
 def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol=None,
                 out=None) -> Tensor:
     _check_input(A, "linalg.matrix_rank", square=hermitian)
@@ -443,6 +493,8 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol
 def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out=None) -> Tensor:
     """The pseudo-inverse from the reduced SVD, dropping singular values below the tolerance."""
     _check_input(A, "linalg.pinv", square=hermitian)
+    if hermitian:
+        return write_out(LinalgPinvHermitian.apply(A, atol, rtol), out, "linalg_pinv", (A,))
     U, S, Vh = svd(A, full_matrices=False)
     threshold = _tolerance(S.detach(), atol, rtol, A.shape[-2], A.shape[-1], A.dtype)
     kept = ew.apply("gt", S, threshold)
@@ -452,31 +504,49 @@ def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out=None) 
     return write_out(result, out, "linalg_pinv", (A,))
 
 
-def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
-    """Least squares (PyTorch's default CPU driver 'gelsy': residuals and singular
-    values are empty). With autograd the solution is pinv(A) @ B."""
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None, out=None):
+    """Least squares with PyTorch's outputs per driver (CPU default 'gelsy'):
+    residuals (the squared residual norms) only for tall full-rank A and a
+    driver other than gelsy; singular values only from gelsd/gelss; no rank
+    from gels. The solution is pinv(A) @ B built from lazyt ops when a
+    gradient is needed, the extern's otherwise."""
     _check_input(A, "linalg.lstsq", square=False)
     if A.dtype is not B.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
                            f"dtype, but got input's dtype {_type_name(A)} and other's dtype "
                            f"{_type_name(B)}")
+    driver = "gelsy" if driver is None else driver
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
+                           "(gels, gelsy, gelsd, gelss)")
     vector = B.ndim == A.ndim - 1
     rhs = B.unsqueeze(-1) if vector else B
     if rhs.shape[-2] != A.shape[-2]:
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2). Got "
                            f"{A.shape[-2]} and {rhs.shape[-2]}")
     batch = broadcast_shapes(tuple(A.shape[:-2]), tuple(rhs.shape[:-2]))
-    a = A.expand(*batch, *A.shape[-2:])
-    b = rhs.expand(*batch, *rhs.shape[-2:])
-    solution_np, rank_np, _ = _lapack("lstsq", a, b, rcond=rcond)
-    if A.requires_grad or B.requires_grad:
-        solution = matmul(pinv(a), b)
-    else:
-        solution = _tensor(solution_np, A.dtype)
+    m, n = A.shape[-2], A.shape[-1]
+    a = A.expand(*batch, m, n)
+    b = rhs.expand(*batch, m, rhs.shape[-1])
+    solution_np, rank_np, singular_np = _lapack("lstsq", a, b, rcond=rcond)
+    differentiable = grad_mode.is_grad_enabled() and (A.requires_grad or B.requires_grad)
+    solution = matmul(pinv(a), b) if differentiable else _tensor(solution_np, A.dtype)
+    full_rank = bool(np.all(rank_np == n))
+    if m > n and (driver == "gels" or (driver != "gelsy" and full_rank)):
+        residuals = reductions.sum(ew.square(ew.sub(matmul(a, solution), b)), -2)
+    else:  # empty, but still an output of the graph (PyTorch's requires grad)
+        residuals = ew.clone(solution.reshape(-1).narrow(0, 0, 0))
     if vector:
         solution = solution.squeeze(-1)
     empty = creation.zeros((0,), dtype=A.dtype)
-    return lstsq_result(solution, empty, _tensor(rank_np, dtypes.int64), empty)
+    rank = creation.zeros((0,), dtype=dtypes.int64) if driver == "gels" else \
+        _tensor(rank_np, dtypes.int64)
+    singular_values = _tensor(singular_np, A.dtype) if driver in ("gelsd", "gelss") else empty
+    return write_outs(lstsq_result(solution, residuals, rank, singular_values), out,
+                      "linalg_lstsq", (A, B))
 
 
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:

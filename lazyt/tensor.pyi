@@ -387,10 +387,15 @@ class Tensor:
     def svd(self, some=True, compute_uv=True, *, out=None): ...  # defined in lazyt/linalg_decompositions.py
     def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None): ...  # defined in lazyt/linalg_norms.py
     def addbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1): ...  # defined in lazyt/linalg_products.py
     def addmm(self, mat1, mat2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1): ...  # defined in lazyt/linalg_products.py
     def addmv(self, mat, vec, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def addmv_(self, mat, vec, *, beta=1, alpha=1): ...  # defined in lazyt/linalg_products.py
     def addr(self, vec1, vec2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1): ...  # defined in lazyt/linalg_products.py
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1): ...  # defined in lazyt/linalg_products.py
     def cross(self, other, dim=None, *, out=None): ...  # defined in lazyt/linalg_products.py
     def diag_embed(self, offset=0, dim1=-2, dim2=-1): ...  # defined in lazyt/linalg_products.py
     def inner(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py

@@ -1,0 +1,136 @@
+"""The wider linalg surface against PyTorch: out= of the tuple-returning
+decompositions, lstsq's per-driver outputs, pinv(hermitian=True), the
+in-place addmm family, tensordot's size-1 broadcasting, and the solvers and
+factorisations of lazyt/linalg_solvers.py (values and float64 gradients)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lazyt as lt
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(1)
+
+
+def pair(shape, spd=False, well_conditioned=False):
+    """The same float64 values as (torch, lazyt) tensors requiring grad."""
+    array = RNG.standard_normal(shape)
+    if spd:
+        array = array @ np.swapaxes(array, -1, -2) + shape[-1] * np.eye(shape[-1])
+    if well_conditioned:
+        array = array + shape[-1] * np.eye(shape[-1])
+    return (torch.tensor(array, requires_grad=True), lt.tensor(array, requires_grad=True))
+
+
+def close(actual, expected, atol=1e-8):
+    np.testing.assert_allclose(np.asarray(actual.detach().numpy()),
+                               expected.detach().numpy(), atol=atol, rtol=1e-6)
+
+
+def check_grads(torch_out, lazyt_out, torch_inputs, lazyt_inputs, atol=1e-7):
+    """Gradients of sum(outputs) w.r.t. the inputs agree."""
+    torch_outs = torch_out if isinstance(torch_out, tuple) else (torch_out,)
+    lazyt_outs = lazyt_out if isinstance(lazyt_out, tuple) else (lazyt_out,)
+    torch_total = sum(t.sum() for t in torch_outs if t.requires_grad)
+    lazyt_total = sum(t.sum() for t in lazyt_outs if t.requires_grad)
+    expected = torch.autograd.grad(torch_total, torch_inputs)
+    got = lt.autograd.grad(lazyt_total, lazyt_inputs)
+    for g, e in zip(got, expected):
+        close(g, e, atol)
+
+
+# ------------------------------------------------------------ fixes
+@pytest.mark.parametrize("name", ["eigh", "qr", "slogdet"])
+def test_tuple_results_are_written_to_out(name):
+    t_a, l_a = pair((4, 4), spd=True)
+    t_a, l_a = t_a.detach(), l_a.detach()
+    expected = getattr(torch.linalg, name)(t_a)
+    outs = tuple(lt.empty(0, dtype=lt.float64) for _ in expected)
+    result = getattr(lt.linalg, name)(l_a, out=outs)
+    assert result[0] is outs[0]
+    for got, want in zip(outs, expected):  # (signs of eigenvectors are free: compare |.|)
+        close(got.abs(), want.abs())
+
+
+def test_slogdet_sign_is_a_differentiable_output():
+    t_a, l_a = pair((3, 3))
+    assert lt.linalg.slogdet(l_a).sign.requires_grad
+    check_grads(torch.linalg.slogdet(t_a), lt.linalg.slogdet(l_a), (t_a,), (l_a,))
+
+
+@pytest.mark.parametrize("driver", ["gels", "gelsy", "gelsd", "gelss"])
+@pytest.mark.parametrize("rows", [2, 3, 5])
+def test_lstsq_outputs_per_driver(driver, rows):
+    t_a, l_a = pair((2, rows, 3))
+    t_b, l_b = pair((2, rows, 2))
+    expected = torch.linalg.lstsq(t_a, t_b, driver=driver)
+    got = lt.linalg.lstsq(l_a, l_b, driver=driver)
+    for g, e in zip(got, expected):
+        assert tuple(g.shape) == tuple(e.shape) and g.requires_grad == e.requires_grad
+    close(got.residuals, expected.residuals, 1e-7)
+    if rows >= 3:
+        close(got.solution, expected.solution, 1e-7)
+        check_grads(expected, got, (t_a, t_b), (l_a, l_b))
+
+
+def test_pinv_hermitian_reads_the_lower_triangle_and_matches_gradients():
+    t_a, l_a = pair((4, 4), spd=True)
+    close(lt.linalg.pinv(l_a.tril(), hermitian=True), torch.linalg.pinv(t_a, hermitian=True))
+    check_grads(torch.linalg.pinv(t_a, hermitian=True), lt.linalg.pinv(l_a, hermitian=True),
+                (t_a,), (l_a,))
+
+
+@pytest.mark.parametrize("name, shapes", [
+    ("addmm_", [(5, 4), (5, 3), (3, 4)]), ("addmv_", [(5,), (5, 3), (3,)]),
+    ("addr_", [(5, 4), (5,), (4,)]), ("baddbmm_", [(2, 5, 4), (2, 5, 3), (2, 3, 4)]),
+    ("addbmm_", [(5, 4), (2, 5, 3), (2, 3, 4)])])
+def test_inplace_addmm_family(name, shapes):
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    expected = getattr(torch.tensor(arrays[0]), name)(
+        *map(torch.tensor, arrays[1:]), beta=0.5, alpha=2)
+    target = lt.tensor(arrays[0])
+    result = getattr(target, name)(*map(lt.tensor, arrays[1:]), beta=0.5, alpha=2)
+    assert result is target
+    close(target, expected)
+
+
+def test_inplace_addmm_rejects_a_broadcast_self():
+    with pytest.raises(RuntimeError, match=r"Bad in-place call: input tensor size \[1\]"):
+        lt.ones(1).addmm_(lt.ones(5, 3), lt.ones(3, 4))
+
+
+def test_integer_addmv_truncates_float_scalars_like_torch():
+    expected = torch.addmv(torch.arange(5), torch.ones(5, 4, dtype=torch.long),
+                           torch.ones(4, dtype=torch.long), beta=1.5, alpha=2.7)
+    got = lt.addmv(lt.arange(5), lt.ones(5, 4, dtype=lt.int64), lt.ones(4, dtype=lt.int64),
+                   beta=1.5, alpha=2.7)
+    assert got.tolist() == expected.tolist()
+
+
+def test_tensordot_broadcasts_size_one_contracted_dims():
+    for a_shape, b_shape in (((1, 1, 1), (2, 1, 2)), ((2, 1, 2), (1, 1, 1))):
+        t_a, l_a = pair(a_shape)
+        t_b, l_b = pair(b_shape)
+        expected = torch.tensordot(t_a, t_b, dims=([0, 1], [2, 0]))
+        got = lt.tensordot(l_a, l_b, dims=([0, 1], [2, 0]))
+        close(got, expected)
+        check_grads(expected, got, (t_a, t_b), (l_a, l_b))
+
+
+def test_index_add_on_a_0d_tensor():
+    for m in (torch, lt):
+        x = m.tensor(2.0, dtype=m.float64, requires_grad=True)
+        s = m.tensor(3.0, dtype=m.float64, requires_grad=True)
+        y = m.index_add(x, 0, m.tensor([0]), s, alpha=2)
+        y.backward()
+        assert (y.item(), x.grad.item(), s.grad.item()) == (8.0, 1.0, 2.0)
+
+
+def test_creation_keywords():
+    assert lt.scalar_tensor(2.0, requires_grad=True).requires_grad
+    got = lt.logspace(-3, 0, 5, base=2.0, dtype=lt.float32, device="cpu")
+    close(got, torch.logspace(-3, 0, 5, base=2.0, dtype=torch.float32), 1e-6)
+    assert lt.normal(0.3, 1.0, (2, 3), device="cpu").shape == (2, 3)
