@@ -21,6 +21,7 @@ from lazyt import (
     linalg_decompositions,
     linalg_norms,
     linalg_products,
+    linalg_solvers,
     math_ops,
     reductions,
     shape_ops,
@@ -30,7 +31,7 @@ from lazyt.tensor import Tensor
 
 for _module in (conversions, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
                 counting, linalg, linalg_products, linalg_norms, linalg_decompositions, creation,
-                storage_api):
+                storage_api, linalg_solvers):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
 for _name, _fn in inplace_methods.missing_inplace_methods().items():

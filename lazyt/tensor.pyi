@@ -402,6 +402,11 @@ class Tensor:
     def kron(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
     def matrix_power(self, n, *, out=None): ...  # defined in lazyt/linalg_products.py
     def vdot(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
+    def cholesky_inverse(self, upper=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
+    def cholesky_solve(self, input2, upper=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
+    def matrix_exp(self): ...  # defined in lazyt/linalg_solvers.py
+    def qr(self, some=True, *, out=None): ...  # defined in lazyt/linalg_solvers.py
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
     def __ilshift__(self, other): ...  # defined in lazyt/math_ops.py
     def __irshift__(self, other): ...  # defined in lazyt/math_ops.py
     def clamp_max_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py

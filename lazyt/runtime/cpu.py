@@ -110,12 +110,41 @@ def _lstsq(a: np.ndarray, b: np.ndarray, rcond):
     return solution, rank, sv
 
 
+def _lu_factor(a: np.ndarray):
+    """LAPACK getrf on a batch of (m, n) matrices: the packed factors (unit
+    lower L below the diagonal, U on and above), the 1-based int32 row swaps
+    and getrf's info (the first zero pivot, 1-based; 0 if none). Partial
+    pivoting picks the first largest |value| in the column, as idamax does."""
+    m, n = a.shape[-2], a.shape[-1]
+    lu = np.array(a, dtype=a.dtype, copy=True).reshape(int(np.prod(a.shape[:-2])), m, n)
+    batch = lu.shape[0]
+    k = min(m, n)
+    pivots = np.zeros((batch, k), dtype=np.int32)
+    info = np.zeros(batch, dtype=np.int32)
+    rows = np.arange(batch)
+    for j in range(k):
+        pivot = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
+        pivots[:, j] = pivot + 1
+        swapped = lu[rows, pivot].copy()
+        lu[rows, pivot] = lu[:, j]
+        lu[:, j] = swapped
+        diagonal = lu[:, j, j]
+        zero = diagonal == 0
+        info[(info == 0) & zero] = j + 1
+        safe = np.where(zero, 1, diagonal)
+        lu[:, j + 1:, j] = np.where(zero[:, None], lu[:, j + 1:, j],
+                                    lu[:, j + 1:, j] / safe[:, None])
+        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+    batch_shape = a.shape[:-2]
+    return (lu.reshape(a.shape), pivots.reshape(*batch_shape, k), info.reshape(batch_shape))
+
+
 # The LAPACK externs: numpy.linalg's routines on realised, batched arrays.
 LAPACK_ROUTINES = {
     "solve": np.linalg.solve, "inv": np.linalg.inv, "det": np.linalg.det,
     "slogdet": np.linalg.slogdet, "svd": np.linalg.svd, "qr": np.linalg.qr,
     "eigh": np.linalg.eigh, "eigvalsh": np.linalg.eigvalsh,
-    "cholesky": np.linalg.cholesky, "lstsq": _lstsq,
+    "cholesky": np.linalg.cholesky, "lstsq": _lstsq, "lu_factor": _lu_factor,
 }
 
 
