@@ -20,7 +20,7 @@ from lazyt.printing import set_printoptions
 from lazyt import (counting, creation, elementwise, index_ops, indexing, linalg, math_ops,
                    reductions, shape_ops)
 from lazyt import linalg_decompositions, linalg_norms, linalg_products
-from lazyt import linalg_solvers
+from lazyt import linalg_lu, linalg_solvers
 # Loading methods binds every op module's Tensor methods (lazyt/methods.py).
 from lazyt import methods
 # Loading regions installs run_region as autograd's rule runner (grad_mode.RULE_RUNNER).
@@ -62,7 +62,7 @@ def _export(table: dict) -> None:
 
 for _module in (creation, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
                 counting, linalg, linalg_products, linalg_norms, linalg_decompositions,
-                linalg_solvers):
+                linalg_solvers, linalg_lu):
     _export(_module.FUNCTIONS)
 del _module
 

@@ -75,7 +75,7 @@ def write_outs(results: tuple, out, op_name: str, inputs=()):
     if not isinstance(out, (tuple, list)) or len(out) != len(results):
         raise TypeError(f"{op_name}(): argument 'out' must be a tuple of {len(results)} Tensors")
     written = [write_out(r, o, op_name, inputs) for r, o in zip(results, out)]
-    return type(results)(*written)
+    return type(results)(*written) if hasattr(results, "_fields") else tuple(written)
 
 
 def _lapack(name: str, A: Tensor, *others: Tensor, **options):

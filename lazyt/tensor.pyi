@@ -385,6 +385,8 @@ class Tensor:
     def pinverse(self, rcond=1e-15): ...  # defined in lazyt/linalg_decompositions.py
     def slogdet(self, *, out=None): ...  # defined in lazyt/linalg_decompositions.py
     def svd(self, some=True, compute_uv=True, *, out=None): ...  # defined in lazyt/linalg_decompositions.py
+    def lu(self, pivot=True, get_infos=False, out=None): ...  # defined in lazyt/linalg_lu.py
+    def lu_solve(self, LU_data, LU_pivots, *, out=None): ...  # defined in lazyt/linalg_lu.py
     def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None): ...  # defined in lazyt/linalg_norms.py
     def addbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
     def addbmm_(self, batch1, batch2, *, beta=1, alpha=1): ...  # defined in lazyt/linalg_products.py
