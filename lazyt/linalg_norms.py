@@ -68,7 +68,10 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
         elif ord == -math.inf:
             result = reductions.amin(magnitude, over, keepdim)
         elif ord == 0:
-            result = reductions.sum(ew.cast(ew.apply("ne", x, 0), x.dtype), reduce_dim, keepdim)
+            count = reductions.sum(ew.cast(ew.apply("ne", x, 0), x.dtype), reduce_dim, keepdim)
+            # Still an output of x's graph (a zero gradient), as in PyTorch.
+            result = ew.where(creation.tensor(False),
+                              reductions.sum(x, reduce_dim, keepdim), count)
         elif ord == 1:
             result = reductions.sum(magnitude, reduce_dim, keepdim)
         else:

@@ -363,8 +363,9 @@ def matrix_power(input: Tensor, n: int, *, out=None) -> Tensor:
     """A^n by repeated squaring; n < 0 inverts first, n == 0 is the identity."""
     _check_square(input, "linalg.matrix_power")
     if n == 0:
-        eye = creation.eye(input.shape[-1], dtype=input.dtype)
-        result = ew.clone(eye.expand(*input.shape))
+        eye = creation.eye(input.shape[-1], dtype=input.dtype).expand(*input.shape)
+        # Still an output of input's graph (a zero gradient), as in PyTorch.
+        result = ew.where(creation.tensor(True), eye, input)
     else:
         base = input
         if n < 0:

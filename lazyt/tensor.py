@@ -458,6 +458,23 @@ class Tensor:
                                f"Got {self.ndim}-D tensor.")
         return self.transpose(-2, -1)
 
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 - PyTorch's name (the conjugate is a no-op: real dtypes)
+        if self.ndim < 2:
+            raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
+                               f"Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        if self.ndim == 0:
+            return self
+        if self.ndim != 2:
+            hint = " For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""
+            raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
+                               f"{self.ndim}-D tensor.{hint}")
+        return self.transpose(0, 1)
+
     def movedim(self, source, destination) -> Tensor:
         src = [source] if isinstance(source, int) else list(source)
         dst = [destination] if isinstance(destination, int) else list(destination)

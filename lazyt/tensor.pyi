@@ -404,6 +404,7 @@ class Tensor:
     def kron(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
     def matrix_power(self, n, *, out=None): ...  # defined in lazyt/linalg_products.py
     def vdot(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
+    def adjoint(self): ...  # defined in lazyt/linalg_solvers.py
     def cholesky_inverse(self, upper=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
     def cholesky_solve(self, input2, upper=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
     def matrix_exp(self): ...  # defined in lazyt/linalg_solvers.py
@@ -492,6 +493,8 @@ class Tensor:
     def storage(self): ...  # defined in lazyt/storage_api.py
     def untyped_storage(self): ...  # defined in lazyt/storage_api.py
     @property
+    def H(self): ...  # defined in lazyt/tensor.py
+    @property
     def T(self): ...  # defined in lazyt/tensor.py
     def __contains__(self, element): ...  # defined in lazyt/tensor.py
     def __hash__(self): ...  # defined in lazyt/tensor.py
@@ -550,6 +553,8 @@ class Tensor:
     def itemsize(self): ...  # defined in lazyt/tensor.py
     @property
     def layout(self): ...  # defined in lazyt/tensor.py
+    @property
+    def mH(self): ...  # defined in lazyt/tensor.py
     @property
     def mT(self): ...  # defined in lazyt/tensor.py
     def moveaxis(self, source, destination): ...  # defined in lazyt/tensor.py

@@ -280,3 +280,23 @@ def test_lu_solve(left, adjoint):
     close(got, expected, 1e-7)
     check_grads(expected, got, (t_a, t_b), (l_a, l_b), atol=1e-6)
     assert lt.debug.stats()["extern_calls"] > 0
+
+
+# ------------------------------------------------------ smaller surface
+def test_conjugate_transposes_and_adjoint():
+    array = RNG.standard_normal((2, 3, 4))
+    assert tuple(lt.tensor(array).mH.shape) == (2, 4, 3)
+    assert tuple(lt.adjoint(lt.tensor(array)).shape) == (2, 4, 3)
+    assert tuple(lt.tensor(array[0]).H.shape) == (4, 3)
+    with pytest.raises(RuntimeError, match="consider using tensor.mH"):
+        _ = lt.tensor(array).H
+
+
+def test_zero_gradient_outputs_still_require_grad():
+    t_a, l_a = pair((3, 3))
+    for m, a in ((torch, t_a), (lt, l_a)):
+        assert m.linalg.matrix_power(a, 0).requires_grad
+        assert m.linalg.vector_norm(a, 0).requires_grad
+    for result in (lt.linalg.matrix_power(l_a, 0), lt.linalg.vector_norm(l_a, 0)):
+        (grad,) = lt.autograd.grad(result.sum(), (l_a,))
+        assert not grad.numpy().any()
