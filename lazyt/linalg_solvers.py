@@ -29,6 +29,7 @@ from lazyt.linalg_decompositions import (
     _check_input,
     _host,
     _lapack,
+    _tensor,
     qr,
     solve,
     svdvals,
@@ -43,6 +44,7 @@ inv_ex_result = namedtuple("linalg_inv_ex", ["inverse", "info"])
 solve_ex_result = namedtuple("linalg_solve_ex", ["result", "info"])
 triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
 torch_qr_result = namedtuple("qr", ["Q", "R"])
+geqrf_result = namedtuple("geqrf", ["a", "tau"])
 
 
 def _int32_tensor(array: np.ndarray) -> Tensor:
@@ -394,6 +396,52 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
     return write_out(Q.narrow(-1, 0, n), out, "linalg_householder_product", (A, tau))
 
 
+def geqrf(input: Tensor, *, out=None):
+    """LAPACK's QR in Householder form (a, tau): not differentiable, as in PyTorch."""
+    if input.ndim < 2:
+        raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    _check_input(input, "torch.geqrf", square=False)
+    reflectors, tau = _lapack("geqrf", input)
+    result = geqrf_result(_tensor(reflectors, input.dtype), _tensor(tau, input.dtype))
+    return write_outs(result, out, "geqrf", (input,))
+
+
+def ormqr(input: Tensor, input2: Tensor, input3: Tensor, left: bool = True,
+          transpose: bool = False, *, out=None) -> Tensor:
+    """Multiply input3 by Q (or Q^T) of a geqrf result (input, tau = input2),
+    from the left or right, one reflector at a time (lazyt ops)."""
+    A, tau, C = input, input2, input3
+    name = "torch.ormqr"
+    if A.ndim < 2 or C.ndim < 2:
+        raise RuntimeError(f"{name}: input and other must have at least 2 dimensions.")
+    if C.ndim != A.ndim:
+        raise RuntimeError(f"{name}: Expected other to have the same number of dimensions as "
+                           f"input, but got other.ndim equal to {C.ndim} and input.ndim is "
+                           f"equal to {A.ndim}")
+    rows = C.shape[-2] if left else C.shape[-1]
+    if A.shape[-2] != rows:
+        side = "other.shape[-2]" if left else "other.shape[-1]"
+        raise RuntimeError(f"{name}: {side} must be equal to input.shape[-2]")
+    k = tau.shape[-1]
+    if k > A.shape[-1] or k > rows:
+        raise RuntimeError(f"{name}: tau.shape[-1] must be less than or equal to input.shape[-1]")
+    if A.dtype is not C.dtype or A.dtype is not tau.dtype:
+        raise RuntimeError(f"{name}: Expected input, tau and other to have the same dtype, but "
+                           f"got {_type_name(A)}, {_type_name(tau)} and {_type_name(C)}")
+    reflectors = ew.add(A.narrow(-1, 0, k).tril(-1), creation.eye(rows, k, dtype=A.dtype))
+    # Q = H_1 ... H_k: Q C applies H_k first; Q^T C applies H_1 first; C Q applies H_1 first.
+    order = range(k) if transpose == left else range(k - 1, -1, -1)
+    result = C
+    for i in order:
+        v = reflectors.narrow(-1, i, 1)
+        scale = tau.narrow(-1, i, 1).unsqueeze(-1)
+        if left:
+            result = ew.sub(result, matmul(ew.mul(v, scale), matmul(v.mT, result)))
+        else:
+            result = ew.sub(result, matmul(ew.mul(matmul(result, v), scale), v.mT))
+    return write_out(result, out, "ormqr", (A, tau, C))
+
+
 def torch_qr(input: Tensor, some: bool = True, *, out=None):
     """torch.qr (deprecated): linalg.qr in 'reduced' (some) or 'complete' mode."""
     Q, R = qr(input, mode="reduced" if some else "complete")
@@ -408,6 +456,7 @@ def adjoint(input: Tensor) -> Tensor:
 FUNCTIONS = {
     "adjoint": adjoint, "triangular_solve": triangular_solve, "cholesky_solve": cholesky_solve,
     "cholesky_inverse": cholesky_inverse, "matrix_exp": matrix_exp, "qr": torch_qr,
+    "geqrf": geqrf, "ormqr": ormqr,
 }
 TENSOR_METHODS = dict(FUNCTIONS)
 # lt.linalg.X (lazyt/linalg.py resolves these names on first use).

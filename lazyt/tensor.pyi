@@ -407,7 +407,9 @@ class Tensor:
     def adjoint(self): ...  # defined in lazyt/linalg_solvers.py
     def cholesky_inverse(self, upper=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
     def cholesky_solve(self, input2, upper=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
+    def geqrf(self, *, out=None): ...  # defined in lazyt/linalg_solvers.py
     def matrix_exp(self): ...  # defined in lazyt/linalg_solvers.py
+    def ormqr(self, input2, input3, left=True, transpose=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
     def qr(self, some=True, *, out=None): ...  # defined in lazyt/linalg_solvers.py
     def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
     def __ilshift__(self, other): ...  # defined in lazyt/math_ops.py

@@ -300,3 +300,19 @@ def test_zero_gradient_outputs_still_require_grad():
     for result in (lt.linalg.matrix_power(l_a, 0), lt.linalg.vector_norm(l_a, 0)):
         (grad,) = lt.autograd.grad(result.sum(), (l_a,))
         assert not grad.numpy().any()
+
+
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("transpose", [True, False])
+def test_geqrf_and_ormqr(left, transpose):
+    t_a, l_a = pair((2, 5, 3))
+    expected, got = torch.geqrf(t_a.detach()), lt.geqrf(l_a.detach())
+    close(got.a, expected.a)
+    close(got.tau, expected.tau)
+    t_tau, l_tau = (expected.tau.clone().requires_grad_(),
+                    lt.tensor(expected.tau.numpy(), requires_grad=True))
+    t_c, l_c = pair((2, 5, 4) if left else (2, 4, 5))
+    expected = torch.ormqr(t_a, t_tau, t_c, left=left, transpose=transpose)
+    got = lt.ormqr(l_a, l_tau, l_c, left=left, transpose=transpose)
+    close(got, expected)
+    check_grads(expected, got, (t_a, t_tau, t_c), (l_a, l_tau, l_c))

@@ -139,12 +139,23 @@ def _lu_factor(a: np.ndarray):
     return (lu.reshape(a.shape), pivots.reshape(*batch_shape, k), info.reshape(batch_shape))
 
 
+def _geqrf(a: np.ndarray):
+    """LAPACK geqrf: R on and above the diagonal, the Householder vectors below
+    it, and their scales tau (numpy's 'raw' QR, which returns it transposed)."""
+    k = min(a.shape[-2], a.shape[-1])
+    if k == 0:
+        return a.copy(), np.zeros((*a.shape[:-2], 0), dtype=a.dtype)
+    reflectors, tau = np.linalg.qr(a, mode="raw")
+    return np.swapaxes(reflectors, -1, -2), tau
+
+
 # The LAPACK externs: numpy.linalg's routines on realised, batched arrays.
 LAPACK_ROUTINES = {
     "solve": np.linalg.solve, "inv": np.linalg.inv, "det": np.linalg.det,
     "slogdet": np.linalg.slogdet, "svd": np.linalg.svd, "qr": np.linalg.qr,
     "eigh": np.linalg.eigh, "eigvalsh": np.linalg.eigvalsh,
     "cholesky": np.linalg.cholesky, "lstsq": _lstsq, "lu_factor": _lu_factor,
+    "geqrf": _geqrf,
 }
 
 
