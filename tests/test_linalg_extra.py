@@ -316,3 +316,28 @@ def test_geqrf_and_ormqr(left, transpose):
     got = lt.ormqr(l_a, l_tau, l_c, left=left, transpose=transpose)
     close(got, expected)
     check_grads(expected, got, (t_a, t_tau, t_c), (l_a, l_tau, l_c))
+
+
+# ----------------------------------------------------------------- LDL
+def test_ldl_factor_matches_lapack_pivoting_including_2x2_blocks():
+    matrices = RNG.standard_normal((40, 6, 6))
+    matrices[::2] += np.swapaxes(matrices[::2], -1, -2)
+    matrices[::5, 0, 0] = 0.0  # forces 2x2 pivots
+    expected = torch.linalg.ldl_factor_ex(torch.tensor(matrices))
+    got = lt.linalg.ldl_factor_ex(lt.tensor(matrices))
+    close(got.LD, expected.LD)
+    assert got.pivots.tolist() == expected.pivots.tolist()
+    assert got.info.tolist() == expected.info.tolist()
+    assert (expected.pivots < 0).any()  # the test covers 2x2 blocks
+
+
+def test_ldl_solve_with_2x2_blocks_and_broadcasting():
+    array = RNG.standard_normal((3, 5, 5))
+    array = array + np.swapaxes(array, -1, -2)
+    array[:, 0, 0] = 0.0
+    t_ld, t_piv = torch.linalg.ldl_factor(torch.tensor(array))
+    l_ld, l_piv = lt.linalg.ldl_factor(lt.tensor(array))
+    rhs = RNG.standard_normal((5, 2))
+    expected = torch.linalg.ldl_solve(t_ld, t_piv, torch.tensor(rhs))
+    got = lt.linalg.ldl_solve(l_ld, l_piv, lt.tensor(rhs))
+    close(got, expected, 1e-7)

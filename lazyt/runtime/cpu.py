@@ -149,13 +149,85 @@ def _geqrf(a: np.ndarray):
     return np.swapaxes(reflectors, -1, -2), tau
 
 
+_BUNCH_KAUFMAN_ALPHA = (1.0 + 17.0 ** 0.5) / 8.0
+
+
+def _ldl_factor_one(matrix: np.ndarray):
+    """LAPACK sytf2 (lower) on one matrix: Bunch-Kaufman pivoting, 1x1 and 2x2
+    blocks. The trailing part is kept as a full symmetric matrix, so LAPACK's
+    row/column interchanges are symmetric swaps of it."""
+    a = np.tril(matrix) + np.tril(matrix, -1).T
+    n = a.shape[0]
+    pivots = np.zeros(n, dtype=np.int32)
+    info, k = 0, 0
+    while k < n:
+        step = 1
+        absakk = abs(a[k, k])
+        imax = k + 1 + int(np.argmax(np.abs(a[k + 1:, k]))) if k < n - 1 else k
+        colmax = abs(a[imax, k]) if k < n - 1 else 0.0
+        if max(absakk, colmax) == 0 or np.isnan(absakk):
+            info = info or k + 1
+            pivots[k] = k + 1
+            k += 1
+            continue
+        if absakk >= _BUNCH_KAUFMAN_ALPHA * colmax:
+            kp = k
+        else:
+            row = np.abs(a[imax, k:])
+            row[imax - k] = 0
+            rowmax = row.max()
+            if absakk >= _BUNCH_KAUFMAN_ALPHA * colmax * (colmax / rowmax):
+                kp = k
+            elif abs(a[imax, imax]) >= _BUNCH_KAUFMAN_ALPHA * rowmax:
+                kp = imax
+            else:
+                kp, step = imax, 2
+        kk = k + step - 1
+        if kp != kk:  # swap rows and columns kk, kp of the trailing block
+            a[[kk, kp], k:] = a[[kp, kk], k:]
+            a[k:, [kk, kp]] = a[k:, [kp, kk]]
+        if step == 1:
+            column = a[k + 1:, k] / a[k, k]
+            a[k + 1:, k + 1:] -= np.outer(column, a[k + 1:, k])
+            a[k + 1:, k] = column
+            a[k, k + 1:] = column
+            pivots[k] = kp + 1
+        else:
+            block = a[k:k + 2, k:k + 2]
+            below = a[k + 2:, k:k + 2]
+            d21 = block[1, 0]
+            d11, d22 = block[1, 1] / d21, block[0, 0] / d21
+            scale = (1.0 / (d11 * d22 - 1.0)) / d21
+            w = np.stack([scale * (d11 * below[:, 0] - below[:, 1]),
+                          scale * (d22 * below[:, 1] - below[:, 0])], axis=1)
+            a[k + 2:, k + 2:] -= below @ w.T
+            a[k + 2:, k:k + 2] = w
+            a[k:k + 2, k + 2:] = w.T
+            pivots[k] = pivots[k + 1] = -(kp + 1)
+        k += step
+    return np.tril(a), pivots, info
+
+
+def _ldl_factor(a: np.ndarray):
+    """LAPACK sytrf (lower) on a batch: the compact LD, 1-based pivots (negative
+    for a 2x2 block) and info, as torch.linalg.ldl_factor_ex returns them."""
+    n = a.shape[-1]
+    stack = a.reshape(int(np.prod(a.shape[:-2])), n, n)
+    results = [_ldl_factor_one(matrix) for matrix in stack]
+    batch = a.shape[:-2]
+    factors = np.array([r[0] for r in results], dtype=a.dtype).reshape(a.shape)
+    pivots = np.array([r[1] for r in results], dtype=np.int32).reshape(*batch, n)
+    info = np.array([r[2] for r in results], dtype=np.int32).reshape(batch)
+    return factors, pivots, info
+
+
 # The LAPACK externs: numpy.linalg's routines on realised, batched arrays.
 LAPACK_ROUTINES = {
     "solve": np.linalg.solve, "inv": np.linalg.inv, "det": np.linalg.det,
     "slogdet": np.linalg.slogdet, "svd": np.linalg.svd, "qr": np.linalg.qr,
     "eigh": np.linalg.eigh, "eigvalsh": np.linalg.eigvalsh,
     "cholesky": np.linalg.cholesky, "lstsq": _lstsq, "lu_factor": _lu_factor,
-    "geqrf": _geqrf,
+    "geqrf": _geqrf, "ldl_factor": _ldl_factor,
 }
 
 
