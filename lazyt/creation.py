@@ -562,8 +562,12 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
              layout=None, requires_grad=False) -> Tensor:
     to_device(device)
     formats.check_layout(layout)
+    dtype = _float_or(dtype, "logspace")
+    if dtype.kind != "f":  # integer results: the exponents are truncated first (PyTorch)
+        start = int(start.item() if isinstance(start, Tensor) else start)
+        end = int(end.item() if isinstance(end, Tensor) else end)
     values = ew.pow(base, linspace(start, end, steps, dtype=dtypes.float64))
-    return _finish(values.to(_float_or(dtype, "logspace")), requires_grad)
+    return _finish(values.to(dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None,

@@ -15,7 +15,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from lazyt import creation, dtypes, reductions
+from lazyt import creation, dtypes, reductions, shape_ops
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.autograd.function import Function
@@ -361,7 +361,7 @@ class LinalgSvd(Function):
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
     _check_input(A, "linalg.svd", square=False)
-    return svd_result(*LinalgSvd.apply(A, full_matrices))
+    return write_outs(svd_result(*LinalgSvd.apply(A, full_matrices)), out, "linalg_svd", (A,))
 
 
 def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
@@ -374,7 +374,7 @@ def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=
                                 svdvals(input),
                                 creation.zeros((*batch, n, n), dtype=input.dtype))
     U, S, Vh = svd(input, full_matrices=not some)
-    return torch_svd_result(U, S, Vh.mT)
+    return write_outs(torch_svd_result(U, S, Vh.mT), out, "svd", (input,))
 
 
 def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
@@ -402,14 +402,22 @@ class LinalgQr(Function):
         # gA = [gQ + Q copyltu(M)] R^-H with M = R gR^H - gQ^H Q.
         Q, R = ctx.saved_tensors
         m, n = Q.shape[-2], R.shape[-1]
-        if m < n:
-            raise NotImplementedError("lazyt: the gradient of linalg.qr for wide matrices "
-                                      "(m < n) is not implemented")
+        if m < n:  # A = [X Y] with X = Q R1 square, Y = Q R2 (PyTorch's wide case)
+            R1, R2 = R.narrow(-1, 0, m), R.narrow(-1, m, n - m)
+            grad_R1, grad_R2 = grad_R.narrow(-1, 0, m), grad_R.narrow(-1, m, n - m)
+            grad_Q = ew.add(grad_Q, matmul(matmul(Q, R2), grad_R2.mT))
+            grad_X = LinalgQr._square_backward(Q, R1, grad_Q, grad_R1)
+            return shape_ops.cat([grad_X, matmul(Q, grad_R2)], -1), None
+        return LinalgQr._square_backward(Q, R, grad_Q, grad_R), None
+
+    @staticmethod
+    def _square_backward(Q, R, grad_Q, grad_R):
+        """The m >= n case."""
         M = ew.sub(matmul(R, grad_R.mT), matmul(grad_Q.mT, Q))
         lower = M.tril(-1)
         copyltu = ew.add(ew.add(lower, lower.mT), diag_embed(M.diagonal(0, -2, -1)))
         grad_a = ew.add(grad_Q, matmul(Q, copyltu))
-        return solve(R.mT, grad_a, left=False), None
+        return solve(R.mT, grad_a, left=False)
 
 
 def qr(A: Tensor, mode: str = "reduced", *, out=None):

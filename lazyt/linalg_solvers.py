@@ -393,6 +393,10 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
         v = reflectors.narrow(-1, i, 1)
         scale = tau.narrow(-1, i, 1).unsqueeze(-1)
         Q = ew.sub(Q, matmul(ew.mul(matmul(Q, v), scale), v.mT))
+    if k == 0:  # still an output of A's and tau's graph (a zero gradient), as in PyTorch
+        inputs = ew.add(reductions.sum(A, (-2, -1), keepdim=True),
+                        reductions.sum(tau, -1, keepdim=True).unsqueeze(-1))
+        Q = ew.where(creation.tensor(True), Q, inputs)
     return write_out(Q.narrow(-1, 0, n), out, "linalg_householder_product", (A, tau))
 
 

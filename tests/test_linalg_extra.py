@@ -341,3 +341,29 @@ def test_ldl_solve_with_2x2_blocks_and_broadcasting():
     expected = torch.linalg.ldl_solve(t_ld, t_piv, torch.tensor(rhs))
     got = lt.linalg.ldl_solve(l_ld, l_piv, lt.tensor(rhs))
     close(got, expected, 1e-7)
+
+
+def test_qr_gradient_of_a_wide_matrix():
+    t_a, l_a = pair((2, 3, 5))
+    expected, got = torch.linalg.qr(t_a), lt.linalg.qr(l_a)
+    close(lt.matmul(got.Q, got.R), t_a)
+    # Q R is sign-invariant; so is this loss: sum(R^2) + sum((Q Q^T A)^2)
+    t_loss = (expected.R ** 2).sum() + ((expected.Q @ expected.Q.mT @ t_a) ** 2).sum()
+    l_loss = (got.R ** 2).sum() + ((lt.matmul(lt.matmul(got.Q, got.Q.mT), l_a)) ** 2).sum()
+    check_grads(t_loss, l_loss, (t_a,), (l_a,))
+
+
+def test_integer_logspace_truncates_its_exponents():
+    for args in ((0, 1.2, 2), (0.5, 2.7, 4, 2.0)):
+        expected = torch.logspace(*args, dtype=torch.int64)
+        assert lt.logspace(*args, dtype=lt.int64).tolist() == expected.tolist()
+
+
+def test_svd_out_and_householder_product_without_reflectors():
+    t_a, l_a = pair((3, 3))
+    outs = tuple(lt.empty(0, dtype=lt.float64) for _ in range(3))
+    lt.svd(l_a.detach(), out=outs)
+    close(outs[1], torch.svd(t_a.detach()).S)
+    result = lt.linalg.householder_product(l_a, lt.zeros(0, dtype=lt.float64, requires_grad=True))
+    assert result.requires_grad
+    close(result, torch.eye(3, dtype=torch.float64))
