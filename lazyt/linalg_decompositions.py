@@ -278,12 +278,17 @@ class LinalgEigh(Function):
         values, vectors = _lapack("eigh", A, UPLO=UPLO)
         L, Q = _tensor(values, A.dtype), _tensor(vectors, A.dtype)
         ctx.save_for_backward(L, Q)
+        ctx.set_materialize_grads(False)
         return L, Q
 
     @staticmethod
     def backward(ctx, grad_values, grad_vectors):
         # PyTorch's linalg_eig_backward for Hermitian input.
         L, Q = ctx.saved_tensors
+        if grad_values is None:
+            grad_values = creation.zeros(tuple(L.shape), dtype=L.dtype)
+        if grad_vectors is None:  # eigenvalues only: no gaps divided by
+            return matmul(ew.mul(Q, grad_values.unsqueeze(-2)), Q.mT), None
         inner = matmul(Q.mT, grad_vectors)
         inner = ew.mul(ew.sub(inner, inner.mT), 0.5)
         gaps = ew.sub(L.unsqueeze(-2), L.unsqueeze(-1))
@@ -324,6 +329,7 @@ class LinalgSvd(Function):
         U, S, Vh = _lapack("svd", A, full_matrices=full_matrices)
         outputs = (_tensor(U, A.dtype), _tensor(S, A.dtype), _tensor(Vh, A.dtype))
         ctx.save_for_backward(*outputs)
+        ctx.set_materialize_grads(False)
         return outputs
 
     @staticmethod
@@ -332,6 +338,15 @@ class LinalgSvd(Function):
         U, S, Vh = ctx.saved_tensors
         m, n = U.shape[-2], Vh.shape[-1]
         k = S.shape[-1]
+        if grad_S is None:
+            grad_S = creation.zeros(tuple(S.shape), dtype=S.dtype)
+        if grad_U is None and grad_Vh is None:  # singular values only: no gaps divided by
+            return matmul(ew.mul(U.narrow(-1, 0, k), grad_S.unsqueeze(-2)),
+                          Vh.narrow(-2, 0, k)), None
+        if grad_U is None:
+            grad_U = creation.zeros(tuple(U.shape), dtype=U.dtype)
+        if grad_Vh is None:
+            grad_Vh = creation.zeros(tuple(Vh.shape), dtype=Vh.dtype)
         U, grad_U = U.narrow(-1, 0, k), grad_U.narrow(-1, 0, k)
         Vh, grad_Vh = Vh.narrow(-2, 0, k), grad_Vh.narrow(-2, 0, k)
         U_h_grad_U = matmul(U.mT, grad_U)

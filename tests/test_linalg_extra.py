@@ -367,3 +367,25 @@ def test_svd_out_and_householder_product_without_reflectors():
     result = lt.linalg.householder_product(l_a, lt.zeros(0, dtype=lt.float64, requires_grad=True))
     assert result.requires_grad
     close(result, torch.eye(3, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("ord", [0.5, 1.5, 3.0, -1.5])
+def test_vector_norm_subgradient_at_zero_is_torchs(ord):
+    for values in (np.zeros(5), np.array([0.0, 1.5, -2.0, 0.0, 0.3])):
+        t_x = torch.tensor(values, requires_grad=True)
+        l_x = lt.tensor(values, requires_grad=True)
+        expected = torch.linalg.vector_norm(t_x, ord)
+        got = lt.linalg.vector_norm(l_x, ord)
+        close(got, expected)
+        check_grads(expected, got, (t_x,), (l_x,))
+
+
+def test_spectral_gradients_of_a_zero_matrix_and_empty_matrix_norms():
+    t_a = torch.zeros(4, 4, dtype=torch.float64, requires_grad=True)
+    l_a = lt.zeros(4, 4, dtype=lt.float64, requires_grad=True)
+    check_grads(torch.linalg.matrix_norm(t_a, "nuc"), lt.linalg.matrix_norm(l_a, "nuc"),
+                (t_a,), (l_a,))
+    check_grads(torch.linalg.eigvalsh(t_a), lt.linalg.eigvalsh(l_a), (t_a,), (l_a,))
+    for ord in (1, float("inf")):
+        result = lt.linalg.matrix_norm(lt.zeros(0, 3, requires_grad=True), ord)
+        assert result.item() == 0.0 and result.requires_grad
