@@ -49,7 +49,7 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
 
 
 def ldl_factor(A: Tensor, *, hermitian: bool = False, out=None):
-    LD, pivots, info = _factorise(A, "torch.linalg.ldl_factor")
+    LD, pivots, info = _factorise(A, "torch.linalg.ldl_factor_ex")
     _raise_if_singular(info, "torch.linalg.ldl_factor")
     return write_outs(ldl_factor_result(LD, pivots), out, "linalg_ldl_factor", (A,))
 

@@ -81,9 +81,8 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
                            f"size: {list(LU_data.shape)} instead")
     if LU_pivots.dtype is not dtypes.int32:
         raise RuntimeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
-                           f"torch.int32 dtype. Note: this function is intended to be used with "
-                           f"the output produced by torch.linalg.lu_factor. Got "
-                           f"{_type_name(LU_pivots)}")
+                           "torch.int32 dtype.\nNote: this function is intended to be used with "
+                           "the output produced by torch.linalg.lu_factor")
     empty = creation.zeros((0,), dtype=LU_data.dtype)
     L, U = _unpack_factors(LU_data) if unpack_data else (empty, empty)
     P = permutation_from_pivots(LU_pivots, LU_data.shape[-2], LU_data.dtype) \
@@ -143,6 +142,8 @@ def _factorise(A: Tensor, pivot: bool, op_name: str):
     if A.ndim < 2:
         raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got "
                            f"size: {list(A.shape)} instead")
+    if A.dtype.kind != "f":
+        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_type_name(A)}'")
     _check_input(A, op_name, square=False)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")

@@ -87,8 +87,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=Non
     for name, t in (("mat1", mat1), ("mat2", mat2)):
         if t.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {t.ndim}-D tensor")
-    _check_same_dtype(mat1, mat2, "mat1 and mat2")
     _check_same_dtype(input, mat2, "self and mat2")
+    _check_same_dtype(mat1, mat2, "mat1 and mat2")
     if mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
@@ -108,8 +108,9 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out=None)
     if mat.shape[1] != vec.shape[0] or input_size not in (1, mat.shape[0]):
         raise RuntimeError(f"size mismatch, got input ({input_size}), mat "
                            f"({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
-    _check_same_dtype(mat, vec, "mat and vec")
-    _check_same_dtype(input, mat, "self and mat")
+    if not (input.dtype is mat.dtype is vec.dtype):
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{_type_name(input)}, {_type_name(mat)}, and {_type_name(vec)}")
     base = _expand_input(input, (mat.shape[0],))
     result = _scaled_sum(base, matmul(mat, vec), beta, alpha)
     return write_out(result, out, "addmv", (input, mat, vec))

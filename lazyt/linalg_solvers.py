@@ -73,6 +73,9 @@ def _solve_broadcast(A: Tensor, B: Tensor) -> Tensor:
 
 
 def _check_triangular_operands(A: Tensor, B: Tensor, op_name: str, left: bool) -> None:
+    if A.ndim >= 2 and A.dtype.kind != "f":
+        raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for "
+                                  f"'{_type_name(A)}'")
     _check_input(A, op_name)
     if B.ndim < 2:
         raise RuntimeError(f"{op_name}: The input tensor B must have at least 2 dimensions.")
@@ -100,7 +103,7 @@ def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bo
     """torch.triangular_solve (deprecated): (solution of op(A) X = input, a copy of A)."""
     _check_triangular_operands(A, input, "torch.triangular_solve", True)
     if input.dtype is not A.dtype:
-        raise RuntimeError(f"Expected b and A to have the same dtype, but got b of type "
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{_type_name(input)} and A of type {_type_name(A)} instead.")
     T = _triangle(A, upper, unitriangular)
     X = _solve_broadcast(T.mT if transpose else T, input)
@@ -222,7 +225,7 @@ def _first_failed_order(matrix: np.ndarray) -> int:
 def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
     """(inverse, info): info is getrf's first zero pivot (0: invertible); the
     inverse of a singular matrix is NaN here."""
-    _check_input(A, "linalg.inv_ex")
+    _check_input(A, "linalg.inv")
     batch = tuple(A.shape[:-2])
     try:
         inverse = LinalgInvEx.apply(A)
@@ -265,7 +268,7 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
         return write_out(ratio, out, "linalg_cond", (A,))
     if p not in ("fro", "nuc", math.inf, -math.inf, 1, -1):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
-    _check_input(A, "linalg.cond")
+    _check_input(A, f"linalg.cond(ord={p})")
     info = _lu_info(A)
     if np.all(info == 0):
         result = ew.mul(matrix_norm(A, p), matrix_norm(LinalgInvEx.apply(A), p))

@@ -5,6 +5,8 @@ factorisations of lazyt/linalg_solvers.py (values and float64 gradients)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -389,3 +391,25 @@ def test_spectral_gradients_of_a_zero_matrix_and_empty_matrix_norms():
     for ord in (1, float("inf")):
         result = lt.linalg.matrix_norm(lt.zeros(0, 3, requires_grad=True), ord)
         assert result.item() == 0.0 and result.requires_grad
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.linalg.solve_triangular(m.ones(3, 3, dtype=m.int64),
+                                        m.ones(3, 2, dtype=m.int64), upper=True),
+    lambda m: m.linalg.solve_triangular(m.ones(3, 3), m.ones(3, 2), upper=True, left=False),
+    lambda m: m.linalg.lu_factor(m.ones(3, 3, dtype=m.int64)),
+    lambda m: m.linalg.inv_ex(m.ones(3)),
+    lambda m: m.linalg.cond(m.ones(3, 4), 1),
+    lambda m: m.linalg.tensorsolve(m.ones(2, 3, 4), m.ones(2)),
+    lambda m: m.cholesky_solve(m.ones(3, 2), m.ones(4, 4)),
+    lambda m: m.linalg.householder_product(m.ones(3, 2), m.ones(3)),
+    lambda m: m.lu_unpack(m.ones(3, 3), m.ones(3, dtype=m.int64)),
+    lambda m: m.addmm(m.ones(2, 3), m.ones(2, 4), m.ones(4, 3, dtype=m.float64)),
+    lambda m: m.addmv(m.ones(2), m.ones(2, 4, dtype=m.float64), m.ones(4)),
+])
+def test_errors_match_torch(call):
+    with pytest.raises(Exception) as expected:
+        call(torch)
+    first_line = str(expected.value).splitlines()[0]
+    with pytest.raises(type(expected.value), match="^" + re.escape(first_line)):
+        call(lt)
