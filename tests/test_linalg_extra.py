@@ -406,6 +406,7 @@ def test_spectral_gradients_of_a_zero_matrix_and_empty_matrix_norms():
     lambda m: m.lu_unpack(m.ones(3, 3), m.ones(3, dtype=m.int64)),
     lambda m: m.addmm(m.ones(2, 3), m.ones(2, 4), m.ones(4, 3, dtype=m.float64)),
     lambda m: m.addmv(m.ones(2), m.ones(2, 4, dtype=m.float64), m.ones(4)),
+    lambda m: m.linalg.lstsq(m.ones(5, 3), m.ones(2, 5, 2)),
 ])
 def test_errors_match_torch(call):
     with pytest.raises(Exception) as expected:
