@@ -27,7 +27,6 @@ from lazyt.linalg_decompositions import (
     LinalgInvEx,
     LinalgSolveEx,
     _check_input,
-    _host,
     _lapack,
     _tensor,
     qr,
@@ -187,8 +186,8 @@ def cholesky_inverse(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):
     """(L, info): info is the order of the first leading minor that is not
-    positive-definite (0 when the factorisation succeeded); the L of a failed
-    matrix is zeros here (LAPACK leaves a partial factor)."""
+    positive-definite (0 when the factorisation succeeded); a failed matrix
+    gets LAPACK's partial factor (not differentiable)."""
     _check_input(A, "linalg.cholesky")
     batch = tuple(A.shape[:-2])
     try:
@@ -197,28 +196,10 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
     except LinAlgError:
         if check_errors:
             raise
-        matrices = _host(A).reshape(-1, *A.shape[-2:])
-        factors, orders = [], []
-        for matrix in matrices:
-            try:
-                factors.append(np.linalg.cholesky(matrix))
-                orders.append(0)
-            except np.linalg.LinAlgError:
-                factors.append(np.zeros_like(matrix))
-                orders.append(_first_failed_order(matrix))
-        L = creation.tensor(np.array(factors).reshape(A.shape), dtype=A.dtype)
-        info = _int32_tensor(np.array(orders).reshape(batch))
+        factors, info_np = _lapack("cholesky_ex", A)
+        L, info = _tensor(factors, A.dtype), _tensor(info_np, dtypes.int32)
     return write_outs(cholesky_ex_result(L.mT if upper else L, info), out,
                       "linalg_cholesky_ex", (A,))
-
-
-def _first_failed_order(matrix: np.ndarray) -> int:
-    for order in range(1, matrix.shape[0] + 1):
-        try:
-            np.linalg.cholesky(matrix[:order, :order])
-        except np.linalg.LinAlgError:
-            return order
-    return 0
 
 
 # ---------------------------------------------------- inverse and solve, _ex

@@ -191,6 +191,12 @@ def test_ex_variants_report_info_instead_of_raising():
         assert got.dtype == lt.int32 and got.tolist() == expected.tolist(), name
     with pytest.raises(RuntimeError):
         lt.linalg.inv_ex(lt.tensor(singular), check_errors=True)
+    indefinite = RNG.standard_normal((6, 4, 4))
+    indefinite = indefinite + np.swapaxes(indefinite, -1, -2)
+    expected = torch.linalg.cholesky_ex(torch.tensor(indefinite))
+    got = lt.linalg.cholesky_ex(lt.tensor(indefinite))
+    close(got.L, expected.L)  # LAPACK's partial factors
+    assert got.info.tolist() == expected.info.tolist()
 
 
 @pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, -1, float("inf")])

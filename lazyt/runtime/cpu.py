@@ -221,13 +221,41 @@ def _ldl_factor(a: np.ndarray):
     return factors, pivots, info
 
 
+def _cholesky_ex(a: np.ndarray):
+    """LAPACK potrf (lower) that reports instead of raising: per matrix the
+    factor and info, the order of the first leading minor that is not
+    positive-definite. A failed matrix keeps what potf2 leaves: the columns
+    before the failure factored, the failing pivot's value on the diagonal
+    and A's own lower triangle after it."""
+    n = a.shape[-1]
+    stack = a.reshape(int(np.prod(a.shape[:-2])), n, n)
+    factors = np.tril(stack).copy()
+    info = np.zeros(stack.shape[0], dtype=np.int32)
+    for element, matrix in enumerate(stack):
+        try:
+            factors[element] = np.linalg.cholesky(matrix)
+            continue
+        except np.linalg.LinAlgError:
+            pass
+        lower = factors[element]
+        for j in range(n):
+            pivot = lower[j, j] - lower[j, :j] @ lower[j, :j]
+            if not pivot > 0:
+                lower[j, j] = pivot
+                info[element] = j + 1
+                break
+            lower[j, j] = np.sqrt(pivot)
+            lower[j + 1:, j] = (lower[j + 1:, j] - lower[j + 1:, :j] @ lower[j, :j]) / lower[j, j]
+    return factors.reshape(a.shape), info.reshape(a.shape[:-2])
+
+
 # The LAPACK externs: numpy.linalg's routines on realised, batched arrays.
 LAPACK_ROUTINES = {
     "solve": np.linalg.solve, "inv": np.linalg.inv, "det": np.linalg.det,
     "slogdet": np.linalg.slogdet, "svd": np.linalg.svd, "qr": np.linalg.qr,
     "eigh": np.linalg.eigh, "eigvalsh": np.linalg.eigvalsh,
     "cholesky": np.linalg.cholesky, "lstsq": _lstsq, "lu_factor": _lu_factor,
-    "geqrf": _geqrf, "ldl_factor": _ldl_factor,
+    "geqrf": _geqrf, "ldl_factor": _ldl_factor, "cholesky_ex": _cholesky_ex,
 }
 
 
