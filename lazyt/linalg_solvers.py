@@ -71,6 +71,33 @@ def _solve_broadcast(A: Tensor, B: Tensor) -> Tensor:
     return LinalgSolveEx.apply(A.expand(*batch, n, n), B.expand(*batch, *B.shape[-2:]))
 
 
+def _substitute(T: Tensor, B: Tensor, upper: bool) -> Tensor:
+    """X with T X = B for triangular T by substitution, one row per step (lazyt
+    ops). Only for a singular T, where the solve extern refuses and LAPACK's
+    trsm divides by the zero (inf/NaN results, as PyTorch returns)."""
+    n = T.shape[-1]
+    batch = broadcast_shapes(tuple(T.shape[:-2]), tuple(B.shape[:-2]))
+    T, B = T.expand(*batch, n, n), B.expand(*batch, *B.shape[-2:])
+    solved: dict[int, Tensor] = {}
+    for i in (range(n - 1, -1, -1) if upper else range(n)):
+        row = B.narrow(-2, i, 1)
+        known = list(range(i + 1, n)) if upper else list(range(i))
+        if known:
+            coefficients = T.narrow(-2, i, 1).narrow(-1, known[0], len(known))
+            values = shape_ops.cat([solved[j] for j in known], -2)
+            row = ew.sub(row, matmul(coefficients, values))
+        solved[i] = ew.div(row, T.narrow(-2, i, 1).narrow(-1, i, 1))
+    return shape_ops.cat([solved[i] for i in range(n)], -2)
+
+
+def _triangular_solve(T: Tensor, B: Tensor, upper: bool) -> Tensor:
+    """X with T X = B for the triangular T (the solve extern; substitution if T is singular)."""
+    try:
+        return _solve_broadcast(T, B)
+    except LinAlgError:
+        return _substitute(T, B, upper)
+
+
 def _check_triangular_operands(A: Tensor, B: Tensor, op_name: str, left: bool) -> None:
     if A.ndim >= 2 and A.dtype.kind != "f":
         raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for "
@@ -93,7 +120,8 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     dtype = dtypes.result_type(A, B)
     T = _triangle(ew.cast_if(A, dtype), upper, unitriangular)
     rhs = ew.cast_if(B, dtype)
-    X = _solve_broadcast(T, rhs) if left else _solve_broadcast(T.mT, rhs.mT).mT
+    X = _triangular_solve(T, rhs, upper) if left else \
+        _triangular_solve(T.mT, rhs.mT, not upper).mT
     return write_out(X, out, "linalg_solve_triangular", (A, B))
 
 
@@ -105,7 +133,7 @@ def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bo
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{_type_name(input)} and A of type {_type_name(A)} instead.")
     T = _triangle(A, upper, unitriangular)
-    X = _solve_broadcast(T.mT if transpose else T, input)
+    X = _triangular_solve(T.mT if transpose else T, input, upper != transpose)
     batch = tuple(X.shape[:-2])
     cloned = ew.clone(A.expand(*batch, *A.shape[-2:]))
     return write_outs(triangular_solve_result(X, cloned), out, "triangular_solve", (input, A))
@@ -203,6 +231,16 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
 
 
 # ---------------------------------------------------- inverse and solve, _ex
+def _solve_by_lu(A: Tensor, B: Tensor) -> Tensor:
+    """A^-1 B as LAPACK's getrf + getrs compute it, for a singular A: the
+    division by the zero pivot gives PyTorch's inf/NaN results."""
+    from lazyt.linalg_lu import LinalgLu  # (linalg_lu imports this module)
+
+    P, L, U, _, _ = LinalgLu.apply(A)
+    lower = _triangular_solve(L, matmul(P.mT, B), upper=False)
+    return _substitute(U, lower, upper=True)
+
+
 def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
     """(inverse, info): info is getrf's first zero pivot (0: invertible); the
     inverse of a singular matrix is NaN here."""
@@ -214,7 +252,8 @@ def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
     except LinAlgError:
         if check_errors:
             raise
-        inverse = creation.full(tuple(A.shape), float("nan"), dtype=A.dtype)
+        eye = creation.eye(A.shape[-1], dtype=A.dtype).expand(*A.shape)
+        inverse = _solve_by_lu(A.detach(), eye)
         info = _int32_tensor(_lu_info(A))
     return write_outs(inv_ex_result(inverse, info), out, "linalg_inv_ex", (A,))
 
@@ -228,9 +267,12 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
         if check_errors:
             raise
         info = _int32_tensor(_lu_info(A))
-        shape = broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2])) + \
-            tuple(B.shape[-2:]) if B.ndim >= 2 else tuple(B.shape)
-        result = creation.full(shape, float("nan"), dtype=A.dtype)
+        vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+        rhs = B.detach().unsqueeze(-1) if vector else B.detach()
+        a = A.detach().mT if not left else A.detach()
+        result = _solve_by_lu(a, rhs if left else rhs.mT)
+        result = result if left else result.mT
+        result = result.squeeze(-1) if vector else result
     return write_outs(solve_ex_result(result, info), out, "linalg_solve_ex", (A, B))
 
 

@@ -420,3 +420,18 @@ def test_errors_match_torch(call):
     first_line = str(expected.value).splitlines()[0]
     with pytest.raises(type(expected.value), match="^" + re.escape(first_line)):
         call(lt)
+
+
+def test_singular_systems_give_lapacks_inf_and_nan_like_torch():
+    singular = [[1.0, 2.0], [2.0, 4.0]]
+    triangular = [[0.0, 1.0], [0.0, 1.0]]
+    cases = [
+        lambda m: m.linalg.inv_ex(m.tensor(singular)).inverse,
+        lambda m: m.linalg.solve_ex(m.tensor(singular), m.ones(2)).result,
+        lambda m: m.linalg.solve_triangular(m.tensor(triangular), m.ones(2, 1), upper=True),
+        lambda m: m.linalg.solve_triangular(m.tensor(triangular), m.ones(1, 2), upper=True,
+                                            left=False),
+        lambda m: m.triangular_solve(m.ones(2, 1), m.tensor(triangular), transpose=True)[0],
+    ]
+    for case in cases:
+        np.testing.assert_array_equal(case(lt).numpy(), case(torch).numpy())
