@@ -22,6 +22,7 @@ from lazyt import (counting, creation, elementwise, index_ops, indexing, linalg,
 from lazyt import linalg_decompositions, linalg_norms, linalg_products
 from lazyt import real_math
 from lazyt import combinatorics, histograms, statistics
+from lazyt import linalg_lu, linalg_solvers
 # Loading methods binds every op module's Tensor methods (lazyt/methods.py).
 from lazyt import methods
 # Loading regions installs run_region as autograd's rule runner (grad_mode.RULE_RUNNER).
@@ -67,7 +68,7 @@ def _export(table: dict) -> None:
 
 for _module in (creation, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
                 counting, linalg, linalg_products, linalg_norms, linalg_decompositions,
-                real_math, statistics, combinatorics, histograms):
+                real_math, statistics, combinatorics, histograms, linalg_solvers, linalg_lu):
     _export(_module.FUNCTIONS)
 del _module
 # View copies and scatters, ATen names, strided creation (the views branch).

@@ -436,14 +436,17 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None
     return self
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tensor:
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           layout=None, requires_grad=False, pin_memory=False) -> Tensor:
+    to_device(device)
+    formats.check_layout(layout)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         shape = tuple((mean if isinstance(mean, Tensor) else std).shape)
         n = _random(shape, "normal", dtypes.get_default_dtype(), generator)
         return ew.add(ew.mul(n, std), mean)
     out = empty(*normalize_shape((size,) if isinstance(size, int) else size),
                 dtype=dtype)
-    return normal_(out, mean, std, generator=generator)
+    return _finish(normal_(out, mean, std, generator=generator), requires_grad)
 
 
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
@@ -555,8 +558,16 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
                    requires_grad)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None) -> Tensor:
-    return ew.pow(base, linspace(start, end, steps, dtype=dtypes.float64)).to(_float_or(dtype, "logspace"))
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+             layout=None, requires_grad=False) -> Tensor:
+    to_device(device)
+    formats.check_layout(layout)
+    dtype = _float_or(dtype, "logspace")
+    if dtype.kind != "f":  # integer results: the exponents are truncated first (PyTorch)
+        start = int(start.item() if isinstance(start, Tensor) else start)
+        end = int(end.item() if isinstance(end, Tensor) else end)
+    values = ew.pow(base, linspace(start, end, steps, dtype=dtypes.float64))
+    return _finish(values.to(dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None,
@@ -576,8 +587,11 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None,
     return _finish(ew.cast(ew.apply("eq", rows, cols), _float_or(dtype, "eye")), requires_grad)
 
 
-def scalar_tensor(value, *, dtype=None, device=None) -> Tensor:
-    return full((), value, dtype=dtype or dtypes.get_default_dtype())
+def scalar_tensor(value, *, dtype=None, device=None, layout=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    formats.check_layout(layout)
+    return full((), value, dtype=dtype or dtypes.get_default_dtype(), device=device,
+                requires_grad=requires_grad)
 
 
 def legacy_tensor_new(cls, *args, **kwargs):

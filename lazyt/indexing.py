@@ -420,6 +420,11 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 
 
 def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    if self.ndim == 0:  # PyTorch treats a 0-d self (and source) as one element
+        normalize_dim(dim, 0)
+        index_add_(self.view(1), 0, index, source.reshape(-1) if source.ndim == 0 else source,
+                   alpha=alpha)
+        return self
     dim = normalize_dim(dim, self.ndim)
     if alpha != 1:
         source = ew.mul(source, alpha)

@@ -324,7 +324,8 @@ TENSOR_METHODS.update({"__matmul__": matmul, "__rmatmul__": lambda self, other: 
 
 # The modules whose LINALG tables complete the lt.linalg namespace.
 _NAMESPACE_MODULES = ("lazyt.linalg_products", "lazyt.linalg_norms",
-                      "lazyt.linalg_decompositions")
+                      "lazyt.linalg_decompositions", "lazyt.linalg_solvers", "lazyt.linalg_lu",
+                      "lazyt.linalg_ldl")
 
 
 def __getattr__(name: str):

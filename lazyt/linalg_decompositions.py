@@ -15,8 +15,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from lazyt import creation, dtypes, reductions
+from lazyt import creation, dtypes, reductions, shape_ops
 from lazyt import elementwise as ew
+from lazyt.autograd import grad_mode
 from lazyt.autograd.function import Function
 from lazyt.ir.view import View
 from lazyt.linalg import matmul
@@ -64,6 +65,17 @@ def _tensor(array: np.ndarray, dtype) -> Tensor:
     array = np.array(array, dtype=dtype.numpy_storage, order="C")
     storage = Storage.from_array(dtype, array, CPU)
     return Tensor._make(storage, View.contiguous(tuple(array.shape)))
+
+
+def write_outs(results: tuple, out, op_name: str, inputs=()):
+    """write_out for ops returning several tensors: out is a tuple of tensors,
+    returned as the op's named tuple."""
+    if out is None:
+        return results
+    if not isinstance(out, (tuple, list)) or len(out) != len(results):
+        raise TypeError(f"{op_name}(): argument 'out' must be a tuple of {len(results)} Tensors")
+    written = [write_out(r, o, op_name, inputs) for r, o in zip(results, out)]
+    return type(results)(*written) if hasattr(results, "_fields") else tuple(written)
 
 
 def _lapack(name: str, A: Tensor, *others: Tensor, **options):
@@ -198,8 +210,7 @@ class LinalgSlogdet(Function):
         sign, logabsdet = _lapack("slogdet", A)
         sign_t = _tensor(np.asarray(sign), A.dtype)
         logabsdet_t = _tensor(np.asarray(logabsdet), A.dtype)
-        ctx.mark_non_differentiable(sign_t)
-        ctx.save_for_backward(A)
+        ctx.save_for_backward(A)  # sign is an output with a zero gradient (as in PyTorch)
         return sign_t, logabsdet_t
 
     @staticmethod
@@ -210,7 +221,7 @@ class LinalgSlogdet(Function):
 
 def slogdet(A: Tensor, *, out=None):
     _check_input(A, "linalg.slogdet")
-    return slogdet_result(*LinalgSlogdet.apply(A))
+    return write_outs(slogdet_result(*LinalgSlogdet.apply(A)), out, "linalg_slogdet", (A,))
 
 
 def logdet(input: Tensor) -> Tensor:
@@ -267,12 +278,17 @@ class LinalgEigh(Function):
         values, vectors = _lapack("eigh", A, UPLO=UPLO)
         L, Q = _tensor(values, A.dtype), _tensor(vectors, A.dtype)
         ctx.save_for_backward(L, Q)
+        ctx.set_materialize_grads(False)
         return L, Q
 
     @staticmethod
     def backward(ctx, grad_values, grad_vectors):
         # PyTorch's linalg_eig_backward for Hermitian input.
         L, Q = ctx.saved_tensors
+        if grad_values is None:
+            grad_values = creation.zeros(tuple(L.shape), dtype=L.dtype)
+        if grad_vectors is None:  # eigenvalues only: no gaps divided by
+            return matmul(ew.mul(Q, grad_values.unsqueeze(-2)), Q.mT), None
         inner = matmul(Q.mT, grad_vectors)
         inner = ew.mul(ew.sub(inner, inner.mT), 0.5)
         gaps = ew.sub(L.unsqueeze(-2), L.unsqueeze(-1))
@@ -292,7 +308,7 @@ def _check_uplo(UPLO: str) -> None:
 def eigh(A: Tensor, UPLO: str = "L", *, out=None):
     _check_input(A, "linalg.eigh")
     _check_uplo(UPLO)
-    return eigh_result(*LinalgEigh.apply(A, UPLO))
+    return write_outs(eigh_result(*LinalgEigh.apply(A, UPLO)), out, "linalg_eigh", (A,))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
@@ -313,6 +329,7 @@ class LinalgSvd(Function):
         U, S, Vh = _lapack("svd", A, full_matrices=full_matrices)
         outputs = (_tensor(U, A.dtype), _tensor(S, A.dtype), _tensor(Vh, A.dtype))
         ctx.save_for_backward(*outputs)
+        ctx.set_materialize_grads(False)
         return outputs
 
     @staticmethod
@@ -321,6 +338,15 @@ class LinalgSvd(Function):
         U, S, Vh = ctx.saved_tensors
         m, n = U.shape[-2], Vh.shape[-1]
         k = S.shape[-1]
+        if grad_S is None:
+            grad_S = creation.zeros(tuple(S.shape), dtype=S.dtype)
+        if grad_U is None and grad_Vh is None:  # singular values only: no gaps divided by
+            return matmul(ew.mul(U.narrow(-1, 0, k), grad_S.unsqueeze(-2)),
+                          Vh.narrow(-2, 0, k)), None
+        if grad_U is None:
+            grad_U = creation.zeros(tuple(U.shape), dtype=U.dtype)
+        if grad_Vh is None:
+            grad_Vh = creation.zeros(tuple(Vh.shape), dtype=Vh.dtype)
         U, grad_U = U.narrow(-1, 0, k), grad_U.narrow(-1, 0, k)
         Vh, grad_Vh = Vh.narrow(-2, 0, k), grad_Vh.narrow(-2, 0, k)
         U_h_grad_U = matmul(U.mT, grad_U)
@@ -350,7 +376,7 @@ class LinalgSvd(Function):
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):
     _check_input(A, "linalg.svd", square=False)
-    return svd_result(*LinalgSvd.apply(A, full_matrices))
+    return write_outs(svd_result(*LinalgSvd.apply(A, full_matrices)), out, "linalg_svd", (A,))
 
 
 def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
@@ -363,7 +389,7 @@ def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=
                                 svdvals(input),
                                 creation.zeros((*batch, n, n), dtype=input.dtype))
     U, S, Vh = svd(input, full_matrices=not some)
-    return torch_svd_result(U, S, Vh.mT)
+    return write_outs(torch_svd_result(U, S, Vh.mT), out, "svd", (input,))
 
 
 def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
@@ -391,14 +417,22 @@ class LinalgQr(Function):
         # gA = [gQ + Q copyltu(M)] R^-H with M = R gR^H - gQ^H Q.
         Q, R = ctx.saved_tensors
         m, n = Q.shape[-2], R.shape[-1]
-        if m < n:
-            raise NotImplementedError("lazyt: the gradient of linalg.qr for wide matrices "
-                                      "(m < n) is not implemented")
+        if m < n:  # A = [X Y] with X = Q R1 square, Y = Q R2 (PyTorch's wide case)
+            R1, R2 = R.narrow(-1, 0, m), R.narrow(-1, m, n - m)
+            grad_R1, grad_R2 = grad_R.narrow(-1, 0, m), grad_R.narrow(-1, m, n - m)
+            grad_Q = ew.add(grad_Q, matmul(matmul(Q, R2), grad_R2.mT))
+            grad_X = LinalgQr._square_backward(Q, R1, grad_Q, grad_R1)
+            return shape_ops.cat([grad_X, matmul(Q, grad_R2)], -1), None
+        return LinalgQr._square_backward(Q, R, grad_Q, grad_R), None
+
+    @staticmethod
+    def _square_backward(Q, R, grad_Q, grad_R):
+        """The m >= n case."""
         M = ew.sub(matmul(R, grad_R.mT), matmul(grad_Q.mT, Q))
         lower = M.tril(-1)
         copyltu = ew.add(ew.add(lower, lower.mT), diag_embed(M.diagonal(0, -2, -1)))
         grad_a = ew.add(grad_Q, matmul(Q, copyltu))
-        return solve(R.mT, grad_a, left=False), None
+        return solve(R.mT, grad_a, left=False)
 
 
 def qr(A: Tensor, mode: str = "reduced", *, out=None):
@@ -408,11 +442,12 @@ def qr(A: Tensor, mode: str = "reduced", *, out=None):
     _check_input(A, "linalg.qr", square=False)
     if mode == "r":
         R = _tensor(_lapack("qr", A, mode="r"), A.dtype)
-        return qr_result(creation.zeros((0,), dtype=A.dtype), R)
+        return write_outs(qr_result(creation.zeros((0,), dtype=A.dtype), R), out, "linalg_qr",
+                          (A,))
     if mode == "complete" and A.requires_grad and A.shape[-2] > A.shape[-1]:
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
                            "and nrows > ncols.")
-    return qr_result(*LinalgQr.apply(A, mode))
+    return write_outs(qr_result(*LinalgQr.apply(A, mode)), out, "linalg_qr", (A,))
 
 
 # ------------------------------------------------ built on the decompositions
@@ -429,6 +464,44 @@ def _tolerance(S: Tensor, atol, rtol, m: int, n: int, dtype) -> Tensor:
         S.dtype))
 
 
+def _pinv_backward(grad: Tensor, pinv_a: Tensor, A: Tensor) -> Tensor:
+    """PyTorch's pinv_backward: the gradient of pinv as a function of all of A."""
+    m, n = A.shape[-2], A.shape[-1]
+    pinv_h, grad_h = pinv_a.mT, grad.mT
+    if m <= n:
+        K = matmul(grad_h, pinv_a)
+        K_pinv_h = matmul(K, pinv_h)
+        result = ew.sub(K_pinv_h, matmul(pinv_a, K).mT)
+        result = ew.sub(result, matmul(matmul(A, pinv_a), K_pinv_h))
+        return ew.add(result, matmul(matmul(pinv_h, pinv_a), ew.sub(grad_h, matmul(K, A))))
+    K = matmul(pinv_a, grad_h)
+    pinv_h_K = matmul(pinv_h, K)
+    result = ew.sub(pinv_h_K, matmul(K, pinv_a).mT)
+    result = ew.sub(result, matmul(pinv_h_K, matmul(pinv_a, A)))
+    return ew.add(result, matmul(ew.sub(grad_h, matmul(A, K)), matmul(pinv_a, pinv_h)))
+
+
+class LinalgPinvHermitian(Function):
+    """pinv of a symmetric A from eigh (only A's lower triangle is read, as in
+    PyTorch); its gradient is PyTorch's pinv_backward on the whole of A."""
+
+    @staticmethod
+    def forward(ctx, A, atol, rtol):
+        values, vectors = eigh(A)
+        magnitudes = ew.apply("abs", values)
+        threshold = _tolerance(magnitudes, atol, rtol, A.shape[-2], A.shape[-1], A.dtype)
+        kept = ew.apply("gt", magnitudes, threshold)
+        inverted = ew.where(kept, ew.div(1.0, ew.where(kept, values, 1.0)), 0.0)
+        result = matmul(ew.mul(vectors, inverted.unsqueeze(-2)), vectors.mT)
+        ctx.save_for_backward(A, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        A, pinv_a = ctx.saved_tensors
+        return _pinv_backward(grad, pinv_a, A), None, None
+
+
 def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol=None,
                 out=None) -> Tensor:
     _check_input(A, "linalg.matrix_rank", square=hermitian)
@@ -443,6 +516,8 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, tol
 def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out=None) -> Tensor:
     """The pseudo-inverse from the reduced SVD, dropping singular values below the tolerance."""
     _check_input(A, "linalg.pinv", square=hermitian)
+    if hermitian:
+        return write_out(LinalgPinvHermitian.apply(A, atol, rtol), out, "linalg_pinv", (A,))
     U, S, Vh = svd(A, full_matrices=False)
     threshold = _tolerance(S.detach(), atol, rtol, A.shape[-2], A.shape[-1], A.dtype)
     kept = ew.apply("gt", S, threshold)
@@ -452,31 +527,52 @@ def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out=None) 
     return write_out(result, out, "linalg_pinv", (A,))
 
 
-def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
-    """Least squares (PyTorch's default CPU driver 'gelsy': residuals and singular
-    values are empty). With autograd the solution is pinv(A) @ B."""
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None, out=None):
+    """Least squares with PyTorch's outputs per driver (CPU default 'gelsy'):
+    residuals (the squared residual norms) only for tall full-rank A and a
+    driver other than gelsy; singular values only from gelsd/gelss; no rank
+    from gels. The solution is pinv(A) @ B built from lazyt ops when a
+    gradient is needed, the extern's otherwise."""
     _check_input(A, "linalg.lstsq", square=False)
     if A.dtype is not B.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
                            f"dtype, but got input's dtype {_type_name(A)} and other's dtype "
                            f"{_type_name(B)}")
+    driver = "gelsy" if driver is None else driver
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
+                           "(gels, gelsy, gelsd, gelss)")
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to "
+                           "other.dim() and (input.dim() - other.dim()) <= 1")
     vector = B.ndim == A.ndim - 1
     rhs = B.unsqueeze(-1) if vector else B
     if rhs.shape[-2] != A.shape[-2]:
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2). Got "
                            f"{A.shape[-2]} and {rhs.shape[-2]}")
     batch = broadcast_shapes(tuple(A.shape[:-2]), tuple(rhs.shape[:-2]))
-    a = A.expand(*batch, *A.shape[-2:])
-    b = rhs.expand(*batch, *rhs.shape[-2:])
-    solution_np, rank_np, _ = _lapack("lstsq", a, b, rcond=rcond)
-    if A.requires_grad or B.requires_grad:
-        solution = matmul(pinv(a), b)
-    else:
-        solution = _tensor(solution_np, A.dtype)
+    m, n = A.shape[-2], A.shape[-1]
+    a = A.expand(*batch, m, n)
+    b = rhs.expand(*batch, m, rhs.shape[-1])
+    solution_np, rank_np, singular_np = _lapack("lstsq", a, b, rcond=rcond)
+    differentiable = grad_mode.is_grad_enabled() and (A.requires_grad or B.requires_grad)
+    solution = matmul(pinv(a), b) if differentiable else _tensor(solution_np, A.dtype)
+    full_rank = bool(np.all(rank_np == n))
+    if m > n and (driver == "gels" or (driver != "gelsy" and full_rank)):
+        residuals = reductions.sum(ew.square(ew.sub(matmul(a, solution), b)), -2)
+    else:  # empty, but still an output of the graph (PyTorch's requires grad)
+        residuals = ew.clone(solution.reshape(-1).narrow(0, 0, 0))
     if vector:
         solution = solution.squeeze(-1)
     empty = creation.zeros((0,), dtype=A.dtype)
-    return lstsq_result(solution, empty, _tensor(rank_np, dtypes.int64), empty)
+    rank = creation.zeros((0,), dtype=dtypes.int64) if driver == "gels" else \
+        _tensor(rank_np, dtypes.int64)
+    singular_values = _tensor(singular_np, A.dtype) if driver in ("gelsd", "gelss") else empty
+    return write_outs(lstsq_result(solution, residuals, rank, singular_values), out,
+                      "linalg_lstsq", (A, B))
 
 
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:

@@ -13,6 +13,7 @@ import math
 
 from lazyt import creation, dtypes, reductions
 from lazyt import elementwise as ew
+from lazyt.autograd.function import Function
 from lazyt.linalg_decompositions import svdvals
 from lazyt.linalg_products import _type_name, write_out
 from lazyt.tensor import Tensor, normalize_dim
@@ -75,9 +76,43 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
         elif ord == 1:
             result = reductions.sum(magnitude, reduce_dim, keepdim)
         else:
-            result = ew.pow(reductions.sum(ew.pow(magnitude, ord), reduce_dim, keepdim),
-                            1.0 / ord)
+            result = VectorNormP.apply(x, ord, reduce_dim, keepdim)
     return write_out(result, out, "linalg_vector_norm", (x,))
+
+
+class VectorNormP(Function):
+    """sum(|x|^p)^(1/p) for p other than 0, 1, 2 and inf, with PyTorch's
+    gradient (its subgradient 0 where x or the norm is 0, not NaN)."""
+
+    @staticmethod
+    def forward(ctx, x, ord, dims, keepdim):
+        magnitude = ew.apply("abs", x)
+        norm = ew.pow(reductions.sum(ew.pow(magnitude, ord), dims, keepdim), 1.0 / ord)
+        ctx.ord, ctx.dims, ctx.keepdim = ord, dims, keepdim
+        ctx.save_for_backward(x, norm)
+        return norm
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, norm = ctx.saved_tensors
+        p = ctx.ord
+        if not ctx.keepdim:
+            axes = range(x.ndim) if ctx.dims is None else \
+                sorted(normalize_dim(d, x.ndim) for d in ctx.dims)
+            for axis in axes:
+                grad, norm = grad.unsqueeze(axis), norm.unsqueeze(axis)
+        sign, magnitude = ew.apply("sign", x), ew.apply("abs", x)
+        if p < 1:
+            scaled = ew.where(ew.apply("eq", x, 0), 0.0, ew.mul(sign, ew.pow(magnitude, p - 1)))
+            return ew.mul(ew.mul(scaled, grad), ew.pow(norm, 1 - p)), None, None, None
+        if p < 2:
+            scaled = ew.mul(sign, ew.pow(magnitude, p - 1))
+        else:
+            scaled = ew.mul(x, ew.pow(magnitude, p - 2))
+        zero_norm = ew.apply("eq", norm, 0)
+        factor = ew.where(zero_norm, 0.0, ew.div(grad, ew.where(zero_norm, 1.0,
+                                                                 ew.pow(norm, p - 1))))
+        return ew.mul(scaled, factor), None, None, None
 
 
 def _ord_name(ord) -> str:
@@ -126,7 +161,10 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         summed, across = (row, col) if ord in (1, -1) else (col, row)
         sums = reductions.sum(ew.apply("abs", A), summed, keepdim=True)
         pick = reductions.amax if ord in (1, math.inf) else reductions.amin
-        result = pick(sums, across, keepdim=True)
+        if A.numel() == 0 and ord in (1, math.inf):  # PyTorch: 0 for no elements (a sum of none)
+            result = reductions.sum(sums, across, keepdim=True)
+        else:
+            result = pick(sums, across, keepdim=True)
         if not keepdim:
             result = result.squeeze((row, col))
     return write_out(result, out, "linalg_matrix_norm", (A,))

@@ -47,9 +47,10 @@ def _cpp_name(t: Tensor) -> str:
             "int32": "int"}.get(t.dtype.name, t.dtype.name)
 
 
-def _scaled_sum(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
+def _scaled_sum(input: Tensor, product: Tensor, beta, alpha, strict: bool = False) -> Tensor:
     """beta * input + alpha * product, PyTorch's way: beta == 0 ignores input
-    (NaN in it does not propagate), integer and bool results keep their dtype."""
+    (NaN in it does not propagate), integer and bool results keep their dtype
+    (float beta/alpha are truncated; `strict` (addr) rejects them instead)."""
     dtype = product.dtype
     if dtype is dtypes.bool_:
         scaled = ew.logical_and(product, bool(alpha))
@@ -58,7 +59,7 @@ def _scaled_sum(input: Tensor, product: Tensor, beta, alpha) -> Tensor:
         return ew.logical_or(ew.logical_and(input, bool(beta)), scaled)
     if dtype.kind != "f":
         for name, value in (("beta", beta), ("alpha", alpha)):
-            if isinstance(value, float) and not value.is_integer():
+            if strict and isinstance(value, float) and not value.is_integer():
                 raise RuntimeError(f"For integral input tensors, argument {name} must not be a "
                                    "floating point number.")
         beta, alpha = int(beta), int(alpha)
@@ -86,8 +87,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=Non
     for name, t in (("mat1", mat1), ("mat2", mat2)):
         if t.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {t.ndim}-D tensor")
-    _check_same_dtype(mat1, mat2, "mat1 and mat2")
     _check_same_dtype(input, mat2, "self and mat2")
+    _check_same_dtype(mat1, mat2, "mat1 and mat2")
     if mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
@@ -107,8 +108,9 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out=None)
     if mat.shape[1] != vec.shape[0] or input_size not in (1, mat.shape[0]):
         raise RuntimeError(f"size mismatch, got input ({input_size}), mat "
                            f"({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
-    _check_same_dtype(mat, vec, "mat and vec")
-    _check_same_dtype(input, mat, "self and mat")
+    if not (input.dtype is mat.dtype is vec.dtype):
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{_type_name(input)}, {_type_name(mat)}, and {_type_name(vec)}")
     base = _expand_input(input, (mat.shape[0],))
     result = _scaled_sum(base, matmul(mat, vec), beta, alpha)
     return write_out(result, out, "addmv", (input, mat, vec))
@@ -123,7 +125,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None
     shape = (vec1.shape[0], vec2.shape[0])
     base = _expand_input(ew.cast_if(input, dtype), shape)
     product = ew.mul(ew.cast_if(vec1, dtype).reshape(-1, 1), ew.cast_if(vec2, dtype).reshape(1, -1))
-    result = _scaled_sum(base, product, beta, alpha)
+    result = _scaled_sum(base, product, beta, alpha, strict=True)
     return write_out(result, out, "addr", (input, vec1, vec2))
 
 
@@ -172,6 +174,41 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
     return write_out(result, out, "addbmm", (input, batch1, batch2))
 
 
+# ------------------------------------------------------ their in-place forms
+def _write_inplace(self: Tensor, result: Tensor) -> Tensor:
+    if tuple(result.shape) != tuple(self.shape):
+        raise RuntimeError(f"Bad in-place call: input tensor size {list(self.shape)} and output "
+                           f"tensor size {list(result.shape)} should match")
+    return self.copy_(result)
+
+
+def addmm_(self: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    return _write_inplace(self, addmm(self, mat1, mat2, beta=beta, alpha=alpha))
+
+
+def addmv_(self: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
+    return _write_inplace(self, addmv(self, mat, vec, beta=beta, alpha=alpha))
+
+
+def baddbmm_(self: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    return _write_inplace(self, baddbmm(self, batch1, batch2, beta=beta, alpha=alpha))
+
+
+def addr_(self: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    if self.ndim != 2:
+        raise RuntimeError(f"2D tensor expected, got {self.ndim}D tensor for input")
+    return _write_inplace(self, addr(self, vec1, vec2, beta=beta, alpha=alpha))
+
+
+def addbmm_(self: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """PyTorch resizes self when its shape is not the result's (no error, no warning)."""
+    result = addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+    if tuple(result.shape) != tuple(self.shape):
+        self.data = result.detach().contiguous().clone()
+        return self
+    return self.copy_(result)
+
+
 # ------------------------------------------------------ contractions
 def _dims_list(dims) -> list[int]:
     if isinstance(dims, Tensor):
@@ -198,7 +235,12 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
     for da, db in zip(dims_a, dims_b):
-        if a.shape[da] != b.shape[db]:
+        # PyTorch broadcasts a size-1 contracted dim: the other side is summed there first.
+        if b.shape[db] == 1 and a.shape[da] != 1:
+            a = ew.cast_if(reductions.sum(a, da, keepdim=True), a.dtype)
+        elif a.shape[da] == 1 and b.shape[db] != 1:
+            b = ew.cast_if(reductions.sum(b, db, keepdim=True), b.dtype)
+        elif a.shape[da] != b.shape[db]:
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {a.shape[da]} in dim "
                 f"{da} and second has size {b.shape[db]} in dim {db}")
@@ -322,8 +364,9 @@ def matrix_power(input: Tensor, n: int, *, out=None) -> Tensor:
     """A^n by repeated squaring; n < 0 inverts first, n == 0 is the identity."""
     _check_square(input, "linalg.matrix_power")
     if n == 0:
-        eye = creation.eye(input.shape[-1], dtype=input.dtype)
-        result = ew.clone(eye.expand(*input.shape))
+        eye = creation.eye(input.shape[-1], dtype=input.dtype).expand(*input.shape)
+        # Still an output of input's graph (a zero gradient), as in PyTorch.
+        result = ew.where(creation.tensor(True), eye, input)
     else:
         base = input
         if n < 0:
@@ -455,6 +498,8 @@ FUNCTIONS = {
 }
 TENSOR_METHODS = {
     "addmm": addmm, "addmv": addmv, "addr": addr, "baddbmm": baddbmm, "addbmm": addbmm,
+    "addmm_": addmm_, "addmv_": addmv_, "addr_": addr_, "baddbmm_": baddbmm_,
+    "addbmm_": addbmm_,
     "kron": kron, "inner": inner, "vdot": vdot, "cross": cross, "matrix_power": matrix_power,
     "diag_embed": diag_embed,
 }

@@ -21,8 +21,10 @@ from lazyt import (
     inplace_methods,
     linalg,
     linalg_decompositions,
+    linalg_lu,
     linalg_norms,
     linalg_products,
+    linalg_solvers,
     math_ops,
     real_math,
     reductions,
@@ -34,7 +36,8 @@ from lazyt.tensor import Tensor
 
 for _module in (conversions, elementwise, math_ops, reductions, shape_ops, indexing, index_ops,
                 counting, linalg, linalg_products, linalg_norms, linalg_decompositions, creation,
-                storage_api, real_math, statistics, combinatorics, histograms):
+                storage_api, real_math, statistics, combinatorics, histograms, linalg_solvers,
+                linalg_lu):
     for _name, _fn in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _fn)
 for _name, _fn in inplace_methods.missing_inplace_methods().items():

@@ -423,18 +423,33 @@ class Tensor:
     def pinverse(self, rcond=1e-15): ...  # defined in lazyt/linalg_decompositions.py
     def slogdet(self, *, out=None): ...  # defined in lazyt/linalg_decompositions.py
     def svd(self, some=True, compute_uv=True, *, out=None): ...  # defined in lazyt/linalg_decompositions.py
+    def lu(self, pivot=True, get_infos=False, out=None): ...  # defined in lazyt/linalg_lu.py
+    def lu_solve(self, LU_data, LU_pivots, *, out=None): ...  # defined in lazyt/linalg_lu.py
     def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None): ...  # defined in lazyt/linalg_norms.py
     def addbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1): ...  # defined in lazyt/linalg_products.py
     def addmm(self, mat1, mat2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1): ...  # defined in lazyt/linalg_products.py
     def addmv(self, mat, vec, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def addmv_(self, mat, vec, *, beta=1, alpha=1): ...  # defined in lazyt/linalg_products.py
     def addr(self, vec1, vec2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1): ...  # defined in lazyt/linalg_products.py
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None): ...  # defined in lazyt/linalg_products.py
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1): ...  # defined in lazyt/linalg_products.py
     def cross(self, other, dim=None, *, out=None): ...  # defined in lazyt/linalg_products.py
     def diag_embed(self, offset=0, dim1=-2, dim2=-1): ...  # defined in lazyt/linalg_products.py
     def inner(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
     def kron(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
     def matrix_power(self, n, *, out=None): ...  # defined in lazyt/linalg_products.py
     def vdot(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
+    def adjoint(self): ...  # defined in lazyt/linalg_solvers.py
+    def cholesky_inverse(self, upper=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
+    def cholesky_solve(self, input2, upper=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
+    def geqrf(self, *, out=None): ...  # defined in lazyt/linalg_solvers.py
+    def matrix_exp(self): ...  # defined in lazyt/linalg_solvers.py
+    def ormqr(self, input2, input3, left=True, transpose=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
+    def qr(self, some=True, *, out=None): ...  # defined in lazyt/linalg_solvers.py
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
     def logcumsumexp(self, dim): ...  # defined in lazyt/log_scan.py
     def __ilshift__(self, other): ...  # defined in lazyt/math_ops.py
     def __irshift__(self, other): ...  # defined in lazyt/math_ops.py
@@ -466,10 +481,7 @@ class Tensor:
     def sinc_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
     def xlogy(self, other): ...  # defined in lazyt/math_ops.py
     def xlogy_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
-    @property
-    def H(self): ...  # defined in lazyt/real_math.py
     def __rdiv__(self, other): ...  # defined in lazyt/real_math.py
-    def adjoint(self): ...  # defined in lazyt/real_math.py
     def angle(self): ...  # defined in lazyt/real_math.py
     def conj(self): ...  # defined in lazyt/real_math.py
     def conj_physical(self): ...  # defined in lazyt/real_math.py
@@ -486,8 +498,6 @@ class Tensor:
     def lcm(self, other): ...  # defined in lazyt/real_math.py
     def ldexp(self, other): ...  # defined in lazyt/real_math.py
     def ldexp_(self, other): ...  # defined in lazyt/real_math.py
-    @property
-    def mH(self): ...  # defined in lazyt/real_math.py
     def positive(self): ...  # defined in lazyt/real_math.py
     @property
     def real(self): ...  # defined in lazyt/real_math.py

@@ -110,12 +110,152 @@ def _lstsq(a: np.ndarray, b: np.ndarray, rcond):
     return solution, rank, sv
 
 
+def _lu_factor(a: np.ndarray):
+    """LAPACK getrf on a batch of (m, n) matrices: the packed factors (unit
+    lower L below the diagonal, U on and above), the 1-based int32 row swaps
+    and getrf's info (the first zero pivot, 1-based; 0 if none). Partial
+    pivoting picks the first largest |value| in the column, as idamax does."""
+    m, n = a.shape[-2], a.shape[-1]
+    lu = np.array(a, dtype=a.dtype, copy=True).reshape(int(np.prod(a.shape[:-2])), m, n)
+    batch = lu.shape[0]
+    k = min(m, n)
+    pivots = np.zeros((batch, k), dtype=np.int32)
+    info = np.zeros(batch, dtype=np.int32)
+    rows = np.arange(batch)
+    for j in range(k):
+        pivot = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
+        pivots[:, j] = pivot + 1
+        swapped = lu[rows, pivot].copy()
+        lu[rows, pivot] = lu[:, j]
+        lu[:, j] = swapped
+        diagonal = lu[:, j, j]
+        zero = diagonal == 0
+        info[(info == 0) & zero] = j + 1
+        safe = np.where(zero, 1, diagonal)
+        lu[:, j + 1:, j] = np.where(zero[:, None], lu[:, j + 1:, j],
+                                    lu[:, j + 1:, j] / safe[:, None])
+        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+    batch_shape = a.shape[:-2]
+    return (lu.reshape(a.shape), pivots.reshape(*batch_shape, k), info.reshape(batch_shape))
+
+
+def _geqrf(a: np.ndarray):
+    """LAPACK geqrf: R on and above the diagonal, the Householder vectors below
+    it, and their scales tau (numpy's 'raw' QR, which returns it transposed)."""
+    k = min(a.shape[-2], a.shape[-1])
+    if k == 0:
+        return a.copy(), np.zeros((*a.shape[:-2], 0), dtype=a.dtype)
+    reflectors, tau = np.linalg.qr(a, mode="raw")
+    return np.swapaxes(reflectors, -1, -2), tau
+
+
+_BUNCH_KAUFMAN_ALPHA = (1.0 + 17.0 ** 0.5) / 8.0
+
+
+def _ldl_factor_one(matrix: np.ndarray):
+    """LAPACK sytf2 (lower) on one matrix: Bunch-Kaufman pivoting, 1x1 and 2x2
+    blocks. The trailing part is kept as a full symmetric matrix, so LAPACK's
+    row/column interchanges are symmetric swaps of it."""
+    a = np.tril(matrix) + np.tril(matrix, -1).T
+    n = a.shape[0]
+    pivots = np.zeros(n, dtype=np.int32)
+    info, k = 0, 0
+    while k < n:
+        step = 1
+        absakk = abs(a[k, k])
+        imax = k + 1 + int(np.argmax(np.abs(a[k + 1:, k]))) if k < n - 1 else k
+        colmax = abs(a[imax, k]) if k < n - 1 else 0.0
+        if max(absakk, colmax) == 0 or np.isnan(absakk):
+            info = info or k + 1
+            pivots[k] = k + 1
+            k += 1
+            continue
+        if absakk >= _BUNCH_KAUFMAN_ALPHA * colmax:
+            kp = k
+        else:
+            row = np.abs(a[imax, k:])
+            row[imax - k] = 0
+            rowmax = row.max()
+            if absakk >= _BUNCH_KAUFMAN_ALPHA * colmax * (colmax / rowmax):
+                kp = k
+            elif abs(a[imax, imax]) >= _BUNCH_KAUFMAN_ALPHA * rowmax:
+                kp = imax
+            else:
+                kp, step = imax, 2
+        kk = k + step - 1
+        if kp != kk:  # swap rows and columns kk, kp of the trailing block
+            a[[kk, kp], k:] = a[[kp, kk], k:]
+            a[k:, [kk, kp]] = a[k:, [kp, kk]]
+        if step == 1:
+            column = a[k + 1:, k] / a[k, k]
+            a[k + 1:, k + 1:] -= np.outer(column, a[k + 1:, k])
+            a[k + 1:, k] = column
+            a[k, k + 1:] = column
+            pivots[k] = kp + 1
+        else:
+            block = a[k:k + 2, k:k + 2]
+            below = a[k + 2:, k:k + 2]
+            d21 = block[1, 0]
+            d11, d22 = block[1, 1] / d21, block[0, 0] / d21
+            scale = (1.0 / (d11 * d22 - 1.0)) / d21
+            w = np.stack([scale * (d11 * below[:, 0] - below[:, 1]),
+                          scale * (d22 * below[:, 1] - below[:, 0])], axis=1)
+            a[k + 2:, k + 2:] -= below @ w.T
+            a[k + 2:, k:k + 2] = w
+            a[k:k + 2, k + 2:] = w.T
+            pivots[k] = pivots[k + 1] = -(kp + 1)
+        k += step
+    return np.tril(a), pivots, info
+
+
+def _ldl_factor(a: np.ndarray):
+    """LAPACK sytrf (lower) on a batch: the compact LD, 1-based pivots (negative
+    for a 2x2 block) and info, as torch.linalg.ldl_factor_ex returns them."""
+    n = a.shape[-1]
+    stack = a.reshape(int(np.prod(a.shape[:-2])), n, n)
+    results = [_ldl_factor_one(matrix) for matrix in stack]
+    batch = a.shape[:-2]
+    factors = np.array([r[0] for r in results], dtype=a.dtype).reshape(a.shape)
+    pivots = np.array([r[1] for r in results], dtype=np.int32).reshape(*batch, n)
+    info = np.array([r[2] for r in results], dtype=np.int32).reshape(batch)
+    return factors, pivots, info
+
+
+def _cholesky_ex(a: np.ndarray):
+    """LAPACK potrf (lower) that reports instead of raising: per matrix the
+    factor and info, the order of the first leading minor that is not
+    positive-definite. A failed matrix keeps what potf2 leaves: the columns
+    before the failure factored, the failing pivot's value on the diagonal
+    and A's own lower triangle after it."""
+    n = a.shape[-1]
+    stack = a.reshape(int(np.prod(a.shape[:-2])), n, n)
+    factors = np.tril(stack).copy()
+    info = np.zeros(stack.shape[0], dtype=np.int32)
+    for element, matrix in enumerate(stack):
+        try:
+            factors[element] = np.linalg.cholesky(matrix)
+            continue
+        except np.linalg.LinAlgError:
+            pass
+        lower = factors[element]
+        for j in range(n):
+            pivot = lower[j, j] - lower[j, :j] @ lower[j, :j]
+            if not pivot > 0:
+                lower[j, j] = pivot
+                info[element] = j + 1
+                break
+            lower[j, j] = np.sqrt(pivot)
+            lower[j + 1:, j] = (lower[j + 1:, j] - lower[j + 1:, :j] @ lower[j, :j]) / lower[j, j]
+    return factors.reshape(a.shape), info.reshape(a.shape[:-2])
+
+
 # The LAPACK externs: numpy.linalg's routines on realised, batched arrays.
 LAPACK_ROUTINES = {
     "solve": np.linalg.solve, "inv": np.linalg.inv, "det": np.linalg.det,
     "slogdet": np.linalg.slogdet, "svd": np.linalg.svd, "qr": np.linalg.qr,
     "eigh": np.linalg.eigh, "eigvalsh": np.linalg.eigvalsh,
-    "cholesky": np.linalg.cholesky, "lstsq": _lstsq,
+    "cholesky": np.linalg.cholesky, "lstsq": _lstsq, "lu_factor": _lu_factor,
+    "geqrf": _geqrf, "ldl_factor": _ldl_factor, "cholesky_ex": _cholesky_ex,
 }
 
 
