@@ -478,13 +478,8 @@ def torch_qr(input: Tensor, some: bool = True, *, out=None):
     return write_outs(torch_qr_result(Q, R), out, "qr", (input,))
 
 
-def adjoint(input: Tensor) -> Tensor:
-    """The conjugate transpose of the last two dims (a transpose: real dtypes)."""
-    return input.mH
-
-
 FUNCTIONS = {
-    "adjoint": adjoint, "triangular_solve": triangular_solve, "cholesky_solve": cholesky_solve,
+    "triangular_solve": triangular_solve, "cholesky_solve": cholesky_solve,
     "cholesky_inverse": cholesky_inverse, "matrix_exp": matrix_exp, "qr": torch_qr,
     "geqrf": geqrf, "ormqr": ormqr,
 }
