@@ -54,7 +54,7 @@ def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
     a_c, b_c = _blas_ready(ew.cast_if(a, compute)), _blas_ready(ew.cast_if(b, compute))
     if _realised(a_c) and _realised(b_c) and not modes.is_deferred():
         # Eager and realised: the extern call itself, without an IR node.
-        storage = Storage.allocate(compute, prod(out_shape), CPU)
+        storage = Storage.allocate(compute, prod(out_shape), a_c._st.device)
         out = Tensor._make(storage, View.contiguous(out_shape))
         stats.bump("realizations")
         run_matmul(storage, out._vw, [(a_c._st, a_c._vw), (b_c._st, b_c._vw)])

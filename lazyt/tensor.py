@@ -20,11 +20,11 @@ from lazyt import formats, modes
 from lazyt.autograd import grad_mode
 from lazyt.autograd.grad_mode import record_view
 from lazyt.dtypes import DType
-from lazyt.engine.realize import realize_new
+from lazyt.engine.realize import graph_device, realize_new
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, apply_movement, prod
 from lazyt.realization import MAX_PENDING_DEPTH, realize_tensors
-from lazyt.runtime.device import CPU, device
+from lazyt.runtime.device import CPU, CUDA_USED, device
 from lazyt.runtime.storage import Storage
 
 
@@ -250,7 +250,10 @@ class Tensor:
 
     @property
     def device(self) -> device:
-        return CPU if self._node is not None else self._st.device
+        if self._node is None:
+            return self._st.device
+        # A pending tensor lives where the buffers it reads do.
+        return graph_device([self._node]) if CUDA_USED[0] else CPU
 
     @property
     def is_cuda(self) -> bool:

@@ -1,0 +1,72 @@
+"""Autograd and training on CUDA tensors under Numba's simulator, against the CPU.
+
+Run only with NUMBA_ENABLE_CUDASIM=1 (tests/cuda/test_simulator.py spawns it).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import numpy as np
+import pytest
+
+import lazyt as lt
+import lazyt.nn as nn
+import lazyt.nn.functional as F
+
+pytestmark = pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") != "1",
+                                reason="needs NUMBA_ENABLE_CUDASIM=1 (tests/cuda/test_simulator.py)")
+
+
+def close(cuda_tensor, cpu_tensor, rtol=1e-4, atol=1e-5):
+    assert cuda_tensor.device.type == "cuda"
+    np.testing.assert_allclose(cuda_tensor.detach().cpu().numpy(),
+                               cpu_tensor.detach().numpy(), rtol=rtol, atol=atol)
+
+
+def test_autograd_on_cuda_tensors():
+    x = lt.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], requires_grad=True)
+    cx = x.detach().cuda().requires_grad_()
+    for tensor in (x, cx):
+        (tensor.sigmoid() * tensor).sum(1).pow(2).mean().backward()
+    close(cx.grad, x.grad)
+
+
+def test_gradient_flows_back_through_a_device_copy():
+    x = lt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x.cuda() * 3).sum().backward()
+    assert x.grad.device.type == "cpu"
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+@pytest.mark.parametrize("mode", ["eager", "deferred"])
+def test_two_step_mlp_training_matches_cpu(mode):
+    lt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
+    gpu_model = copy.deepcopy(model).to("cuda")
+    assert all(p.device.type == "cuda" for p in gpu_model.parameters())
+    x, y = lt.randn(5, 6), lt.tensor([0, 2, 1, 1, 0])
+    gx, gy = x.to("cuda"), y.to("cuda")
+    losses = {}
+    for name, net, inputs, targets in (("cpu", model, x, y), ("cuda", gpu_model, gx, gy)):
+        optimizer = lt.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+        losses[name] = []
+        with lt.deferred() if mode == "deferred" else _nothing():
+            for _ in range(2):
+                optimizer.zero_grad()
+                loss = F.cross_entropy(net(inputs), targets)
+                loss.backward()
+                optimizer.step()
+                losses[name].append(loss.item())
+    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
+    for p_gpu, p_cpu in zip(gpu_model.parameters(), model.parameters()):
+        close(p_gpu, p_cpu)
+
+
+class _nothing:  # noqa: N801 - a null context manager
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
