@@ -70,3 +70,25 @@ class _nothing:  # noqa: N801 - a null context manager
 
     def __exit__(self, *exc):
         return False
+
+
+def test_two_step_small_cnn_training_matches_cpu():
+    lt.manual_seed(1)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(2 * 3 * 3, 3))
+    gpu_model = copy.deepcopy(model).to("cuda")
+    x, y = lt.randn(2, 1, 6, 6), lt.tensor([0, 2])
+    losses = {}
+    for name, net, inputs, targets in (("cpu", model, x, y),
+                                       ("cuda", gpu_model, x.cuda(), y.cuda())):
+        optimizer = lt.optim.SGD(net.parameters(), lr=0.1)
+        losses[name] = []
+        for _ in range(2):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(net(inputs), targets)
+            loss.backward()
+            optimizer.step()
+            losses[name].append(loss.item())
+    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
+    for p_gpu, p_cpu in zip(gpu_model.parameters(), model.parameters()):
+        close(p_gpu, p_cpu)
