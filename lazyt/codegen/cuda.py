@@ -12,6 +12,10 @@ How the loop nest maps to the GPU: a parallel kernel's outermost loop (the
 one over [args[0], args[1]) that the CPU splits across threads) becomes a
 grid-stride loop, one GPU thread per outer iteration; everything inside it
 (inner loops, reductions over a row) runs in that thread as written. A
+kernel that reduces rows also has a block-per-row form (`row_block`): a
+block per outer iteration, its threads sharing the row's loops, each
+reduction combined by a tree in shared memory (the backend picks it when the
+rows are long). A
 kernel that is not parallel (it carries state across outer iterations) runs
 in thread 0 of a one-thread launch. Ops are Python expressions from
 codegen/cuda_ops.py; every value is wrapped in its dtype's constructor
@@ -48,6 +52,10 @@ class CudaSource:
     grid_stride: bool  # one thread per outer iteration (else a one-thread launch)
     math: tuple[str, ...]  # math function names (f_exp32, ...) the text calls
     block: tuple[int, ...] = ()  # a fixed block shape (the matmul's tile), if any
+    # One block per outer iteration (row), its threads sharing the row's loops and
+    # combining reductions in shared memory; the block's size (0: one thread per row).
+    row_block: int = 0
+    reduces_rows: bool = False  # the kernel has a block-per-row form (render with row_block)
 
 
 # Register types (how a value is held while computing) and storage element types.
@@ -121,10 +129,35 @@ def expr_dtype(e) -> DType:
     return dtypes.int64
 
 
+def _walk_statements(body: tuple, kind) -> list:
+    """Every statement of `kind` in a statement tree, in order (iterative)."""
+    found, pending = [], list(reversed(body))
+    while pending:
+        s = pending.pop()
+        if isinstance(s, kind):
+            found.append(s)
+        if isinstance(s, K.Loop):
+            pending.extend(reversed(s.body))
+    return found
+
+
+def reduces_rows(kern: K.Kernel) -> bool:
+    """Does the kernel reduce within each outer iteration (a row-level
+    accumulator updated in a loop)? Such kernels have a block-per-row form."""
+    body = kern.body
+    if not (kern.parallel and len(body) == 1 and isinstance(body[0], K.Loop)
+            and body[0].start == K.Param(0) and body[0].stop == K.Param(1)):
+        return False
+    row_accs = {s.name for s in body[0].body if isinstance(s, K.AccInit)}
+    return any(update.name in row_accs for loop in body[0].body if isinstance(loop, K.Loop)
+               for update in _walk_statements(loop.body, K.AccUpdate))
+
+
 class _Renderer:
-    def __init__(self, kern: K.Kernel, name: str):
+    def __init__(self, kern: K.Kernel, name: str, row_block: int = 0):
         self.kern = kern
         self.name = name
+        self.row_block = row_block
         self.lines: list[str] = []
         self.indent = 1
         self.counter = 0
@@ -326,22 +359,125 @@ class _Renderer:
         if isinstance(s, K.Loop):
             self.loop(s)
         elif isinstance(s, K.Store):
-            dtype = self.kern.buffers[s.buf].dtype
-            value = self.expr(s.value)
-            index = self.expr(s.index)
-            stored = f"uint8({value})" if dtype.kind == "b" else \
-                f"{storage_element(dtype)}({value})"
-            if s.mask is not None:
-                self.emit(f"if {self.expr(s.mask)}:")
-                self.emit(f"    b{s.buf}[{index}] = {stored}")
-            else:
-                self.emit(f"b{s.buf}[{index}] = {stored}")
+            self.store(s)
         elif isinstance(s, K.AccInit):
             self.acc_init(s)
         elif isinstance(s, K.AccUpdate):
             self.acc_update(s)
         else:
             raise AssertionError(f"unknown kernel statement {s!r}")
+
+    # --- one block per row ---------------------------------------------------
+    def block_rows(self, outer: K.Loop) -> None:
+        """The outer loop with one block per iteration: the row's loops are
+        shared among the block's threads (strided by the block size), each
+        reduction over the row is combined by a shared-memory tree, and a
+        store at row level is written by thread 0."""
+        size = self.row_block
+        self.emit("tid = int64(cuda.threadIdx.x)")
+        for init in _walk_statements(outer.body, K.AccInit):
+            name = "acc_" + re.sub(r"\W", "_", init.name)
+            shared_type = "SHARED_" + register(init.dtype).upper()
+            self.emit(f"sh_{name} = cuda.shared.array({size}, {shared_type})")
+            if init.op in ("argmax", "argmin"):
+                self.emit(f"sh_{name}_i = cuda.shared.array({size}, SHARED_INT64)")
+        var = self.fresh("L")
+        start, stop = self.expr(outer.start), self.expr(outer.stop)
+        self.emit(f"{var} = {start} + int64(cuda.blockIdx.x)")
+        self.emit(f"while {var} < {stop}:")
+        self.loop_vars[outer.var] = var
+        self.indent += 1
+        self.scopes.append({})
+        row_accs = {s.name for s in outer.body if isinstance(s, K.AccInit)}
+        for s in outer.body:
+            if isinstance(s, K.Loop):
+                self.shared_loop(s, row_accs)
+            elif isinstance(s, K.Store):
+                self.store(s, only_thread_zero=True)
+            else:
+                self.stmt(s)
+        self.emit(f"{var} += int64(cuda.gridDim.x)")
+        self.scopes.pop()
+        self.indent -= 1
+
+    def shared_loop(self, loop: K.Loop, row_accs: set) -> None:
+        """A row-level loop whose iterations the block's threads share; then
+        the row's reductions it updated are combined across the block."""
+        var = self.fresh("L")
+        start, stop = self.expr(loop.start), self.expr(loop.stop)
+        self.emit(f"for {var} in range({start} + tid, {stop}, {self.row_block}):")
+        self.loop_vars[loop.var] = var
+        self.indent += 1
+        self.scopes.append({})
+        for s in loop.body:
+            self.stmt(s)
+        if not loop.body:
+            self.emit("pass")
+        self.scopes.pop()
+        self.indent -= 1
+        updated = []
+        for update in _walk_statements(loop.body, K.AccUpdate):
+            if update.name in row_accs and update.name not in updated:
+                updated.append(update.name)
+        for name in updated:
+            self.combine(name)
+
+    def combine(self, name: str) -> None:
+        """Every thread's partial accumulator -> the row's, by a tree in shared
+        memory; every thread then holds the result."""
+        acc, dtype, op = self.accs[name]
+        arg = op in ("argmax", "argmin")
+        self.emit(f"sh_{acc}[tid] = {acc}")
+        if arg:
+            self.emit(f"sh_{acc}_i[tid] = {acc}_i")
+        self.emit("cuda.syncthreads()")
+        step = self.row_block // 2
+        while step:
+            self.emit(f"if tid < {step}:")
+            mine, other = f"sh_{acc}[tid]", f"sh_{acc}[tid + {step}]"
+            if arg:
+                mine_i, other_i = f"sh_{acc}_i[tid]", f"sh_{acc}_i[tid + {step}]"
+                compare = ">" if op == "argmax" else "<"
+                tie = f"({other} == {mine} and {other_i} < {mine_i})"
+                better = f"({other} {compare} {mine}) or {tie}"
+                if dtype.kind == "f":
+                    better += (f" or ({other} != {other} and ({mine} == {mine} or "
+                               f"{other_i} < {mine_i}))")
+                self.emit(f"    if {better}:")
+                self.emit(f"        {mine} = {other}")
+                self.emit(f"        {mine_i} = {other_i}")
+            else:
+                self.emit(f"    {mine} = {self.combined(op, dtype, mine, other)}")
+            self.emit("cuda.syncthreads()")
+            step //= 2
+        self.emit(f"{acc} = {'bool(' if dtype.kind == 'b' else register(dtype) + '('}"
+                  f"sh_{acc}[0])")
+        if arg:
+            self.emit(f"{acc}_i = sh_{acc}_i[0]")
+        self.emit("cuda.syncthreads()")  # (the shared slots are reused by the next row)
+
+    def combined(self, op: str, dtype: DType, a: str, b: str) -> str:
+        kind = dtype.kind
+        if op in ("any", "all") or kind == "b":
+            return f"({a} {'and' if op in ('all', 'prod', 'min') else 'or'} {b})"
+        if op in ("sum", "prod"):
+            return self.rounded(f"{a} {'+' if op == 'sum' else '*'} {b}", dtype)
+        template = cuda_template("maximum" if op == "max" else "minimum", kind)
+        return self.rounded(template.format(a=a, b=b, T=register(dtype)), dtype)
+
+    def store(self, s: K.Store, only_thread_zero: bool = False) -> None:
+        dtype = self.kern.buffers[s.buf].dtype
+        value = self.expr(s.value)
+        index = self.expr(s.index)
+        stored = f"uint8({value})" if dtype.kind == "b" else \
+            f"{storage_element(dtype)}({value})"
+        conditions = ([self.expr(s.mask)] if s.mask is not None else []) + \
+            (["tid == 0"] if only_thread_zero else [])
+        if conditions:
+            self.emit(f"if {' and '.join(conditions)}:")
+            self.emit(f"    b{s.buf}[{index}] = {stored}")
+        else:
+            self.emit(f"b{s.buf}[{index}] = {stored}")
 
     def loop(self, loop: K.Loop, grid_stride: bool = False) -> None:
         var = self.fresh("L")
@@ -368,7 +504,8 @@ class _Renderer:
         self.accs[s.name] = (name, s.dtype, s.op)
         self.emit(f"{name} = {self.const(_identity(s.op, s.dtype), s.dtype)}")
         if s.op in ("argmax", "argmin"):
-            self.emit(f"{name}_i = 0")
+            # Block-per-row: a thread that saw no element must lose every tie.
+            self.emit(f"{name}_i = {1 << 62 if self.row_block else 0}")
 
     def acc_update(self, s: K.AccUpdate) -> None:
         acc, dtype, op = self.accs[s.name]
@@ -409,7 +546,10 @@ class _Renderer:
         body = kern.body
         grid_stride = (kern.parallel and len(body) == 1 and isinstance(body[0], K.Loop)
                        and body[0].start == K.Param(0) and body[0].stop == K.Param(1))
-        if grid_stride:
+        if self.row_block:
+            assert reduces_rows(kern), "block-per-row form of a kernel that reduces no rows"
+            self.block_rows(body[0])
+        elif grid_stride:
             self.loop(body[0], grid_stride=True)
         else:
             self.emit("if cuda.grid(1) != 0:")
@@ -420,11 +560,14 @@ class _Renderer:
         text = helpers + "\n" + header + "\n" + "\n".join(self.lines + ["    return"]) + "\n"
         arrays = [f"{storage_element(spec.dtype)}[::1]" for spec in kern.buffers]
         signature = f"void({', '.join(arrays + ['int64[::1]', 'float64[::1]'])})"
-        return CudaSource(self.name, text, signature, grid_stride, tuple(sorted(self.math)))
+        return CudaSource(self.name, text, signature, grid_stride, tuple(sorted(self.math)),
+                          (), self.row_block, reduces_rows(kern))
 
 
-def render_cuda(kern: K.Kernel, name: str | None = None) -> CudaSource:
-    """The Numba-CUDA source of one kernel (see the module docstring). Raises
+def render_cuda(kern: K.Kernel, name: str | None = None, row_block: int = 0) -> CudaSource:
+    """The Numba-CUDA source of one kernel (see the module docstring). With
+    `row_block` (a power of two; only for kernels where `reduces_rows`), the
+    block-per-row form: `row_block` threads share each row. Raises
     CudaUnsupported for what the CUDA backend cannot run yet (bfloat16, a few
     special functions)."""
-    return _Renderer(kern, name or re.sub(r"\W", "_", kern.name)).render()
+    return _Renderer(kern, name or re.sub(r"\W", "_", kern.name), row_block).render()

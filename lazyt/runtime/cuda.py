@@ -37,6 +37,18 @@ from lazyt.runtime.launch import ERROR_SENTINEL, raise_bounds_error
 
 THREADS_PER_BLOCK = 256
 MAX_BLOCKS = 4096  # a grid-stride loop covers the rest
+MAX_ROW_BLOCKS = 65535
+
+
+def row_block_size() -> int:
+    """Threads sharing a row in the block-per-row form of a reduction (the
+    simulator's are few: each of its threads costs ~0.1 ms)."""
+    return 8 if simulated() else 256
+
+
+def row_length_for_blocks() -> int:
+    """Rows at least this long (on average) are reduced by a block each."""
+    return 2 if simulated() else 64
 KERNEL_CACHE_LIMIT = 2048
 
 
@@ -55,7 +67,9 @@ def kernel_namespace(math_names=()) -> dict:
     cuda = numba_cuda()
     namespace = {"cuda": cuda, "INF": math.inf, "NAN": math.nan, "bool": bool,
                  "SHARED_FLOAT32": numba.float32, "SHARED_FLOAT64": numba.float64,
-                 "SHARED_INT64": numba.int64}
+                 "SHARED_INT64": numba.int64, "SHARED_INT32": numba.int32,
+                 "SHARED_INT16": numba.int16, "SHARED_INT8": numba.int8,
+                 "SHARED_UINT8": numba.uint8, "SHARED_BOOL": numba.boolean}
     for name in ("float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64",
                  "uint16", "uint64"):
         namespace[name] = getattr(np, name)
@@ -83,14 +97,18 @@ def compile_source(source):
 class CudaKernel:
     """A compiled kernel: its source (lt.debug.kernels) and the Numba kernel."""
 
-    __slots__ = ("name", "source", "function", "grid_stride", "block")
+    __slots__ = ("name", "source", "function", "grid_stride", "block", "row_function",
+                 "row_block")
 
-    def __init__(self, name: str, source, function):
+    def __init__(self, name: str, source, function, row_source=None, row_function=None):
         self.name = name
-        self.source = source.text
+        self.source = source.text if row_source is None else \
+            source.text + "\n# block-per-row form:\n" + row_source.text
         self.function = function
         self.grid_stride = source.grid_stride
         self.block = source.block
+        self.row_function = row_function  # the block-per-row form, for long rows
+        self.row_block = 0 if row_source is None else row_source.row_block
 
 
 def launch_config(outer: int, grid_stride: bool) -> tuple[int, int]:
@@ -114,9 +132,14 @@ class _KernelStep:
 
     def __init__(self, launch):
         self.launch = launch
-        self.function = launch.kernel.function
+        kernel = launch.kernel
+        self.function = kernel.function
         self.slots = launch.slots
-        self.config = launch_config(launch.outer, launch.kernel.grid_stride)
+        self.config = launch_config(launch.outer, kernel.grid_stride)
+        if kernel.row_function is not None and \
+                launch.work >= row_length_for_blocks() * max(launch.outer, 1):
+            self.function = kernel.row_function
+            self.config = (min(max(launch.outer, 1), MAX_ROW_BLOCKS), kernel.row_block)
         self.params = _device_params(launch.params)
         self.errors = numba_cuda().to_device(np.full(4, ERROR_SENTINEL, dtype=np.int64)) \
             if -1 in launch.slots else None
@@ -192,7 +215,13 @@ class CudaBackend(Backend):
             self.kernels.move_to_end(kernel)
             stats.bump("cache_hits")
             return found
-        compiled = self._compile_source(self.render_kernel(kernel), kernel.name)
+        source = self.render_kernel(kernel)
+        compiled = self._compile_source(source, kernel.name)
+        if source.reduces_rows:
+            row_source = self.render_kernel(kernel, row_block=row_block_size())
+            rows = self._compile_source(row_source, kernel.name)
+            compiled = CudaKernel(kernel.name, source, compiled.function, row_source,
+                                  rows.function)
         self.kernels[kernel] = compiled
         while len(self.kernels) > KERNEL_CACHE_LIMIT:
             self.kernels.popitem(last=False)
