@@ -23,17 +23,17 @@ from lazyt.engine.realize import nonzero_into
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, prod
 from lazyt.random import default_generator  # (compile.py imports it from here too)
-from lazyt.runtime.device import CPU, to_device
+from lazyt.runtime.device import CPU, CREATION_DEVICE, to_device
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Size, Tensor, normalize_shape
 
 
 # ------------------------------------------------------------------ helpers
 def _on_device(like: bool = False):
-    """A creation function taking device=: it builds the tensor on the CPU
-    and moves it (a CPU build costs nothing extra; on 'cuda' the copy is one
-    host -> device transfer at creation, never per op). With `like`, no
-    device means the input's device, as PyTorch's *_like functions."""
+    """A creation function taking device=: computed results (constants,
+    ranges, random numbers) are made by kernels on that device (CREATION_DEVICE
+    while it runs); a tensor from host data is copied there once. With
+    `like`, no device means the input's device, as PyTorch's *_like functions."""
 
     def wrap(function):
         @functools.wraps(function)
@@ -43,11 +43,18 @@ def _on_device(like: bool = False):
                 target = source.device if isinstance(source, Tensor) else CPU
             else:
                 target = to_device(device)
-            if target is CPU:
+            if target is CPU or target.type == "cpu":
                 return function(*args, **kwargs)
-            out = function(*args, **kwargs)
+            CREATION_DEVICE.append(target)
+            try:
+                out = function(*args, **kwargs)
+                if out._node is not None:
+                    out.realize()  # (pending: computed on the target now, not where used)
+            finally:
+                CREATION_DEVICE.pop()
             if out.device == target:
                 return out
+            # Built from host data (lt.tensor(list, device='cuda')): one copy.
             return out.detach().to(target).requires_grad_(out.requires_grad)
 
         return create
@@ -83,7 +90,8 @@ def _empty(shape: tuple[int, ...], dtype: DType, like: Tensor | None = None) -> 
     if like is not None and not like.is_contiguous():
         strides = like._view.dense_layout()
         view = view if strides is None else View(shape, strides, 0)
-    return Tensor._make(Storage.allocate(dtype, prod(shape), CPU), view)
+    device = CREATION_DEVICE[-1] if CREATION_DEVICE else CPU
+    return Tensor._make(Storage.allocate(dtype, prod(shape), device), view)
 
 
 def _fill(shape: tuple[int, ...], value, dtype: DType, like: Tensor | None = None) -> Tensor:
@@ -100,7 +108,7 @@ def _fill(shape: tuple[int, ...], value, dtype: DType, like: Tensor | None = Non
         # contiguously, as a dense or pending `like` would be).
         return Tensor._from_node(constant())
     if (like is None or like.is_contiguous()) and type(value) in (int, float, bool) and \
-            all(size >= 0 for size in shape):
+            all(size >= 0 for size in shape) and not CREATION_DEVICE:
         # A repeated fill (the ones of loss.backward(), zeros of a buffer)
         # relaunches its kernel from the eager dispatch cache.
         return eager_cache.computed(eager_cache.key_for(("fill", dtype, shape), (value,)),
@@ -372,7 +380,7 @@ def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
 
 
 # ------------------------------------------------------------------- random
-def _random(shape: tuple[int, ...], kind: str, dtype: DType, generator, device=CPU
+def _random(shape: tuple[int, ...], kind: str, dtype: DType, generator, device=None
             ) -> Tensor:
     """Numbers from the counter-based stream, drawn by a kernel on `device`
     (the same values on every device)."""

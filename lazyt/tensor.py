@@ -24,7 +24,7 @@ from lazyt.engine.realize import graph_device, realize_new
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, apply_movement, prod
 from lazyt.realization import MAX_PENDING_DEPTH, realize_tensors
-from lazyt.runtime.device import CPU, CUDA_USED, device
+from lazyt.runtime.device import CPU, CREATION_DEVICE, CUDA_USED, device
 from lazyt.runtime.storage import Storage
 
 
@@ -140,7 +140,7 @@ class Tensor:
         return t
 
     @classmethod
-    def _from_node(cls, node: Node, device_=CPU, like: Tensor | None = None) -> Tensor:
+    def _from_node(cls, node: Node, device_=None, like: Tensor | None = None) -> Tensor:
         """A tensor computing node: pending in deferred mode, realised now in
         eager mode. With `like`, a realised result is laid out like that tensor
         when it is dense (PyTorch's preserve_format for elementwise results)."""
@@ -150,6 +150,8 @@ class Tensor:
         if like is not None and like._node is None and like._vw.shape == node.shape \
                 and not like._vw.is_contiguous():
             strides = like._vw.dense_layout()
+        if device_ is None:  # (inside a creation function on another device: there)
+            device_ = CREATION_DEVICE[-1] if CREATION_DEVICE else CPU
         storage, view = realize_new(node, device_, strides)
         return cls._make(storage, view)
 

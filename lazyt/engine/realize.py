@@ -32,7 +32,7 @@ from lazyt.runtime import stats
 from lazyt.runtime.compiler import debug_level
 from lazyt.runtime.cpu import CPUBackend
 from lazyt.runtime.cuda import CudaBackend
-from lazyt.runtime.device import CPU, CUDA_USED, mixed_devices_error
+from lazyt.runtime.device import CPU, CREATION_DEVICE, CUDA_USED, mixed_devices_error
 from lazyt.runtime.launch import PARALLEL_MIN_WORK
 from lazyt.runtime.storage import Storage
 
@@ -216,7 +216,8 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool) -> li
     its recorded Program (when `cacheable`)."""
     backend = CPU_BACKEND
     if CUDA_USED[0]:
-        devices = {graph_device([node]) for node in roots}
+        default = CREATION_DEVICE[-1] if CREATION_DEVICE else CPU
+        devices = {graph_device([node], default) for node in roots}
         devices |= {buf.storage.device for _, buf, _ in writes}
         devices |= {graph_device([node], buf.storage.device) for node, buf, _ in writes}
         if len(devices) > 1:

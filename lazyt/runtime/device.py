@@ -56,6 +56,11 @@ class device:  # noqa: N801 - PyTorch's name
 CPU = device("cpu")
 
 
+# The device creation functions (lt.zeros(..., device='cuda'), ...) build on,
+# innermost last: a result reading no buffer (a constant, arange, random
+# numbers) is computed there.
+CREATION_DEVICE: list = []
+
 # Set once the first CUDA storage exists: until then the engine skips every
 # device check (the CPU path pays nothing for the CUDA backend).
 CUDA_USED = [False]

@@ -92,3 +92,38 @@ def test_two_step_small_cnn_training_matches_cpu():
     np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
     for p_gpu, p_cpu in zip(gpu_model.parameters(), model.parameters()):
         close(p_gpu, p_cpu)
+
+
+def test_compiled_training_step_on_cuda_matches_cpu_and_saves_to_cpu(tmp_path):
+    lt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3))
+    gpu_model = copy.deepcopy(model).cuda()
+    x, y = lt.randn(3, 4), lt.tensor([0, 1, 2])
+
+    def step(net, optimizer, inputs, targets):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(net(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    cpu_opt = lt.optim.SGD(model.parameters(), lr=0.1)
+    gpu_opt = lt.optim.SGD(gpu_model.parameters(), lr=0.1)
+    cpu_step = lt.compile(lambda a, b: step(model, cpu_opt, a, b))
+    gpu_step = lt.compile(lambda a, b: step(gpu_model, gpu_opt, a, b))
+    for _ in range(4):  # run, record, replay twice
+        np.testing.assert_allclose(gpu_step(x.cuda(), y.cuda()).item(), cpu_step(x, y).item(),
+                                   rtol=1e-6)
+    lt.save(gpu_model.state_dict(), tmp_path / "model.pt")
+    on_cpu = lt.load(tmp_path / "model.pt", map_location="cpu")
+    assert all(t.device.type == "cpu" for t in on_cpu.values())
+    assert all(t.device.type == "cuda" for t in lt.load(tmp_path / "model.pt").values())
+    for name, value in model.state_dict().items():
+        np.testing.assert_allclose(on_cpu[name].numpy(), value.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_creation_on_cuda_computes_there_in_deferred_mode():
+    with lt.deferred():
+        assert lt.zeros(3, device="cuda").device.type == "cuda"
+        assert lt.arange(4, device="cuda").device.type == "cuda"
+        assert lt.full((2,), 7, device="cuda").cpu().tolist() == [7, 7]
