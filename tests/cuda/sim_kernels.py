@@ -201,3 +201,8 @@ def test_deferred_mode_fuses_on_cuda():
 def test_unsupported_ops_name_themselves():
     with pytest.raises(RuntimeError, match="digamma"):
         lt.digamma(lt.ones(2, device="cuda"))
+    # The CPU-only externs refuse CUDA tensors instead of computing on the host.
+    with pytest.raises(RuntimeError, match="sort is not implemented for cuda:0 tensors"):
+        lt.ones(3, device="cuda").sort()
+    with pytest.raises(RuntimeError, match="linalg.inv is not implemented for cuda:0"):
+        lt.linalg.inv(lt.eye(2, device="cuda"))
