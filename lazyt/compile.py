@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from lazyt import modes
 from lazyt.autograd.grad_mode import no_grad
 from lazyt.engine.program import ExternLaunch, Program, recording
-from lazyt.engine.realize import CPU_BACKEND
+from lazyt.engine.realize import backend_for, recording_backend
 from lazyt.engine.trace import RECORD, REPLAY, TraceCache
 from lazyt.ir.view import View
 from lazyt.modes import CompileError, check_value_read  # noqa: F401 - lt.compile's names
@@ -140,7 +140,7 @@ def _copy_bytes(dst: Tensor, src: Tensor) -> bool:
             or not dst._vw.is_contiguous() or src.shape != dst.shape:
         return False
     size = src.dtype.itemsize
-    CPU_BACKEND.copy_bytes(dst._st, dst._vw.offset * size, src._st, src._vw.offset * size,
+    backend_for(dst._st.device).copy_bytes(dst._st, dst._vw.offset * size, src._st, src._vw.offset * size,
                            src.numel() * size)
     dst._st.version += 1
     return True
@@ -276,7 +276,11 @@ class CompiledFunction:
         finally:
             modes.set_mode(previous_mode)
             modes.TRACING.pop()
-        program = Program.from_recording(CPU_BACKEND, entries, [], keep=True)
+        backend = recording_backend(entries)
+        if backend is None:
+            raise RuntimeError("lt.compile: the traced function computes on two devices; "
+                               "a compiled step must run on one device")
+        program = Program.from_recording(backend, entries, [], keep=True)
         traced = TracedCall(program, [staged[id(t)] for t in inputs], structure, outputs,
                             default_generator._offset - start_offset, start_offset)
         return traced, _fresh_outputs(structure, outputs)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from lazyt import creation, dtypes, elementwise, formats, modes
+from lazyt.autograd import grad_mode
+from lazyt.autograd.function import Function
 from lazyt.dtypes import DType
 from lazyt.ir.view import View
 from lazyt.printing import format_tensor
@@ -27,6 +29,8 @@ def _host_array(self) -> np.ndarray:
     if modes.TRACING:
         modes.check_value_read("reading values into Python")
     st = self._storage
+    if st.device is not CPU:  # a copy on the host (item, tolist, printing)
+        return self.cpu()._host_array()
     itemsize = self.dtype.itemsize
     if self.numel() == 0:
         return np.empty(self.shape, dtype=st.array.dtype)
@@ -49,6 +53,9 @@ def numpy(self, *, force: bool = False) -> np.ndarray:
         if force:
             return self.to(dtypes.float32)._host_array()
         raise TypeError("Got unsupported ScalarType BFloat16")
+    if self.device.type != "cpu":
+        raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                        "Tensor.cpu() to copy the tensor to host memory first.")
     array = self._host_array()
     self._st.shared_with_numpy = True  # (realised by _host_array)
     return array
@@ -162,14 +169,53 @@ def to(self, *args, **kwargs) -> Tensor:
             dtype = dtypes.to_dtype(a)
     if len(positional_bools) == 2:
         copy = copy or positional_bools[1]
-    if dev is not None:
-        to_device(dev)
+    target = None if dev is None else to_device(dev)
     fmt = formats.check_memory_format(memory_format, self.ndim)
+    if target is not None and target != self.device:
+        source = self if dtype is None or dtype is self.dtype else elementwise.cast(self, dtype)
+        return _in_memory_format(to_other_device(source, target), fmt, copied=True)
     if dtype is None or dtype is self.dtype:
         out = self.clone() if copy else self
     else:
         out = elementwise.cast(self, dtype)
     return _in_memory_format(out, fmt, copied=out is not self)
+
+
+def copy_to_device(t: Tensor, target: device) -> Tensor:
+    """A contiguous copy of t's elements on `target` (no autograd): the
+    elements are gathered on t's device first, then one transfer."""
+    from lazyt.runtime.cuda_memory import device_to_host, host_to_device  # (CUDA only)
+
+    source = t.detach().contiguous()
+    st, view = source._storage, source._view
+    if st.device.type == "cpu":
+        host = source._host_array()
+    else:
+        host = device_to_host(st, view.offset, source.numel()).reshape(view.shape)
+    if target.type == "cpu":
+        storage = Storage.from_array(t.dtype, np.array(host, copy=True), CPU)
+    else:
+        storage = host_to_device(host, t.dtype, target)
+    return Tensor._make(storage, View.contiguous(tuple(view.shape)))
+
+
+def to_other_device(t: Tensor, target: device) -> Tensor:
+    """t on another device; differentiable (the gradient goes back to t's
+    device), as PyTorch's ToCopyBackward0."""
+    if not t.requires_grad or not grad_mode.is_grad_enabled():
+        return copy_to_device(t, target)
+    return _DeviceCopy.apply(t, target)
+
+
+class _DeviceCopy(Function):
+    @staticmethod
+    def forward(ctx, t: Tensor, target: device) -> Tensor:
+        ctx.source_device = t.device
+        return copy_to_device(t, target)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        return copy_to_device(grad, ctx.source_device), None
 
 
 def _in_memory_format(t: Tensor, fmt, copied: bool) -> Tensor:
@@ -186,11 +232,10 @@ def tensor_type(self, dtype=None, non_blocking=False):
     return self.to(named if named is not None else dtypes.to_dtype(dtype))
 
 def cpu(self) -> Tensor:
-    return self
+    return self if self.device.type == "cpu" else self.to(CPU)
 
 def cuda(self, device=None) -> Tensor:
-    to_device("cuda" if device is None else device)
-    return self
+    return self.to(to_device("cuda" if device is None else device))
 
 def as_float(self, memory_format=formats.preserve_format) -> Tensor:
     return self.to(dtypes.float32, memory_format=memory_format)

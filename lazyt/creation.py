@@ -10,6 +10,7 @@ kernel like any other `.to(dtype)`.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -22,12 +23,45 @@ from lazyt.engine.realize import nonzero_into
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, prod
 from lazyt.random import default_generator  # (compile.py imports it from here too)
-from lazyt.runtime.device import CPU, to_device
+from lazyt.runtime.device import CPU, CREATION_DEVICE, to_device
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Size, Tensor, normalize_shape
 
 
 # ------------------------------------------------------------------ helpers
+def _on_device(like: bool = False):
+    """A creation function taking device=: computed results (constants,
+    ranges, random numbers) are made by kernels on that device (CREATION_DEVICE
+    while it runs); a tensor from host data is copied there once. With
+    `like`, no device means the input's device, as PyTorch's *_like functions."""
+
+    def wrap(function):
+        @functools.wraps(function)
+        def create(*args, device=None, **kwargs):
+            if like and device is None:
+                source = args[0] if args else kwargs.get("input")
+                target = source.device if isinstance(source, Tensor) else CPU
+            else:
+                target = to_device(device)
+            if target is CPU or target.type == "cpu":
+                return function(*args, **kwargs)
+            CREATION_DEVICE.append(target)
+            try:
+                out = function(*args, **kwargs)
+                if out._node is not None:
+                    out.realize()  # (pending: computed on the target now, not where used)
+            finally:
+                CREATION_DEVICE.pop()
+            if out.device == target:
+                return out
+            # Built from host data (lt.tensor(list, device='cuda')): one copy.
+            return out.detach().to(target).requires_grad_(out.requires_grad)
+
+        return create
+
+    return wrap
+
+
 def _finish(t: Tensor, requires_grad: bool) -> Tensor:
     if requires_grad:
         t.requires_grad_(True)
@@ -56,7 +90,8 @@ def _empty(shape: tuple[int, ...], dtype: DType, like: Tensor | None = None) -> 
     if like is not None and not like.is_contiguous():
         strides = like._view.dense_layout()
         view = view if strides is None else View(shape, strides, 0)
-    return Tensor._make(Storage.allocate(dtype, prod(shape), CPU), view)
+    device = CREATION_DEVICE[-1] if CREATION_DEVICE else CPU
+    return Tensor._make(Storage.allocate(dtype, prod(shape), device), view)
 
 
 def _fill(shape: tuple[int, ...], value, dtype: DType, like: Tensor | None = None) -> Tensor:
@@ -73,7 +108,7 @@ def _fill(shape: tuple[int, ...], value, dtype: DType, like: Tensor | None = Non
         # contiguously, as a dense or pending `like` would be).
         return Tensor._from_node(constant())
     if (like is None or like.is_contiguous()) and type(value) in (int, float, bool) and \
-            all(size >= 0 for size in shape):
+            all(size >= 0 for size in shape) and not CREATION_DEVICE:
         # A repeated fill (the ones of loss.backward(), zeros of a buffer)
         # relaunches its kernel from the eager dispatch cache.
         return eager_cache.computed(eager_cache.key_for(("fill", dtype, shape), (value,)),
@@ -160,6 +195,7 @@ def _ingest(array: np.ndarray, dtype: DType) -> Tensor:
 _NUMPY_NATURAL = {"f": np.float64, "i": np.int64, "u": np.int64, "b": np.bool_}
 
 
+@_on_device()
 def tensor(data, dtype=None, device=None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """Copy data (nested lists, scalars, numpy arrays, tensors) into a new tensor."""
@@ -206,6 +242,7 @@ def _check_fits_integer(array: np.ndarray, dtype: DType) -> None:
         raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
 
 
+@_on_device()
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     dtype = None if dtype is None else dtypes.dtype_argument(dtype, "as_tensor")
     if isinstance(data, Tensor):
@@ -242,6 +279,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(storage, View(shape, strides, 0))
 
 
+@_on_device()
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None,
           layout=None) -> Tensor:
     to_device(device)
@@ -251,12 +289,14 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None,
     return _finish(_fill(shape, 0, _float_or(dtype, "zeros")), requires_grad)
 
 
+@_on_device()
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None,
          layout=None) -> Tensor:
     to_device(device)
     return _finish(_fill(normalize_shape(size), 1, _float_or(dtype, "ones")), requires_grad)
 
 
+@_on_device()
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
          out=None, layout=None) -> Tensor:
     to_device(device)
@@ -269,6 +309,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
                          fill_value, dtype), requires_grad)
 
 
+@_on_device()
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
     to_device(device)
@@ -301,6 +342,7 @@ def _in_format(t: Tensor, fmt) -> Tensor:
     return t.contiguous(memory_format=fmt)
 
 
+@_on_device(like=True)
 def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None, layout=None) -> Tensor:
     like, fmt = _like_layout(input, memory_format, layout)
@@ -309,6 +351,7 @@ def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                    requires_grad)
 
 
+@_on_device(like=True)
 def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
     like, fmt = _like_layout(input, memory_format, layout)
@@ -317,6 +360,7 @@ def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                    requires_grad)
 
 
+@_on_device(like=True)
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None, layout=None) -> Tensor:
     like, fmt = _like_layout(input, memory_format, layout)
@@ -326,6 +370,7 @@ def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_gr
     return _finish(_in_format(filled, fmt), requires_grad)
 
 
+@_on_device(like=True)
 def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None, layout=None) -> Tensor:
     like, fmt = _like_layout(input, memory_format, layout)
@@ -335,12 +380,15 @@ def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
 
 
 # ------------------------------------------------------------------- random
-def _random(shape: tuple[int, ...], kind: str, dtype: DType, generator) -> Tensor:
+def _random(shape: tuple[int, ...], kind: str, dtype: DType, generator, device=None
+            ) -> Tensor:
+    """Numbers from the counter-based stream, drawn by a kernel on `device`
+    (the same values on every device)."""
     check_new_shape(shape, dtype)
     gen = generator or default_generator
     seed_bits, offset = gen.take(prod(shape))
     node = make_node("rand", dtype, shape, (), (kind, seed_bits, offset))
-    return Tensor._from_node(node)
+    return Tensor._from_node(node, device)
 
 
 def _check_float(dtype: DType, name: str) -> None:
@@ -348,6 +396,7 @@ def _check_float(dtype: DType, name: str) -> None:
         raise NotImplementedError(f"\"{name}\" not implemented for '{ew.TORCH_NAMES[dtype.name]}'")
 
 
+@_on_device()
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
          layout=None) -> Tensor:
     to_device(device)
@@ -356,6 +405,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     return _finish(_random(normalize_shape(size), "uniform", dtype, generator), requires_grad)
 
 
+@_on_device()
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
           layout=None) -> Tensor:
     to_device(device)
@@ -364,6 +414,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     return _finish(_random(normalize_shape(size), "normal", dtype, generator), requires_grad)
 
 
+@_on_device()
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False,
             low=None, high=None) -> Tensor:
     """randint(high, size) or randint(low, high, size)."""
@@ -389,18 +440,21 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     return _finish(out, requires_grad)
 
 
+@_on_device(like=True)
 def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     return rand(*input.shape, dtype=_like_dtype(input, dtype, "rand_like"),
                 requires_grad=requires_grad)
 
 
+@_on_device(like=True)
 def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
     return randn(*input.shape, dtype=_like_dtype(input, dtype, "randn_like"),
                  requires_grad=requires_grad)
 
 
+@_on_device(like=True)
 def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None,
                  requires_grad=False) -> Tensor:
     if high is None:
@@ -408,6 +462,7 @@ def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None,
     return randint(low, high, tuple(input.shape), dtype=_like_dtype(input, dtype, "randint_like"))
 
 
+@_on_device()
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     keys = _random((n,), "uniform", dtypes.float64, generator)
     perm = linalg.argsort(keys)
@@ -416,14 +471,14 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=F
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     probs = input if p is None else full(tuple(input.shape), p, dtype=input.dtype)
-    u = _random(tuple(input.shape), "uniform", probs.dtype, generator)
+    u = _random(tuple(input.shape), "uniform", probs.dtype, generator, input.device)
     return ew.cast(ew.apply("lt", u, probs), input.dtype)
 
 
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
     _check_float(self.dtype, "check_uniform_bounds")
     with grad_mode.no_grad():
-        u = _random(tuple(self.shape), "uniform", self.dtype, generator)
+        u = _random(tuple(self.shape), "uniform", self.dtype, generator, self.device)
         ew.assign(self, ew.add(ew.mul(u, b - a), a)._load())
     return self
 
@@ -431,7 +486,7 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) ->
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
     _check_float(self.dtype, "normal_kernel_cpu")
     with grad_mode.no_grad():
-        n = _random(tuple(self.shape), "normal", self.dtype, generator)
+        n = _random(tuple(self.shape), "normal", self.dtype, generator, self.device)
         ew.assign(self, ew.add(ew.mul(n, std), mean)._load())
     return self
 
@@ -451,7 +506,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     with grad_mode.no_grad():
-        u = _random(tuple(self.shape), "uniform", dtypes.float32, generator)
+        u = _random(tuple(self.shape), "uniform", dtypes.float32, generator, self.device)
         ew.assign(self, ew.apply("lt", u, p)._load())
     return self
 
@@ -463,7 +518,8 @@ def random_(self: Tensor, low=0, high=None, *, generator=None) -> Tensor:
         low, high = 0, _random_upper_bound(self.dtype)
     elif high is None:
         low, high = 0, low
-    ew.assign(self, randint(low, high, tuple(self.shape), generator=generator)._load())
+    ew.assign(self, randint(low, high, tuple(self.shape), generator=generator,
+                            device=self.device)._load())
     return self
 
 
@@ -477,7 +533,7 @@ def _random_upper_bound(dtype: DType) -> int:
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
-    u = _random(tuple(self.shape), "uniform", self.dtype, generator)
+    u = _random(tuple(self.shape), "uniform", self.dtype, generator, self.device)
     ew.assign(self, ew.div(ew.neg(ew.apply("log1p", ew.neg(u))), lambd)._load())
     return self
 
@@ -487,6 +543,7 @@ def _iota(n: int) -> Tensor:
     return Tensor._from_node(make_node("iota", dtypes.int64, (n,)))
 
 
+@_on_device()
 def arange(start=0, end=None, step=1, *, dtype=None, device=None,
            requires_grad=False, out=None, layout=None) -> Tensor:
     to_device(device)
@@ -533,6 +590,7 @@ def _integer_arange_bounds(start, end, step, dtype, size_from_floats: int):
     return max(0, length), start, step
 
 
+@_on_device()
 def linspace(start, end, steps: int, *, dtype=None, device=None,
              requires_grad=False) -> Tensor:
     to_device(device)
@@ -570,6 +628,7 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
     return _finish(values.to(dtype), requires_grad)
 
 
+@_on_device()
 def eye(n: int, m: int | None = None, *, dtype=None, device=None,
         requires_grad=False) -> Tensor:
     to_device(device)
@@ -587,6 +646,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None,
     return _finish(ew.cast(ew.apply("eq", rows, cols), _float_or(dtype, "eye")), requires_grad)
 
 
+@_on_device()
 def scalar_tensor(value, *, dtype=None, device=None, layout=None, requires_grad=False,
                   pin_memory=False) -> Tensor:
     formats.check_layout(layout)
@@ -654,12 +714,14 @@ def _triangle_indices(row: int, col: int, offset: int, upper: bool, dtype, name:
     return ew.cast(coords.t(), dtype).contiguous() if count else empty(2, 0, dtype=dtype)
 
 
+@_on_device()
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
                  layout=None) -> Tensor:
     to_device(device)
     return _triangle_indices(row, col, offset, False, dtype, "tril_indices")
 
 
+@_on_device()
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
                  layout=None) -> Tensor:
     to_device(device)

@@ -256,7 +256,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
                 f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
                 f"smaller than self {list(input.shape)} apart from dimension {dim}")
     if index.numel() == 0:
-        return _empty(index.shape, input.dtype)
+        return _empty(index.shape, input.dtype, input.device)
     mapping = tuple(("strict", 0, GATHER_OUT_OF_BOUNDS) if d == dim else ("loop", d)
                     for d in range(input.ndim))
     src = input._load()
@@ -287,8 +287,9 @@ def _index_error_as(message: str):
         raise IndexError(message) from None
 
 
-def _empty(shape, dtype) -> Tensor:
-    return Tensor._make(Storage.allocate(dtype, prod(shape), CPU), View.contiguous(tuple(shape)))
+def _empty(shape, dtype, device=CPU) -> Tensor:
+    return Tensor._make(Storage.allocate(dtype, prod(shape), device),
+                        View.contiguous(tuple(shape)))
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -458,7 +459,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):
     input.realize()
     count = int(reductions.count_nonzero(input).item()) if input.numel() else 0
     ndim = input.ndim
-    storage = Storage.allocate(dtypes.int64, (count + 1) * ndim, CPU)
+    storage = Storage.allocate(dtypes.int64, (count + 1) * ndim, input.device)
     if input.numel():
         nonzero_into(input._load(), storage)
     out = Tensor._make(storage, View.contiguous((count, ndim)))

@@ -54,7 +54,7 @@ def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
     a_c, b_c = _blas_ready(ew.cast_if(a, compute)), _blas_ready(ew.cast_if(b, compute))
     if _realised(a_c) and _realised(b_c) and not modes.is_deferred():
         # Eager and realised: the extern call itself, without an IR node.
-        storage = Storage.allocate(compute, prod(out_shape), CPU)
+        storage = Storage.allocate(compute, prod(out_shape), a_c._st.device)
         out = Tensor._make(storage, View.contiguous(out_shape))
         stats.bump("realizations")
         run_matmul(storage, out._vw, [(a_c._st, a_c._vw), (b_c._st, b_c._vw)])
@@ -196,6 +196,7 @@ topk_result = namedtuple("topk", ["values", "indices"])
 
 def _sort_indices(x: Tensor, dim: int, descending: bool) -> Tensor:
     """Extern: stable argsort along dim (NaN sorts as the largest value, like PyTorch)."""
+    check_cpu_extern("sort", x)
     src = x.to(dtypes.float32) if x.dtype is dtypes.bfloat16 else x
     arr = np.moveaxis(src._host_array(), dim, -1)
     cpu.count_extern("sort", x.dtype)
@@ -211,6 +212,15 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     indices = _sort_indices(input, dim, descending)
     values = indexing.gather(input, dim, indices)
     return sort_result(values, indices)
+
+
+def check_cpu_extern(name: str, *tensors: Tensor) -> None:
+    """The CPU-only extern ops (numpy's sort, LAPACK) refuse CUDA tensors
+    plainly rather than computing on the host behind the user's back."""
+    for t in tensors:
+        if t.device.type != "cpu":
+            raise RuntimeError(f"lazyt: {name} is not implemented for {t.device} tensors yet "
+                               "(it runs on the CPU only); move the tensor with .cpu() first")
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):

@@ -20,7 +20,7 @@ from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.autograd.function import Function
 from lazyt.ir.view import View
-from lazyt.linalg import matmul
+from lazyt.linalg import check_cpu_extern, matmul
 from lazyt.linalg_products import _check_square, _type_name, diag_embed, write_out
 from lazyt.runtime import cpu
 from lazyt.runtime.device import CPU
@@ -79,6 +79,7 @@ def write_outs(results: tuple, out, op_name: str, inputs=()):
 
 
 def _lapack(name: str, A: Tensor, *others: Tensor, **options):
+    check_cpu_extern(f"linalg.{name}", A, *others)
     return cpu.lapack(name, A.dtype, _host(A), *(_host(t) for t in others), **options)
 
 

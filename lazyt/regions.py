@@ -37,7 +37,7 @@ from lazyt.autograd import grad_mode
 from lazyt.autograd.function import FREED_MESSAGE, GradNode, SavedTensor, frozen, gradient_edge
 from lazyt.eager_cache import key_for
 from lazyt.engine.program import Program, is_recording, recording
-from lazyt.engine.realize import CPU_BACKEND
+from lazyt.engine.realize import recording_backend
 from lazyt.engine.results import forget_results_in, isolated_results
 from lazyt.engine.trace import RECORD, REPLAY, TraceCache
 from lazyt.tensor import Tensor
@@ -156,8 +156,9 @@ def _trace(fn, tensors: tuple):
     # from_recording refuses a recording that reads a storage it was not
     # given (a closed-over tensor would be frozen in) or results it did not
     # compute.
-    program = Program.from_recording(CPU_BACKEND, entries, [t._st for t in tensors],
-                                     [(o._st, o._vw) for o in outs])
+    backend = recording_backend(entries)
+    program = None if backend is None else Program.from_recording(
+        backend, entries, [t._st for t in tensors], [(o._st, o._vw) for o in outs])
     return outs, single, None if program is None else _Recorded(program, single)
 
 

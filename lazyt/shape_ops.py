@@ -22,9 +22,9 @@ from lazyt.runtime.storage import Storage
 from lazyt.tensor import _SCALAR_NAMES, Tensor, broadcast_shapes, normalize_dim, normalize_shape
 
 
-def _empty(shape, dtype) -> Tensor:
+def _empty(shape, dtype, device=CPU) -> Tensor:
     shape = tuple(shape)
-    return Tensor._make(Storage.allocate(dtype, prod(shape), CPU), View.contiguous(shape))
+    return Tensor._make(Storage.allocate(dtype, prod(shape), device), View.contiguous(shape))
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
@@ -53,7 +53,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
                     f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list.")
     shape = list(ref.shape)
     shape[dim] = sum(t.shape[dim] for t in parts)
-    out = _empty(shape, dtype)
+    out = _empty(shape, dtype, ref.device)
     start = 0
     for t in parts:
         length = t.shape[dim]

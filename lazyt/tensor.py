@@ -21,11 +21,11 @@ from lazyt import formats, modes
 from lazyt.autograd import grad_mode
 from lazyt.autograd.grad_mode import record_view
 from lazyt.dtypes import DType
-from lazyt.engine.realize import realize_new
+from lazyt.engine.realize import graph_device, realize_new
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, apply_movement, prod
 from lazyt.realization import MAX_PENDING_DEPTH, realize_tensors
-from lazyt.runtime.device import CPU, device
+from lazyt.runtime.device import CPU, CREATION_DEVICE, CUDA_USED, device
 from lazyt.runtime.storage import Storage
 
 
@@ -141,7 +141,7 @@ class Tensor:
         return t
 
     @classmethod
-    def _from_node(cls, node: Node, device_=CPU, like: Tensor | None = None) -> Tensor:
+    def _from_node(cls, node: Node, device_=None, like: Tensor | None = None) -> Tensor:
         """A tensor computing node: pending in deferred mode, realised now in
         eager mode. With `like`, a realised result is laid out like that tensor
         when it is dense (PyTorch's preserve_format for elementwise results)."""
@@ -151,6 +151,8 @@ class Tensor:
         if like is not None and like._node is None and like._vw.shape == node.shape \
                 and not like._vw.is_contiguous():
             strides = like._vw.dense_layout()
+        if device_ is None:  # (inside a creation function on another device: there)
+            device_ = CREATION_DEVICE[-1] if CREATION_DEVICE else CPU
         storage, view = realize_new(node, device_, strides)
         return cls._make(storage, view)
 
@@ -251,7 +253,10 @@ class Tensor:
 
     @property
     def device(self) -> device:
-        return CPU if self._node is not None else self._st.device
+        if self._node is None:
+            return self._st.device
+        # A pending tensor lives where the buffers it reads do.
+        return graph_device([self._node]) if CUDA_USED[0] else CPU
 
     @property
     def is_cuda(self) -> bool:

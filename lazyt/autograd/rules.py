@@ -525,10 +525,10 @@ def _running_extreme_backward(ctx, grad):
     with grad_mode.no_grad():
         shape = [1] * x.ndim
         shape[dim] = x.shape[dim]
-        position = creation.arange(x.shape[dim]).reshape(shape).expand(x.shape)
+        position = creation.arange(x.shape[dim], device=x.device).reshape(shape).expand(x.shape)
         holder = elementwise.where(x == out, position, 0)
         indices = reductions.cummax(holder, dim)
-    return creation.zeros(ctx.shape(0), dtype=grad.dtype).scatter_add(dim, indices, grad)
+    return creation.zeros(ctx.shape(0), dtype=grad.dtype, device=grad.device).scatter_add(dim, indices, grad)
 
 
 # ---------------------------------------------------------------- matmul
@@ -585,7 +585,7 @@ def flip_backward(ctx, grad):
 # --------------------------------------------------------------- indexing
 @rule("gather", "GatherBackward0")
 def gather_backward(ctx, grad):
-    zeros = creation.zeros(ctx.shape(0), dtype=grad.dtype)
+    zeros = creation.zeros(ctx.shape(0), dtype=grad.dtype, device=grad.device)
     return (zeros.scatter_add(ctx.kw["dim"], ctx.kw["index"], grad),)
 
 
@@ -595,7 +595,7 @@ def _gathered_to_shape(grad, dim: int, index, shape):
     if tuple(picked.shape) == tuple(shape):
         return picked
     with grad_mode.no_grad():
-        out = creation.zeros(shape, dtype=grad.dtype)
+        out = creation.zeros(shape, dtype=grad.dtype, device=grad.device)
     out[tuple(slice(0, s) for s in picked.shape)] = picked
     return out
 
@@ -624,7 +624,7 @@ def index_backward(ctx, grad):
     """Advanced indexing: scatter-add the gradient back (repeated indices add up)."""
     index = ctx.kw["index"]
     with grad_mode.no_grad():
-        out = creation.zeros(ctx.shape(0), dtype=grad.dtype)
+        out = creation.zeros(ctx.shape(0), dtype=grad.dtype, device=grad.device)
         out.index_put_(_index_tuple(index), grad, accumulate=True)
     grad_mode.record("index_backward", out, (grad,), index=index)
     return (out,)
@@ -692,7 +692,7 @@ def view_index_backward(ctx, grad):
     at the viewed elements of a zero gradient of the base's shape."""
     index = ctx.kw["index"]
     with grad_mode.no_grad():
-        out = creation.zeros(ctx.shape(0), dtype=grad.dtype)
+        out = creation.zeros(ctx.shape(0), dtype=grad.dtype, device=grad.device)
         out[index] = grad
     grad_mode.record("view_index_backward", out, (grad,), index=index)
     return (out,)
@@ -707,7 +707,7 @@ def view_index_backward_backward(ctx, grad):
 def view_diagonal_backward(ctx, grad):
     kw = ctx.kw
     with grad_mode.no_grad():
-        out = creation.zeros(ctx.shape(0), dtype=grad.dtype)
+        out = creation.zeros(ctx.shape(0), dtype=grad.dtype, device=grad.device)
         out.diagonal(kw["offset"], kw["dim1"], kw["dim2"]).copy_(grad)
     grad_mode.record("view_diagonal_backward", out, (grad,), **kw)
     return (out,)

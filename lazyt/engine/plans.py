@@ -18,6 +18,7 @@ from lazyt.ir.node import Node
 from lazyt.ir.plan import kernel_work, lower_kernel
 from lazyt.ir.view import View
 from lazyt.runtime import stats
+from lazyt.runtime.device import CPU
 
 PLANS = TraceCache(4096, record_first=True)
 
@@ -39,6 +40,8 @@ def program_for(backend, node: Node, out, view: View, count_hit: bool = True
     `out` through view, its input buffers). The Program is None when there
     is nothing to compute (an empty tensor)."""
     key, buffers = graph_signature((), ((node, out, view),))
+    if backend.device is not CPU:  # (the same graph on another device: other code)
+        key = (str(backend.device), key)
     action, program = PLANS.lookup(key)
     if action == REPLAY:
         if count_hit:
@@ -63,7 +66,7 @@ def group_program_for(backend, steps: list) -> tuple[Program, list]:
         buffers.extend(member_buffers)
     first: dict[int, int] = {}
     pattern = tuple(first.setdefault(id(b), k) for k, b in enumerate(buffers))
-    key = ("group", tuple(keys), pattern)
+    key = ("group", str(backend.device), tuple(keys), pattern)
     action, program = PLANS.lookup(key)
     if action == REPLAY:
         stats.bump("cache_hits")

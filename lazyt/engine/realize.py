@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import time
 
+from lazyt.codegen.cuda import render_cuda
+from lazyt.codegen.cuda_matmul import render_matmul
 from lazyt.codegen.llvm import render_llvm
 from lazyt.engine import plans, results
 from lazyt.engine.program import ExternLaunch, Program, recording
@@ -29,6 +31,8 @@ from lazyt.ir.view import View, apply_movement, prod
 from lazyt.runtime import stats
 from lazyt.runtime.compiler import debug_level
 from lazyt.runtime.cpu import CPUBackend
+from lazyt.runtime.cuda import CudaBackend
+from lazyt.runtime.device import CPU, CREATION_DEVICE, CUDA_USED, mixed_devices_error
 from lazyt.runtime.launch import PARALLEL_MIN_WORK
 from lazyt.runtime.storage import Storage
 
@@ -38,9 +42,54 @@ MAX_MERGED_KERNEL_NODES = 64  # IR nodes of a kernel that may share a launch
 REALIZATIONS = TraceCache(64, record_first=True)
 
 
+_CUDA_BACKENDS: dict = {}
+
+
 def backend_for(device):
-    """The backend computing on a device (only the CPU's exists yet)."""
-    return CPU_BACKEND
+    """The backend computing on a device: the CPU's, or one CUDA backend per
+    GPU (made on first use)."""
+    if device is CPU or device.type == "cpu":
+        return CPU_BACKEND
+    found = _CUDA_BACKENDS.get(device.index)
+    if found is None:
+        found = _CUDA_BACKENDS[device.index] = CudaBackend(device, render_cuda, render_matmul)
+    return found
+
+
+def graph_device(nodes, default=CPU):
+    """The one device every buffer the graphs read lives on (`default` when
+    they read none: constants, random numbers); PyTorch's RuntimeError when
+    they read two. Only called once a CUDA storage exists."""
+    found = None
+    seen: set[int] = set()
+    pending = list(nodes)
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.op == "load":
+            dev = node.arg[0].storage.device
+            if found is None:
+                found = dev
+            elif dev != found:
+                raise mixed_devices_error(*sorted((found, dev), key=lambda d: d.type != "cuda"))
+            continue
+        pending.extend(node.srcs)
+    return default if found is None else found
+
+
+def recording_backend(entries: list):
+    """The backend a recording's launches ran on, or None when they ran on
+    two devices (such a recording is not replayed)."""
+    found = None
+    for _, storages in entries:
+        for storage in storages:
+            if found is None:
+                found = storage.device
+            elif storage.device != found:
+                return None
+    return backend_for(CPU if found is None else found)
 
 
 # --------------------------------------------------------------- eager nodes
@@ -50,18 +99,26 @@ def realize_into(node: Node, out: Storage, view: View, graph: bool = False) -> N
     Eager nodes are single kernels already; a graph (`graph`: built in
     deferred mode) goes through the scheduler first."""
     stats.bump("realizations")
+    backend = CPU_BACKEND
+    if CUDA_USED[0]:
+        backend = backend_for(graph_device([node], out.device))
+        if backend.device != out.device:
+            raise mixed_devices_error(*sorted((backend.device, out.device),
+                                              key=lambda d: d.type != "cuda"))
     if not graph and is_kernel_ready(node):
-        _run_kernel_node(node, out, view)
+        _run_kernel_node(node, out, view, backend)
         return
     scheduler = _scheduler()
     scheduler.assign(node, out.buffer, view)
-    _execute(scheduler)
+    _execute(scheduler, backend)
 
 
 def realize_new(node: Node, device, strides: tuple[int, ...] | None = None
                 ) -> tuple[Storage, View]:
     """Compute node into a fresh dense storage (contiguous unless strides are given)."""
     view = View.contiguous(node.shape) if strides is None else View(node.shape, strides, 0)
+    if CUDA_USED[0]:
+        device = graph_device([node], device)
     out = backend_for(device).allocate(node.dtype, prod(node.shape))
     realize_into(node, out, view)
     return out, view
@@ -82,12 +139,12 @@ def is_kernel_ready(node: Node) -> bool:
     return True
 
 
-def _run_kernel_node(node: Node, out: Storage, view: View) -> None:
+def _run_kernel_node(node: Node, out: Storage, view: View, backend=CPU_BACKEND) -> None:
     """One kernel (or extern call) whose inputs are all leaves."""
     if node.op == "extern":
         run_extern(node, out, view)
         return
-    program, buffers = plans.program_for(CPU_BACKEND, node, out.buffer, view)
+    program, buffers = plans.program_for(backend, node, out.buffer, view)
     if program is not None:
         program.run([b.storage for b in buffers])
 
@@ -111,9 +168,15 @@ def run_extern(node: Node, out: Storage, view: View) -> None:
 def run_matmul(out: Storage, view: View, sources: list) -> None:
     """out (through view) = the matmul of two realised (Storage, View)
     operands, as a one-launch Program (so recordings see it)."""
+    if CUDA_USED[0]:
+        for storage, _ in sources:
+            if storage.device != out.device:
+                raise mixed_devices_error(*sorted((storage.device, out.device),
+                                                  key=lambda d: d.type != "cuda"))
     launch = ExternLaunch("matmul", 0, view, tuple((k + 1, v) for k, (_, v) in
                                                    enumerate(sources)))
-    Program(CPU_BACKEND, (launch,), 1 + len(sources)).run([out, *(st for st, _ in sources)])
+    Program(backend_for(out.device), (launch,), 1 + len(sources)).run(
+        [out, *(st for st, _ in sources)])
 
 
 def run_lowered(plan, work: int) -> None:
@@ -122,8 +185,9 @@ def run_lowered(plan, work: int) -> None:
         return
     buffers = list({id(b): b for b in plan.buffers if b is not None}.values())
     slot_of = {id(b): i for i, b in enumerate(buffers)}
-    launch = plans.launch_of(CPU_BACKEND, plan, slot_of, work)
-    Program(CPU_BACKEND, (launch,), len(buffers)).run([b.storage for b in buffers])
+    backend = backend_for(buffers[0].storage.device) if CUDA_USED[0] else CPU_BACKEND
+    launch = plans.launch_of(backend, plan, slot_of, work)
+    Program(backend, (launch,), len(buffers)).run([b.storage for b in buffers])
 
 
 def scatter_into(dst: Storage, dst_view: View, values: Node, index_nodes: list[Node],
@@ -150,10 +214,21 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool) -> li
     of each root (a root that is a movement of a computed node is a view
     of that node's storage). A graph of a signature realised before replays
     its recorded Program (when `cacheable`)."""
+    backend = CPU_BACKEND
+    if CUDA_USED[0]:
+        default = CREATION_DEVICE[-1] if CREATION_DEVICE else CPU
+        devices = {graph_device([node], default) for node in roots}
+        devices |= {buf.storage.device for _, buf, _ in writes}
+        devices |= {graph_device([node], buf.storage.device) for node, buf, _ in writes}
+        if len(devices) > 1:
+            raise mixed_devices_error(*sorted(devices, key=lambda d: d.type != "cuda")[:2])
+        backend = backend_for(devices.pop() if devices else CPU)
     if not cacheable:
-        return _realize_scheduled(roots, writes)
+        return _realize_scheduled(roots, writes, backend)
     key, buffers = graph_signature(roots, writes,
                                    results.lookup if results.any_kept() else None)
+    if backend is not CPU_BACKEND:
+        key = (str(backend.device), key)
     action, program = REALIZATIONS.lookup(key)
     if action == REPLAY:
         start = time.perf_counter()
@@ -167,13 +242,14 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool) -> li
                   f"{(time.perf_counter() - start) * 1e3:.2f} ms")
         return outs
     with recording() as entries:
-        outs = _realize_scheduled(roots, writes)
+        outs = _realize_scheduled(roots, writes, backend)
     REALIZATIONS.store(key, None, Program.from_recording(
-        CPU_BACKEND, entries, [b.storage for b in buffers], outs))
+        backend, entries, [b.storage for b in buffers], outs))
     return outs
 
 
-def _realize_scheduled(roots: list[Node], writes: list[tuple]) -> list[tuple]:
+def _realize_scheduled(roots: list[Node], writes: list[tuple], backend=CPU_BACKEND
+                       ) -> list[tuple]:
     scheduler = _scheduler()
     loads = []
     for root in roots:
@@ -184,7 +260,7 @@ def _realize_scheduled(roots: list[Node], writes: list[tuple]) -> list[tuple]:
             node, moves = root, ()
         loads.append((scheduler.materialize_fresh(node, "requested"), moves))
     _schedule_writes(scheduler, writes)
-    _execute(scheduler)
+    _execute(scheduler, backend)
     _finish_writes(writes)
     outs = []
     for root, (load, moves) in zip(roots, loads):
@@ -196,9 +272,9 @@ def _realize_scheduled(roots: list[Node], writes: list[tuple]) -> list[tuple]:
             # must not come back with stride 0): compute it into its own buffer.
             copy = _scheduler()
             view = View.contiguous(root.shape)
-            storage = CPU_BACKEND.allocate(root.dtype, prod(root.shape))
+            storage = backend.allocate(root.dtype, prod(root.shape))
             copy.assign(root, storage.buffer, view)
-            _execute(copy)
+            _execute(copy, backend)
         else:
             storage = buf.storage
         results.remember(root, storage, view)
@@ -274,10 +350,13 @@ def _mergeable(step) -> bool:
         len(walk(step.node)) <= MAX_MERGED_KERNEL_NODES
 
 
-def _execute(scheduler: Scheduler) -> None:
-    """Run the scheduled steps in order, allocating their fresh buffers."""
+def _execute(scheduler: Scheduler, backend=CPU_BACKEND) -> None:
+    """Run the scheduled steps in order, allocating their fresh buffers. (The
+    CUDA backend launches each kernel on its own: a merged launch would run
+    its loop nests one after another in one GPU thread.)"""
     start = time.perf_counter()
-    launches = group_steps(scheduler.steps, _mergeable)
+    launches = group_steps(scheduler.steps,
+                           _mergeable if backend is CPU_BACKEND else lambda step: False)
     if debug_level() >= 3 and len(launches) < len(scheduler.steps):
         for k, group in enumerate(launches):
             print(f"[lazyt] launch {k + 1}: " + ", ".join(
@@ -285,13 +364,13 @@ def _execute(scheduler: Scheduler) -> None:
     for group in launches:
         for step in group:
             if step.out.storage is None:
-                storage = CPU_BACKEND.allocate(step.dtype, prod(step.node.shape))
+                storage = backend.allocate(step.dtype, prod(step.node.shape))
                 storage.buffer = step.out
                 step.out.storage = storage
         if len(group) == 1:
-            _run_kernel_node(group[0].node, group[0].out.storage, group[0].view)
+            _run_kernel_node(group[0].node, group[0].out.storage, group[0].view, backend)
         else:
-            program, buffers = plans.group_program_for(CPU_BACKEND, group)
+            program, buffers = plans.group_program_for(backend, group)
             program.run([b.storage for b in buffers])
     if debug_level() >= 1:
         ms = (time.perf_counter() - start) * 1e3

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import importlib.util
+import os
+
 
 class device:  # noqa: N801 - PyTorch's name
     """A device as PyTorch has it: type ('cpu' or 'cuda') and optional index."""
@@ -52,22 +56,83 @@ class device:  # noqa: N801 - PyTorch's name
 CPU = device("cpu")
 
 
+# The device creation functions (lt.zeros(..., device='cuda'), ...) build on,
+# innermost last: a result reading no buffer (a constant, arange, random
+# numbers) is computed there.
+CREATION_DEVICE: list = []
+
+# Set once the first CUDA storage exists: until then the engine skips every
+# device check (the CPU path pays nothing for the CUDA backend).
+CUDA_USED = [False]
+_AVAILABILITY: list = []  # (available, reason) once probed
+
+
+def _probe_cuda() -> tuple[bool, str]:
+    """(available, why not) without importing numba: Numba's simulator
+    (NUMBA_ENABLE_CUDASIM=1) counts as a device; otherwise numba-cuda must
+    be installed and the driver library loadable."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return True, ""
+    if importlib.util.find_spec("numba_cuda") is None and importlib.util.find_spec("numba") is None:
+        return False, "numba-cuda is not installed (pip install numba-cuda)"
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False, "no NVIDIA driver found (libcuda.so.1 cannot be loaded)"
+    return True, ""
+
+
+def cuda_availability() -> tuple[bool, str]:
+    if not _AVAILABILITY:
+        _AVAILABILITY.append(_probe_cuda())
+    return _AVAILABILITY[0]
+
+
 def cuda_is_available() -> bool:
-    """CUDA support arrives with the CUDA backend issue; until then it is never available."""
-    return False
+    """Whether CUDA tensors can be made: a cheap probe (no numba import)."""
+    return cuda_availability()[0]
 
 
 def cuda_device_count() -> int:
-    return 0
+    if not cuda_is_available():
+        return 0
+    from numba import cuda  # (half a second: only once CUDA is asked for)
+
+    try:
+        return len(cuda.gpus)
+    except Exception:  # a driver without a usable device
+        return 0
 
 
 def to_device(obj) -> device:
-    """Normalise a user's device argument; CUDA raises until the backend exists."""
+    """Normalise a user's device argument: 'cuda' is cuda:0 (as a tensor's
+    device is in PyTorch); CUDA without a usable device raises RuntimeError."""
     if obj is None:
         return CPU
+    if obj is CPU:
+        return CPU
     dev = obj if isinstance(obj, device) else device(obj)
-    if dev.type == "cuda":
-        raise RuntimeError(
-            f"CUDA is not available: lazyt cannot place a tensor on device '{dev}' "
-            "(the CUDA backend is not built yet; lt.cuda.is_available() is False)")
-    return CPU
+    if dev.type == "cpu":
+        return CPU
+    available, reason = cuda_availability()
+    if not available:
+        raise RuntimeError(f"CUDA is not available: lazyt cannot place a tensor on device "
+                           f"'{dev}' ({reason}; lt.cuda.is_available() is False)")
+    index = dev.index or 0
+    count = cuda_device_count()
+    if index >= count:
+        raise RuntimeError(f"CUDA error: invalid device ordinal (device '{dev}' requested, "
+                           f"{count} CUDA device{'s' if count != 1 else ''} available)")
+    found = _CUDA_DEVICES.get(index)
+    if found is None:
+        found = _CUDA_DEVICES[index] = device("cuda", index)
+    return found
+
+
+_CUDA_DEVICES: dict[int, device] = {}
+
+
+def mixed_devices_error(first: device, second: device) -> RuntimeError:
+    """PyTorch's error for an op over tensors on two devices."""
+    return RuntimeError("Expected all tensors to be on the same device, but found at least "
+                        f"two devices, {first} and {second}!")

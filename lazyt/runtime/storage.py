@@ -18,6 +18,7 @@ import numpy as np
 from lazyt.dtypes import DType
 from lazyt.ir.node import Buffer
 from lazyt.runtime.checked import CHECK_BOUNDS, QUARANTINE
+from lazyt.runtime.device import CPU
 
 
 class Storage:
@@ -56,6 +57,8 @@ class Storage:
 
     @staticmethod
     def allocate(dtype: DType, numel: int, device) -> Storage:
+        if device is not CPU:
+            return DEVICE_ALLOCATORS[device.type](dtype, numel, device)
         numel = max(numel, 0)
         nbytes = numel * dtype.itemsize
         if nbytes < POOL_MIN_BYTES:
@@ -102,6 +105,10 @@ def allocation_error(nbytes: int) -> RuntimeError:
         "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
         f"memory: you tried to allocate {nbytes} bytes. Error code 12 (Cannot allocate memory)")
 
+
+# Storages on other devices: device type -> allocate(dtype, numel, device)
+# (runtime/cuda_memory.py registers 'cuda' when it is imported).
+DEVICE_ALLOCATORS: dict = {}
 
 POOL_MIN_BYTES = 1 << 16  # small arrays come from numpy's own allocator
 

@@ -64,7 +64,7 @@ def _picked_log_probs(input: Tensor, target: Tensor, weight: Tensor | None,
     classes = input.shape[class_dim]
     # input[target] as a masked sum over the classes, not a gather: it fuses
     # with the log_softmax before it (and its gradient with what follows).
-    positions = creation.arange(classes).reshape(
+    positions = creation.arange(classes, device=input.device).reshape(
         [classes if d == class_dim else 1 for d in range(input.ndim)])
     # A bad target raises "Target 7 is out of bounds." from the kernel that
     # reads it (now, or at realisation in deferred mode).

@@ -1,0 +1,573 @@
+"""Kernel IR -> Numba-CUDA Python source (the GPU backend's renderer).
+
+`render_cuda(kernel)` returns a CudaSource: the text of a Python module that
+defines `def <name>(b0, b1, ..., args, fargs)` (plus the device helpers it
+calls) and the explicit Numba signature to compile it with. The kernel IR is
+the one the LLVM renderer (codegen/llvm.py) gets, with the same calling
+convention (ir/kernel.py): buffers, then the int64 argument block `args`;
+`fargs` is the same block seen as float64 (float scalars travel as float64
+bits). runtime/cuda.py execs the text and compiles it with cuda.jit.
+
+How the loop nest maps to the GPU: a parallel kernel's outermost loop (the
+one over [args[0], args[1]) that the CPU splits across threads) becomes a
+grid-stride loop, one GPU thread per outer iteration; everything inside it
+(inner loops, reductions over a row) runs in that thread as written. A
+kernel that reduces rows also has a block-per-row form (`row_block`): a
+block per outer iteration, its threads sharing the row's loops, each
+reduction combined by a tree in shared memory (the backend picks it when the
+rows are long). A
+kernel that is not parallel (it carries state across outer iterations) runs
+in thread 0 of a one-thread launch. Ops are Python expressions from
+codegen/cuda_ops.py; every value is wrapped in its dtype's constructor
+(float32(...), int8(...)), so integer results wrap and float32 stays float32.
+float16 is held as float32 and rounded after every op, as on the CPU.
+This module imports nothing from numba: it only writes text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from lazyt import dtypes
+from lazyt.codegen.cuda_ops import IPOW_SOURCE, MATH_FUNCTIONS, cuda_template
+from lazyt.dtypes import DType
+from lazyt.ir import kernel as K
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)(?::([a-z0-9_]+))?\}")
+_MASK64 = (1 << 64) - 1
+
+
+class CudaUnsupported(RuntimeError):
+    """A kernel uses something the CUDA backend cannot render yet."""
+
+
+@dataclass(frozen=True)
+class CudaSource:
+    name: str  # the kernel function's name in the text
+    text: str  # the Python module
+    signature: str  # Numba's explicit signature, e.g. "void(float32[::1], int64[::1], ...)"
+    grid_stride: bool  # one thread per outer iteration (else a one-thread launch)
+    math: tuple[str, ...]  # math function names (f_exp32, ...) the text calls
+    block: tuple[int, ...] = ()  # a fixed block shape (the matmul's tile), if any
+    # One block per outer iteration (row), its threads sharing the row's loops and
+    # combining reductions in shared memory; the block's size (0: one thread per row).
+    row_block: int = 0
+    reduces_rows: bool = False  # the kernel has a block-per-row form (render with row_block)
+
+
+# Register types (how a value is held while computing) and storage element types.
+_REGISTER = {"float32": "float32", "float64": "float64", "float16": "float32",
+             "int8": "int8", "uint8": "uint8", "int16": "int16", "int32": "int32",
+             "int64": "int64", "bool": "bool"}
+_STORAGE = {"float32": "float32", "float64": "float64", "float16": "float16",
+            "int8": "int8", "uint8": "uint8", "int16": "int16", "int32": "int32",
+            "int64": "int64", "bool": "uint8", "bfloat16": "uint16"}
+
+
+def storage_element(dtype: DType) -> str:
+    """The element type of a CUDA storage array of dtype (bool is held as uint8)."""
+    return _STORAGE[dtype.name]
+
+
+def register(dtype: DType) -> str:
+    if dtype is dtypes.bfloat16:
+        raise CudaUnsupported("bfloat16 tensors are not supported on CUDA by lazyt yet")
+    return _REGISTER[dtype.name]
+
+
+def float_literal(value: float, dtype: DType) -> str:
+    """A float constant of dtype, rounded as the CPU rounds it."""
+    value = float(value)
+    if dtype is dtypes.float16:
+        value = float(np.float16(value))
+    elif dtype is dtypes.float32:
+        value = float(np.float32(value))
+    if value != value:
+        return "NAN"
+    if value in (float("inf"), float("-inf")):
+        return "INF" if value > 0 else "(-INF)"
+    return repr(value)
+
+
+def int_literal(value: int, dtype: DType) -> int:
+    """An integer constant wrapped into dtype's range."""
+    bits = dtype.itemsize * 8
+    value = int(value) & ((1 << bits) - 1)
+    if dtype.kind == "i" and value >= 1 << (bits - 1):
+        value -= 1 << bits
+    return value
+
+
+def _identity(op: str, dtype: DType):
+    """The start value of a reduction (as codegen/llvm.py's)."""
+    if op in ("sum", "any"):
+        return 0
+    if op in ("prod", "all"):
+        return 1
+    take_max = op in ("max", "argmax")
+    if dtype.kind == "f":
+        return float("-inf") if take_max else float("inf")
+    if dtype.kind == "b":
+        return 0 if take_max else 1
+    if dtype.kind == "u":
+        return 0 if take_max else (1 << dtype.bits) - 1
+    half = 1 << (dtype.bits - 1)
+    return -half if take_max else half - 1
+
+
+def expr_dtype(e) -> DType:
+    """The dtype of a kernel expression's value."""
+    if isinstance(e, (K.Const, K.Scalar, K.Load, K.Alu, K.Cast, K.AccGet, K.Rand)):
+        if isinstance(e, K.AccGet) and e.part == "index":
+            return dtypes.int64
+        return e.dtype
+    if isinstance(e, K.Index) and e.op in ("lt", "ge", "and"):
+        return dtypes.bool_
+    return dtypes.int64
+
+
+def _walk_statements(body: tuple, kind) -> list:
+    """Every statement of `kind` in a statement tree, in order (iterative)."""
+    found, pending = [], list(reversed(body))
+    while pending:
+        s = pending.pop()
+        if isinstance(s, kind):
+            found.append(s)
+        if isinstance(s, K.Loop):
+            pending.extend(reversed(s.body))
+    return found
+
+
+def reduces_rows(kern: K.Kernel) -> bool:
+    """Does the kernel reduce within each outer iteration (a row-level
+    accumulator updated in a loop)? Such kernels have a block-per-row form."""
+    body = kern.body
+    if not (kern.parallel and len(body) == 1 and isinstance(body[0], K.Loop)
+            and body[0].start == K.Param(0) and body[0].stop == K.Param(1)):
+        return False
+    row_accs = {s.name for s in body[0].body if isinstance(s, K.AccInit)}
+    return any(update.name in row_accs for loop in body[0].body if isinstance(loop, K.Loop)
+               for update in _walk_statements(loop.body, K.AccUpdate))
+
+
+class _Renderer:
+    def __init__(self, kern: K.Kernel, name: str, row_block: int = 0):
+        self.kern = kern
+        self.name = name
+        self.row_block = row_block
+        self.lines: list[str] = []
+        self.indent = 1
+        self.counter = 0
+        self.scopes: list[dict] = [{}]
+        self.loop_vars: dict[str, str] = {}
+        self.accs: dict[str, tuple[str, DType, str]] = {}
+        self.math: set[str] = set()
+        self.uses_ipow = False
+
+    # --- small utilities -----------------------------------------------------
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+    def fresh(self, hint: str = "v") -> str:
+        self.counter += 1
+        return f"{hint}{self.counter}"
+
+    def assign(self, code: str, hint: str = "v") -> str:
+        name = self.fresh(hint)
+        self.emit(f"{name} = {code}")
+        return name
+
+    def math_function(self, name: str, dtype: DType) -> str:
+        if name not in MATH_FUNCTIONS:
+            raise CudaUnsupported(f"math function {name} has no CUDA rendering")
+        symbol = f"f_{name}{64 if dtype is dtypes.float64 else 32}"
+        self.math.add(symbol)
+        return symbol
+
+    def rounded(self, code: str, dtype: DType) -> str:
+        """code (a value of dtype's register type) as a value of dtype."""
+        if dtype is dtypes.float16:
+            return f"float32(float16({code}))"
+        return f"{register(dtype)}({code})"
+
+    # --- expressions ---------------------------------------------------------
+    def expr(self, e) -> str:
+        if isinstance(e, K.Const):
+            return self.const(e.value, e.dtype)
+        if isinstance(e, K.Param):
+            return f"p{e.slot}"
+        if isinstance(e, K.Var):
+            return self.loop_vars[e.name]
+        for scope in reversed(self.scopes):
+            if e in scope:
+                return scope[e]
+        value = self.render_expr(e)
+        self.scopes[-1][e] = value
+        return value
+
+    def const(self, value, dtype: DType) -> str:
+        if dtype.kind == "b":
+            return "True" if value else "False"
+        if dtype.kind == "f":
+            return f"{register(dtype)}({float_literal(value, dtype)})"
+        literal = int_literal(value, dtype)
+        return str(literal) if dtype is dtypes.int64 else f"{register(dtype)}({literal})"
+
+    def render_expr(self, e) -> str:
+        if isinstance(e, K.Scalar):
+            return self.scalar(e)
+        if isinstance(e, K.Load):
+            raw = f"b{e.buf}[{self.expr(e.index)}]"
+            if e.dtype.kind == "b":
+                return self.assign(f"({raw} != 0)")
+            return self.assign(f"{register(e.dtype)}({raw})")
+        if isinstance(e, K.Cast):
+            return self.assign(self.convert(self.expr(e.src), expr_dtype(e.src), e.dtype))
+        if isinstance(e, K.Alu):
+            return self.alu(e)
+        if isinstance(e, K.Index):
+            return self.index(e)
+        if isinstance(e, K.AccGet):
+            value, dtype, _ = self.accs[e.name]
+            return value + "_i" if e.part == "index" else value
+        if isinstance(e, K.CheckedIndex):
+            return self.checked_index(e)
+        if isinstance(e, K.Rand):
+            return self.rand(e)
+        raise AssertionError(f"unknown kernel expression {e!r}")
+
+    def scalar(self, e: K.Scalar) -> str:
+        """Scalars are read once, at the kernel's start (every use then sees them)."""
+        key = ("scalar", e.slot, e.dtype.name)
+        if key not in self.scopes[0]:
+            name = f"s{e.slot}_{e.dtype.name}"
+            if e.dtype.kind == "f":
+                code = self.rounded(f"fargs[{e.slot}]", e.dtype)
+            elif e.dtype.kind == "b":
+                code = f"(args[{e.slot}] != 0)"
+            else:
+                code = f"{register(e.dtype)}(args[{e.slot}])"
+            self.lines.insert(self.param_lines, f"    {name} = {code}")
+            self.param_lines += 1
+            self.scopes[0][key] = name
+        return self.scopes[0][key]
+
+    def convert(self, value: str, src: DType, dst: DType) -> str:
+        """torch's cast semantics, as codegen/llvm.py's convert."""
+        if src is dst:
+            return value
+        if dst.kind == "b":
+            return f"({value} != 0)"
+        if src.kind == "f" and dst.kind != "f":
+            # Via int64 then truncated: float -> uint8 of a negative value wraps like torch.
+            return f"{register(dst)}(int64({value}))"
+        if dst.kind == "f":
+            return self.rounded(value, dst)
+        return f"{register(dst)}({value})"
+
+    def alu(self, e: K.Alu) -> str:
+        src_dtype = expr_dtype(e.srcs[-1])
+        template = cuda_template(e.op, src_dtype.kind)
+        if template is None:
+            raise CudaUnsupported(f'"{e.op}" is not implemented for CUDA tensors of dtype '
+                                  f"{src_dtype.name} in lazyt yet")
+        operands = {name: self.expr(s) for name, s in zip("abc", e.srcs)}
+        constructor = register(src_dtype)
+
+        def substitute(match: re.Match) -> str:
+            key, arg = match.group(1), match.group(2)
+            if key in operands:
+                return operands[key]
+            if key == "T":
+                return constructor
+            if key == "f":
+                return self.math_function(arg, src_dtype)
+            raise AssertionError(f"unknown template placeholder {match.group(0)}")
+
+        code = _PLACEHOLDER.sub(substitute, template)
+        if "ipow(" in code:
+            self.uses_ipow = True
+        if e.dtype.kind == "b":
+            return self.assign(f"bool({code})")
+        return self.assign(self.rounded(code, e.dtype))
+
+    def index(self, e: K.Index) -> str:
+        srcs = [self.expr(s) for s in e.srcs]
+        symbols = {"add": "+", "sub": "-", "mul": "*", "div": "//", "mod": "%", "lt": "<",
+                   "ge": ">=", "and": "and"}
+        if e.op in symbols:
+            return self.assign(f"({srcs[0]} {symbols[e.op]} {srcs[1]})", "i")
+        if e.op == "select":
+            return self.assign(f"({srcs[1]} if {srcs[0]} else {srcs[2]})", "i")
+        raise AssertionError(f"unknown index op {e.op}")
+
+    def checked_index(self, e: K.CheckedIndex) -> str:
+        raw = self.expr(e.index)
+        size = self.expr(e.size)
+        out = self.fresh("ci")
+        if e.wrap:
+            self.emit(f"{out} = {raw} + {size} if {raw} < 0 else int64({raw})")
+        else:
+            self.emit(f"{out} = int64({raw})")
+        self.emit(f"if {out} < 0 or {out} >= {size}:")
+        err = f"b{e.err_buf}"
+        self.emit(f"    {err}[0] = {raw}")
+        self.emit(f"    {err}[1] = {size}")
+        self.emit(f"    {err}[2] = {e.dim}")
+        self.emit(f"    {err}[3] = {e.message}")
+        self.emit(f"    {out} = 0")
+        return out
+
+    def rand(self, e: K.Rand) -> str:
+        """splitmix64 of (seed, counter), bit for bit the CPU's stream
+        (codegen/llvm.py render_rand): the same seed gives the same numbers
+        on both devices."""
+        counter, seed = self.expr(e.counter), self.expr(e.seed)
+
+        def u64(value: int) -> str:
+            return f"uint64({value & _MASK64})"
+
+        n = self.fresh("r")
+        self.emit(f"{n}x = uint64({seed}) * {u64(-7046029254386353131)} + "
+                  f"uint64({counter}) * {u64(-3335678366873096957)}")
+        self.emit(f"{n}x = ({n}x ^ ({n}x >> uint64(30))) * {u64(-4658895280553007687)}")
+        self.emit(f"{n}x = ({n}x ^ ({n}x >> uint64(27))) * {u64(-7723592293110705685)}")
+        self.emit(f"{n}x = {n}x ^ ({n}x >> uint64(31))")
+        z = f"{n}x"
+        reg = register(e.dtype)
+        if e.kind == "uniform":
+            if reg == "float64":
+                out = f"float64({z} >> uint64(11)) * {2.0 ** -53!r}"
+            else:
+                out = f"float32(float32({z} >> uint64(40)) * float32({2.0 ** -24!r}))"
+        elif e.kind == "normal":
+            # Box-Muller with 32-bit uniforms u1 in (0, 1], u2 in [0, 1).
+            self.emit(f"{n}u1 = float64(({z} >> uint64(32)) + uint64(1)) * {2.0 ** -32!r}")
+            self.emit(f"{n}u2 = float64({z} & uint64(4294967295)) * {2.0 ** -32!r}")
+            log, sqrt, cos = (self.math_function(f, e.dtype) for f in ("log", "sqrt", "cos"))
+            self.emit(f"{n}r = {sqrt}({reg}(-2.0) * {log}({reg}({n}u1)))")
+            out = f"{reg}({n}r * {cos}({reg}({n}u2) * {reg}(6.283185307179586)))"
+        else:
+            raise AssertionError(f"unknown random kind {e.kind}")
+        return self.assign(self.rounded(out, e.dtype))
+
+    # --- statements ----------------------------------------------------------
+    def stmt(self, s) -> None:
+        if isinstance(s, K.Loop):
+            self.loop(s)
+        elif isinstance(s, K.Store):
+            self.store(s)
+        elif isinstance(s, K.AccInit):
+            self.acc_init(s)
+        elif isinstance(s, K.AccUpdate):
+            self.acc_update(s)
+        else:
+            raise AssertionError(f"unknown kernel statement {s!r}")
+
+    # --- one block per row ---------------------------------------------------
+    def block_rows(self, outer: K.Loop) -> None:
+        """The outer loop with one block per iteration: the row's loops are
+        shared among the block's threads (strided by the block size), each
+        reduction over the row is combined by a shared-memory tree, and a
+        store at row level is written by thread 0."""
+        size = self.row_block
+        self.emit("tid = int64(cuda.threadIdx.x)")
+        for init in _walk_statements(outer.body, K.AccInit):
+            name = "acc_" + re.sub(r"\W", "_", init.name)
+            shared_type = "SHARED_" + register(init.dtype).upper()
+            self.emit(f"sh_{name} = cuda.shared.array({size}, {shared_type})")
+            if init.op in ("argmax", "argmin"):
+                self.emit(f"sh_{name}_i = cuda.shared.array({size}, SHARED_INT64)")
+        var = self.fresh("L")
+        start, stop = self.expr(outer.start), self.expr(outer.stop)
+        self.emit(f"{var} = {start} + int64(cuda.blockIdx.x)")
+        self.emit(f"while {var} < {stop}:")
+        self.loop_vars[outer.var] = var
+        self.indent += 1
+        self.scopes.append({})
+        row_accs = {s.name for s in outer.body if isinstance(s, K.AccInit)}
+        for s in outer.body:
+            if isinstance(s, K.Loop):
+                self.shared_loop(s, row_accs)
+            elif isinstance(s, K.Store):
+                self.store(s, only_thread_zero=True)
+            else:
+                self.stmt(s)
+        self.emit(f"{var} += int64(cuda.gridDim.x)")
+        self.scopes.pop()
+        self.indent -= 1
+
+    def shared_loop(self, loop: K.Loop, row_accs: set) -> None:
+        """A row-level loop whose iterations the block's threads share; then
+        the row's reductions it updated are combined across the block."""
+        var = self.fresh("L")
+        start, stop = self.expr(loop.start), self.expr(loop.stop)
+        self.emit(f"for {var} in range({start} + tid, {stop}, {self.row_block}):")
+        self.loop_vars[loop.var] = var
+        self.indent += 1
+        self.scopes.append({})
+        for s in loop.body:
+            self.stmt(s)
+        if not loop.body:
+            self.emit("pass")
+        self.scopes.pop()
+        self.indent -= 1
+        updated = []
+        for update in _walk_statements(loop.body, K.AccUpdate):
+            if update.name in row_accs and update.name not in updated:
+                updated.append(update.name)
+        for name in updated:
+            self.combine(name)
+
+    def combine(self, name: str) -> None:
+        """Every thread's partial accumulator -> the row's, by a tree in shared
+        memory; every thread then holds the result."""
+        acc, dtype, op = self.accs[name]
+        arg = op in ("argmax", "argmin")
+        self.emit(f"sh_{acc}[tid] = {acc}")
+        if arg:
+            self.emit(f"sh_{acc}_i[tid] = {acc}_i")
+        self.emit("cuda.syncthreads()")
+        step = self.row_block // 2
+        while step:
+            self.emit(f"if tid < {step}:")
+            mine, other = f"sh_{acc}[tid]", f"sh_{acc}[tid + {step}]"
+            if arg:
+                mine_i, other_i = f"sh_{acc}_i[tid]", f"sh_{acc}_i[tid + {step}]"
+                compare = ">" if op == "argmax" else "<"
+                tie = f"({other} == {mine} and {other_i} < {mine_i})"
+                better = f"({other} {compare} {mine}) or {tie}"
+                if dtype.kind == "f":
+                    better += (f" or ({other} != {other} and ({mine} == {mine} or "
+                               f"{other_i} < {mine_i}))")
+                self.emit(f"    if {better}:")
+                self.emit(f"        {mine} = {other}")
+                self.emit(f"        {mine_i} = {other_i}")
+            else:
+                self.emit(f"    {mine} = {self.combined(op, dtype, mine, other)}")
+            self.emit("cuda.syncthreads()")
+            step //= 2
+        self.emit(f"{acc} = {'bool(' if dtype.kind == 'b' else register(dtype) + '('}"
+                  f"sh_{acc}[0])")
+        if arg:
+            self.emit(f"{acc}_i = sh_{acc}_i[0]")
+        self.emit("cuda.syncthreads()")  # (the shared slots are reused by the next row)
+
+    def combined(self, op: str, dtype: DType, a: str, b: str) -> str:
+        kind = dtype.kind
+        if op in ("any", "all") or kind == "b":
+            return f"({a} {'and' if op in ('all', 'prod', 'min') else 'or'} {b})"
+        if op in ("sum", "prod"):
+            return self.rounded(f"{a} {'+' if op == 'sum' else '*'} {b}", dtype)
+        template = cuda_template("maximum" if op == "max" else "minimum", kind)
+        return self.rounded(template.format(a=a, b=b, T=register(dtype)), dtype)
+
+    def store(self, s: K.Store, only_thread_zero: bool = False) -> None:
+        dtype = self.kern.buffers[s.buf].dtype
+        value = self.expr(s.value)
+        index = self.expr(s.index)
+        stored = f"uint8({value})" if dtype.kind == "b" else \
+            f"{storage_element(dtype)}({value})"
+        conditions = ([self.expr(s.mask)] if s.mask is not None else []) + \
+            (["tid == 0"] if only_thread_zero else [])
+        if conditions:
+            self.emit(f"if {' and '.join(conditions)}:")
+            self.emit(f"    b{s.buf}[{index}] = {stored}")
+        else:
+            self.emit(f"b{s.buf}[{index}] = {stored}")
+
+    def loop(self, loop: K.Loop, grid_stride: bool = False) -> None:
+        var = self.fresh("L")
+        start, stop = self.expr(loop.start), self.expr(loop.stop)
+        if grid_stride:
+            self.emit(f"{var} = {start} + int64(cuda.grid(1))")
+            self.emit(f"while {var} < {stop}:")
+        else:
+            self.emit(f"for {var} in range({start}, {stop}):")
+        self.loop_vars[loop.var] = var
+        self.indent += 1
+        self.scopes.append({})
+        for s in loop.body:
+            self.stmt(s)
+        if grid_stride:
+            self.emit(f"{var} += int64(cuda.gridsize(1))")
+        elif not loop.body:
+            self.emit("pass")
+        self.scopes.pop()
+        self.indent -= 1
+
+    def acc_init(self, s: K.AccInit) -> None:
+        name = "acc_" + re.sub(r"\W", "_", s.name)
+        self.accs[s.name] = (name, s.dtype, s.op)
+        self.emit(f"{name} = {self.const(_identity(s.op, s.dtype), s.dtype)}")
+        if s.op in ("argmax", "argmin"):
+            # Block-per-row: a thread that saw no element must lose every tie.
+            self.emit(f"{name}_i = {1 << 62 if self.row_block else 0}")
+
+    def acc_update(self, s: K.AccUpdate) -> None:
+        acc, dtype, op = self.accs[s.name]
+        value = self.expr(s.value)
+        kind = dtype.kind
+        if op in ("sum", "prod"):
+            symbol = "+" if op == "sum" else "*"
+            if kind == "b":
+                code = f"({acc} or {value})" if op == "sum" else f"({acc} and {value})"
+            else:
+                code = f"({acc} {symbol} {value})"
+        elif op in ("max", "min"):
+            template = cuda_template("maximum" if op == "max" else "minimum", kind)
+            code = template.format(a=acc, b=value)
+        elif op in ("any", "all"):
+            code = f"({acc} {'or' if op == 'any' else 'and'} {value})"
+        elif op in ("argmax", "argmin"):
+            position = self.expr(s.position)
+            compare = ">" if op == "argmax" else "<"
+            better = f"{value} {compare} {acc}"
+            if kind == "f":
+                better = f"({better}) or ({value} != {value} and {acc} == {acc})"
+            self.emit(f"if {better}:")
+            self.emit(f"    {acc} = {value}")
+            self.emit(f"    {acc}_i = int64({position})")
+            return
+        else:
+            raise AssertionError(f"unknown reduction {op}")
+        self.emit(f"{acc} = {'bool(' + code + ')' if kind == 'b' else self.rounded(code, dtype)}")
+
+    # --- the module ----------------------------------------------------------
+    def render(self) -> CudaSource:
+        kern = self.kern
+        buffers = [f"b{i}" for i in range(len(kern.buffers))]
+        header = f"def {self.name}({', '.join(buffers + ['args', 'fargs'])}):"
+        self.lines = [f"    p{slot} = args[{slot}]" for slot in range(kern.n_params)]
+        self.param_lines = len(self.lines)
+        body = kern.body
+        grid_stride = (kern.parallel and len(body) == 1 and isinstance(body[0], K.Loop)
+                       and body[0].start == K.Param(0) and body[0].stop == K.Param(1))
+        if self.row_block:
+            assert reduces_rows(kern), "block-per-row form of a kernel that reduces no rows"
+            self.block_rows(body[0])
+        elif grid_stride:
+            self.loop(body[0], grid_stride=True)
+        else:
+            self.emit("if cuda.grid(1) != 0:")
+            self.emit("    return")
+            for s in body:
+                self.stmt(s)
+        helpers = IPOW_SOURCE if self.uses_ipow else ""
+        text = helpers + "\n" + header + "\n" + "\n".join(self.lines + ["    return"]) + "\n"
+        arrays = [f"{storage_element(spec.dtype)}[::1]" for spec in kern.buffers]
+        signature = f"void({', '.join(arrays + ['int64[::1]', 'float64[::1]'])})"
+        return CudaSource(self.name, text, signature, grid_stride, tuple(sorted(self.math)),
+                          (), self.row_block, reduces_rows(kern))
+
+
+def render_cuda(kern: K.Kernel, name: str | None = None, row_block: int = 0) -> CudaSource:
+    """The Numba-CUDA source of one kernel (see the module docstring). With
+    `row_block` (a power of two; only for kernels where `reduces_rows`), the
+    block-per-row form: `row_block` threads share each row. Raises
+    CudaUnsupported for what the CUDA backend cannot run yet (bfloat16, a few
+    special functions)."""
+    return _Renderer(kern, name or re.sub(r"\W", "_", kern.name), row_block).render()

@@ -1,0 +1,208 @@
+"""CUDA kernel families on Numba's simulator, each checked against the CPU backend.
+
+Run only with NUMBA_ENABLE_CUDASIM=1 set before numba is imported, in a
+process of its own (tests/cuda/test_simulator.py spawns it). Sizes are tiny:
+the simulator costs ~100 us per GPU thread.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import lazyt as lt
+
+pytestmark = pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") != "1",
+                                reason="needs NUMBA_ENABLE_CUDASIM=1 (tests/cuda/test_simulator.py)")
+
+ALL_DTYPES = [lt.float32, lt.float64, lt.float16, lt.int8, lt.uint8, lt.int16, lt.int32,
+              lt.int64, lt.bool]
+
+
+def same(cuda_result, cpu_result, rtol=1e-5, atol=1e-6):
+    assert cuda_result.device == lt.device("cuda:0")
+    assert cuda_result.dtype is cpu_result.dtype
+    assert tuple(cuda_result.shape) == tuple(cpu_result.shape)
+    got, want = cuda_result.cpu().numpy(), cpu_result.numpy()
+    if cpu_result.dtype.is_floating_point:
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+def sample(shape, dtype, seed=0):
+    values = np.random.default_rng(seed).uniform(-3, 3, size=shape)
+    if dtype is lt.bool:
+        return lt.tensor(values > 0)
+    if not dtype.is_floating_point:
+        values = np.round(values * 10)
+        if dtype is lt.uint8:
+            values = np.abs(values)
+    return lt.tensor(values).to(dtype)
+
+
+def test_device_model():
+    assert lt.cuda.is_available() and lt.cuda.device_count() == 1
+    x = lt.tensor([1.0, 2.0]).to("cuda")
+    assert x.device == lt.device("cuda", 0) and x.is_cuda
+    assert str(x) == "tensor([1., 2.], device='cuda:0')"
+    assert x.cpu().device == lt.device("cpu") and x.cuda() is x
+    assert lt.cuda.memory_allocated() >= 8
+    lt.cuda.synchronize()
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, "
+                       "but found at least two devices, cuda:0 and cpu!"):
+        x + lt.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
+        x.numpy()
+    assert lt.zeros(2, 3, device="cuda").device.type == "cuda"
+    assert lt.zeros_like(x).device.type == "cuda"
+    assert x.item if x.numel() != 1 else True
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=lambda d: d.name)
+def test_elementwise_every_dtype(dtype):
+    a, b = sample((3, 4), dtype, 1), sample((3, 4), dtype, 2)
+    ca, cb = a.cuda(), b.cuda()
+    if dtype is lt.bool:
+        same(ca & cb, a & b)
+        same(ca | ~cb, a | ~b)
+        return
+    same(ca + cb, a + b)
+    same(ca * cb, a * b)
+    same(ca == cb, a == b)
+    same(lt.maximum(ca, cb), lt.maximum(a, b))
+    same(ca.abs(), a.abs())
+    if dtype is not lt.uint8:
+        same(ca - cb, a - b)
+    if dtype.is_floating_point:
+        tol = 2e-3 if dtype is lt.float16 else 1e-5
+        same(ca / cb, a / b, rtol=tol)
+        same((ca * cb + 1).relu(), (a * b + 1).relu(), rtol=tol)
+        same(ca.exp(), a.exp(), rtol=tol)
+        same(lt.tanh(ca), lt.tanh(a), rtol=tol, atol=1e-3 if dtype is lt.float16 else 1e-6)
+        same(ca.sigmoid(), a.sigmoid(), rtol=tol, atol=1e-3 if dtype is lt.float16 else 1e-6)
+    same(ca.to(lt.float32), a.to(lt.float32))
+    same(lt.where(ca > cb, ca, cb), lt.where(a > b, a, b))
+
+
+def test_float_math_functions():
+    x = sample((2, 5), lt.float32, 3)
+    cx = x.cuda()
+    for name in ("sin", "cos", "floor", "ceil", "round", "trunc", "erf", "log1p", "expm1",
+                 "sqrt", "log", "rsqrt"):
+        same(getattr(lt, name)(cx), getattr(lt, name)(x), rtol=1e-5, atol=1e-6)
+    same(cx.pow(2), x.pow(2))
+    same(lt.remainder(cx, 1.5), lt.remainder(x, 1.5))
+    same(lt.atan2(cx, cx + 1), lt.atan2(x, x + 1))
+    same(x.cuda().isnan(), x.isnan())
+
+
+def test_integer_wraparound_and_division():
+    a = lt.tensor([100, -100, 7, -7], dtype=lt.int8)
+    b = lt.tensor([100, 100, 2, 2], dtype=lt.int8)
+    same(a.cuda() + b.cuda(), a + b)
+    same(lt.floor_divide(a.cuda(), b.cuda()), lt.floor_divide(a, b))
+    same(lt.remainder(a.cuda(), b.cuda()), lt.remainder(a, b))
+    same(lt.fmod(a.cuda(), b.cuda()), lt.fmod(a, b))
+    same(a.cuda().pow(2), a.pow(2))
+
+
+@pytest.mark.parametrize("dtype", [lt.float32, lt.float64, lt.int32, lt.bool],
+                         ids=lambda d: d.name)
+def test_reductions(dtype):
+    x = sample((3, 5), dtype, 4)
+    cx = x.cuda()
+    same(cx.sum(), x.sum())
+    same(cx.sum(1), x.sum(1))
+    same(cx.sum(0, keepdim=True), x.sum(0, keepdim=True))
+    if dtype is not lt.bool:
+        same(cx.amax(1), x.amax(1))
+        same(cx.argmax(1), x.argmax(1))
+        same(cx.argmin(), x.argmin())
+    if dtype.is_floating_point:
+        same(cx.mean(0), x.mean(0))
+        same(cx.softmax(1), x.softmax(1))
+        same(cx.var(1), x.var(1))
+    same(cx.any(1), x.any(1))
+
+
+def test_movement_and_views():
+    x = sample((2, 3, 4), lt.float32, 5)
+    cx = x.cuda()
+    same(cx.transpose(0, 2).contiguous(), x.transpose(0, 2).contiguous())
+    same(cx[:, 1:, ::2] * 2, x[:, 1:, ::2] * 2)
+    same(cx.flip(1) + cx, x.flip(1) + x)
+    same(cx.reshape(6, 4).t() + 1, x.reshape(6, 4).t() + 1)
+    same(cx[0].expand(3, 3, 4) + 0, x[0].expand(3, 3, 4) + 0)
+    same(lt.cat([cx, cx * 2], 1), lt.cat([x, x * 2], 1))
+    view = cx[1]
+    view += 1  # a write through a view changes the base
+    x[1] += 1
+    same(cx, x)
+    same(lt.nn.functional.pad(cx, (1, 1)), lt.nn.functional.pad(x, (1, 1)))
+
+
+def test_gather_scatter_and_bounds_errors():
+    x = sample((3, 4), lt.float32, 6)
+    index = lt.tensor([[0, 3], [2, 1], [1, 1]])
+    cx, cindex = x.cuda(), index.cuda()
+    same(lt.gather(cx, 1, cindex), lt.gather(x, 1, index))
+    same(cx[cindex[:, 0]], x[index[:, 0]])
+    same(cx.index_select(1, cindex[0]), x.index_select(1, index[0]))
+    updated, expected = cx.clone(), x.clone()
+    updated[cindex[:, 0]] = 5.0
+    expected[index[:, 0]] = 5.0
+    same(updated, expected)
+    same(lt.zeros(3, 4, device="cuda").scatter_add(1, cindex, cx[:, :2]),
+         lt.zeros(3, 4).scatter_add(1, index, x[:, :2]))
+    with pytest.raises(IndexError, match="index 7 is out of bounds for dimension 0 with size 3"):
+        cx[lt.tensor([7]).cuda()]
+    with pytest.raises(RuntimeError, match="index 9 is out of bounds for dimension 1"):
+        lt.gather(cx, 1, lt.tensor([[9]]).cuda())
+
+
+def test_random_numbers_match_the_cpu_stream():
+    lt.manual_seed(3)
+    cpu_uniform, cpu_normal = lt.rand(7), lt.randn(5, dtype=lt.float64)
+    lt.manual_seed(3)
+    gpu_uniform = lt.rand(7, device="cuda")
+    gpu_normal = lt.randn(5, dtype=lt.float64, device="cuda")
+    same(gpu_uniform, cpu_uniform, rtol=0, atol=0)
+    same(gpu_normal, cpu_normal, rtol=1e-12, atol=1e-12)
+    # Drawn by a CUDA kernel (in place on a CUDA tensor): the same counter-based stream.
+    lt.manual_seed(4)
+    on_gpu = lt.empty(6, device="cuda").uniform_()
+    on_gpu_normal = lt.empty(4, dtype=lt.float64, device="cuda").normal_()
+    lt.manual_seed(4)
+    same(on_gpu, lt.empty(6).uniform_(), rtol=0, atol=0)
+    same(on_gpu_normal, lt.empty(4, dtype=lt.float64).normal_(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [lt.float32, lt.float64, lt.int64], ids=lambda d: d.name)
+def test_matmul(dtype):
+    a, b = sample((5, 7), dtype, 7), sample((7, 3), dtype, 8)
+    same(a.cuda() @ b.cuda(), a @ b, rtol=1e-5)
+    same(a.cuda().t().t() @ b.cuda().t().contiguous().t(), a @ b, rtol=1e-5)
+    batched_a, batched_b = sample((2, 3, 4), dtype, 9), sample((4, 2), dtype, 10)
+    same(batched_a.cuda() @ batched_b.cuda(), batched_a @ batched_b, rtol=1e-5)
+
+
+def test_deferred_mode_fuses_on_cuda():
+    a, b, c = (sample((4, 5), lt.float32, s) for s in (11, 12, 13))
+    ca, cb, cc = a.cuda(), b.cuda(), c.cuda()
+    with lt.deferred():
+        fused = (ca * cb + cc).relu().sum(1)
+        assert fused.device == lt.device("cuda:0")
+    same(fused, (a * b + c).relu().sum(1))
+
+
+def test_unsupported_ops_name_themselves():
+    with pytest.raises(RuntimeError, match="digamma"):
+        lt.digamma(lt.ones(2, device="cuda"))
+    # The CPU-only externs refuse CUDA tensors instead of computing on the host.
+    with pytest.raises(RuntimeError, match="sort is not implemented for cuda:0 tensors"):
+        lt.ones(3, device="cuda").sort()
+    with pytest.raises(RuntimeError, match="linalg.inv is not implemented for cuda:0"):
+        lt.linalg.inv(lt.eye(2, device="cuda"))
