@@ -32,6 +32,7 @@ class Tensor:
     _grad: Any
     _lazy_base: Any
     _lazy_moves: Any
+    _pending_strides: Any
     _node: Any
     _requires_grad: Any
     _retains_grad: Any
@@ -486,7 +487,7 @@ class Tensor:
     def __init__(self, *args, **kwargs): ...  # defined in lazyt/tensor.py
     def __len__(self): ...  # defined in lazyt/tensor.py
     @classmethod
-    def _from_node(cls, node, device_=..., like=None): ...  # defined in lazyt/tensor.py
+    def _from_node(cls, node, device_=..., strides=None): ...  # defined in lazyt/tensor.py
     @property
     def _is_pending(self): ...  # defined in lazyt/tensor.py
     def _is_view_of(self, other): ...  # defined in lazyt/tensor.py

@@ -144,16 +144,21 @@ def nonzero_into(mask: Node, out: Storage) -> None:
 
 
 # ------------------------------------------------------------ deferred graphs
-def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool) -> list[tuple]:
+def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool,
+                  layouts: list | None = None) -> list[tuple]:
     """Compute `roots` into fresh storages and carry out `writes` ((node,
     target Buffer, target View) each), as one schedule; the (Storage, View)
     of each root (a root that is a movement of a computed node is a view
-    of that node's storage). A graph of a signature realised before replays
-    its recorded Program (when `cacheable`)."""
+    of that node's storage). `layouts` gives per root the dense strides its
+    storage is written in (None: contiguous), the layout eager mode would
+    give it. A graph of a signature realised before replays its recorded
+    Program (when `cacheable`)."""
+    layouts = [None] * len(roots) if layouts is None else list(layouts)
     if not cacheable:
-        return _realize_scheduled(roots, writes)
+        return _realize_scheduled(roots, writes, layouts)
     key, buffers = graph_signature(roots, writes,
                                    results.lookup if results.any_kept() else None)
+    key = (key, tuple(layouts))
     action, program = REALIZATIONS.lookup(key)
     if action == REPLAY:
         start = time.perf_counter()
@@ -167,31 +172,32 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool) -> li
                   f"{(time.perf_counter() - start) * 1e3:.2f} ms")
         return outs
     with recording() as entries:
-        outs = _realize_scheduled(roots, writes)
+        outs = _realize_scheduled(roots, writes, layouts)
     REALIZATIONS.store(key, None, Program.from_recording(
         CPU_BACKEND, entries, [b.storage for b in buffers], outs))
     return outs
 
 
-def _realize_scheduled(roots: list[Node], writes: list[tuple]) -> list[tuple]:
+def _realize_scheduled(roots: list[Node], writes: list[tuple], layouts: list) -> list[tuple]:
     scheduler = _scheduler()
     loads = []
-    for root in roots:
+    for root, strides in zip(roots, layouts):
         node, moves = peel_movements(root)
-        if node.op in ("load", "const"):
+        if node.op in ("load", "const") or (moves and strides is not None):
             # A pending alias of a buffer (the clone of a realised tensor, say)
-            # is copied as a whole, movements included.
+            # is copied as a whole, movements included; so is a result laid
+            # out like a permuted operand, straight into that layout.
             node, moves = root, ()
-        loads.append((scheduler.materialize_fresh(node, "requested"), moves))
+        loads.append((scheduler.materialize_fresh(node, "requested", strides), moves))
     _schedule_writes(scheduler, writes)
     _execute(scheduler)
     _finish_writes(writes)
     outs = []
-    for root, (load, moves) in zip(roots, loads):
+    for root, (load, moves), strides in zip(roots, loads, layouts):
         buf, view = load.arg
         for kind, params in moves:  # movements over a fresh result stay views of it
             view = view and apply_movement(view, kind, params)
-        if view is None or not view.is_contiguous():
+        if view is None or (strides is None and not view.is_contiguous()):
             # A result is dense, as eager mode makes it (x.expand(...).contiguous()
             # must not come back with stride 0): compute it into its own buffer.
             copy = _scheduler()
