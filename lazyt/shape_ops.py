@@ -86,7 +86,10 @@ def stack(tensors, dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} "
                                f"at entry 0 and {list(t.shape)} at entry {i}")
     dim = normalize_dim(dim, len(ref) + 1)
-    return cat([t.unsqueeze(dim) for t in tensors], dim)
+    with grad_mode.no_grad():
+        out = cat([t.unsqueeze(dim) for t in tensors], dim)
+    grad_mode.record("stack", out, tuple(tensors), dim=dim)  # PyTorch's StackBackward0
+    return out
 
 
 def hstack(tensors) -> Tensor:
@@ -277,7 +280,8 @@ def trace(input: Tensor) -> Tensor:
 
 def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
     dim = normalize_dim(dim, self.ndim, scalar_ok=False)
-    return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+    return tuple(self._move("select", (dim, i), "index", index=(slice(None),) * dim + (i,),
+                            grad_name="UnbindBackward0") for i in range(self.shape[dim]))
 
 def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     dim = normalize_dim(dim, self.ndim, scalar_ok=False)
@@ -290,7 +294,9 @@ def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
         if size == 0:
             return (self,)
         sections = [builtins.min(step, size - i) for i in range(0, size, step)]
+        grad_name = "SplitBackward0"
     else:
+        grad_name = "SplitWithSizesBackward0"
         sections = list(split_size_or_sections)
         if sum(sections) != size:
             raise RuntimeError(
@@ -298,7 +304,9 @@ def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
                 f"size at dimension {dim}), but got split_sizes={sections}")
     out, start = [], 0
     for length in sections:
-        out.append(self.narrow(dim, start, length))
+        out.append(self._move("slice", (dim, start, start + length, 1), "index",
+                              index=(slice(None),) * dim + (slice(start, start + length),),
+                              grad_name=grad_name))
         start += length
     return tuple(out)
 

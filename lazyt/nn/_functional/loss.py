@@ -18,7 +18,7 @@ from lazyt.indexing import checked_index
 from lazyt.nn._functional._utils import apply_reduction, legacy_reduction
 from lazyt.nn._functional.activation import softplus
 from lazyt.nn._functional.normalization import l2_norm
-from lazyt.regions import run_region
+from lazyt.regions import edges_of, run_region
 from lazyt.runtime.launch import TARGET_OUT_OF_BOUNDS
 from lazyt.tensor import Tensor
 
@@ -90,8 +90,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return _nll_loss(input, target, weight, ignore_index, reduction, class_dim)
 
     # One fused region in eager mode (regions.py): a few kernels, one grad_fn.
-    return run_region("nll_loss", loss_of, (input, target, weight), (ignore_index, reduction),
-                      "NllLossBackward0")
+    tensors = (input, target, weight)  # (PyTorch: an edge for the input only)
+    return run_region("nll_loss", loss_of, tensors, (ignore_index, reduction),
+                      "NllLossBackward0", edges=edges_of(tensors, (0,)))
 
 
 def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
@@ -121,8 +122,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         grad_name = "DivBackward1" if reduction == "mean" else "NegBackward0"
     else:
         grad_name = "NllLossBackward0" if label_smoothing == 0.0 else "AddBackward0"
-    return run_region("cross_entropy", loss_of, (input, target, weight),
-                      (ignore_index, reduction, label_smoothing), grad_name)
+    tensors = (input, target, weight)
+    edges = edges_of(tensors, (0,)) if grad_name == "NllLossBackward0" else None
+    return run_region("cross_entropy", loss_of, tensors,
+                      (ignore_index, reduction, label_smoothing), grad_name, edges=edges)
 
 
 def _cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,

@@ -8,7 +8,7 @@ import math
 
 from lazyt import dtypes, elementwise, shape_ops
 from lazyt.autograd import grad_mode
-from lazyt.regions import run_region
+from lazyt.regions import edges_of, run_region
 from lazyt.tensor import Tensor
 
 
@@ -68,7 +68,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             return _affine(out, weight, bias, shape), mean, var
 
         out, mean, var = run_region("batch_norm", train_of, (input, weight, bias), (axes, eps),
-                                    "NativeBatchNormBackward0")
+                                    "NativeBatchNormBackward0",
+                                    edges=edges_of((input, weight, bias), (0, 1, 2)))
 
         def update(mean, var, running_mean, running_var):
             if running_mean is not None:
@@ -90,9 +91,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
         return _affine(out, weight, bias, shape)
 
-    return run_region("batch_norm eval", eval_of,
-                      (input, running_mean, running_var, weight, bias), (shape, eps),
-                      "NativeBatchNormBackward0")
+    tensors = (input, running_mean, running_var, weight, bias)
+    return run_region("batch_norm eval", eval_of, tensors, (shape, eps),
+                      "NativeBatchNormBackward0", edges=edges_of(tensors, (0, 3, 4)))
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
@@ -139,8 +140,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         return _affine(out, weight, bias, shape)
 
     # One fused region in eager mode (regions.py), its gradient one node.
-    return run_region("layer_norm", normalised, (input, weight, bias), (axes, eps),
-                      "NativeLayerNormBackward0")
+    tensors = (input, weight, bias)
+    return run_region("layer_norm", normalised, tensors, (axes, eps),
+                      "NativeLayerNormBackward0", edges=edges_of(tensors, (0, 1, 2)))
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
