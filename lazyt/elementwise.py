@@ -327,6 +327,13 @@ def _pow_by_scalar(input: Tensor, exponent, result: DType) -> Tensor:
 def where(condition: Tensor, input=None, other=None):
     if input is None and other is None:  # where(cond) is nonzero(cond, as_tuple=True)
         return indexing.nonzero(condition, as_tuple=True)
+    return where_recorded_as(condition, input, other)
+
+
+def where_recorded_as(condition: Tensor, input, other, grad_name: str | None = None,
+                      grad_edges: tuple[int, ...] | None = None):
+    """where, its grad_fn named and laid out as the PyTorch op built on it
+    (tril: TrilBackward0 with an edge to operand 1 only)."""
     if not isinstance(condition, Tensor) or condition.dtype is not dtypes.bool_:
         got = condition.dtype.name if isinstance(condition, Tensor) else type(condition).__name__
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
@@ -342,7 +349,10 @@ def where(condition: Tensor, input=None, other=None):
 
     out = eager_cache.computed(eager_cache.key_for("where", operands), operands, build_where,
                                layout=lambda node: result_strides(node.shape, operands))
-    grad_mode.record("where", out, operands)
+    if grad_name is None:
+        grad_mode.record("where", out, operands)
+    else:
+        grad_mode.record("where", out, operands, grad_name=grad_name, grad_edges=grad_edges)
     return out
 
 

@@ -194,6 +194,12 @@ def _advanced_plan(parsed: _Parsed, strict: int | None = None):
 
 
 def getitem(self: Tensor, index) -> Tensor:
+    return getitem_recorded_as(self, index, None)
+
+
+def getitem_recorded_as(self: Tensor, index, grad_name: str | None) -> Tensor:
+    """self[index], an advanced index's grad_fn named as the PyTorch op built
+    on it (embedding: EmbeddingBackward0) when grad_name is given."""
     parsed = parse_index(self, index)
     if not parsed.advanced:
         return self._with_view(parsed.view, "index", index=index)
@@ -201,7 +207,10 @@ def getitem(self: Tensor, index) -> Tensor:
     src = make_node("load", self.dtype, parsed.view.shape, (), (self._storage.buffer, parsed.view))
     node = make_node("gather", self.dtype, out_shape, (src, *index_nodes), mapping)
     out = Tensor._from_node(node, strides=_indexing_result_strides(parsed, out_shape, mapping))
-    grad_mode.record("index", out, (self,), index=index)
+    if grad_name is None:
+        grad_mode.record("index", out, (self,), index=index)
+    else:
+        grad_mode.record("index", out, (self,), index=index, grad_name=grad_name)
     return out
 
 
@@ -276,6 +285,11 @@ def index_put(self: Tensor, view: View, shape, mapping, index_nodes, value,
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    return gather_recorded_as(input, dim, index, "GatherBackward0")
+
+
+def gather_recorded_as(input: Tensor, dim: int, index: Tensor, grad_name: str) -> Tensor:
+    """gather, its grad_fn named as the PyTorch op that gathers (sort, topk)."""
     dim = normalize_dim(dim, input.ndim)
     if index.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError("gather(): Expected dtype int64 for index")
@@ -295,7 +309,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
                     (index._storage.buffer, index._view))
     node = make_node("gather", input.dtype, index._view.shape, (src, idx), mapping)
     out = Tensor._from_node(node)
-    grad_mode.record("gather", out, (input,), dim=dim, index=index)
+    grad_mode.record("gather", out, (input,), dim=dim, index=index, grad_name=grad_name)
     return out
 
 
@@ -341,7 +355,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     src = input._load()
     node = make_node("gather", input.dtype, out_shape, (src, *index_nodes), mapping)
     out = Tensor._from_node(node)
-    grad_mode.record("index", out, (input,), index=(slice(None),) * dim + (index,))
+    grad_mode.record("index", out, (input,), index=(slice(None),) * dim + (index,),
+                     grad_name="IndexSelectBackward0")
     return out
 
 

@@ -121,8 +121,16 @@ def flipud(input: Tensor) -> Tensor:
 
 
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    """Recorded as one op (PyTorch's RollBackward0: the gradient rolled back)."""
+    with grad_mode.no_grad():
+        out = _roll(input, shifts, dims)
+    grad_mode.record("roll", out, (input,), shifts=shifts, dims=dims)
+    return out
+
+
+def _roll(input: Tensor, shifts, dims) -> Tensor:
     if dims is None:
-        return roll(input.reshape(-1), shifts, 0).view(input.shape)
+        return _roll(input.reshape(-1), shifts, 0).view(input.shape)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     out = input
@@ -151,7 +159,11 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     y = x
     for i in range(len(sizes)):
         y = y.unsqueeze(2 * i)
-    return y.expand(*expanded_shape).reshape(*view_shape)
+    with grad_mode.no_grad():
+        out = y.expand(*expanded_shape).reshape(*view_shape)
+    # One op, as PyTorch's RepeatBackward0 (not a view, an expand and a copy).
+    grad_mode.record("repeat", out, (input,), sizes=tuple(sizes))
+    return out
 
 
 def repeat_interleave(input: Tensor, repeats, dim: int | None = None, *,
@@ -193,11 +205,13 @@ def _triangle_mask(input: Tensor, diagonal: int, upper: bool) -> Tensor:
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
-    return ew.where(_triangle_mask(input, diagonal, False), input, _zero(input))
+    return ew.where_recorded_as(_triangle_mask(input, diagonal, False), input, _zero(input),
+                                "TrilBackward0", (1,))
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
-    return ew.where(_triangle_mask(input, diagonal, True), input, _zero(input))
+    return ew.where_recorded_as(_triangle_mask(input, diagonal, True), input, _zero(input),
+                                "TriuBackward0", (1,))
 
 
 def _zero(input: Tensor):
@@ -213,7 +227,8 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.ndim} dimension(s).")
         value = value.item()
-    out = ew.where(mask, ew.cast_if(_scalar_tensor(value, input.dtype), input.dtype), input)
+    out = ew.where_recorded_as(mask, ew.cast_if(_scalar_tensor(value, input.dtype), input.dtype),
+                               input, "MaskedFillBackward0", (2,))
     if out.dtype is not input.dtype:
         out = ew.cast(out, input.dtype)
     return out
@@ -272,7 +287,10 @@ def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a 2-D tensor."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    return reductions.sum(diagonal_view(input))
+    with grad_mode.no_grad():
+        out = reductions.sum(diagonal_view(input))
+    grad_mode.record("trace", out, (input,))  # PyTorch's TraceBackward0
+    return out
 
 
 # --- splitting and strided views (bound as Tensor methods) ---------------

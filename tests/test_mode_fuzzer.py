@@ -503,7 +503,12 @@ def test_three_modes_agree_on_random_programs():
         except Exception as error:  # noqa: BLE001 - every mismatch is collected and reported
             failures.append(f"seed {seed}: {type(error).__name__}: {str(error)[:400]}\n"
                             f"{program_text(draw_program(seed))}")
+            if LONG:
+                print(failures[-1], flush=True)
         seed += 1
+        if LONG and seed % 250 == 0:  # a long run reports as it goes
+            print(f"mode fuzzer: {seed} programs in {time.monotonic() - started:.0f} s, "
+                  f"{len(failures)} mismatches", flush=True)
     failing = [line.split(":")[0] for line in failures]
     print(f"mode fuzzer: failing {failing}; {seed} programs in {time.monotonic() - started:.1f} s, "
           f"{len(failures)} mismatches")

@@ -430,7 +430,8 @@ def _make_node(op: str, rule: GradRule | None, operands, ctx: dict, out) -> OpNo
     if rule.capture is not None:
         ctx = {**ctx, **rule.capture(operands, out, ctx)}
     name = rule.node_name(operands, ctx, out)
-    order = None if rule.edges_for is None else rule.edges_for(operands)
+    order = ctx.get("grad_edges") or (None if rule.edges_for is None
+                                      else rule.edges_for(operands))
     return OpNode(rule, name, edges, tuple(needs), tuple(meta), ctx, scalars, order)
 
 

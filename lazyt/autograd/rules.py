@@ -606,6 +606,33 @@ def cat_backward(ctx, grad):
     return tuple(grads)
 
 
+@rule("roll", "RollBackward0")
+def roll_backward(ctx, grad):
+    shifts, dims = ctx.kw["shifts"], ctx.kw["dims"]
+    back = -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
+    return (grad.roll(back, dims),)
+
+
+@rule("repeat", "RepeatBackward0")
+def repeat_backward(ctx, grad):
+    """Each input element was copied once per repetition: sum the copies."""
+    sizes, shape = ctx.kw["sizes"], ctx.shape(0)
+    padded = (1,) * (len(sizes) - len(shape)) + tuple(shape)
+    split = []
+    for r, s in zip(sizes, padded):
+        split += [r, s]
+    if 0 in split:
+        return (creation.zeros(shape, dtype=grad.dtype),)
+    summed = grad.reshape(split).sum(tuple(range(0, 2 * len(sizes), 2)))
+    return (summed.reshape(shape),)
+
+
+@rule("trace", "TraceBackward0")
+def trace_backward(ctx, grad):
+    rows, cols = ctx.shape(0)
+    return (creation.eye(rows, cols, dtype=grad.dtype) * grad,)
+
+
 @rule("stack", "StackBackward0")
 def stack_backward(ctx, grad):
     dim = ctx.kw["dim"]

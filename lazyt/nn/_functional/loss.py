@@ -249,13 +249,18 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     _check_reduction(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    diff = input - target
-    abs_diff = diff.abs()
-    if beta == 0.0:
-        loss = abs_diff
-    else:
-        loss = where(abs_diff < beta, diff * diff * (0.5 / beta), abs_diff - 0.5 * beta)
-    return apply_reduction(loss, reduction)
+
+    def loss_of(input, target):
+        diff = input - target
+        abs_diff = diff.abs()
+        if beta == 0.0:
+            loss = abs_diff
+        else:
+            loss = where(abs_diff < beta, diff * diff * (0.5 / beta), abs_diff - 0.5 * beta)
+        return apply_reduction(loss, reduction)
+
+    return run_region("smooth_l1_loss", loss_of, (input, target), (beta, reduction),
+                      "SmoothL1LossBackward0")
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -266,13 +271,19 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
-    # PyTorch clamps each log term at -100 so that a 0 or 1 prediction stays finite.
-    log_p = input.log().clamp(min=-100.0)
-    log_not_p = (1.0 - input).log().clamp(min=-100.0)
-    loss = -(target * log_p + (1.0 - target) * log_not_p)
-    if weight is not None:
-        loss = loss * weight
-    return apply_reduction(loss, reduction)
+
+    def loss_of(input, target, weight):
+        # PyTorch clamps each log term at -100 so that a 0 or 1 prediction stays finite.
+        log_p = input.log().clamp(min=-100.0)
+        log_not_p = (1.0 - input).log().clamp(min=-100.0)
+        loss = -(target * log_p + (1.0 - target) * log_not_p)
+        if weight is not None:
+            loss = loss * weight
+        return apply_reduction(loss, reduction)
+
+    tensors = (input, target, weight)
+    return run_region("binary_cross_entropy", loss_of, tensors, (reduction,),
+                      "BinaryCrossEntropyBackward0", edges=edges_of(tensors, (0, 1)))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
