@@ -96,6 +96,15 @@ def apply(op: str, *operands) -> Tensor:
     return out
 
 
+def apply_row_major(op: str, *operands) -> Tensor:
+    """apply, its result row-major whatever the operands' layouts: the last
+    op of a PyTorch kernel that makes its input contiguous first (softmax)."""
+    out = eager_cache.computed(eager_cache.key_for((op, "row-major"), operands), operands,
+                               lambda: build(op, *operands))
+    grad_mode.record(op, out, operands)
+    return out
+
+
 def result_strides(shape, operands) -> tuple[int, ...]:
     """The strides PyTorch gives an elementwise result over these operands
     (tensors and Python scalars): see ir/layout.elementwise_strides. A pending

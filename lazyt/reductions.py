@@ -335,7 +335,8 @@ def _softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
     e = ew.apply("exp", shifted)
     # Scaled by the reciprocal of the sum, as PyTorch's CPU kernel does: one
     # division per row instead of per element.
-    return ew.mul(e, ew.apply("reciprocal", sum(e, dim, keepdim=True)))
+    # Row-major, as PyTorch's softmax (it makes its input contiguous first).
+    return ew.apply_row_major("mul", e, ew.apply("reciprocal", sum(e, dim, keepdim=True)))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
@@ -349,7 +350,8 @@ def _log_softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
     shifted, dim = _shifted_for_softmax(input, dim, dtype, "log_softmax")
     if shifted.numel() == 0:
         return ew.clone(shifted)
-    return ew.sub(shifted, ew.apply("log", sum(ew.apply("exp", shifted), dim, keepdim=True)))
+    return ew.apply_row_major("sub", shifted,
+                              ew.apply("log", sum(ew.apply("exp", shifted), dim, keepdim=True)))
 
 
 def _implicit_dim(x: Tensor, dim) -> int:

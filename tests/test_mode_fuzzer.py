@@ -21,7 +21,8 @@ Each program runs
   values, gradients and aliasing facts.
 
 CI runs a short budget (FUZZ_SECONDS, at least FUZZ_MIN_PROGRAMS programs);
-`pytest --long` (LAZYT_FUZZ_LONG=1) runs 10,000. A failure names the seed:
+`pytest --long` (LAZYT_FUZZ_LONG=1) runs 10,000 (LAZYT_FUZZ_SEEDS=start:stop
+picks a range of them, to split the run over processes). A failure names the seed:
 `run_seed(seed)` replays it; `program_text(draw_program(seed))` prints it.
 """
 
@@ -42,6 +43,8 @@ except ImportError:  # the oracle is optional
 
 LONG = bool(os.environ.get("LAZYT_FUZZ_LONG"))
 FUZZ_PROGRAMS = 10_000 if LONG else None
+# A long run split over processes: LAZYT_FUZZ_SEEDS=4000:7000 runs those seeds.
+FUZZ_SEEDS = tuple(int(s) for s in os.environ.get("LAZYT_FUZZ_SEEDS", "0:10000").split(":"))
 FUZZ_SECONDS = 25.0
 FUZZ_MIN_PROGRAMS = 40
 RTOL, ATOL = 2e-4, 2e-5          # float32 against float32 (other mode, torch)
@@ -491,9 +494,10 @@ def test_advanced_indexing_keeps_the_input_dim_order_like_pytorch():
 
 
 def test_three_modes_agree_on_random_programs():
-    started, seed, failures = time.monotonic(), 0, []
+    started, failures = time.monotonic(), []
+    seed = FUZZ_SEEDS[0] if LONG else 0
     while True:
-        if FUZZ_PROGRAMS is not None and seed >= FUZZ_PROGRAMS:
+        if FUZZ_PROGRAMS is not None and seed >= FUZZ_SEEDS[1]:
             break
         if FUZZ_PROGRAMS is None and seed >= FUZZ_MIN_PROGRAMS and \
                 time.monotonic() - started > FUZZ_SECONDS:
@@ -506,11 +510,12 @@ def test_three_modes_agree_on_random_programs():
             if LONG:
                 print(failures[-1], flush=True)
         seed += 1
-        if LONG and seed % 250 == 0:  # a long run reports as it goes
-            print(f"mode fuzzer: {seed} programs in {time.monotonic() - started:.0f} s, "
-                  f"{len(failures)} mismatches", flush=True)
+        if LONG and (seed - FUZZ_SEEDS[0]) % 250 == 0:  # a long run reports as it goes
+            print(f"mode fuzzer: seeds {FUZZ_SEEDS[0]}..{seed - 1} in "
+                  f"{time.monotonic() - started:.0f} s, {len(failures)} mismatches", flush=True)
+    count = seed - (FUZZ_SEEDS[0] if LONG else 0)
     failing = [line.split(":")[0] for line in failures]
-    print(f"mode fuzzer: failing {failing}; {seed} programs in {time.monotonic() - started:.1f} s, "
+    print(f"mode fuzzer: failing {failing}; {count} programs in {time.monotonic() - started:.1f} s, "
           f"{len(failures)} mismatches")
     if failures:
-        pytest.fail(f"{len(failures)} of {seed} programs mismatch:\n" + "\n\n".join(failures[:5]))
+        pytest.fail(f"{len(failures)} of {count} programs mismatch:\n" + "\n\n".join(failures[:5]))

@@ -8,6 +8,7 @@ follows PyTorch's TensorIterator: the non-indexed dims keep the input's
 order. Compared against PyTorch on random permutations and indices.
 """
 
+import contextlib
 import random
 
 import numpy as np
@@ -224,3 +225,19 @@ def test_a_python_bool_index_is_an_advanced_index_like_pytorch():
     w = lt.ones(2, 3, requires_grad=True)
     (w[:, True] * 3).sum().backward()
     assert w.grad.tolist() == [[3.0] * 3] * 2
+
+
+@needs_torch
+@pytest.mark.parametrize("mode", ["eager", "deferred"])
+def test_softmax_results_are_row_major_like_pytorch(mode):
+    """PyTorch's softmax makes its input contiguous first (fuzzer seed 136)."""
+    for _ in range(3):  # first call, recorded, replayed (eager regions)
+        for name, dim in [("softmax", 1), ("log_softmax", 0), ("softmax", 2)]:
+            want = getattr(_permuted(torch, (4, 5, 3), (2, 0, 1)), name)(dim)
+            x = _permuted(lt, (4, 5, 3), (2, 0, 1))
+            with lt.deferred() if mode == "deferred" else contextlib.nullcontext():
+                got = getattr(x, name)(dim)
+                got.realize()
+            assert got.stride() == want.stride() == (20, 5, 1)
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
