@@ -340,9 +340,10 @@ def where(condition: Tensor, input=None, other=None):
 
 
 def where_recorded_as(condition: Tensor, input, other, grad_name: str | None = None,
-                      grad_edges: tuple[int, ...] | None = None):
+                      grad_edges: tuple[int, ...] | None = None, row_major: bool = False):
     """where, its grad_fn named and laid out as the PyTorch op built on it
-    (tril: TrilBackward0 with an edge to operand 1 only)."""
+    (tril: TrilBackward0 with an edge to operand 1 only); with `row_major`
+    its result is row-major, as that op's (tril, masked_fill)."""
     if not isinstance(condition, Tensor) or condition.dtype is not dtypes.bool_:
         got = condition.dtype.name if isinstance(condition, Tensor) else type(condition).__name__
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
@@ -356,8 +357,9 @@ def where_recorded_as(condition: Tensor, input, other, grad_name: str | None = N
                                                  source(input, dtype, shape),
                                                  source(other, dtype, shape)))
 
-    out = eager_cache.computed(eager_cache.key_for("where", operands), operands, build_where,
-                               layout=lambda node: result_strides(node.shape, operands))
+    layout = None if row_major else (lambda node: result_strides(node.shape, operands))
+    out = eager_cache.computed(eager_cache.key_for(("where", row_major), operands), operands,
+                               build_where, layout=layout)
     if grad_name is None:
         grad_mode.record("where", out, operands)
     else:

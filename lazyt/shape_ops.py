@@ -107,7 +107,7 @@ def flip(input: Tensor, dims) -> Tensor:
     if len(set(axes)) != len(axes):
         raise RuntimeError("dims has duplicates")
     node = make_node("movement", input.dtype, input._shape, (input._load(),), ("flip", (axes,)))
-    out = Tensor._from_node(node)
+    out = Tensor._from_node(node, strides=ew.preserved_strides(input))  # as PyTorch's flip
     grad_mode.record("flip", out, (input,), dims=axes)
     return out
 
@@ -160,7 +160,7 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     for i in range(len(sizes)):
         y = y.unsqueeze(2 * i)
     with grad_mode.no_grad():
-        out = y.expand(*expanded_shape).reshape(*view_shape)
+        out = y.expand(*expanded_shape).reshape(*view_shape).contiguous()
     # One op, as PyTorch's RepeatBackward0 (not a view, an expand and a copy).
     grad_mode.record("repeat", out, (input,), sizes=tuple(sizes))
     return out
@@ -206,12 +206,12 @@ def _triangle_mask(input: Tensor, diagonal: int, upper: bool) -> Tensor:
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     return ew.where_recorded_as(_triangle_mask(input, diagonal, False), input, _zero(input),
-                                "TrilBackward0", (1,))
+                                "TrilBackward0", (1,), row_major=True)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     return ew.where_recorded_as(_triangle_mask(input, diagonal, True), input, _zero(input),
-                                "TriuBackward0", (1,))
+                                "TriuBackward0", (1,), row_major=True)
 
 
 def _zero(input: Tensor):
@@ -228,7 +228,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
                                f"tensor with {value.ndim} dimension(s).")
         value = value.item()
     out = ew.where_recorded_as(mask, ew.cast_if(_scalar_tensor(value, input.dtype), input.dtype),
-                               input, "MaskedFillBackward0", (2,))
+                               input, "MaskedFillBackward0", (2,), row_major=True)
     if out.dtype is not input.dtype:
         out = ew.cast(out, input.dtype)
     return out

@@ -241,3 +241,29 @@ def test_softmax_results_are_row_major_like_pytorch(mode):
             assert got.stride() == want.stride() == (20, 5, 1)
             np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
 
+
+
+LAYOUT_OPS = {
+    "layer_norm": lambda m, x: m.nn.functional.layer_norm(x, (5,)),
+    "batch_norm": lambda m, x: m.nn.functional.batch_norm(x, None, None, training=True),
+    "gelu": lambda m, x: m.nn.functional.gelu(x), "tril": lambda m, x: x.tril(),
+    "triu": lambda m, x: x.triu(1), "masked_fill": lambda m, x: x.masked_fill(x > 0, 1.0),
+    "repeat": lambda m, x: x.repeat(1, 2, 1), "flip": lambda m, x: x.flip(0),
+    "where": lambda m, x: m.where(x > 0, x, 0.0), "clamp": lambda m, x: x.clamp(-1, 1),
+    "cumsum": lambda m, x: x.cumsum(1), "sum_keepdim": lambda m, x: x.sum(1, keepdim=True),
+    "mse_none": lambda m, x: m.nn.functional.mse_loss(x, x * 2, reduction="none"),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("mode", ["eager", "deferred"])
+@pytest.mark.parametrize("op", list(LAYOUT_OPS))
+def test_op_results_on_a_permuted_input_have_pytorch_strides(op, mode):
+    want = LAYOUT_OPS[op](torch, _permuted(torch, (4, 5, 3), (2, 0, 1)))
+    for _ in range(3):  # first call, recorded, replayed (eager regions)
+        x = _permuted(lt, (4, 5, 3), (2, 0, 1))
+        with lt.deferred() if mode == "deferred" else contextlib.nullcontext():
+            got = LAYOUT_OPS[op](lt, x)
+            got.realize()
+        assert got.stride() == want.stride()
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)

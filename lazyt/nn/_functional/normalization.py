@@ -6,18 +6,27 @@ from __future__ import annotations
 
 import math
 
-from lazyt import dtypes, elementwise, shape_ops
+from lazyt import dtypes, elementwise, formats, shape_ops
 from lazyt.autograd import grad_mode
 from lazyt.regions import edges_of, run_region
 from lazyt.tensor import Tensor
 
 
-def _normalise(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
-    """(x - mean) / sqrt(biased var + eps) over axes; also the mean and biased var."""
+def _normalise(x: Tensor, axes: tuple[int, ...], eps: float, row_major: bool = True
+               ) -> tuple[Tensor, Tensor, Tensor]:
+    """(x - mean) / sqrt(biased var + eps) over axes; also the mean and biased
+    var. The result is row-major (PyTorch's norms make their input contiguous
+    first) unless `row_major` is False (a channels-last batch_norm)."""
     mean = x.mean(axes, keepdim=True)
-    centred = x - mean
+    centred = elementwise.apply_row_major("sub", x, mean) if row_major else x - mean
     var = (centred * centred).mean(axes, keepdim=True)
     return centred * (var + eps).rsqrt(), mean, var
+
+
+def _is_channels_last(x: Tensor) -> bool:
+    """Does x keep channels_last (PyTorch's batch_norm output follows it)?"""
+    return x.ndim == 4 and not x.is_contiguous() and \
+        x.is_contiguous(memory_format=formats.channels_last)
 
 
 def _channel_shape(x: Tensor) -> tuple[int, ...]:
@@ -63,8 +72,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
 
+        row_major = not _is_channels_last(input)
+
         def train_of(input, weight, bias):
-            out, mean, var = _normalise(input, axes, eps)
+            out, mean, var = _normalise(input, axes, eps, row_major)
             return _affine(out, weight, bias, shape), mean, var
 
         out, mean, var = run_region("batch_norm", train_of, (input, weight, bias), (axes, eps),
