@@ -32,8 +32,8 @@ class Tensor:
     _grad: Any
     _lazy_base: Any
     _lazy_moves: Any
-    _pending_strides: Any
     _node: Any
+    _pending_strides: Any
     _requires_grad: Any
     _retains_grad: Any
     _st: Any
@@ -503,6 +503,7 @@ class Tensor:
     def _shape(self): ...  # defined in lazyt/tensor.py
     @property
     def _storage(self): ...  # defined in lazyt/tensor.py
+    def _transposed(self, d0, d1, grad_name): ...  # defined in lazyt/tensor.py
     @property
     def _view(self): ...  # defined in lazyt/tensor.py
     def _with_view(self, view, op='reshape', **ctx): ...  # defined in lazyt/tensor.py
