@@ -267,3 +267,23 @@ def test_op_results_on_a_permuted_input_have_pytorch_strides(op, mode):
             got.realize()
         assert got.stride() == want.stride()
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_deferred_copy_of_a_written_view_reads_the_value_before_the_write_is_replayed():
+    """Fuzzer seed 7973: a pending copy of a transposed view written in place
+    was computed again after the write was carried out (the slice scaled twice)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 4, 3)).astype(np.float32)
+    a = rng.standard_normal((1, 3, 4)).astype(np.float32)
+
+    def step(x, a):
+        v = x.transpose(0, 2).clone()[:, 1:]
+        v.mul_(a)
+        return v.transpose(0, 2).contiguous()
+
+    eager = step(lt.tensor(x), lt.tensor(a))
+    with lt.deferred():
+        deferred = step(lt.tensor(x), lt.tensor(a))
+        deferred.realize()
+    np.testing.assert_array_equal(deferred.numpy(), eager.numpy())
+    assert deferred.stride() == eager.stride()

@@ -199,17 +199,27 @@ def _realize_scheduled(roots: list[Node], writes: list[tuple], layouts: list) ->
             view = view and apply_movement(view, kind, params)
         if view is None or (strides is None and not view.is_contiguous()):
             # A result is dense, as eager mode makes it (x.expand(...).contiguous()
-            # must not come back with stride 0): compute it into its own buffer.
+            # must not come back with stride 0): copy it into its own buffer,
+            # from the value just computed (the writes carried out since may
+            # have changed what the root's graph reads).
             copy = _scheduler()
             view = View.contiguous(root.shape)
             storage = CPU_BACKEND.allocate(root.dtype, prod(root.shape))
-            copy.assign(root, storage.buffer, view)
+            copy.assign(_moved(load, moves), storage.buffer, view)
             _execute(copy)
         else:
             storage = buf.storage
         results.remember(root, storage, view)
         outs.append((storage, view))
     return outs
+
+
+def _moved(node: Node, moves: tuple) -> Node:
+    """node with the movements applied (as nodes, for a kernel to read)."""
+    for kind, params in moves:
+        shape = apply_movement(View.contiguous(node.shape), kind, params).shape
+        node = make_node("movement", node.dtype, shape, (node,), (kind, params))
+    return node
 
 
 def _finish_writes(writes: list[tuple]) -> None:

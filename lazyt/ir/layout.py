@@ -86,14 +86,13 @@ def _channels_last_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def preserve_format_strides(shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[int, ...]:
     """Strides of a copy of a tensor made with memory_format=preserve_format
-    (clone, .to(dtype)): its own strides when it is non-overlapping and
-    dense, else channels-last when it looks channels-last, else row-major."""
+    (clone, .to(dtype), empty_like): its own strides when it is
+    non-overlapping and dense, else dense in the order of its strides
+    (PyTorch's infer_dense_strides: an expanded transposed tensor's clone
+    keeps the transposed order)."""
     if is_non_overlapping_and_dense(shape, strides):
         return tuple(strides)
-    if len(shape) == 4 and strides[1] < strides[3] < strides[2] < strides[0] \
-            and 1 not in shape[1:] and 0 not in shape:
-        return _channels_last_strides(shape)
-    return View.contiguous(shape).strides
+    return iterator_strides(tuple(shape), [tuple(strides)])
 
 
 def _is_contiguous(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
