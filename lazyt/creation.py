@@ -20,6 +20,7 @@ from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.engine.realize import nonzero_into
+from lazyt.ir.layout import preserve_format_strides
 from lazyt.ir.node import Node, make_node
 from lazyt.ir.view import View, prod
 from lazyt.random import default_generator  # (compile.py imports it from here too)
@@ -87,9 +88,9 @@ def _empty(shape: tuple[int, ...], dtype: DType, like: Tensor | None = None) -> 
     """A new tensor; `like` (for the *_like functions) keeps a dense input's layout."""
     check_new_shape(shape, dtype)
     view = View.contiguous(shape)
-    if like is not None and not like.is_contiguous():
-        strides = like._view.dense_layout()
-        view = view if strides is None else View(shape, strides, 0)
+    if like is not None and like._shape == tuple(shape):
+        layout = like._layout()
+        view = View(shape, preserve_format_strides(layout.shape, layout.strides), 0)
     device = CREATION_DEVICE[-1] if CREATION_DEVICE else CPU
     return Tensor._make(Storage.allocate(dtype, prod(shape), device), view)
 

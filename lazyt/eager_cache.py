@@ -68,14 +68,15 @@ def key_for(op: str, operands: tuple):
     return tuple(parts)
 
 
-def computed(key, operands: tuple, build, like=None):
+def computed(key, operands: tuple, build, layout=None):
     """The tensor an out-of-place op computes: from the cache when `key` (from
     key_for, or None) was seen, else by building its node with `build()` and
-    realising it (then remembered). `like(node)` picks the layout source."""
+    realising it (then remembered). `layout(node)` gives the result's dense
+    strides (None: row-major)."""
     out = None if key is None else run_cached(key, operands)
     if out is None:
         node = build()
-        out = Tensor._from_node(node, like=None if like is None else like(node))
+        out = Tensor._from_node(node, strides=None if layout is None else layout(node))
         if key is not None:
             remember(key, operands, out, node)
     return out

@@ -22,6 +22,7 @@ from lazyt import creation, dtypes, eager_cache, formats, indexing, modes, reduc
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.engine.realize import realize_into
+from lazyt.ir.layout import elementwise_strides, preserve_format_strides
 from lazyt.ir.node import Node, make_node, walk
 from lazyt.ir.ops import OPS, OpDef
 from lazyt.realization import defer_write, flush_readers
@@ -90,17 +91,38 @@ def apply(op: str, *operands) -> Tensor:
     """Out-of-place elementwise op, realised now (eager)."""
     out = eager_cache.computed(eager_cache.key_for(op, operands), operands,
                                lambda: build(op, *operands),
-                               like=lambda node: _layout_source(node.shape, operands))
+                               layout=lambda node: result_strides(node.shape, operands))
     grad_mode.record(op, out, operands)
     return out
 
 
-def _layout_source(shape, operands) -> Tensor | None:
-    """The operand whose layout the result copies: the first full-shape tensor."""
+def apply_row_major(op: str, *operands) -> Tensor:
+    """apply, its result row-major whatever the operands' layouts: the last
+    op of a PyTorch kernel that makes its input contiguous first (softmax)."""
+    out = eager_cache.computed(eager_cache.key_for((op, "row-major"), operands), operands,
+                               lambda: build(op, *operands))
+    grad_mode.record(op, out, operands)
+    return out
+
+
+def result_strides(shape, operands) -> tuple[int, ...]:
+    """The strides PyTorch gives an elementwise result over these operands
+    (tensors and Python scalars): see ir/layout.elementwise_strides. A pending
+    operand counts with the strides it will have once realised."""
+    layouts = []
     for x in operands:
-        if isinstance(x, Tensor) and x._shape == shape:
-            return x
-    return None
+        if isinstance(x, Tensor):
+            view = x._layout()
+            layouts.append((view.shape, view.strides))
+        else:
+            layouts.append(((), ()))
+    return elementwise_strides(shape, layouts)
+
+
+def preserved_strides(x: Tensor) -> tuple[int, ...]:
+    """The strides of a copy of x made with preserve_format (clone, a cast)."""
+    view = x._layout()
+    return preserve_format_strides(view.shape, view.strides)
 
 
 def assign(target: Tensor, node: Node, deferrable: bool = False) -> Tensor:
@@ -193,7 +215,7 @@ def _can_cast(src: DType, dst: DType) -> bool:
 def cast(x: Tensor, dtype: DType) -> Tensor:
     out = eager_cache.computed(eager_cache.key_for(("cast", dtype), (x,)), (x,),
                                lambda: make_node("cast", dtype, x._shape, (x._load(),)),
-                               like=lambda node: x)
+                               layout=lambda node: preserved_strides(x))
     grad_mode.record("cast", out, (x,))
     return out
 
@@ -314,6 +336,14 @@ def _pow_by_scalar(input: Tensor, exponent, result: DType) -> Tensor:
 def where(condition: Tensor, input=None, other=None):
     if input is None and other is None:  # where(cond) is nonzero(cond, as_tuple=True)
         return indexing.nonzero(condition, as_tuple=True)
+    return where_recorded_as(condition, input, other)
+
+
+def where_recorded_as(condition: Tensor, input, other, grad_name: str | None = None,
+                      grad_edges: tuple[int, ...] | None = None, row_major: bool = False):
+    """where, its grad_fn named and laid out as the PyTorch op built on it
+    (tril: TrilBackward0 with an edge to operand 1 only); with `row_major`
+    its result is row-major, as that op's (tril, masked_fill)."""
     if not isinstance(condition, Tensor) or condition.dtype is not dtypes.bool_:
         got = condition.dtype.name if isinstance(condition, Tensor) else type(condition).__name__
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
@@ -327,8 +357,13 @@ def where(condition: Tensor, input=None, other=None):
                                                  source(input, dtype, shape),
                                                  source(other, dtype, shape)))
 
-    out = eager_cache.computed(eager_cache.key_for("where", operands), operands, build_where)
-    grad_mode.record("where", out, operands)
+    layout = None if row_major else (lambda node: result_strides(node.shape, operands))
+    out = eager_cache.computed(eager_cache.key_for(("where", row_major), operands), operands,
+                               build_where, layout=layout)
+    if grad_name is None:
+        grad_mode.record("where", out, operands)
+    else:
+        grad_mode.record("where", out, operands, grad_name=grad_name, grad_edges=grad_edges)
     return out
 
 
@@ -377,8 +412,25 @@ def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002
 
 
 def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
-    result = clamp(self, min, max)
-    return copy_(self, result)
+    if any(isinstance(b, Tensor) for b in (min, max)):
+        return copy_(self, clamp(self, min, max))
+    return _clamp_inplace(self, min, max, "ClampBackward1")
+
+
+def _clamp_inplace(self: Tensor, min, max, grad_name: str) -> Tensor:  # noqa: A002
+    """clamp_ with number bounds: one in-place op, recorded as PyTorch names it."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    grad_mode.check_inplace(self)
+    with grad_mode.no_grad():
+        value = _clamp(self, min, max)
+    if not _can_cast(value.dtype, self.dtype):
+        raise RuntimeError(f"result type {TORCH_NAMES[value.dtype.name]} can't be cast to the "
+                           f"desired output type {TORCH_NAMES[self.dtype.name]}")
+    snapshot = grad_mode.snapshot_for_inplace(self, "clamp", ())
+    assign(self, value._load(), deferrable=snapshot is None)
+    grad_mode.record_inplace("clamp", self, (min, max, grad_name), snapshot)
+    return self
 
 
 def lerp(input: Tensor, end, weight) -> Tensor:
@@ -426,7 +478,7 @@ def zero_(self: Tensor) -> Tensor:
 
 
 def clone(self: Tensor, *, memory_format=None) -> Tensor:
-    out = Tensor._from_node(self._load(), like=self)
+    out = Tensor._from_node(self._load(), strides=preserved_strides(self))
     grad_mode.record("clone", out, (self,))
     if memory_format is None or memory_format is formats.preserve_format:
         return out

@@ -22,6 +22,7 @@ from lazyt import creation, dtypes, reductions
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.engine.realize import nonzero_into
+from lazyt.ir.layout import iterator_strides, operand_strides
 from lazyt.ir.node import make_node
 from lazyt.ir.view import View, prod
 from lazyt.realization import scatter_into
@@ -91,9 +92,11 @@ def parse_index(t: Tensor, index) -> _Parsed:
         elif item is Ellipsis:
             dim += t.ndim - consumed
         elif isinstance(item, bool):
+            # PyTorch: a new dim indexed by tensor([0]) (True) or an empty
+            # index (False), so it is an advanced index (a copy) that
+            # broadcasts with the other index tensors.
             parsed.view = view.unsqueeze(dim)
-            if not item:
-                parsed.view = parsed.view.slice(dim, 0, 0, 1)
+            parsed.advanced.append((dim, creation.zeros(int(item), dtype=dtypes.int64)))
             dim += 1
         elif (k := _scalar_index(item)) is not None:
             size = view.shape[dim]
@@ -191,15 +194,52 @@ def _advanced_plan(parsed: _Parsed, strict: int | None = None):
 
 
 def getitem(self: Tensor, index) -> Tensor:
+    return getitem_recorded_as(self, index, None)
+
+
+def getitem_recorded_as(self: Tensor, index, grad_name: str | None) -> Tensor:
+    """self[index], an advanced index's grad_fn named as the PyTorch op built
+    on it (embedding: EmbeddingBackward0) when grad_name is given."""
     parsed = parse_index(self, index)
     if not parsed.advanced:
         return self._with_view(parsed.view, "index", index=index)
     out_shape, mapping, index_nodes = _advanced_plan(parsed)
     src = make_node("load", self.dtype, parsed.view.shape, (), (self._storage.buffer, parsed.view))
     node = make_node("gather", self.dtype, out_shape, (src, *index_nodes), mapping)
-    out = Tensor._from_node(node)
-    grad_mode.record("index", out, (self,), index=index)
+    out = Tensor._from_node(node, strides=_indexing_result_strides(parsed, out_shape, mapping))
+    if grad_name is None:
+        grad_mode.record("index", out, (self,), index=index)
+    else:
+        grad_mode.record("index", out, (self,), index=index, grad_name=grad_name)
     return out
+
+
+def _indexing_result_strides(parsed: _Parsed, out_shape: tuple, mapping: tuple) -> tuple:
+    """The strides PyTorch gives x[advanced index]: its TensorIterator over the
+    source restrided to the result's shape (0 strides along the index dims)
+    and the index tensors broadcast together and reshaped to the result's
+    rank, so the non-indexed dims keep the source's dim order."""
+    view = parsed.view
+    src = [0] * len(out_shape)
+    for d, how in enumerate(mapping):
+        if how[0] == "loop":
+            src[how[1]] = view.strides[d]
+    loop_dims = {how[1] for how in mapping if how[0] == "loop"}
+    if prod(out_shape) == 0 and all(out_shape[d] == 1 for d in loop_dims):
+        # Every operand has the result's shape and no elements, so all are
+        # contiguous: TensorIterator's fast setup makes the result contiguous.
+        return View.contiguous(out_shape).strides
+    index_dims = [d for d in range(len(out_shape)) if d not in loop_dims]
+    first = index_dims[0] if index_dims else 0
+    bshape = tuple(out_shape[d] for d in index_dims)
+    index_shape = (1,) * first + bshape + (1,) * (len(out_shape) - first - len(bshape))
+    operands = [tuple(src)]
+    for _, idx in parsed.advanced:
+        reshaped = idx._view.expand_to(bshape).reshape(index_shape)
+        if reshaped is None:  # (cannot happen: only size-1 dims are inserted)
+            return View.contiguous(out_shape).strides
+        operands.append(operand_strides(index_shape, reshaped.strides, out_shape))
+    return iterator_strides(out_shape, operands)
 
 
 def setitem(self: Tensor, index, value) -> None:
@@ -245,6 +285,11 @@ def index_put(self: Tensor, view: View, shape, mapping, index_nodes, value,
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    return gather_recorded_as(input, dim, index, "GatherBackward0")
+
+
+def gather_recorded_as(input: Tensor, dim: int, index: Tensor, grad_name: str) -> Tensor:
+    """gather, its grad_fn named as the PyTorch op that gathers (sort, topk)."""
     dim = normalize_dim(dim, input.ndim)
     if index.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError("gather(): Expected dtype int64 for index")
@@ -264,7 +309,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
                     (index._storage.buffer, index._view))
     node = make_node("gather", input.dtype, index._view.shape, (src, idx), mapping)
     out = Tensor._from_node(node)
-    grad_mode.record("gather", out, (input,), dim=dim, index=index)
+    grad_mode.record("gather", out, (input,), dim=dim, index=index, grad_name=grad_name)
     return out
 
 
@@ -311,7 +356,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     src = input._load()
     node = make_node("gather", input.dtype, out_shape, (src, *index_nodes), mapping)
     out = Tensor._from_node(node)
-    grad_mode.record("index", out, (input,), index=(slice(None),) * dim + (index,))
+    grad_mode.record("index", out, (input,), index=(slice(None),) * dim + (index,),
+                     grad_name="IndexSelectBackward0")
     return out
 
 

@@ -210,7 +210,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
         return sort_result(ew.clone(input), creation.zeros((), dtype=dtypes.int64))
     dim = normalize_dim(dim, input.ndim)
     indices = _sort_indices(input, dim, descending)
-    values = indexing.gather(input, dim, indices)
+    values = indexing.gather_recorded_as(input, dim, indices, "SortBackward0")
     return sort_result(values, indices)
 
 
@@ -234,11 +234,12 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     size = input.shape[dim] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    values, indices = sort(input, dim, descending=largest)
     if input.ndim == 0:
-        return topk_result(values, indices)
-    return topk_result(values.narrow(dim, 0, k).contiguous(),
-                       indices.narrow(dim, 0, k).contiguous())
+        return topk_result(*sort(input, dim, descending=largest))
+    indices = _sort_indices(input, dim, largest).narrow(dim, 0, k).contiguous()
+    if k == 0:
+        return topk_result(ew.clone(input.narrow(dim, 0, 0)), indices)
+    return topk_result(indexing.gather_recorded_as(input, dim, indices, "TopkBackward0"), indices)
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):

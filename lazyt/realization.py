@@ -127,12 +127,13 @@ def realize_tensors(tensors: list) -> None:
     roots = [t for t in tensors if t._node is not None and t._lazy_base is None]
     writes = [(w._node, w._st.buffer, w._vw) for w in writers]
     cacheable = not engine_program.is_recording() and not modes.TRACING
-    outs = realize_graph([t._node for t in roots], writes, cacheable)
+    layouts = [t._pending_strides for t in roots]
+    outs = realize_graph([t._node for t in roots], writes, cacheable, layouts)
     for w in writers:
         w._node = None
         w._st.writer = None
     for t, (storage, view) in zip(roots, outs):
-        t._st, t._vw, t._node = storage, view, None
+        t._st, t._vw, t._node, t._pending_strides = storage, view, None, None
     for t in tensors:
         if t._node is not None and t._lazy_base is not None:
             _realize_view(t)

@@ -38,15 +38,21 @@ def _reduced_shape(shape, axes) -> tuple[int, ...]:
 
 
 def reduce(x: Tensor, op: str, axes: tuple[int, ...], keepdim: bool, dtype: DType,
-           grad_op: str | None = None) -> Tensor:
-    """Reduce x over axes with op, result in dtype (keepdim shape first, then squeezed)."""
+           grad_op: str | None = None, grad_name: str | None = None) -> Tensor:
+    """Reduce x over axes with op, result in dtype (keepdim shape first, then
+    squeezed). `grad_name` names the grad_fn where PyTorch's name depends on
+    the overload called (sum() vs sum(dim))."""
     out = eager_cache.computed(
         eager_cache.key_for(("reduce", op, axes, dtype), (x,)), (x,),
         lambda: make_node("reduce", dtype, _reduced_shape(x._shape, axes), (x._load(),),
                           (op, axes)))
     if not keepdim and axes:
         out = out._move("squeeze", (axes,))
-    grad_mode.record(grad_op or op, out, (x,), axes=axes, keepdim=keepdim)
+    if grad_name is None:
+        grad_mode.record(grad_op or op, out, (x,), axes=axes, keepdim=keepdim)
+    else:
+        grad_mode.record(grad_op or op, out, (x,), axes=axes, keepdim=keepdim,
+                         grad_name=grad_name)
     return out
 
 
@@ -69,7 +75,8 @@ def _sum_dtype(x: Tensor, dtype) -> DType:
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     out_dtype = _sum_dtype(input, dtype)
     x = ew.cast_if(input, out_dtype)
-    return reduce(x, "sum", _dims(input, dim), keepdim, out_dtype)
+    return reduce(x, "sum", _dims(input, dim), keepdim, out_dtype,
+                  grad_name="SumBackward0" if dim is None else "SumBackward1")
 
 
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -104,7 +111,8 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     axes = _dims(input, dim) if dim is not None else tuple(range(input.ndim))
     if out_dtype is dtypes.bool_:  # a product of bools is their conjunction
         return reduce(x, "all", axes, keepdim, out_dtype, "prod")
-    return reduce(x, "prod", axes, keepdim, out_dtype)
+    return reduce(x, "prod", axes, keepdim, out_dtype,
+                  grad_name="ProdBackward0" if dim is None else "ProdBackward1")
 
 
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
@@ -327,7 +335,8 @@ def _softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
     e = ew.apply("exp", shifted)
     # Scaled by the reciprocal of the sum, as PyTorch's CPU kernel does: one
     # division per row instead of per element.
-    return ew.mul(e, ew.apply("reciprocal", sum(e, dim, keepdim=True)))
+    # Row-major, as PyTorch's softmax (it makes its input contiguous first).
+    return ew.apply_row_major("mul", e, ew.apply("reciprocal", sum(e, dim, keepdim=True)))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
@@ -341,7 +350,8 @@ def _log_softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
     shifted, dim = _shifted_for_softmax(input, dim, dtype, "log_softmax")
     if shifted.numel() == 0:
         return ew.clone(shifted)
-    return ew.sub(shifted, ew.apply("log", sum(ew.apply("exp", shifted), dim, keepdim=True)))
+    return ew.apply_row_major("sub", shifted,
+                              ew.apply("log", sum(ew.apply("exp", shifted), dim, keepdim=True)))
 
 
 def _implicit_dim(x: Tensor, dim) -> int:

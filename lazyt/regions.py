@@ -179,7 +179,8 @@ class _TransposeNode(GradNode):
 
 class _LaidOutEdges:
     """A region node's next_functions in PyTorch's layout: `edges` is a tuple
-    of (tensor index, transposed) per edge (None: one per tensor, in order).
+    of (tensor index, transposed) or None (an edge to nothing) per edge
+    (None: one per tensor, in order).
     The node computes one gradient per tensor; `present` maps them onto the
     edges (transposed for a _TransposeNode, which transposes them back)."""
 
@@ -188,14 +189,28 @@ class _LaidOutEdges:
         natural = [gradient_edge(t) if need else (None, 0) for t, need in zip(tensors, needs)]
         if edges is None:
             return tuple(natural)
-        return tuple((_TransposeNode(natural[i]), 0) if transposed and needs[i] else natural[i]
-                     for i, transposed in edges)
+        return tuple((None, 0) if edge is None else
+                     (_TransposeNode(natural[edge[0]]), 0) if edge[1] and needs[edge[0]]
+                     else natural[edge[0]] for edge in edges)
 
     def present(self, grads: list) -> list:
         if self.edges is None:
             return grads
-        return [grads[i] if not transposed or grads[i] is None else grads[i].t()
-                for i, transposed in self.edges]
+        return [None if edge is None else grads[edge[0]] if not edge[1] or grads[edge[0]] is None
+                else grads[edge[0]].t() for edge in self.edges]
+
+
+def edges_of(tensors: tuple, kept: tuple[int, ...]) -> tuple:
+    """A region's `edges` where PyTorch's node has an edge for each of the
+    tensors at positions `kept` (in that order) and none for the others (a
+    target, running statistics); an absent (None) optional tensor there is a
+    None edge, as PyTorch shows layer_norm's missing weight and bias."""
+    given, index = {}, 0
+    for position, t in enumerate(tensors):
+        if t is not None:
+            given[position] = index
+            index += 1
+    return tuple((given[k], False) if k in given else None for k in kept)
 
 
 class RegionNode(_LaidOutEdges, GradNode):

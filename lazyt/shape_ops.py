@@ -86,7 +86,10 @@ def stack(tensors, dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} "
                                f"at entry 0 and {list(t.shape)} at entry {i}")
     dim = normalize_dim(dim, len(ref) + 1)
-    return cat([t.unsqueeze(dim) for t in tensors], dim)
+    with grad_mode.no_grad():
+        out = cat([t.unsqueeze(dim) for t in tensors], dim)
+    grad_mode.record("stack", out, tuple(tensors), dim=dim)  # PyTorch's StackBackward0
+    return out
 
 
 def hstack(tensors) -> Tensor:
@@ -104,7 +107,7 @@ def flip(input: Tensor, dims) -> Tensor:
     if len(set(axes)) != len(axes):
         raise RuntimeError("dims has duplicates")
     node = make_node("movement", input.dtype, input._shape, (input._load(),), ("flip", (axes,)))
-    out = Tensor._from_node(node)
+    out = Tensor._from_node(node, strides=ew.preserved_strides(input))  # as PyTorch's flip
     grad_mode.record("flip", out, (input,), dims=axes)
     return out
 
@@ -118,8 +121,16 @@ def flipud(input: Tensor) -> Tensor:
 
 
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    """Recorded as one op (PyTorch's RollBackward0: the gradient rolled back)."""
+    with grad_mode.no_grad():
+        out = _roll(input, shifts, dims)
+    grad_mode.record("roll", out, (input,), shifts=shifts, dims=dims)
+    return out
+
+
+def _roll(input: Tensor, shifts, dims) -> Tensor:
     if dims is None:
-        return roll(input.reshape(-1), shifts, 0).view(input.shape)
+        return _roll(input.reshape(-1), shifts, 0).view(input.shape)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     out = input
@@ -148,7 +159,11 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     y = x
     for i in range(len(sizes)):
         y = y.unsqueeze(2 * i)
-    return y.expand(*expanded_shape).reshape(*view_shape)
+    with grad_mode.no_grad():
+        out = y.expand(*expanded_shape).reshape(*view_shape).contiguous()
+    # One op, as PyTorch's RepeatBackward0 (not a view, an expand and a copy).
+    grad_mode.record("repeat", out, (input,), sizes=tuple(sizes))
+    return out
 
 
 def repeat_interleave(input: Tensor, repeats, dim: int | None = None, *,
@@ -190,11 +205,13 @@ def _triangle_mask(input: Tensor, diagonal: int, upper: bool) -> Tensor:
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
-    return ew.where(_triangle_mask(input, diagonal, False), input, _zero(input))
+    return ew.where_recorded_as(_triangle_mask(input, diagonal, False), input, _zero(input),
+                                "TrilBackward0", (1,), row_major=True)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
-    return ew.where(_triangle_mask(input, diagonal, True), input, _zero(input))
+    return ew.where_recorded_as(_triangle_mask(input, diagonal, True), input, _zero(input),
+                                "TriuBackward0", (1,), row_major=True)
 
 
 def _zero(input: Tensor):
@@ -210,7 +227,8 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.ndim} dimension(s).")
         value = value.item()
-    out = ew.where(mask, ew.cast_if(_scalar_tensor(value, input.dtype), input.dtype), input)
+    out = ew.where_recorded_as(mask, ew.cast_if(_scalar_tensor(value, input.dtype), input.dtype),
+                               input, "MaskedFillBackward0", (2,), row_major=True)
     if out.dtype is not input.dtype:
         out = ew.cast(out, input.dtype)
     return out
@@ -269,7 +287,10 @@ def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a 2-D tensor."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    return reductions.sum(diagonal_view(input))
+    with grad_mode.no_grad():
+        out = reductions.sum(diagonal_view(input))
+    grad_mode.record("trace", out, (input,))  # PyTorch's TraceBackward0
+    return out
 
 
 # --- splitting and strided views (bound as Tensor methods) ---------------
@@ -277,7 +298,8 @@ def trace(input: Tensor) -> Tensor:
 
 def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
     dim = normalize_dim(dim, self.ndim, scalar_ok=False)
-    return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+    return tuple(self._move("select", (dim, i), "index", index=(slice(None),) * dim + (i,),
+                            grad_name="UnbindBackward0") for i in range(self.shape[dim]))
 
 def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     dim = normalize_dim(dim, self.ndim, scalar_ok=False)
@@ -290,7 +312,9 @@ def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
         if size == 0:
             return (self,)
         sections = [builtins.min(step, size - i) for i in range(0, size, step)]
+        grad_name = "SplitBackward0"
     else:
+        grad_name = "SplitWithSizesBackward0"
         sections = list(split_size_or_sections)
         if sum(sections) != size:
             raise RuntimeError(
@@ -298,7 +322,9 @@ def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
                 f"size at dimension {dim}), but got split_sizes={sections}")
     out, start = [], 0
     for length in sections:
-        out.append(self.narrow(dim, start, length))
+        out.append(self._move("slice", (dim, start, start + length, 1), "index",
+                              index=(slice(None),) * dim + (slice(start, start + length),),
+                              grad_name=grad_name))
         start += length
     return tuple(out)
 

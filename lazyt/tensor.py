@@ -103,13 +103,16 @@ class Size(tuple):
 class Tensor:
     """A strided view over a Storage, with PyTorch's API."""
 
-    __slots__ = ("_st", "_vw", "_node", "_lazy_base", "_lazy_moves", "_requires_grad", "_grad", "grad_fn",
+    __slots__ = ("_st", "_vw", "_node", "_lazy_base", "_lazy_moves", "_pending_strides",
+                 "_requires_grad", "_grad", "grad_fn",
                  "_retains_grad", "_backward_hooks", "_version_seen", "__weakref__", "__dict__")
 
     # A tensor is either realised (_st, _vw: a Storage and a View) or pending
     # (_node: an IR node, deferred mode). A pending view of a pending tensor
     # remembers its base and the movements from it, so that it realises as a
-    # real view sharing the base's storage, as PyTorch's views do.
+    # real view sharing the base's storage, as PyTorch's views do. A pending
+    # result that eager mode would lay out like a permuted operand keeps those
+    # dense strides (_pending_strides) and is realised in that order.
 
     # ------------------------------------------------------------------ make
     def __init__(self, *args, **kwargs):
@@ -123,6 +126,7 @@ class Tensor:
         t._node = None
         t._lazy_base = None
         t._lazy_moves = ()
+        t._pending_strides = None
         t._requires_grad = requires_grad
         t._grad = None
         t.grad_fn = None
@@ -141,16 +145,18 @@ class Tensor:
         return t
 
     @classmethod
-    def _from_node(cls, node: Node, device_=None, like: Tensor | None = None) -> Tensor:
+    def _from_node(cls, node: Node, device_=None,
+                   strides: tuple[int, ...] | None = None) -> Tensor:
         """A tensor computing node: pending in deferred mode, realised now in
-        eager mode. With `like`, a realised result is laid out like that tensor
-        when it is dense (PyTorch's preserve_format for elementwise results)."""
+        eager mode. `strides` (dense; None: row-major) lay the result out as
+        PyTorch would (an elementwise result keeps a permuted operand's dim
+        order); a pending result keeps them for its realisation."""
+        if strides is not None and strides == View.contiguous(node.shape).strides:
+            strides = None
         if modes.is_deferred():
-            return cls._make_pending(node)
-        strides = None
-        if like is not None and like._node is None and like._vw.shape == node.shape \
-                and not like._vw.is_contiguous():
-            strides = like._vw.dense_layout()
+            t = cls._make_pending(node)
+            t._pending_strides = strides
+            return t
         if device_ is None:  # (inside a creation function on another device: there)
             device_ = CREATION_DEVICE[-1] if CREATION_DEVICE else CPU
         storage, view = realize_new(node, device_, strides)
@@ -206,6 +212,8 @@ class Tensor:
         if self._node is None or self._st is not None:  # realised, or a pending write
             return self._vw
         if self._lazy_base is None:
+            if self._pending_strides is not None:
+                return View(self._node.shape, self._pending_strides, 0)
             return View.contiguous(self._node.shape)
         view = self._lazy_base._layout()
         for kind, params in self._lazy_moves:
@@ -434,7 +442,8 @@ class Tensor:
         order = tuple(normalize_dim(d, self.ndim) for d in dims)
         if len(set(order)) != len(order):
             raise RuntimeError("permute(): duplicate dims are not allowed.")
-        return self._move("permute", (order,), "permute", order=order)
+        return self._move("permute", (order,), "permute", order=order,
+                          grad_name="PermuteBackward0")
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         if self.ndim == 0:
@@ -442,16 +451,22 @@ class Tensor:
             normalize_dim(dim1, 0)
             return self._move("squeeze", ((),))
         d0, d1 = normalize_dim(dim0, self.ndim), normalize_dim(dim1, self.ndim)
+        return self._transposed(d0, d1, "TransposeBackward0")
+
+    def _transposed(self, d0: int, d1: int, grad_name: str) -> Tensor:
         order = list(range(self.ndim))
         order[d0], order[d1] = order[d1], order[d0]
-        return self._move("permute", (tuple(order),), "permute", order=tuple(order))
+        return self._move("permute", (tuple(order),), "permute", order=tuple(order),
+                          grad_name=grad_name)
 
     swapaxes = swapdims = transpose
 
     def t(self) -> Tensor:
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return self.transpose(0, 1) if self.ndim == 2 else self._move("squeeze", ((),))
+        if self.ndim == 2:
+            return self._transposed(0, 1, "TBackward0")
+        return self._move("squeeze", ((),), grad_name="TBackward0")
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
@@ -567,7 +582,7 @@ class Tensor:
 
     def unsqueeze(self, dim: int) -> Tensor:
         dim = normalize_dim(dim, self.ndim + 1)
-        return self._move("unsqueeze", (dim,))
+        return self._move("unsqueeze", (dim,), grad_name="UnsqueezeBackward0")
 
     def squeeze(self, dim=None) -> Tensor:
         if dim is None:
@@ -575,7 +590,10 @@ class Tensor:
         else:
             dims = (dim,) if isinstance(dim, int) else tuple(dim)
             dims = tuple(normalize_dim(d, self.ndim) for d in dims)
-        return self._move("squeeze", (dims,))
+        # PyTorch's squeeze(), squeeze(dim), squeeze(dims) overloads
+        grad_name = ("SqueezeBackward0" if dim is None else "SqueezeBackward1"
+                     if isinstance(dim, int) else "SqueezeBackward2")
+        return self._move("squeeze", (dims,), grad_name=grad_name)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:

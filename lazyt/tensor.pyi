@@ -33,6 +33,7 @@ class Tensor:
     _lazy_base: Any
     _lazy_moves: Any
     _node: Any
+    _pending_strides: Any
     _requires_grad: Any
     _retains_grad: Any
     _st: Any
@@ -442,7 +443,6 @@ class Tensor:
     def kron(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
     def matrix_power(self, n, *, out=None): ...  # defined in lazyt/linalg_products.py
     def vdot(self, other, *, out=None): ...  # defined in lazyt/linalg_products.py
-    def adjoint(self): ...  # defined in lazyt/linalg_solvers.py
     def cholesky_inverse(self, upper=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
     def cholesky_solve(self, input2, upper=False, *, out=None): ...  # defined in lazyt/linalg_solvers.py
     def geqrf(self, *, out=None): ...  # defined in lazyt/linalg_solvers.py
@@ -482,6 +482,7 @@ class Tensor:
     def xlogy(self, other): ...  # defined in lazyt/math_ops.py
     def xlogy_(self, *args, **kwargs): ...  # defined in lazyt/math_ops.py
     def __rdiv__(self, other): ...  # defined in lazyt/real_math.py
+    def adjoint(self): ...  # defined in lazyt/real_math.py
     def angle(self): ...  # defined in lazyt/real_math.py
     def conj(self): ...  # defined in lazyt/real_math.py
     def conj_physical(self): ...  # defined in lazyt/real_math.py
@@ -578,7 +579,7 @@ class Tensor:
     def __init__(self, *args, **kwargs): ...  # defined in lazyt/tensor.py
     def __len__(self): ...  # defined in lazyt/tensor.py
     @classmethod
-    def _from_node(cls, node, device_=..., like=None): ...  # defined in lazyt/tensor.py
+    def _from_node(cls, node, device_=None, strides=None): ...  # defined in lazyt/tensor.py
     @property
     def _is_pending(self): ...  # defined in lazyt/tensor.py
     def _is_view_of(self, other): ...  # defined in lazyt/tensor.py
@@ -594,6 +595,7 @@ class Tensor:
     def _shape(self): ...  # defined in lazyt/tensor.py
     @property
     def _storage(self): ...  # defined in lazyt/tensor.py
+    def _transposed(self, d0, d1, grad_name): ...  # defined in lazyt/tensor.py
     @property
     def _view(self): ...  # defined in lazyt/tensor.py
     def _with_view(self, view, op='reshape', **ctx): ...  # defined in lazyt/tensor.py

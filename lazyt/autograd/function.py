@@ -107,7 +107,28 @@ class SavedTensor:
 
 
 # --------------------------------------------------------------------- nodes
-class GradNode:
+class _NamedNodeType(type):
+    """The metaclass of backward nodes: a node is made an instance of a class
+    named after its PyTorch name (type(y.grad_fn).__name__ == "MulBackward0",
+    as PyTorch has one class per backward function), a subclass of the class
+    that built it, made once per (class, name) and cached."""
+
+    _named: dict = {}
+
+    def __call__(cls, *args, **kwargs):
+        node = super().__call__(*args, **kwargs)
+        name = str(node.name())
+        if type(node).__name__ != name:
+            named = _NamedNodeType._named.get((type(node), name))
+            if named is None:
+                named = _NamedNodeType(name, (type(node),), {
+                    "__module__": type(node).__module__, "__qualname__": name})
+                _NamedNodeType._named[(type(node), name)] = named
+            node.__class__ = named
+        return node
+
+
+class GradNode(metaclass=_NamedNodeType):
     """A backward function (a tensor's `grad_fn`): gradients of its outputs in,
     gradients of its inputs out, one per entry of `next_functions`. (PyTorch
     calls it `torch.autograd.graph.Node`; lazyt/ir/node.py's `Node` is an IR
@@ -163,7 +184,13 @@ class OpNode(GradNode):
     input gradient match its input (sum over broadcast dims, cast back)."""
 
     def __init__(self, rule: GradRule, name: str, next_functions, needs_input_grad,
-                 input_meta, kw: dict, scalars: dict):
+                 input_meta, kw: dict, scalars: dict, edge_order: tuple | None = None):
+        # One gradient per operand inside; `edge_order` (PyTorch's layout of
+        # next_functions: which operands are edges, in which order) picks
+        # the ones the node hands on (x ** 2 has one edge, 2 + x is add(x, 2)).
+        self.edge_order = edge_order
+        if edge_order is not None:
+            next_functions = tuple(next_functions[i] for i in edge_order)
         super().__init__(next_functions)
         self.rule = rule
         self._name = name
@@ -210,8 +237,14 @@ class OpNode(GradNode):
         if self.freed and self.had_saved:
             raise RuntimeError(FREED_MESSAGE)
         if not grad_mode.is_grad_enabled():
-            return self._apply_as_region(grads[0])
-        return _rule_gradients(self, self, grads[0])
+            return self._on_edges(self._apply_as_region(grads[0]))
+        return self._on_edges(_rule_gradients(self, self, grads[0]))
+
+    def _on_edges(self, gradients: list) -> list:
+        """The operands' gradients laid out as next_functions."""
+        if self.edge_order is None:
+            return gradients
+        return [gradients[i] for i in self.edge_order]
 
     # Eager: the rule and the fitting of its gradients run through
     # grad_mode.RULE_RUNNER, which lazyt/regions.py sets to its run_region (one
@@ -250,8 +283,8 @@ def _rule_gradients(node: OpNode, ctx, grad) -> list:
     result = node.rule.backward(ctx, grad)
     if not isinstance(result, tuple):
         result = (result,)
-    assert len(result) == len(node.next_functions), \
-        f"{node._name} returned {len(result)} gradients for {len(node.next_functions)} inputs"
+    assert len(result) == len(node.needs_input_grad), \
+        f"{node._name} returned {len(result)} gradients for {len(node.needs_input_grad)} inputs"
     return [None if g is None or not need else fit_gradient(g, meta, node._name)
             for g, need, meta in zip(result, node.needs_input_grad, node.input_meta)]
 
@@ -397,7 +430,9 @@ def _make_node(op: str, rule: GradRule | None, operands, ctx: dict, out) -> OpNo
     if rule.capture is not None:
         ctx = {**ctx, **rule.capture(operands, out, ctx)}
     name = rule.node_name(operands, ctx, out)
-    return OpNode(rule, name, edges, tuple(needs), tuple(meta), ctx, scalars)
+    order = ctx.get("grad_edges") or (None if rule.edges_for is None
+                                      else rule.edges_for(operands))
+    return OpNode(rule, name, edges, tuple(needs), tuple(meta), ctx, scalars, order)
 
 
 def _save_for(node: OpNode, rule: GradRule | None, operands, out, snapshot) -> None:
@@ -435,23 +470,25 @@ class InplaceSnapshot:
         self.target_meta = (tuple(target.shape), target.dtype)
 
 
-# In-place ops whose `others` carry, after the value written, arguments that
-# are not operands: their names in the rule's kw (the op modules pass
+# In-place ops whose `others` carry, after their operands (how many), arguments
+# that are not operands: their names in the rule's kw (the op modules pass
 # e.g. record_inplace("setitem", target, (value, index), snapshot)).
 INPLACE_ARGUMENTS = {
-    "setitem": ("index",),
-    "index_put": ("index", "accumulate"),
-    "scatter": ("dim", "index"),
-    "scatter_add": ("dim", "index"),
+    "setitem": (1, ("index",)),
+    "index_put": (1, ("index", "accumulate")),
+    "scatter": (1, ("dim", "index")),
+    "scatter_add": (1, ("dim", "index")),
+    "clamp": (0, ("min", "max", "grad_name")),
 }
 
 
 def _split_inplace_arguments(op: str, others) -> tuple[tuple, dict]:
-    names = INPLACE_ARGUMENTS.get(op)
-    if names is None:
+    entry = INPLACE_ARGUMENTS.get(op)
+    if entry is None:
         return tuple(others), {}
+    count, names = entry
     others = tuple(others)
-    return others[:1], dict(zip(names, others[1:]))
+    return others[:count], dict(zip(names, others[count:]))
 
 
 def snapshot_inplace(target, op: str, others):

@@ -35,7 +35,15 @@ class GradRule:
     # Extra kw to capture when the op is recorded: capture(operands, out, kw) -> dict.
     capture: Callable | None = None
 
+    # Which operands are the node's edges, in PyTorch's order (None: all, in
+    # order): edges_for(operands) -> operand indices.
+    edges_for: Callable | None = None
+
     def node_name(self, operands, kw: dict, out) -> str:
+        """PyTorch's name of the node: the op's call site may name it
+        (`grad_name`: which API made a view, say), else the rule does."""
+        if kw.get("grad_name") is not None:
+            return kw["grad_name"]
         return self.name_for(operands, kw, out) if self.name_for is not None else self.name
 
 
@@ -43,10 +51,11 @@ RULES: dict[str, GradRule] = {}
 
 
 def rule(op: str, name: str, saves: dict[int, tuple[str, ...]] | None = None,
-         name_for: Callable | None = None, capture: Callable | None = None):
+         name_for: Callable | None = None, capture: Callable | None = None,
+         edges_for: Callable | None = None):
     """Register the decorated function as op's gradient rule."""
     def register(fn: Callable) -> Callable:
-        RULES[op] = GradRule(op, name, saves or {}, fn, name_for, capture)
+        RULES[op] = GradRule(op, name, saves or {}, fn, name_for, capture, edges_for)
         return fn
 
     return register
@@ -214,17 +223,35 @@ def frac_backward(ctx, grad):
 
 
 # ----------------------------------------------------------------- binary
-@rule("add", "AddBackward0")
+def _tensor_first(operands):
+    """x + 2 and 2 + x are both add(x, 2) in PyTorch: the tensor's edge first,
+    the number's (None) second."""
+    return (1, 0) if not _is_tensor(operands[0]) and _is_tensor(operands[1]) else None
+
+
+def _tensors_only(operands):
+    """Edges for the tensor operands only (PyTorch's Scalar overloads:
+    x ** 2, 2 ** x, 2 - x)."""
+    kept = tuple(i for i, x in enumerate(operands) if _is_tensor(x))
+    return None if len(kept) == len(operands) else kept
+
+
+def _sub_name(operands, kw, out) -> str:
+    return "SubBackward0" if _is_tensor(operands[0]) else "RsubBackward1"
+
+
+@rule("add", "AddBackward0", edges_for=_tensor_first)
 def add_backward(ctx, grad):
     return (grad, grad)
 
 
-@rule("sub", "SubBackward0")
+@rule("sub", "SubBackward0", name_for=_sub_name,
+      edges_for=lambda operands: None if _is_tensor(operands[0]) else (1,))
 def sub_backward(ctx, grad):
     return (grad, -grad if _need(ctx, 1) else None)
 
 
-@rule("mul", "MulBackward0", {0: ("x1",), 1: ("x0",)})
+@rule("mul", "MulBackward0", {0: ("x1",), 1: ("x0",)}, edges_for=_tensor_first)
 def mul_backward(ctx, grad):
     return (grad * ctx.input(1) if _need(ctx, 0) else None,
             grad * ctx.input(0) if _need(ctx, 1) else None)
@@ -266,7 +293,8 @@ def _pow_name(operands, kw, out) -> str:
     return "PowBackward0" if base_is_tensor else "PowBackward2"
 
 
-@rule("pow", "PowBackward0", {0: ("x0", "x1"), 1: ("x0", "x1", "out")}, _pow_name)
+@rule("pow", "PowBackward0", {0: ("x0", "x1"), 1: ("x0", "x1", "out")}, _pow_name,
+      edges_for=_tensors_only)
 def pow_backward(ctx, grad):
     a, b = ctx.input(0), ctx.input(1)
     grad_a = grad_b = None
@@ -338,7 +366,8 @@ def minimum_backward(ctx, grad):
     return _extremum_backward(ctx, grad, "le")
 
 
-@rule("where", "WhereBackward0", {1: ("x0",), 2: ("x0",)})
+@rule("where", "WhereBackward0", {1: ("x0",), 2: ("x0",)},
+      edges_for=lambda operands: (1, 2))  # the condition is no edge
 def where_backward(ctx, grad):
     cond = ctx.input(0) if (_need(ctx, 1) or _need(ctx, 2)) else None
     return (None,
@@ -575,6 +604,40 @@ def cat_backward(ctx, grad):
         grads.append(grad.narrow(dim, start, length) if _need(ctx, i) else None)
         start += length
     return tuple(grads)
+
+
+@rule("roll", "RollBackward0")
+def roll_backward(ctx, grad):
+    shifts, dims = ctx.kw["shifts"], ctx.kw["dims"]
+    back = -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
+    return (grad.roll(back, dims),)
+
+
+@rule("repeat", "RepeatBackward0")
+def repeat_backward(ctx, grad):
+    """Each input element was copied once per repetition: sum the copies."""
+    sizes, shape = ctx.kw["sizes"], ctx.shape(0)
+    padded = (1,) * (len(sizes) - len(shape)) + tuple(shape)
+    split = []
+    for r, s in zip(sizes, padded):
+        split += [r, s]
+    if 0 in split:
+        return (creation.zeros(shape, dtype=grad.dtype),)
+    summed = grad.reshape(split).sum(tuple(range(0, 2 * len(sizes), 2)))
+    return (summed.reshape(shape),)
+
+
+@rule("trace", "TraceBackward0")
+def trace_backward(ctx, grad):
+    rows, cols = ctx.shape(0)
+    return (creation.eye(rows, cols, dtype=grad.dtype) * grad,)
+
+
+@rule("stack", "StackBackward0")
+def stack_backward(ctx, grad):
+    dim = ctx.kw["dim"]
+    return tuple(grad.select(dim, i) if _need(ctx, i) else None
+                 for i in range(len(ctx.needs_input_grad)))
 
 
 @rule("flip", "FlipBackward0")

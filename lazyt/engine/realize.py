@@ -208,12 +208,16 @@ def nonzero_into(mask: Node, out: Storage) -> None:
 
 
 # ------------------------------------------------------------ deferred graphs
-def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool) -> list[tuple]:
+def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool,
+                  layouts: list | None = None) -> list[tuple]:
     """Compute `roots` into fresh storages and carry out `writes` ((node,
     target Buffer, target View) each), as one schedule; the (Storage, View)
     of each root (a root that is a movement of a computed node is a view
-    of that node's storage). A graph of a signature realised before replays
-    its recorded Program (when `cacheable`)."""
+    of that node's storage). `layouts` gives per root the dense strides its
+    storage is written in (None: contiguous), the layout eager mode would
+    give it. A graph of a signature realised before replays its recorded
+    Program (when `cacheable`)."""
+    layouts = [None] * len(roots) if layouts is None else list(layouts)
     backend = CPU_BACKEND
     if CUDA_USED[0]:
         default = CREATION_DEVICE[-1] if CREATION_DEVICE else CPU
@@ -224,9 +228,10 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool) -> li
             raise mixed_devices_error(*sorted(devices, key=lambda d: d.type != "cuda")[:2])
         backend = backend_for(devices.pop() if devices else CPU)
     if not cacheable:
-        return _realize_scheduled(roots, writes, backend)
+        return _realize_scheduled(roots, writes, layouts, backend)
     key, buffers = graph_signature(roots, writes,
                                    results.lookup if results.any_kept() else None)
+    key = (key, tuple(layouts))
     if backend is not CPU_BACKEND:
         key = (str(backend.device), key)
     action, program = REALIZATIONS.lookup(key)
@@ -242,44 +247,55 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool) -> li
                   f"{(time.perf_counter() - start) * 1e3:.2f} ms")
         return outs
     with recording() as entries:
-        outs = _realize_scheduled(roots, writes, backend)
+        outs = _realize_scheduled(roots, writes, layouts, backend)
     REALIZATIONS.store(key, None, Program.from_recording(
         backend, entries, [b.storage for b in buffers], outs))
     return outs
 
 
-def _realize_scheduled(roots: list[Node], writes: list[tuple], backend=CPU_BACKEND
-                       ) -> list[tuple]:
+def _realize_scheduled(roots: list[Node], writes: list[tuple], layouts: list,
+                       backend=CPU_BACKEND) -> list[tuple]:
     scheduler = _scheduler()
     loads = []
-    for root in roots:
+    for root, strides in zip(roots, layouts):
         node, moves = peel_movements(root)
-        if node.op in ("load", "const"):
+        if node.op in ("load", "const") or (moves and strides is not None):
             # A pending alias of a buffer (the clone of a realised tensor, say)
-            # is copied as a whole, movements included.
+            # is copied as a whole, movements included; so is a result laid
+            # out like a permuted operand, straight into that layout.
             node, moves = root, ()
-        loads.append((scheduler.materialize_fresh(node, "requested"), moves))
+        loads.append((scheduler.materialize_fresh(node, "requested", strides), moves))
     _schedule_writes(scheduler, writes)
     _execute(scheduler, backend)
     _finish_writes(writes)
     outs = []
-    for root, (load, moves) in zip(roots, loads):
+    for root, (load, moves), strides in zip(roots, loads, layouts):
         buf, view = load.arg
         for kind, params in moves:  # movements over a fresh result stay views of it
             view = view and apply_movement(view, kind, params)
-        if view is None or not view.is_contiguous():
+        if view is None or (strides is None and not view.is_contiguous()):
             # A result is dense, as eager mode makes it (x.expand(...).contiguous()
-            # must not come back with stride 0): compute it into its own buffer.
+            # must not come back with stride 0): copy it into its own buffer,
+            # from the value just computed (the writes carried out since may
+            # have changed what the root's graph reads).
             copy = _scheduler()
             view = View.contiguous(root.shape)
             storage = backend.allocate(root.dtype, prod(root.shape))
-            copy.assign(root, storage.buffer, view)
+            copy.assign(_moved(load, moves), storage.buffer, view)
             _execute(copy, backend)
         else:
             storage = buf.storage
         results.remember(root, storage, view)
         outs.append((storage, view))
     return outs
+
+
+def _moved(node: Node, moves: tuple) -> Node:
+    """node with the movements applied (as nodes, for a kernel to read)."""
+    for kind, params in moves:
+        shape = apply_movement(View.contiguous(node.shape), kind, params).shape
+        node = make_node("movement", node.dtype, shape, (node,), (kind, params))
+    return node
 
 
 def _finish_writes(writes: list[tuple]) -> None:

@@ -104,24 +104,28 @@ class Scheduler:
         self.materialized.append((node, load))
         return load
 
-    def materialize_fresh(self, node: Node, reason: str) -> Node:
+    def materialize_fresh(self, node: Node, reason: str,
+                          strides: tuple[int, ...] | None = None) -> Node:
         """Like materialize, but always into a new buffer of its own: a tensor
         owns its storage even when another tensor (or an earlier realisation)
-        computed the same hash-consed node; then this is a copy kernel."""
+        computed the same hash-consed node; then this is a copy kernel. With
+        `strides` (dense) the buffer is written in that order, not row-major."""
         existing = self.done.get(id(node)) or self.realized_lookup(node)
         if node.op == "load" or existing is not None:
             source = node if existing is None else existing
             root = self.kernel_root(make_node("cast", node.dtype, node.shape, (source,)))
         else:
             root = self.kernel_root(node)
-        load = self._new_buffer_step(root, node, reason)
+        load = self._new_buffer_step(root, node, reason, strides)
         self.done.setdefault(id(node), load)
         return load
 
-    def _new_buffer_step(self, root: Node, node: Node, reason: str) -> Node:
-        """Append a step computing root into a fresh contiguous buffer; its load."""
+    def _new_buffer_step(self, root: Node, node: Node, reason: str,
+                         strides: tuple[int, ...] | None = None) -> Node:
+        """Append a step computing root into a fresh dense buffer (contiguous
+        unless `strides` are given); its load."""
         buf = Buffer(None)
-        view = View.contiguous(node.shape)
+        view = View.contiguous(node.shape) if strides is None else View(node.shape, strides, 0)
         self.steps.append(Step(root, buf, view, node.dtype, reason))
         self.log(f"kernel {len(self.steps)}: {root.op} {list(node.shape)} ({reason})")
         self.keep.append(node)

@@ -93,3 +93,165 @@ def test_debug_kernels_says_when_not_traced_yet():
         step(x)
     step(x)
     assert lt.debug.kernels(step)
+
+
+# ------------------------------------------- grad_fn graphs, op by op vs torch
+def _functional(m):
+    return m.nn.functional
+
+
+def _written_through_setitem(m, x):
+    y = x * 1
+    y[0] = 0
+    return y
+
+
+# Each case: (module, x, w) -> a result; x and w are 3x4 leaves requiring grad.
+GRAPH_CASES = {
+    "add": lambda m, x, w: x + w, "add_scalar": lambda m, x, w: x + 2,
+    "radd": lambda m, x, w: 2 + x, "sub": lambda m, x, w: x - w, "rsub": lambda m, x, w: 1 - x,
+    "mul": lambda m, x, w: x * w, "rmul": lambda m, x, w: 3 * x, "div": lambda m, x, w: x / w,
+    "div_scalar": lambda m, x, w: x / 2, "pow2": lambda m, x, w: x ** 2,
+    "pow_tensor": lambda m, x, w: x.abs() ** w, "rpow": lambda m, x, w: 2 ** x,
+    "neg": lambda m, x, w: -x, "exp": lambda m, x, w: x.exp(), "log": lambda m, x, w: x.abs().log(),
+    "sqrt": lambda m, x, w: x.abs().sqrt(), "rsqrt": lambda m, x, w: x.abs().rsqrt(),
+    "sin": lambda m, x, w: x.sin(), "tanh": lambda m, x, w: x.tanh(),
+    "sigmoid": lambda m, x, w: x.sigmoid(), "relu": lambda m, x, w: x.relu(),
+    "abs": lambda m, x, w: x.abs(), "square": lambda m, x, w: x.square(),
+    "clamp": lambda m, x, w: x.clamp(-1, 1), "clamp_min": lambda m, x, w: x.clamp(min=0),
+    "clamp_": lambda m, x, w: (x * 1).clamp_(-1, 1), "maximum": lambda m, x, w: m.maximum(x, w),
+    "minimum": lambda m, x, w: m.minimum(x, w), "where": lambda m, x, w: m.where(x > 0, x, w),
+    "where_scalar": lambda m, x, w: m.where(x > 0, x, 0.0),
+    "sum": lambda m, x, w: x.sum(), "sum_dim": lambda m, x, w: x.sum(1),
+    "mean": lambda m, x, w: x.mean(), "mean_dim": lambda m, x, w: x.mean(0),
+    "sum_all_dims": lambda m, x, w: x.sum((0, 1)), "prod_dim": lambda m, x, w: x.prod(1),
+    "prod": lambda m, x, w: x.prod(), "amax": lambda m, x, w: x.amax(1),
+    "max": lambda m, x, w: x.max(), "max_dim": lambda m, x, w: x.max(1)[0],
+    "var": lambda m, x, w: x.var(), "std_dim": lambda m, x, w: x.std(1),
+    "logsumexp": lambda m, x, w: x.logsumexp(1), "norm": lambda m, x, w: x.norm(),
+    "cumsum": lambda m, x, w: x.cumsum(1),
+    "t": lambda m, x, w: x.t(), "transpose": lambda m, x, w: x.transpose(0, 1),
+    "permute": lambda m, x, w: x.permute(1, 0), "T": lambda m, x, w: x.T,
+    "mT": lambda m, x, w: x.mT, "view": lambda m, x, w: x.view(12),
+    "reshape": lambda m, x, w: x.reshape(2, 6), "flatten": lambda m, x, w: x.flatten(),
+    "unsqueeze": lambda m, x, w: x.unsqueeze(0), "squeeze": lambda m, x, w: x[None].squeeze(),
+    "squeeze_dim": lambda m, x, w: x[None].squeeze(0), "expand": lambda m, x, w: x[:1].expand(3, 4),
+    "select": lambda m, x, w: x[0], "slice": lambda m, x, w: x[1:],
+    "slice2": lambda m, x, w: x[:, 1:3], "narrow": lambda m, x, w: x.narrow(1, 0, 2),
+    "index": lambda m, x, w: x[m.tensor([0, 2])], "mask": lambda m, x, w: x[x > 0],
+    "gather": lambda m, x, w: x.gather(1, m.tensor([[0], [1], [2]])),
+    "index_select": lambda m, x, w: x.index_select(0, m.tensor([0, 2])),
+    "cat": lambda m, x, w: m.cat([x, w]), "stack": lambda m, x, w: m.stack([x, w]),
+    "split": lambda m, x, w: x.split(2, 1)[1], "split_sizes": lambda m, x, w: x.split([1, 3], 1)[1],
+    "chunk": lambda m, x, w: x.chunk(2)[0], "unbind": lambda m, x, w: x.unbind(0)[1],
+    "contiguous": lambda m, x, w: x.t().contiguous(), "clone": lambda m, x, w: x.clone(),
+    "to64": lambda m, x, w: x.double(), "flip": lambda m, x, w: x.flip(0),
+    "roll": lambda m, x, w: x.roll(1, 0), "repeat": lambda m, x, w: x.repeat(2, 1),
+    "tril": lambda m, x, w: x.tril(), "triu": lambda m, x, w: x.triu(),
+    "trace": lambda m, x, w: x[:, :3].trace(),
+    "masked_fill": lambda m, x, w: x.masked_fill(x > 0, 0.0),
+    "sort": lambda m, x, w: x.sort(1)[0], "topk": lambda m, x, w: x.topk(2)[0],
+    "matmul": lambda m, x, w: x @ w.t(), "mm": lambda m, x, w: x.mm(w.t()),
+    "mv": lambda m, x, w: x.mv(w[0]),
+    "bmm": lambda m, x, w: x.unsqueeze(0).bmm(w.t().unsqueeze(0)),
+    "linear": lambda m, x, w: _functional(m).linear(x, w),
+    "linear_bias": lambda m, x, w: _functional(m).linear(x, w, w[:, 0]),
+    "relu_f": lambda m, x, w: _functional(m).relu(x), "gelu": lambda m, x, w: _functional(m).gelu(x),
+    "silu": lambda m, x, w: _functional(m).silu(x), "elu": lambda m, x, w: _functional(m).elu(x),
+    "leaky_relu": lambda m, x, w: _functional(m).leaky_relu(x),
+    "softplus": lambda m, x, w: _functional(m).softplus(x),
+    "hardtanh": lambda m, x, w: _functional(m).hardtanh(x),
+    "softmax": lambda m, x, w: _functional(m).softmax(x, 1),
+    "log_softmax": lambda m, x, w: _functional(m).log_softmax(x, 1),
+    "mse": lambda m, x, w: _functional(m).mse_loss(x, w),
+    "l1": lambda m, x, w: _functional(m).l1_loss(x, w),
+    "smooth_l1": lambda m, x, w: _functional(m).smooth_l1_loss(x, w),
+    "nll": lambda m, x, w: _functional(m).nll_loss(x, m.tensor([0, 1, 3])),
+    "bce": lambda m, x, w: _functional(m).binary_cross_entropy(x.sigmoid(), w.sigmoid()),
+    "bce_logits": lambda m, x, w: _functional(m).binary_cross_entropy_with_logits(
+        x, w.sigmoid()),
+    "layer_norm": lambda m, x, w: _functional(m).layer_norm(x, (4,)),
+    "layer_norm_affine": lambda m, x, w: _functional(m).layer_norm(x, (4,), w[0], w[1]),
+    "layer_norm_bias": lambda m, x, w: _functional(m).layer_norm(x, (4,), None, w[1]),
+    "batch_norm": lambda m, x, w: _functional(m).batch_norm(x, None, None, training=True),
+    "batch_norm_eval": lambda m, x, w: _functional(m).batch_norm(
+        x, m.zeros(4), m.ones(4), w[0], w[1], training=False),
+    "embedding": lambda m, x, w: _functional(m).embedding(m.tensor([0, 2]), x),
+    "max_pool2d": lambda m, x, w: _functional(m).max_pool2d(x.view(1, 1, 3, 4), 2),
+    "setitem": lambda m, x, w: _written_through_setitem(m, x),
+    "sub_": lambda m, x, w: (x * 1).sub_(w), "mul_": lambda m, x, w: (x * 1).mul_(2),
+    "detached_operand": lambda m, x, w: x.detach() * w,
+    "cosine_similarity": lambda m, x, w: _functional(m).cosine_similarity(x, w),
+}
+# Still differing from PyTorch (fixing one fails its test below;
+# then move it to GRAPH_CASES).
+GRAPH_DIFFERENCES = {
+    "cross_entropy": (lambda m, x, w: _functional(m).cross_entropy(x, m.tensor([0, 1, 3])),
+                      "one region node: its edge goes to the input, PyTorch's NllLossBackward0 "
+                      "to a LogSoftmaxBackward0 node"),
+    "avg_pool2d": (lambda m, x, w: _functional(m).avg_pool2d(x.view(1, 1, 3, 4), 2),
+                   "composite: DivBackward0 over a sum, PyTorch's AvgPool2DBackward0"),
+    "lerp": (lambda m, x, w: m.lerp(x, w, 0.5), "composite: SubBackward0, PyTorch's "
+                                                 "LerpBackward0"),
+    "pad": (lambda m, x, w: _functional(m).pad(x, (1, 1)), "composite: CopySlices, PyTorch's "
+                                                           "ConstantPadNdBackward0"),
+}
+
+
+def _graph(node, depth: int = 2):
+    """(name(), type name, the next nodes' graphs) down to depth: what a user sees."""
+    if node is None:
+        return None
+    name = node.name().split("::")[-1]
+    if depth == 0:
+        return (name, type(node).__name__)
+    return (name, type(node).__name__,
+            tuple(_graph(child, depth - 1) for child, _ in node.next_functions))
+
+
+@pytest.mark.parametrize("mode", ["eager", "deferred"])
+@pytest.mark.parametrize("case", list(GRAPH_CASES))
+def test_grad_fn_graph_matches_torch(case, mode):
+    """grad_fn.name(), type(grad_fn).__name__ and next_functions (None,
+    AccumulateGrad or which node), two levels deep, on the first, recorded and
+    replayed call."""
+    data = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+
+    def leaves(module):
+        return [module.tensor(d, requires_grad=True) for d in data]
+
+    expected = _graph(GRAPH_CASES[case](torch, *leaves(torch)).grad_fn)
+    previous = lt.get_mode()
+    lt.set_mode(mode)
+    try:
+        for _ in range(3):
+            assert _graph(GRAPH_CASES[case](lt, *leaves(lt)).grad_fn) == expected
+    finally:
+        lt.set_mode(previous)
+
+
+@pytest.mark.parametrize("case", list(GRAPH_DIFFERENCES))
+def test_grad_fn_graph_differences_left(case):
+    fn, reason = GRAPH_DIFFERENCES[case]
+    data = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    expected = _graph(fn(torch, *[torch.tensor(d, requires_grad=True) for d in data]).grad_fn)
+    got = _graph(fn(lt, *[lt.tensor(d, requires_grad=True) for d in data]).grad_fn)
+    if got == expected:
+        pytest.fail(f"{case} now matches PyTorch: move it to GRAPH_CASES ({reason})")
+
+
+def test_grad_fn_types_are_one_class_per_name():
+    x = lt.ones(3, requires_grad=True)
+    a, b = (x * 2).grad_fn, (x * 3).grad_fn
+    assert type(a) is type(b) and type(a).__name__ == "MulBackward0"
+    assert repr(a).startswith("<MulBackward0 object at 0x")
+    assert type(x.sum().grad_fn).__name__ == "SumBackward0"
+    assert type(x.sum(0).grad_fn).__name__ == "SumBackward1"
+
+
+def test_pow_by_a_number_has_one_edge_as_in_torch():
+    x = lt.ones(3, requires_grad=True)
+    edges = (x ** 2).grad_fn.next_functions
+    assert len(edges) == 1 and type(edges[0][0]).__name__ == "AccumulateGrad"
+    ((x ** 2).sum() + (x ** 3).sum()).backward()
+    assert x.grad.tolist() == [5.0, 5.0, 5.0]

@@ -38,15 +38,19 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
         raise ValueError("min_val cannot be greater than max_val")
     if not input.is_floating_point():  # integer inputs stay integers, bounds truncated
         min_val, max_val = int(min_val), int(max_val)
-    # PyTorch's gradient is 1 strictly inside (min_val, max_val), 0 outside.
-    inside = (input > min_val) & (input < max_val)
-    out = where(inside, input, input.detach().clamp(min_val, max_val))
-    return _maybe_inplace(input, out, inplace)
+
+    def hardtanh_of(input):
+        # PyTorch's gradient is 1 strictly inside (min_val, max_val), 0 outside.
+        inside = (input > min_val) & (input < max_val)
+        return where(inside, input, input.detach().clamp(min_val, max_val))
+
+    return _activation("hardtanh", hardtanh_of, input, (min_val, max_val), inplace,
+                       "HardtanhBackward0")
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    out = where(input > 0, input, input * negative_slope)
-    return _maybe_inplace(input, out, inplace)
+    return _activation("leaky_relu", lambda x: where(x > 0, x, x * negative_slope), input,
+                       (negative_slope,), inplace, "LeakyReluBackward0")
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0,
@@ -69,8 +73,16 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0,
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    out = where(input > 0, input, input.clamp(max=0).expm1() * alpha)
-    return _maybe_inplace(input, out, inplace)
+    return _activation("elu", lambda x: where(x > 0, x, x.clamp(max=0).expm1() * alpha), input,
+                       (alpha,), inplace, "EluBackward0")
+
+
+def _activation(name: str, fn, input: Tensor, consts: tuple, inplace: bool,
+                grad_name: str) -> Tensor:
+    """fn(input) as one region with PyTorch's grad_fn name (op by op in place)."""
+    if inplace:
+        return _maybe_inplace(input, fn(input), True)
+    return run_region(name, fn, (input,), consts, grad_name)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:

@@ -18,7 +18,7 @@ from lazyt.indexing import checked_index
 from lazyt.nn._functional._utils import apply_reduction, legacy_reduction
 from lazyt.nn._functional.activation import softplus
 from lazyt.nn._functional.normalization import l2_norm
-from lazyt.regions import run_region
+from lazyt.regions import edges_of, run_region
 from lazyt.runtime.launch import PROBABILITY_OUT_OF_RANGE, TARGET_OUT_OF_BOUNDS
 from lazyt.tensor import Tensor
 
@@ -90,8 +90,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return _nll_loss(input, target, weight, ignore_index, reduction, class_dim)
 
     # One fused region in eager mode (regions.py): a few kernels, one grad_fn.
-    return run_region("nll_loss", loss_of, (input, target, weight), (ignore_index, reduction),
-                      "NllLossBackward0")
+    tensors = (input, target, weight)  # (PyTorch: an edge for the input only)
+    return run_region("nll_loss", loss_of, tensors, (ignore_index, reduction),
+                      "NllLossBackward0", edges=edges_of(tensors, (0,)))
 
 
 def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
@@ -121,8 +122,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         grad_name = "DivBackward1" if reduction == "mean" else "NegBackward0"
     else:
         grad_name = "NllLossBackward0" if label_smoothing == 0.0 else "AddBackward0"
-    return run_region("cross_entropy", loss_of, (input, target, weight),
-                      (ignore_index, reduction, label_smoothing), grad_name)
+    tensors = (input, target, weight)
+    edges = edges_of(tensors, (0,)) if grad_name == "NllLossBackward0" else None
+    return run_region("cross_entropy", loss_of, tensors,
+                      (ignore_index, reduction, label_smoothing), grad_name, edges=edges)
 
 
 def _cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
@@ -246,13 +249,18 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     _check_reduction(reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    diff = input - target
-    abs_diff = diff.abs()
-    if beta == 0.0:
-        loss = abs_diff
-    else:
-        loss = where(abs_diff < beta, diff * diff * (0.5 / beta), abs_diff - 0.5 * beta)
-    return apply_reduction(loss, reduction)
+
+    def loss_of(input, target):
+        diff = input - target
+        abs_diff = diff.abs()
+        if beta == 0.0:
+            loss = abs_diff
+        else:
+            loss = where(abs_diff < beta, diff * diff * (0.5 / beta), abs_diff - 0.5 * beta)
+        return apply_reduction(loss, reduction)
+
+    return run_region("smooth_l1_loss", loss_of, (input, target), (beta, reduction),
+                      "SmoothL1LossBackward0")
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -263,17 +271,23 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
-    # PyTorch clamps each log term at -100 so that a 0 or 1 prediction stays finite.
-    log_p = input.log().clamp(min=-100.0)
-    log_not_p = (1.0 - input).log().clamp(min=-100.0)
-    loss = -(target * log_p + (1.0 - target) * log_not_p)
-    # "all elements of input should be between 0 and 1" (NaN included) from the
-    # kernel computing the loss: now in eager mode, at realisation in deferred.
-    outside = where((input >= 0) & (input <= 1), 0, 1)
-    loss = loss + checked_index(outside, 1, 0, PROBABILITY_OUT_OF_RANGE)
-    if weight is not None:
-        loss = loss * weight
-    return apply_reduction(loss, reduction)
+
+    def loss_of(input, target, weight):
+        # PyTorch clamps each log term at -100 so that a 0 or 1 prediction stays finite.
+        log_p = input.log().clamp(min=-100.0)
+        log_not_p = (1.0 - input).log().clamp(min=-100.0)
+        loss = -(target * log_p + (1.0 - target) * log_not_p)
+        # "all elements of input should be between 0 and 1" (NaN included) from the
+        # kernel computing the loss: now in eager mode, at realisation in deferred.
+        outside = where((input >= 0) & (input <= 1), 0, 1)
+        loss = loss + checked_index(outside, 1, 0, PROBABILITY_OUT_OF_RANGE)
+        if weight is not None:
+            loss = loss * weight
+        return apply_reduction(loss, reduction)
+
+    tensors = (input, target, weight)
+    return run_region("binary_cross_entropy", loss_of, tensors, (reduction,),
+                      "BinaryCrossEntropyBackward0", edges=edges_of(tensors, (0, 1)))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,

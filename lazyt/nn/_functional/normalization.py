@@ -6,18 +6,27 @@ from __future__ import annotations
 
 import math
 
-from lazyt import dtypes, elementwise, shape_ops
+from lazyt import dtypes, elementwise, formats, shape_ops
 from lazyt.autograd import grad_mode
-from lazyt.regions import run_region
+from lazyt.regions import edges_of, run_region
 from lazyt.tensor import Tensor
 
 
-def _normalise(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
-    """(x - mean) / sqrt(biased var + eps) over axes; also the mean and biased var."""
+def _normalise(x: Tensor, axes: tuple[int, ...], eps: float, row_major: bool = True
+               ) -> tuple[Tensor, Tensor, Tensor]:
+    """(x - mean) / sqrt(biased var + eps) over axes; also the mean and biased
+    var. The result is row-major (PyTorch's norms make their input contiguous
+    first) unless `row_major` is False (a channels-last batch_norm)."""
     mean = x.mean(axes, keepdim=True)
-    centred = x - mean
+    centred = elementwise.apply_row_major("sub", x, mean) if row_major else x - mean
     var = (centred * centred).mean(axes, keepdim=True)
     return centred * (var + eps).rsqrt(), mean, var
+
+
+def _is_channels_last(x: Tensor) -> bool:
+    """Does x keep channels_last (PyTorch's batch_norm output follows it)?"""
+    return x.ndim == 4 and not x.is_contiguous() and \
+        x.is_contiguous(memory_format=formats.channels_last)
 
 
 def _channel_shape(x: Tensor) -> tuple[int, ...]:
@@ -63,12 +72,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
 
+        row_major = not _is_channels_last(input)
+
         def train_of(input, weight, bias):
-            out, mean, var = _normalise(input, axes, eps)
+            out, mean, var = _normalise(input, axes, eps, row_major)
             return _affine(out, weight, bias, shape), mean, var
 
         out, mean, var = run_region("batch_norm", train_of, (input, weight, bias), (axes, eps),
-                                    "NativeBatchNormBackward0")
+                                    "NativeBatchNormBackward0",
+                                    edges=edges_of((input, weight, bias), (0, 1, 2)))
 
         def update(mean, var, running_mean, running_var):
             if running_mean is not None:
@@ -90,9 +102,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
         return _affine(out, weight, bias, shape)
 
-    return run_region("batch_norm eval", eval_of,
-                      (input, running_mean, running_var, weight, bias), (shape, eps),
-                      "NativeBatchNormBackward0")
+    tensors = (input, running_mean, running_var, weight, bias)
+    return run_region("batch_norm eval", eval_of, tensors, (shape, eps),
+                      "NativeBatchNormBackward0", edges=edges_of(tensors, (0, 3, 4)))
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
@@ -139,8 +151,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         return _affine(out, weight, bias, shape)
 
     # One fused region in eager mode (regions.py), its gradient one node.
-    return run_region("layer_norm", normalised, (input, weight, bias), (axes, eps),
-                      "NativeLayerNormBackward0")
+    tensors = (input, weight, bias)
+    return run_region("layer_norm", normalised, tensors, (axes, eps),
+                      "NativeLayerNormBackward0", edges=edges_of(tensors, (0, 1, 2)))
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,

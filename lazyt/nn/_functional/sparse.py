@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from lazyt import creation, dtypes, elementwise, shape_ops
+from lazyt import creation, dtypes, elementwise, indexing, shape_ops
 from lazyt.autograd import grad_mode
 from lazyt.tensor import Tensor
 
@@ -26,14 +26,14 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         padding_idx %= num_embeddings
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
-    rows = weight[input]
+    rows = indexing.getitem_recorded_as(weight, input, "EmbeddingBackward0")
     if scale_grad_by_freq:
         rows = _scale_grad_by_frequency(rows, input)
     if padding_idx is None:
         return rows
     # The padding row reads its value but receives no gradient (PyTorch's rule).
     real = (input != padding_idx).unsqueeze(-1)
-    return elementwise.where(real, rows, rows.detach())
+    return elementwise.where_recorded_as(real, rows, rows.detach(), "EmbeddingBackward0", (1,))
 
 
 def _scale_grad_by_frequency(rows: Tensor, input: Tensor) -> Tensor:
