@@ -316,6 +316,9 @@ def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     else:
         grad_name = "SplitWithSizesBackward0"
         sections = list(split_size_or_sections)
+        if any(length < 0 for length in sections):
+            raise RuntimeError("split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sections}")
         if sum(sections) != size:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "

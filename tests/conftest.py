@@ -52,6 +52,14 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: heavier tests; deselect with -m 'not slow'")
 
 
+def pytest_collection_finish(session):
+    # The CUDA checks that run in their own processes start now, beside the
+    # tests collected before them (tests/cuda/background.py).
+    from tests.cuda import background
+
+    background.start_selected(str(item.path) for item in session.items)
+
+
 def pytest_report_header(config):
     backend = os.environ.get("LAZYT_TEST_BACKEND", "lazyt")
     return f"tensor tests: LAZYT_TEST_BACKEND={backend}, hypothesis profile={settings._current_profile}"

@@ -45,8 +45,8 @@ LONG = bool(os.environ.get("LAZYT_FUZZ_LONG"))
 FUZZ_PROGRAMS = 10_000 if LONG else None
 # A long run split over processes: LAZYT_FUZZ_SEEDS=4000:7000 runs those seeds.
 FUZZ_SEEDS = tuple(int(s) for s in os.environ.get("LAZYT_FUZZ_SEEDS", "0:10000").split(":"))
-FUZZ_SECONDS = 25.0
-FUZZ_MIN_PROGRAMS = 40
+FUZZ_SECONDS = 12.0
+FUZZ_MIN_PROGRAMS = 30
 RTOL, ATOL = 2e-4, 2e-5          # float32 against float32 (other mode, torch)
 NUMPY_RTOL, NUMPY_ATOL = 1e-3, 1e-4  # float32 against the float64 numpy reference
 
