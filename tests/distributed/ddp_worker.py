@@ -80,6 +80,32 @@ def check_collectives() -> None:
     dist.reduce_scatter_tensor(out, lt.arange(2 * size, dtype=lt.float32) + rank)
     expected = (np.arange(2 * size) * size + sum(range(size))).reshape(size, 2)[rank]
     assert np.allclose(out.numpy(), expected)
+    out = lt.zeros(size * 2, 3)
+    dist.all_gather_into_tensor(out, lt.tensor(values[rank]))
+    assert np.array_equal(out.numpy(), np.concatenate(values))
+    out = lt.zeros(3)
+    dist.reduce_scatter(out, [lt.full((3,), float(r + rank)) for r in range(size)])
+    assert np.allclose(out.numpy(), sum(rank + r for r in range(size)))
+    t = lt.tensor(values[rank])
+    dist.reduce(t, dst=0, op=dist.ReduceOp.SUM)
+    expected = np.sum(np.stack(values), axis=0) if rank == 0 else values[rank]
+    assert np.allclose(t.numpy(), expected)
+    gathered = [lt.zeros(2, 3) for _ in range(size)] if rank == 0 else None
+    dist.gather(lt.tensor(values[rank]), gathered, dst=0)
+    if rank == 0:
+        assert all(np.array_equal(g.numpy(), v) for g, v in zip(gathered, values))
+    part = lt.zeros(2, 3)
+    dist.scatter(part, [lt.tensor(v) for v in values] if rank == 1 else None, src=1)
+    assert np.array_equal(part.numpy(), values[rank])
+    if size >= 2 and rank < 2:
+        message = lt.arange(4, dtype=lt.float32)
+        if rank == 0:
+            dist.send(message * 3, dst=1)
+        else:
+            received = lt.zeros(4)
+            assert dist.recv(received, src=0) == 0
+            assert np.array_equal(received.numpy(), np.arange(4) * 3)
+    dist.barrier()
     try:
         dist.all_reduce(lt.ones(2 + rank))
     except RuntimeError as e:
