@@ -101,23 +101,6 @@ def int_literal(value: int, dtype: DType) -> int:
     return value
 
 
-def _identity(op: str, dtype: DType):
-    """The start value of a reduction (as codegen/llvm.py's)."""
-    if op in ("sum", "any"):
-        return 0
-    if op in ("prod", "all"):
-        return 1
-    take_max = op in ("max", "argmax")
-    if dtype.kind == "f":
-        return float("-inf") if take_max else float("inf")
-    if dtype.kind == "b":
-        return 0 if take_max else 1
-    if dtype.kind == "u":
-        return 0 if take_max else (1 << dtype.bits) - 1
-    half = 1 << (dtype.bits - 1)
-    return -half if take_max else half - 1
-
-
 def expr_dtype(e) -> DType:
     """The dtype of a kernel expression's value."""
     if isinstance(e, (K.Const, K.Scalar, K.Load, K.Alu, K.Cast, K.AccGet, K.Rand)):
@@ -502,7 +485,7 @@ class _Renderer:
     def acc_init(self, s: K.AccInit) -> None:
         name = "acc_" + re.sub(r"\W", "_", s.name)
         self.accs[s.name] = (name, s.dtype, s.op)
-        self.emit(f"{name} = {self.const(_identity(s.op, s.dtype), s.dtype)}")
+        self.emit(f"{name} = {self.const(K.reduction_identity(s.op, s.dtype), s.dtype)}")
         if s.op in ("argmax", "argmin"):
             # Block-per-row: a thread that saw no element must lose every tie.
             self.emit(f"{name}_i = {1 << 62 if self.row_block else 0}")

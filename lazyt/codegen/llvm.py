@@ -63,23 +63,6 @@ def _int_bits(llvm_type: str) -> int:
     return {"float": 32, "double": 64}.get(llvm_type) or int(llvm_type[1:])
 
 
-def _identity(op: str, dtype: DType):
-    """The start value of a reduction."""
-    if op in ("sum", "any"):
-        return 0
-    if op in ("prod", "all"):
-        return 1
-    take_max = op in ("max", "argmax")
-    if dtype.kind == "f":
-        return float("-inf") if take_max else float("inf")
-    if dtype.kind == "b":
-        return 0 if take_max else 1
-    if dtype.kind == "u":
-        return 0 if take_max else (1 << dtype.bits) - 1
-    half = 1 << (dtype.bits - 1)
-    return -half if take_max else half - 1
-
-
 class _Renderer:
     def __init__(self, kern: K.Kernel, symbol: str, check_bounds: bool = False):
         self.kern = kern
@@ -551,7 +534,7 @@ exit:
                 self.allocas.append(f"{index_slot} = alloca i64")
             self.accs[s.name] = (value_slot, index_slot, s.dtype, s.op)
         value_slot, index_slot, _, _ = self.accs[s.name]
-        init = const_literal(_identity(s.op, s.dtype), s.dtype)
+        init = const_literal(K.reduction_identity(s.op, s.dtype), s.dtype)
         self.emit(f"store {reg} {init}, ptr {value_slot}")
         if index_slot:
             self.emit(f"store i64 0, ptr {index_slot}")

@@ -236,3 +236,20 @@ def rewrite(value, *, var_exprs: dict | None = None, accs: dict | None = None,
 
 
 _NAMED_ACCS = (AccInit, AccUpdate, AccGet)
+
+
+def reduction_identity(op: str, dtype: DType):
+    """The start value of a reduction (what an AccInit holds before any element)."""
+    if op in ("sum", "any"):
+        return 0
+    if op in ("prod", "all"):
+        return 1
+    take_max = op in ("max", "argmax")
+    if dtype.kind == "f":
+        return float("-inf") if take_max else float("inf")
+    if dtype.kind == "b":
+        return 0 if take_max else 1
+    if dtype.kind == "u":
+        return 0 if take_max else (1 << dtype.bits) - 1
+    half = 1 << (dtype.bits - 1)
+    return -half if take_max else half - 1
