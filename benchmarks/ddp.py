@@ -10,7 +10,8 @@ all-reduces (measured around lazyt.distributed's calls) over the step time.
 "overlap on" starts each bucket's all-reduce as soon as its gradients exist
 (during backward); "overlap off" starts them all after backward. On one
 2-core machine more than 2 processes oversubscribe the cores, so the 4-process
-row measures contention rather than scaling.
+row measures contention rather than scaling. Each rank gets cores/N threads
+(LAZYT_NUM_THREADS and the BLAS's), so ranks do not fight over cores.
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ def main() -> None:
             command = [mpiexec, "-n", str(n), sys.executable, os.path.abspath(__file__),
                        "--worker", overlap, "--steps", str(args.steps),
                        "--bucket-mb", str(args.bucket_mb)]
-            out = subprocess.run(command, capture_output=True, text=True, timeout=600)
+            threads = str(max(1, (os.cpu_count() or 1) // n))  # no oversubscribed cores
+            env = dict(os.environ, LAZYT_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
+                       OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+            out = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
             line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT")), None)
             if line is None:
                 print(f"{n:>9} {overlap:>8}  failed: {out.stderr.strip()[-200:]}")
