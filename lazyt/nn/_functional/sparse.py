@@ -10,6 +10,18 @@ from lazyt.autograd import grad_mode
 from lazyt.tensor import Tensor
 
 
+def normalized_padding_idx(padding_idx: int | None, num_embeddings: int,
+                           message: str = "Padding_idx must be within num_embeddings"
+                           ) -> int | None:
+    """padding_idx as a row number in [0, num_embeddings) (negative counts from the end);
+    PyTorch's AssertionError (with its message) outside that range."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError(message)
+    return padding_idx % num_embeddings
+
+
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
@@ -19,11 +31,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if sparse:
         raise NotImplementedError("embedding(sparse=True): lazyt has no sparse gradients; "
                                   "use sparse=False")
-    num_embeddings = weight.shape[0]
-    if padding_idx is not None:
-        if not -num_embeddings <= padding_idx < num_embeddings:
-            raise AssertionError("Padding_idx must be within num_embeddings")
-        padding_idx %= num_embeddings
+    padding_idx = normalized_padding_idx(padding_idx, weight.shape[0])
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
     rows = indexing.getitem_recorded_as(weight, input, "EmbeddingBackward0")
@@ -105,11 +113,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     if sparse:
         raise NotImplementedError("embedding_bag(sparse=True): lazyt has no sparse gradients; "
                                   "use sparse=False")
-    num_embeddings = weight.shape[0]
-    if padding_idx is not None:
-        if not -num_embeddings <= padding_idx < num_embeddings:
-            raise AssertionError("Padding_idx must be within num_embeddings")
-        padding_idx %= num_embeddings
+    padding_idx = normalized_padding_idx(padding_idx, weight.shape[0])
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
     members = _bag_membership(input, offsets, include_last_offset, padding_idx)

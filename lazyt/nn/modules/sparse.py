@@ -6,6 +6,7 @@ from lazyt import creation
 from lazyt.autograd import grad_mode
 from lazyt.nn import functional as F
 from lazyt.nn import init
+from lazyt.nn._functional.sparse import normalized_padding_idx
 from lazyt.nn.modules.module import Module
 from lazyt.nn.parameter import Parameter
 from lazyt.tensor import Tensor
@@ -20,15 +21,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        if padding_idx is not None:
-            if padding_idx > 0:
-                if padding_idx >= num_embeddings:
-                    raise AssertionError("Padding_idx must be within num_embeddings")
-            elif padding_idx < 0:
-                if padding_idx < -num_embeddings:
-                    raise AssertionError("Padding_idx must be within num_embeddings")
-                padding_idx = num_embeddings + padding_idx
-        self.padding_idx = padding_idx
+        self.padding_idx = normalized_padding_idx(padding_idx, num_embeddings)
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
@@ -96,15 +89,8 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if padding_idx is not None:
-            if padding_idx > 0:
-                if padding_idx >= num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-            elif padding_idx < 0:
-                if padding_idx < -num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-                padding_idx = num_embeddings + padding_idx
-        self.padding_idx = padding_idx
+        self.padding_idx = normalized_padding_idx(padding_idx, num_embeddings,
+                                                  "padding_idx must be within num_embeddings")
         if _weight is None:
             self.weight = Parameter(creation.empty((num_embeddings, embedding_dim), device=device,
                                                    dtype=dtype))
