@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import math
 
-from lazyt.codegen.llvm_libm import libm_call
-from lazyt.codegen.llvm_math import PI_F64, Value, _HelperBodyBuilder
+from lazyt.codegen.llvm_math import PI_F64, Value, _HelperBodyBuilder, libm_call
 
 __all__ = ["BESSEL_EMITTERS", "modified_bessel_series", "modified_bessel_asymptotic"]
 

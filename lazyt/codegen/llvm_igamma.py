@@ -15,8 +15,7 @@ from __future__ import annotations
 import math
 from itertools import count
 
-from lazyt.codegen.llvm_libm import libm_call
-from lazyt.codegen.llvm_math import Value, _HelperBodyBuilder
+from lazyt.codegen.llvm_math import Value, _HelperBodyBuilder, libm_call
 
 __all__ = ["IGAMMA_EMITTERS"]
 

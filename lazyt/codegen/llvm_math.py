@@ -65,7 +65,7 @@ CONVERSION_FUNCTIONS: dict[str, tuple[str, str]] = {
 
 _TYPE_SUFFIX = {"float": "f32", "double": "f64", "half": "f16", "bfloat": "bf16"}
 _PURE = "alwaysinline nounwind willreturn memory(none)"
-_CALLS_LIBM = "alwaysinline nounwind"  # libm may write errno
+CALLS_LIBM = "alwaysinline nounwind"  # libm may write errno
 
 
 def type_suffix(llvm_type: str) -> str:
@@ -771,8 +771,9 @@ def _render_definition(symbol: str, ret: str, params: list[str], body: _HelperBo
     return _HelperDefinition(symbol, text, tuple(body.declarations.items()))
 
 
-def _call_libm(b: _HelperBodyBuilder, name: str, args: list[Value]) -> Value:
-    """Call the C library's double function `name`, resolved from the process at JIT time."""
+def libm_call(b: _HelperBodyBuilder, name: str, *args: Value) -> Value:
+    """Call the C library's double function `name`, resolved from the process at JIT time
+    (also from the special-function helpers of llvm_special/llvm_bessel/llvm_igamma)."""
     b.declarations[f"@{name}"] = f"declare double @{name}({', '.join(['double'] * len(args))})"
     arg_text = ", ".join(f"double {a.ref}" for a in args)
     return b.instruction("double", f"call double @{name}({arg_text})")
@@ -794,11 +795,11 @@ def _helper_definition(name: str, llvm_type: str) -> _HelperDefinition:
         body.ret(_F32_EMITTERS[name](body, *args))
         return _render_definition(symbol, "float", params, body, _PURE)
     if name == "sigmoid":  # 1 / (1 + e^-x); e^-x = inf for x << 0 correctly gives 0
-        e = _call_libm(body, "exp", [body.fneg(args[0])])
+        e = libm_call(body, "exp", body.fneg(args[0]))
         body.ret(body.fdiv(1.0, body.fadd(e, 1.0)))
     else:
-        body.ret(_call_libm(body, name, args))
-    return _render_definition(symbol, "double", params, body, _CALLS_LIBM)
+        body.ret(libm_call(body, name, *args))
+    return _render_definition(symbol, "double", params, body, CALLS_LIBM)
 
 
 class MathLibrary:

@@ -32,13 +32,14 @@ from lazyt.codegen.llvm_bessel import (
     modified_bessel_series,
 )
 from lazyt.codegen.llvm_igamma import IGAMMA_EMITTERS
-from lazyt.codegen.llvm_libm import CALLS_LIBM, libm_call
 from lazyt.codegen.llvm_math import (
+    CALLS_LIBM,
     PI_F64,
     Value,
     _HelperBodyBuilder,
     _HelperDefinition,
     _render_definition,
+    libm_call,
     type_suffix,
 )
 
