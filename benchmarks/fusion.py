@@ -9,36 +9,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 
-import lazyt as lt
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-try:
-    import torch
-except ImportError:
-    torch = None
-
-
-def median_ms(fn, repeat: int) -> float:
-    fn()
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
-
-
-def floor_ms(nbytes: int, repeat: int) -> float:
-    """np.copyto of nbytes/2 read + nbytes/2 written."""
-    n = max(nbytes // 8, 1)
-    src = np.ones(n, dtype=np.float32)
-    dst = np.empty_like(src)
-    return median_ms(lambda: np.copyto(dst, src), repeat)
+import lazyt as lt  # noqa: E402
+from benchmarks.common import floor_ms, median_ms, print_rows, row, torch, torch_best_ms  # noqa: E402
 
 
 def gelu_expr(x, tanh):
@@ -66,12 +46,12 @@ def lt_deferred(fn):
     return run
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="1M elements instead of 16M")
     parser.add_argument("--no-torch-compile", action="store_true")
     parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     r = args.repeat
     n = (1 << 20) if args.small else (1 << 24)
     rows_sm = 1024 if args.small else 4096
@@ -126,22 +106,18 @@ def main() -> None:
                 print(f"torch.compile unavailable for {name}: {type(e).__name__}")
                 break
 
-    print(f"median of {r} runs, ms (lower is better); floor = np.copyto of the same bytes")
-    header = (f"{'workload':26s} {'eager':>8s} {'deferred':>9s} {'numpy':>8s} {'torch':>8s} "
-              f"{'t.compile':>9s} {'floor':>7s} {'GB/s def':>8s} {'floor/def':>9s} "
-              f"{'np/def':>7s} {'torch/def':>9s}")
-    print(header)
+    rows = []
     for name, (lt_fn, np_fn, nbytes) in workloads.items():
-        t_eager = median_ms(lt_fn, r)
-        t_def = median_ms(lt_deferred(lt_fn), r)
-        t_np = median_ms(np_fn, r)
-        t_th = median_ms(torch_fns[name], r) if name in torch_fns else float("nan")
-        t_tc = median_ms(compiled[name], r) if name in compiled else float("nan")
-        t_floor = floor_ms(nbytes, r)
-        gbs = nbytes / (t_def * 1e-3) / 1e9
-        print(f"{name:26s} {t_eager:8.2f} {t_def:9.2f} {t_np:8.2f} {t_th:8.2f} {t_tc:9.2f} "
-              f"{t_floor:7.2f} {gbs:8.1f} {t_floor / t_def:9.2f} {t_np / t_def:7.2f} "
-              f"{t_th / t_def:9.2f}")
+        rows.append(row(name, "lazyt eager", median_ms(lt_fn, r)))
+        rows.append(row(name, "lazyt deferred", median_ms(lt_deferred(lt_fn), r)))
+        rows.append(row(name, "numpy", median_ms(np_fn, r)))
+        if name in torch_fns:
+            rows.append(row(name, "torch", torch_best_ms(torch_fns[name], r)))
+        if name in compiled:
+            rows.append(row(name, "torch.compile", median_ms(compiled[name], r)))
+        rows.append(row(name, "floor", floor_ms(nbytes, r)))
+    print_rows(rows, f"median of {r} runs, ms; floor = np.copyto of the same bytes")
+    return rows
 
 
 if __name__ == "__main__":

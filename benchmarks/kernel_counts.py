@@ -6,10 +6,17 @@ SGD update), eager vs deferred: what issue 5's "kernels per layer" measures.
 
 from __future__ import annotations
 
-import lazyt as lt
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import lazyt as lt  # noqa: E402
+from benchmarks.common import count_row  # noqa: E402
 
 
-def main() -> None:
+def main(argv=None) -> list[dict]:
     lt.manual_seed(0)
     x, y = lt.randn(128, 64), lt.randint(0, 10, (128,))
     w1 = (lt.randn(64, 256) * 0.1).requires_grad_()
@@ -28,6 +35,7 @@ def main() -> None:
                 p.grad.zero_()
         return loss
 
+    rows = []
     for mode in ("eager", "deferred"):
         step()  # compile everything first
         lt.debug.reset_stats()
@@ -40,6 +48,10 @@ def main() -> None:
         s = lt.debug.stats()
         print(f"{mode:8s}: {s['kernel_launches']} kernel launches + {s['extern_calls']} "
               f"matmul externs per step (2 layers)")
+        rows.append(count_row("MLP step kernels (2 layers)", f"lazyt {mode}",
+                              s["kernel_launches"], "launches",
+                              f"+ {s['extern_calls']} matmul externs"))
+    return rows
 
 
 if __name__ == "__main__":

@@ -12,19 +12,20 @@ Workloads: MLP 64->256->10 (ReLU, cross_entropy, SGD momentum 0.9) at batch
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
-import lazyt as lt
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-try:
-    import torch
-except ImportError:
-    torch = None
+import lazyt as lt  # noqa: E402
+from benchmarks.common import print_rows, row, torch, torch_best_ms  # noqa: E402
 
 
 def mlp(lib):
@@ -103,53 +104,57 @@ def first_call_seconds(cache_dir: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--no-torch-compile", action="store_true")
-    args = parser.parse_args()
+    parser.add_argument("--no-first-call", action="store_true",
+                        help="skip the cold/warm first-call measurement")
+    args = parser.parse_args(argv)
     rows = []
-    workloads = (("MLP batch 128", "mlp", 128), ("MLP batch 1024", "mlp", 1024),
-                 ("digits CNN batch 64", "cnn", 64))
+    workloads = (("MLP 64-256-10 step, batch 128", "mlp", 128),
+                 ("MLP 64-256-10 step, batch 1024", "mlp", 1024),
+                 ("digits CNN step, batch 64", "cnn", 64))
     for name, kind, batch in workloads:
         build = mlp if kind == "mlp" else cnn
-        row = {"name": name}
         if torch is not None:
             torch.manual_seed(0)
             tx, ty = data(torch, kind, batch)
-            row["torch"] = ms_per_step(make_step(torch, build(torch)), tx, ty, args.steps)
+            step = make_step(torch, build(torch))
+            rows.append(row(name, "torch", torch_best_ms(step, measure=functools.partial(
+                ms_per_step, x=tx, y=ty, steps=args.steps))))
         x, y = data(lt, kind, batch)
-        row["eager"] = ms_per_step(make_step(lt, build(lt)), x, y, args.steps)
-        row["deferred"] = ms_per_step(make_step(lt, build(lt)), x, y, args.steps, "deferred")
-        row["compiled"] = ms_per_step(lt.compile(make_step(lt, build(lt))), x, y, args.steps)
-        rows.append(row)
+        rows.append(row(name, "lazyt eager", ms_per_step(make_step(lt, build(lt)), x, y, args.steps)))
+        rows.append(row(name, "lazyt deferred",
+                        ms_per_step(make_step(lt, build(lt)), x, y, args.steps, "deferred")))
+        rows.append(row(name, "lazyt compiled",
+                        ms_per_step(lt.compile(make_step(lt, build(lt))), x, y, args.steps)))
     # torch.compile last: its compile workers keep running in the background
     # and would slow whatever is measured after them.
     if torch is not None and not args.no_torch_compile:
-        for row, (name, kind, batch) in zip(rows, workloads):
+        for name, kind, batch in workloads:
             build = mlp if kind == "mlp" else cnn
             torch.manual_seed(0)
             tx, ty = data(torch, kind, batch)
             try:
                 compiled = torch.compile(make_step(torch, build(torch)))
-                row["t.compile"] = ms_per_step(compiled, tx, ty, args.steps)
+                rows.append(row(name, "torch.compile", ms_per_step(compiled, tx, ty, args.steps)))
             except Exception as e:  # needs a working C++ toolchain
                 print(f"torch.compile failed: {type(e).__name__}")
-    cols = ["torch", "t.compile", "eager", "deferred", "compiled"]
-    print(f"ms per training step (best of 5 runs of {args.steps} steps, after 3 warm-ups)")
-    print(f"{'workload':22s}" + "".join(f"{c:>10s}" for c in cols)
-          + f"{'torch/compiled':>16s}{'eager/torch':>13s}")
-    for row in rows:
-        cells = "".join(f"{row.get(c, float('nan')):10.3f}" for c in cols)
-        ratio = row.get("torch", float("nan")) / row["compiled"]
-        eager_ratio = row["eager"] / row.get("torch", float("nan"))
-        print(f"{row['name']:22s}{cells}{ratio:16.2f}{eager_ratio:13.2f}")
-    with tempfile.TemporaryDirectory() as cache_dir:
-        cold = first_call_seconds(cache_dir)
-        warm = first_call_seconds(cache_dir)
-    print(f"lt.compile first call (MLP step, fresh process): cold {cold['seconds']:.3f} s "
-          f"({cold['kernels_compiled']} kernels compiled), warm {warm['seconds']:.3f} s "
-          f"({warm['kernels_compiled']} compiled, {warm['disk_cache_hits']} from disk)")
+                break
+    print_rows(rows, f"ms per training step (best of 5 runs of {args.steps} steps, "
+                     "after 3 warm-ups)")
+    if not args.no_first_call:
+        with tempfile.TemporaryDirectory() as cache_dir:
+            cold = first_call_seconds(cache_dir)
+            warm = first_call_seconds(cache_dir)
+        print(f"lt.compile first call (MLP step, fresh process): cold {cold['seconds']:.3f} s "
+              f"({cold['kernels_compiled']} kernels compiled), warm {warm['seconds']:.3f} s "
+              f"({warm['kernels_compiled']} compiled, {warm['disk_cache_hits']} from disk)")
+        name = "first lt.compile call, MLP step"
+        rows.append(row(name, "lazyt cold cache", cold["seconds"] * 1e3))
+        rows.append(row(name, "lazyt warm cache", warm["seconds"] * 1e3))
+    return rows
 
 
 if __name__ == "__main__":
