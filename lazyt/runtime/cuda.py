@@ -25,9 +25,10 @@ from collections import OrderedDict
 import numpy as np
 
 from lazyt.ir.view import View, prod
-from lazyt.runtime import stats
+from lazyt.runtime import disk_cache, stats
 from lazyt.runtime.backend import Backend
 from lazyt.runtime.compiler import debug_level
+from lazyt.runtime.cuda_disk_cache import jit_with_disk_cache
 from lazyt.runtime.cuda_memory import (
     CudaStorage,
     copy_on_device,
@@ -88,10 +89,14 @@ def kernel_namespace(math_names=()) -> dict:
 
 
 def compile_source(source):
-    """A CudaSource (codegen/cuda.py) -> the cuda.jit kernel."""
+    """A CudaSource (codegen/cuda.py) -> the cuda.jit kernel; on a GPU through
+    the PTX disk cache (runtime/cuda_disk_cache.py)."""
     namespace = kernel_namespace(source.math)
     exec(compile(source.text, f"<lazyt cuda {source.name}>", "exec"), namespace)
-    return numba_cuda().jit(source.signature)(namespace[source.name])
+    function = namespace[source.name]
+    if simulated() or not disk_cache.enabled():
+        return numba_cuda().jit(source.signature)(function)
+    return jit_with_disk_cache(numba_cuda(), function, source.signature, source.text)
 
 
 class CudaKernel:
@@ -232,8 +237,10 @@ class CudaBackend(Backend):
         function = self.by_source.get(key)
         if function is None:
             start = time.perf_counter()
+            hits = stats.COUNTERS["disk_cache_hits"]
             function = self.by_source[key] = compile_source(source)
-            stats.bump("kernels_compiled")
+            if stats.COUNTERS["disk_cache_hits"] == hits:  # (else loaded from disk)
+                stats.bump("kernels_compiled")
             stats.bump("compile_seconds", time.perf_counter() - start)
             if debug_level() >= 3:
                 print(f"[lazyt] cuda kernel {name}:\n{source.text}")
