@@ -14,7 +14,8 @@ grid-stride loop, one GPU thread per outer iteration; everything inside it
 (inner loops, reductions over a row) runs in that thread as written. A
 kernel that reduces rows also has a block-per-row form (`row_block`): a
 block per outer iteration, its threads sharing the row's loops, each
-reduction combined by a tree in shared memory (the backend picks it when the
+reduction combined by a tree in shared memory whose last 32 partials one warp
+combines with shuffles (`warp_shuffles`; the backend picks this form when the
 rows are long). A
 kernel that is not parallel (it carries state across outer iterations) runs
 in thread 0 of a one-thread launch. Ops are Python expressions from
@@ -38,6 +39,7 @@ from lazyt.ir import kernel as K
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)(?::([a-z0-9_]+))?\}")
 _MASK64 = (1 << 64) - 1
+WARP_SIZE = 32
 
 
 class CudaUnsupported(RuntimeError):
@@ -137,10 +139,12 @@ def reduces_rows(kern: K.Kernel) -> bool:
 
 
 class _Renderer:
-    def __init__(self, kern: K.Kernel, name: str, row_block: int = 0):
+    def __init__(self, kern: K.Kernel, name: str, row_block: int = 0,
+                 warp_shuffles: bool = False):
         self.kern = kern
         self.name = name
         self.row_block = row_block
+        self.warp_shuffles = warp_shuffles
         self.lines: list[str] = []
         self.indent = 1
         self.counter = 0
@@ -407,7 +411,9 @@ class _Renderer:
 
     def combine(self, name: str) -> None:
         """Every thread's partial accumulator -> the row's, by a tree in shared
-        memory; every thread then holds the result."""
+        memory (with `warp_shuffles`, only down to 32 partials: one warp then
+        finishes with register shuffles, no barrier per level); every thread
+        then holds the result."""
         acc, dtype, op = self.accs[name]
         arg = op in ("argmax", "argmin")
         self.emit(f"sh_{acc}[tid] = {acc}")
@@ -415,29 +421,76 @@ class _Renderer:
             self.emit(f"sh_{acc}_i[tid] = {acc}_i")
         self.emit("cuda.syncthreads()")
         step = self.row_block // 2
-        while step:
+        last_tree_step = WARP_SIZE if self.warp_shuffles else 1
+        while step >= last_tree_step:
             self.emit(f"if tid < {step}:")
+            self.indent += 1
             mine, other = f"sh_{acc}[tid]", f"sh_{acc}[tid + {step}]"
             if arg:
-                mine_i, other_i = f"sh_{acc}_i[tid]", f"sh_{acc}_i[tid + {step}]"
-                compare = ">" if op == "argmax" else "<"
-                tie = f"({other} == {mine} and {other_i} < {mine_i})"
-                better = f"({other} {compare} {mine}) or {tie}"
-                if dtype.kind == "f":
-                    better += (f" or ({other} != {other} and ({mine} == {mine} or "
-                               f"{other_i} < {mine_i}))")
-                self.emit(f"    if {better}:")
-                self.emit(f"        {mine} = {other}")
-                self.emit(f"        {mine_i} = {other_i}")
+                self.arg_combine(op, dtype, mine, f"sh_{acc}_i[tid]", other,
+                                 f"sh_{acc}_i[tid + {step}]")
             else:
-                self.emit(f"    {mine} = {self.combined(op, dtype, mine, other)}")
+                self.emit(f"{mine} = {self.combined(op, dtype, mine, other)}")
+            self.indent -= 1
             self.emit("cuda.syncthreads()")
             step //= 2
+        if self.warp_shuffles:
+            self.warp_combine(acc, dtype, op, min(self.row_block, WARP_SIZE))
         self.emit(f"{acc} = {'bool(' if dtype.kind == 'b' else register(dtype) + '('}"
                   f"sh_{acc}[0])")
         if arg:
             self.emit(f"{acc}_i = sh_{acc}_i[0]")
         self.emit("cuda.syncthreads()")  # (the shared slots are reused by the next row)
+
+    def arg_combine(self, op: str, dtype: DType, mine: str, mine_i: str, other: str,
+                    other_i: str) -> None:
+        """mine (value, index) = the better of mine and other: argmax/argmin's
+        order (the first index wins ties; NaN wins for floats)."""
+        compare = ">" if op == "argmax" else "<"
+        tie = f"({other} == {mine} and {other_i} < {mine_i})"
+        better = f"({other} {compare} {mine}) or {tie}"
+        if dtype.kind == "f":
+            better += (f" or ({other} != {other} and ({mine} == {mine} or "
+                       f"{other_i} < {mine_i}))")
+        self.emit(f"if {better}:")
+        self.emit(f"    {mine} = {other}")
+        self.emit(f"    {mine_i} = {other_i}")
+
+    def warp_combine(self, acc: str, dtype: DType, op: str, width: int) -> None:
+        """The last `width` (<= 32) partials, in shared memory, combined by
+        the first warp with shfl_down_sync (lane i reads lane i + offset; only
+        lane 0's result is used, and it only ever reads lanes below width);
+        lane 0 writes the row's result back to slot 0."""
+        arg = op in ("argmax", "argmin")
+        mask = (1 << width) - 1
+        self.emit(f"if tid < {width}:")
+        self.indent += 1
+        value = self.assign(f"sh_{acc}[tid]", "w")
+        index = self.assign(f"sh_{acc}_i[tid]", "wi") if arg else None
+        offset = width // 2
+        while offset:
+            other = self.assign(self.shuffled(value, dtype, mask, offset), "w")
+            if arg:
+                other_i = self.assign(f"cuda.shfl_down_sync({mask}, {index}, {offset})", "wi")
+                self.arg_combine(op, dtype, value, index, other, other_i)
+            else:
+                self.emit(f"{value} = {self.combined(op, dtype, value, other)}")
+            offset //= 2
+        self.emit("if tid == 0:")
+        self.emit(f"    sh_{acc}[0] = {value}")
+        if arg:
+            self.emit(f"    sh_{acc}_i[0] = {index}")
+        self.indent -= 1
+        self.emit("cuda.syncthreads()")
+
+    def shuffled(self, value: str, dtype: DType, mask: int, offset: int) -> str:
+        """shfl_down_sync of a register value (it moves 32- and 64-bit words:
+        narrower integers and bools travel as int32)."""
+        reg = register(dtype)
+        if reg in ("float32", "float64", "int32", "int64"):
+            return f"cuda.shfl_down_sync({mask}, {value}, {offset})"
+        moved = f"cuda.shfl_down_sync({mask}, int32({value}), {offset})"
+        return f"({moved} != 0)" if dtype.kind == "b" else f"{reg}({moved})"
 
     def combined(self, op: str, dtype: DType, a: str, b: str) -> str:
         kind = dtype.kind
@@ -547,10 +600,14 @@ class _Renderer:
                           (), self.row_block, reduces_rows(kern))
 
 
-def render_cuda(kern: K.Kernel, name: str | None = None, row_block: int = 0) -> CudaSource:
+def render_cuda(kern: K.Kernel, name: str | None = None, row_block: int = 0,
+                warp_shuffles: bool = False) -> CudaSource:
     """The Numba-CUDA source of one kernel (see the module docstring). With
     `row_block` (a power of two; only for kernels where `reduces_rows`), the
-    block-per-row form: `row_block` threads share each row. Raises
+    block-per-row form: `row_block` threads share each row; `warp_shuffles`:
+    its reductions end with register shuffles within a warp (a real GPU; the
+    simulator has no shuffles, so its blocks combine in shared memory). Raises
     CudaUnsupported for what the CUDA backend cannot run yet (bfloat16, a few
     special functions)."""
-    return _Renderer(kern, name or re.sub(r"\W", "_", kern.name), row_block).render()
+    return _Renderer(kern, name or re.sub(r"\W", "_", kern.name), row_block,
+                     warp_shuffles).render()

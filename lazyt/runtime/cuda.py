@@ -206,6 +206,9 @@ class CudaBackend(Backend):
         self.render_kernel = render_kernel  # codegen/cuda.render_cuda
         self.render_matmul = render_matmul  # codegen/cuda_matmul.render_matmul
         self.kernels: OrderedDict = OrderedDict()  # kernel IR -> CudaKernel
+        # Block reductions end with warp shuffles where the hardware has them
+        # (every GPU numba-cuda supports; not the simulator).
+        self.warp_shuffles = not simulated()
         self.by_source: dict = {}  # source text -> cuda.jit kernel
 
     def allocate(self, dtype, numel: int) -> CudaStorage:
@@ -223,7 +226,8 @@ class CudaBackend(Backend):
         source = self.render_kernel(kernel)
         compiled = self._compile_source(source, kernel.name)
         if source.reduces_rows:
-            row_source = self.render_kernel(kernel, row_block=row_block_size())
+            row_source = self.render_kernel(kernel, row_block=row_block_size(),
+                                            warp_shuffles=self.warp_shuffles)
             rows = self._compile_source(row_source, kernel.name)
             compiled = CudaKernel(kernel.name, source, compiled.function, row_source,
                                   rows.function)

@@ -142,8 +142,8 @@ def main() -> int:
             unsupported.append(f"{kernel.name}: {error}")
             continue
         sources[(source.text, source.signature)] = source
-        if source.reduces_rows:  # its block-per-row form too
-            rows = render_cuda(kernel, row_block=256)
+        if source.reduces_rows:  # its block-per-row form too, as a GPU runs it
+            rows = render_cuda(kernel, row_block=256, warp_shuffles=True)
             sources[(rows.text, rows.signature)] = rows
     for dtype in (lt.float32, lt.float16, lt.int64):
         source = render_matmul(dtype)

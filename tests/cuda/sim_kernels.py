@@ -206,3 +206,53 @@ def test_unsupported_ops_name_themselves():
         lt.ones(3, device="cuda").sort()
     with pytest.raises(RuntimeError, match="linalg.inv is not implemented for cuda:0"):
         lt.linalg.inv(lt.eye(2, device="cuda"))
+
+
+def _simulated_shfl_down_sync(self, mask, value, delta):
+    """cuda.shfl_down_sync for the simulator (which has none), for blocks of
+    at most one warp whose threads all shuffle: each thread publishes its
+    value, the block meets, each reads lane + delta's (its own past the warp
+    or outside the mask, as the hardware)."""
+    import threading
+
+    thread = threading.current_thread()
+    exchange = thread._manager.__dict__.setdefault("lazyt_shuffle", {})
+    exchange[thread.thread_id] = value
+    thread.syncthreads()
+    lane = thread.thread_id % 32
+    source = lane + delta
+    result = value
+    if source < 32 and (mask >> source) & 1 and thread.thread_id + delta in exchange:
+        result = exchange[thread.thread_id + delta]
+    thread.syncthreads()
+    return result
+
+
+def test_block_reductions_ending_with_warp_shuffles(monkeypatch):
+    """The GPU's form of a long-row reduction (a shared-memory tree down to a
+    warp, then shfl_down_sync), run with an emulated shuffle."""
+    from numba.cuda.simulator.kernelapi import FakeCUDAModule
+
+    from lazyt.engine.realize import backend_for
+    from lazyt.runtime.cuda import row_block_size
+
+    assert row_block_size() <= 32  # (the emulated shuffle needs the whole block in it)
+    monkeypatch.setattr(FakeCUDAModule, "shfl_down_sync", _simulated_shfl_down_sync,
+                        raising=False)
+    backend = backend_for(lt.device("cuda:0"))
+    monkeypatch.setattr(backend, "warp_shuffles", True)
+    backend.kernels.clear()
+    try:
+        x, flags, small = sample((2, 11), lt.float32, 21), sample((2, 11), lt.bool, 22), \
+            sample((2, 11), lt.int8, 23)
+        x[1, 3] = float("nan")
+        cx = x.cuda()
+        same(cx.sum(1), x.sum(1))
+        same(cx.argmax(1), x.argmax(1))
+        same(cx.amin(1), x.amin(1))
+        same(flags.cuda().any(1), flags.any(1))
+        same(small.cuda().sum(1), small.sum(1))
+        kernel = next(iter(backend.kernels.values()))
+        assert "cuda.shfl_down_sync" in kernel.source
+    finally:
+        backend.kernels.clear()
