@@ -611,3 +611,36 @@ def render_cuda(kern: K.Kernel, name: str | None = None, row_block: int = 0,
     special functions)."""
     return _Renderer(kern, name or re.sub(r"\W", "_", kern.name), row_block,
                      warp_shuffles).render()
+
+
+@dataclass(frozen=True)
+class RenderedExpression:
+    """One kernel IR expression rendered inside another kernel's text."""
+
+    setup: tuple[str, ...]  # kernel-level lines (params and scalars read from args/fargs)
+    body: tuple[str, ...]  # lines computing it, at the indent asked for
+    value: str  # the name (or literal) holding its value
+    math: tuple[str, ...]  # math function names it calls
+    uses_ipow: bool
+
+
+def render_expression(expr, buffers: tuple[DType, ...], variables: dict[str, str],
+                      accumulators: dict[str, tuple[str, DType]], n_params: int,
+                      indent: int) -> RenderedExpression:
+    """Render expr for a kernel whose text names its buffers b0, b1, ...
+    (dtypes `buffers`), its argument blocks `args`/`fargs` (n_params slots),
+    its loop variables as `variables` (Var name -> Python name) and the
+    values AccGet reads as `accumulators` (name -> (Python name, dtype)):
+    how the matmul kernel applies an epilogue (codegen/cuda_epilogue.py)."""
+    kern = K.Kernel("expression", tuple(K.BufferSpec(d, False, True) for d in buffers),
+                    n_params, ())
+    renderer = _Renderer(kern, "expression")
+    renderer.lines, renderer.param_lines, renderer.indent = [], 0, indent
+    renderer.loop_vars = dict(variables)
+    for name, (code, dtype) in accumulators.items():
+        renderer.accs[name] = (code, dtype, "sum")
+    value = renderer.expr(expr)
+    setup = [f"    p{slot} = args[{slot}]" for slot in range(n_params)]
+    setup += renderer.lines[:renderer.param_lines]
+    return RenderedExpression(tuple(setup), tuple(renderer.lines[renderer.param_lines:]), value,
+                              tuple(sorted(renderer.math)), renderer.uses_ipow)

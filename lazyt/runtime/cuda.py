@@ -170,16 +170,23 @@ class _KernelStep:
 
 
 class _MatmulStep:
-    __slots__ = ("backend", "out", "out_view", "sources", "bound")
+    """One matmul launch (with its epilogue, if fused); its argument arrays
+    are made on the first run and kept (a replay only binds storages)."""
 
-    def __init__(self, backend, out: int, out_view: View, sources: tuple):
+    __slots__ = ("backend", "out", "out_view", "sources", "epilogue", "bound")
+
+    def __init__(self, backend, out: int, out_view: View, sources: tuple, epilogue=None):
         self.backend = backend
         self.out, self.out_view, self.sources = out, out_view, sources
+        self.epilogue = epilogue
         self.bound = None
 
     def run(self, storages: list, rng_shift: int) -> None:
-        self.backend.matmul(storages[self.out], self.out_view,
-                            [(storages[s], v) for s, v in self.sources])
+        operands = [(storages[s], v) for s, v in self.sources]
+        if self.bound is None:
+            self.bound = self.backend.matmul_launch(storages[self.out], self.out_view,
+                                                    operands, self.epilogue)
+        self.backend.run_matmul_launch(self.bound, storages[self.out], operands)
 
 
 def _matmul_layout(out_view: View, a_view: View, b_view: View):
@@ -255,7 +262,8 @@ class CudaBackend(Backend):
         for launch in launches:
             if hasattr(launch, "op"):
                 assert launch.op == "matmul", f"no CUDA extern {launch.op}"
-                steps.append(_MatmulStep(self, launch.out, launch.out_view, launch.sources))
+                steps.append(_MatmulStep(self, launch.out, launch.out_view, launch.sources,
+                                         launch.epilogue))
             else:
                 steps.append(_KernelStep(launch))
         return steps
@@ -266,30 +274,45 @@ class CudaBackend(Backend):
                 stats.COUNTERS["kernel_launches"] += 1
             step.run(storages, rng_shift)
 
-    def matmul(self, out: CudaStorage, out_view: View, sources: list) -> None:
-        """The matmul extern: the tiled kernel of codegen/cuda_matmul.py."""
-        (a, a_view), (b, b_view) = sources
-        stats.bump("extern_calls")
+    def matmul(self, out: CudaStorage, out_view: View, sources: list, epilogue=None) -> None:
+        """The matmul extern: the tiled kernel of codegen/cuda_matmul.py (with
+        the epilogue its consumer fused into it: sources[2:] are its buffers)."""
+        bound = self.matmul_launch(out, out_view, sources, epilogue)
+        self.run_matmul_launch(bound, out, sources)
+
+    def matmul_launch(self, out: CudaStorage, out_view: View, sources: list, epilogue=None):
+        """(kernel, grid, argument arrays) of a matmul, or None if it is empty."""
+        (a, a_view), (b, b_view) = sources[:2]
         if prod(out_view.shape) == 0:
-            return
-        kernel = self.matmul_kernel(out.dtype)
+            return None
+        kernel = self.matmul_kernel(a.dtype, epilogue)
         offsets, params = _matmul_layout(out_view, a_view, b_view)
         cuda = numba_cuda()
         tile_rows, tile_cols = kernel.block
         m, n = params[0], params[1]
         grid = (-(-n // tile_cols), -(-m // tile_rows), offsets.shape[0])
+        arguments = [cuda.to_device(offsets), cuda.to_device(np.array(params, dtype=np.int64))]
+        extra = _device_params(epilogue.params) if epilogue is not None else ()
+        return kernel, grid, arguments, extra
+
+    def run_matmul_launch(self, bound, out: CudaStorage, sources: list) -> None:
+        stats.bump("extern_calls")
+        if bound is None:
+            return
+        kernel, grid, arguments, extra = bound
+        buffers = [storage.array for storage, _ in sources[2:]]
         with np.errstate(all="ignore"):
-            kernel.function[grid, kernel.block](
-                a.array, b.array, out.array, cuda.to_device(offsets),
-                cuda.to_device(np.array(params, dtype=np.int64)))
+            kernel.function[grid, kernel.block](sources[0][0].array, sources[1][0].array,
+                                                out.array, *arguments, *buffers, *extra)
         stats.COUNTERS["kernel_launches"] += 1
 
-    def matmul_kernel(self, dtype) -> CudaKernel:
-        key = ("matmul", dtype.name)
+    def matmul_kernel(self, dtype, epilogue=None) -> CudaKernel:
+        key = ("matmul", dtype.name, None if epilogue is None else epilogue.structure)
         found = self.kernels.get(key)
         if found is None:
-            found = self.kernels[key] = self._compile_source(self.render_matmul(dtype),
-                                                             f"matmul_{dtype.name}")
+            name = f"matmul_{dtype.name}" + ("" if epilogue is None else "_epilogue")
+            found = self.kernels[key] = self._compile_source(
+                self.render_matmul(dtype, epilogue), name)
         return found
 
     def synchronize(self) -> None:

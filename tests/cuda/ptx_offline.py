@@ -8,8 +8,10 @@ It runs a workload on the CPU that exercises every kernel family
 (elementwise ops and reductions over every dtype, the whole op list for
 float32 and int32, movement, gather/scatter, random numbers, scans, an MLP training
 step fused in deferred mode; about a minute on 2 busy cores), captures the
-kernel IR the CPU backend is given, renders each with the CUDA renderer and
-compiles it; then the matmul kernel for each dtype. Exit 77: the offline
+kernel IR the CPU backend is given, renders each with the CUDA renderer (a
+reduction's block-per-row form with warp shuffles, as a GPU runs it) and
+compiles it; then the matmul kernel for each dtype, and matmuls with fused
+elementwise epilogues (bias, ReLU, GELU, a comparison, integer ops). Exit 77: the offline
 toolchain is missing (skip); 1: some kernel failed (listed).
 """
 
@@ -123,6 +125,29 @@ def workload() -> None:
         loss.item()
 
 
+def epilogue_sources() -> list:
+    """Matmuls with their elementwise consumer fused (codegen/cuda_epilogue.py),
+    scheduled here as a CUDA realisation would schedule them."""
+    from lazyt.codegen.cuda_epilogue import fuse_matmul_epilogues
+    from lazyt.ir.schedule import Scheduler
+
+    lt.set_mode("deferred")
+    x, w, bias = lt.randn(5, 7).realize(), lt.randn(3, 7).realize(), lt.randn(3).realize()
+    graphs = [(x @ w.t() + bias).relu(), F.gelu(x @ w.t() * 2 + bias) > 0.25,
+              (x.double() @ w.double().t()).tanh() + bias,
+              ((x * 4).long() @ (w * 4).long().t()).pow(2) % 7]
+    sources = []
+    for graph in graphs:
+        scheduler = Scheduler()
+        scheduler.materialize(graph._node, "requested")
+        assert fuse_matmul_epilogues(scheduler) == 1, "no epilogue fused"
+        for step in scheduler.steps:
+            if step.node.op == "extern":
+                sources.append(render_matmul(step.node.srcs[0].dtype, step.node.arg[1]))
+    lt.set_mode("eager")
+    return sources
+
+
 def compile_and_link(source) -> float:
     namespace = kernel_namespace(source.math)
     exec(compile(source.text, f"<lazyt cuda {source.name}>", "exec"), namespace)
@@ -145,8 +170,8 @@ def main() -> int:
         if source.reduces_rows:  # its block-per-row form too, as a GPU runs it
             rows = render_cuda(kernel, row_block=256, warp_shuffles=True)
             sources[(rows.text, rows.signature)] = rows
-    for dtype in (lt.float32, lt.float16, lt.int64):
-        source = render_matmul(dtype)
+    for source in [render_matmul(dtype) for dtype in (lt.float32, lt.float16, lt.int64)] + \
+            epilogue_sources():
         sources[(source.text, source.signature)] = source
     for source in sources.values():
         try:

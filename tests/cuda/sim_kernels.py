@@ -256,3 +256,29 @@ def test_block_reductions_ending_with_warp_shuffles(monkeypatch):
         assert "cuda.shfl_down_sync" in kernel.source
     finally:
         backend.kernels.clear()
+
+
+def test_matmul_epilogue_is_fused_into_the_tiled_kernel():
+    """Deferred mode on CUDA: a matmul and its elementwise consumer (bias,
+    activation, a comparison) run as one launch of the tiled kernel."""
+    x, w, bias = sample((5, 7), lt.float32, 31), sample((3, 7), lt.float32, 32), \
+        sample((3,), lt.float32, 33)
+    cx, cw, cbias = x.cuda(), w.cuda(), bias.cuda()
+    for make in (lambda a, b, c: (a @ b.t() + c).relu(),
+                 lambda a, b, c: lt.nn.functional.gelu(a @ b.t() * 2 + c) > 0.25):
+        with lt.deferred():
+            fused = make(cx, cw, cbias)
+            before = lt.debug.stats()["kernel_launches"]
+            fused.realize()
+            assert lt.debug.stats()["kernel_launches"] - before == 1
+        same(fused, make(x, w, bias))
+    square = sample((4, 4), lt.float32, 34)
+    csquare = square.cuda()
+    with lt.deferred():  # read transposed, or kept as a result: not fused, still right
+        transposed = (csquare @ csquare).t() + csquare @ csquare
+        product = csquare @ csquare.t()
+        activated = product.relu()
+        lt.realize(transposed, product, activated)
+    same(transposed, (square @ square).t() + square @ square)
+    same(product, square @ square.t())
+    same(activated, (square @ square.t()).relu())
