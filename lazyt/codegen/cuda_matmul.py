@@ -28,7 +28,6 @@ from lazyt.codegen.cuda import (
     storage_element,
 )
 from lazyt.codegen.cuda_epilogue import COL, PRODUCT, ROW
-from lazyt.codegen.cuda_ops import IPOW_SOURCE
 from lazyt.dtypes import DType
 
 TILE = 16
@@ -96,17 +95,13 @@ def render_matmul(dtype: DType, epilogue=None) -> CudaSource:
         "product = float32(float16(acc))"
     rendered = render_expression(
         epilogue.expr, epilogue.buffers, {ROW: "row", COL: "col"},
-        {PRODUCT: ("product", dtype)}, len(epilogue.params), indent=2)
+        {PRODUCT: ("product", dtype)}, len(epilogue.params), indent=2, store_as=epilogue.dtype)
     out_dtype = epilogue.dtype
-    stored = f"uint8({rendered.value})" if out_dtype.kind == "b" else \
-        f"{storage_element(out_dtype)}({rendered.value})"
-    store = "\n".join(["        " + product, *rendered.body, f"        {target} = {stored}"])
+    store = "\n".join(["        " + product, *rendered.body, f"        {target} = {rendered.stored}"])
     buffers = [f"b{i}" for i in range(len(epilogue.buffers))]
     text = _TEMPLATE.format(name=name, tile=TILE, acc=acc, acc_upper=acc.upper(),
                             extra_args="".join(f", {b}" for b in buffers + ["args", "fargs"]),
                             setup="".join(line + "\n" for line in rendered.setup), store=store)
-    if rendered.uses_ipow:
-        text = IPOW_SOURCE + text
     arrays = [f"{storage_element(d)}[::1]" for d in epilogue.buffers]
     signature = (f"void({array}, {array}, {storage_element(out_dtype)}[::1], int64[:, ::1], "
                  f"int64[::1], {''.join(a + ', ' for a in arrays)}int64[::1], float64[::1])")

@@ -101,6 +101,7 @@ CUDA_TEMPLATES: dict[str, dict[str, str]] = {
     "floordiv": {"f": "{f:floor}({a} / {b})", "iu": "({a} // {b})"},
     "remainder": {"f": _FLOAT_REMAINDER, "iu": "({a} % {b})"},
     "fmod": {"f": "{f:fmod}({a}, {b})", "i": _INT_FMOD, "u": "({a} % {b})"},
+    # Integer powers are a loop (by squaring): codegen/cuda.py renders them inline.
     "pow": {"f": "{f:pow}({a}, {b})", "iu": "ipow({a}, {b})"},
     "atan2": _binary("atan2"),
     "copysign": _binary("copysign"),
@@ -122,27 +123,6 @@ CUDA_TEMPLATES: dict[str, dict[str, str]] = {
     # --- ternary ---------------------------------------------------------
     "where": {"*": "({b} if {a} else {c})"},
 }
-
-# The integer power helper (by squaring; negative exponents give 0 except for
-# bases 1 and -1, as PyTorch), a device function the kernels call as ipow.
-IPOW_SOURCE = '''
-@cuda.jit(device=True)
-def ipow(base, exponent):
-    if exponent < 0:
-        if base == 1:
-            return base
-        if base == -1:
-            return base if exponent % 2 != 0 else -base
-        return base - base
-    result = base - base + 1
-    while exponent > 0:
-        if exponent % 2 == 1:
-            result = result * base
-        base = base * base
-        exponent = exponent // 2
-    return result
-'''
-
 
 def cuda_template(op: str, kind: str) -> str | None:
     """The template rendering op for operands of kind ("f", "i", "u" or "b"), if any."""

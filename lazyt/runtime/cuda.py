@@ -77,6 +77,12 @@ def kernel_namespace(math_names=()) -> dict:
     sim = simulated()
     if not sim:
         from numba.cuda import libdevice  # (a GPU build only)
+
+        namespace["float_as_int"], namespace["int_as_float"] = \
+            libdevice.float_as_int, libdevice.int_as_float
+    else:  # (float32 <-> its bits, for bfloat16: numpy views)
+        namespace["float_as_int"] = lambda x: np.array(x, dtype=np.float32).view(np.int32)[()]
+        namespace["int_as_float"] = lambda x: np.array(x, dtype=np.int32).view(np.float32)[()]
     for symbol in math_names:
         base, width = symbol[2:-2], symbol[-2:]
         f32, f64, ufunc = MATH_FUNCTIONS[base]

@@ -69,8 +69,8 @@ def fused(*parts) -> None:
 
 
 def workload() -> None:
-    dtypes = [lt.float32, lt.float64, lt.float16, lt.int8, lt.uint8, lt.int16, lt.int32,
-              lt.int64, lt.bool]
+    dtypes = [lt.float32, lt.float64, lt.float16, lt.bfloat16, lt.int8, lt.uint8, lt.int16,
+              lt.int32, lt.int64, lt.bool]
     lt.set_mode("deferred")
     for dtype in dtypes:
         a = (lt.arange(12).reshape(3, 4) % 5).to(dtype).realize()
@@ -100,7 +100,7 @@ def workload() -> None:
                       lt.floor_divide(a, b + 1), lt.nextafter(a, b)]
         else:
             parts += [lt.floor_divide(a, b + 1), lt.remainder(a, b + 1), lt.fmod(a, b + 1),
-                      a.pow(2), a & b, a | b, a ^ b, ~a, a << 1, a >> 1]
+                      a.pow(2), a.pow(b), a & b, a | b, a ^ b, ~a, a << 1, a >> 1]
         fused(*parts)
         lt.realize(a.sum(1), a.amax(1), a.argmax(1), a.argmin(1), a.cumsum(1), a.amin(0),
                    a.argmax())

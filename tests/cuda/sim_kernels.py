@@ -107,6 +107,11 @@ def test_integer_wraparound_and_division():
     same(lt.remainder(a.cuda(), b.cuda()), lt.remainder(a, b))
     same(lt.fmod(a.cuda(), b.cuda()), lt.fmod(a, b))
     same(a.cuda().pow(2), a.pow(2))
+    exponents = lt.tensor([3, -1, 2, 7], dtype=lt.int8)  # (by squaring, inline; wraps)
+    bases = lt.tensor([-3, -1, 5, 2], dtype=lt.int8)
+    same(bases.cuda().pow(exponents.cuda()), bases.pow(exponents))
+    unsigned = lt.tensor([3, 255, 2, 1], dtype=lt.uint8)
+    same(unsigned.cuda().pow(unsigned.cuda()), unsigned.pow(unsigned))
 
 
 @pytest.mark.parametrize("dtype", [lt.float32, lt.float64, lt.int32, lt.bool],
@@ -282,3 +287,24 @@ def test_matmul_epilogue_is_fused_into_the_tiled_kernel():
     same(transposed, (square @ square).t() + square @ square)
     same(product, square @ square.t())
     same(activated, (square @ square.t()).relu())
+
+
+def test_bfloat16_matches_the_cpu_bit_for_bit():
+    """bfloat16 on CUDA: stored as 16 bits, computed in float32 and rounded to
+    nearest even after every op, exactly as the CPU backend (NaN and inf too)."""
+    a = lt.tensor([[1.0, -2.5, 3.14159, 1e-3], [65504.0, float("nan"), float("inf"), 1 / 3]]
+                  ).to(lt.bfloat16)
+    b = lt.tensor([[0.5, 0.25, -1.7, 2.0], [3.0, 1.0, 1e30, 9.9]]).to(lt.bfloat16)
+    ca, cb = a.cuda(), b.cuda()
+
+    def bits_equal(on_gpu, on_cpu):
+        assert on_gpu.dtype is on_cpu.dtype and on_gpu.device.type == "cuda"
+        got, want = on_gpu.cpu().to(lt.float32).numpy(), on_cpu.to(lt.float32).numpy()
+        assert np.array_equal(got, want, equal_nan=True), (got, want)
+
+    bits_equal(ca * cb + 1.1, a * b + 1.1)
+    bits_equal(ca.exp() / cb, a.exp() / b)
+    bits_equal(ca.sum(1), a.sum(1))
+    bits_equal(ca.double().to(lt.bfloat16), a.double().to(lt.bfloat16))
+    bits_equal(ca @ cb.t(), a @ b.t())
+    same(ca.to(lt.float32), a.to(lt.float32), rtol=0, atol=0)
