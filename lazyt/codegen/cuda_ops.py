@@ -13,8 +13,10 @@ Placeholders:
 The renderer wraps every result in its dtype's constructor, so integer
 results wrap like PyTorch's and float32 stays float32.
 
-Ops missing here (digamma, erfinv, i0, i1, zeta) are not available on CUDA
-yet: using one on a CUDA tensor raises a RuntimeError naming the op.
+Ops missing here (digamma, i0, i1 and their scaled forms, the modified Bessel
+K functions, airy_ai, zeta, igamma/igammac, frexp) are not available on CUDA
+yet (libdevice has no such function to call): using one on a CUDA tensor
+raises a RuntimeError naming the op.
 """
 
 from __future__ import annotations
@@ -41,9 +43,15 @@ MATH_FUNCTIONS: dict[str, tuple[str, str, str]] = {
     "copysign": ("copysignf", "copysign", "copysign"), "fmax": ("fmaxf", "fmax", "fmax"),
     "fmin": ("fminf", "fmin", "fmin"), "hypot": ("hypotf", "hypot", "hypot"),
     "nextafter": ("nextafterf", "nextafter", "nextafter"),
+    # Special functions libdevice has (numpy has none of them: the simulator
+    # takes scipy.special's, and needs scipy for them).
+    "erfinv": ("erfinvf", "erfinv", "erfinv"), "erfcx": ("erfcxf", "erfcx", "erfcx"),
+    "bessel_j0": ("j0f", "j0", "j0"), "bessel_j1": ("j1f", "j1", "j1"),
+    "bessel_y0": ("y0f", "y0", "y0"), "bessel_y1": ("y1f", "y1", "y1"),
 }
 # erf, erfc and lgamma have no numpy ufunc: the simulator takes them from math.
 SIMULATOR_FROM_MATH = ("erf", "erfc", "lgamma")
+SIMULATOR_FROM_SCIPY = ("erfinv", "erfcx", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1")
 
 
 def _unary(name: str) -> dict[str, str]:
@@ -75,7 +83,8 @@ CUDA_TEMPLATES: dict[str, dict[str, str]] = {
     **{name: _unary(name) for name in (
         "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "sin", "cos", "tan",
         "asin", "acos", "atan", "sinh", "cosh", "tanh", "erf", "erfc", "asinh", "acosh",
-        "atanh", "lgamma")},
+        "atanh", "lgamma", "erfinv", "erfcx", "bessel_j0", "bessel_j1", "bessel_y0",
+        "bessel_y1")},
     "rsqrt": {"f": "({T}(1.0) / {f:sqrt}({a}))"},
     "sigmoid": {"f": "({T}(1.0) / ({T}(1.0) + {f:exp}(-{a})))"},
     "reciprocal": {"f": "({T}(1.0) / {a})"},

@@ -63,7 +63,11 @@ def kernel_namespace(math_names=()) -> dict:
     libdevice on a GPU, numpy's ufuncs under the simulator)."""
     import numba  # (only CUDA work pays its import)
 
-    from lazyt.codegen.cuda_ops import MATH_FUNCTIONS, SIMULATOR_FROM_MATH  # (CUDA only)
+    from lazyt.codegen.cuda_ops import (  # (CUDA only)
+        MATH_FUNCTIONS,
+        SIMULATOR_FROM_MATH,
+        SIMULATOR_FROM_SCIPY,
+    )
 
     cuda = numba_cuda()
     namespace = {"cuda": cuda, "INF": math.inf, "NAN": math.nan, "bool": bool,
@@ -86,12 +90,25 @@ def kernel_namespace(math_names=()) -> dict:
     for symbol in math_names:
         base, width = symbol[2:-2], symbol[-2:]
         f32, f64, ufunc = MATH_FUNCTIONS[base]
-        if sim:
+        if sim and base in SIMULATOR_FROM_SCIPY:
+            namespace[symbol] = _scipy_special(base, ufunc)
+        elif sim:
             namespace[symbol] = getattr(math, base) if base in SIMULATOR_FROM_MATH else \
                 getattr(np, ufunc)
         else:
             namespace[symbol] = getattr(libdevice, f32 if width == "32" else f64)
     return namespace
+
+
+def _scipy_special(op: str, name: str):
+    """scipy.special's function, which the simulator runs for a special
+    function libdevice has and numpy has not."""
+    try:
+        import scipy.special  # (the simulator only; not a dependency)
+    except ImportError:
+        raise RuntimeError(f'"{op}" on CUDA tensors under Numba\'s simulator needs scipy '
+                           "(a GPU computes it with libdevice)") from None
+    return getattr(scipy.special, name)
 
 
 def compile_source(source):

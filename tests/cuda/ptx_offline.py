@@ -97,7 +97,9 @@ def workload() -> None:
                       a.isinf(), a.isfinite(), a.reciprocal(), lt.remainder(a, 1.5),
                       lt.fmod(a, 1.5), a.pow(2.5), lt.atan2(a, b + 1), lt.copysign(a, -b),
                       lt.hypot(a, b), lt.logaddexp(a, b), lt.logaddexp2(a, b),
-                      lt.floor_divide(a, b + 1), lt.nextafter(a, b)]
+                      lt.floor_divide(a, b + 1), lt.nextafter(a, b), (a / 9).erfinv(),
+                      lt.special.erfcx(a), lt.special.bessel_j0(a), lt.special.bessel_j1(a),
+                      lt.special.bessel_y0(a), lt.special.bessel_y1(a)]
         else:
             parts += [lt.floor_divide(a, b + 1), lt.remainder(a, b + 1), lt.fmod(a, b + 1),
                       a.pow(2), a.pow(b), a & b, a | b, a ^ b, ~a, a << 1, a >> 1]

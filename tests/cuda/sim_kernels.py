@@ -308,3 +308,16 @@ def test_bfloat16_matches_the_cpu_bit_for_bit():
     bits_equal(ca.double().to(lt.bfloat16), a.double().to(lt.bfloat16))
     bits_equal(ca @ cb.t(), a @ b.t())
     same(ca.to(lt.float32), a.to(lt.float32), rtol=0, atol=0)
+
+
+def test_special_functions_that_libdevice_has():
+    pytest.importorskip("scipy")  # (the simulator computes them with scipy.special)
+    x = lt.tensor([[-0.9, -0.3, 0.0, 0.5], [0.99, 0.1, 0.7, -0.5]])
+    positive = lt.tensor([[0.3, 1.0, 2.5, 7.0], [12.0, 0.05, 4.0, 30.0]])
+    for tensor, name, tol in ((x, "erfinv", 1e-5), (positive, "erfcx", 1e-5)):
+        fn = getattr(lt.special, name)
+        same(fn(tensor.cuda()), fn(tensor), rtol=tol, atol=1e-6)
+    for name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1"):
+        fn = getattr(lt.special, name)
+        same(fn(positive.cuda()), fn(positive), rtol=1e-4, atol=1e-5)
+        same(fn(positive.double().cuda()), fn(positive.double()), rtol=1e-10, atol=1e-12)
