@@ -38,6 +38,7 @@ import numpy as np
 from lazyt import dtypes
 from lazyt.codegen.cuda_ops import MATH_FUNCTIONS, cuda_template
 from lazyt.codegen.cuda_rows import BlockRowRendering, reduces_rows
+from lazyt.codegen.cuda_special import INLINE_SPECIAL_FUNCTIONS
 from lazyt.codegen.cuda_types import CudaUnsupported, register, storage_element
 from lazyt.dtypes import DType
 from lazyt.ir import kernel as K
@@ -243,6 +244,12 @@ class _Renderer(BlockRowRendering):
 
     def alu(self, e: K.Alu) -> str:
         src_dtype = expr_dtype(e.srcs[-1])
+        special = INLINE_SPECIAL_FUNCTIONS.get(e.op)
+        if special is not None and src_dtype.kind == "f":  # (codegen/cuda_special.py)
+            result = special(self, self.assign(f"float64({self.expr(e.srcs[0])})", "sp"))
+            if e.dtype is not dtypes.float64:  # (double -> float -> 16 bits, as the CPU)
+                result = f"float32({result})"
+            return self.assign(self.rounded(result, e.dtype))
         template = cuda_template(e.op, src_dtype.kind)
         if template is None:
             raise CudaUnsupported(f'"{e.op}" is not implemented for CUDA tensors of dtype '

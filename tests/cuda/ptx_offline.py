@@ -99,7 +99,7 @@ def workload() -> None:
                       lt.hypot(a, b), lt.logaddexp(a, b), lt.logaddexp2(a, b),
                       lt.floor_divide(a, b + 1), lt.nextafter(a, b), (a / 9).erfinv(),
                       lt.special.erfcx(a), lt.special.bessel_j0(a), lt.special.bessel_j1(a),
-                      lt.special.bessel_y0(a), lt.special.bessel_y1(a)]
+                      lt.special.bessel_y0(a), lt.special.bessel_y1(a), a.digamma()]
         else:
             parts += [lt.floor_divide(a, b + 1), lt.remainder(a, b + 1), lt.fmod(a, b + 1),
                       a.pow(2), a.pow(b), a & b, a | b, a ^ b, ~a, a << 1, a >> 1]
