@@ -13,10 +13,10 @@ Placeholders:
 The renderer wraps every result in its dtype's constructor, so integer
 results wrap like PyTorch's and float32 stays float32.
 
-digamma is rendered inline (codegen/cuda_special.py: libdevice has none).
-Ops missing from both (i0, i1 and their scaled forms, the modified Bessel K
-functions, airy_ai, zeta, igamma/igammac, frexp) are not available on CUDA
-yet: using one on a CUDA tensor raises a RuntimeError naming the op.
+digamma, i0, i1, i0e and i1e are rendered inline (codegen/cuda_special.py:
+libdevice has none). Ops missing from both (the modified Bessel K functions,
+airy_ai, zeta, igamma/igammac, frexp) are not available on CUDA yet: using
+one on a CUDA tensor raises a RuntimeError naming the op.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Special functions libdevice lacks, rendered inline into CUDA kernels.
 
-The CPU computes these in double with its own helpers (codegen/llvm_special.py);
-libdevice has no digamma, so the CUDA renderer (codegen/cuda.py) emits the
-same algorithm as Python statements, in float64, with the same constants and
-steps, and rounds the result to the op's dtype like any other value.
+The CPU computes these in double with its own helpers (codegen/llvm_special.py,
+llvm_bessel.py); libdevice has no digamma and no modified Bessel functions,
+so the CUDA renderer (codegen/cuda.py) emits the same algorithms as Python
+statements, in float64, with the same constants and steps, and rounds the
+result to the op's dtype like any other value.
 
 Each renderer takes the codegen/cuda._Renderer (for `assign`, `emit` and
 `math_function`) and the name of a float64 value; it returns the name of the
@@ -15,6 +16,11 @@ from __future__ import annotations
 import math
 
 from lazyt import dtypes
+from lazyt.codegen.llvm_bessel import (  # (the CPU's coefficients: the same series here)
+    _I_ASYMPTOTIC_TERMS,
+    _asymptotic_coefficients,
+    _power_series_coefficients,
+)
 
 # digamma(x) = log x - 1/(2x) - sum B_2k / (2k x^2k) for x >= 10 (llvm_special.py's).
 _DIGAMMA_ASYMPTOTIC = (1.0 / 12, -1.0 / 120, 1.0 / 252, -1.0 / 240, 1.0 / 132, -691.0 / 32760,
@@ -61,5 +67,57 @@ def render_digamma(renderer, x: str) -> str:
     return result
 
 
+# Modified Bessel I0, I1 and their scaled forms: the power series below |x| = 20,
+# Hankel's asymptotic series above, with llvm_bessel.py's coefficients.
+_I_SWITCH = 20.0
+
+
+def _bessel_series(renderer, a: str, order: int) -> str:
+    """I_order(a) by its power series in q = a^2 / 4."""
+    q = renderer.assign(f"({a} * {a}) * float64(0.25)", "sp")
+    total = _horner(renderer, q, _power_series_coefficients(order, 1.0))
+    return renderer.assign(f"{total} * ({a} * float64(0.5))", "sp") if order == 1 else total
+
+
+def _bessel_asymptotic(renderer, a: str, order: int) -> str:
+    """e^-a I_order(a) for large a > 0."""
+    sqrt = renderer.math_function("sqrt", dtypes.float64)
+    coefficients = _asymptotic_coefficients(order, _I_ASYMPTOTIC_TERMS)
+    signed = tuple(c * (-1) ** k for k, c in enumerate(coefficients))
+    inverse = renderer.assign(f"float64(1.0) / {a}", "sp")
+    series = _horner(renderer, inverse, signed)
+    return renderer.assign(f"{series} / {sqrt}({a} * float64({2.0 * math.pi!r}))", "sp")
+
+
+def _modified_bessel(renderer, x: str, order: int, scaled: bool) -> str:
+    f64 = dtypes.float64
+    fabs, exp, copysign = (renderer.math_function(name, f64) for name in ("fabs", "exp",
+                                                                           "copysign"))
+    a = renderer.assign(f"{fabs}({x})", "sp")
+    result = renderer.fresh("sp")
+    renderer.emit(f"if {a} > float64({_I_SWITCH!r}):")
+    renderer.indent += 1
+    asymptotic = _bessel_asymptotic(renderer, a, order)
+    renderer.emit(f"{result} = {asymptotic}" if scaled else f"{result} = {asymptotic} * {exp}({a})")
+    renderer.indent -= 1
+    renderer.emit("else:")
+    renderer.indent += 1
+    series = _bessel_series(renderer, a, order)
+    renderer.emit(f"{result} = {series} * {exp}(-{a})" if scaled else f"{result} = {series}")
+    renderer.indent -= 1
+    if not scaled:  # (PyTorch's Chebyshev form gives NaN at +-inf)
+        renderer.emit(f"if {a} == float64(INF):")
+        renderer.emit(f"    {result} = NAN")
+    if order == 1:
+        renderer.emit(f"{result} = {copysign}({result}, {x})")
+    return result
+
+
 # op -> its renderer (unary ops, computed in float64)
-INLINE_SPECIAL_FUNCTIONS = {"digamma": render_digamma}
+INLINE_SPECIAL_FUNCTIONS = {
+    "digamma": render_digamma,
+    "i0": lambda renderer, x: _modified_bessel(renderer, x, 0, scaled=False),
+    "i1": lambda renderer, x: _modified_bessel(renderer, x, 1, scaled=False),
+    "i0e": lambda renderer, x: _modified_bessel(renderer, x, 0, scaled=True),
+    "i1e": lambda renderer, x: _modified_bessel(renderer, x, 1, scaled=True),
+}

@@ -204,8 +204,8 @@ def test_deferred_mode_fuses_on_cuda():
 
 
 def test_unsupported_ops_name_themselves():
-    with pytest.raises(RuntimeError, match="i0"):
-        lt.i0(lt.ones(2, device="cuda"))
+    with pytest.raises(RuntimeError, match="zeta"):
+        lt.special.zeta(lt.ones(2, device="cuda"), 2.0)
     # The CPU-only externs refuse CUDA tensors instead of computing on the host.
     with pytest.raises(RuntimeError, match="sort is not implemented for cuda:0 tensors"):
         lt.ones(3, device="cuda").sort()
@@ -310,10 +310,17 @@ def test_bfloat16_matches_the_cpu_bit_for_bit():
     same(ca.to(lt.float32), a.to(lt.float32), rtol=0, atol=0)
 
 
-def test_digamma_rendered_inline_matches_the_cpu():
+def test_special_functions_rendered_inline_match_the_cpu():
+    """digamma and the modified Bessel I functions (libdevice has none): the
+    CPU helpers' algorithms in float64 (codegen/cuda_special.py)."""
     x = lt.tensor([[-2.5, -1.0, -0.0, 0.0], [1e-3, 0.7, 3.0, 42.0]])
     same(lt.digamma(x.cuda()), lt.digamma(x), rtol=1e-6, atol=1e-6)
     same(lt.digamma(x.double().cuda()), lt.digamma(x.double()), rtol=1e-13, atol=1e-13)
+    wide = lt.tensor([-25.0, -3.0, 0.5, 19.9, 60.0, float("inf")], dtype=lt.float64)
+    for name in ("i0", "i1", "i0e", "i1e"):
+        fn = getattr(lt.special, name)
+        same(fn(wide.cuda()), fn(wide), rtol=1e-13, atol=1e-13)
+    same(lt.special.i1e(wide.float().cuda()), lt.special.i1e(wide.float()), rtol=1e-6)
 
 
 def test_special_functions_that_libdevice_has():
