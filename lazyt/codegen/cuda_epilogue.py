@@ -14,6 +14,11 @@ tiled kernel (codegen/cuda_matmul.render_matmul) renders it with the same
 op templates as every other CUDA kernel and applies it before its only store.
 The product is then never written to memory.
 
+Before that, a value the schedule computes twice into fresh buffers is
+computed once (`merge_duplicate_steps`): a ReLU kept for the backward pass
+and the same ReLU stored again as the next matmul's input would otherwise
+leave two readers of the product before it.
+
 What fuses: a 2-D product (no batch) whose consumer has the product's shape,
 reads the product only at the element it writes (no transpose), and is made
 of elementwise ops, casts, constants and loads without padding; and nothing
@@ -106,11 +111,61 @@ def _loaded_buffers(node: Node) -> set[int]:
     return {id(n.arg[0]) for n in walk(node) if n.op == "load"}
 
 
+def _with_buffer_replaced(root: Node, old, new) -> Node:
+    """root with its loads of buffer `old` reading buffer `new` (same views)."""
+    rebuilt: dict[int, Node] = {}
+    for node in walk(root):
+        if node.op == "load" and node.arg[0] is old:
+            rebuilt[id(node)] = make_node("load", node.dtype, node.shape, (), (new, node.arg[1]))
+        elif any(id(src) in rebuilt for src in node.srcs):
+            rebuilt[id(node)] = make_node(node.op, node.dtype, node.shape,
+                                          tuple(rebuilt.get(id(src), src) for src in node.srcs),
+                                          node.arg)
+    return rebuilt.get(id(root), root)
+
+
+def merge_duplicate_steps(scheduler) -> int:
+    """A value computed twice into fresh buffers (a ReLU that autograd keeps,
+    and the same ReLU stored again as the next matmul's input) is computed
+    once: the later copy's readers read the first. Then the product both
+    read has one reader left, and can fuse. Returns the steps removed."""
+    steps = scheduler.steps
+    removed = 0
+    first_of: dict[tuple, int] = {}
+    j = 0
+    while j < len(steps):
+        step = steps[j]
+        key = (id(step.node), step.dtype.name, step.view)
+        i = first_of.get(key)
+        fresh = step.out.storage is None and step.view == View.contiguous(step.node.shape)
+        if i is None or not fresh or not step.reason.startswith("boundary") or \
+                steps[i].out.storage is not None or \
+                any(id(steps[k].out) in _loaded_buffers(step.node) for k in range(i + 1, j)):
+            if fresh and i is None:
+                first_of[key] = j
+            j += 1
+            continue
+        kept, dropped = steps[i].out, step.out
+        del steps[j]
+        for k in range(j, len(steps)):
+            later = steps[k]
+            if id(dropped) in _loaded_buffers(later.node):
+                steps[k] = Step(_with_buffer_replaced(later.node, dropped, kept), later.out,
+                                later.view, later.dtype, later.reason)
+        scheduler.materialized[:] = [
+            (n, make_node("load", load.dtype, load.shape, (), (kept, load.arg[1]))
+             if load.arg[0] is dropped else load) for n, load in scheduler.materialized]
+        scheduler.log(f"cuda: kernel {j + 1} computed what kernel {i + 1} did: merged")
+        removed += 1
+    return removed
+
+
 def fuse_matmul_epilogues(scheduler) -> int:
     """Fuse each matmul step with its elementwise consumer step (see the
     module docstring), rewriting scheduler.steps in place; the product's
     entry leaves scheduler.materialized (it is never stored). Returns the
     number of fusions."""
+    merge_duplicate_steps(scheduler)
     steps = scheduler.steps
     fused = 0
     i = 0

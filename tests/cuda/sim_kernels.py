@@ -277,6 +277,15 @@ def test_matmul_epilogue_is_fused_into_the_tiled_kernel():
             fused.realize()
             assert lt.debug.stats()["kernel_launches"] - before == 1
         same(fused, make(x, w, bias))
+    v = sample((3, 2), lt.float32, 35)
+    with lt.deferred():  # a hidden layer kept and fed on: computed once, fused, then a matmul
+        hidden = (cx @ cw.t() + cbias).relu()
+        output = hidden @ v.cuda()
+        before = lt.debug.stats()["kernel_launches"]
+        lt.realize(hidden, output)
+        assert lt.debug.stats()["kernel_launches"] - before == 2
+    same(hidden, (x @ w.t() + bias).relu())
+    same(output, (x @ w.t() + bias).relu() @ v)
     square = sample((4, 4), lt.float32, 34)
     csquare = square.cuda()
     with lt.deferred():  # read transposed, or kept as a result: not fused, still right
