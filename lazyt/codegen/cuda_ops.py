@@ -13,10 +13,11 @@ Placeholders:
 The renderer wraps every result in its dtype's constructor, so integer
 results wrap like PyTorch's and float32 stays float32.
 
-digamma, i0, i1, i0e and i1e are rendered inline (codegen/cuda_special.py:
-libdevice has none). Ops missing from both (the modified Bessel K functions,
-airy_ai, zeta, igamma/igammac, frexp) are not available on CUDA yet: using
-one on a CUDA tensor raises a RuntimeError naming the op.
+digamma and the modified Bessel functions (i0, i1, K0, K1 and their scaled
+forms) are rendered inline (codegen/cuda_special.py: libdevice has none).
+Ops missing from both (airy_ai, zeta, igamma/igammac, frexp) are not
+available on CUDA yet: using one on a CUDA tensor raises a RuntimeError
+naming the op.
 """
 
 from __future__ import annotations

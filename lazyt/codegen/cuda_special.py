@@ -1,7 +1,8 @@
 """Special functions libdevice lacks, rendered inline into CUDA kernels.
 
 The CPU computes these in double with its own helpers (codegen/llvm_special.py,
-llvm_bessel.py); libdevice has no digamma and no modified Bessel functions,
+llvm_bessel.py); libdevice has no digamma and no modified Bessel functions
+(I0, I1, K0, K1 and their scaled forms),
 so the CUDA renderer (codegen/cuda.py) emits the same algorithms as Python
 statements, in float64, with the same constants and steps, and rounds the
 result to the op's dtype like any other value.
@@ -17,8 +18,15 @@ import math
 
 from lazyt import dtypes
 from lazyt.codegen.llvm_bessel import (  # (the CPU's coefficients: the same series here)
+    _EULER_GAMMA,
     _I_ASYMPTOTIC_TERMS,
+    _K_ASYMPTOTIC_SWITCH,
+    _K_ASYMPTOTIC_TERMS,
+    _K_SERIES_SWITCH,
+    _TRAPEZOID_NODES,
+    _TRAPEZOID_STEP,
     _asymptotic_coefficients,
+    _log_series_coefficients,
     _power_series_coefficients,
 )
 
@@ -113,6 +121,67 @@ def _modified_bessel(renderer, x: str, order: int, scaled: bool) -> str:
     return result
 
 
+def _k_series(renderer, x: str, order: int) -> str:
+    """K0 = -(log(x/2) + gamma) I0 + sum H_k q^k / k!^2;
+    K1 = 1/x + log(x/2) I1 - (x/4) sum (psi(k+1) + psi(k+2)) q^k / (k! (k+1)!)."""
+    log = renderer.math_function("log", dtypes.float64)
+    q = renderer.assign(f"({x} * {x}) * float64(0.25)", "sp")
+    log_half = renderer.assign(f"{log}({x} * float64(0.5))", "sp")
+    sums = _horner(renderer, q, _log_series_coefficients(order, 1.0))
+    bessel_i = _bessel_series(renderer, x, order)
+    if order == 0:
+        return renderer.assign(f"{sums} - ({log_half} + float64({_EULER_GAMMA!r})) * {bessel_i}",
+                               "sp")
+    return renderer.assign(f"(float64(1.0) / {x} + {log_half} * {bessel_i}) - "
+                           f"{sums} * ({x} * float64(0.25))", "sp")
+
+
+def _scaled_k_large(renderer, x: str, order: int) -> str:
+    """e^x K_order(x) for x > 2: Hankel's series past 15, else the trapezoidal
+    rule on int_0^inf e^(-x (cosh t - 1)) cosh(order t) dt."""
+    exp, sqrt = (renderer.math_function(name, dtypes.float64) for name in ("exp", "sqrt"))
+    result = renderer.fresh("sp")
+    renderer.emit(f"if {x} > float64({_K_ASYMPTOTIC_SWITCH!r}):")
+    renderer.indent += 1
+    inverse = renderer.assign(f"float64(1.0) / {x}", "sp")
+    series = _horner(renderer, inverse, tuple(_asymptotic_coefficients(order,
+                                                                       _K_ASYMPTOTIC_TERMS)))
+    renderer.emit(f"{result} = {series} * {sqrt}(float64({math.pi / 2.0!r}) / {x})")
+    renderer.indent -= 1
+    renderer.emit("else:")
+    renderer.indent += 1
+    renderer.emit(f"{result} = float64(0.0)")
+    for i in range(_TRAPEZOID_NODES):
+        t = i * _TRAPEZOID_STEP
+        weight = _TRAPEZOID_STEP * (0.5 if i == 0 else 1.0) * math.cosh(order * t)
+        renderer.emit(f"{result} = cuda.fma({exp}({x} * float64({-(math.cosh(t) - 1.0)!r})), "
+                      f"float64({weight!r}), {result})")
+    renderer.indent -= 1
+    return result
+
+
+def _modified_bessel_k(renderer, x: str, order: int, scaled: bool) -> str:
+    """K_order(x) (or e^x K_order(x)): the series up to 2, then the large-x
+    forms; inf at 0, NaN below 0 (as the CPU helper)."""
+    exp = renderer.math_function("exp", dtypes.float64)
+    result = renderer.fresh("sp")
+    renderer.emit(f"if {x} < float64(0.0):")
+    renderer.emit(f"    {result} = NAN")
+    renderer.emit(f"elif {x} == float64(0.0):")
+    renderer.emit(f"    {result} = float64(INF)")
+    renderer.emit(f"elif {x} > float64({_K_SERIES_SWITCH!r}):")
+    renderer.indent += 1
+    large = _scaled_k_large(renderer, x, order)
+    renderer.emit(f"{result} = {large}" if scaled else f"{result} = {large} * {exp}(-{x})")
+    renderer.indent -= 1
+    renderer.emit("else:")
+    renderer.indent += 1
+    series = _k_series(renderer, x, order)
+    renderer.emit(f"{result} = {series} * {exp}({x})" if scaled else f"{result} = {series}")
+    renderer.indent -= 1
+    return result
+
+
 # op -> its renderer (unary ops, computed in float64)
 INLINE_SPECIAL_FUNCTIONS = {
     "digamma": render_digamma,
@@ -120,4 +189,10 @@ INLINE_SPECIAL_FUNCTIONS = {
     "i1": lambda renderer, x: _modified_bessel(renderer, x, 1, scaled=False),
     "i0e": lambda renderer, x: _modified_bessel(renderer, x, 0, scaled=True),
     "i1e": lambda renderer, x: _modified_bessel(renderer, x, 1, scaled=True),
+    "modified_bessel_k0": lambda renderer, x: _modified_bessel_k(renderer, x, 0, scaled=False),
+    "modified_bessel_k1": lambda renderer, x: _modified_bessel_k(renderer, x, 1, scaled=False),
+    "scaled_modified_bessel_k0": lambda renderer, x: _modified_bessel_k(renderer, x, 0,
+                                                                        scaled=True),
+    "scaled_modified_bessel_k1": lambda renderer, x: _modified_bessel_k(renderer, x, 1,
+                                                                        scaled=True),
 }

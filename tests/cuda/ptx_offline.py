@@ -100,7 +100,10 @@ def workload() -> None:
                       lt.floor_divide(a, b + 1), lt.nextafter(a, b), (a / 9).erfinv(),
                       lt.special.erfcx(a), lt.special.bessel_j0(a), lt.special.bessel_j1(a),
                       lt.special.bessel_y0(a), lt.special.bessel_y1(a), a.digamma(), a.i0(),
-                      lt.special.i1(a), lt.special.i0e(a), lt.special.i1e(a)]
+                      lt.special.i1(a), lt.special.i0e(a), lt.special.i1e(a),
+                      lt.special.modified_bessel_k0(a), lt.special.modified_bessel_k1(a),
+                      lt.special.scaled_modified_bessel_k0(a),
+                      lt.special.scaled_modified_bessel_k1(a)]
         else:
             parts += [lt.floor_divide(a, b + 1), lt.remainder(a, b + 1), lt.fmod(a, b + 1),
                       a.pow(2), a.pow(b), a & b, a | b, a ^ b, ~a, a << 1, a >> 1]

@@ -320,8 +320,8 @@ def test_bfloat16_matches_the_cpu_bit_for_bit():
 
 
 def test_special_functions_rendered_inline_match_the_cpu():
-    """digamma and the modified Bessel I functions (libdevice has none): the
-    CPU helpers' algorithms in float64 (codegen/cuda_special.py)."""
+    """digamma and the modified Bessel I and K functions (libdevice has none):
+    the CPU helpers' algorithms in float64 (codegen/cuda_special.py)."""
     x = lt.tensor([[-2.5, -1.0, -0.0, 0.0], [1e-3, 0.7, 3.0, 42.0]])
     same(lt.digamma(x.cuda()), lt.digamma(x), rtol=1e-6, atol=1e-6)
     same(lt.digamma(x.double().cuda()), lt.digamma(x.double()), rtol=1e-13, atol=1e-13)
@@ -330,6 +330,10 @@ def test_special_functions_rendered_inline_match_the_cpu():
         fn = getattr(lt.special, name)
         same(fn(wide.cuda()), fn(wide), rtol=1e-13, atol=1e-13)
     same(lt.special.i1e(wide.float().cuda()), lt.special.i1e(wide.float()), rtol=1e-6)
+    positive = lt.tensor([-1.0, 0.0, 0.5, 2.5, 14.9, 16.0, float("nan")], dtype=lt.float64)
+    for name in ("modified_bessel_k0", "scaled_modified_bessel_k1"):  # (all four: PTX test)
+        fn = getattr(lt.special, name)
+        same(fn(positive.cuda()), fn(positive), rtol=1e-13, atol=1e-13)
 
 
 def test_special_functions_that_libdevice_has():
