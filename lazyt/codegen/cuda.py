@@ -246,7 +246,8 @@ class _Renderer(BlockRowRendering):
         src_dtype = expr_dtype(e.srcs[-1])
         special = INLINE_SPECIAL_FUNCTIONS.get(e.op)
         if special is not None and src_dtype.kind == "f":  # (codegen/cuda_special.py)
-            result = special(self, self.assign(f"float64({self.expr(e.srcs[0])})", "sp"))
+            result = special(self, *(self.assign(f"float64({self.expr(src)})", "sp")
+                                     for src in e.srcs))
             if e.dtype is not dtypes.float64:  # (double -> float -> 16 bits, as the CPU)
                 result = f"float32({result})"
             return self.assign(self.rounded(result, e.dtype))

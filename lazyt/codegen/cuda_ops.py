@@ -13,9 +13,9 @@ Placeholders:
 The renderer wraps every result in its dtype's constructor, so integer
 results wrap like PyTorch's and float32 stays float32.
 
-digamma and the modified Bessel functions (i0, i1, K0, K1 and their scaled
-forms) are rendered inline (codegen/cuda_special.py: libdevice has none).
-Ops missing from both (airy_ai, zeta, igamma/igammac, frexp) are not
+digamma, zeta and the modified Bessel functions (i0, i1, K0, K1 and their
+scaled forms) are rendered inline (codegen/cuda_special.py: libdevice has
+none). Ops missing from both (airy_ai, igamma/igammac, frexp) are not
 available on CUDA yet: using one on a CUDA tensor raises a RuntimeError
 naming the op.
 """

@@ -8,8 +8,8 @@ statements, in float64, with the same constants and steps, and rounds the
 result to the op's dtype like any other value.
 
 Each renderer takes the codegen/cuda._Renderer (for `assign`, `emit` and
-`math_function`) and the name of a float64 value; it returns the name of the
-float64 result.
+`math_function`) and the names of its float64 operands; it returns the name
+of the float64 result.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from lazyt.codegen.llvm_bessel import (  # (the CPU's coefficients: the same ser
     _log_series_coefficients,
     _power_series_coefficients,
 )
+from lazyt.codegen.llvm_special import _ZETA_BERNOULLI, _ZETA_SHIFT_STEPS
 
 # digamma(x) = log x - 1/(2x) - sum B_2k / (2k x^2k) for x >= 10 (llvm_special.py's).
 _DIGAMMA_ASYMPTOTIC = (1.0 / 12, -1.0 / 120, 1.0 / 252, -1.0 / 240, 1.0 / 132, -691.0 / 32760,
@@ -182,7 +183,49 @@ def _modified_bessel_k(renderer, x: str, order: int, scaled: bool) -> str:
     return result
 
 
-# op -> its renderer (unary ops, computed in float64)
+def render_zeta(renderer, s: str, q: str) -> str:
+    """The Hurwitz zeta(s, q) = sum_k (q + k)^-s: terms summed while k < 9 or
+    q + k <= 9 (at most 40 steps), the rest by Euler-Maclaurin, as Cephes
+    (and PyTorch). s = 1 gives inf, s < 1 NaN; q a non-positive integer gives
+    inf, q < 0 with a non-integer s NaN."""
+    power, floor = (renderer.math_function(name, dtypes.float64) for name in ("pow", "floor"))
+    total = renderer.assign(f"{power}({q}, -{s})", "sp")
+    a = renderer.assign(q, "sp")
+    term = renderer.assign(total, "sp")
+    step = renderer.fresh("sp")
+    for count, condition in ((9, None), (_ZETA_SHIFT_STEPS - 9, f"{a} <= float64(9.0)")):
+        renderer.emit(f"for {step} in range({count}):")
+        indent = "    "
+        if condition is not None:
+            renderer.emit(f"    if {condition}:")
+            indent = "        "
+        renderer.emit(f"{indent}{a} = {a} + float64(1.0)")
+        renderer.emit(f"{indent}{term} = {power}({a}, -{s})")
+        renderer.emit(f"{indent}{total} = {total} + {term}")
+    renderer.emit(f"{total} = {total} + ({term} * {a}) / ({s} - float64(1.0))")
+    renderer.emit(f"{total} = {total} - {term} * float64(0.5)")
+    factor = renderer.assign("float64(1.0)", "sp")
+    k = renderer.assign("float64(0.0)", "sp")
+    for coefficient in _ZETA_BERNOULLI:
+        renderer.emit(f"{factor} = {factor} * ({s} + {k})")
+        renderer.emit(f"{term} = {term} / {a}")
+        renderer.emit(f"{total} = {total} + ({factor} * {term}) / float64({coefficient!r})")
+        renderer.emit(f"{k} = {k} + float64(1.0)")
+        renderer.emit(f"{factor} = {factor} * ({s} + {k})")
+        renderer.emit(f"{term} = {term} / {a}")
+        renderer.emit(f"{k} = {k} + float64(1.0)")
+    renderer.emit(f"if {q} <= float64(0.0) and {s} != {floor}({s}):")
+    renderer.emit(f"    {total} = NAN")
+    renderer.emit(f"if {q} <= float64(0.0) and {q} == {floor}({q}):")
+    renderer.emit(f"    {total} = float64(INF)")
+    renderer.emit(f"if {s} < float64(1.0):")
+    renderer.emit(f"    {total} = NAN")
+    renderer.emit(f"if {s} == float64(1.0):")
+    renderer.emit(f"    {total} = float64(INF)")
+    return total
+
+
+# op -> its renderer (ops of one or two float operands, computed in float64)
 INLINE_SPECIAL_FUNCTIONS = {
     "digamma": render_digamma,
     "i0": lambda renderer, x: _modified_bessel(renderer, x, 0, scaled=False),
@@ -195,4 +238,5 @@ INLINE_SPECIAL_FUNCTIONS = {
                                                                         scaled=True),
     "scaled_modified_bessel_k1": lambda renderer, x: _modified_bessel_k(renderer, x, 1,
                                                                         scaled=True),
+    "zeta": render_zeta,
 }

@@ -103,7 +103,7 @@ def workload() -> None:
                       lt.special.i1(a), lt.special.i0e(a), lt.special.i1e(a),
                       lt.special.modified_bessel_k0(a), lt.special.modified_bessel_k1(a),
                       lt.special.scaled_modified_bessel_k0(a),
-                      lt.special.scaled_modified_bessel_k1(a)]
+                      lt.special.scaled_modified_bessel_k1(a), lt.special.zeta(a + 1, b + 1)]
         else:
             parts += [lt.floor_divide(a, b + 1), lt.remainder(a, b + 1), lt.fmod(a, b + 1),
                       a.pow(2), a.pow(b), a & b, a | b, a ^ b, ~a, a << 1, a >> 1]

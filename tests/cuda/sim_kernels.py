@@ -204,8 +204,8 @@ def test_deferred_mode_fuses_on_cuda():
 
 
 def test_unsupported_ops_name_themselves():
-    with pytest.raises(RuntimeError, match="zeta"):
-        lt.special.zeta(lt.ones(2, device="cuda"), 2.0)
+    with pytest.raises(RuntimeError, match="igamma"):
+        lt.special.gammainc(lt.ones(2, device="cuda"), lt.ones(2, device="cuda"))
     # The CPU-only externs refuse CUDA tensors instead of computing on the host.
     with pytest.raises(RuntimeError, match="sort is not implemented for cuda:0 tensors"):
         lt.ones(3, device="cuda").sort()
@@ -320,8 +320,9 @@ def test_bfloat16_matches_the_cpu_bit_for_bit():
 
 
 def test_special_functions_rendered_inline_match_the_cpu():
-    """digamma and the modified Bessel I and K functions (libdevice has none):
-    the CPU helpers' algorithms in float64 (codegen/cuda_special.py)."""
+    """digamma, the modified Bessel I and K functions and the Hurwitz zeta
+    (libdevice has none): the CPU helpers' algorithms in float64
+    (codegen/cuda_special.py)."""
     x = lt.tensor([[-2.5, -1.0, -0.0, 0.0], [1e-3, 0.7, 3.0, 42.0]])
     same(lt.digamma(x.cuda()), lt.digamma(x), rtol=1e-6, atol=1e-6)
     same(lt.digamma(x.double().cuda()), lt.digamma(x.double()), rtol=1e-13, atol=1e-13)
@@ -334,6 +335,9 @@ def test_special_functions_rendered_inline_match_the_cpu():
     for name in ("modified_bessel_k0", "scaled_modified_bessel_k1"):  # (all four: PTX test)
         fn = getattr(lt.special, name)
         same(fn(positive.cuda()), fn(positive), rtol=1e-13, atol=1e-13)
+    s = lt.tensor([2.0, 1.0, 0.5, 3.5, 2.0, 4.0, 2.0, 1.5], dtype=lt.float64)
+    q = lt.tensor([1.0, 2.0, 1.0, 0.3, -2.0, -2.5, 50.0, 1e-3], dtype=lt.float64)
+    same(lt.special.zeta(s.cuda(), q.cuda()), lt.special.zeta(s, q), rtol=1e-13, atol=0)
 
 
 def test_special_functions_that_libdevice_has():
