@@ -6,7 +6,7 @@ the CPU backend, then bandwidth and speed against a device copy and PyTorch CUDA
 
 Installs nothing. Part 1 runs each kernel family (elementwise, GELU,
 reductions, softmax, layer_norm, movement, gather, scatter, random numbers,
-matmul, an MLP training step) on 'cuda' and on the CPU and prints the largest
+matmul, a matmul with its fused bias+ReLU epilogue, bfloat16, an MLP training step) on 'cuda' and on the CPU and prints the largest
 difference. Part 2 times relu(a*b+c) and GELU (GB/s against a device-to-device
 copy of the same bytes), softmax and layer_norm (against PyTorch CUDA when
 torch with CUDA is importable), matmul (GFLOP/s) and the MLP step. `--tiny`
@@ -80,6 +80,13 @@ def check_families(n: int, rows: int, cols: int, size: int) -> list[tuple[str, f
     checks.append(("random (same seed)", gpu_random, lt.empty(n).uniform_(), 0))
     p, q = lt.randn(size, size), lt.randn(size, size)
     checks.append(("matmul", p.cuda() @ q.cuda(), p @ q, 1e-4 * size))
+    bias = lt.randn(size)
+    with lt.deferred():  # the product and its consumer: one launch on the GPU
+        fused = (p.cuda() @ q.cuda() + bias.cuda()).relu()
+    checks.append(("matmul+bias+relu fused", fused, (p @ q + bias).relu(), 1e-4 * size))
+    half_a, half_b = a.to(lt.bfloat16), b.to(lt.bfloat16)
+    checks.append(("bfloat16 a*b+1.5", half_a.cuda() * half_b.cuda() + 1.5,
+                   half_a * half_b + 1.5, 0))
     lt.manual_seed(1)
     model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 10))
     gpu_model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 10))
@@ -112,9 +119,16 @@ def timings(n: int, rows: int, cols: int, size: int, repeat: int,
     sync = lt.cuda.synchronize
     a, b, c = (lt.randn(n, device="cuda") for _ in range(3))
     out = []
-    copy_s = median_seconds(lambda: a.clone(), repeat, sync)  # one read + one write
-    copy_gbs = 2 * 4 * n / copy_s / 1e9
+    from numba import cuda  # (the driver's device-to-device copy: the bandwidth reference)
+
+    source, target = cuda.device_array(n, dtype=np.float32), cuda.device_array(n, dtype=np.float32)
+    copy_s = median_seconds(lambda: target.copy_to_device(source), repeat, sync)
+    copy_gbs = 2 * 4 * n / copy_s / 1e9  # one read + one write
     fused_s = median_seconds(lambda: (a * b + c).relu(), repeat, sync)
+    out.append(("device-to-device copy", f"{copy_gbs:.1f} GB/s", "cudaMemcpy, the reference"))
+    clone_s = median_seconds(lambda: a.clone(), repeat, sync)
+    out.append(("lazyt copy kernel (clone)", f"{2 * 4 * n / clone_s / 1e9:.1f} GB/s "
+                f"({2 * 4 * n / clone_s / 1e9 / copy_gbs:.0%} of copy)", ""))
     out.append(("relu(a*b+c) eager", f"{4 * 4 * n / fused_s / 1e9:.1f} GB/s",
                 f"copy {copy_gbs:.1f} GB/s"))
 
@@ -125,7 +139,7 @@ def timings(n: int, rows: int, cols: int, size: int, repeat: int,
 
     fused_s = median_seconds(deferred_fused, repeat, sync)
     out.append(("relu(a*b+c) fused", f"{4 * 4 * n / fused_s / 1e9:.1f} GB/s "
-                f"({4 * 4 * n / fused_s / 1e9 / copy_gbs:.0%} of copy)", ""))
+                f"({4 * 4 * n / fused_s / 1e9 / copy_gbs:.0%} of copy)", "target >= 85% of copy"))
 
     def deferred_gelu():
         with lt.deferred():
@@ -133,7 +147,8 @@ def timings(n: int, rows: int, cols: int, size: int, repeat: int,
         return result.realize()
 
     gelu_s = median_seconds(deferred_gelu, repeat, sync)
-    out.append(("GELU fused", f"{2 * 4 * n / gelu_s / 1e9:.1f} GB/s", ""))
+    out.append(("GELU fused", f"{2 * 4 * n / gelu_s / 1e9:.1f} GB/s "
+                f"({2 * 4 * n / gelu_s / 1e9 / copy_gbs:.0%} of copy)", "target >= 85% of copy"))
     m = lt.randn(rows, cols, device="cuda")
     torch_m = torch.randn(rows, cols, device="cuda") if TORCH_CUDA else None
     for name, ours, theirs in (
@@ -152,7 +167,7 @@ def timings(n: int, rows: int, cols: int, size: int, repeat: int,
     if TORCH_CUDA:
         tp, tq = torch.randn(size, size, device="cuda"), torch.randn(size, size, device="cuda")
         theirs = flops / median_seconds(lambda: tp @ tq, repeat, torch.cuda.synchronize) / 1e9
-        reference = f"torch (cuBLAS) {theirs:.0f} GFLOP/s"
+        reference = f"torch (cuBLAS) {theirs:.0f} GFLOP/s: {ours / theirs:.0%} (target >= 50%)"
     out.append((f"matmul {size}^3", f"{ours:.0f} GFLOP/s", reference))
     inputs, hidden, classes, batch = mlp
     model = nn.Sequential(nn.Linear(inputs, hidden), nn.ReLU(),
@@ -175,7 +190,8 @@ def timings(n: int, rows: int, cols: int, size: int, repeat: int,
             loss.backward()
             torch_opt.step()
 
-        reference = f"torch {median_seconds(torch_step, repeat, torch.cuda.synchronize) * 1e3:.3f} ms"
+        torch_ms = median_seconds(torch_step, repeat, torch.cuda.synchronize) * 1e3
+        reference = f"torch {torch_ms:.3f} ms: {step_ms / torch_ms:.2f}x (target <= 2x)"
     out.append((f"MLP {inputs}-{hidden}-{classes} step, batch {batch}", f"{step_ms:.3f} ms",
                 reference))
     return out

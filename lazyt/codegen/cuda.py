@@ -1,9 +1,10 @@
 """Kernel IR -> Numba-CUDA Python source (the GPU backend's renderer).
 
 `render_cuda(kernel)` returns a CudaSource: the text of a Python module that
-defines `def <name>(b0, b1, ..., args, fargs)` (plus the device helpers it
-calls) and the explicit Numba signature to compile it with. The kernel IR is
-the one the LLVM renderer (codegen/llvm.py) gets, with the same calling
+defines `def <name>(b0, b1, ..., args, fargs)` (everything inline: device
+functions need a GPU to compile, so the offline PTX check could not see them)
+and the explicit Numba signature to compile it with. The kernel IR is the
+one the LLVM renderer (codegen/llvm.py) gets, with the same calling
 convention (ir/kernel.py): buffers, then the int64 argument block `args`;
 `fargs` is the same block seen as float64 (float scalars travel as float64
 bits). runtime/cuda.py execs the text and compiles it with cuda.jit.
@@ -12,15 +13,18 @@ How the loop nest maps to the GPU: a parallel kernel's outermost loop (the
 one over [args[0], args[1]) that the CPU splits across threads) becomes a
 grid-stride loop, one GPU thread per outer iteration; everything inside it
 (inner loops, reductions over a row) runs in that thread as written. A
-kernel that reduces rows also has a block-per-row form (`row_block`): a
-block per outer iteration, its threads sharing the row's loops, each
-reduction combined by a tree in shared memory (the backend picks it when the
-rows are long). A
+kernel that reduces rows also has a block-per-row form (`row_block`,
+codegen/cuda_rows.py): a block per outer iteration, its threads sharing the
+row's loops, each reduction combined by a tree in shared memory whose last
+32 partials one warp combines with shuffles (`warp_shuffles`); the backend
+picks this form when the rows are long. A
 kernel that is not parallel (it carries state across outer iterations) runs
 in thread 0 of a one-thread launch. Ops are Python expressions from
 codegen/cuda_ops.py; every value is wrapped in its dtype's constructor
-(float32(...), int8(...)), so integer results wrap and float32 stays float32.
-float16 is held as float32 and rounded after every op, as on the CPU.
+(float32(...), int8(...)), so integer results wrap and float32 stays float32
+(register and storage types: codegen/cuda_types.py).
+float16 and bfloat16 are held as float32 and rounded after every op, as on the
+CPU (bfloat16 is stored as its 16 bits, rounded with integer ops).
 This module imports nothing from numba: it only writes text.
 """
 
@@ -32,16 +36,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from lazyt import dtypes
-from lazyt.codegen.cuda_ops import IPOW_SOURCE, MATH_FUNCTIONS, cuda_template
+from lazyt.codegen.cuda_ops import MATH_FUNCTIONS, cuda_template
+from lazyt.codegen.cuda_rows import BlockRowRendering, reduces_rows
+from lazyt.codegen.cuda_special import INLINE_SPECIAL_FUNCTIONS
+from lazyt.codegen.cuda_types import CudaUnsupported, register, storage_element
 from lazyt.dtypes import DType
 from lazyt.ir import kernel as K
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)(?::([a-z0-9_]+))?\}")
 _MASK64 = (1 << 64) - 1
-
-
-class CudaUnsupported(RuntimeError):
-    """A kernel uses something the CUDA backend cannot render yet."""
 
 
 @dataclass(frozen=True)
@@ -56,26 +59,6 @@ class CudaSource:
     # combining reductions in shared memory; the block's size (0: one thread per row).
     row_block: int = 0
     reduces_rows: bool = False  # the kernel has a block-per-row form (render with row_block)
-
-
-# Register types (how a value is held while computing) and storage element types.
-_REGISTER = {"float32": "float32", "float64": "float64", "float16": "float32",
-             "int8": "int8", "uint8": "uint8", "int16": "int16", "int32": "int32",
-             "int64": "int64", "bool": "bool"}
-_STORAGE = {"float32": "float32", "float64": "float64", "float16": "float16",
-            "int8": "int8", "uint8": "uint8", "int16": "int16", "int32": "int32",
-            "int64": "int64", "bool": "uint8", "bfloat16": "uint16"}
-
-
-def storage_element(dtype: DType) -> str:
-    """The element type of a CUDA storage array of dtype (bool is held as uint8)."""
-    return _STORAGE[dtype.name]
-
-
-def register(dtype: DType) -> str:
-    if dtype is dtypes.bfloat16:
-        raise CudaUnsupported("bfloat16 tensors are not supported on CUDA by lazyt yet")
-    return _REGISTER[dtype.name]
 
 
 def float_literal(value: float, dtype: DType) -> str:
@@ -112,35 +95,13 @@ def expr_dtype(e) -> DType:
     return dtypes.int64
 
 
-def _walk_statements(body: tuple, kind) -> list:
-    """Every statement of `kind` in a statement tree, in order (iterative)."""
-    found, pending = [], list(reversed(body))
-    while pending:
-        s = pending.pop()
-        if isinstance(s, kind):
-            found.append(s)
-        if isinstance(s, K.Loop):
-            pending.extend(reversed(s.body))
-    return found
-
-
-def reduces_rows(kern: K.Kernel) -> bool:
-    """Does the kernel reduce within each outer iteration (a row-level
-    accumulator updated in a loop)? Such kernels have a block-per-row form."""
-    body = kern.body
-    if not (kern.parallel and len(body) == 1 and isinstance(body[0], K.Loop)
-            and body[0].start == K.Param(0) and body[0].stop == K.Param(1)):
-        return False
-    row_accs = {s.name for s in body[0].body if isinstance(s, K.AccInit)}
-    return any(update.name in row_accs for loop in body[0].body if isinstance(loop, K.Loop)
-               for update in _walk_statements(loop.body, K.AccUpdate))
-
-
-class _Renderer:
-    def __init__(self, kern: K.Kernel, name: str, row_block: int = 0):
+class _Renderer(BlockRowRendering):
+    def __init__(self, kern: K.Kernel, name: str, row_block: int = 0,
+                 warp_shuffles: bool = False):
         self.kern = kern
         self.name = name
         self.row_block = row_block
+        self.warp_shuffles = warp_shuffles
         self.lines: list[str] = []
         self.indent = 1
         self.counter = 0
@@ -148,7 +109,6 @@ class _Renderer:
         self.loop_vars: dict[str, str] = {}
         self.accs: dict[str, tuple[str, DType, str]] = {}
         self.math: set[str] = set()
-        self.uses_ipow = False
 
     # --- small utilities -----------------------------------------------------
     def emit(self, line: str) -> None:
@@ -174,7 +134,35 @@ class _Renderer:
         """code (a value of dtype's register type) as a value of dtype."""
         if dtype is dtypes.float16:
             return f"float32(float16({code}))"
+        if dtype is dtypes.bfloat16:
+            return self.bfloat16_value(self.bfloat16_bits(code))
         return f"{register(dtype)}({code})"
+
+    # bfloat16 is stored as its 16 bits (uint16) and computed as float32,
+    # rounded after every op as on the CPU (codegen/llvm_math.py's
+    # f32_to_bf16: to nearest even with integer adds; a NaN only gets its
+    # quiet bit). A float32's bits come from float_as_int / int_as_float
+    # (libdevice on a GPU, numpy views under the simulator); the integer work
+    # is in int64, so nothing overflows. Inline code, no device functions
+    # (those need a GPU to compile, so the offline PTX check could not see them).
+    def bfloat16_bits(self, value: str) -> str:
+        """The bfloat16 bits (uint16) of a float value, rounded to nearest even."""
+        u = self.assign(f"int64(float_as_int(float32({value}))) & 4294967295", "u")
+        return (f"uint16((({u} >> 16) | 64) if ({u} & 2147483647) > 2139095040 else "
+                f"(({u} + 32767 + (({u} >> 16) & 1)) >> 16))")
+
+    def bfloat16_value(self, bits: str) -> str:
+        """The float32 whose top half is the bfloat16 bits."""
+        wide = self.assign(f"int64({bits}) << 16", "u")
+        return f"int_as_float(int32({wide} - (({wide} >> 31) << 32)))"
+
+    def stored(self, value: str, dtype: DType) -> str:
+        """A register value of dtype as its storage element."""
+        if dtype.kind == "b":
+            return f"uint8({value})"
+        if dtype is dtypes.bfloat16:
+            return self.bfloat16_bits(value)
+        return f"{storage_element(dtype)}({value})"
 
     # --- expressions ---------------------------------------------------------
     def expr(self, e) -> str:
@@ -194,8 +182,9 @@ class _Renderer:
     def const(self, value, dtype: DType) -> str:
         if dtype.kind == "b":
             return "True" if value else "False"
-        if dtype.kind == "f":
-            return f"{register(dtype)}({float_literal(value, dtype)})"
+        if dtype.kind == "f":  # (16-bit floats: at float32 precision, as on the CPU)
+            held = dtypes.float64 if dtype is dtypes.float64 else dtypes.float32
+            return f"{register(dtype)}({float_literal(value, held)})"
         literal = int_literal(value, dtype)
         return str(literal) if dtype is dtypes.int64 else f"{register(dtype)}({literal})"
 
@@ -206,6 +195,8 @@ class _Renderer:
             raw = f"b{e.buf}[{self.expr(e.index)}]"
             if e.dtype.kind == "b":
                 return self.assign(f"({raw} != 0)")
+            if e.dtype is dtypes.bfloat16:
+                return self.assign(self.bfloat16_value(raw))
             return self.assign(f"{register(e.dtype)}({raw})")
         if isinstance(e, K.Cast):
             return self.assign(self.convert(self.expr(e.src), expr_dtype(e.src), e.dtype))
@@ -227,8 +218,8 @@ class _Renderer:
         key = ("scalar", e.slot, e.dtype.name)
         if key not in self.scopes[0]:
             name = f"s{e.slot}_{e.dtype.name}"
-            if e.dtype.kind == "f":
-                code = self.rounded(f"fargs[{e.slot}]", e.dtype)
+            if e.dtype.kind == "f":  # (16-bit floats: at float32 precision, as on the CPU)
+                code = f"{register(e.dtype)}(fargs[{e.slot}])"
             elif e.dtype.kind == "b":
                 code = f"(args[{e.slot}] != 0)"
             else:
@@ -253,11 +244,21 @@ class _Renderer:
 
     def alu(self, e: K.Alu) -> str:
         src_dtype = expr_dtype(e.srcs[-1])
+        special = INLINE_SPECIAL_FUNCTIONS.get(e.op)
+        if special is not None and src_dtype.kind == "f":  # (codegen/cuda_special.py)
+            result = special(self, *(self.assign(f"float64({self.expr(src)})", "sp")
+                                     for src in e.srcs))
+            if e.dtype is not dtypes.float64:  # (double -> float -> 16 bits, as the CPU)
+                result = f"float32({result})"
+            return self.assign(self.rounded(result, e.dtype))
         template = cuda_template(e.op, src_dtype.kind)
         if template is None:
             raise CudaUnsupported(f'"{e.op}" is not implemented for CUDA tensors of dtype '
                                   f"{src_dtype.name} in lazyt yet")
         operands = {name: self.expr(s) for name, s in zip("abc", e.srcs)}
+        if e.op == "pow" and src_dtype.kind in "iu":
+            return self.assign(self.rounded(self.integer_pow(operands["a"], operands["b"],
+                                                             src_dtype), e.dtype))
         constructor = register(src_dtype)
 
         def substitute(match: re.Match) -> str:
@@ -271,11 +272,33 @@ class _Renderer:
             raise AssertionError(f"unknown template placeholder {match.group(0)}")
 
         code = _PLACEHOLDER.sub(substitute, template)
-        if "ipow(" in code:
-            self.uses_ipow = True
         if e.dtype.kind == "b":
             return self.assign(f"bool({code})")
         return self.assign(self.rounded(code, e.dtype))
+
+    def integer_pow(self, base: str, exponent: str, dtype: DType) -> str:
+        """base ** exponent by squaring, wrapping like torch; a negative
+        exponent gives 0 except for bases 1 and -1 (the CPU's lazyt_ipow,
+        which reads an unsigned exponent's top bit as a sign, as here)."""
+        reg, bits = register(dtype), dtype.itemsize * 8
+        signed = dtype.kind == "i"
+        negative = f"{exponent} < 0" if signed else f"{exponent} >= {1 << (bits - 1)}"
+        minus_one = "-1" if signed else str((1 << bits) - 1)
+        result, square, rest = self.fresh("pw"), self.fresh("pb"), self.fresh("pe")
+        self.emit(f"if {negative}:")
+        self.emit(f"    {result} = {reg}(1) if {base} == 1 else ({reg}({minus_one}) if {base} == "
+                  f"{minus_one} and ({exponent} & 1) != 0 else ({reg}(1) if {base} == {minus_one} "
+                  f"else {reg}(0)))")
+        self.emit("else:")
+        self.emit(f"    {result} = {reg}(1)")
+        self.emit(f"    {square} = {base}")
+        self.emit(f"    {rest} = int64({exponent})")
+        self.emit(f"    while {rest} > 0:")
+        self.emit(f"        if ({rest} & 1) != 0:")
+        self.emit(f"            {result} = {reg}({result} * {square})")
+        self.emit(f"        {square} = {reg}({square} * {square})")
+        self.emit(f"        {rest} = {rest} >> 1")
+        return result
 
     def index(self, e: K.Index) -> str:
         srcs = [self.expr(s) for s in e.srcs]
@@ -350,110 +373,11 @@ class _Renderer:
         else:
             raise AssertionError(f"unknown kernel statement {s!r}")
 
-    # --- one block per row ---------------------------------------------------
-    def block_rows(self, outer: K.Loop) -> None:
-        """The outer loop with one block per iteration: the row's loops are
-        shared among the block's threads (strided by the block size), each
-        reduction over the row is combined by a shared-memory tree, and a
-        store at row level is written by thread 0."""
-        size = self.row_block
-        self.emit("tid = int64(cuda.threadIdx.x)")
-        for init in _walk_statements(outer.body, K.AccInit):
-            name = "acc_" + re.sub(r"\W", "_", init.name)
-            shared_type = "SHARED_" + register(init.dtype).upper()
-            self.emit(f"sh_{name} = cuda.shared.array({size}, {shared_type})")
-            if init.op in ("argmax", "argmin"):
-                self.emit(f"sh_{name}_i = cuda.shared.array({size}, SHARED_INT64)")
-        var = self.fresh("L")
-        start, stop = self.expr(outer.start), self.expr(outer.stop)
-        self.emit(f"{var} = {start} + int64(cuda.blockIdx.x)")
-        self.emit(f"while {var} < {stop}:")
-        self.loop_vars[outer.var] = var
-        self.indent += 1
-        self.scopes.append({})
-        row_accs = {s.name for s in outer.body if isinstance(s, K.AccInit)}
-        for s in outer.body:
-            if isinstance(s, K.Loop):
-                self.shared_loop(s, row_accs)
-            elif isinstance(s, K.Store):
-                self.store(s, only_thread_zero=True)
-            else:
-                self.stmt(s)
-        self.emit(f"{var} += int64(cuda.gridDim.x)")
-        self.scopes.pop()
-        self.indent -= 1
-
-    def shared_loop(self, loop: K.Loop, row_accs: set) -> None:
-        """A row-level loop whose iterations the block's threads share; then
-        the row's reductions it updated are combined across the block."""
-        var = self.fresh("L")
-        start, stop = self.expr(loop.start), self.expr(loop.stop)
-        self.emit(f"for {var} in range({start} + tid, {stop}, {self.row_block}):")
-        self.loop_vars[loop.var] = var
-        self.indent += 1
-        self.scopes.append({})
-        for s in loop.body:
-            self.stmt(s)
-        if not loop.body:
-            self.emit("pass")
-        self.scopes.pop()
-        self.indent -= 1
-        updated = []
-        for update in _walk_statements(loop.body, K.AccUpdate):
-            if update.name in row_accs and update.name not in updated:
-                updated.append(update.name)
-        for name in updated:
-            self.combine(name)
-
-    def combine(self, name: str) -> None:
-        """Every thread's partial accumulator -> the row's, by a tree in shared
-        memory; every thread then holds the result."""
-        acc, dtype, op = self.accs[name]
-        arg = op in ("argmax", "argmin")
-        self.emit(f"sh_{acc}[tid] = {acc}")
-        if arg:
-            self.emit(f"sh_{acc}_i[tid] = {acc}_i")
-        self.emit("cuda.syncthreads()")
-        step = self.row_block // 2
-        while step:
-            self.emit(f"if tid < {step}:")
-            mine, other = f"sh_{acc}[tid]", f"sh_{acc}[tid + {step}]"
-            if arg:
-                mine_i, other_i = f"sh_{acc}_i[tid]", f"sh_{acc}_i[tid + {step}]"
-                compare = ">" if op == "argmax" else "<"
-                tie = f"({other} == {mine} and {other_i} < {mine_i})"
-                better = f"({other} {compare} {mine}) or {tie}"
-                if dtype.kind == "f":
-                    better += (f" or ({other} != {other} and ({mine} == {mine} or "
-                               f"{other_i} < {mine_i}))")
-                self.emit(f"    if {better}:")
-                self.emit(f"        {mine} = {other}")
-                self.emit(f"        {mine_i} = {other_i}")
-            else:
-                self.emit(f"    {mine} = {self.combined(op, dtype, mine, other)}")
-            self.emit("cuda.syncthreads()")
-            step //= 2
-        self.emit(f"{acc} = {'bool(' if dtype.kind == 'b' else register(dtype) + '('}"
-                  f"sh_{acc}[0])")
-        if arg:
-            self.emit(f"{acc}_i = sh_{acc}_i[0]")
-        self.emit("cuda.syncthreads()")  # (the shared slots are reused by the next row)
-
-    def combined(self, op: str, dtype: DType, a: str, b: str) -> str:
-        kind = dtype.kind
-        if op in ("any", "all") or kind == "b":
-            return f"({a} {'and' if op in ('all', 'prod', 'min') else 'or'} {b})"
-        if op in ("sum", "prod"):
-            return self.rounded(f"{a} {'+' if op == 'sum' else '*'} {b}", dtype)
-        template = cuda_template("maximum" if op == "max" else "minimum", kind)
-        return self.rounded(template.format(a=a, b=b, T=register(dtype)), dtype)
-
     def store(self, s: K.Store, only_thread_zero: bool = False) -> None:
         dtype = self.kern.buffers[s.buf].dtype
         value = self.expr(s.value)
         index = self.expr(s.index)
-        stored = f"uint8({value})" if dtype.kind == "b" else \
-            f"{storage_element(dtype)}({value})"
+        stored = self.stored(value, dtype)
         conditions = ([self.expr(s.mask)] if s.mask is not None else []) + \
             (["tid == 0"] if only_thread_zero else [])
         if conditions:
@@ -539,18 +463,53 @@ class _Renderer:
             self.emit("    return")
             for s in body:
                 self.stmt(s)
-        helpers = IPOW_SOURCE if self.uses_ipow else ""
-        text = helpers + "\n" + header + "\n" + "\n".join(self.lines + ["    return"]) + "\n"
+        text = "\n" + header + "\n" + "\n".join(self.lines + ["    return"]) + "\n"
         arrays = [f"{storage_element(spec.dtype)}[::1]" for spec in kern.buffers]
         signature = f"void({', '.join(arrays + ['int64[::1]', 'float64[::1]'])})"
         return CudaSource(self.name, text, signature, grid_stride, tuple(sorted(self.math)),
                           (), self.row_block, reduces_rows(kern))
 
 
-def render_cuda(kern: K.Kernel, name: str | None = None, row_block: int = 0) -> CudaSource:
+def render_cuda(kern: K.Kernel, name: str | None = None, row_block: int = 0,
+                warp_shuffles: bool = False) -> CudaSource:
     """The Numba-CUDA source of one kernel (see the module docstring). With
     `row_block` (a power of two; only for kernels where `reduces_rows`), the
-    block-per-row form: `row_block` threads share each row. Raises
-    CudaUnsupported for what the CUDA backend cannot run yet (bfloat16, a few
-    special functions)."""
-    return _Renderer(kern, name or re.sub(r"\W", "_", kern.name), row_block).render()
+    block-per-row form: `row_block` threads share each row; `warp_shuffles`:
+    its reductions end with register shuffles within a warp (a real GPU; the
+    simulator has no shuffles, so its blocks combine in shared memory). Raises
+    CudaUnsupported for what the CUDA backend cannot run yet (a few special
+    functions)."""
+    return _Renderer(kern, name or re.sub(r"\W", "_", kern.name), row_block,
+                     warp_shuffles).render()
+
+
+@dataclass(frozen=True)
+class RenderedExpression:
+    """One kernel IR expression rendered inside another kernel's text."""
+
+    setup: tuple[str, ...]  # kernel-level lines (params and scalars read from args/fargs)
+    body: tuple[str, ...]  # lines computing it, at the indent asked for
+    stored: str  # its value as the storage element of `store_as`
+    math: tuple[str, ...]  # math function names it calls
+
+
+def render_expression(expr, buffers: tuple[DType, ...], variables: dict[str, str],
+                      accumulators: dict[str, tuple[str, DType]], n_params: int,
+                      indent: int, store_as: DType) -> RenderedExpression:
+    """Render expr for a kernel whose text names its buffers b0, b1, ...
+    (dtypes `buffers`), its argument blocks `args`/`fargs` (n_params slots),
+    its loop variables as `variables` (Var name -> Python name) and the
+    values AccGet reads as `accumulators` (name -> (Python name, dtype)):
+    how the matmul kernel applies an epilogue (codegen/cuda_epilogue.py)."""
+    kern = K.Kernel("expression", tuple(K.BufferSpec(d, False, True) for d in buffers),
+                    n_params, ())
+    renderer = _Renderer(kern, "expression")
+    renderer.lines, renderer.param_lines, renderer.indent = [], 0, indent
+    renderer.loop_vars = dict(variables)
+    for name, (code, dtype) in accumulators.items():
+        renderer.accs[name] = (code, dtype, "sum")
+    stored = renderer.stored(renderer.expr(expr), store_as)
+    setup = [f"    p{slot} = args[{slot}]" for slot in range(n_params)]
+    setup += renderer.lines[:renderer.param_lines]
+    return RenderedExpression(tuple(setup), tuple(renderer.lines[renderer.param_lines:]), stored,
+                              tuple(sorted(renderer.math)))

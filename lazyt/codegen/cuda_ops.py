@@ -13,8 +13,11 @@ Placeholders:
 The renderer wraps every result in its dtype's constructor, so integer
 results wrap like PyTorch's and float32 stays float32.
 
-Ops missing here (digamma, erfinv, i0, i1, zeta) are not available on CUDA
-yet: using one on a CUDA tensor raises a RuntimeError naming the op.
+digamma, zeta and the modified Bessel functions (i0, i1, K0, K1 and their
+scaled forms) are rendered inline (codegen/cuda_special.py: libdevice has
+none). Ops missing from both (airy_ai, igamma/igammac, frexp) are not
+available on CUDA yet: using one on a CUDA tensor raises a RuntimeError
+naming the op.
 """
 
 from __future__ import annotations
@@ -41,9 +44,15 @@ MATH_FUNCTIONS: dict[str, tuple[str, str, str]] = {
     "copysign": ("copysignf", "copysign", "copysign"), "fmax": ("fmaxf", "fmax", "fmax"),
     "fmin": ("fminf", "fmin", "fmin"), "hypot": ("hypotf", "hypot", "hypot"),
     "nextafter": ("nextafterf", "nextafter", "nextafter"),
+    # Special functions libdevice has (numpy has none of them: the simulator
+    # takes scipy.special's, and needs scipy for them).
+    "erfinv": ("erfinvf", "erfinv", "erfinv"), "erfcx": ("erfcxf", "erfcx", "erfcx"),
+    "bessel_j0": ("j0f", "j0", "j0"), "bessel_j1": ("j1f", "j1", "j1"),
+    "bessel_y0": ("y0f", "y0", "y0"), "bessel_y1": ("y1f", "y1", "y1"),
 }
 # erf, erfc and lgamma have no numpy ufunc: the simulator takes them from math.
 SIMULATOR_FROM_MATH = ("erf", "erfc", "lgamma")
+SIMULATOR_FROM_SCIPY = ("erfinv", "erfcx", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1")
 
 
 def _unary(name: str) -> dict[str, str]:
@@ -75,7 +84,8 @@ CUDA_TEMPLATES: dict[str, dict[str, str]] = {
     **{name: _unary(name) for name in (
         "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "sin", "cos", "tan",
         "asin", "acos", "atan", "sinh", "cosh", "tanh", "erf", "erfc", "asinh", "acosh",
-        "atanh", "lgamma")},
+        "atanh", "lgamma", "erfinv", "erfcx", "bessel_j0", "bessel_j1", "bessel_y0",
+        "bessel_y1")},
     "rsqrt": {"f": "({T}(1.0) / {f:sqrt}({a}))"},
     "sigmoid": {"f": "({T}(1.0) / ({T}(1.0) + {f:exp}(-{a})))"},
     "reciprocal": {"f": "({T}(1.0) / {a})"},
@@ -101,6 +111,7 @@ CUDA_TEMPLATES: dict[str, dict[str, str]] = {
     "floordiv": {"f": "{f:floor}({a} / {b})", "iu": "({a} // {b})"},
     "remainder": {"f": _FLOAT_REMAINDER, "iu": "({a} % {b})"},
     "fmod": {"f": "{f:fmod}({a}, {b})", "i": _INT_FMOD, "u": "({a} % {b})"},
+    # Integer powers are a loop (by squaring): codegen/cuda.py renders them inline.
     "pow": {"f": "{f:pow}({a}, {b})", "iu": "ipow({a}, {b})"},
     "atan2": _binary("atan2"),
     "copysign": _binary("copysign"),
@@ -122,27 +133,6 @@ CUDA_TEMPLATES: dict[str, dict[str, str]] = {
     # --- ternary ---------------------------------------------------------
     "where": {"*": "({b} if {a} else {c})"},
 }
-
-# The integer power helper (by squaring; negative exponents give 0 except for
-# bases 1 and -1, as PyTorch), a device function the kernels call as ipow.
-IPOW_SOURCE = '''
-@cuda.jit(device=True)
-def ipow(base, exponent):
-    if exponent < 0:
-        if base == 1:
-            return base
-        if base == -1:
-            return base if exponent % 2 != 0 else -base
-        return base - base
-    result = base - base + 1
-    while exponent > 0:
-        if exponent % 2 == 1:
-            result = result * base
-        base = base * base
-        exponent = exponent // 2
-    return result
-'''
-
 
 def cuda_template(op: str, kind: str) -> str | None:
     """The template rendering op for operands of kind ("f", "i", "u" or "b"), if any."""

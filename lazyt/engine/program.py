@@ -54,6 +54,9 @@ class ExternLaunch:
     out: int
     out_view: View
     sources: tuple[tuple[int, View], ...]
+    # The GPU's matmul: the elementwise consumer it applies before storing
+    # (codegen/cuda_epilogue.MatmulEpilogue; its buffers are sources[2:]).
+    epilogue: object = None
 
     @property
     def slots(self) -> tuple[int, ...]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 
 from lazyt.codegen.cuda import render_cuda
+from lazyt.codegen.cuda_epilogue import fuse_matmul_epilogues
 from lazyt.codegen.cuda_matmul import render_matmul
 from lazyt.codegen.llvm import render_llvm
 from lazyt.engine import plans, results
@@ -159,13 +160,16 @@ def eager_program(node: Node, out: Storage, view: View) -> tuple[Program | None,
 
 
 def run_extern(node: Node, out: Storage, view: View) -> None:
-    """Extern ops: their inputs are realised loads, their code is a library's."""
-    assert node.arg == "matmul", f"unknown extern op {node.arg}"
+    """Extern ops: their inputs are realised loads, their code is a library's
+    (on the GPU, a matmul may carry its consumer's epilogue: arg ("matmul",
+    epilogue), codegen/cuda_epilogue.py)."""
+    op, epilogue = (node.arg, None) if isinstance(node.arg, str) else node.arg
+    assert op == "matmul", f"unknown extern op {op}"
     sources = [src.arg for src in node.srcs]
-    run_matmul(out, view, [(buf.storage, v) for buf, v in sources])
+    run_matmul(out, view, [(buf.storage, v) for buf, v in sources], epilogue)
 
 
-def run_matmul(out: Storage, view: View, sources: list) -> None:
+def run_matmul(out: Storage, view: View, sources: list, epilogue=None) -> None:
     """out (through view) = the matmul of two realised (Storage, View)
     operands, as a one-launch Program (so recordings see it)."""
     if CUDA_USED[0]:
@@ -174,7 +178,7 @@ def run_matmul(out: Storage, view: View, sources: list) -> None:
                 raise mixed_devices_error(*sorted((storage.device, out.device),
                                                   key=lambda d: d.type != "cuda"))
     launch = ExternLaunch("matmul", 0, view, tuple((k + 1, v) for k, (_, v) in
-                                                   enumerate(sources)))
+                                                   enumerate(sources)), epilogue)
     Program(backend_for(out.device), (launch,), 1 + len(sources)).run(
         [out, *(st for st, _ in sources)])
 
@@ -371,6 +375,8 @@ def _execute(scheduler: Scheduler, backend=CPU_BACKEND) -> None:
     CUDA backend launches each kernel on its own: a merged launch would run
     its loop nests one after another in one GPU thread.)"""
     start = time.perf_counter()
+    if backend is not CPU_BACKEND:  # (the GPU's matmul applies its consumer as an epilogue)
+        fuse_matmul_epilogues(scheduler)
     launches = group_steps(scheduler.steps,
                            _mergeable if backend is CPU_BACKEND else lambda step: False)
     if debug_level() >= 3 and len(launches) < len(scheduler.steps):

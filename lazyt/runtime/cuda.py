@@ -25,9 +25,10 @@ from collections import OrderedDict
 import numpy as np
 
 from lazyt.ir.view import View, prod
-from lazyt.runtime import stats
+from lazyt.runtime import disk_cache, stats
 from lazyt.runtime.backend import Backend
 from lazyt.runtime.compiler import debug_level
+from lazyt.runtime.cuda_disk_cache import jit_with_disk_cache
 from lazyt.runtime.cuda_memory import (
     CudaStorage,
     copy_on_device,
@@ -62,7 +63,11 @@ def kernel_namespace(math_names=()) -> dict:
     libdevice on a GPU, numpy's ufuncs under the simulator)."""
     import numba  # (only CUDA work pays its import)
 
-    from lazyt.codegen.cuda_ops import MATH_FUNCTIONS, SIMULATOR_FROM_MATH  # (CUDA only)
+    from lazyt.codegen.cuda_ops import (  # (CUDA only)
+        MATH_FUNCTIONS,
+        SIMULATOR_FROM_MATH,
+        SIMULATOR_FROM_SCIPY,
+    )
 
     cuda = numba_cuda()
     namespace = {"cuda": cuda, "INF": math.inf, "NAN": math.nan, "bool": bool,
@@ -76,10 +81,18 @@ def kernel_namespace(math_names=()) -> dict:
     sim = simulated()
     if not sim:
         from numba.cuda import libdevice  # (a GPU build only)
+
+        namespace["float_as_int"], namespace["int_as_float"] = \
+            libdevice.float_as_int, libdevice.int_as_float
+    else:  # (float32 <-> its bits, for bfloat16: numpy views)
+        namespace["float_as_int"] = lambda x: np.array(x, dtype=np.float32).view(np.int32)[()]
+        namespace["int_as_float"] = lambda x: np.array(x, dtype=np.int32).view(np.float32)[()]
     for symbol in math_names:
         base, width = symbol[2:-2], symbol[-2:]
         f32, f64, ufunc = MATH_FUNCTIONS[base]
-        if sim:
+        if sim and base in SIMULATOR_FROM_SCIPY:
+            namespace[symbol] = _scipy_special(base, ufunc)
+        elif sim:
             namespace[symbol] = getattr(math, base) if base in SIMULATOR_FROM_MATH else \
                 getattr(np, ufunc)
         else:
@@ -87,11 +100,26 @@ def kernel_namespace(math_names=()) -> dict:
     return namespace
 
 
+def _scipy_special(op: str, name: str):
+    """scipy.special's function, which the simulator runs for a special
+    function libdevice has and numpy has not."""
+    try:
+        import scipy.special  # (the simulator only; not a dependency)
+    except ImportError:
+        raise RuntimeError(f'"{op}" on CUDA tensors under Numba\'s simulator needs scipy '
+                           "(a GPU computes it with libdevice)") from None
+    return getattr(scipy.special, name)
+
+
 def compile_source(source):
-    """A CudaSource (codegen/cuda.py) -> the cuda.jit kernel."""
+    """A CudaSource (codegen/cuda.py) -> the cuda.jit kernel; on a GPU through
+    the PTX disk cache (runtime/cuda_disk_cache.py)."""
     namespace = kernel_namespace(source.math)
     exec(compile(source.text, f"<lazyt cuda {source.name}>", "exec"), namespace)
-    return numba_cuda().jit(source.signature)(namespace[source.name])
+    function = namespace[source.name]
+    if simulated() or not disk_cache.enabled():
+        return numba_cuda().jit(source.signature)(function)
+    return jit_with_disk_cache(numba_cuda(), function, source.signature, source.text)
 
 
 class CudaKernel:
@@ -165,16 +193,23 @@ class _KernelStep:
 
 
 class _MatmulStep:
-    __slots__ = ("backend", "out", "out_view", "sources", "bound")
+    """One matmul launch (with its epilogue, if fused); its argument arrays
+    are made on the first run and kept (a replay only binds storages)."""
 
-    def __init__(self, backend, out: int, out_view: View, sources: tuple):
+    __slots__ = ("backend", "out", "out_view", "sources", "epilogue", "bound")
+
+    def __init__(self, backend, out: int, out_view: View, sources: tuple, epilogue=None):
         self.backend = backend
         self.out, self.out_view, self.sources = out, out_view, sources
+        self.epilogue = epilogue
         self.bound = None
 
     def run(self, storages: list, rng_shift: int) -> None:
-        self.backend.matmul(storages[self.out], self.out_view,
-                            [(storages[s], v) for s, v in self.sources])
+        operands = [(storages[s], v) for s, v in self.sources]
+        if self.bound is None:
+            self.bound = self.backend.matmul_launch(storages[self.out], self.out_view,
+                                                    operands, self.epilogue)
+        self.backend.run_matmul_launch(self.bound, storages[self.out], operands)
 
 
 def _matmul_layout(out_view: View, a_view: View, b_view: View):
@@ -201,6 +236,9 @@ class CudaBackend(Backend):
         self.render_kernel = render_kernel  # codegen/cuda.render_cuda
         self.render_matmul = render_matmul  # codegen/cuda_matmul.render_matmul
         self.kernels: OrderedDict = OrderedDict()  # kernel IR -> CudaKernel
+        # Block reductions end with warp shuffles where the hardware has them
+        # (every GPU numba-cuda supports; not the simulator).
+        self.warp_shuffles = not simulated()
         self.by_source: dict = {}  # source text -> cuda.jit kernel
 
     def allocate(self, dtype, numel: int) -> CudaStorage:
@@ -218,7 +256,8 @@ class CudaBackend(Backend):
         source = self.render_kernel(kernel)
         compiled = self._compile_source(source, kernel.name)
         if source.reduces_rows:
-            row_source = self.render_kernel(kernel, row_block=row_block_size())
+            row_source = self.render_kernel(kernel, row_block=row_block_size(),
+                                            warp_shuffles=self.warp_shuffles)
             rows = self._compile_source(row_source, kernel.name)
             compiled = CudaKernel(kernel.name, source, compiled.function, row_source,
                                   rows.function)
@@ -232,8 +271,10 @@ class CudaBackend(Backend):
         function = self.by_source.get(key)
         if function is None:
             start = time.perf_counter()
+            hits = stats.COUNTERS["disk_cache_hits"]
             function = self.by_source[key] = compile_source(source)
-            stats.bump("kernels_compiled")
+            if stats.COUNTERS["disk_cache_hits"] == hits:  # (else loaded from disk)
+                stats.bump("kernels_compiled")
             stats.bump("compile_seconds", time.perf_counter() - start)
             if debug_level() >= 3:
                 print(f"[lazyt] cuda kernel {name}:\n{source.text}")
@@ -244,7 +285,8 @@ class CudaBackend(Backend):
         for launch in launches:
             if hasattr(launch, "op"):
                 assert launch.op == "matmul", f"no CUDA extern {launch.op}"
-                steps.append(_MatmulStep(self, launch.out, launch.out_view, launch.sources))
+                steps.append(_MatmulStep(self, launch.out, launch.out_view, launch.sources,
+                                         launch.epilogue))
             else:
                 steps.append(_KernelStep(launch))
         return steps
@@ -255,30 +297,45 @@ class CudaBackend(Backend):
                 stats.COUNTERS["kernel_launches"] += 1
             step.run(storages, rng_shift)
 
-    def matmul(self, out: CudaStorage, out_view: View, sources: list) -> None:
-        """The matmul extern: the tiled kernel of codegen/cuda_matmul.py."""
-        (a, a_view), (b, b_view) = sources
-        stats.bump("extern_calls")
+    def matmul(self, out: CudaStorage, out_view: View, sources: list, epilogue=None) -> None:
+        """The matmul extern: the tiled kernel of codegen/cuda_matmul.py (with
+        the epilogue its consumer fused into it: sources[2:] are its buffers)."""
+        bound = self.matmul_launch(out, out_view, sources, epilogue)
+        self.run_matmul_launch(bound, out, sources)
+
+    def matmul_launch(self, out: CudaStorage, out_view: View, sources: list, epilogue=None):
+        """(kernel, grid, argument arrays) of a matmul, or None if it is empty."""
+        (a, a_view), (b, b_view) = sources[:2]
         if prod(out_view.shape) == 0:
-            return
-        kernel = self.matmul_kernel(out.dtype)
+            return None
+        kernel = self.matmul_kernel(a.dtype, epilogue)
         offsets, params = _matmul_layout(out_view, a_view, b_view)
         cuda = numba_cuda()
         tile_rows, tile_cols = kernel.block
         m, n = params[0], params[1]
         grid = (-(-n // tile_cols), -(-m // tile_rows), offsets.shape[0])
+        arguments = [cuda.to_device(offsets), cuda.to_device(np.array(params, dtype=np.int64))]
+        extra = _device_params(epilogue.params) if epilogue is not None else ()
+        return kernel, grid, arguments, extra
+
+    def run_matmul_launch(self, bound, out: CudaStorage, sources: list) -> None:
+        stats.bump("extern_calls")
+        if bound is None:
+            return
+        kernel, grid, arguments, extra = bound
+        buffers = [storage.array for storage, _ in sources[2:]]
         with np.errstate(all="ignore"):
-            kernel.function[grid, kernel.block](
-                a.array, b.array, out.array, cuda.to_device(offsets),
-                cuda.to_device(np.array(params, dtype=np.int64)))
+            kernel.function[grid, kernel.block](sources[0][0].array, sources[1][0].array,
+                                                out.array, *arguments, *buffers, *extra)
         stats.COUNTERS["kernel_launches"] += 1
 
-    def matmul_kernel(self, dtype) -> CudaKernel:
-        key = ("matmul", dtype.name)
+    def matmul_kernel(self, dtype, epilogue=None) -> CudaKernel:
+        key = ("matmul", dtype.name, None if epilogue is None else epilogue.structure)
         found = self.kernels.get(key)
         if found is None:
-            found = self.kernels[key] = self._compile_source(self.render_matmul(dtype),
-                                                             f"matmul_{dtype.name}")
+            name = f"matmul_{dtype.name}" + ("" if epilogue is None else "_epilogue")
+            found = self.kernels[key] = self._compile_source(
+                self.render_matmul(dtype, epilogue), name)
         return found
 
     def synchronize(self) -> None:

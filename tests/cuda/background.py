@@ -1,5 +1,5 @@
-"""The CUDA checks that run in processes of their own (the simulator suite and
-the offline PTX compile) start as soon as pytest has collected them, so they
+"""The CUDA checks that run in processes of their own (the simulator suite,
+the offline PTX compile and the PTX disk cache) start as soon as pytest has collected them, so they
 use the machine's second core while the tests before them run; their tests
 then wait for the results. Run alone, a test starts its process itself.
 """
@@ -25,14 +25,18 @@ def _simulator():
              "ignore::RuntimeWarning", *files], env)
 
 
-def _ptx():
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    env["PYTHONPATH"] = str(REPO_ROOT)
-    return [sys.executable, str(HERE / "ptx_offline.py")], env
+def _offline_script(name: str):
+    def command():
+        env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+        env["PYTHONPATH"] = str(REPO_ROOT)
+        return [sys.executable, str(HERE / name)], env
+    return command
 
 
-COMMANDS = {"simulator": _simulator, "ptx": _ptx}
-TESTS = {"simulator": "test_simulator.py", "ptx": "test_ptx_offline.py"}
+COMMANDS = {"simulator": _simulator, "ptx": _offline_script("ptx_offline.py"),
+            "ptx_disk_cache": _offline_script("ptx_disk_cache.py")}
+TESTS = {"simulator": "test_simulator.py", "ptx": "test_ptx_offline.py",
+         "ptx_disk_cache": "test_ptx_offline.py"}
 _RUNNING: dict[str, subprocess.Popen] = {}
 
 

@@ -8,8 +8,10 @@ It runs a workload on the CPU that exercises every kernel family
 (elementwise ops and reductions over every dtype, the whole op list for
 float32 and int32, movement, gather/scatter, random numbers, scans, an MLP training
 step fused in deferred mode; about a minute on 2 busy cores), captures the
-kernel IR the CPU backend is given, renders each with the CUDA renderer and
-compiles it; then the matmul kernel for each dtype. Exit 77: the offline
+kernel IR the CPU backend is given, renders each with the CUDA renderer (a
+reduction's block-per-row form with warp shuffles, as a GPU runs it) and
+compiles it; then the matmul kernel for each dtype, and matmuls with fused
+elementwise epilogues (bias, ReLU, GELU, a comparison, integer ops). Exit 77: the offline
 toolchain is missing (skip); 1: some kernel failed (listed).
 """
 
@@ -67,8 +69,8 @@ def fused(*parts) -> None:
 
 
 def workload() -> None:
-    dtypes = [lt.float32, lt.float64, lt.float16, lt.int8, lt.uint8, lt.int16, lt.int32,
-              lt.int64, lt.bool]
+    dtypes = [lt.float32, lt.float64, lt.float16, lt.bfloat16, lt.int8, lt.uint8, lt.int16,
+              lt.int32, lt.int64, lt.bool]
     lt.set_mode("deferred")
     for dtype in dtypes:
         a = (lt.arange(12).reshape(3, 4) % 5).to(dtype).realize()
@@ -95,10 +97,16 @@ def workload() -> None:
                       a.isinf(), a.isfinite(), a.reciprocal(), lt.remainder(a, 1.5),
                       lt.fmod(a, 1.5), a.pow(2.5), lt.atan2(a, b + 1), lt.copysign(a, -b),
                       lt.hypot(a, b), lt.logaddexp(a, b), lt.logaddexp2(a, b),
-                      lt.floor_divide(a, b + 1), lt.nextafter(a, b)]
+                      lt.floor_divide(a, b + 1), lt.nextafter(a, b), (a / 9).erfinv(),
+                      lt.special.erfcx(a), lt.special.bessel_j0(a), lt.special.bessel_j1(a),
+                      lt.special.bessel_y0(a), lt.special.bessel_y1(a), a.digamma(), a.i0(),
+                      lt.special.i1(a), lt.special.i0e(a), lt.special.i1e(a),
+                      lt.special.modified_bessel_k0(a), lt.special.modified_bessel_k1(a),
+                      lt.special.scaled_modified_bessel_k0(a),
+                      lt.special.scaled_modified_bessel_k1(a), lt.special.zeta(a + 1, b + 1)]
         else:
             parts += [lt.floor_divide(a, b + 1), lt.remainder(a, b + 1), lt.fmod(a, b + 1),
-                      a.pow(2), a & b, a | b, a ^ b, ~a, a << 1, a >> 1]
+                      a.pow(2), a.pow(b), a & b, a | b, a ^ b, ~a, a << 1, a >> 1]
         fused(*parts)
         lt.realize(a.sum(1), a.amax(1), a.argmax(1), a.argmin(1), a.cumsum(1), a.amin(0),
                    a.argmax())
@@ -123,6 +131,29 @@ def workload() -> None:
         loss.item()
 
 
+def epilogue_sources() -> list:
+    """Matmuls with their elementwise consumer fused (codegen/cuda_epilogue.py),
+    scheduled here as a CUDA realisation would schedule them."""
+    from lazyt.codegen.cuda_epilogue import fuse_matmul_epilogues
+    from lazyt.ir.schedule import Scheduler
+
+    lt.set_mode("deferred")
+    x, w, bias = lt.randn(5, 7).realize(), lt.randn(3, 7).realize(), lt.randn(3).realize()
+    graphs = [(x @ w.t() + bias).relu(), F.gelu(x @ w.t() * 2 + bias) > 0.25,
+              (x.double() @ w.double().t()).tanh() + bias,
+              ((x * 4).long() @ (w * 4).long().t()).pow(2) % 7]
+    sources = []
+    for graph in graphs:
+        scheduler = Scheduler()
+        scheduler.materialize(graph._node, "requested")
+        assert fuse_matmul_epilogues(scheduler) == 1, "no epilogue fused"
+        for step in scheduler.steps:
+            if step.node.op == "extern":
+                sources.append(render_matmul(step.node.srcs[0].dtype, step.node.arg[1]))
+    lt.set_mode("eager")
+    return sources
+
+
 def compile_and_link(source) -> float:
     namespace = kernel_namespace(source.math)
     exec(compile(source.text, f"<lazyt cuda {source.name}>", "exec"), namespace)
@@ -142,11 +173,11 @@ def main() -> int:
             unsupported.append(f"{kernel.name}: {error}")
             continue
         sources[(source.text, source.signature)] = source
-        if source.reduces_rows:  # its block-per-row form too
-            rows = render_cuda(kernel, row_block=256)
+        if source.reduces_rows:  # its block-per-row form too, as a GPU runs it
+            rows = render_cuda(kernel, row_block=256, warp_shuffles=True)
             sources[(rows.text, rows.signature)] = rows
-    for dtype in (lt.float32, lt.float16, lt.int64):
-        source = render_matmul(dtype)
+    for source in [render_matmul(dtype) for dtype in (lt.float32, lt.float16, lt.int64)] + \
+            epilogue_sources():
         sources[(source.text, source.signature)] = source
     for source in sources.values():
         try:

@@ -107,6 +107,11 @@ def test_integer_wraparound_and_division():
     same(lt.remainder(a.cuda(), b.cuda()), lt.remainder(a, b))
     same(lt.fmod(a.cuda(), b.cuda()), lt.fmod(a, b))
     same(a.cuda().pow(2), a.pow(2))
+    exponents = lt.tensor([3, -1, 2, 7], dtype=lt.int8)  # (by squaring, inline; wraps)
+    bases = lt.tensor([-3, -1, 5, 2], dtype=lt.int8)
+    same(bases.cuda().pow(exponents.cuda()), bases.pow(exponents))
+    unsigned = lt.tensor([3, 255, 2, 1], dtype=lt.uint8)
+    same(unsigned.cuda().pow(unsigned.cuda()), unsigned.pow(unsigned))
 
 
 @pytest.mark.parametrize("dtype", [lt.float32, lt.float64, lt.int32, lt.bool],
@@ -199,10 +204,150 @@ def test_deferred_mode_fuses_on_cuda():
 
 
 def test_unsupported_ops_name_themselves():
-    with pytest.raises(RuntimeError, match="digamma"):
-        lt.digamma(lt.ones(2, device="cuda"))
+    with pytest.raises(RuntimeError, match="igamma"):
+        lt.special.gammainc(lt.ones(2, device="cuda"), lt.ones(2, device="cuda"))
     # The CPU-only externs refuse CUDA tensors instead of computing on the host.
     with pytest.raises(RuntimeError, match="sort is not implemented for cuda:0 tensors"):
         lt.ones(3, device="cuda").sort()
     with pytest.raises(RuntimeError, match="linalg.inv is not implemented for cuda:0"):
         lt.linalg.inv(lt.eye(2, device="cuda"))
+
+
+def _simulated_shfl_down_sync(self, mask, value, delta):
+    """cuda.shfl_down_sync for the simulator (which has none), for blocks of
+    at most one warp whose threads all shuffle: each thread publishes its
+    value, the block meets, each reads lane + delta's (its own past the warp
+    or outside the mask, as the hardware)."""
+    import threading
+
+    thread = threading.current_thread()
+    exchange = thread._manager.__dict__.setdefault("lazyt_shuffle", {})
+    exchange[thread.thread_id] = value
+    thread.syncthreads()
+    lane = thread.thread_id % 32
+    source = lane + delta
+    result = value
+    if source < 32 and (mask >> source) & 1 and thread.thread_id + delta in exchange:
+        result = exchange[thread.thread_id + delta]
+    thread.syncthreads()
+    return result
+
+
+def test_block_reductions_ending_with_warp_shuffles(monkeypatch):
+    """The GPU's form of a long-row reduction (a shared-memory tree down to a
+    warp, then shfl_down_sync), run with an emulated shuffle."""
+    from numba.cuda.simulator.kernelapi import FakeCUDAModule
+
+    from lazyt.engine.realize import backend_for
+    from lazyt.runtime.cuda import row_block_size
+
+    assert row_block_size() <= 32  # (the emulated shuffle needs the whole block in it)
+    monkeypatch.setattr(FakeCUDAModule, "shfl_down_sync", _simulated_shfl_down_sync,
+                        raising=False)
+    backend = backend_for(lt.device("cuda:0"))
+    monkeypatch.setattr(backend, "warp_shuffles", True)
+    backend.kernels.clear()
+    try:
+        x, flags, small = sample((2, 11), lt.float32, 21), sample((2, 11), lt.bool, 22), \
+            sample((2, 11), lt.int8, 23)
+        x[1, 3] = float("nan")
+        cx = x.cuda()
+        same(cx.sum(1), x.sum(1))
+        same(cx.argmax(1), x.argmax(1))
+        same(cx.amin(1), x.amin(1))
+        same(flags.cuda().any(1), flags.any(1))
+        same(small.cuda().sum(1), small.sum(1))
+        kernel = next(iter(backend.kernels.values()))
+        assert "cuda.shfl_down_sync" in kernel.source
+    finally:
+        backend.kernels.clear()
+
+
+def test_matmul_epilogue_is_fused_into_the_tiled_kernel():
+    """Deferred mode on CUDA: a matmul and its elementwise consumer (bias,
+    activation, a comparison) run as one launch of the tiled kernel."""
+    x, w, bias = sample((5, 7), lt.float32, 31), sample((3, 7), lt.float32, 32), \
+        sample((3,), lt.float32, 33)
+    cx, cw, cbias = x.cuda(), w.cuda(), bias.cuda()
+    for make in (lambda a, b, c: (a @ b.t() + c).relu(),
+                 lambda a, b, c: lt.nn.functional.gelu(a @ b.t() * 2 + c) > 0.25):
+        with lt.deferred():
+            fused = make(cx, cw, cbias)
+            before = lt.debug.stats()["kernel_launches"]
+            fused.realize()
+            assert lt.debug.stats()["kernel_launches"] - before == 1
+        same(fused, make(x, w, bias))
+    v = sample((3, 2), lt.float32, 35)
+    with lt.deferred():  # a hidden layer kept and fed on: computed once, fused, then a matmul
+        hidden = (cx @ cw.t() + cbias).relu()
+        output = hidden @ v.cuda()
+        before = lt.debug.stats()["kernel_launches"]
+        lt.realize(hidden, output)
+        assert lt.debug.stats()["kernel_launches"] - before == 2
+    same(hidden, (x @ w.t() + bias).relu())
+    same(output, (x @ w.t() + bias).relu() @ v)
+    square = sample((4, 4), lt.float32, 34)
+    csquare = square.cuda()
+    with lt.deferred():  # read transposed, or kept as a result: not fused, still right
+        transposed = (csquare @ csquare).t() + csquare @ csquare
+        product = csquare @ csquare.t()
+        activated = product.relu()
+        lt.realize(transposed, product, activated)
+    same(transposed, (square @ square).t() + square @ square)
+    same(product, square @ square.t())
+    same(activated, (square @ square.t()).relu())
+
+
+def test_bfloat16_matches_the_cpu_bit_for_bit():
+    """bfloat16 on CUDA: stored as 16 bits, computed in float32 and rounded to
+    nearest even after every op, exactly as the CPU backend (NaN and inf too)."""
+    a = lt.tensor([[1.0, -2.5, 3.14159, 1e-3], [65504.0, float("nan"), float("inf"), 1 / 3]]
+                  ).to(lt.bfloat16)
+    b = lt.tensor([[0.5, 0.25, -1.7, 2.0], [3.0, 1.0, 1e30, 9.9]]).to(lt.bfloat16)
+    ca, cb = a.cuda(), b.cuda()
+
+    def bits_equal(on_gpu, on_cpu):
+        assert on_gpu.dtype is on_cpu.dtype and on_gpu.device.type == "cuda"
+        got, want = on_gpu.cpu().to(lt.float32).numpy(), on_cpu.to(lt.float32).numpy()
+        assert np.array_equal(got, want, equal_nan=True), (got, want)
+
+    bits_equal(ca * cb + 1.1, a * b + 1.1)
+    bits_equal(ca.exp() / cb, a.exp() / b)
+    bits_equal(ca.sum(1), a.sum(1))
+    bits_equal(ca.double().to(lt.bfloat16), a.double().to(lt.bfloat16))
+    bits_equal(ca @ cb.t(), a @ b.t())
+    same(ca.to(lt.float32), a.to(lt.float32), rtol=0, atol=0)
+
+
+def test_special_functions_rendered_inline_match_the_cpu():
+    """digamma, the modified Bessel I and K functions and the Hurwitz zeta
+    (libdevice has none): the CPU helpers' algorithms in float64
+    (codegen/cuda_special.py)."""
+    x = lt.tensor([[-2.5, -1.0, -0.0, 0.0], [1e-3, 0.7, 3.0, 42.0]])
+    same(lt.digamma(x.cuda()), lt.digamma(x), rtol=1e-6, atol=1e-6)
+    same(lt.digamma(x.double().cuda()), lt.digamma(x.double()), rtol=1e-13, atol=1e-13)
+    wide = lt.tensor([-25.0, -3.0, 0.5, 19.9, 60.0, float("inf")], dtype=lt.float64)
+    for name in ("i0", "i1", "i0e", "i1e"):
+        fn = getattr(lt.special, name)
+        same(fn(wide.cuda()), fn(wide), rtol=1e-13, atol=1e-13)
+    same(lt.special.i1e(wide.float().cuda()), lt.special.i1e(wide.float()), rtol=1e-6)
+    positive = lt.tensor([-1.0, 0.0, 0.5, 2.5, 14.9, 16.0, float("nan")], dtype=lt.float64)
+    for name in ("modified_bessel_k0", "scaled_modified_bessel_k1"):  # (all four: PTX test)
+        fn = getattr(lt.special, name)
+        same(fn(positive.cuda()), fn(positive), rtol=1e-13, atol=1e-13)
+    s = lt.tensor([2.0, 1.0, 0.5, 3.5, 2.0, 4.0, 2.0, 1.5], dtype=lt.float64)
+    q = lt.tensor([1.0, 2.0, 1.0, 0.3, -2.0, -2.5, 50.0, 1e-3], dtype=lt.float64)
+    same(lt.special.zeta(s.cuda(), q.cuda()), lt.special.zeta(s, q), rtol=1e-13, atol=0)
+
+
+def test_special_functions_that_libdevice_has():
+    pytest.importorskip("scipy")  # (the simulator computes them with scipy.special)
+    x = lt.tensor([[-0.9, -0.3, 0.0, 0.5], [0.99, 0.1, 0.7, -0.5]])
+    positive = lt.tensor([[0.3, 1.0, 2.5, 7.0], [12.0, 0.05, 4.0, 30.0]])
+    for tensor, name, tol in ((x, "erfinv", 1e-5), (positive, "erfcx", 1e-5)):
+        fn = getattr(lt.special, name)
+        same(fn(tensor.cuda()), fn(tensor), rtol=tol, atol=1e-6)
+    for name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1"):
+        fn = getattr(lt.special, name)
+        same(fn(positive.cuda()), fn(positive), rtol=1e-4, atol=1e-5)
+        same(fn(positive.double().cuda()), fn(positive.double()), rtol=1e-10, atol=1e-12)
