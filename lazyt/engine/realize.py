@@ -38,8 +38,13 @@ from lazyt.runtime.storage import Storage
 
 CPU_BACKEND = CPUBackend(render_llvm)
 MAX_MERGED_KERNEL_NODES = 64  # IR nodes of a kernel that may share a launch
-# Deferred graphs realised before: signature -> the Program recorded then.
-REALIZATIONS = TraceCache(64, record_first=True)
+# Deferred graphs realised before: signature -> the Program recorded then
+# (with the positions of the boundary results it keeps). A training step
+# realises a few dozen graphs (its cuts at MAX_PENDING_DEPTH, in-place
+# writes autograd records, the optimizer step): the bound holds several
+# such steps, as a cache smaller than one step would schedule every graph
+# of every step again.
+REALIZATIONS = TraceCache(256, record_first=True)
 
 
 _CUDA_BACKENDS: dict = {}
@@ -231,7 +236,7 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool,
         return _realize_scheduled(roots, writes, layouts, backend)
     nodes: list[Node] = []
     key, buffers = graph_signature(roots, writes,
-                                   results.lookup if results.any_kept() else None, nodes)
+                                   results.value_of if results.any_kept() else None, nodes)
     key = (key, tuple(layouts))
     if backend is not CPU_BACKEND:
         key = (str(backend.device), key)

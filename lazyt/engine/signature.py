@@ -23,7 +23,7 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
     """(key, buffers by slot) for computing `roots` (fresh results) and
     `writes` ((node, target buffer, target view): node written through the
     view). Nodes an earlier realisation computed (`realized_lookup(node)`
-    gives a load of that result, or None) are marked with the buffer
+    gives the (Buffer, View) of that result, or None) are marked with the buffer
     holding their value: the scheduler may read it or compute it again.
     `nodes`, when given, is filled with the graph's nodes in the key's
     order: a node's index there names it in every graph of this key."""
@@ -67,7 +67,7 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
                         tuple(position[id(src)] for src in node.srcs))
                 realized = None if realized_lookup is None else realized_lookup(node)
                 if realized is not None:
-                    buf, view = realized.arg
+                    buf, view = realized
                     part += (("realized", slot(buf), view),)
                 parts.append(part)
     key = (tuple(parts), tuple(position[id(root)] for root in roots),
