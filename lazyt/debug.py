@@ -23,7 +23,8 @@ def stats() -> dict:
     """Counters since start or the last reset_stats(): kernels_compiled,
     kernel_launches (calls into compiled code), kernels (the scheduled kernels
     those launches ran: small ones share a launch), cache_hits,
-    compile_seconds, extern_calls, realizations."""
+    compile_seconds, extern_calls, realizations, graphs_scheduled (deferred
+    graphs scheduled anew rather than replayed from the realisation cache)."""
     return dict(_stats.COUNTERS)
 
 

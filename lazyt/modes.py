@@ -25,8 +25,11 @@ TRACING: list = []
 
 # Pending tensors alive now: an in-place write to a buffer first realises the
 # pending tensors that read it, so they see the values from before the write.
-# Pending tensors by id (a WeakSet would compare tensors with ==, which is elementwise).
-_PENDING: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+# id -> weak reference (a WeakSet would compare tensors with ==, which is
+# elementwise; a WeakValueDictionary costs a callback per tensor, and deferred
+# code makes a hundred pending tensors a step): dead references are dropped
+# when the registry is read.
+_PENDING: dict[int, weakref.ref] = {}
 
 
 class CompileError(RuntimeError):
@@ -96,22 +99,36 @@ EPOCH = [0]
 
 
 def track_pending(tensor) -> None:
-    _PENDING[id(tensor)] = tensor
+    key = id(tensor)
+    # (A dead tensor's entry under a reused id goes first: the registry keeps
+    # creation order, which orders the roots of a realisation, so its key.)
+    _PENDING.pop(key, None)
+    _PENDING[key] = weakref.ref(tensor)
     tensor.__dict__["_write_epoch"] = EPOCH[0]
 
 
 def has_pending() -> bool:
     """Any pending tensor at all (cheap; it may have been realised since)."""
-    return bool(_PENDING)
+    while _PENDING:
+        try:
+            key = next(iter(_PENDING))
+        except (StopIteration, RuntimeError):  # (emptied or changed by another thread)
+            continue
+        ref = _PENDING.get(key)
+        if ref is not None and ref() is not None:
+            return True
+        _PENDING.pop(key, None)  # a dead one first in line goes now
+    return False
 
 
 def pending_tensors() -> list:
-    """The tensors still pending; realised ones are dropped from the registry
-    (so has_pending() turns false once everything is computed)."""
+    """The tensors still pending; realised and dead ones are dropped from the
+    registry (so has_pending() turns false once everything is computed)."""
     pending = []
-    for key, t in list(_PENDING.items()):
-        if t._node is not None:
+    for key, ref in list(_PENDING.items()):  # (a copy: other threads may add)
+        t = ref()
+        if t is not None and t._node is not None:
             pending.append(t)
-        else:
+        elif _PENDING.get(key) is ref:
             _PENDING.pop(key, None)
     return pending

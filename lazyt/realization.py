@@ -19,9 +19,9 @@ from __future__ import annotations
 from lazyt import modes
 from lazyt.engine import program as engine_program
 from lazyt.engine import realize as engine_realize
-from lazyt.engine.realize import loaded_buffers, realize_graph
+from lazyt.engine.realize import realize_graph
 from lazyt.engine.results import forget_in
-from lazyt.ir.node import Node, walk
+from lazyt.ir.node import Node
 from lazyt.ir.view import apply_movement
 
 # Tensors with a pending write (in-place ops in deferred mode), in order.
@@ -94,10 +94,21 @@ def _reads_any(buffers: set[int]):
     memo: dict[int, bool] = {}
 
     def reads(root: Node) -> bool:
-        for node in walk(root, stop=lambda n: id(n) in memo):
-            if id(node) not in memo:
-                memo[id(node)] = (id(node.arg[0]) in buffers if node.op == "load"
-                                  else any(memo[id(src)] for src in node.srcs))
+        stack = [root]
+        while stack:  # sources first, each node once (iterative)
+            node = stack[-1]
+            if id(node) in memo:
+                stack.pop()
+            elif node.op == "load":
+                memo[id(node)] = id(node.arg[0]) in buffers
+                stack.pop()
+            else:
+                missing = [src for src in node.srcs if id(src) not in memo]
+                if missing:
+                    stack.extend(missing)
+                else:
+                    memo[id(node)] = any(memo[id(src)] for src in node.srcs)
+                    stack.pop()
         return memo[id(root)]
 
     return reads
@@ -159,8 +170,8 @@ def _realize_view(t) -> None:
 def flush_readers(storage) -> None:
     """Before an in-place write: realise pending tensors that read storage, and
     forget realised nodes that alias it (their values are about to change)."""
-    buf = id(storage.buffer)
-    readers = [t for t in modes.pending_tensors() if buf in loaded_buffers(t._node)]
+    reads = _reads_any({id(storage.buffer)})
+    readers = [t for t in modes.pending_tensors() if reads(t._node)]
     if storage.writer is not None:
         readers.append(storage.writer)
     if readers:

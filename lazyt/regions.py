@@ -306,7 +306,27 @@ class _GraphNode(_LaidOutEdges, GradNode):
         return self.present([next(found) if need else None for need in self.needs])
 
     def release(self) -> None:
-        self.inner = None
+        inner, self.inner = self.inner, None
+        if inner is not None and self.fn is not None:
+            _release_inner_graph(inner, self.targets)
+
+
+def _release_inner_graph(inner: list, targets: list) -> None:
+    """Free the saved tensors of a released _GraphNode's inner graph, as a
+    backward without retain_graph frees every node it ran. The inner graph
+    ran on aliases made for that node, so the nodes on a path from its
+    outputs to them are its own. Without this, a saved output (a pending
+    detached alias, in deferred mode, holding the tensor whose grad_fn saved
+    it) would keep a cycle alive until the cycle collector happens to run,
+    and a deferred realisation would compute such dead pending tensors on
+    some steps and not on others (a different graph, scheduled again)."""
+    roots = [o.grad_fn for o in inner if isinstance(o, Tensor) and o.grad_fn is not None]
+    if not roots:
+        return
+    order = autograd_engine.topological_order(roots)
+    leaves = {gradient_edge(t)[0] for t in targets}
+    for node in autograd_engine._needed_nodes(order, leaves):
+        node.release()
 
 
 def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: bool):

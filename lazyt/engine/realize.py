@@ -39,8 +39,13 @@ from lazyt.runtime.storage import Storage
 
 CPU_BACKEND = CPUBackend(render_llvm)
 MAX_MERGED_KERNEL_NODES = 64  # IR nodes of a kernel that may share a launch
-# Deferred graphs realised before: signature -> the Program recorded then.
-REALIZATIONS = TraceCache(64, record_first=True)
+# Deferred graphs realised before: signature -> the Program recorded then
+# (with the positions of the boundary results it keeps). A training step
+# realises a few dozen graphs (its cuts at MAX_PENDING_DEPTH, in-place
+# writes autograd records, the optimizer step): the bound holds several
+# such steps, as a cache smaller than one step would schedule every graph
+# of every step again.
+REALIZATIONS = TraceCache(256, record_first=True)
 
 
 _CUDA_BACKENDS: dict = {}
@@ -233,32 +238,62 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool,
         backend = backend_for(devices.pop() if devices else CPU)
     if not cacheable:
         return _realize_scheduled(roots, writes, layouts, backend)
+    nodes: list[Node] = []
     key, buffers = graph_signature(roots, writes,
-                                   results.lookup if results.any_kept() else None)
+                                   results.value_of if results.any_kept() else None, nodes)
     key = (key, tuple(layouts))
     if backend is not CPU_BACKEND:
         key = (str(backend.device), key)
-    action, program = REALIZATIONS.lookup(key)
+    action, found = REALIZATIONS.lookup(key)
     if action == REPLAY:
         start = time.perf_counter()
+        program, kept = found
         outs = program.run([b.storage for b in buffers])
-        _finish_writes(writes)
-        for root, (storage, view) in zip(roots, outs):
-            results.remember(root, storage, view)
+        _remember_results(nodes, zip(kept, outs[len(roots):]), writes, roots, outs)
+        outs = outs[:len(roots)]
         if debug_level() >= 1:
             print(f"[lazyt] realize: {program.kernels} kernels in {len(program.launches)} "
                   f"launches (a known graph: no scheduling), "
                   f"{(time.perf_counter() - start) * 1e3:.2f} ms")
         return outs
+    stats.bump("graphs_scheduled")
+    boundaries: list = []
     with recording() as entries:
-        outs = _realize_scheduled(roots, writes, layouts, backend)
-    REALIZATIONS.store(key, None, Program.from_recording(
-        backend, entries, [b.storage for b in buffers], outs))
+        outs = _realize_scheduled(roots, writes, layouts, backend, boundaries)
+    # The boundary results of the graph's own nodes (a matmul, a reduction)
+    # are kept for later graphs that share them, and a replay keeps the same
+    # ones: the graphs built after a replay are those built after this run
+    # (so their signatures, and the programs they replay, are the same).
+    position_of = {id(node): k for k, node in enumerate(nodes)}
+    written = {id(storages[slot]) for launches, storages in entries for launch in launches
+               for slot, wrote in zip(launch.slots, launch.writes) if wrote and slot >= 0}
+    kept = [(position_of[id(node)], storage, view) for node, storage, view in boundaries
+            if id(node) in position_of and id(storage) in written]
+    _remember_results(nodes, [(position, (storage, view)) for position, storage, view in kept],
+                      writes, roots, outs)
+    program = Program.from_recording(backend, entries, [b.storage for b in buffers],
+                                     outs + [(storage, view) for _, storage, view in kept])
+    REALIZATIONS.store(key, None, None if program is None else
+                       (program, tuple(position for position, _, _ in kept)))
     return outs
 
 
+def _remember_results(nodes: list[Node], kept, writes: list[tuple], roots: list[Node],
+                      outs: list) -> None:
+    """After a realisation: remember its kept boundary results ((position in
+    `nodes`, (Storage, View)) each), then the written values, then the roots'
+    values (a later one wins where a node is several of these)."""
+    for position, (storage, view) in kept:
+        results.remember(nodes[position], storage, view)
+    _finish_writes(writes)
+    for root, (storage, view) in zip(roots, outs):
+        results.remember(root, storage, view)
+
+
 def _realize_scheduled(roots: list[Node], writes: list[tuple], layouts: list,
-                       backend=CPU_BACKEND) -> list[tuple]:
+                       backend=CPU_BACKEND, boundaries: list | None = None) -> list[tuple]:
+    """Schedule and run; `boundaries` (when given) collects the (node,
+    Storage, View) of the boundary results instead of remembering them."""
     scheduler = _scheduler()
     loads = []
     for root, strides in zip(roots, layouts):
@@ -270,7 +305,7 @@ def _realize_scheduled(roots: list[Node], writes: list[tuple], layouts: list,
             node, moves = root, ()
         loads.append((scheduler.materialize_fresh(node, "requested", strides), moves))
     _schedule_writes(scheduler, writes)
-    _execute(scheduler, backend)
+    _execute(scheduler, backend, boundaries)
     _finish_writes(writes)
     outs = []
     for root, (load, moves), strides in zip(roots, loads, layouts):
@@ -370,10 +405,11 @@ def _mergeable(step) -> bool:
         len(walk(step.node)) <= MAX_MERGED_KERNEL_NODES
 
 
-def _execute(scheduler: Scheduler, backend=CPU_BACKEND) -> None:
+def _execute(scheduler: Scheduler, backend=CPU_BACKEND, boundaries: list | None = None) -> None:
     """Run the scheduled steps in order, allocating their fresh buffers. (The
     CUDA backend launches each kernel on its own: a merged launch would run
-    its loop nests one after another in one GPU thread.)"""
+    its loop nests one after another in one GPU thread.) Boundary results
+    are remembered (results.py), or collected into `boundaries`."""
     start = time.perf_counter()
     if backend is not CPU_BACKEND:  # (the GPU's matmul applies its consumer as an epilogue)
         fuse_matmul_epilogues(scheduler)
@@ -403,7 +439,10 @@ def _execute(scheduler: Scheduler, backend=CPU_BACKEND) -> None:
     for node, load in scheduler.materialized:
         if node.op != "load":
             buf, view = load.arg
-            results.remember(node, buf.storage, view)
+            if boundaries is None:
+                results.remember(node, buf.storage, view)
+            else:
+                boundaries.append((node, buf.storage, view))
 
 
 def scheduled_kernels(node: Node) -> list[tuple[str, str]]:

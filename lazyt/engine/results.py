@@ -15,20 +15,40 @@ import weakref
 
 from lazyt.ir.node import Node, make_node
 
-_REALIZED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# id(node) -> (weak reference to the node, Storage, View). Keyed by id, not
+# a WeakKeyDictionary: the signature of every deferred graph asks for each of
+# its nodes, and hashing a weak reference per question costs more than the
+# dict lookup. An entry goes when its node dies (the reference's callback),
+# so a kept storage is freed with the last graph that could read it.
+_REALIZED: dict[int, tuple] = {}
 
 
 def remember(node: Node, storage, view) -> None:
-    _REALIZED[node] = (storage, view)
+    table = _REALIZED
+    key = id(node)
+
+    def forget(ref, key=key, table=table):
+        entry = table.get(key)
+        if entry is not None and entry[0] is ref:
+            del table[key]
+
+    table[key] = (weakref.ref(node, forget), storage, view)
+
+
+def value_of(node: Node) -> tuple | None:
+    """(Buffer, View) holding node's value from an earlier realisation, or None."""
+    entry = _REALIZED.get(id(node))
+    if entry is None or entry[0]() is not node or entry[1].writer is not None:
+        return None
+    return entry[1].buffer, entry[2]
 
 
 def lookup(node: Node) -> Node | None:
     """A load of node's value from an earlier realisation, or None."""
-    found = _REALIZED.get(node)
-    if found is None or found[0].writer is not None:
+    found = value_of(node)
+    if found is None:
         return None
-    storage, view = found
-    return make_node("load", node.dtype, node.shape, (), (storage.buffer, view))
+    return make_node("load", node.dtype, node.shape, (), found)
 
 
 def any_kept() -> bool:
@@ -40,9 +60,8 @@ def forget_in(storages: set[int]) -> None:
     to be overwritten."""
     if not _REALIZED:
         return
-    for node, (storage, _) in list(_REALIZED.items()):
-        if id(storage) in storages:
-            del _REALIZED[node]
+    for key in [key for key, entry in _REALIZED.items() if id(entry[1]) in storages]:
+        del _REALIZED[key]
 
 
 def forget_results_in(storage) -> None:
@@ -56,7 +75,7 @@ class isolated_results:  # noqa: N801 - a context manager, like lt.no_grad
 
     def __enter__(self):
         global _REALIZED
-        self.saved, _REALIZED = _REALIZED, weakref.WeakKeyDictionary()
+        self.saved, _REALIZED = _REALIZED, {}
         return self
 
     def __exit__(self, *exc):

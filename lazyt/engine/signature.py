@@ -18,13 +18,15 @@ from __future__ import annotations
 from lazyt.ir.node import Node, node_arg_key
 
 
-def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup=None
-                    ) -> tuple[tuple, list]:
+def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup=None,
+                    nodes: list | None = None) -> tuple[tuple, list]:
     """(key, buffers by slot) for computing `roots` (fresh results) and
     `writes` ((node, target buffer, target view): node written through the
     view). Nodes an earlier realisation computed (`realized_lookup(node)`
-    gives a load of that result, or None) are marked with the buffer
-    holding their value: the scheduler may read it or compute it again."""
+    gives the (Buffer, View) of that result, or None) are marked with the buffer
+    holding their value: the scheduler may read it or compute it again.
+    `nodes`, when given, is filled with the graph's nodes in the key's
+    order: a node's index there names it in every graph of this key."""
     position: dict[int, int] = {}
     slots: dict[int, int] = {}
     buffers: list = []
@@ -55,6 +57,8 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
             else:
                 stack.pop()
                 position[id(node)] = len(parts)
+                if nodes is not None:
+                    nodes.append(node)
                 if node.op == "load":
                     buf, view = node.arg
                     parts.append(("load", node.dtype.name, slot(buf), view))
@@ -63,7 +67,7 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
                         tuple(position[id(src)] for src in node.srcs))
                 realized = None if realized_lookup is None else realized_lookup(node)
                 if realized is not None:
-                    buf, view = realized.arg
+                    buf, view = realized
                     part += (("realized", slot(buf), view),)
                 parts.append(part)
     key = (tuple(parts), tuple(position[id(root)] for root in roots),

@@ -19,8 +19,9 @@ import warnings
 from collections import OrderedDict, defaultdict
 from typing import Any, Callable
 
-from lazyt import creation, dtypes, modes
+from lazyt import creation, dtypes, modes, realization
 from lazyt.autograd import grad_mode
+from lazyt.engine.program import is_recording
 from lazyt.tensor import Tensor
 from lazyt.utils.hooks import RemovableHandle
 
@@ -48,9 +49,25 @@ def _no_grad_step(step: Callable) -> Callable:
             out = step(self, *args, **kwargs)
         for hook in list(self._optimizer_step_post_hooks.values()):
             hook(self, args, kwargs)
+        _realize_deferred_step()
         return out
 
     return wrapper
+
+
+def _realize_deferred_step() -> None:
+    """In deferred mode, the end of an optimizer step is where a training
+    loop's graph is cut: the step's updates (with the pending tensors that
+    read the old parameters, such as the loss) are realised now, whether
+    or not the loop reads a value. Every step is then the same graph,
+    replayed from the realisation cache, and a loop that reads its loss
+    every K steps costs per step what one reading it every step does
+    (without the cut, the next step's graph would grow on top of this one's
+    pending updates until some other realisation cut it somewhere else).
+    lt.compile's trace is left whole."""
+    if modes.is_deferred() and realization.WRITERS and not modes.TRACING \
+            and not is_recording():
+        realization.realize_tensors([])
 
 
 def closure_loss(closure: Callable | None):
