@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import time
 
-from lazyt.codegen.cuda import render_cuda
-from lazyt.codegen.cuda_matmul import render_matmul
-from lazyt.codegen.llvm import render_llvm
 from lazyt.engine import plans, results
 from lazyt.engine.program import ExternLaunch, Program, recording
 from lazyt.engine.signature import graph_signature
@@ -36,6 +33,15 @@ from lazyt.runtime.device import CPU, CREATION_DEVICE, CUDA_USED, mixed_devices_
 from lazyt.runtime.launch import PARALLEL_MIN_WORK
 from lazyt.runtime.storage import Storage
 
+
+def render_llvm(kernel, *args, **kwargs):
+    """codegen/llvm.render_llvm, its module loaded with the first kernel
+    compiled rather than at import (it and llvmlite are most of the engine's
+    import time)."""
+    from lazyt.codegen.llvm import render_llvm as render  # (lazy: see the docstring)
+    return render(kernel, *args, **kwargs)
+
+
 CPU_BACKEND = CPUBackend(render_llvm)
 MAX_MERGED_KERNEL_NODES = 64  # IR nodes of a kernel that may share a launch
 # Deferred graphs realised before: signature -> the Program recorded then.
@@ -52,6 +58,8 @@ def backend_for(device):
         return CPU_BACKEND
     found = _CUDA_BACKENDS.get(device.index)
     if found is None:
+        from lazyt.codegen.cuda import render_cuda  # (CUDA code loads with the first GPU used)
+        from lazyt.codegen.cuda_matmul import render_matmul  # (likewise)
         found = _CUDA_BACKENDS[device.index] = CudaBackend(device, render_cuda, render_matmul)
     return found
 
