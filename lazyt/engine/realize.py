@@ -181,10 +181,19 @@ def run_matmul(out: Storage, view: View, sources: list) -> None:
             if storage.device != out.device:
                 raise mixed_devices_error(*sorted((storage.device, out.device),
                                                   key=lambda d: d.type != "cuda"))
-    launch = ExternLaunch("matmul", 0, view, tuple((k + 1, v) for k, (_, v) in
-                                                   enumerate(sources)))
-    Program(backend_for(out.device), (launch,), 1 + len(sources)).run(
-        [out, *(st for st, _ in sources)])
+    backend = backend_for(out.device)
+    # The one-launch Program of these views is kept in the plan cache: a
+    # repeated eager matmul skips building and preparing it.
+    key = ("matmul", view, tuple(v for _, v in sources))
+    if backend is not CPU_BACKEND:
+        key = (str(backend.device), key)
+    action, program = plans.PLANS.lookup(key)
+    if action != REPLAY:
+        launch = ExternLaunch("matmul", 0, view, tuple((k + 1, v) for k, (_, v) in
+                                                       enumerate(sources)))
+        program = Program(backend, (launch,), 1 + len(sources))
+        plans.PLANS.store(key, None, program)
+    program.run([out, *(st for st, _ in sources)])
 
 
 def run_lowered(plan, work: int) -> None:
