@@ -16,7 +16,6 @@ from lazyt.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad
 import lazyt.autograd.engine
 from lazyt.modes import CompileError, deferred, get_mode, set_mode
 from lazyt.realization import realize
-from lazyt.printing import set_printoptions
 from lazyt import (counting, creation, elementwise, index_ops, indexing, linalg, math_ops,
                    reductions, shape_ops)
 from lazyt import linalg_decompositions, linalg_norms, linalg_products
@@ -112,6 +111,7 @@ _LAZY_NAMES = {
     **dict.fromkeys(("gru", "gru_cell", "lstm", "lstm_cell", "rnn_relu", "rnn_relu_cell",
                      "rnn_tanh", "rnn_tanh_cell"), "lazyt.nn._functional.rnn"),
     **dict.fromkeys(("load", "save"), "lazyt.serialization"),
+    "set_printoptions": "lazyt.printing",
 }
 
 

@@ -21,7 +21,6 @@ import ctypes
 import os
 import struct
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -73,11 +72,13 @@ def set_thread_count(count: int) -> None:
         _POOL.pop().shutdown(wait=True)
 
 
-_POOL: list[ThreadPoolExecutor] = []
+_POOL: list = []  # the ThreadPoolExecutor, made on first use
 
 
-def _pool() -> ThreadPoolExecutor:
+def _pool():
     if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor  # (on first use: import stays cheap)
+
         _POOL.append(ThreadPoolExecutor(max_workers=thread_count(), thread_name_prefix="lazyt"))
     return _POOL[0]
 
