@@ -70,9 +70,13 @@ class Storage:
         if nbytes < POOL_MIN_BYTES:
             bucket = CACHE.small.get((dtype, numel))
             if bucket:
-                array, address = bucket.pop()
-                CACHE.small_held -= nbytes
-                return Storage(dtype, array, device, SMALL, address)
+                try:
+                    array, address = bucket.pop()
+                except IndexError:  # another thread took the last one
+                    pass
+                else:
+                    CACHE.small_held -= nbytes
+                    return Storage(dtype, array, device, SMALL, address)
             return Storage(dtype, np.empty(numel, dtype=dtype.numpy_storage), device, SMALL)
         raw = CACHE.take(nbytes)
         return Storage(dtype, raw.view(dtype.numpy_storage), device, pooled=True)
