@@ -136,7 +136,7 @@ def prepare(launches: tuple, static: dict, externs: dict) -> list:
                 *[errors_address if s < 0 else static[s].address for s in launch.slots])
         args = (ctypes.c_int64 * n)(*launch.params)
         steps.append((_CALL, launch.kernel.function, launch.slots, args, errors, errors_address,
-                      rng, pack_pointers, pointers, launch, ctypes.addressof(args)))
+                      rng, pack_pointers, pointers, ctypes.addressof(args), launch))
     return steps
 
 
@@ -152,7 +152,7 @@ def execute(steps: list, storages: list, rng_shift: int = 0) -> None:
             kind = step[0]
             if kind == _CALL:
                 _, function, slots, args, errors, errors_address, rng, pack_pointers, pointers, \
-                    _, args_address = step
+                    args_address, _ = step
                 if pointers is None:
                     pointers = pack_pointers(
                         *[errors_address if s < 0 else storages[s].address for s in slots])
