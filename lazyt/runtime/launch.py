@@ -128,7 +128,7 @@ def prepare(launches: tuple, static: dict, externs: dict) -> list:
         # The buffer pointers go to the kernel as packed bytes (ctypes passes
         # their address): packing costs a fifth of building a ctypes array,
         # and each run packs its own, so concurrent runs cannot mix them up.
-        pack_pointers = struct.Struct(f"{max(len(launch.slots), 1)}Q").pack
+        pack_pointers = struct.Struct(f"{len(launch.slots)}Q").pack
         pointers = None
         if all(s < 0 or s in static for s in launch.slots):
             # Every buffer is the same on each run: the pointers too.
@@ -155,7 +155,8 @@ def execute(steps: list, storages: list, rng_shift: int = 0) -> None:
                     args_address, _ = step
                 if pointers is None:
                     pointers = pack_pointers(
-                        *[errors_address if s < 0 else storages[s].address for s in slots])
+                        *[storages[s].address for s in slots] if errors is None else
+                        [errors_address if s < 0 else storages[s].address for s in slots])
                 if rng:
                     for slot, base in rng:
                         args[slot] = base + rng_shift
