@@ -16,7 +16,6 @@ from lazyt.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad
 import lazyt.autograd.engine
 from lazyt.modes import CompileError, deferred, get_mode, set_mode
 from lazyt.realization import realize
-from lazyt.printing import set_printoptions
 from lazyt import (counting, creation, elementwise, index_ops, indexing, linalg, math_ops,
                    reductions, shape_ops)
 from lazyt import linalg_decompositions, linalg_norms, linalg_products
@@ -27,11 +26,7 @@ from lazyt import linalg_lu, linalg_solvers
 from lazyt import methods
 # Loading regions installs run_region as autograd's rule runner (grad_mode.RULE_RUNNER).
 from lazyt import regions
-from lazyt import cuda, debug, special, testing
-from lazyt import accelerator, backends
-from lazyt import fft
-from lazyt import masked
-from lazyt import signal
+from lazyt import cuda
 from lazyt.formats import (channels_last, channels_last_3d, contiguous_format, layout,
                            memory_format, preserve_format, strided)
 from lazyt.settings import (get_default_device, get_num_interop_threads, get_num_threads,
@@ -100,13 +95,38 @@ for _name in ("reshape", "view_as_real", "transpose", "swapaxes", "swapdims", "p
 del _name
 
 
-from lazyt import distributed, nn, optim, utils
-from lazyt.nn._functional.native import (_native_batch_norm_legit, _softmax_backward_data,
-                                         native_batch_norm, native_group_norm, native_layer_norm)
-from lazyt.nn._functional.distance import pdist
-from lazyt.nn._functional.grid_sample import grid_sampler_2d, grid_sampler_3d
-from lazyt.nn._functional.pixel_shuffle import channel_shuffle
-from lazyt.nn._functional.rnn import (gru, gru_cell, lstm, lstm_cell, rnn_relu, rnn_relu_cell,
-                                      rnn_tanh, rnn_tanh_cell)
-from lazyt.serialization import load, save
 from lazyt.compile import compile, jit
+
+# Loaded on first use (PEP 562): namespaces that bind no Tensor method and
+# register nothing, and the names re-exported from them. Importing them all
+# up front cost more than the rest of the package (`python -X importtime`).
+_LAZY_SUBMODULES = ("accelerator", "backends", "debug", "distributed", "fft", "masked", "nn",
+                    "optim", "signal", "special", "testing", "utils")
+_LAZY_NAMES = {
+    **dict.fromkeys(("_native_batch_norm_legit", "_softmax_backward_data", "native_batch_norm",
+                     "native_group_norm", "native_layer_norm"), "lazyt.nn._functional.native"),
+    "pdist": "lazyt.nn._functional.distance",
+    **dict.fromkeys(("grid_sampler_2d", "grid_sampler_3d"), "lazyt.nn._functional.grid_sample"),
+    "channel_shuffle": "lazyt.nn._functional.pixel_shuffle",
+    **dict.fromkeys(("gru", "gru_cell", "lstm", "lstm_cell", "rnn_relu", "rnn_relu_cell",
+                     "rnn_tanh", "rnn_tanh_cell"), "lazyt.nn._functional.rnn"),
+    **dict.fromkeys(("load", "save"), "lazyt.serialization"),
+    "set_printoptions": "lazyt.printing",
+}
+
+
+def __getattr__(name: str):
+    """A lazy submodule or name, imported (and kept in the namespace) on first use."""
+    import importlib  # (here: only a first use of a lazy name needs it)
+
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"lazyt.{name}")  # (the import binds it here too)
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lazyt' has no attribute '{name}'")
+    value = globals()[name] = getattr(importlib.import_module(module), name)
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES) | set(_LAZY_NAMES))

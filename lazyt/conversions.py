@@ -17,7 +17,6 @@ from lazyt.autograd import grad_mode
 from lazyt.autograd.function import Function
 from lazyt.dtypes import DType
 from lazyt.ir.view import View
-from lazyt.printing import format_tensor
 from lazyt.runtime.device import CPU, device, to_device
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import _LEGACY_NAMES, Tensor
@@ -102,6 +101,8 @@ def __complex__(self) -> complex:
 
 def __repr__(self) -> str:
     grad_fn = None if self.grad_fn is None else self.grad_fn.name()
+    from lazyt.printing import format_tensor  # (loaded with the first repr, not at import)
+
     return format_tensor(
         self._readable_array(), dtype=self.dtype.name,
         default_dtype=dtypes.get_default_dtype().name, device=str(self.device),

@@ -47,7 +47,7 @@ class _Entry:
 def key_for(op: str, operands: tuple):
     """The cache key of an out-of-place op, or None when the op cannot use
     the cache (a scalar or pending operand, deferred mode, tracing)."""
-    if modes.is_deferred() or modes.TRACING:
+    if modes.TRACING or modes.is_deferred():
         return None
     parts = [op, get_default_dtype()]  # it decides int tensor * float scalar
     storages: list = []
@@ -59,12 +59,14 @@ def key_for(op: str, operands: tuple):
             parts.append((kind, x))
             continue
         st = getattr(x, "_st", None)
-        if st is None or x._node is not None or st.writer is not None or st.device is not CPU:
+        if st is None or st.writer is not None or st.device is not CPU or x._node is not None:
             return None
         # Which operands share memory is part of the kernel (x * x reads one buffer).
-        shared = storages.index(st) if st in storages else len(storages)
-        storages.append(st)
-        parts += (st.dtype, x._vw, shared)
+        if st in storages:
+            parts += (st.dtype, x._vw, storages.index(st))
+        else:
+            parts += (st.dtype, x._vw, len(storages))
+            storages.append(st)
     return tuple(parts)
 
 
@@ -74,7 +76,7 @@ def computed(key, operands: tuple, build, layout=None):
     realising it (then remembered). `layout(node)` gives the result's dense
     strides (None: row-major)."""
     out = None if key is None else run_cached(key, operands)
-    if out is None:
+    if out is None:  # (a second lookup after a caller's miss costs little: misses are rare)
         node = build()
         out = Tensor._from_node(node, strides=None if layout is None else layout(node))
         if key is not None:

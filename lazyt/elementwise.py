@@ -89,9 +89,11 @@ def build(op: str, *operands, compute: DType | None = None) -> Node:
 
 def apply(op: str, *operands) -> Tensor:
     """Out-of-place elementwise op, realised now (eager)."""
-    out = eager_cache.computed(eager_cache.key_for(op, operands), operands,
-                               lambda: build(op, *operands),
-                               layout=lambda node: result_strides(node.shape, operands))
+    key = eager_cache.key_for(op, operands)
+    out = None if key is None else eager_cache.run_cached(key, operands)
+    if out is None:
+        out = eager_cache.computed(key, operands, lambda: build(op, *operands),
+                                   layout=lambda node: result_strides(node.shape, operands))
     grad_mode.record(op, out, operands)
     return out
 

@@ -71,7 +71,10 @@ def _realised(t: Tensor) -> bool:
 def _blas_ready(t: Tensor) -> Tensor:
     """BLAS needs each matrix row- or column-major; a broadcast (stride 0) or
     sliced operand would send numpy to its slow generic loop: copy it first."""
-    if t._is_pending or is_blas_matrix(tuple(t.shape), t.stride()):
+    if t._node is not None:
+        return t
+    view = t._layout()
+    if is_blas_matrix(view.shape, view.strides):
         return t
     return t.contiguous()
 
@@ -96,6 +99,9 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 def _matmul(input: Tensor, other: Tensor) -> Tensor:
     a, b = input, other
+    if a._node is None and b._node is None and len(a._vw.shape) == 2 and len(b._vw.shape) == 2:
+        _check_mm_shapes(a, b)  # (the common case first: two realised matrices)
+        return _extern_matmul(a, b, (a._vw.shape[0], b._vw.shape[1]))
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")

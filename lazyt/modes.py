@@ -17,7 +17,16 @@ import weakref
 
 from lazyt.ir import node
 
-_state = threading.local()
+
+class _ModeState(threading.local):
+    """The mode of each thread; a thread that never set one reads the class's
+    default without the failed lookup `getattr(local, name, default)` costs
+    (a third of an eager op's dispatch)."""
+
+    mode = "eager"
+
+
+_state = _ModeState()
 _MODES = ("eager", "deferred")
 
 # Functions lt.compile is tracing right now (innermost last): value reads raise.
@@ -57,7 +66,7 @@ def check_value_read(what: str) -> None:
 
 
 def get_mode() -> str:
-    return getattr(_state, "mode", "eager")
+    return _state.mode
 
 
 def set_mode(mode: str) -> None:
@@ -68,7 +77,7 @@ def set_mode(mode: str) -> None:
 
 
 def is_deferred() -> bool:
-    return getattr(_state, "mode", "eager") == "deferred"
+    return _state.mode == "deferred"
 
 
 class deferred:  # noqa: N801 - reads like lt.no_grad

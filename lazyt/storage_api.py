@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from lazyt.ir.view import View
-from lazyt.printing import format_storage
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import Tensor
 
@@ -67,6 +66,8 @@ class TypedStorage:
         return id(self._storage)
 
     def __repr__(self) -> str:
+        from lazyt.printing import format_storage  # (loaded with the first repr)
+
         return format_storage(self._tensor()._readable_array(), dtype=self.dtype.name,
                               device=str(self.device))
 

@@ -134,3 +134,74 @@ def test_a_cached_in_place_write_forgets_deferred_results_in_its_storage():
         again = (x * 2) + 0  # the same node as before: must be computed anew
         np.testing.assert_array_equal(again.numpy(), [2.0] * 4)
     np.testing.assert_array_equal(y.numpy(), [18.0] * 4)
+
+
+# --- The fast path of a cached eager op (issue 16): a lookup, an allocation,
+# one launch; no IR node, no compile.
+def test_a_cached_op_builds_no_ir_node_and_launches_once(monkeypatch):
+    from lazyt import elementwise
+
+    a, b = lt.randn(16), lt.randn(16)
+    a + b  # first call: builds the node, compiles, remembers the Program
+    acc = lt.zeros(16)
+    acc.add_(a)
+
+    def no_node(*args, **kwargs):
+        raise AssertionError("a cached eager op built an IR node")
+
+    monkeypatch.setattr(elementwise, "build", no_node)
+    c, d = lt.randn(16), lt.randn(16)
+    lt.debug.reset_stats()
+    out = c + d
+    acc.add_(c)
+    stats = lt.debug.stats()
+    assert stats["kernel_launches"] == 2 and stats["kernels_compiled"] == 0
+    np.testing.assert_array_equal(out.numpy(), c.numpy() + d.numpy())
+    np.testing.assert_array_equal(acc.numpy(), a.numpy() + c.numpy())
+
+
+def test_small_results_reuse_freed_memory_but_never_memory_the_user_holds():
+    a, b = lt.randn(16), lt.randn(16)
+    first = a + b
+    address = first._st.address
+    del first
+    assert (a + b)._st.address == address  # freed, then handed out again
+    held = a + b
+    array = held.numpy()  # the user's numpy view of the result's memory
+    expected = array.copy()
+    del held
+    for _ in range(3):
+        a * b
+    np.testing.assert_array_equal(array, expected)
+
+
+def test_a_repeated_eager_matmul_replays_its_cached_program():
+    from lazyt.engine.plans import PLANS
+
+    for a, b in [(lt.randn(8, 8), lt.randn(8, 8)), (lt.randn(8, 8).t(), lt.randn(8, 8))]:
+        first = a @ b
+        key = ("matmul", first._vw, (a._vw, b._vw))
+        assert key in PLANS.entries
+        programs = len(PLANS.entries)
+        lt.debug.reset_stats()
+        out = a @ b
+        assert lt.debug.stats()["extern_calls"] == 1 and len(PLANS.entries) == programs
+        np.testing.assert_allclose(out.numpy(), a.numpy() @ b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_new_thread_starts_eager_with_grad_enabled():
+    import threading
+
+    seen = []
+
+    def worker():
+        seen.append((lt.get_mode(), lt.is_grad_enabled()))
+        x = lt.ones(3, requires_grad=True)
+        seen.append((x * 2).requires_grad)
+
+    with lt.no_grad(), lt.deferred():
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert (lt.get_mode(), lt.is_grad_enabled()) == ("deferred", False)
+    assert seen == [("eager", True), True]

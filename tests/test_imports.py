@@ -16,6 +16,8 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "lazyt"
 
 # The layers below Tensor (DESIGN.md): data flows down, imports point down.
@@ -253,3 +255,64 @@ def test_submodules_import_in_any_order_without_the_package_namespace():
         result = subprocess.run([sys.executable, "-c", script, str(seed)], capture_output=True,
                                 text=True)
         assert result.returncode == 0, result.stderr[-2000:]
+
+
+# --- What `import lazyt` loads (issue 16: import time). Heavy or rarely used
+# namespaces load on first use (PEP 562), code generation with the first kernel.
+LAZY_SUBMODULES = ("nn", "optim", "utils", "distributed", "debug", "special", "fft", "masked",
+                   "signal", "testing", "backends", "accelerator")
+NOT_LOADED_BY_IMPORT = ("lazyt.nn", "lazyt.optim", "lazyt.distributed", "lazyt.serialization",
+                        "lazyt.codegen.llvm", "lazyt.codegen.cuda", "lazyt.autograd.rules",
+                        "lazyt.printing", "llvmlite.binding", "numba", "concurrent.futures")
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True, cwd=PACKAGE_DIR.parent)
+    return set(result.stdout.split())
+
+
+def test_import_lazyt_leaves_heavy_modules_unloaded():
+    loaded = _modules_after("import lazyt")
+    assert sorted(loaded & set(NOT_LOADED_BY_IMPORT)) == []
+
+
+def test_first_kernel_and_first_use_load_what_they_need():
+    loaded = _modules_after("import lazyt as lt\n(lt.ones(3) + 1).tolist()\nlt.nn.Linear(2, 2)")
+    assert {"llvmlite.binding", "lazyt.codegen.llvm", "lazyt.nn"} <= loaded
+    assert "numba" not in loaded
+
+
+def test_lazy_submodules_are_importable_and_listed_in_dir():
+    import importlib
+
+    import lazyt as lt
+
+    names = dir(lt)
+    for name in LAZY_SUBMODULES:
+        assert name in names, name
+        assert getattr(lt, name) is importlib.import_module(f"lazyt.{name}")
+    from lazyt import nn, optim  # noqa: F401 - `from lazyt import X` works for lazy names
+    assert lt.nn.Linear is nn.Linear
+
+
+def test_lazy_names_resolve_to_their_definitions():
+    import lazyt as lt
+    from lazyt import lstm, save, set_printoptions
+    from lazyt.nn._functional.native import native_batch_norm
+    from lazyt.nn._functional.rnn import lstm as lstm_defined
+    from lazyt.printing import set_printoptions as defined
+    from lazyt.serialization import save as save_defined
+
+    assert (lstm, save, set_printoptions) == (lstm_defined, save_defined, defined)
+    assert lt.native_batch_norm is native_batch_norm
+    assert {"save", "load", "lstm", "pdist", "set_printoptions"} <= set(dir(lt))
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    import lazyt as lt
+
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        lt.no_such_name  # noqa: B018
+    assert not hasattr(lt, "no_such_name")

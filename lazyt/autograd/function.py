@@ -17,10 +17,29 @@ of the view's base with a `CopySlices` node, as PyTorch does.
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
 
 from lazyt import creation
 from lazyt.autograd import grad_mode
-from lazyt.autograd.rules import RULES, GradRule, strided_scatter_add
+
+if TYPE_CHECKING:
+    from lazyt.autograd.rules import GradRule
+
+
+def _rules():
+    """lazyt/autograd/rules.py, loaded with the first op recorded for autograd
+    rather than at import (a thousand lines most imports never need)."""
+    from lazyt.autograd import rules  # (lazy: see the docstring)
+    return rules
+
+
+def rule_for(op: str):
+    """The GradRule of op (None: no rule)."""
+    return _rules().RULES.get(op)
+
+
+def strided_scatter_add(grad, inner_layout, outer_layout):
+    return _rules().strided_scatter_add(grad, inner_layout, outer_layout)
 
 # PyTorch's legacy tensor type names, for error messages.
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -403,7 +422,7 @@ def record_op(op: str, out, operands, ctx: dict) -> None:
     """Attach out.grad_fn for `op` (called via grad_mode.record when an input needs grad)."""
     if not out.dtype.is_floating_point:
         return
-    rule = RULES.get(op)
+    rule = rule_for(op)
     node = _make_node(op, rule, operands, ctx, out)
     _save_for(node, rule, operands, out, snapshot=None)
     out.grad_fn = node
@@ -424,7 +443,7 @@ def _make_node(op: str, rule: GradRule | None, operands, ctx: dict, out) -> OpNo
             meta.append(None)
             scalars[i] = x
     if rule is None:
-        missing = GradRule(op, "NotImplemented", {}, None)
+        missing = _rules().GradRule(op, "NotImplemented", {}, None)
         return NotDifferentiable(missing, "NotImplemented", edges, tuple(needs), tuple(meta),
                                  ctx, scalars)
     if rule.capture is not None:
@@ -499,7 +518,7 @@ def snapshot_inplace(target, op: str, others):
                            "in-place operation.")
     others, _ = _split_inplace_arguments(op, others)
     snapshot = InplaceSnapshot(target, op, others)
-    rule = RULES.get(op)
+    rule = rule_for(op)
     if rule is None or not target.dtype.is_floating_point:
         return snapshot
     operands = (target, *others)
@@ -556,7 +575,7 @@ def record_inplace(op: str, target, others, snapshot: InplaceSnapshot) -> None:
     if not target.dtype.is_floating_point:
         return
     others, kw = _split_inplace_arguments(op, others)
-    rule = RULES.get(op)
+    rule = rule_for(op)
     operands = (target, *others)
     node = _make_node(op, rule, operands, kw, target)
     # Operand 0 is the target as it was before the write.

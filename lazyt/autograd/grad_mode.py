@@ -16,7 +16,14 @@ from __future__ import annotations
 import functools
 import threading
 
-_state = threading.local()
+
+class _GradState(threading.local):
+    """Grad mode per thread; on by default (read without a failed lookup)."""
+
+    enabled = True
+
+
+_state = _GradState()
 
 # Set by lazyt/autograd/function.py: the functions that build the backward graph.
 RECORDERS: dict = {}
@@ -37,7 +44,7 @@ RULE_RUNNER = run_rule_directly
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(value: bool) -> None:
@@ -102,15 +109,21 @@ class inference_mode(no_grad):  # noqa: N801 - PyTorch's name
 
 
 def _needs_grad(operands) -> bool:
-    if not is_grad_enabled():
-        return False
-    return any(getattr(x, "_requires_grad", False) for x in operands)
+    # The operands first: that no input requires grad is the common answer,
+    # and reading it costs less than the thread-local grad mode.
+    for x in operands:
+        if getattr(x, "_requires_grad", False):
+            return is_grad_enabled()
+    return False
 
 
 def record(op: str, out, operands, **ctx) -> None:
     """After an out-of-place op: attach its backward node if any input needs grad."""
-    if _needs_grad(operands):
-        RECORDERS["record"](op, out, operands, ctx)
+    for x in operands:
+        if getattr(x, "_requires_grad", False):
+            if is_grad_enabled():
+                RECORDERS["record"](op, out, operands, ctx)
+            return
 
 
 def record_view(base, view, op: str, ctx: dict) -> None:

@@ -16,10 +16,6 @@ from __future__ import annotations
 
 import time
 
-from lazyt.codegen.cuda import render_cuda
-from lazyt.codegen.cuda_epilogue import fuse_matmul_epilogues
-from lazyt.codegen.cuda_matmul import render_matmul
-from lazyt.codegen.llvm import render_llvm
 from lazyt.engine import plans, results
 from lazyt.engine.program import ExternLaunch, Program, recording
 from lazyt.engine.signature import graph_signature
@@ -36,6 +32,15 @@ from lazyt.runtime.cuda import CudaBackend
 from lazyt.runtime.device import CPU, CREATION_DEVICE, CUDA_USED, mixed_devices_error
 from lazyt.runtime.launch import PARALLEL_MIN_WORK
 from lazyt.runtime.storage import Storage
+
+
+def render_llvm(kernel, *args, **kwargs):
+    """codegen/llvm.render_llvm, its module loaded with the first kernel
+    compiled rather than at import (it and llvmlite are most of the engine's
+    import time)."""
+    from lazyt.codegen.llvm import render_llvm as render  # (lazy: see the docstring)
+    return render(kernel, *args, **kwargs)
+
 
 CPU_BACKEND = CPUBackend(render_llvm)
 MAX_MERGED_KERNEL_NODES = 64  # IR nodes of a kernel that may share a launch
@@ -58,6 +63,8 @@ def backend_for(device):
         return CPU_BACKEND
     found = _CUDA_BACKENDS.get(device.index)
     if found is None:
+        from lazyt.codegen.cuda import render_cuda  # (CUDA code loads with the first GPU used)
+        from lazyt.codegen.cuda_matmul import render_matmul  # (likewise)
         found = _CUDA_BACKENDS[device.index] = CudaBackend(device, render_cuda, render_matmul)
     return found
 
@@ -182,10 +189,19 @@ def run_matmul(out: Storage, view: View, sources: list, epilogue=None) -> None:
             if storage.device != out.device:
                 raise mixed_devices_error(*sorted((storage.device, out.device),
                                                   key=lambda d: d.type != "cuda"))
-    launch = ExternLaunch("matmul", 0, view, tuple((k + 1, v) for k, (_, v) in
-                                                   enumerate(sources)), epilogue)
-    Program(backend_for(out.device), (launch,), 1 + len(sources)).run(
-        [out, *(st for st, _ in sources)])
+    backend = backend_for(out.device)
+    # The one-launch Program of these views is kept in the plan cache: a
+    # repeated eager matmul skips building and preparing it.
+    key = ("matmul", view, tuple(v for _, v in sources), epilogue)
+    if backend is not CPU_BACKEND:
+        key = (str(backend.device), key)
+    action, program = plans.PLANS.lookup(key)
+    if action != REPLAY:
+        launch = ExternLaunch("matmul", 0, view, tuple((k + 1, v) for k, (_, v) in
+                                                       enumerate(sources)), epilogue)
+        program = Program(backend, (launch,), 1 + len(sources))
+        plans.PLANS.store(key, None, program)
+    program.run([out, *(st for st, _ in sources)])
 
 
 def run_lowered(plan, work: int) -> None:
@@ -412,6 +428,7 @@ def _execute(scheduler: Scheduler, backend=CPU_BACKEND, boundaries: list | None 
     are remembered (results.py), or collected into `boundaries`."""
     start = time.perf_counter()
     if backend is not CPU_BACKEND:  # (the GPU's matmul applies its consumer as an epilogue)
+        from lazyt.codegen.cuda_epilogue import fuse_matmul_epilogues  # (loads with the GPU)
         fuse_matmul_epilogues(scheduler)
     launches = group_steps(scheduler.steps,
                            _mergeable if backend is CPU_BACKEND else lambda step: False)

@@ -35,6 +35,9 @@ def prod(xs) -> int:
     return math.prod(xs)
 
 
+_CONTIGUOUS: dict = {}  # (shape, offset) -> View.contiguous(shape, offset), bounded
+
+
 @dataclass(frozen=True, slots=True)
 class View:
     shape: tuple[int, ...]
@@ -54,7 +57,16 @@ class View:
 
     @staticmethod
     def contiguous(shape: tuple[int, ...], offset: int = 0) -> View:
-        return View(tuple(shape), contiguous_strides(tuple(shape)), offset)
+        # Views are immutable: one per (shape, offset) seen recently is shared
+        # (making a frozen dataclass costs more than an eager op's launch).
+        shape = tuple(shape)
+        found = _CONTIGUOUS.get((shape, offset))
+        if found is None:
+            if len(_CONTIGUOUS) >= 4096:
+                _CONTIGUOUS.clear()
+            ints = tuple(map(int, shape))  # (numpy ints hash alike: keep one kind)
+            found = _CONTIGUOUS[shape, offset] = View(ints, contiguous_strides(ints), int(offset))
+        return found
 
     @property
     def ndim(self) -> int:

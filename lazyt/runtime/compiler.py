@@ -13,15 +13,15 @@ import os
 import time
 from collections import OrderedDict
 
-import llvmlite.binding as llvm
-
-from lazyt.runtime import disk_cache, stats
+from lazyt.runtime import stats
 
 _KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 CACHE_LIMIT = 4096  # compiled kernels kept in memory (least recently used go first)
 
 
 def _host_machine():
+    import llvmlite.binding as llvm  # (llvmlite loads with the first kernel: import stays cheap)
+
     target = llvm.Target.from_default_triple()
     return target.create_target_machine(
         cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=3)
@@ -42,6 +42,8 @@ class _Target:
     @classmethod
     def get(cls):
         if cls.machine is None:
+            import llvmlite.binding as llvm  # (loaded with the first kernel, as above)
+
             llvm.initialize_native_target()
             llvm.initialize_native_asmprinter()
             cls.machine = _host_machine()
@@ -65,6 +67,8 @@ def _object_wanted(module) -> bytes | None:
 def _object_compiled(module, buffer: bytes) -> None:
     if module.name in _TO_STORE:
         _TO_STORE.discard(module.name)
+        from lazyt.runtime import disk_cache  # (it loads llvmlite: with the first kernel)
+
         disk_cache.store(module.name, bytes(buffer))
 
 
@@ -100,6 +104,8 @@ class CompiledKernel:
 
 
 def _check_symbols(module) -> None:
+    import llvmlite.binding as llvm  # (loaded with the first kernel, as above)
+
     for fn in module.functions:
         if fn.is_declaration and not fn.name.startswith("llvm."):
             if llvm.address_of_symbol(fn.name) is None:
@@ -119,6 +125,10 @@ def compile_llvm(source: str, name: str, use_disk_cache: bool = True,
     CPU, versions) is loaded instead: the engine gets an empty module of that
     name, whose object code the cache hands over (the source is not even
     parsed: it was checked when it was compiled)."""
+    import llvmlite.binding as llvm  # (loaded with the first kernel, as above)
+
+    from lazyt.runtime import disk_cache  # (it loads llvmlite too)
+
     start = time.perf_counter()
     machine, engine = _Target.get()
     cached = key = None

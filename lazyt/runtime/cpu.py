@@ -39,22 +39,39 @@ def count_extern(name: str, dtype) -> None:
         print(f"[lazyt] extern {name} ({dtype.name})")
 
 
+# (View, itemsize) -> (byte offset, byte strides) of views seen before: an
+# eager matmul's operands have the same few views every step. Bounded.
+_BYTE_LAYOUTS: dict = {}
+
+
 def array_view(storage: Storage, view: View) -> np.ndarray:
     """A numpy array over the storage's memory as seen through view (no copy)."""
     itemsize = storage.dtype.itemsize
     array = storage.array
-    if prod(view.shape) == 0:
-        return np.empty(view.shape, dtype=array.dtype)
+    layout = _BYTE_LAYOUTS.get((view, itemsize))
+    if layout is None:
+        if prod(view.shape) == 0:
+            return np.empty(view.shape, dtype=array.dtype)
+        if len(_BYTE_LAYOUTS) >= 4096:
+            _BYTE_LAYOUTS.clear()
+        layout = _BYTE_LAYOUTS[view, itemsize] = (
+            view.offset * itemsize, tuple(s * itemsize for s in view.strides))
     # The ndarray constructor over the storage's memory: as_strided's checks
     # cost more than the small matmuls it serves.
-    return np.ndarray(view.shape, array.dtype, array, view.offset * itemsize,
-                      tuple(s * itemsize for s in view.strides))
+    return np.ndarray(view.shape, array.dtype, array, layout[0], layout[1])
 
 
 def matmul(out: Storage, out_view: View, sources: list) -> None:
     """The matmul extern: numpy's BLAS matmul of two realised operands
-    ((storage, view) each), written into out's memory."""
-    bind_matmul(out, out_view, sources)()
+    ((storage, view) each), written into out's memory. (bind_matmul's call,
+    without building the call: an eager or replayed matmul runs once.)"""
+    (a_st, a_view), (b_st, b_view) = sources
+    a, b = array_view(a_st, a_view), array_view(b_st, b_view)
+    stats.COUNTERS["extern_calls"] += 1
+    if DEBUG_LEVEL[0] >= 2:
+        print(f"[lazyt] extern matmul ({out.dtype.name})")
+    use_threads_for(prod(out_view.shape) * (a.shape[-1] if a.ndim else 1))
+    np.matmul(a, b, out=array_view(out, out_view))
 
 
 def bind_matmul(out: Storage, out_view: View, sources: list):

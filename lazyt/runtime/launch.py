@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import struct
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -72,11 +72,13 @@ def set_thread_count(count: int) -> None:
         _POOL.pop().shutdown(wait=True)
 
 
-_POOL: list[ThreadPoolExecutor] = []
+_POOL: list = []  # the ThreadPoolExecutor, made on first use
 
 
-def _pool() -> ThreadPoolExecutor:
+def _pool():
     if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor  # (on first use: import stays cheap)
+
         _POOL.append(ThreadPoolExecutor(max_workers=thread_count(), thread_name_prefix="lazyt"))
     return _POOL[0]
 
@@ -123,15 +125,18 @@ def prepare(launches: tuple, static: dict, externs: dict) -> list:
             steps.append((_SPLIT, launch.kernel.function, launch.slots, blocks, errors,
                           errors_address, rng, launch))
             continue
-        pointer_array = ctypes.c_void_p * max(len(launch.slots), 1)
+        # The buffer pointers go to the kernel as packed bytes (ctypes passes
+        # their address): packing costs a fifth of building a ctypes array,
+        # and each run packs its own, so concurrent runs cannot mix them up.
+        pack_pointers = struct.Struct(f"{len(launch.slots)}Q").pack
         pointers = None
         if all(s < 0 or s in static for s in launch.slots):
-            # Every buffer is the same on each run: the pointer array too.
-            pointers = pointer_array(
+            # Every buffer is the same on each run: the pointers too.
+            pointers = pack_pointers(
                 *[errors_address if s < 0 else static[s].address for s in launch.slots])
         args = (ctypes.c_int64 * n)(*launch.params)
         steps.append((_CALL, launch.kernel.function, launch.slots, args, errors, errors_address,
-                      rng, pointer_array, pointers, launch))
+                      rng, pack_pointers, pointers, ctypes.addressof(args), launch))
     return steps
 
 
@@ -146,17 +151,19 @@ def execute(steps: list, storages: list, rng_shift: int = 0) -> None:
         for step in steps:
             kind = step[0]
             if kind == _CALL:
-                _, function, slots, args, errors, errors_address, rng, pointer_array, pointers, \
-                    _ = step
+                _, function, slots, args, errors, errors_address, rng, pack_pointers, pointers, \
+                    args_address, _ = step
                 if pointers is None:
-                    pointers = pointer_array(
-                        *[errors_address if s < 0 else storages[s].address for s in slots])
-                for slot, base in rng:
-                    args[slot] = base + rng_shift
+                    pointers = pack_pointers(
+                        *[storages[s].address for s in slots] if errors is None else
+                        [errors_address if s < 0 else storages[s].address for s in slots])
+                if rng:
+                    for slot, base in rng:
+                        args[slot] = base + rng_shift
                 if errors is not None:
                     errors[0] = ERROR_SENTINEL
                 launches += 1
-                function(pointers, args)
+                function(pointers, args_address)
                 if errors is not None and errors[0] != ERROR_SENTINEL:
                     raise_bounds_error(errors)
             elif kind == _BOUND_EXTERN:

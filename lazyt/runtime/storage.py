@@ -25,15 +25,21 @@ class Storage:
     __slots__ = ("dtype", "device", "array", "address", "_buffer_ref", "version", "pooled",
                  "writer", "shared_with_numpy", "__weakref__")
 
-    def __init__(self, dtype: DType, array: np.ndarray, device, pooled: bool = False):
-        assert array.ndim == 1 and array.dtype == dtype.numpy_storage, "storage array must be flat"
+    def __init__(self, dtype: DType, array: np.ndarray, device, pooled: bool | str = False,
+                 address: int | None = None):
+        if address is None:  # (a reused small array comes with its address, checked before)
+            assert array.ndim == 1 and array.dtype == dtype.numpy_storage, \
+                "storage array must be flat"
+            address = _address_of(array)
         self.dtype = dtype
         self.device = device
         self.array = array
-        self.address = _address_of(array)
+        self.address = address
         self._buffer_ref = None
         self.version = 0  # bumped by every in-place write (autograd checks it)
-        self.pooled = pooled  # memory came from (and returns to) the caching allocator
+        # Memory came from (and returns to) the caching allocator: True for a
+        # large buffer, SMALL for a small array kept whole with its address.
+        self.pooled = pooled
         self.writer = None  # the tensor with a pending (deferred) write into it
         # A numpy array the user holds views this memory (t.numpy(), from_numpy):
         # writes into it happen at once, even in deferred mode, as the user
@@ -62,15 +68,28 @@ class Storage:
         numel = max(numel, 0)
         nbytes = numel * dtype.itemsize
         if nbytes < POOL_MIN_BYTES:
-            return Storage(dtype, np.empty(numel, dtype=dtype.numpy_storage), device)
+            bucket = CACHE.small.get((dtype, numel))
+            if bucket:
+                try:
+                    array, address = bucket.pop()
+                except IndexError:  # another thread took the last one
+                    pass
+                else:
+                    CACHE.small_held -= nbytes
+                    return Storage(dtype, array, device, SMALL, address)
+            return Storage(dtype, np.empty(numel, dtype=dtype.numpy_storage), device, SMALL)
         raw = CACHE.take(nbytes)
         return Storage(dtype, raw.view(dtype.numpy_storage), device, pooled=True)
 
     def __del__(self):
         # Give the memory back only if nothing else (a numpy view the user got
         # from .numpy(), say) still references it: 2 = the attribute + the argument.
-        if self.pooled and sys.getrefcount(self.array) == 2 and \
-                sys.getrefcount(self.array.base) == 2:
+        pooled = self.pooled
+        if not pooled or sys.getrefcount(self.array) != 2:
+            return
+        if pooled is SMALL:
+            CACHE.give_small(self.dtype, self.array, self.address)
+        elif sys.getrefcount(self.array.base) == 2:
             CACHE.give(self.array.base)
 
     @staticmethod
@@ -110,7 +129,8 @@ def allocation_error(nbytes: int) -> RuntimeError:
 # (runtime/cuda_memory.py registers 'cuda' when it is imported).
 DEVICE_ALLOCATORS: dict = {}
 
-POOL_MIN_BYTES = 1 << 16  # small arrays come from numpy's own allocator
+POOL_MIN_BYTES = 1 << 16  # below: small arrays, kept whole per (dtype, numel)
+SMALL = "small"  # Storage.pooled of a small array from the allocator
 
 
 class CachingAllocator:
@@ -120,12 +140,20 @@ class CachingAllocator:
     more time than the kernel itself, so eager loops that free and allocate
     the same sizes every step keep their memory here. Bounded: at most
     `limit` bytes are held; past that, freed buffers go back to the system.
+
+    Small arrays (under POOL_MIN_BYTES) are kept whole with their address,
+    by dtype and length: an eager op on small tensors then allocates its
+    result with one dictionary lookup (numpy's allocation and reading the
+    address cost more than the kernel). At most `small_limit` bytes of them.
     """
 
-    def __init__(self, limit: int = 1 << 30):
+    def __init__(self, limit: int = 1 << 30, small_limit: int = 4 << 20):
         self.free: dict[int, list[np.ndarray]] = {}
         self.held = 0
         self.limit = limit
+        self.small: dict[tuple, list[tuple[np.ndarray, int]]] = {}
+        self.small_held = 0
+        self.small_limit = small_limit
 
     def take(self, nbytes: int) -> np.ndarray:
         bucket = self.free.get(nbytes)
@@ -148,9 +176,17 @@ class CachingAllocator:
         self.free.setdefault(raw.nbytes, []).append(raw)
         self.held += raw.nbytes
 
+    def give_small(self, dtype: DType, array: np.ndarray, address: int) -> None:
+        if self.small_held + array.nbytes > self.small_limit:
+            return
+        self.small.setdefault((dtype, array.shape[0]), []).append((array, address))
+        self.small_held += array.nbytes
+
     def clear(self) -> None:
         self.free.clear()
         self.held = 0
+        self.small.clear()
+        self.small_held = 0
 
 
 CACHE = CachingAllocator()
