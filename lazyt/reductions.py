@@ -358,7 +358,7 @@ def _sum_of_exps(exps: Tensor, dim: int) -> Tensor:
     """(log_)softmax's sum of exp(x - max) along dim (kept): accumulated in the
     input's precision for float32 (ir/lower_rows.KERNEL_REDUCE_OP), as
     PyTorch's kernels do; its gradient is sum's."""
-    return reduce(exps, "sum_in_dtype", (dim,), True, exps.dtype, grad_op="sum")
+    return reduce(exps, "sum_in_dtype", _dims(exps, dim), True, exps.dtype, grad_op="sum")
 
 
 def _implicit_dim(x: Tensor, dim) -> int:

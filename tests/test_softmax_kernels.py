@@ -102,3 +102,13 @@ def test_same_bits_in_every_mode(name):
         pending.realize()
     for result in eager[1:] + [pending.numpy()]:
         assert np.array_equal(result, eager[0])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_zero_dim_input(name, dtype):
+    ours, theirs = _pair(np.array(1.5, dtype=dtype))
+    got = getattr(ours, name)(0)
+    expected = getattr(theirs, name)(0)
+    assert got.shape == () and got.numpy().dtype == expected.numpy().dtype
+    np.testing.assert_allclose(got.numpy(), expected.numpy())

@@ -266,7 +266,7 @@ def col2im(cols: Tensor, input_shape: tuple, geometry: tuple) -> Tensor:
             target = [slice(None), slice(None)] + [
                 slice(start, start + (last - first) * s + 1, s)
                 for (first, last, start), s in zip(ranges, stride)]
-            total[tuple(target)] += rows[tuple(source)]
+            total[tuple(target)].add_(rows[tuple(source)])  # one kernel, in place
     grad_mode.record("col2im", total, (cols,), geometry=geometry)
     return total
 
