@@ -154,7 +154,7 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     memo: dict[int, K.Expr] = {}
     body: list[K.Stmt] = []
     out_index = loops.index(builder, cstrides[0], out_view.offset)
-    kept_input = None if row_level else _stored_reduce_input(root, reduces, leaves, out)
+    stored = None if row_level else _stored_reduce_input(root, reduces, leaves, out)
     for k, red in enumerate(reduces):
         acc_dtype = reduce_accumulator_dtype(red.arg[0], red.srcs[0].dtype)
         op = KERNEL_REDUCE_OP.get(red.arg[0], red.arg[0])
@@ -166,8 +166,8 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
         arg = op in ("argmax", "argmin")
         pos = loops.index(builder, cstrides[1], 0) if arg else None
         update: tuple[K.Stmt, ...] = (K.AccUpdate(name, value, pos),)
-        if src is kept_input:
-            update += (K.Store(out_b, out_index, memo[id(src)]),)
+        if stored is not None and red is stored[0]:
+            update += (K.Store(out_b, out_index, memo[id(stored[1])]),)
         body.append(K.AccInit(name, op, acc_dtype))
         body.extend(loops.nest(update, start=n_kept))
         result: K.Expr = K.AccGet(name, acc_dtype, "index" if arg else "value")
@@ -175,8 +175,8 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
         if result_dtype is not red.dtype:
             result = K.Cast(red.dtype, result)
         memo[id(red)] = result
-        if src is kept_input:  # the last stage reads it back instead of recomputing
-            memo[id(src)] = K.Load(out_b, out_index, src.dtype)
+        if stored is not None and red is stored[0]:  # later stages read it back
+            memo[id(stored[1])] = K.Load(out_b, out_index, stored[1].dtype)
     value = _expr_for(nodes, builder, index_of, memo)
     store = K.Store(out_b, out_index, value)
     if column is not None:
@@ -235,19 +235,23 @@ def _column_blocks(body: list[K.Stmt], update: tuple[K.Stmt, ...], store: K.Stor
 
 
 def _stored_reduce_input(root: Node, reduces: list[Node], leaves: list[Node],
-                         out: Buffer) -> Node | None:
-    """The input of a reduction that the element-level output also reads
-    (softmax's exp(x - max)): its stage stores it into the output, and the
-    last stage reads it back instead of computing it again. Only for computed
-    values of the output's dtype, with an output that no input aliases."""
+                         out: Buffer) -> tuple[Node, Node] | None:
+    """(a reduction, a value its input computes) that the element-level output
+    also reads: softmax's exp(x - max) (the reduction's input itself),
+    log_softmax's x - max, layer_norm's x - mean (inside it). That stage
+    stores the value into the output, and later stages read it back instead
+    of computing it again: the last pass reads and writes a row that is in
+    cache, instead of streaming the output's first write after the compute.
+    Only for computed values of the output's dtype, with an output that no
+    input aliases."""
     if any(leaf.op == "load" and leaf.arg[0] is out for leaf in leaves):
         return None
     inside = {id(n) for red in reduces for n in walk(red.srcs[0])}
     reads = {id(s) for n in walk(root) if n.op != "reduce" and id(n) not in inside
              for s in n.srcs}
     for red in reversed(reduces):
-        src = red.srcs[0]
-        if id(src) in reads and src.dtype is root.dtype and src.op not in (
-                "load", "const", "cast", "rand", "iota"):
-            return src
+        for node in reversed(walk(red.srcs[0])):  # the reduction's input first
+            if id(node) in reads and node.dtype is root.dtype and node.op not in (
+                    "load", "const", "cast", "rand", "iota", "reduce"):
+                return red, node
     return None
