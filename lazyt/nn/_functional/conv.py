@@ -193,55 +193,41 @@ def _kernel_offsets(kernel: tuple) -> list[tuple]:
     return list(itertools.product(*(range(k) for k in kernel)))
 
 
-def _valid_ranges(offsets: tuple, geometry: tuple, spatial: tuple) -> list[tuple] | None:
-    """Per spatial dim (first, last output position reading inside the input,
-    first input position read) for one kernel offset: output l reads input
-    o*d + l*s - pad. None when the offset reads only padding."""
-    _, stride, dilation, pad_before, _, out_size, _ = geometry
-    ranges = []
-    for o, d, s, before, n, size in zip(offsets, dilation, stride, pad_before, out_size,
-                                        spatial):
-        first = max(0, -(-(before - o * d) // s))
-        last = min(n - 1, (size - 1 + before - o * d) // s)
-        if last < first:
-            return None
-        ranges.append((first, last, o * d + first * s - before))
-    return ranges
+def _padded(input: Tensor, pad_before: tuple, pad_after: tuple) -> Tensor:
+    """The input with zeros around its spatial dims (itself without padding)."""
+    if not any(pad_before) and not any(pad_after):
+        return input
+    pads = []
+    for before, after in reversed(list(zip(pad_before, pad_after))):
+        pads += [before, after]
+    return pad(input, pads)
+
+
+def _window_index(offsets: tuple, geometry: tuple) -> tuple:
+    """The basic index of one kernel offset's window in the padded input:
+    output position l reads padded position o*d + l*s."""
+    _, stride, dilation, _, _, out_size, _ = geometry
+    return (slice(None), slice(None)) + tuple(
+        slice(o * d, o * d + (n - 1) * s + 1, s)
+        for o, d, s, n in zip(offsets, dilation, stride, out_size))
 
 
 def im2col(input: Tensor, geometry: tuple) -> Tensor:
     """The columns of a convolution: (C, prod(kernel), N, prod(out_size)), entry
     [c, k, n, l] the input element that kernel offset k of output position l
-    reads, zero over the padding. Per kernel offset: one strided copy of the
-    input's window into its rows (a generated kernel, vectorised along the
-    output row) and zero strips where the window hangs over the padding. Its
-    gradient is col2im (below): strided adds, not a scatter."""
-    kernel, stride, out_size = geometry[0], geometry[1], geometry[5]
-    batch, channels, spatial = input.shape[0], input.shape[1], tuple(input.shape[2:])
+    reads, zero over the padding. The input is padded once; then each kernel
+    offset is one strided copy of its window into its rows (a generated
+    kernel, vectorised along the output row). Its gradient is col2im (below):
+    strided adds, not a scatter."""
+    kernel, _, _, pad_before, pad_after, out_size, _ = geometry
+    batch, channels = input.shape[0], input.shape[1]
     offsets_list = _kernel_offsets(kernel)
     with grad_mode.no_grad():
+        padded = _padded(input, pad_before, pad_after)
         cols = creation.empty((channels, len(offsets_list), batch) + tuple(out_size),
                               dtype=input.dtype, device=input.device)
         for k, offsets in enumerate(offsets_list):
-            rows = cols[:, k]  # (C, N, *out_size)
-            ranges = _valid_ranges(offsets, geometry, spatial)
-            if ranges is None:
-                rows.zero_()
-                continue
-            for d, (first, last, _) in enumerate(ranges):
-                strip: list = [slice(None)] * (2 + len(spatial))
-                if first > 0:
-                    strip[2 + d] = slice(0, first)
-                    rows[tuple(strip)] = 0.0
-                if last < out_size[d] - 1:
-                    strip[2 + d] = slice(last + 1, None)
-                    rows[tuple(strip)] = 0.0
-            source = [slice(None), slice(None)] + [
-                slice(start, start + (last - first) * s + 1, s)
-                for (first, last, start), s in zip(ranges, stride)]
-            target = [slice(None), slice(None)] + [
-                slice(first, last + 1) for first, last, _ in ranges]
-            rows[tuple(target)] = input[tuple(source)].transpose(0, 1)
+            cols[:, k] = padded[_window_index(offsets, geometry)].transpose(0, 1)
         cols = cols.reshape(channels, len(offsets_list), batch, math.prod(out_size))
     grad_mode.record("im2col", cols, (input,), geometry=geometry,
                      input_shape=tuple(input.shape))
@@ -251,22 +237,21 @@ def im2col(input: Tensor, geometry: tuple) -> Tensor:
 def col2im(cols: Tensor, input_shape: tuple, geometry: tuple) -> Tensor:
     """im2col's adjoint: (C, K, N, L) columns added back onto the input
     positions they were read from, (N, C, *spatial): per kernel offset one
-    in-place add of its rows into a strided slice of the result."""
-    kernel, stride, out_size = geometry[0], geometry[1], geometry[5]
+    in-place add of its rows into the window of a padded result, whose
+    inside is the gradient."""
+    kernel, _, _, pad_before, pad_after, out_size, _ = geometry
     batch, channels, spatial = input_shape[0], input_shape[1], tuple(input_shape[2:])
+    padded_shape = (batch, channels) + tuple(
+        n + b + a for n, b, a in zip(spatial, pad_before, pad_after))
     with grad_mode.no_grad():
-        total = creation.zeros(input_shape, dtype=cols.dtype, device=cols.device)
+        total = creation.zeros(padded_shape, dtype=cols.dtype, device=cols.device)
         for k, offsets in enumerate(_kernel_offsets(kernel)):
-            ranges = _valid_ranges(offsets, geometry, spatial)
-            if ranges is None:
-                continue
             rows = cols[:, k].reshape(channels, batch, *out_size).transpose(0, 1)
-            source = [slice(None), slice(None)] + [
-                slice(first, last + 1) for first, last, _ in ranges]
-            target = [slice(None), slice(None)] + [
-                slice(start, start + (last - first) * s + 1, s)
-                for (first, last, start), s in zip(ranges, stride)]
-            total[tuple(target)].add_(rows[tuple(source)])  # one kernel, in place
+            total[_window_index(offsets, geometry)].add_(rows)  # one kernel, in place
+        if padded_shape != tuple(input_shape):
+            inside = (slice(None), slice(None)) + tuple(
+                slice(b, b + n) for b, n in zip(pad_before, spatial))
+            total = total[inside].contiguous()
     grad_mode.record("col2im", total, (cols,), geometry=geometry)
     return total
 
