@@ -236,23 +236,64 @@ def im2col(input: Tensor, geometry: tuple) -> Tensor:
 
 def col2im(cols: Tensor, input_shape: tuple, geometry: tuple) -> Tensor:
     """im2col's adjoint: (C, K, N, L) columns added back onto the input
-    positions they were read from, (N, C, *spatial): per kernel offset one
-    in-place add of its rows into the window of a padded result, whose
-    inside is the gradient."""
+    positions they were read from, (N, C, *spatial)."""
+    stride, spatial = geometry[1], tuple(input_shape[2:])
+    with grad_mode.no_grad():
+        if all(s == 1 for s in stride):
+            total = _col2im_shifted(cols, spatial, geometry)
+        else:
+            total = _col2im_strided(cols, input_shape, geometry)
+    grad_mode.record("col2im", total, (cols,), geometry=geometry)
+    return total
+
+
+def _col2im_shifted(cols: Tensor, spatial: tuple, geometry: tuple) -> Tensor:
+    """Stride 1: input position i gets column l = i + pad - o*d of each kernel
+    offset o, a shifted view of that offset's columns. The columns are copied
+    once into a zero margin wide enough for every shift, then the gradient is
+    the sum of the shifted views: one fused kernel with a load per offset (in
+    deferred mode and in an eager region's replay)."""
+    kernel, _, dilation, pad_before, _, out_size, _ = geometry
+    channels, offsets_count, batch = cols.shape[:3]
+    grid = cols.reshape(channels, offsets_count, batch, *out_size)
+    before = [max(0, (k - 1) * d - b) for k, d, b in zip(kernel, dilation, pad_before)]
+    after = [max(0, size + b - n) for size, b, n in zip(spatial, pad_before, out_size)]
+    if any(before) or any(after):
+        padded = creation.zeros(tuple(grid.shape[:3]) + tuple(
+            n + lo + hi for n, lo, hi in zip(out_size, before, after)),
+            dtype=cols.dtype, device=cols.device)
+        padded[(slice(None),) * 3 + tuple(
+            slice(lo, lo + n) for lo, n in zip(before, out_size))] = grid
+        grid = padded
+    parts = []
+    for k, offsets in enumerate(_kernel_offsets(kernel)):
+        start = [b - o * d + lo for o, d, b, lo in zip(offsets, dilation, pad_before, before)]
+        parts.append(grid[(slice(None), k, slice(None)) + tuple(
+            slice(st, st + size) for st, size in zip(start, spatial))].transpose(0, 1))
+    if len(parts) == 1:
+        return parts[0].contiguous()
+    total = parts[0]
+    for part in parts[1:-1]:
+        total = total + part
+    # (N, C, *spatial) row-major, whatever the columns' (C, N) order
+    return elementwise.apply_row_major("add", total, parts[-1])
+
+
+def _col2im_strided(cols: Tensor, input_shape: tuple, geometry: tuple) -> Tensor:
+    """Any stride: per kernel offset one in-place add of its rows into the
+    window of a padded result, whose inside is the gradient."""
     kernel, _, _, pad_before, pad_after, out_size, _ = geometry
     batch, channels, spatial = input_shape[0], input_shape[1], tuple(input_shape[2:])
     padded_shape = (batch, channels) + tuple(
         n + b + a for n, b, a in zip(spatial, pad_before, pad_after))
-    with grad_mode.no_grad():
-        total = creation.zeros(padded_shape, dtype=cols.dtype, device=cols.device)
-        for k, offsets in enumerate(_kernel_offsets(kernel)):
-            rows = cols[:, k].reshape(channels, batch, *out_size).transpose(0, 1)
-            total[_window_index(offsets, geometry)].add_(rows)  # one kernel, in place
-        if padded_shape != tuple(input_shape):
-            inside = (slice(None), slice(None)) + tuple(
-                slice(b, b + n) for b, n in zip(pad_before, spatial))
-            total = total[inside].contiguous()
-    grad_mode.record("col2im", total, (cols,), geometry=geometry)
+    total = creation.zeros(padded_shape, dtype=cols.dtype, device=cols.device)
+    for k, offsets in enumerate(_kernel_offsets(kernel)):
+        rows = cols[:, k].reshape(channels, batch, *out_size).transpose(0, 1)
+        total[_window_index(offsets, geometry)].add_(rows)  # one kernel, in place
+    if padded_shape != tuple(input_shape):
+        inside = (slice(None), slice(None)) + tuple(
+            slice(b, b + n) for b, n in zip(pad_before, spatial))
+        total = total[inside].contiguous()
     return total
 
 
