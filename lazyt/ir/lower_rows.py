@@ -180,8 +180,8 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     value = _expr_for(nodes, builder, index_of, memo)
     store = K.Store(out_b, out_index, value)
     if column is not None:
-        body = _column_blocks(body, update, store, loops, column, n_kept, builder)
-        return builder.finish("reduce_columns", loops.nest(tuple(body), upto=column), 1)
+        body, outer = _column_blocks(body, update, store, loops, column, n_kept, builder)
+        return builder.finish("reduce_columns", loops.nest(tuple(body), upto=column), outer)
     if row_level:
         body.append(store)
     else:
@@ -206,11 +206,15 @@ def _columns_are_inner(cshape: list[int], cstrides: list[list[int]], n_kept: int
 
 def _column_blocks(body: list[K.Stmt], update: tuple[K.Stmt, ...], store: K.Store,
                    loops: _Loops, column: int, n_kept: int,
-                   builder: _LaunchPlanBuilder) -> list[K.Stmt]:
+                   builder: _LaunchPlanBuilder) -> tuple[list[K.Stmt], int]:
     """One column's reduction (`body`: init, reduce loops, store) repeated for
     COLUMN_BLOCK neighbouring columns inside one pass over the rows, then the
     leftover columns one at a time. Each column still adds its values in row
-    order, so the result has the same bits as one column at a time."""
+    order, so the result has the same bits as one column at a time, however
+    the blocks are shared out. With no kept dim before the columns (x.sum(0)),
+    the outermost loop (the one threads split) runs over the blocks, and
+    one past the last block does the leftover columns. Returns (statements,
+    extent of the outermost loop)."""
     (init,) = [s for s in body if isinstance(s, K.AccInit)]
     size = loops.stops[column]
     var = loops.vars[column].name
@@ -228,10 +232,19 @@ def _column_blocks(body: list[K.Stmt], update: tuple[K.Stmt, ...], store: K.Stor
         inits.append(K.rewrite(init, accs=accs))
         updates.extend(K.rewrite(update, var_exprs=where, accs=accs))
         stores.append(K.rewrite(store, var_exprs=where, accs=accs))
-    blocked = K.Loop(block.name, K.Const(0, dtypes.int64), blocks,
-                     tuple(inits) + loops.nest(tuple(updates), start=n_kept) + tuple(stores))
-    leftover = K.Loop(var, tail, size, tuple(body) + (store,))
-    return [blocked, leftover]
+    block_body = tuple(inits) + loops.nest(tuple(updates), start=n_kept) + tuple(stores)
+    if column != 1:  # kept dims outside: every block inside each of their iterations
+        blocked = K.Loop(block.name, K.Const(0, dtypes.int64), blocks, block_body)
+        return [blocked, K.Loop(var, tail, size, tuple(body) + (store,))], 1
+    # The outermost loop (over the 1-row dim _with_outer_row added) becomes
+    # the block index g: block g when g < blocks, the leftover columns at g == blocks.
+    g = loops.vars[0]
+    in_blocks = K.Index("lt", (g, blocks))
+    one_past = K.Index("add", (g, K.Const(1, dtypes.int64)))
+    blocked = K.Loop(block.name, g, K.Index("select", (in_blocks, one_past, g)), block_body)
+    leftover = K.Loop(var, K.Index("select", (in_blocks, size, tail)), size,
+                      tuple(body) + (store,))
+    return [blocked, leftover], builder.params[blocks.slot] + 1
 
 
 def _stored_reduce_input(root: Node, reduces: list[Node], leaves: list[Node],
