@@ -5,14 +5,14 @@ convolutions are convolutions of a spread input; pooling (pooling.py) and
 F.unfold use the window tables below.
 
 How: `im2col` lays out the columns of *all* samples side by side, (C, K, N, L)
-with K the kernel offsets and L the output positions: per kernel offset one
-strided copy of the input's shifted window (a generated kernel that
-vectorises along the output row; zero strips where the window hangs over the
-padding). Then one matmul per group, (O, C*K) @ (C*K, N*L), instead of one
-small product per sample, and the bias add (or a copy) writes the (O, N, L)
-product out as NCHW. Backward: the weight gradient is one matmul over the
-whole batch, the columns' gradient one matmul, and `col2im` adds it back
-through the same strided windows (no scatter).
+with K the kernel offsets and L the output positions: the input is padded
+once, then each kernel offset is one strided copy of its window (a generated
+kernel that vectorises along the output row). Then one matmul per group,
+(O, C*K) @ (C*K, N*L), instead of one small product per sample, and the bias
+add (or a copy) writes the (O, N, L) product out as NCHW. Backward: the
+weight gradient is one matmul over the whole batch, the columns' gradient
+one matmul, and `col2im` sums it back through the same windows (stride 1: one
+fused sum of shifted views; other strides: in-place adds), never a scatter.
 
 A *window table* (built once per geometry with lazyt ops and cached) lists,
 for every (input channel, kernel offset) row and every output position
