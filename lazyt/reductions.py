@@ -336,7 +336,7 @@ def _softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
     # Scaled by the reciprocal of the sum, as PyTorch's CPU kernel does: one
     # division per row instead of per element.
     # Row-major, as PyTorch's softmax (it makes its input contiguous first).
-    return ew.apply_row_major("mul", e, ew.apply("reciprocal", sum(e, dim, keepdim=True)))
+    return ew.apply_row_major("mul", e, ew.apply("reciprocal", _sum_of_exps(e, dim)))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
@@ -351,7 +351,14 @@ def _log_softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
     if shifted.numel() == 0:
         return ew.clone(shifted)
     return ew.apply_row_major("sub", shifted,
-                              ew.apply("log", sum(ew.apply("exp", shifted), dim, keepdim=True)))
+                              ew.apply("log", _sum_of_exps(ew.apply("exp", shifted), dim)))
+
+
+def _sum_of_exps(exps: Tensor, dim: int) -> Tensor:
+    """(log_)softmax's sum of exp(x - max) along dim (kept): accumulated in the
+    input's precision for float32 (ir/lower_rows.KERNEL_REDUCE_OP), as
+    PyTorch's kernels do; its gradient is sum's."""
+    return reduce(exps, "sum_in_dtype", _dims(exps, dim), True, exps.dtype, grad_op="sum")
 
 
 def _implicit_dim(x: Tensor, dim) -> int:

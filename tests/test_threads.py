@@ -58,6 +58,9 @@ FAMILIES = {
     "var_all": lambda x: x.var(),
     "logsumexp": lambda x: x.logsumexp(-1),
     "logsumexp_dim0": lambda x: x.logsumexp(0),
+    "sum_dim0_leftover_columns": lambda x: x[:, :1001].sum(0),  # column blocks + 9 leftover
+    "log_softmax": lambda x: x.log_softmax(-1),
+    "layer_norm": lambda x: lt.nn.functional.layer_norm(x, (x.shape[-1],)),
     "softmax": lambda x: x.softmax(-1),
     "softmax_dim0": lambda x: x.softmax(0),
     "cumsum": lambda x: x.cumsum(-1),

@@ -31,9 +31,17 @@ from lazyt.ir.lower import (
 from lazyt.ir.node import Buffer, Node, walk
 from lazyt.ir.view import View, contiguous_strides
 
+# A reduce node's op -> the kernel's accumulator op. "sum_in_dtype" is a sum
+# accumulated in float32 for float32 input (as PyTorch's softmax and
+# log_softmax kernels do): the vectorised loop runs twice as wide as with a
+# float64 accumulator, and softmax's terms (exp(x - max) in (0, 1], summed
+# over many vector lanes) lose nothing a float32 result can show.
+KERNEL_REDUCE_OP = {"sum_in_dtype": "sum"}
+
 
 def reduce_accumulator_dtype(op: str, dtype: DType) -> DType:
-    """Accumulate low-precision floats in float32 and float32 sums in float64."""
+    """Accumulate low-precision floats in float32 and float32 sums in float64
+    (except sum_in_dtype: float32)."""
     if op in ("any", "all"):
         return dtypes.bool_
     if dtype.kind == "f" and dtype.itemsize < 4:
@@ -146,20 +154,20 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     memo: dict[int, K.Expr] = {}
     body: list[K.Stmt] = []
     out_index = loops.index(builder, cstrides[0], out_view.offset)
-    kept_input = None if row_level else _stored_reduce_input(root, reduces, leaves, out)
+    stored = None if row_level else _stored_reduce_input(root, reduces, leaves, out)
     for k, red in enumerate(reduces):
-        op = red.arg[0]
+        acc_dtype = reduce_accumulator_dtype(red.arg[0], red.srcs[0].dtype)
+        op = KERNEL_REDUCE_OP.get(red.arg[0], red.arg[0])
         name = f"acc{k}"
         src = red.srcs[0]
-        acc_dtype = reduce_accumulator_dtype(op, src.dtype)
         value = _expr_for(walk(src), builder, index_of, memo)
         if acc_dtype is not src.dtype:
             value = K.Cast(acc_dtype, value)
         arg = op in ("argmax", "argmin")
         pos = loops.index(builder, cstrides[1], 0) if arg else None
         update: tuple[K.Stmt, ...] = (K.AccUpdate(name, value, pos),)
-        if src is kept_input:
-            update += (K.Store(out_b, out_index, memo[id(src)]),)
+        if stored is not None and red is stored[0]:
+            update += (K.Store(out_b, out_index, memo[id(stored[1])]),)
         body.append(K.AccInit(name, op, acc_dtype))
         body.extend(loops.nest(update, start=n_kept))
         result: K.Expr = K.AccGet(name, acc_dtype, "index" if arg else "value")
@@ -167,13 +175,13 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
         if result_dtype is not red.dtype:
             result = K.Cast(red.dtype, result)
         memo[id(red)] = result
-        if src is kept_input:  # the last stage reads it back instead of recomputing
-            memo[id(src)] = K.Load(out_b, out_index, src.dtype)
+        if stored is not None and red is stored[0]:  # later stages read it back
+            memo[id(stored[1])] = K.Load(out_b, out_index, stored[1].dtype)
     value = _expr_for(nodes, builder, index_of, memo)
     store = K.Store(out_b, out_index, value)
     if column is not None:
-        body = _column_blocks(body, update, store, loops, column, n_kept, builder)
-        return builder.finish("reduce_columns", loops.nest(tuple(body), upto=column), 1)
+        body, outer = _column_blocks(body, update, store, loops, column, n_kept, builder)
+        return builder.finish("reduce_columns", loops.nest(tuple(body), upto=column), outer)
     if row_level:
         body.append(store)
     else:
@@ -198,11 +206,15 @@ def _columns_are_inner(cshape: list[int], cstrides: list[list[int]], n_kept: int
 
 def _column_blocks(body: list[K.Stmt], update: tuple[K.Stmt, ...], store: K.Store,
                    loops: _Loops, column: int, n_kept: int,
-                   builder: _LaunchPlanBuilder) -> list[K.Stmt]:
+                   builder: _LaunchPlanBuilder) -> tuple[list[K.Stmt], int]:
     """One column's reduction (`body`: init, reduce loops, store) repeated for
     COLUMN_BLOCK neighbouring columns inside one pass over the rows, then the
     leftover columns one at a time. Each column still adds its values in row
-    order, so the result has the same bits as one column at a time."""
+    order, so the result has the same bits as one column at a time, however
+    the blocks are shared out. With no kept dim before the columns (x.sum(0)),
+    the outermost loop (the one threads split) runs over the blocks, and
+    one past the last block does the leftover columns. Returns (statements,
+    extent of the outermost loop)."""
     (init,) = [s for s in body if isinstance(s, K.AccInit)]
     size = loops.stops[column]
     var = loops.vars[column].name
@@ -220,26 +232,39 @@ def _column_blocks(body: list[K.Stmt], update: tuple[K.Stmt, ...], store: K.Stor
         inits.append(K.rewrite(init, accs=accs))
         updates.extend(K.rewrite(update, var_exprs=where, accs=accs))
         stores.append(K.rewrite(store, var_exprs=where, accs=accs))
-    blocked = K.Loop(block.name, K.Const(0, dtypes.int64), blocks,
-                     tuple(inits) + loops.nest(tuple(updates), start=n_kept) + tuple(stores))
-    leftover = K.Loop(var, tail, size, tuple(body) + (store,))
-    return [blocked, leftover]
+    block_body = tuple(inits) + loops.nest(tuple(updates), start=n_kept) + tuple(stores)
+    if column != 1:  # kept dims outside: every block inside each of their iterations
+        blocked = K.Loop(block.name, K.Const(0, dtypes.int64), blocks, block_body)
+        return [blocked, K.Loop(var, tail, size, tuple(body) + (store,))], 1
+    # The outermost loop (over the 1-row dim _with_outer_row added) becomes
+    # the block index g: block g when g < blocks, the leftover columns at g == blocks.
+    g = loops.vars[0]
+    in_blocks = K.Index("lt", (g, blocks))
+    one_past = K.Index("add", (g, K.Const(1, dtypes.int64)))
+    blocked = K.Loop(block.name, g, K.Index("select", (in_blocks, one_past, g)), block_body)
+    leftover = K.Loop(var, K.Index("select", (in_blocks, size, tail)), size,
+                      tuple(body) + (store,))
+    return [blocked, leftover], builder.params[blocks.slot] + 1
 
 
 def _stored_reduce_input(root: Node, reduces: list[Node], leaves: list[Node],
-                         out: Buffer) -> Node | None:
-    """The input of a reduction that the element-level output also reads
-    (softmax's exp(x - max)): its stage stores it into the output, and the
-    last stage reads it back instead of computing it again. Only for computed
-    values of the output's dtype, with an output that no input aliases."""
+                         out: Buffer) -> tuple[Node, Node] | None:
+    """(a reduction, a value its input computes) that the element-level output
+    also reads: softmax's exp(x - max) (the reduction's input itself),
+    log_softmax's x - max, layer_norm's x - mean (inside it). That stage
+    stores the value into the output, and later stages read it back instead
+    of computing it again: the last pass reads and writes a row that is in
+    cache, instead of streaming the output's first write after the compute.
+    Only for computed values of the output's dtype, with an output that no
+    input aliases."""
     if any(leaf.op == "load" and leaf.arg[0] is out for leaf in leaves):
         return None
     inside = {id(n) for red in reduces for n in walk(red.srcs[0])}
     reads = {id(s) for n in walk(root) if n.op != "reduce" and id(n) not in inside
              for s in n.srcs}
     for red in reversed(reduces):
-        src = red.srcs[0]
-        if id(src) in reads and src.dtype is root.dtype and src.op not in (
-                "load", "const", "cast", "rand", "iota"):
-            return src
+        for node in reversed(walk(red.srcs[0])):  # the reduction's input first
+            if id(node) in reads and node.dtype is root.dtype and node.op not in (
+                    "load", "const", "cast", "rand", "iota", "reduce"):
+                return red, node
     return None

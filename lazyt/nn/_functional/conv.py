@@ -1,24 +1,35 @@
 """Convolution as im2col + the BLAS matmul extern, all in lazyt ops.
 
-Where it sits: nn.Conv1d/2d/3d and F.conv*d call `convolution`; pooling
-(pooling.py) reuses the same window tables.
+Where it sits: nn.Conv1d/2d/3d and F.conv*d call `convolution`; transposed
+convolutions are convolutions of a spread input; pooling (pooling.py) and
+F.unfold use the window tables below.
 
-How: a *window table* (built once per geometry with lazyt ops and cached)
-lists, for every (input channel, kernel offset) row and every output position
+How: `im2col` lays out the columns of *all* samples side by side, (C, K, N, L)
+with K the kernel offsets and L the output positions: the input is padded
+once, then each kernel offset is one strided copy of its window (a generated
+kernel that vectorises along the output row). Then one matmul per group,
+(O, C*K) @ (C*K, N*L), instead of one small product per sample, and the bias
+add (or a copy) writes the (O, N, L) product out as NCHW. Backward: the
+weight gradient is one matmul over the whole batch, the columns' gradient
+one matmul, and `col2im` sums it back through the same windows (stride 1: one
+fused sum of shifted views; other strides: in-place adds), never a scatter.
+
+A *window table* (built once per geometry with lazyt ops and cached) lists,
+for every (input channel, kernel offset) row and every output position
 column, the flat index of the input element it reads, or a "slot" index one
-past the end where the window hangs over the padding. The forward pass is then
-three ops: optionally append one zero per sample (the slot), gather
-`x_flat[:, table]` into columns (N, C*K, L) (advanced indexing: its backward
-scatter-adds, which is col2im), and one batched matmul with the weight
-(O, C*K) @ (N, C*K, L) -> (N, O, L), already in NCHW order.
+past the end where the window hangs over the padding: F.unfold and pooling
+gather through it.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 
 from lazyt import creation, dtypes, elementwise, shape_ops
+from lazyt.autograd import grad_mode
+from lazyt.autograd.rules import rule
 from lazyt.nn._functional._utils import _ntuple
 from lazyt.nn._functional.padding import pad
 from lazyt.regions import run_region
@@ -167,33 +178,150 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padd
             "than actual input size")
     out_size = tuple(output_size(s, k, st, b, a, d) for s, k, st, b, a, d in
                      zip(in_size, kernel, stride, pad_before, pad_after, dilation))
-    table, needs_slot = conv_table(channels, in_size, kernel, stride, dilation, pad_before,
-                                   out_size, str(input.device))
+    geometry = (kernel, stride, dilation, pad_before, pad_after, out_size, groups)
 
-    def conv_of(input, weight, table, bias):
-        return _convolve(input, weight, bias, table, needs_slot, groups, out_size)
+    def conv_of(input, weight, bias):
+        return _convolve(input, weight, bias, geometry)
 
-    # One fused region in eager mode (regions.py): the gather of windows, the
+    # One fused region in eager mode (regions.py): the window copies, the
     # matmul and the bias add replayed together; one grad_fn.
-    out = run_region(name, conv_of, (input, weight, table, bias),
-                     (needs_slot, groups, out_size), "ConvolutionBackward0")
+    out = run_region(name, conv_of, (input, weight, bias), geometry, "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 
 
-def _convolve(input: Tensor, weight: Tensor, bias: Tensor | None, table: Tensor,
-              needs_slot: bool, groups: int, out_size: tuple) -> Tensor:
-    """The convolution itself: windows gathered through the table, one matmul."""
+def _kernel_offsets(kernel: tuple) -> list[tuple]:
+    return list(itertools.product(*(range(k) for k in kernel)))
+
+
+def _padded(input: Tensor, pad_before: tuple, pad_after: tuple) -> Tensor:
+    """The input with zeros around its spatial dims (itself without padding)."""
+    if not any(pad_before) and not any(pad_after):
+        return input
+    pads = []
+    for before, after in reversed(list(zip(pad_before, pad_after))):
+        pads += [before, after]
+    return pad(input, pads)
+
+
+def _window_index(offsets: tuple, geometry: tuple) -> tuple:
+    """The basic index of one kernel offset's window in the padded input:
+    output position l reads padded position o*d + l*s."""
+    _, stride, dilation, _, _, out_size, _ = geometry
+    return (slice(None), slice(None)) + tuple(
+        slice(o * d, o * d + (n - 1) * s + 1, s)
+        for o, d, s, n in zip(offsets, dilation, stride, out_size))
+
+
+def im2col(input: Tensor, geometry: tuple) -> Tensor:
+    """The columns of a convolution: (C, prod(kernel), N, prod(out_size)), entry
+    [c, k, n, l] the input element that kernel offset k of output position l
+    reads, zero over the padding. The input is padded once; then each kernel
+    offset is one strided copy of its window into its rows (a generated
+    kernel, vectorised along the output row). Its gradient is col2im (below):
+    strided adds, not a scatter."""
+    kernel, _, _, pad_before, pad_after, out_size, _ = geometry
+    batch, channels = input.shape[0], input.shape[1]
+    offsets_list = _kernel_offsets(kernel)
+    with grad_mode.no_grad():
+        padded = _padded(input, pad_before, pad_after)
+        cols = creation.empty((channels, len(offsets_list), batch) + tuple(out_size),
+                              dtype=input.dtype, device=input.device)
+        for k, offsets in enumerate(offsets_list):
+            cols[:, k] = padded[_window_index(offsets, geometry)].transpose(0, 1)
+        cols = cols.reshape(channels, len(offsets_list), batch, math.prod(out_size))
+    grad_mode.record("im2col", cols, (input,), geometry=geometry,
+                     input_shape=tuple(input.shape))
+    return cols
+
+
+def col2im(cols: Tensor, input_shape: tuple, geometry: tuple) -> Tensor:
+    """im2col's adjoint: (C, K, N, L) columns added back onto the input
+    positions they were read from, (N, C, *spatial)."""
+    stride, spatial = geometry[1], tuple(input_shape[2:])
+    with grad_mode.no_grad():
+        if all(s == 1 for s in stride):
+            total = _col2im_shifted(cols, spatial, geometry)
+        else:
+            total = _col2im_strided(cols, input_shape, geometry)
+    grad_mode.record("col2im", total, (cols,), geometry=geometry)
+    return total
+
+
+def _col2im_shifted(cols: Tensor, spatial: tuple, geometry: tuple) -> Tensor:
+    """Stride 1: input position i gets column l = i + pad - o*d of each kernel
+    offset o, a shifted view of that offset's columns. The columns are copied
+    once into a zero margin wide enough for every shift, then the gradient is
+    the sum of the shifted views: one fused kernel with a load per offset (in
+    deferred mode and in an eager region's replay)."""
+    kernel, _, dilation, pad_before, _, out_size, _ = geometry
+    channels, offsets_count, batch = cols.shape[:3]
+    grid = cols.reshape(channels, offsets_count, batch, *out_size)
+    before = [max(0, (k - 1) * d - b) for k, d, b in zip(kernel, dilation, pad_before)]
+    after = [max(0, size + b - n) for size, b, n in zip(spatial, pad_before, out_size)]
+    if any(before) or any(after):
+        padded = creation.zeros(tuple(grid.shape[:3]) + tuple(
+            n + lo + hi for n, lo, hi in zip(out_size, before, after)),
+            dtype=cols.dtype, device=cols.device)
+        padded[(slice(None),) * 3 + tuple(
+            slice(lo, lo + n) for lo, n in zip(before, out_size))] = grid
+        grid = padded
+    parts = []
+    for k, offsets in enumerate(_kernel_offsets(kernel)):
+        start = [b - o * d + lo for o, d, b, lo in zip(offsets, dilation, pad_before, before)]
+        parts.append(grid[(slice(None), k, slice(None)) + tuple(
+            slice(st, st + size) for st, size in zip(start, spatial))].transpose(0, 1))
+    if len(parts) == 1:
+        return parts[0].contiguous()
+    total = parts[0]
+    for part in parts[1:-1]:
+        total = total + part
+    # (N, C, *spatial) row-major, whatever the columns' (C, N) order
+    return elementwise.apply_row_major("add", total, parts[-1])
+
+
+def _col2im_strided(cols: Tensor, input_shape: tuple, geometry: tuple) -> Tensor:
+    """Any stride: per kernel offset one in-place add of its rows into the
+    window of a padded result, whose inside is the gradient."""
+    kernel, _, _, pad_before, pad_after, out_size, _ = geometry
+    batch, channels, spatial = input_shape[0], input_shape[1], tuple(input_shape[2:])
+    padded_shape = (batch, channels) + tuple(
+        n + b + a for n, b, a in zip(spatial, pad_before, pad_after))
+    total = creation.zeros(padded_shape, dtype=cols.dtype, device=cols.device)
+    for k, offsets in enumerate(_kernel_offsets(kernel)):
+        rows = cols[:, k].reshape(channels, batch, *out_size).transpose(0, 1)
+        total[_window_index(offsets, geometry)].add_(rows)  # one kernel, in place
+    if padded_shape != tuple(input_shape):
+        inside = (slice(None), slice(None)) + tuple(
+            slice(b, b + n) for b, n in zip(pad_before, spatial))
+        total = total[inside].contiguous()
+    return total
+
+
+@rule("im2col", "Im2ColBackward0")
+def _im2col_backward(ctx, grad):
+    return (col2im(grad, ctx.kw["input_shape"], ctx.kw["geometry"]),)
+
+
+@rule("col2im", "Col2ImBackward0")
+def _col2im_backward(ctx, grad):
+    return (im2col(grad, ctx.kw["geometry"]),)
+
+
+def _convolve(input: Tensor, weight: Tensor, bias: Tensor | None, geometry: tuple) -> Tensor:
+    """The convolution itself: the columns of all samples side by side, then
+    one matmul per group (O/G, C/G*K) @ (C/G*K, N*L), not one per sample;
+    the bias add (or a copy) turns the (O, N, L) product into NCHW."""
+    kernel, stride, dilation, pad_before, pad_after, out_size, groups = geometry
     batch, out_channels = input.shape[0], weight.shape[0]
-    cols = gather_windows(input.reshape(batch, -1), table, needs_slot, 0.0)  # (N, C*K, L)
-    if groups == 1:
-        out = weight.reshape(out_channels, -1) @ cols
-    else:
-        cols = cols.reshape(batch, groups, -1, cols.shape[-1])
-        out = weight.reshape(groups, out_channels // groups, -1) @ cols
-    out = out.reshape(batch, out_channels, *out_size)
-    if bias is not None:
-        out = out + bias.reshape((out_channels,) + (1,) * len(out_size))
-    return out
+    cols = im2col(input, geometry)
+    positions = batch * math.prod(out_size)
+    cols = cols.reshape(groups, cols.shape[0] // groups * cols.shape[1], positions)
+    product = weight.reshape(groups, out_channels // groups, cols.shape[1]) @ cols  # (G, O/G, N*L)
+    out = product.reshape(out_channels, batch, *out_size).transpose(0, 1)
+    if bias is not None:  # NCHW (row-major) whatever the product's layout, as PyTorch
+        return elementwise.apply_row_major(
+            "add", out, bias.reshape((out_channels,) + (1,) * len(out_size)))
+    return out.contiguous()
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
