@@ -355,10 +355,13 @@ def _log_softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
 
 
 def _sum_of_exps(exps: Tensor, dim: int) -> Tensor:
-    """(log_)softmax's sum of exp(x - max) along dim (kept): accumulated in the
-    input's precision for float32 (ir/lower_rows.KERNEL_REDUCE_OP), as
-    PyTorch's kernels do; its gradient is sum's."""
-    return reduce(exps, "sum_in_dtype", _dims(exps, dim), True, exps.dtype, grad_op="sum")
+    """(log_)softmax's sum of exp(x - max) along dim (kept). A float32 sum
+    accumulates in float64, like every sum: a float32 accumulator would vectorise
+    twice as wide, but its result would depend on how the vectoriser
+    interleaves the loop, which differs between a kernel of softmax alone
+    (eager) and one fused with more work (deferred), so the modes' bits would
+    part."""
+    return sum(exps, dim, keepdim=True)
 
 
 def _implicit_dim(x: Tensor, dim) -> int:

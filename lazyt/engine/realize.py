@@ -192,9 +192,9 @@ def run_matmul(out: Storage, view: View, sources: list, epilogue=None) -> None:
     backend = backend_for(out.device)
     # The one-launch Program of these views is kept in the plan cache: a
     # repeated eager matmul skips building and preparing it.
-    key = ("matmul", view, tuple(v for _, v in sources), epilogue)
-    if backend is not CPU_BACKEND:
-        key = (str(backend.device), key)
+    key = ("matmul", view, tuple(v for _, v in sources))
+    if backend is not CPU_BACKEND:  # (only the GPU's matmul carries an epilogue)
+        key = (str(backend.device), key, epilogue)
     action, program = plans.PLANS.lookup(key)
     if action != REPLAY:
         launch = ExternLaunch("matmul", 0, view, tuple((k + 1, v) for k, (_, v) in

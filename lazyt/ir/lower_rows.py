@@ -31,17 +31,9 @@ from lazyt.ir.lower import (
 from lazyt.ir.node import Buffer, Node, walk
 from lazyt.ir.view import View, contiguous_strides
 
-# A reduce node's op -> the kernel's accumulator op. "sum_in_dtype" is a sum
-# accumulated in float32 for float32 input (as PyTorch's softmax and
-# log_softmax kernels do): the vectorised loop runs twice as wide as with a
-# float64 accumulator, and softmax's terms (exp(x - max) in (0, 1], summed
-# over many vector lanes) lose nothing a float32 result can show.
-KERNEL_REDUCE_OP = {"sum_in_dtype": "sum"}
-
 
 def reduce_accumulator_dtype(op: str, dtype: DType) -> DType:
-    """Accumulate low-precision floats in float32 and float32 sums in float64
-    (except sum_in_dtype: float32)."""
+    """Accumulate low-precision floats in float32 and float32 sums in float64."""
     if op in ("any", "all"):
         return dtypes.bool_
     if dtype.kind == "f" and dtype.itemsize < 4:
@@ -157,7 +149,7 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     stored = None if row_level else _stored_reduce_input(root, reduces, leaves, out)
     for k, red in enumerate(reduces):
         acc_dtype = reduce_accumulator_dtype(red.arg[0], red.srcs[0].dtype)
-        op = KERNEL_REDUCE_OP.get(red.arg[0], red.arg[0])
+        op = red.arg[0]
         name = f"acc{k}"
         src = red.srcs[0]
         value = _expr_for(walk(src), builder, index_of, memo)
