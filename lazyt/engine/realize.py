@@ -19,8 +19,8 @@ import time
 from lazyt.codegen.cuda import render_cuda
 from lazyt.codegen.cuda_matmul import render_matmul
 from lazyt.codegen.llvm import render_llvm
-from lazyt.engine import plans, results
-from lazyt.engine.program import ExternLaunch, Program, recording
+from lazyt.engine import plans, program_store, results
+from lazyt.engine.program import ExternLaunch, Program, pass_on_recording, recording
 from lazyt.engine.signature import graph_signature
 from lazyt.engine.trace import REPLAY, TraceCache
 from lazyt.ir import lower
@@ -228,6 +228,8 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool,
             raise mixed_devices_error(*sorted(devices, key=lambda d: d.type != "cuda")[:2])
         backend = backend_for(devices.pop() if devices else CPU)
     if not cacheable:
+        if backend is CPU_BACKEND and program_store.wanted():
+            return _realize_through_program_store(roots, writes, layouts, backend)
         return _realize_scheduled(roots, writes, layouts, backend)
     key, buffers = graph_signature(roots, writes,
                                    results.lookup if results.any_kept() else None)
@@ -250,6 +252,34 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool,
         outs = _realize_scheduled(roots, writes, layouts, backend)
     REALIZATIONS.store(key, None, Program.from_recording(
         backend, entries, [b.storage for b in buffers], outs))
+    return outs
+
+
+def _realize_through_program_store(roots: list[Node], writes: list[tuple], layouts: list,
+                                   backend) -> list[tuple]:
+    """realize_graph for lt.compile's calls: the Program a previous process
+    recorded for this graph signature (engine/program_store.py) replays with
+    no scheduling; otherwise the graph is scheduled, and its recording is kept
+    on disk and handed on to the enclosing recording (lt.compile's trace)."""
+    key, buffers = graph_signature(roots, writes,
+                                   results.lookup if results.any_kept() else None)
+    stored_key = program_store.disk_key((key, tuple(layouts)))
+    program = None if stored_key is None else program_store.load(stored_key, backend)
+    if program is not None:
+        outs = program.run([b.storage for b in buffers])
+        _finish_writes(writes)
+        for root, (storage, view) in zip(roots, outs):
+            results.remember(root, storage, view)
+        return outs
+    stats.bump("graphs_scheduled")
+    if stored_key is None:
+        return _realize_scheduled(roots, writes, layouts, backend)
+    with recording() as entries:
+        outs = _realize_scheduled(roots, writes, layouts, backend)
+    pass_on_recording(entries)
+    recorded = Program.from_recording(backend, entries, [b.storage for b in buffers], outs)
+    if recorded is not None:
+        program_store.store(stored_key, recorded)
     return outs
 
 

@@ -72,12 +72,14 @@ class CompiledKernel:
     """A callable kernel in the shared engine."""
 
     __slots__ = ("name", "source", "module", "function", "optimized_ir", "released",
-                 "__weakref__")
+                 "compact", "__weakref__")
 
-    def __init__(self, name: str, source: str, module, address: int, optimized_ir: str):
+    def __init__(self, name: str, source: str, module, address: int, optimized_ir: str,
+                 compact: bool = False):
         self.released = False
         self.name = name
         self.source = source
+        self.compact = compact  # compiled with compile_llvm's `compact` pipeline
         self.module = module
         self.function = _KERNEL_SIGNATURE(address)
         self.optimized_ir = optimized_ir
@@ -161,7 +163,7 @@ def compile_llvm(source: str, name: str, use_disk_cache: bool = True,
         print(f"[lazyt] {how} {name} in {elapsed * 1e3:.1f} ms")
     if debug_level() >= 4:
         print(source)
-    return CompiledKernel(name, source, module, address, optimized_ir)
+    return CompiledKernel(name, source, module, address, optimized_ir, compact)
 
 
 def _level_from_env() -> int:
