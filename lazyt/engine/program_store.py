@@ -64,7 +64,8 @@ def wanted() -> bool:
 
 def _source_fingerprint() -> bytes:
     """Size and modification time of lazyt's engine, IR, codegen and runtime
-    sources (what turns a graph into a Program), computed once per process."""
+    sources and dtypes.py (what turns a graph into a Program), computed once
+    per process."""
     if not _FINGERPRINT:
         package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         h = hashlib.sha256()
@@ -74,6 +75,8 @@ def _source_fingerprint() -> bytes:
                 if name.endswith(".py"):
                     st = os.stat(os.path.join(folder, name))
                     h.update(f"{sub}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        st = os.stat(os.path.join(package, "dtypes.py"))
+        h.update(f"dtypes.py:{st.st_size}:{st.st_mtime_ns}\n".encode())
         _FINGERPRINT.append(h.digest())
     return _FINGERPRINT[0]
 
