@@ -97,7 +97,7 @@ def test_a_broken_program_entry_warns_and_is_rewritten(cold, tmp_path):
         last = f.read(1)
         f.seek(-1, os.SEEK_END)
         f.write(bytes([last[0] ^ 0xFF]))
-    payload = b'{"format": 1, "kernels": [["k", false, "not llvm"]]}'
+    payload = b'{"format": 2, "kernels": [["k", false, "not llvm"]]}'
     for path in files[1:]:  # an intact checksum over a payload that is not a program
         with open(path, "wb") as f:
             f.write(disk_cache._MAGIC + hashlib.sha256(payload).digest() + payload)

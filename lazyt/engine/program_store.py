@@ -32,7 +32,7 @@ from lazyt.ir.view import View
 from lazyt.runtime import disk_cache, stats
 from lazyt.runtime.checked import CHECK_BOUNDS
 
-FORMAT = 1
+FORMAT = 2
 _SUFFIX = ".prog"
 _SOURCE_DIRS = ("engine", "ir", "codegen", "runtime")
 _FINGERPRINT: list[bytes] = []
@@ -129,8 +129,10 @@ def _view_from(data) -> View:
                 None if mask is None else tuple(tuple(m) for m in mask))
 
 
-def encode(program: Program) -> bytes:
-    """A Program over fresh and input slots (no static storages) as JSON."""
+def encode(program: Program, kept_positions: list = ()) -> bytes:
+    """A Program over fresh and input slots (no static storages) as JSON;
+    its outputs after the graph's roots are the results of the nodes at
+    `kept_positions` (in graph-signature order) that its run keeps."""
     if program.static:
         raise _NotStorable("static storages")
     kernels: list = []
@@ -158,12 +160,13 @@ def encode(program: Program) -> bytes:
         "outputs": [[slot, _view_json(view)] for slot, view in program.outputs],
         "inputs_used": sorted(program.inputs_used),
         "inputs_written": sorted(program.inputs_written),
-        "kernels": kernels, "launches": launches}, separators=(",", ":")).encode()
+        "kept": list(kept_positions), "kernels": kernels, "launches": launches}, separators=(",", ":")).encode()
 
 
-def decode(payload: bytes, backend) -> Program | None:
-    """The Program an entry describes, its kernels loaded through the backend
-    (None when one cannot be: its symbol is taken by other code here)."""
+def decode(payload: bytes, backend) -> tuple[Program, list] | None:
+    """(the Program an entry describes, its kept positions), its kernels
+    loaded through the backend (None when one cannot be: its symbol is taken
+    by other code here)."""
     data = json.loads(payload)
     if data["format"] != FORMAT:
         return None
@@ -187,26 +190,28 @@ def decode(payload: bytes, backend) -> Program | None:
         launches.append(KernelLaunch(kernels[index], tuple(slots), tuple(writes),
                                      tuple(params), outer, parallel, work, tuple(rng_slots),
                                      count, element_bytes))
-    return Program(backend, launches, data["n_inputs"],
-                   tuple((dtype_from_name(name), numel) for name, numel in data["fresh"]),
-                   (), tuple((slot, _view_from(view)) for slot, view in data["outputs"]),
-                   frozenset(data["inputs_used"]), frozenset(data["inputs_written"]))
+    program = Program(backend, launches, data["n_inputs"],
+                      tuple((dtype_from_name(name), numel) for name, numel in data["fresh"]),
+                      (), tuple((slot, _view_from(view)) for slot, view in data["outputs"]),
+                      frozenset(data["inputs_used"]), frozenset(data["inputs_written"]))
+    return program, [int(position) for position in data["kept"]]
 
 
-def load(key: str, backend) -> Program | None:
-    """The Program stored under key, or None (absent, or unusable: then a
-    warning says so and the caller schedules the graph as usual)."""
+def load(key: str, backend) -> tuple[Program, list] | None:
+    """(the Program stored under key, the graph positions of its kept
+    results), or None (absent, or unusable: then a warning says so and the
+    caller schedules the graph as usual)."""
     payload = disk_cache.load(key, _SUFFIX, on_broken=lambda why: _warn_broken(key, why))
     if payload is None:
         return None
     try:
-        program = decode(payload, backend)
+        found = decode(payload, backend)
     except Exception as error:  # a corrupt entry must never break a computation
         _warn_broken(key, f"{type(error).__name__}: {error}")
         return None
-    if program is not None:
+    if found is not None:
         stats.bump("programs_loaded")
-    return program
+    return found
 
 
 def _warn_broken(key: str, why: str) -> None:
@@ -215,11 +220,11 @@ def _warn_broken(key: str, why: str) -> None:
                   stacklevel=4)
 
 
-def store(key: str, program: Program) -> None:
+def store(key: str, program: Program, kept_positions: list = ()) -> None:
     """Keep a recorded Program under key (a Program this file cannot write
     down exactly is not kept)."""
     try:
-        payload = encode(program)
+        payload = encode(program, kept_positions)
     except _NotStorable:
         return
     disk_cache.store(key, payload, _SUFFIX)

@@ -259,27 +259,48 @@ def _realize_through_program_store(roots: list[Node], writes: list[tuple], layou
                                    backend) -> list[tuple]:
     """realize_graph for lt.compile's calls: the Program a previous process
     recorded for this graph signature (engine/program_store.py) replays with
-    no scheduling; otherwise the graph is scheduled, and its recording is kept
-    on disk and handed on to the enclosing recording (lt.compile's trace)."""
+    no scheduling, and its run keeps the same intermediate results a
+    scheduled run keeps (so the graphs built after it have the same
+    signatures in every process); otherwise the graph is scheduled, its
+    recording is kept on disk and handed on to the enclosing recording
+    (lt.compile's trace)."""
+    nodes: list = []
     key, buffers = graph_signature(roots, writes,
-                                   results.lookup if results.any_kept() else None)
+                                   results.lookup if results.any_kept() else None, nodes)
     stored_key = program_store.disk_key((key, tuple(layouts)))
-    program = None if stored_key is None else program_store.load(stored_key, backend)
-    if program is not None:
+    found = None if stored_key is None else program_store.load(stored_key, backend)
+    if found is not None:
+        program, kept_positions = found
         outs = program.run([b.storage for b in buffers])
         _finish_writes(writes)
         for root, (storage, view) in zip(roots, outs):
             results.remember(root, storage, view)
-        return outs
+        for position, (storage, view) in zip(kept_positions, outs[len(roots):]):
+            results.remember(nodes[position], storage, view)
+        return outs[:len(roots)]
     stats.bump("graphs_scheduled")
     if stored_key is None:
         return _realize_scheduled(roots, writes, layouts, backend)
     with recording() as entries:
         outs = _realize_scheduled(roots, writes, layouts, backend)
     pass_on_recording(entries)
-    recorded = Program.from_recording(backend, entries, [b.storage for b in buffers], outs)
+    # Results the scheduled run kept (boundaries it computed) become extra
+    # outputs of the stored Program, so a replay keeps them too.
+    inputs = {id(b.storage) for b in buffers}
+    roots_seen = {id(root) for root in roots}
+    kept, kept_positions = [], []
+    for position, node in enumerate(nodes):
+        load = None if node.op == "load" or id(node) in roots_seen else results.lookup(node)
+        if load is not None and id(load.arg[0].storage) not in inputs:
+            kept.append((load.arg[0].storage, load.arg[1]))
+            kept_positions.append(position)
+    storages = [b.storage for b in buffers]
+    recorded = Program.from_recording(backend, entries, storages, outs + kept)
+    if recorded is None and kept:
+        kept_positions = []
+        recorded = Program.from_recording(backend, entries, storages, outs)
     if recorded is not None:
-        program_store.store(stored_key, recorded)
+        program_store.store(stored_key, recorded, kept_positions)
     return outs
 
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 from lazyt.ir.node import Node, node_arg_key
 
 
-def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup=None
-                    ) -> tuple[tuple, list]:
+def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup=None,
+                    nodes: list | None = None) -> tuple[tuple, list]:
     """(key, buffers by slot) for computing `roots` (fresh results) and
     `writes` ((node, target buffer, target view): node written through the
     view). Nodes an earlier realisation computed (`realized_lookup(node)`
     gives a load of that result, or None) are marked with the buffer
-    holding their value: the scheduler may read it or compute it again."""
+    holding their value: the scheduler may read it or compute it again.
+    `nodes`, when given, receives the graph's nodes in key order."""
     position: dict[int, int] = {}
     slots: dict[int, int] = {}
     buffers: list = []
@@ -58,6 +59,8 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
                 if node.op == "load":
                     buf, view = node.arg
                     parts.append(("load", node.dtype.name, slot(buf), view))
+                    if nodes is not None:
+                        nodes.append(node)
                     continue
                 part = (node.op, node.dtype.name, node.shape, node_arg_key(node),
                         tuple(position[id(src)] for src in node.srcs))
@@ -66,6 +69,8 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
                     buf, view = realized.arg
                     part += (("realized", slot(buf), view),)
                 parts.append(part)
+                if nodes is not None:
+                    nodes.append(node)
     key = (tuple(parts), tuple(position[id(root)] for root in roots),
            tuple((position[id(node)], target) for (node, _, _), target in zip(writes, targets)))
     return key, buffers
