@@ -23,7 +23,9 @@ def stats() -> dict:
     """Counters since start or the last reset_stats(): kernels_compiled,
     kernel_launches (calls into compiled code), kernels (the scheduled kernels
     those launches ran: small ones share a launch), cache_hits,
-    compile_seconds, extern_calls, realizations."""
+    compile_seconds, extern_calls, realizations; for lt.compile's calls,
+    graphs_scheduled (graphs scheduled afresh) and programs_loaded (recorded
+    Programs read from the disk cache instead)."""
     return dict(_stats.COUNTERS)
 
 
