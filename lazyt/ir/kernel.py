@@ -258,13 +258,16 @@ class _Rewriter:
         if kind is Param or kind is Scalar:
             return replace(value, slot=value.slot + self.param_offset) \
                 if self.param_offset else value
-        if kind is DType or not is_dataclass(kind):
-            return value
+        roles = _FIELD_ROLES.get(kind)
+        if roles is None:
+            if kind is DType or not is_dataclass(kind):
+                return value
+            roles = _field_roles(kind)
         found = self.done.get(id(value))
         if found is not None:
             return found
         changes = {}
-        for name, role in _field_roles(kind):
+        for name, role in roles:
             old = getattr(value, name)
             if role == "buf":
                 new = old if self.buffers is None else self.buffers[old]
@@ -272,7 +275,8 @@ class _Rewriter:
                 renamed = self.accs.get(old, old) \
                     if self.accs is not None and name == "name" else old
                 new = self.prefix + renamed
-            elif type(old) is tuple or (old is not None and is_dataclass(type(old))):
+            elif type(old) is tuple or type(old) in _FIELD_ROLES or \
+                    (old is not None and type(old) is not DType and is_dataclass(type(old))):
                 new = self.rewrite(old)
                 if new is not old:
                     changes[name] = new
