@@ -190,6 +190,10 @@ def decode(payload: bytes, backend) -> tuple[Program, list] | None:
         launches.append(KernelLaunch(kernels[index], tuple(slots), tuple(writes),
                                      tuple(params), outer, parallel, work, tuple(rng_slots),
                                      count, element_bytes))
+    n_slots = data["n_inputs"] + len(data["fresh"])
+    for launch in launches:
+        if any(slot >= n_slots or slot < -1 for slot in launch.slots):
+            raise ValueError(f"a launch reads slot {max(launch.slots)} of {n_slots}")
     program = Program(backend, launches, data["n_inputs"],
                       tuple((dtype_from_name(name), numel) for name, numel in data["fresh"]),
                       (), tuple((slot, _view_from(view)) for slot, view in data["outputs"]),
@@ -197,15 +201,22 @@ def decode(payload: bytes, backend) -> tuple[Program, list] | None:
     return program, [int(position) for position in data["kept"]]
 
 
-def load(key: str, backend) -> tuple[Program, list] | None:
+def load(key: str, backend, n_inputs: int, n_roots: int, n_nodes: int
+         ) -> tuple[Program, list] | None:
     """(the Program stored under key, the graph positions of its kept
-    results), or None (absent, or unusable: then a warning says so and the
+    results) for a graph of `n_inputs` buffers, `n_roots` roots and `n_nodes`
+    nodes, or None (absent, or unusable: then a warning says so and the
     caller schedules the graph as usual)."""
     payload = disk_cache.load(key, _SUFFIX, on_broken=lambda why: _warn_broken(key, why))
     if payload is None:
         return None
     try:
         found = decode(payload, backend)
+        if found is not None:
+            program, kept = found
+            if program.n_inputs != n_inputs or len(program.outputs) != n_roots + len(kept) \
+                    or any(not 0 <= position < n_nodes for position in kept):
+                raise ValueError("it does not fit this graph")
     except Exception as error:  # a corrupt entry must never break a computation
         _warn_broken(key, f"{type(error).__name__}: {error}")
         return None

@@ -268,7 +268,8 @@ def _realize_through_program_store(roots: list[Node], writes: list[tuple], layou
     key, buffers = graph_signature(roots, writes,
                                    results.lookup if results.any_kept() else None, nodes)
     stored_key = program_store.disk_key((key, tuple(layouts)))
-    found = None if stored_key is None else program_store.load(stored_key, backend)
+    found = None if stored_key is None else program_store.load(
+        stored_key, backend, len(buffers), len(roots), len(nodes))
     if found is not None:
         program, kept_positions = found
         outs = program.run([b.storage for b in buffers])
