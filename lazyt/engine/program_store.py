@@ -207,6 +207,7 @@ def load(key: str, backend, n_inputs: int, n_roots: int, n_nodes: int
     results) for a graph of `n_inputs` buffers, `n_roots` roots and `n_nodes`
     nodes, or None (absent, or unusable: then a warning says so and the
     caller schedules the graph as usual)."""
+    disk_cache.flush(key)  # (an entry this process is still writing is read back whole)
     payload = disk_cache.load(key, _SUFFIX, on_broken=lambda why: _warn_broken(key, why))
     if payload is None:
         return None
@@ -238,4 +239,4 @@ def store(key: str, program: Program, kept_positions: list = ()) -> None:
         payload = encode(program, kept_positions)
     except _NotStorable:
         return
-    disk_cache.store(key, payload, _SUFFIX)
+    disk_cache.store_later(key, payload, _SUFFIX)

@@ -17,9 +17,12 @@ and a truncated or corrupt entry is ignored (and rewritten), never loaded.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 
 import llvmlite
 import llvmlite.binding as llvm
@@ -91,3 +94,50 @@ def store(key: str, payload: bytes, suffix: str = ".o") -> None:
         os.replace(tmp, path)
     except OSError:
         pass
+
+
+_PENDING: queue.Queue = queue.Queue()
+_WRITER: list[threading.Thread] = []
+_PENDING_KEYS: set[str] = set()
+
+
+def store_later(key: str, payload: bytes, suffix: str) -> None:
+    """store() on a background thread: writing a file costs the caller about
+    a millisecond (a traced CNN step writes a dozen programs). Entries still
+    pending when the process exits are written first (atexit)."""
+    _PENDING_KEYS.add(key)
+    _PENDING.put((key, payload, suffix))
+    if not _WRITER:
+        writer = threading.Thread(target=_write_pending, name="lazyt-cache-writer",
+                                  daemon=True)
+        _WRITER.append(writer)
+        writer.start()
+        atexit.register(flush)
+
+
+def _write_pending() -> None:
+    while True:
+        key, payload, suffix = _PENDING.get()
+        try:
+            store(key, payload, suffix)
+        finally:
+            _PENDING_KEYS.discard(key)
+            _PENDING.task_done()
+
+
+def _forget_writer_after_fork() -> None:
+    """A forked child has no writer thread (and its parent's queue is not its
+    own): it starts afresh, so its exit does not wait on a queue nobody reads."""
+    global _PENDING
+    _PENDING = queue.Queue()
+    _WRITER.clear()
+    _PENDING_KEYS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_writer_after_fork)
+
+
+def flush(key: str | None = None) -> None:
+    """Wait until every store_later entry (or only: until `key`'s) is on disk."""
+    if _WRITER and (key is None or key in _PENDING_KEYS):
+        _PENDING.join()
