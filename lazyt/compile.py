@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from lazyt import modes
 from lazyt.autograd.grad_mode import no_grad
+from lazyt.engine import program_store
 from lazyt.engine.program import ExternLaunch, Program, recording
 from lazyt.engine.realize import backend_for, recording_backend
 from lazyt.engine.trace import RECORD, REPLAY, TraceCache
@@ -208,7 +209,7 @@ class CompiledFunction:
         # .grad), so the recorded call is a steady-state one.
         modes.TRACING.append(self.fn)
         try:
-            with modes.deferred():
+            with modes.deferred(), program_store.persistent():
                 result = self.fn(*args, **kwargs)
                 outputs: list = []
                 structure = _structure(result, outputs)
@@ -266,7 +267,7 @@ class CompiledFunction:
         previous_mode = modes.get_mode()
         modes.set_mode("deferred")
         try:
-            with recording() as entries:
+            with recording() as entries, program_store.persistent():
                 result = self.fn(*args, **kwargs)
                 outputs: list = []
                 structure = _structure(result, outputs)

@@ -23,8 +23,10 @@ def stats() -> dict:
     """Counters since start or the last reset_stats(): kernels_compiled,
     kernel_launches (calls into compiled code), kernels (the scheduled kernels
     those launches ran: small ones share a launch), cache_hits,
-    compile_seconds, extern_calls, realizations, graphs_scheduled (deferred
-    graphs scheduled anew rather than replayed from the realisation cache)."""
+    compile_seconds, extern_calls, realizations, graphs_scheduled (graphs
+    scheduled anew rather than replayed from the realisation cache or the
+    disk), programs_loaded (recorded Programs of lt.compile's calls read from
+    the disk cache)."""
     return dict(_stats.COUNTERS)
 
 

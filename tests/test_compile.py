@@ -169,3 +169,19 @@ def test_a_bad_target_on_replay_raises_like_eager():
         loss_of(logits, lt.tensor([0, 5, 2, 1]))
     # The error block is reset: a good batch after a bad one replays fine.
     assert loss_of(logits, lt.tensor([0, 1, 2, 1])).item() == pytest.approx(good.item())
+
+
+def test_kernels_of_a_function_not_traced_yet_say_why_they_are_empty():
+    import warnings
+
+    f = lt.compile(lambda a: a * 2)
+    with pytest.warns(UserWarning, match="not traced yet \\(has not been called\\)") as caught:
+        assert lt.debug.kernels(f) == []
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+    f(lt.ones(3))
+    with pytest.warns(UserWarning, match="called once per signature.*traces on the second call"):
+        assert lt.debug.kernels(f) == []
+    f(lt.ones(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert any("define void" in source for _, source in lt.debug.kernels(f))

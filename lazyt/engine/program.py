@@ -82,6 +82,13 @@ def recording():
         _RECORDINGS.pop()
 
 
+def pass_on_recording(entries: list) -> None:
+    """Hand a finished inner recording's entries on to the enclosing
+    recording, if any (a nested recording otherwise hides its launches)."""
+    if _RECORDINGS:
+        _RECORDINGS[-1].extend(entries)
+
+
 def is_recording() -> bool:
     return bool(_RECORDINGS)
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import time
 
-from lazyt.engine import plans, results
-from lazyt.engine.program import ExternLaunch, Program, recording
+from lazyt.engine import plans, program_store, results
+from lazyt.engine.program import ExternLaunch, Program, pass_on_recording, recording
 from lazyt.engine.signature import graph_signature
 from lazyt.engine.trace import REPLAY, TraceCache
 from lazyt.ir import lower
@@ -253,6 +253,8 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool,
             raise mixed_devices_error(*sorted(devices, key=lambda d: d.type != "cuda")[:2])
         backend = backend_for(devices.pop() if devices else CPU)
     if not cacheable:
+        if backend is CPU_BACKEND and program_store.wanted():
+            return _realize_through_program_store(roots, writes, layouts, backend)
         return _realize_scheduled(roots, writes, layouts, backend)
     nodes: list[Node] = []
     key, buffers = graph_signature(roots, writes,
@@ -263,23 +265,40 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool,
     action, found = REALIZATIONS.lookup(key)
     if action == REPLAY:
         start = time.perf_counter()
-        program, kept = found
-        outs = program.run([b.storage for b in buffers])
-        _remember_results(nodes, zip(kept, outs[len(roots):]), writes, roots, outs)
-        outs = outs[:len(roots)]
+        program, _ = found
+        outs = _replay(found, nodes, buffers, writes, roots)
         if debug_level() >= 1:
             print(f"[lazyt] realize: {program.kernels} kernels in {len(program.launches)} "
                   f"launches (a known graph: no scheduling), "
                   f"{(time.perf_counter() - start) * 1e3:.2f} ms")
         return outs
     stats.bump("graphs_scheduled")
+    outs, _, recorded = _schedule_and_record(roots, writes, layouts, backend, nodes, buffers)
+    REALIZATIONS.store(key, None, recorded)
+    return outs
+
+
+def _replay(recorded: tuple, nodes: list[Node], buffers: list, writes: list[tuple],
+            roots: list[Node]) -> list[tuple]:
+    """Run a recorded (Program, kept positions) on this graph's buffers; it
+    keeps the same intermediate results the scheduled run kept."""
+    program, kept_positions = recorded
+    outs = program.run([b.storage for b in buffers])
+    _remember_results(nodes, zip(kept_positions, outs[len(roots):]), writes, roots, outs)
+    return outs[:len(roots)]
+
+
+def _schedule_and_record(roots: list[Node], writes: list[tuple], layouts: list, backend,
+                         nodes: list[Node], buffers: list) -> tuple:
+    """Schedule and run the graph, recording its launches; (outs, the
+    recording's entries, (Program, kept positions) or None). The boundary results of the graph's
+    own nodes (a matmul, a reduction) are kept for later graphs that share
+    them, and the Program outputs them too, so a replay keeps the same ones:
+    the graphs built after a replay are those built after this run (so their
+    signatures, and the programs they replay, are the same)."""
     boundaries: list = []
     with recording() as entries:
         outs = _realize_scheduled(roots, writes, layouts, backend, boundaries)
-    # The boundary results of the graph's own nodes (a matmul, a reduction)
-    # are kept for later graphs that share them, and a replay keeps the same
-    # ones: the graphs built after a replay are those built after this run
-    # (so their signatures, and the programs they replay, are the same).
     position_of = {id(node): k for k, node in enumerate(nodes)}
     written = {id(storages[slot]) for launches, storages in entries for launch in launches
                for slot, wrote in zip(launch.slots, launch.writes) if wrote and slot >= 0}
@@ -289,9 +308,8 @@ def realize_graph(roots: list[Node], writes: list[tuple], cacheable: bool,
                       writes, roots, outs)
     program = Program.from_recording(backend, entries, [b.storage for b in buffers],
                                      outs + [(storage, view) for _, storage, view in kept])
-    REALIZATIONS.store(key, None, None if program is None else
-                       (program, tuple(position for position, _, _ in kept)))
-    return outs
+    return outs, entries, (None if program is None else
+                           (program, tuple(position for position, _, _ in kept)))
 
 
 def _remember_results(nodes: list[Node], kept, writes: list[tuple], roots: list[Node],
@@ -304,6 +322,33 @@ def _remember_results(nodes: list[Node], kept, writes: list[tuple], roots: list[
     _finish_writes(writes)
     for root, (storage, view) in zip(roots, outs):
         results.remember(root, storage, view)
+
+
+def _realize_through_program_store(roots: list[Node], writes: list[tuple], layouts: list,
+                                   backend) -> list[tuple]:
+    """realize_graph for lt.compile's calls: the Program a previous process
+    recorded for this graph signature (engine/program_store.py) replays with
+    no scheduling, keeping the intermediate results a scheduled run keeps (so
+    the graphs built after it have the same signatures in every process);
+    otherwise the graph is scheduled, its recording is kept on disk and handed
+    on to the enclosing recording (lt.compile's trace)."""
+    nodes: list[Node] = []
+    key, buffers = graph_signature(roots, writes,
+                                   results.value_of if results.any_kept() else None, nodes)
+    stored_key = program_store.disk_key((key, tuple(layouts)))
+    found = None if stored_key is None else program_store.load(
+        stored_key, backend, len(buffers), len(roots), len(nodes))
+    if found is not None:
+        return _replay(found, nodes, buffers, writes, roots)
+    stats.bump("graphs_scheduled")
+    if stored_key is None:
+        return _realize_scheduled(roots, writes, layouts, backend)
+    outs, entries, recorded = _schedule_and_record(roots, writes, layouts, backend, nodes,
+                                                   buffers)
+    pass_on_recording(entries)
+    if recorded is not None:
+        program_store.store(stored_key, *recorded)
+    return outs
 
 
 def _realize_scheduled(roots: list[Node], writes: list[tuple], layouts: list,

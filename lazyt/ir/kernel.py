@@ -209,30 +209,86 @@ def rewrite(value, *, var_exprs: dict | None = None, accs: dict | None = None,
     and scalar slots shifted by `param_offset`, and, with `prefix`, every loop
     variable and accumulator name prefixed. Used to place one kernel's code
     inside another (horizontal fusion) or to repeat it for neighbouring
-    columns (column reductions)."""
-    if isinstance(value, tuple):
-        return tuple(rewrite(v, var_exprs=var_exprs, accs=accs, buffers=buffers,
-                             param_offset=param_offset, prefix=prefix) for v in value)
-    if isinstance(value, Var):
-        if var_exprs is not None and value.name in var_exprs:
-            return var_exprs[value.name]
-        return Var(prefix + value.name) if prefix else value
-    if isinstance(value, (Param, Scalar)):
-        return replace(value, slot=value.slot + param_offset) if param_offset else value
-    if not is_dataclass(value):
-        return value
-    changes = {}
-    for f in fields(value):
-        old = getattr(value, f.name)
-        if f.name in ("buf", "err_buf") and buffers is not None:
-            changes[f.name] = buffers[old]
-        elif f.name == "var" or (f.name == "name" and isinstance(value, _NAMED_ACCS)):
-            renamed = accs.get(old, old) if accs is not None and f.name == "name" else old
-            changes[f.name] = prefix + renamed
-        elif is_dataclass(old) or isinstance(old, tuple):
-            changes[f.name] = rewrite(old, var_exprs=var_exprs, accs=accs, buffers=buffers,
-                                      param_offset=param_offset, prefix=prefix)
-    return replace(value, **changes) if changes else value
+    columns (column reductions). Subtrees shared in the input are rewritten
+    once (and stay shared); a subtree with nothing to change is kept as it is."""
+    return _Rewriter(var_exprs, accs, buffers, param_offset, prefix).rewrite(value)
+
+
+def _field_roles(cls) -> tuple[tuple[str, str], ...]:
+    """(field, role) of a kernel IR class for rewrite: "buf" (a buffer slot),
+    "name" (a loop variable or accumulator name), "tree" (may hold IR)."""
+    roles = _FIELD_ROLES.get(cls)
+    if roles is None:
+        roles = []
+        for f in fields(cls):
+            if f.name in ("buf", "err_buf"):
+                roles.append((f.name, "buf"))
+            elif f.name == "var" or (f.name == "name" and cls in _NAMED_ACCS):
+                roles.append((f.name, "name"))
+            elif f.name != "_h":
+                roles.append((f.name, "tree"))
+        roles = _FIELD_ROLES[cls] = tuple(roles)
+    return roles
+
+
+_FIELD_ROLES: dict[type, tuple] = {}
+
+
+class _Rewriter:
+    """One rewrite's settings and the subtrees it has rewritten (by id)."""
+
+    def __init__(self, var_exprs, accs, buffers, param_offset, prefix):
+        self.var_exprs = var_exprs
+        self.accs = accs
+        self.buffers = buffers
+        self.param_offset = param_offset
+        self.prefix = prefix
+        self.done: dict[int, object] = {}
+        self.keep: list = []  # inputs whose ids key `done` stay alive until the end
+
+    def rewrite(self, value):
+        kind = type(value)
+        if kind is tuple:
+            items = [self.rewrite(v) for v in value]
+            return value if all(a is b for a, b in zip(items, value)) else tuple(items)
+        if kind is Var:
+            if self.var_exprs is not None and value.name in self.var_exprs:
+                return self.var_exprs[value.name]
+            return Var(self.prefix + value.name) if self.prefix else value
+        if kind is Param or kind is Scalar:
+            return replace(value, slot=value.slot + self.param_offset) \
+                if self.param_offset else value
+        roles = _FIELD_ROLES.get(kind)
+        if roles is None:
+            if kind is DType or not is_dataclass(kind):
+                return value
+            roles = _field_roles(kind)
+        found = self.done.get(id(value))
+        if found is not None:
+            return found
+        changes = {}
+        for name, role in roles:
+            old = getattr(value, name)
+            if role == "buf":
+                new = old if self.buffers is None else self.buffers[old]
+            elif role == "name":
+                renamed = self.accs.get(old, old) \
+                    if self.accs is not None and name == "name" else old
+                new = self.prefix + renamed
+            elif type(old) is tuple or type(old) in _FIELD_ROLES or \
+                    (old is not None and type(old) is not DType and is_dataclass(type(old))):
+                new = self.rewrite(old)
+                if new is not old:
+                    changes[name] = new
+                continue
+            else:
+                continue
+            if new != old:
+                changes[name] = new
+        result = replace(value, **changes) if changes else value
+        self.done[id(value)] = result
+        self.keep.append(value)
+        return result
 
 
 _NAMED_ACCS = (AccInit, AccUpdate, AccGet)

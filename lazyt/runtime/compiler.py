@@ -38,6 +38,15 @@ class _Target:
 
     machine = None
     engine = None
+    triple_and_layout = None
+
+    @classmethod
+    def layout(cls) -> tuple[str, str]:
+        """The host triple and data layout every module is given."""
+        if cls.triple_and_layout is None:
+            machine, _ = cls.get()
+            cls.triple_and_layout = (machine.triple, str(machine.target_data))
+        return cls.triple_and_layout
 
     @classmethod
     def get(cls):
@@ -75,16 +84,26 @@ def _object_compiled(module, buffer: bytes) -> None:
 class CompiledKernel:
     """A callable kernel in the shared engine."""
 
-    __slots__ = ("name", "source", "module", "function", "optimized_ir", "released",
-                 "__weakref__")
+    __slots__ = ("name", "source", "module", "function", "_optimized_ir", "released",
+                 "compact", "__weakref__")
 
-    def __init__(self, name: str, source: str, module, address: int, optimized_ir: str):
+    def __init__(self, name: str, source: str, module, address: int,
+                 optimized_ir: str | None = None, compact: bool = False):
         self.released = False
         self.name = name
         self.source = source
+        self.compact = compact  # compiled with compile_llvm's `compact` pipeline
         self.module = module
         self.function = _KERNEL_SIGNATURE(address)
-        self.optimized_ir = optimized_ir
+        self._optimized_ir = optimized_ir
+
+    @property
+    def optimized_ir(self) -> str:
+        """The optimised LLVM IR (printed when first asked for: printing every
+        module as it compiles cost about 1.5% of compile time)."""
+        if self._optimized_ir is None:
+            self._optimized_ir = str(self.module)
+        return self._optimized_ir
 
     def release(self) -> None:
         """Drop the module from the engine. Only when nothing can call the
@@ -136,8 +155,7 @@ def compile_llvm(source: str, name: str, use_disk_cache: bool = True,
         key = disk_cache.key_for(source)
         cached = disk_cache.load(key)
     module = llvm.parse_assembly("" if cached is not None else source)
-    module.triple = machine.triple
-    module.data_layout = str(machine.target_data)
+    module.triple, module.data_layout = _Target.layout()
     if key is not None:
         module.name = key
         if cached is not None:
@@ -155,7 +173,7 @@ def compile_llvm(source: str, name: str, use_disk_cache: bool = True,
         builder = llvm.create_pass_builder(machine, tuning)
         builder.getModulePassManager().run(module, builder)
     _check_symbols(module)
-    optimized_ir = str(module) if cached is None else "(machine code loaded from disk cache)"
+    optimized_ir = None if cached is None else "(machine code loaded from disk cache)"
     engine.add_module(module)
     engine.finalize_object()
     address = engine.get_function_address(name)
@@ -171,7 +189,7 @@ def compile_llvm(source: str, name: str, use_disk_cache: bool = True,
         print(f"[lazyt] {how} {name} in {elapsed * 1e3:.1f} ms")
     if debug_level() >= 4:
         print(source)
-    return CompiledKernel(name, source, module, address, optimized_ir)
+    return CompiledKernel(name, source, module, address, optimized_ir, compact)
 
 
 def _level_from_env() -> int:

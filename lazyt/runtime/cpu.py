@@ -365,6 +365,22 @@ class CPUBackend(Backend):
         self._by_symbol[symbol] = compiled
         return compiled
 
+    def kernel_from_source(self, symbol: str, source: str, compact: bool) -> CompiledKernel | None:
+        """The kernel `symbol` of a Program read from disk (engine/program_store.py):
+        the live one of that name, else compiled from its source (its machine code
+        comes from the disk cache). None when the name was given to other code here."""
+        same_code = self._by_symbol.get(symbol)
+        if same_code is not None and not same_code.released:
+            return same_code if same_code.source == source else None
+        if symbol in self._used_symbols:
+            return None
+        self._used_symbols.add(symbol)
+        compiled = compile_llvm(source, symbol, compact=compact)
+        self._by_symbol[symbol] = compiled
+        # Kept like a compiled kernel IR (bounded, least recently used first), so
+        # the same kernel compiled from its IR later finds it by symbol.
+        return self.kernels.get(("from source", symbol), lambda: compiled)
+
     def prepare(self, launches: tuple, static: dict) -> list:
         return launch.prepare(launches, static, self.externs)
 

@@ -10,8 +10,8 @@ COUNTERS: dict[str, float] = {}
 
 def reset() -> None:
     COUNTERS.update(kernels_compiled=0, kernel_launches=0, kernels=0, cache_hits=0, disk_cache_hits=0,
-                    compile_seconds=0.0, extern_calls=0, realizations=0,
-                    graphs_scheduled=0)
+                    compile_seconds=0.0, extern_calls=0, realizations=0, graphs_scheduled=0,
+                    programs_loaded=0)
 
 
 def bump(name: str, amount: float = 1) -> None:

@@ -70,7 +70,13 @@ def _positions(in_size: tuple, kernel: tuple, stride: tuple, dilation: tuple,
         inside = inside & (pos >= 0) & (pos < in_size[d])
         flat = flat * in_size[d] + pos
     table = elementwise.where(inside, flat, -1).expand(*kernel, *out_size).contiguous()
-    return table.realize(), not bool(inside.all())
+    # Whether a window reaches outside the input, from the sizes (reading
+    # `inside` would be a value read, which lt.compile's trace forbids).
+    outside = 0 not in out_size and 0 not in kernel and any(
+        pad > 0 or (k - 1) * dil + (o - 1) * st - pad >= size
+        for size, k, st, dil, pad, o in zip(in_size, kernel, stride, dilation, pad_before,
+                                              out_size))
+    return table.realize(), outside
 
 
 @lru_cache(maxsize=_TABLE_CACHE_SIZE)
