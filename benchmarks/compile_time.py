@@ -32,8 +32,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import print_rows  # noqa: E402
+
 WORKLOADS = (("MLP 64-256-10, batch 128", "mlp", 128), ("digits CNN, batch 64", "cnn", 64))
 
 LAZYT_CALLS = """
@@ -115,7 +121,10 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--torch-compile", action="store_true",
                         help="also time torch.compile's first calls (seconds)")
+    parser.add_argument("--quick", action="store_true", help="one fresh process per figure")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats = 1
     rows = []
     notes = []
     for name, kind, batch in WORKLOADS:
@@ -141,10 +150,7 @@ def main(argv=None) -> list[dict]:
                 continue
             rows.append({"workload": name, "contender": "torch.compile first call",
                          "ms": seconds * 1e3})
-    print(f"lt.compile's costs (ms; fresh processes, median of {args.repeats})")
-    print(f"{'workload':28s}{'contender':30s}{'ms':>12s}")
-    for row in rows:
-        print(f"{row['workload']:28s}{row['contender']:30s}{row['ms']:12.2f}")
+    print_rows(rows, f"lt.compile's costs (ms; fresh processes, median of {args.repeats})")
     for note in notes:
         print(note)
     return rows

@@ -6,36 +6,24 @@ padding 1, 32x32 images, float32; the forward alone and forward + backward
 
 lazyt runs im2col (strided window copies) + one BLAS matmul per direction
 (lazyt/nn/_functional/conv.py) in eager mode, where the convolution is one
-recorded region. PyTorch is timed at 1 and at 2 threads (the faster is the
-peer to beat). `main(argv)` returns the rows ({"workload", "contender",
+recorded region. PyTorch's figure is the faster of its 1- and 2-thread runs
+(benchmarks/common.py). `main(argv)` returns the rows ({"workload", "contender",
 "ms"}) for benchmarks/run_all.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 
-import lazyt as lt
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-try:
-    import torch
-except ImportError:  # PyTorch is optional: its rows are skipped
-    torch = None
-
-
-def median_ms(fn, repeat: int) -> float:
-    fn()  # warm up: compile, record the region, first-touch page faults
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+import lazyt as lt  # noqa: E402
+from benchmarks.common import median_ms, print_rows, row, torch, torch_best_ms  # noqa: E402
 
 
 def lazyt_steps(x: np.ndarray, w: np.ndarray, b: np.ndarray):
@@ -77,52 +65,24 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--quick", action="store_true", help="batch 8, 3 repeats")
     args = parser.parse_args(argv)
+    batch, r = (8, 3) if args.quick else (args.batch, args.repeat)
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((args.batch, 32, 32, 32), dtype=np.float32)
+    x = rng.standard_normal((batch, 32, 32, 32), dtype=np.float32)
     w = (rng.standard_normal((64, 32, 3, 3)) * 0.1).astype(np.float32)
     b = rng.standard_normal(64, dtype=np.float32)
-    shape = f"conv2d {args.batch}x32x32x32 -> 64, 3x3"
+    shape = f"conv2d {batch}x32x32x32 -> 64, 3x3"
     rows: list[dict] = []
     forward, step = lazyt_steps(x, w, b)
-    rows.append(dict(workload=f"{shape} forward", contender="lazyt",
-                     ms=median_ms(forward, args.repeat)))
-    rows.append(dict(workload=f"{shape} forward+backward", contender="lazyt",
-                     ms=median_ms(step, args.repeat)))
+    rows.append(row(f"{shape} forward", "lazyt eager", median_ms(forward, r)))
+    rows.append(row(f"{shape} forward+backward", "lazyt eager", median_ms(step, r)))
     if torch is not None:
-        threads_before = torch.get_num_threads()
         forward, step = torch_steps(x, w, b)
-        try:
-            for threads in (1, 2):
-                torch.set_num_threads(threads)
-                who = f"torch ({threads} thread{'s' if threads > 1 else ''})"
-                rows.append(dict(workload=f"{shape} forward", contender=who,
-                                 ms=median_ms(forward, args.repeat)))
-                rows.append(dict(workload=f"{shape} forward+backward", contender=who,
-                                 ms=median_ms(step, args.repeat)))
-        finally:
-            torch.set_num_threads(threads_before)
-    print_table(rows)
+        rows.append(row(f"{shape} forward", "torch", torch_best_ms(forward, r)))
+        rows.append(row(f"{shape} forward+backward", "torch", torch_best_ms(step, r)))
+    print_rows(rows, f"median of {r} runs (ms)")
     return rows
-
-
-def _column(contender: str) -> int:
-    order = ("lazyt", "lazyt deferred", "numpy", "torch (1 thread)", "torch (2 threads)",
-             "memory floor")
-    return order.index(contender) if contender in order else len(order)
-
-
-def print_table(rows: list[dict]) -> None:
-    names = list(dict.fromkeys(r["workload"] for r in rows))
-    contenders = sorted(dict.fromkeys(r["contender"] for r in rows), key=_column)
-    print("| workload | " + " | ".join(contenders) + " | lazyt / best torch |")
-    print("|---" * (len(contenders) + 2) + "|")
-    for name in names:
-        times = {r["contender"]: r["ms"] for r in rows if r["workload"] == name}
-        cells = [f"{times[c]:.1f}" if c in times else "-" for c in contenders]
-        torch_times = [t for c, t in times.items() if c.startswith("torch")]
-        ratio = f"{times['lazyt'] / min(torch_times):.2f}x" if torch_times else "-"
-        print(f"| {name} | " + " | ".join(cells) + f" | {ratio} |")
 
 
 if __name__ == "__main__":

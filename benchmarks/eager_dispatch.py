@@ -16,19 +16,20 @@ benchmarks/run_all.py calls main(argv) and reads the rows it returns.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-import lazyt as lt
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-try:
-    import torch
-except ImportError:  # PyTorch is optional: its column is left empty
-    torch = None
+import lazyt as lt  # noqa: E402
+from benchmarks.common import torch, torch_best_ms  # noqa: E402
 
 
 def per_call_ms(fn, number: int, repeat: int) -> float:
@@ -82,34 +83,25 @@ def import_seconds(module: str, runs: int) -> float:
     return statistics.median(times)
 
 
-def torch_best_ms(fn, number: int, repeat: int) -> float:
-    """PyTorch's time: the faster of its 1- and 2-thread runs."""
-    previous = torch.get_num_threads()
-    try:
-        best = float("inf")
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            best = min(best, per_call_ms(fn, number, repeat))
-        return best
-    finally:
-        torch.set_num_threads(previous)
-
-
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--number", type=int, default=2000, help="calls per timed run")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs (median kept)")
     parser.add_argument("--imports", type=int, default=5, help="fresh interpreters per import")
+    parser.add_argument("--quick", action="store_true", help="200 calls, 3 runs, 2 imports")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.number, args.repeat, args.imports = 200, 3, 2
 
-    ops = {"numpy": workloads(np), "lazyt": workloads(lt)}
+    ops = {"numpy": workloads(np), "lazyt eager": workloads(lt)}
     if torch is not None:
         ops["torch"] = workloads(torch)
+    per_call = functools.partial(per_call_ms, number=args.number, repeat=args.repeat)
     rows = []
-    for name in ops["lazyt"]:
+    for name in ops["lazyt eager"]:
         for contender, table in ops.items():
-            ms = (torch_best_ms if contender == "torch" else per_call_ms)(
-                table[name], args.number, args.repeat)
+            ms = (torch_best_ms(table[name], measure=per_call) if contender == "torch"
+                  else per_call(table[name]))
             rows.append({"workload": name, "contender": contender, "ms": ms})
 
     startup = import_seconds("", args.imports)
@@ -117,7 +109,8 @@ def main(argv=None) -> list[dict]:
         if module == "torch" and torch is None:
             continue
         seconds = import_seconds(module, args.imports)
-        rows.append({"workload": "import", "contender": module, "ms": seconds * 1e3,
+        rows.append({"workload": "import", "contender": "lazyt" if module == "lazyt" else module,
+                     "ms": seconds * 1e3,
                      "without_startup_ms": (seconds - startup) * 1e3})
     print_table(rows, startup)
     return rows
@@ -138,7 +131,8 @@ def print_table(rows: list[dict], startup: float) -> None:
     print("|---|---|---|---|---|---|")
     for name in dict.fromkeys(r["workload"] for r in rows):
         scale, unit = (1e-3, "s") if name == "import" else (1e3, "us")
-        numpy_row, torch_row, lazyt_row = (by.get((name, c)) for c in ("numpy", "torch", "lazyt"))
+        numpy_row, torch_row = by.get((name, "numpy")), by.get((name, "torch"))
+        lazyt_row = by.get((name, "lazyt eager")) or by.get((name, "lazyt"))
         print(f"| {name} | {_cell(numpy_row, scale, unit)} | {_cell(torch_row, scale, unit)} "
               f"| {_cell(lazyt_row, scale, unit)} | {_ratio(lazyt_row, numpy_row)} "
               f"| {_ratio(lazyt_row, torch_row)} |")

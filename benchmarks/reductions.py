@@ -5,9 +5,8 @@ the bytes each workload must read and write).
 
     python benchmarks/reductions.py [--repeat 9] [--only softmax,row sum]
 
-PyTorch is timed at 1 and at 2 threads (the faster is the peer to beat: on
-a busy machine its 2-thread runs suffer most); lazyt uses its default
-threads (LAZYT_NUM_THREADS). softmax and log_softmax also run in deferred
+PyTorch's figure is the faster of its 1- and 2-thread runs (benchmarks/
+common.py); lazyt uses its default threads (LAZYT_NUM_THREADS). softmax and log_softmax also run in deferred
 mode (one realisation of the pending graph). `main(argv)` returns the rows
 ({"workload", "contender", "ms"}) for benchmarks/run_all.py.
 """
@@ -16,35 +15,16 @@ from __future__ import annotations
 
 import argparse
 import functools
-import statistics
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 
-import lazyt as lt
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-try:
-    import torch
-except ImportError:  # PyTorch is optional: its rows are skipped
-    torch = None
-
-
-def median_ms(fn, repeat: int) -> float:
-    fn()  # warm up (compile, first-touch page faults)
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
-
-
-def copy_floor_ms(numel: int, reads: float, writes: float, repeat: int) -> float:
-    """np.copyto moves two arrays' bytes; scaled to reads + writes arrays."""
-    src = np.random.rand(numel).astype(np.float32)
-    dst = np.empty_like(src)
-    return median_ms(lambda: np.copyto(dst, src), repeat) * (reads + writes) / 2
+import lazyt as lt  # noqa: E402
+from benchmarks.common import floor_ms, median_ms, print_rows, row, torch, torch_best_ms  # noqa: E402
 
 
 def _softmax_np(x: np.ndarray) -> np.ndarray:
@@ -119,55 +99,26 @@ def workloads(rng: np.random.Generator) -> list[dict]:
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--quick", action="store_true", help="3 repeats")
     parser.add_argument("--only", default="", help="comma-separated workload name prefixes")
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
+    r = 3 if args.quick else args.repeat
     rows: list[dict] = []
-    threads_before = torch.get_num_threads() if torch is not None else None
-    try:
-        for w in workloads(np.random.default_rng(0)):
-            if only and not any(w["name"].startswith(o) for o in only):
-                continue
-            name, r = w["name"], args.repeat
-            rows.append(dict(workload=name, contender="lazyt", ms=median_ms(w["lazyt"], r)))
-            if "deferred" in w:
-                rows.append(dict(workload=name, contender="lazyt deferred",
-                                 ms=median_ms(w["deferred"], r)))
-            rows.append(dict(workload=name, contender="numpy", ms=median_ms(w["numpy"], r)))
-            if torch is not None:
-                for threads in (1, 2):
-                    torch.set_num_threads(threads)
-                    run = functools.partial(w["torch"], w["tensors"])
-                    rows.append(dict(workload=name, contender=f"torch ({threads} thread"
-                                     f"{'s' if threads > 1 else ''})", ms=median_ms(run, r)))
-            rows.append(dict(workload=name, contender="memory floor",
-                             ms=copy_floor_ms(w["numel"], w["reads"], w["writes"], r)))
-    finally:
+    for w in workloads(np.random.default_rng(0)):
+        if only and not any(w["name"].startswith(o) for o in only):
+            continue
+        name = w["name"]
+        rows.append(row(name, "lazyt eager", median_ms(w["lazyt"], r)))
+        if "deferred" in w:
+            rows.append(row(name, "lazyt deferred", median_ms(w["deferred"], r)))
+        rows.append(row(name, "numpy", median_ms(w["numpy"], r)))
         if torch is not None:
-            torch.set_num_threads(threads_before)
-    print_table(rows)
+            rows.append(row(name, "torch", torch_best_ms(
+                functools.partial(w["torch"], w["tensors"]), r)))
+        rows.append(row(name, "floor", floor_ms((w["reads"] + w["writes"]) * w["numel"] * 4, r)))
+    print_rows(rows, f"median of {r} runs (ms); floor = np.copyto of the bytes read and written")
     return rows
-
-
-def _column(contender: str) -> int:
-    order = ("lazyt", "lazyt deferred", "numpy", "torch (1 thread)", "torch (2 threads)",
-             "memory floor")
-    return order.index(contender) if contender in order else len(order)
-
-
-def print_table(rows: list[dict]) -> None:
-    """One line per workload: each contender's median, and lazyt's ratio to
-    the fastest PyTorch run."""
-    names = list(dict.fromkeys(r["workload"] for r in rows))
-    contenders = sorted(dict.fromkeys(r["contender"] for r in rows), key=_column)
-    print("| workload | " + " | ".join(contenders) + " | lazyt / best torch |")
-    print("|---" * (len(contenders) + 2) + "|")
-    for name in names:
-        times = {r["contender"]: r["ms"] for r in rows if r["workload"] == name}
-        cells = [f"{times[c]:.2f}" if c in times else "-" for c in contenders]
-        torch_times = [t for c, t in times.items() if c.startswith("torch")]
-        ratio = f"{times['lazyt'] / min(torch_times):.2f}x" if torch_times else "-"
-        print(f"| {name} | " + " | ".join(cells) + f" | {ratio} |")
 
 
 if __name__ == "__main__":

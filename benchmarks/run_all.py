@@ -37,7 +37,7 @@ BENCHMARKS = [
      ["--no-torch-compile", "--no-first-call", "--steps", "5"]),
     ("kernel_counts", [], []),
     ("deferred_loop", [], ["--ks", "1", "10", "--steps", "20"]),
-    ("compile_time", [], ["--quick"]),
+    ("compile_time", ["--torch-compile"], ["--quick"]),
     ("conv", [], ["--quick"]),
 ]
 
