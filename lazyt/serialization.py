@@ -22,7 +22,11 @@ tensors are saved from a host copy and restored onto their device (or onto
 map_location).
 
 Any other object (a whole nn.Module, an optimizer, a user's class) is stored
-as {"pickle": "<base64>"}: Python's pickle of it. As in PyTorch since 2.6,
+as {"pickled": N}: Python's pickle of it in the entry lazyt_archive/pickles/N,
+in which every tensor is a persistent reference (its tensor/parameter entry
+above), so a whole module's weights are raw storages like a state dict's, not
+pickled bytes. (Version-1 files of older lazyt wrote {"pickle": "<base64>"} of
+a plain pickle; they still load.) As in PyTorch since 2.6,
 loading such an entry needs `weights_only=False` (it runs code named by the
 file: do it only for files you trust); by default lt.load raises PyTorch's
 "Weights only load failed" UnpicklingError. Everything else loads without
@@ -38,7 +42,9 @@ import io
 import json
 import os
 import pickle
+import struct
 import zipfile
+import zlib
 from collections import Counter, OrderedDict
 from typing import Any
 
@@ -65,6 +71,7 @@ class _Writer:
         self.pickle_module = pickle if pickle_module is None else pickle_module
         self.pickle_protocol = pickle_protocol
         self.storages: list[np.ndarray] = []
+        self.pickles: list[bytes] = []
         self.storage_ids: dict[int, int] = {}
         self.keepalive: list = []  # storages stay alive so ids are not reused
 
@@ -116,8 +123,25 @@ class _Writer:
             return {"set": [self.encode(v) for v in obj]}
         # A whole module, optimizer or user object: pickled (loads only with
         # weights_only=False, as in PyTorch).
-        data = self.pickle_module.dumps(obj, protocol=max(2, self.pickle_protocol))
-        return {"pickle": base64.b64encode(data).decode("ascii")}
+        return {"pickled": self.pickle_object(obj)}
+
+    def pickle_object(self, obj: Any) -> int:
+        """Pickle obj into a new pickles/N entry, its tensors as references to storages."""
+        protocol = max(2, self.pickle_protocol)
+        pickler_class = getattr(self.pickle_module, "Pickler", None)
+        if pickler_class is None:      # a pickle_module without Pickler: tensors by value
+            self.pickles.append(self.pickle_module.dumps(obj, protocol=protocol))
+            return len(self.pickles) - 1
+        writer = self
+
+        class TensorsAsReferences(pickler_class):
+            def persistent_id(self, value):
+                return writer.encode_tensor(value) if isinstance(value, Tensor) else None
+
+        buffer = io.BytesIO()
+        TensorsAsReferences(buffer, protocol=protocol).dump(obj)
+        self.pickles.append(buffer.getvalue())
+        return len(self.pickles) - 1
 
     def encode_tensor(self, t: Tensor) -> dict:
         index, view = self.storage_index(t)
@@ -147,14 +171,26 @@ def save(obj: Any, f, pickle_module=None, pickle_protocol: int = 2,
         with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
             archive.writestr(_PREFIX + "format", f"{FORMAT_NAME} {FORMAT_VERSION}")
             archive.writestr(_PREFIX + "data.json", json.dumps({"root": tree}))
+            for i, pickled in enumerate(writer.pickles):
+                archive.writestr(f"{_PREFIX}pickles/{i}", pickled)
             for i, array in enumerate(writer.storages):
                 data = np.ascontiguousarray(array)
                 if data.dtype.byteorder == ">":
                     data = data.byteswap().view(data.dtype.newbyteorder("<"))
-                archive.writestr(f"{_PREFIX}storages/{i}", data.tobytes())
+                _write_entry(archive, f"{_PREFIX}storages/{i}", data)
     finally:
         if owned:
             stream.close()
+
+
+def _write_entry(archive: zipfile.ZipFile, name: str, data: np.ndarray) -> None:
+    """Write an array's bytes as a stored entry without copying them first."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    info.file_size = data.nbytes           # lets zipfile choose zip64 for huge entries
+    with archive.open(info, "w") as entry:
+        if data.nbytes:
+            entry.write(memoryview(data.reshape(-1)).cast("B"))
 
 
 # ------------------------------------------------------------------- loading
@@ -178,16 +214,40 @@ class _Reader:
         if key not in self.storages:
             name = f"{_PREFIX}storages/{index}"
             try:
-                raw = self.archive.read(name)
+                info = self.archive.getinfo(name)
             except KeyError:
                 raise self.fail(f"missing storage entry '{name}'") from None
-            if len(raw) % dtype.itemsize:
-                raise self.fail(f"storage {index} has {len(raw)} bytes, not a whole number of "
-                                f"{dtype.name} elements")
-            array = np.frombuffer(raw, dtype=dtype.numpy_storage.newbyteorder("<")).astype(
-                dtype.numpy_storage, copy=True)
+            if info.file_size % dtype.itemsize:
+                raise self.fail(f"storage {index} has {info.file_size} bytes, not a whole "
+                                f"number of {dtype.name} elements")
+            little_endian = np.empty(info.file_size // dtype.itemsize,
+                                     dtype=dtype.numpy_storage.newbyteorder("<"))
+            self.read_stored_entry(info, memoryview(little_endian).cast("B"))
+            array = little_endian.astype(dtype.numpy_storage, copy=False)
             self.storages[key] = Storage(dtype, array, CPU)
         return self.storages[key]
+
+    def read_stored_entry(self, info: zipfile.ZipInfo, into: memoryview) -> None:
+        """Read an uncompressed entry straight into `into` (one copy, not three), checking
+        its CRC as zipfile would."""
+        if info.compress_type != zipfile.ZIP_STORED or not hasattr(self.archive.fp, "readinto"):
+            with self.archive.open(info) as entry:
+                filled = entry.readinto(into)
+        else:
+            stream = self.archive.fp
+            stream.seek(info.header_offset)
+            header = stream.read(zipfile.sizeFileHeader)
+            if len(header) != zipfile.sizeFileHeader or header[:4] != zipfile.stringFileHeader:
+                raise self.fail(f"bad local header for '{info.filename}'")
+            fields = struct.unpack(zipfile.structFileHeader, header)
+            stream.seek(info.header_offset + zipfile.sizeFileHeader
+                        + fields[zipfile._FH_FILENAME_LENGTH]
+                        + fields[zipfile._FH_EXTRA_FIELD_LENGTH])
+            filled = stream.readinto(into) if info.file_size else 0
+            if filled == info.file_size and zlib.crc32(into) != info.CRC:
+                raise self.fail(f"entry '{info.filename}' fails its CRC check (corrupt file)")
+        if filled != info.file_size:
+            raise self.fail(f"entry '{info.filename}' is truncated")
 
     def target_device(self, saved: str):
         location = self.map_location
@@ -265,16 +325,42 @@ class _Reader:
             return Size(tuple(_as_int(s) for s in _as_list(value, self)))
         if tag in ("tensor", "parameter"):
             return self.tensor(value, tag == "parameter")
+        if tag == "pickled":
+            return self.unpickle_entry(value)
         if tag == "pickle":
             return self.unpickle(value)
         raise self.fail(f"unknown tag {tag!r}")
 
     def unpickle(self, value: Any) -> Any:
+        """A version-1 {"pickle": base64} value of older lazyt (tensors pickled by value)."""
         if self.weights_only:
             raise pickle.UnpicklingError(WEIGHTS_ONLY_REFUSAL.format(source=self.source))
         if not isinstance(value, str):
             raise self.fail("a pickle entry is not a string")
         return self.pickle_module.loads(base64.b64decode(value))
+
+    def unpickle_entry(self, index: Any) -> Any:
+        """A pickles/N entry; its persistent references are this archive's tensors."""
+        if self.weights_only:
+            raise pickle.UnpicklingError(WEIGHTS_ONLY_REFUSAL.format(source=self.source))
+        name = f"{_PREFIX}pickles/{_as_int(index)}"
+        try:
+            data = self.archive.read(name)
+        except KeyError:
+            raise self.fail(f"missing pickle entry '{name}'") from None
+        unpickler_class = getattr(self.pickle_module, "Unpickler", None)
+        if unpickler_class is None:
+            return self.pickle_module.loads(data)
+        reader = self
+
+        class TensorsFromArchive(unpickler_class):
+            def persistent_load(self, reference):
+                if not isinstance(reference, dict) or len(reference) != 1 or \
+                        next(iter(reference)) not in ("tensor", "parameter"):
+                    raise reader.fail(f"unknown persistent reference {str(reference)[:60]!r}")
+                return reader.decode(reference)
+
+        return TensorsFromArchive(io.BytesIO(data)).load()
 
 
 WEIGHTS_ONLY_REFUSAL = (
@@ -315,20 +401,24 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     and the file holds pickled objects (whole modules saved with lt.save)."""
     source = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the given file"
     if isinstance(f, (str, os.PathLike)):
-        with open(f, "rb") as stream:
-            data = stream.read()
-    elif hasattr(f, "read"):
-        data = f.read()
-    else:
+        with open(f, "rb") as stream:      # read entry by entry, not the whole file first
+            return _load_stream(stream, source, map_location, pickle_module, weights_only)
+    if not hasattr(f, "read"):
         raise AttributeError(f"lazyt.load expects a path or a readable file object, got "
                              f"{type(f).__name__}")
-    if not data.startswith(b"PK"):
+    return _load_stream(io.BytesIO(f.read()), source, map_location, pickle_module, weights_only)
+
+
+def _load_stream(stream, source: str, map_location, pickle_module, weights_only) -> Any:
+    head = stream.read(2)
+    stream.seek(0)
+    if head != b"PK":
         hint = " (it looks like a pickle, e.g. a torch.save file: lazyt does not unpickle)" \
-            if data[:1] == b"\x80" else ""
+            if head[:1] == b"\x80" else ""
         raise RuntimeError(f"lazyt.load: {source} is not a lazyt archive (no zip header)"
                            f"{hint}")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(stream)
         names = set(archive.namelist())
         if _PREFIX + "format" not in names:
             raise RuntimeError(f"lazyt.load: {source} is a zip file but not a lazyt archive "

@@ -17,6 +17,7 @@ from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.ir.node import make_node
 from lazyt.ir.view import View, prod
+from lazyt.regions import run_region
 from lazyt.runtime.device import CPU
 from lazyt.runtime.storage import Storage
 from lazyt.tensor import _SCALAR_NAMES, Tensor, broadcast_shapes, normalize_dim, normalize_shape
@@ -51,6 +52,18 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {dim}. Expected size "
                     f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list.")
+    if len(parts) > 2 and not (grad_mode.is_grad_enabled() and any(t.requires_grad for t in parts)):
+        # Many parts (a DataLoader's collate stacks a batch of samples): one
+        # replayable region instead of a launch per part, once a batch shape repeats.
+        return run_region("cat", lambda *ps: _concatenate(ps, dim, dtype), tuple(parts), (dim, dtype))
+    out = _concatenate(parts, dim, dtype)
+    grad_mode.record("cat", out, tuple(parts), dim=dim)
+    return out
+
+
+def _concatenate(parts, dim: int, dtype) -> Tensor:
+    """A fresh tensor holding parts one after another along dim (checked by cat)."""
+    ref = parts[0]
     shape = list(ref.shape)
     shape[dim] = sum(t.shape[dim] for t in parts)
     out = _empty(shape, dtype, ref.device)
@@ -61,7 +74,6 @@ def cat(tensors, dim: int = 0) -> Tensor:
             target = Tensor._make(out._storage, out._view.slice(dim, start, start + length, 1))
             ew.assign(target, t._load())
         start += length
-    grad_mode.record("cat", out, tuple(parts), dim=dim)
     return out
 
 
