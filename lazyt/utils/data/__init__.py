@@ -20,7 +20,7 @@ from typing import Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
-from lazyt import creation, dtypes, random, shape_ops
+from lazyt import creation, dtypes, modes, random, shape_ops
 from lazyt.random import Generator
 from lazyt.tensor import Tensor
 
@@ -392,6 +392,20 @@ def _batched_source(dataset):
     return None
 
 
+def _eagerly(fetch: Callable, *args) -> Any:
+    """A batch is input data: its samples are read and collated eagerly, also
+    inside lt.deferred(). Deferring them would only postpone copies, and the
+    stack of a batch into a fresh tensor would be carried out one sample at a
+    time when the model reads it (each sample a separate pending write)."""
+    if not modes.is_deferred():
+        return fetch(*args)
+    modes.set_mode("eager")
+    try:
+        return fetch(*args)
+    finally:
+        modes.set_mode("deferred")
+
+
 class DataLoader(Generic[T_co]):
     """Iterate over a dataset in batches: DataLoader(dataset, batch_size=1,
     shuffle=False, sampler=None, batch_sampler=None, num_workers=0,
@@ -478,27 +492,32 @@ class DataLoader(Generic[T_co]):
             return
         if self.batch_sampler is None:
             for idx in self.sampler:
-                yield self.collate_fn(self.dataset[idx])
+                yield _eagerly(self._fetch_one, idx)
             return
         source = _batched_source(self.dataset) if self._default_collate else None
         for indices in self.batch_sampler:
-            if source is not None:
-                yield source._fetch_batch(_as_index_tensor(indices))
-            elif callable(getattr(self.dataset, "__getitems__", None)):
-                yield self.collate_fn(self.dataset.__getitems__(list(indices)))
-            else:
-                yield self.collate_fn([self.dataset[i] for i in indices])
+            yield _eagerly(self._fetch, source, indices)
+
+    def _fetch_one(self, idx) -> Any:
+        return self.collate_fn(self.dataset[idx])
+
+    def _fetch(self, source, indices) -> Any:
+        if source is not None:
+            return source._fetch_batch(_as_index_tensor(indices))
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.collate_fn(self.dataset.__getitems__(list(indices)))
+        return self.collate_fn([self.dataset[i] for i in indices])
 
     def _iterate_stream(self) -> Iterator[Any]:
         if self.batch_size is None:
             for sample in self.dataset:
-                yield self.collate_fn(sample)
+                yield _eagerly(self.collate_fn, sample)
             return
         batch = []
         for sample in self.dataset:
             batch.append(sample)
             if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
+                yield _eagerly(self.collate_fn, batch)
                 batch = []
         if batch and not self.drop_last:
-            yield self.collate_fn(batch)
+            yield _eagerly(self.collate_fn, batch)
