@@ -54,6 +54,9 @@ def defer_write(target, node: Node) -> Node | None:
         if target._lazy_base is not None or target.__dict__.get("_has_lazy_views"):
             return node
         target._node = node
+        # Its version, as eager mode counts it: the storage it gets starts there
+        # (autograd compares it with the version a saved tensor had).
+        target.__dict__["_pending_version"] = target.__dict__.get("_pending_version", 0) + 1
         return None
     storage = target._st
     if storage.shared_with_numpy:  # the user may read it through numpy: write now
@@ -152,6 +155,8 @@ def realize_tensors(tensors: list) -> None:
         w._st.writer = None
     for t, (storage, view) in zip(roots, outs):
         t._st, t._vw, t._node, t._pending_strides = storage, view, None, None
+        if "_pending_version" in t.__dict__:  # written in place while pending
+            storage.version = t.__dict__.pop("_pending_version")
     for t in tensors:
         if t._node is not None and t._lazy_base is not None:
             _realize_view(t)

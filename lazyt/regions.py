@@ -51,6 +51,38 @@ from lazyt.tensor import Tensor
 REGIONS = TraceCache(4096, variants_limit=8)
 
 
+# The inputs PyTorch's backward node of a named region saves (positions in
+# the region's tensors, absent optional ones included), per region name: an
+# in-place write to one of them between the forward and the backward raises
+# PyTorch's "modified by an inplace operation" error in every mode, whether
+# or not lazyt's own gradient reads it (a mask saved by the op-by-op graph,
+# or a replay that recomputes from the inputs, would not notice).
+_SELF = (0,)
+SAVED_INPUTS = {
+    "gelu": _SELF, "silu": _SELF, "mish": _SELF, "elu": _SELF, "leaky_relu": _SELF,
+    "hardtanh": _SELF, "softplus": _SELF, "logsigmoid": _SELF,
+    # (weighted, PyTorch's mse_loss is a composite whose product saves the weight)
+    "mse_loss": lambda tensors: (0, 1) if tensors[2] is None else (2,),
+    "smooth_l1_loss": (0, 1),
+    "binary_cross_entropy": (0, 1, 2),
+    "binary_cross_entropy_with_logits": (0, 1, 2, 3),
+}
+
+
+def saved_inputs(name, tensors: tuple) -> tuple:
+    """The given tensors among the inputs PyTorch's node of region `name` saves."""
+    saves = SAVED_INPUTS.get(name, ())
+    if callable(saves):
+        saves = saves(tensors)
+    return tuple(tensors[i] for i in saves if i < len(tensors) and tensors[i] is not None)
+
+
+def check_saved(saved: list, node) -> None:
+    """PyTorch's version check of the inputs a named region's node saved."""
+    for entry in saved:
+        entry.unpack(node)
+
+
 class _Recorded:
     """A region's recorded Program and what a replay must know besides."""
 
@@ -62,7 +94,8 @@ class _Recorded:
 
 
 def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | None = None,
-               consts_frozen: bool = False, writes: bool = False, edges: tuple | None = None):
+               consts_frozen: bool = False, writes: bool = False, edges: tuple | None = None,
+               saves: tuple | None = None):
     """fn(*tensors), computed as one region in eager mode (see the module
     docstring). `consts` must hold every Python value fn's graph depends on
     besides the tensors (already in function.frozen's form if consts_frozen);
@@ -70,7 +103,11 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
     its tensors; `edges`: the grad_fn's next_functions as PyTorch lays them
     out (see EdgeLayout; default: one per tensor, in order). An optional
     tensor may be None: fn gets None there, and which ones were given is
-    part of the region's name (`edges` counts the given tensors only)."""
+    part of the region's name (`edges` counts the given tensors only).
+    `saves`: the tensors PyTorch's node saves (default: SAVED_INPUTS), whose
+    versions the result's grad_fn checks at backward."""
+    if saves is None:
+        saves = saved_inputs(name, tensors)
     if any(t is None for t in tensors):
         given = tuple(t is not None for t in tensors)
 
@@ -79,7 +116,7 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
             return fn(*(next(it) if g else None for g in given))
 
         return run_region((name, given), with_nones, tuple(t for t in tensors if t is not None),
-                          consts, grad_name, consts_frozen, writes, edges)
+                          consts, grad_name, consts_frozen, writes, edges, saves)
     try:
         key = _key(name, consts if consts_frozen else frozen(consts), tensors, writes)
     except TypeError:  # a tensor among the consts
@@ -88,19 +125,19 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
         # Deferred mode, tracing, pending tensors: the ops join the larger
         # graph, and the outputs keep the region's PyTorch grad_fn name.
         return _named_op_by_op(fn, name if grad_name is None else grad_name, tensors, edges,
-                               writes)
+                               writes, saves)
     action, found = REGIONS.lookup(*key)
     if action not in (RECORD, REPLAY):
         # A first call (op by op, autograd as usual), or a function that
         # cannot be replayed: the outputs still get the region's grad_fn.
         return _named_op_by_op(fn, name if grad_name is None else grad_name, tensors, edges,
-                               writes)
+                               writes, saves)
     needs = (tuple(bool(t._requires_grad) for t in tensors)
              if grad_mode.is_grad_enabled() else (False,) * len(tensors))
     with grad_mode.no_grad():
         outs, single, _ = _replay_or_trace(key, action, found, fn, tensors)
     if any(needs):
-        _attach_node(outs, name, grad_name, fn, tensors, consts, needs, edges)
+        _attach_node(outs, name, grad_name, fn, tensors, consts, needs, edges, saves)
     return outs[0] if single else tuple(outs)
 
 
@@ -218,7 +255,8 @@ class RegionNode(_LaidOutEdges, GradNode):
     replaying the recorded backward of the region's function."""
 
     def __init__(self, region, grad_name: str | None, fn, tensors: tuple, consts: tuple,
-                 needs: tuple, output_meta: list, edges: tuple | None = None):
+                 needs: tuple, output_meta: list, edges: tuple | None = None,
+                 saves: tuple = ()):
         super().__init__(self._lay_out(tensors, needs, edges))
         self.region = region  # the region's name: its recorded backwards are keyed by it
         self._name = str(region) if grad_name is None else grad_name
@@ -228,6 +266,8 @@ class RegionNode(_LaidOutEdges, GradNode):
         self.output_meta = output_meta
         self.num_outputs = len(output_meta)
         self.saved = [SavedTensor(t) for t in tensors]
+        self.saved_as_pytorch = [saved for t, saved in zip(tensors, self.saved)
+                                 if any(t is k for k in saves)]
         self.freed = False
 
     def name(self) -> str:
@@ -236,6 +276,7 @@ class RegionNode(_LaidOutEdges, GradNode):
     def apply(self, grads: list) -> list:
         if self.freed:
             raise RuntimeError(FREED_MESSAGE)
+        check_saved(self.saved_as_pytorch, self)
         grads = tuple(creation.zeros(shape, dtype=dtype) if g is None else g
                       for g, (shape, dtype) in zip(grads, self.output_meta))
         key = None
@@ -262,6 +303,7 @@ class RegionNode(_LaidOutEdges, GradNode):
 
     def release(self) -> None:
         self.saved = []
+        self.saved_as_pytorch = []
         self.freed = True
 
 
@@ -271,7 +313,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
     outputs have the same grad_fn, with its name, on every call)."""
 
     def __init__(self, name: str, tensors: tuple, inner: list, edges: tuple | None = None,
-                 ran_on_aliases: tuple | None = None):
+                 ran_on_aliases: tuple | None = None, saves: tuple = ()):
         needs = tuple(t._requires_grad for t in tensors)
         super().__init__(self._lay_out(tensors, needs, edges))
         self._name = name
@@ -282,6 +324,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
         self.targets = [t for t, need in zip(ran_on, needs) if need]
         self.inner = inner  # the outputs as computed, with their graph
         self.num_outputs = len(inner)
+        self.saved = [SavedTensor(t) for t in saves]
 
     def name(self) -> str:
         return self._name
@@ -289,6 +332,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
     def apply(self, grads: list) -> list:
         if self.inner is None:
             raise RuntimeError(FREED_MESSAGE)
+        check_saved(self.saved, self)
         if self.fn is not None and grad_mode.is_grad_enabled():
             # create_graph: differentiate again from the tensors themselves,
             # so the gradients' own graph leads back to them.
@@ -307,9 +351,11 @@ class _GraphNode(_LaidOutEdges, GradNode):
 
     def release(self) -> None:
         self.inner = None
+        self.saved = []
 
 
-def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: bool):
+def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: bool,
+                    saves: tuple = ()):
     """fn(*tensors) run op by op, its differentiable outputs behind one
     _GraphNode named `name`. With autograd recording, fn runs on detached
     aliases of the tensors that require grad, so the graph it records stops
@@ -320,7 +366,7 @@ def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: 
     then adds again.) A writing region runs on its tensors as they are."""
     if writes or not grad_mode.is_grad_enabled() or not any(
             isinstance(t, Tensor) and t._requires_grad for t in tensors):
-        return _named(fn(*tensors), name, tensors, edges)
+        return _named(fn(*tensors), name, tensors, edges, saves=saves)
     aliases = []
     for t in tensors:
         if isinstance(t, Tensor) and t._requires_grad:
@@ -333,19 +379,20 @@ def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: 
     originals = {id(alias): t for alias, t in zip(aliases, tensors)}
     outs = [originals.get(id(o), o) for o in outs]
     return _named(outs[0] if single else tuple(outs), name, tensors, edges,
-                  (fn, tuple(aliases)))
+                  (fn, tuple(aliases)), saves)
 
 
 def _named(result, name: str, tensors: tuple, edges: tuple | None = None,
-           ran_on_aliases: tuple | None = None):
+           ran_on_aliases: tuple | None = None, saves: tuple = ()):
     """result (computed op by op) with its differentiable outputs behind one
     _GraphNode named `name`, as a recorded region's would be;
     `ran_on_aliases`: (fn, aliases) when fn computed result from aliases of
-    the tensors (_named_op_by_op)."""
+    the tensors (_named_op_by_op); `saves`: the tensors whose versions the
+    node checks at backward (run_region's)."""
     outs, single = _as_list(result)
     if not any(isinstance(o, Tensor) and o.grad_fn is not None for o in outs):
         return result
-    node = _GraphNode(name, tensors, outs, edges, ran_on_aliases)
+    node = _GraphNode(name, tensors, outs, edges, ran_on_aliases, saves)
     named = []
     for nr, o in enumerate(outs):
         if isinstance(o, Tensor) and o.grad_fn is not None:
@@ -404,12 +451,12 @@ def _differentiate(fn, tensors: tuple, grads: tuple, needs: tuple, create_graph:
 
 
 def _attach_node(outs: list, name, grad_name: str | None, fn, tensors: tuple, consts: tuple,
-                 needs: tuple, edges: tuple | None = None) -> None:
+                 needs: tuple, edges: tuple | None = None, saves: tuple = ()) -> None:
     floating = [o for o in outs if o.dtype.is_floating_point]
     if not floating:
         return
     node = RegionNode(name, grad_name, fn, tensors, consts, needs,
-                      [(tuple(o.shape), o.dtype) for o in outs], edges)
+                      [(tuple(o.shape), o.dtype) for o in outs], edges, saves)
     for nr, o in enumerate(outs):
         if o.dtype.is_floating_point:
             o.grad_fn = node
