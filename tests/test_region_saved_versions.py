@@ -18,24 +18,24 @@ torch = pytest.importorskip("torch")
 INPLACE_ERROR = "one of the variables needed for gradient computation has been modified by an " \
                 "inplace operation"
 
-# name -> (function of the module's F and the inputs, number of inputs). The
+# name -> (function of the module's nn.functional and the inputs, number of inputs). The
 # first input requires grad; the others are plain.
 CASES = {
-    "gelu": (lambda F, x: F.gelu(x), 1),
-    "gelu_tanh": (lambda F, x: F.gelu(x, approximate="tanh"), 1),
-    "silu": (lambda F, x: F.silu(x), 1),
-    "mish": (lambda F, x: F.mish(x), 1),
-    "elu": (lambda F, x: F.elu(x, 0.5), 1),
-    "leaky_relu": (lambda F, x: F.leaky_relu(x, 0.2), 1),
-    "hardtanh": (lambda F, x: F.hardtanh(x, -0.3, 0.6), 1),
-    "relu6": (lambda F, x: F.relu6(x), 1),
-    "softplus": (lambda F, x: F.softplus(x), 1),
-    "logsigmoid": (lambda F, x: F.logsigmoid(x), 1),
-    "mse_loss": (lambda F, x, t: F.mse_loss(x, t), 2),
-    "mse_loss_weighted": (lambda F, x, t, w: F.mse_loss(x, t, weight=w), 3),
-    "smooth_l1_loss": (lambda F, x, t: F.smooth_l1_loss(x, t, beta=0.5), 2),
-    "binary_cross_entropy": (lambda F, x, t, w: F.binary_cross_entropy(x, t, w), 3),
-    "bce_with_logits": (lambda F, x, t, w, p: F.binary_cross_entropy_with_logits(
+    "gelu": (lambda nnf, x: nnf.gelu(x), 1),
+    "gelu_tanh": (lambda nnf, x: nnf.gelu(x, approximate="tanh"), 1),
+    "silu": (lambda nnf, x: nnf.silu(x), 1),
+    "mish": (lambda nnf, x: nnf.mish(x), 1),
+    "elu": (lambda nnf, x: nnf.elu(x, 0.5), 1),
+    "leaky_relu": (lambda nnf, x: nnf.leaky_relu(x, 0.2), 1),
+    "hardtanh": (lambda nnf, x: nnf.hardtanh(x, -0.3, 0.6), 1),
+    "relu6": (lambda nnf, x: nnf.relu6(x), 1),
+    "softplus": (lambda nnf, x: nnf.softplus(x), 1),
+    "logsigmoid": (lambda nnf, x: nnf.logsigmoid(x), 1),
+    "mse_loss": (lambda nnf, x, t: nnf.mse_loss(x, t), 2),
+    "mse_loss_weighted": (lambda nnf, x, t, w: nnf.mse_loss(x, t, weight=w), 3),
+    "smooth_l1_loss": (lambda nnf, x, t: nnf.smooth_l1_loss(x, t, beta=0.5), 2),
+    "binary_cross_entropy": (lambda nnf, x, t, w: nnf.binary_cross_entropy(x, t, w), 3),
+    "bce_with_logits": (lambda nnf, x, t, w, p: nnf.binary_cross_entropy_with_logits(
         x, t, w, pos_weight=p), 4),
 }
 
@@ -101,7 +101,7 @@ def test_the_check_holds_under_compile_and_for_a_realised_input_in_deferred_mode
     fn = CASES[case][0]
     for written in range(count):
         want = _outcome(torch, case, written)
-        compiled = lt.compile(lambda *inputs: _write_then_grad(fn, written, *inputs))
+        compiled = lt.compile(lambda *inputs, written=written: _write_then_grad(fn, written, *inputs))
         for call in range(3):
             inputs = _inputs(count)
             try:
