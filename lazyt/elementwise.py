@@ -439,7 +439,19 @@ def _clamp_inplace(self: Tensor, min, max, grad_name: str) -> Tensor:  # noqa: A
 
 
 def lerp(input: Tensor, end, weight) -> Tensor:
-    """PyTorch's two-sided formula (exact at both ends), in input's dtype."""
+    """PyTorch's two-sided formula (exact at both ends), in input's dtype;
+    differentiated, one LerpBackward0 (a number weight) or LerpBackward1."""
+    if isinstance(end, Tensor) and grad_mode.is_grad_enabled() and any(
+            isinstance(t, Tensor) and t._requires_grad for t in (input, end, weight)):
+        from lazyt.regions import differentiated_as  # (regions sits above the op modules)
+        if isinstance(weight, Tensor):
+            return differentiated_as("lerp", _lerp, (input, end, weight), (), "LerpBackward1")
+        return differentiated_as("lerp", lambda x, y: _lerp(x, y, weight), (input, end),
+                                 (weight,), "LerpBackward0")
+    return _lerp(input, end, weight)
+
+
+def _lerp(input: Tensor, end, weight) -> Tensor:
     dtype = input.dtype
     end = cast_if(end, dtype)
     diff = sub(end, input)

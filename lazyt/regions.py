@@ -60,7 +60,13 @@ REGIONS = TraceCache(4096, variants_limit=8)
 _SELF = (0,)
 SAVED_INPUTS = {
     "gelu": _SELF, "silu": _SELF, "mish": _SELF, "elu": _SELF, "leaky_relu": _SELF,
-    "hardtanh": _SELF, "softplus": _SELF, "logsigmoid": _SELF,
+    "hardtanh": _SELF, "softplus": _SELF, "logsigmoid": _SELF, "celu": _SELF, "selu": _SELF,
+    "hardswish": _SELF, "hardsigmoid": _SELF, "softshrink": _SELF, "hardshrink": _SELF,
+    "threshold": _SELF, "glu": _SELF, "reflect_pad": _SELF, "replicate_pad": _SELF,
+    "avg_pool2d": _SELF, "avg_pool3d": _SELF, "adaptive_avg_pool2d": _SELF,
+    "adaptive_avg_pool3d": _SELF,
+    # (LerpBackward1 keeps the weight; LerpBackward0, a number weight, nothing)
+    "lerp": lambda tensors: (2,) if len(tensors) == 3 else (),
     # (weighted, PyTorch's mse_loss is a composite whose product saves the weight)
     "mse_loss": lambda tensors: (0, 1) if tensors[2] is None else (2,),
     "smooth_l1_loss": (0, 1),
@@ -141,6 +147,17 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
     return outs[0] if single else tuple(outs)
 
 
+def differentiated_as(name, fn, tensors: tuple, consts: tuple, grad_name: str):
+    """fn(*tensors), behind one grad_fn named `grad_name` (a region) when
+    autograd records it; otherwise simply fn(*tensors). For composites that
+    PyTorch computes as one op (lerp, avg_pool2d, pad): their gradient is
+    that of the same ops, only the graph users see is PyTorch's."""
+    if grad_mode.is_grad_enabled() and any(
+            isinstance(t, Tensor) and t._requires_grad for t in tensors):
+        return run_region(name, fn, tensors, consts, grad_name)
+    return fn(*tensors)
+
+
 def _key(name, consts: tuple, tensors: tuple, writes: bool = False):
     """(signature, consts) of this call in REGIONS, or None where the region
     must run op by op: while lt.compile records, with deferred writes
@@ -214,10 +231,28 @@ class _TransposeNode(GradNode):
         return [None if grads[0] is None else grads[0].t()]
 
 
+class _PassOnNode(GradNode):
+    """A node PyTorch's graph has between a region's node and one of its
+    tensors (cross_entropy's LogSoftmaxBackward0 under NllLossBackward0),
+    where the region computes the whole gradient: it passes it on as it is."""
+
+    def __init__(self, name: str, edge: tuple):
+        super().__init__((edge,))
+        self._name = name
+
+    def name(self) -> str:
+        return self._name
+
+    def apply(self, grads: list) -> list:
+        return [grads[0]]
+
+
 class _LaidOutEdges:
     """A region node's next_functions in PyTorch's layout: `edges` is a tuple
-    of (tensor index, transposed) or None (an edge to nothing) per edge
-    (None: one per tensor, in order).
+    of (tensor index, between) or None (an edge to nothing) per edge (None:
+    one per tensor, in order); `between` is False (the tensor's own edge),
+    True (a TBackward0: the region reads the tensor transposed) or the name
+    of a node PyTorch has there (_PassOnNode).
     The node computes one gradient per tensor; `present` maps them onto the
     edges (transposed for a _TransposeNode, which transposes them back)."""
 
@@ -227,27 +262,30 @@ class _LaidOutEdges:
         if edges is None:
             return tuple(natural)
         return tuple((None, 0) if edge is None else
-                     (_TransposeNode(natural[edge[0]]), 0) if edge[1] and needs[edge[0]]
-                     else natural[edge[0]] for edge in edges)
+                     natural[edge[0]] if not edge[1] or not needs[edge[0]] else
+                     (_TransposeNode(natural[edge[0]]), 0) if edge[1] is True else
+                     (_PassOnNode(edge[1], natural[edge[0]]), 0) for edge in edges)
 
     def present(self, grads: list) -> list:
         if self.edges is None:
             return grads
-        return [None if edge is None else grads[edge[0]] if not edge[1] or grads[edge[0]] is None
-                else grads[edge[0]].t() for edge in self.edges]
+        return [None if edge is None else grads[edge[0]] if edge[1] is not True
+                or grads[edge[0]] is None else grads[edge[0]].t() for edge in self.edges]
 
 
-def edges_of(tensors: tuple, kept: tuple[int, ...]) -> tuple:
+def edges_of(tensors: tuple, kept: tuple[int, ...], between: dict | None = None) -> tuple:
     """A region's `edges` where PyTorch's node has an edge for each of the
     tensors at positions `kept` (in that order) and none for the others (a
     target, running statistics); an absent (None) optional tensor there is a
-    None edge, as PyTorch shows layer_norm's missing weight and bias."""
+    None edge, as PyTorch shows layer_norm's missing weight and bias.
+    `between`: position -> the name of a node PyTorch has on that edge."""
     given, index = {}, 0
     for position, t in enumerate(tensors):
         if t is not None:
             given[position] = index
             index += 1
-    return tuple((given[k], False) if k in given else None for k in kept)
+    between = between or {}
+    return tuple((given[k], between.get(k, False)) if k in given else None for k in kept)
 
 
 class RegionNode(_LaidOutEdges, GradNode):
@@ -324,7 +362,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
         self.targets = [t for t, need in zip(ran_on, needs) if need]
         self.inner = inner  # the outputs as computed, with their graph
         self.num_outputs = len(inner)
-        self.saved = [SavedTensor(t) for t in saves]
+        self.saved_as_pytorch = [SavedTensor(t) for t in saves]
 
     def name(self) -> str:
         return self._name
@@ -332,7 +370,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
     def apply(self, grads: list) -> list:
         if self.inner is None:
             raise RuntimeError(FREED_MESSAGE)
-        check_saved(self.saved, self)
+        check_saved(self.saved_as_pytorch, self)
         if self.fn is not None and grad_mode.is_grad_enabled():
             # create_graph: differentiate again from the tensors themselves,
             # so the gradients' own graph leads back to them.
@@ -351,7 +389,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
 
     def release(self) -> None:
         self.inner = None
-        self.saved = []
+        self.saved_as_pytorch = []
 
 
 def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: bool,

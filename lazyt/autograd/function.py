@@ -541,7 +541,8 @@ def _preserve_values_read_by(source, target) -> None:
         if node is None or node is stop or node in seen or isinstance(node, AccumulateGrad):
             continue
         seen.add(node)
-        for saved in getattr(node, "saved", {}).values():
+        kept = getattr(node, "saved", ())  # (a dict; a region's node: a list)
+        for saved in kept.values() if isinstance(kept, dict) else kept:
             t = saved.tensor
             # (A pending reader of the target is realised before the write: realization.py.)
             if not _is_pending(t) and t._storage is storage and saved.version == version:
@@ -680,6 +681,14 @@ class FunctionNode(GradNode):
         self.num_outputs = len(output_meta)
 
     def name(self) -> str:
+        # A user's Function is "<class>Backward", as in PyTorch; lazyt's own
+        # ops written as Functions (LinalgDet, ...) are named as PyTorch's
+        # generated nodes: "<class>Backward0", or the class's grad_fn_name.
+        named = getattr(self.cls, "grad_fn_name", None)
+        if named is not None:
+            return named
+        if self.cls.__module__.startswith("lazyt."):
+            return self.cls.__name__ + "Backward0"
         return self.cls.__name__ + "Backward"
 
     def apply(self, grads: list) -> list:
