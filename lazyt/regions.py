@@ -70,6 +70,9 @@ SAVED_INPUTS = {
     # (weighted, PyTorch's mse_loss is a composite whose product saves the weight)
     "mse_loss": lambda tensors: (0, 1) if tensors[2] is None else (2,),
     "smooth_l1_loss": (0, 1),
+    "nll_loss": (0, 1, 2),
+    # (the log_softmax under it keeps its result, not the input)
+    "cross_entropy": (1, 2),
     "binary_cross_entropy": (0, 1, 2),
     "binary_cross_entropy_with_logits": (0, 1, 2, 3),
 }

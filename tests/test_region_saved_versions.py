@@ -37,12 +37,14 @@ CASES = {
     "binary_cross_entropy": (lambda nnf, x, t, w: nnf.binary_cross_entropy(x, t, w), 3),
     "bce_with_logits": (lambda nnf, x, t, w, p: nnf.binary_cross_entropy_with_logits(
         x, t, w, pos_weight=p), 4),
+    "cross_entropy_probs": (lambda nnf, x, t: nnf.cross_entropy(x, t), 2),
 }
 
 # A recorded region's backward recomputes from its inputs, so a replay must
 # refuse an input written since, where PyTorch's composite weighted mse_loss
 # saved only (input - target) and the weight.
-CONSERVATIVE_REPLAYS = {("mse_loss_weighted", 0), ("mse_loss_weighted", 1)}
+CONSERVATIVE_REPLAYS = {("mse_loss_weighted", 0), ("mse_loss_weighted", 1),
+                        ("cross_entropy_probs", 0)}
 
 VALUES = np.array([[0.3, 0.7, 0.2], [0.9, 0.4, 0.6]], dtype=np.float32)
 
@@ -141,3 +143,27 @@ def test_the_message_names_the_written_tensor_as_pytorch_does():
     with pytest.raises(RuntimeError, match=r"\[lazyt.FloatTensor \[2, 3\]\], which is output 0 "
                                            r"of MulBackward0, is at version 1; expected version 0"):
         out.sum().backward()
+
+
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
+def test_a_class_target_written_before_backward_is_caught_in_every_mode(loss):
+    """nll_loss keeps its target (and input), cross_entropy its target: an
+    in-place write to the target fails the backward, eagerly (every call)
+    and in deferred mode, as in PyTorch."""
+
+    def body(mod):
+        x = mod.tensor(VALUES, requires_grad=True)
+        target = mod.tensor([0, 2]) + 0
+        out = getattr(mod.nn.functional, loss)(x.log_softmax(1) if loss == "nll_loss" else x,
+                                               target)
+        target.zero_()
+        return mod.autograd.grad(out, x)[0]
+
+    with pytest.raises(RuntimeError, match=INPLACE_ERROR):
+        body(torch)
+    regions.REGIONS.clear()
+    for _ in range(3):
+        with pytest.raises(RuntimeError, match=INPLACE_ERROR):
+            body(lt)
+    with lt.deferred(), pytest.raises(RuntimeError, match=INPLACE_ERROR):
+        body(lt)
