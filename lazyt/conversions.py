@@ -209,6 +209,8 @@ def to_other_device(t: Tensor, target: device) -> Tensor:
 
 
 class _DeviceCopy(Function):
+    grad_fn_name = "ToCopyBackward0"
+
     @staticmethod
     def forward(ctx, t: Tensor, target: device) -> Tensor:
         ctx.source_device = t.device

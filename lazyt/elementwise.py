@@ -25,7 +25,7 @@ from lazyt.engine.realize import realize_into
 from lazyt.ir.layout import elementwise_strides, preserve_format_strides
 from lazyt.ir.node import Node, make_node, walk
 from lazyt.ir.ops import OPS, OpDef
-from lazyt.realization import defer_write, flush_readers
+from lazyt.realization import defer_write, flush_readers, realize_keeping
 from lazyt.tensor import Tensor, broadcast_shapes
 
 # PyTorch's names for dtypes in kernel error messages ("not implemented for 'Float'").
@@ -134,9 +134,14 @@ def assign(target: Tensor, node: Node, deferrable: bool = False) -> Tensor:
     an ASSIGN left pending: the target reads as the new value's graph, and the
     write happens when it is realised (lazyt/realization.py, defer_write)."""
     node = _as_written_into(target, node)
-    if deferrable and modes.is_deferred() and defer_write(target, node):
-        return target
-    storage, view = target._storage, target._view  # a pending target is realised first
+    if deferrable and modes.is_deferred():
+        node = defer_write(target, node)
+        if node is None:
+            return target
+    pending = target if target._node is not None else target._st.writer
+    if pending is not None:  # a pending target is realised first, node's value kept
+        node = realize_keeping([pending], node)
+    storage, view = target._storage, target._view
     flush_readers(storage)
     node = _unalias(target, node)
     realize_into(node, storage, view, graph=modes.is_deferred())
@@ -436,7 +441,19 @@ def _clamp_inplace(self: Tensor, min, max, grad_name: str) -> Tensor:  # noqa: A
 
 
 def lerp(input: Tensor, end, weight) -> Tensor:
-    """PyTorch's two-sided formula (exact at both ends), in input's dtype."""
+    """PyTorch's two-sided formula (exact at both ends), in input's dtype;
+    differentiated, one LerpBackward0 (a number weight) or LerpBackward1."""
+    if isinstance(end, Tensor) and grad_mode.is_grad_enabled() and any(
+            isinstance(t, Tensor) and t._requires_grad for t in (input, end, weight)):
+        from lazyt.regions import differentiated_as  # (regions sits above the op modules)
+        if isinstance(weight, Tensor):
+            return differentiated_as("lerp", _lerp, (input, end, weight), (), "LerpBackward1")
+        return differentiated_as("lerp", lambda x, y: _lerp(x, y, weight), (input, end),
+                                 (weight,), "LerpBackward0")
+    return _lerp(input, end, weight)
+
+
+def _lerp(input: Tensor, end, weight) -> Tensor:
     dtype = input.dtype
     end = cast_if(end, dtype)
     diff = sub(end, input)

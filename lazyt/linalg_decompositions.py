@@ -486,6 +486,8 @@ class LinalgPinvHermitian(Function):
     """pinv of a symmetric A from eigh (only A's lower triangle is read, as in
     PyTorch); its gradient is PyTorch's pinv_backward on the whole of A."""
 
+    grad_fn_name = "LinalgPinvBackward0"
+
     @staticmethod
     def forward(ctx, A, atol, rtol):
         values, vectors = eigh(A)

@@ -84,6 +84,8 @@ class VectorNormP(Function):
     """sum(|x|^p)^(1/p) for p other than 0, 1, 2 and inf, with PyTorch's
     gradient (its subgradient 0 where x or the norm is 0, not NaN)."""
 
+    grad_fn_name = "LinalgVectorNormBackward0"
+
     @staticmethod
     def forward(ctx, x, ord, dims, keepdim):
         magnitude = ew.apply("abs", x)

@@ -40,22 +40,27 @@ def is_writer(t) -> bool:
     return t._node is not None and t._st is not None
 
 
-def defer_write(target, node: Node) -> bool:
-    """Leave `target = node` pending (deferred mode). False when the write must
-    happen now: a pending tensor other views were taken from."""
+def defer_write(target, node: Node) -> Node | None:
+    """Leave `target = node` pending (deferred mode) and return None; or
+    return the node to write now (node itself, or a load of its value when
+    realising the target carried out writes it reads): the target is a
+    pending tensor other views were taken from, or numpy sees its storage."""
     if target._node is not None and target.__dict__.get("_write_epoch") != modes.EPOCH[0]:
         # Pending since before the last realisation (a parameter or momentum
         # updated every step while only the loss is read): compute it now, so
         # graphs do not grow from step to step.
-        realize_tensors([target])
+        node = realize_keeping([target], node)
     if target._node is not None and target._st is None:  # a pending result
         if target._lazy_base is not None or target.__dict__.get("_has_lazy_views"):
-            return False
+            return node
         target._node = node
-        return True
+        # Its version, as eager mode counts it: the storage it gets starts there
+        # (autograd compares it with the version a saved tensor had).
+        target.__dict__["_pending_version"] = target.__dict__.get("_pending_version", 0) + 1
+        return None
     storage = target._st
     if storage.shared_with_numpy:  # the user may read it through numpy: write now
-        return False
+        return node
     target.__dict__["_write_epoch"] = modes.EPOCH[0]
     if target._node is None:
         if storage.writer is not None:  # one pending write per storage: the older goes first
@@ -65,7 +70,23 @@ def defer_write(target, node: Node) -> bool:
         modes.track_pending(target)
     target._node = node
     storage.version += 1
-    return True
+    return None
+
+
+def realize_keeping(tensors: list, node: Node) -> Node:
+    """Realise `tensors` (which carries out every pending write) and return a
+    node of node's value as it is now. node was built on pending graphs that
+    read buffers: when one of the writes changes such a buffer, node is
+    computed in the same realisation, before the writes, and read from its
+    result (fuzzer seeds 6676, 6723, 9292: `c = v.clone(); c.t().add_(1)`
+    after a deferred `v.mul_(2)` recomputed the mul from the written base)."""
+    targets = {id(w._st.buffer) for w in WRITERS if is_writer(w)}
+    if not targets or not _reads_any(targets)(node):
+        realize_tensors(tensors)
+        return node
+    holder = type(tensors[0])._make_pending(node)
+    realize_tensors(tensors + [holder])
+    return holder._load()
 
 
 def _with_pending_writes(tensors: list) -> tuple[list, list]:
@@ -145,6 +166,8 @@ def realize_tensors(tensors: list) -> None:
         w._st.writer = None
     for t, (storage, view) in zip(roots, outs):
         t._st, t._vw, t._node, t._pending_strides = storage, view, None, None
+        if "_pending_version" in t.__dict__:  # written in place while pending
+            storage.version = t.__dict__.pop("_pending_version")
     for t in tensors:
         if t._node is not None and t._lazy_base is not None:
             _realize_view(t)

@@ -51,6 +51,47 @@ from lazyt.tensor import Tensor
 REGIONS = TraceCache(4096, variants_limit=8)
 
 
+# The inputs PyTorch's backward node of a named region saves (positions in
+# the region's tensors, absent optional ones included), per region name: an
+# in-place write to one of them between the forward and the backward raises
+# PyTorch's "modified by an inplace operation" error in every mode, whether
+# or not lazyt's own gradient reads it (a mask saved by the op-by-op graph,
+# or a replay that recomputes from the inputs, would not notice).
+_SELF = (0,)
+SAVED_INPUTS = {
+    "gelu": _SELF, "silu": _SELF, "mish": _SELF, "elu": _SELF, "leaky_relu": _SELF,
+    "hardtanh": _SELF, "softplus": _SELF, "logsigmoid": _SELF, "celu": _SELF, "selu": _SELF,
+    "hardswish": _SELF, "hardsigmoid": _SELF, "softshrink": _SELF, "hardshrink": _SELF,
+    "threshold": _SELF, "glu": _SELF, "reflect_pad": _SELF, "replicate_pad": _SELF,
+    "avg_pool2d": _SELF, "avg_pool3d": _SELF, "adaptive_avg_pool2d": _SELF,
+    "adaptive_avg_pool3d": _SELF,
+    # (LerpBackward1 keeps the weight; LerpBackward0, a number weight, nothing)
+    "lerp": lambda tensors: (2,) if len(tensors) == 3 else (),
+    # (weighted, PyTorch's mse_loss is a composite whose product saves the weight)
+    "mse_loss": lambda tensors: (0, 1) if tensors[2] is None else (2,),
+    "smooth_l1_loss": (0, 1),
+    "nll_loss": (0, 1, 2),
+    # (the log_softmax under it keeps its result, not the input)
+    "cross_entropy": (1, 2),
+    "binary_cross_entropy": (0, 1, 2),
+    "binary_cross_entropy_with_logits": (0, 1, 2, 3),
+}
+
+
+def saved_inputs(name, tensors: tuple) -> tuple:
+    """The given tensors among the inputs PyTorch's node of region `name` saves."""
+    saves = SAVED_INPUTS.get(name, ())
+    if callable(saves):
+        saves = saves(tensors)
+    return tuple(tensors[i] for i in saves if i < len(tensors) and tensors[i] is not None)
+
+
+def check_saved(saved: list, node) -> None:
+    """PyTorch's version check of the inputs a named region's node saved."""
+    for entry in saved:
+        entry.unpack(node)
+
+
 class _Recorded:
     """A region's recorded Program and what a replay must know besides."""
 
@@ -62,7 +103,8 @@ class _Recorded:
 
 
 def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | None = None,
-               consts_frozen: bool = False, writes: bool = False, edges: tuple | None = None):
+               consts_frozen: bool = False, writes: bool = False, edges: tuple | None = None,
+               saves: tuple | None = None):
     """fn(*tensors), computed as one region in eager mode (see the module
     docstring). `consts` must hold every Python value fn's graph depends on
     besides the tensors (already in function.frozen's form if consts_frozen);
@@ -70,7 +112,11 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
     its tensors; `edges`: the grad_fn's next_functions as PyTorch lays them
     out (see EdgeLayout; default: one per tensor, in order). An optional
     tensor may be None: fn gets None there, and which ones were given is
-    part of the region's name (`edges` counts the given tensors only)."""
+    part of the region's name (`edges` counts the given tensors only).
+    `saves`: the tensors PyTorch's node saves (default: SAVED_INPUTS), whose
+    versions the result's grad_fn checks at backward."""
+    if saves is None:
+        saves = saved_inputs(name, tensors)
     if any(t is None for t in tensors):
         given = tuple(t is not None for t in tensors)
 
@@ -79,7 +125,7 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
             return fn(*(next(it) if g else None for g in given))
 
         return run_region((name, given), with_nones, tuple(t for t in tensors if t is not None),
-                          consts, grad_name, consts_frozen, writes, edges)
+                          consts, grad_name, consts_frozen, writes, edges, saves)
     try:
         key = _key(name, consts if consts_frozen else frozen(consts), tensors, writes)
     except TypeError:  # a tensor among the consts
@@ -88,20 +134,31 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
         # Deferred mode, tracing, pending tensors: the ops join the larger
         # graph, and the outputs keep the region's PyTorch grad_fn name.
         return _named_op_by_op(fn, name if grad_name is None else grad_name, tensors, edges,
-                               writes)
+                               writes, saves)
     action, found = REGIONS.lookup(*key)
     if action not in (RECORD, REPLAY):
         # A first call (op by op, autograd as usual), or a function that
         # cannot be replayed: the outputs still get the region's grad_fn.
         return _named_op_by_op(fn, name if grad_name is None else grad_name, tensors, edges,
-                               writes)
+                               writes, saves)
     needs = (tuple(bool(t._requires_grad) for t in tensors)
              if grad_mode.is_grad_enabled() else (False,) * len(tensors))
     with grad_mode.no_grad():
         outs, single, _ = _replay_or_trace(key, action, found, fn, tensors)
     if any(needs):
-        _attach_node(outs, name, grad_name, fn, tensors, consts, needs, edges)
+        _attach_node(outs, name, grad_name, fn, tensors, consts, needs, edges, saves)
     return outs[0] if single else tuple(outs)
+
+
+def differentiated_as(name, fn, tensors: tuple, consts: tuple, grad_name: str):
+    """fn(*tensors), behind one grad_fn named `grad_name` (a region) when
+    autograd records it; otherwise simply fn(*tensors). For composites that
+    PyTorch computes as one op (lerp, avg_pool2d, pad): their gradient is
+    that of the same ops, only the graph users see is PyTorch's."""
+    if grad_mode.is_grad_enabled() and any(
+            isinstance(t, Tensor) and t._requires_grad for t in tensors):
+        return run_region(name, fn, tensors, consts, grad_name)
+    return fn(*tensors)
 
 
 def _key(name, consts: tuple, tensors: tuple, writes: bool = False):
@@ -177,10 +234,28 @@ class _TransposeNode(GradNode):
         return [None if grads[0] is None else grads[0].t()]
 
 
+class _PassOnNode(GradNode):
+    """A node PyTorch's graph has between a region's node and one of its
+    tensors (cross_entropy's LogSoftmaxBackward0 under NllLossBackward0),
+    where the region computes the whole gradient: it passes it on as it is."""
+
+    def __init__(self, name: str, edge: tuple):
+        super().__init__((edge,))
+        self._name = name
+
+    def name(self) -> str:
+        return self._name
+
+    def apply(self, grads: list) -> list:
+        return [grads[0]]
+
+
 class _LaidOutEdges:
     """A region node's next_functions in PyTorch's layout: `edges` is a tuple
-    of (tensor index, transposed) or None (an edge to nothing) per edge
-    (None: one per tensor, in order).
+    of (tensor index, between) or None (an edge to nothing) per edge (None:
+    one per tensor, in order); `between` is False (the tensor's own edge),
+    True (a TBackward0: the region reads the tensor transposed) or the name
+    of a node PyTorch has there (_PassOnNode).
     The node computes one gradient per tensor; `present` maps them onto the
     edges (transposed for a _TransposeNode, which transposes them back)."""
 
@@ -190,27 +265,30 @@ class _LaidOutEdges:
         if edges is None:
             return tuple(natural)
         return tuple((None, 0) if edge is None else
-                     (_TransposeNode(natural[edge[0]]), 0) if edge[1] and needs[edge[0]]
-                     else natural[edge[0]] for edge in edges)
+                     natural[edge[0]] if not edge[1] or not needs[edge[0]] else
+                     (_TransposeNode(natural[edge[0]]), 0) if edge[1] is True else
+                     (_PassOnNode(edge[1], natural[edge[0]]), 0) for edge in edges)
 
     def present(self, grads: list) -> list:
         if self.edges is None:
             return grads
-        return [None if edge is None else grads[edge[0]] if not edge[1] or grads[edge[0]] is None
-                else grads[edge[0]].t() for edge in self.edges]
+        return [None if edge is None else grads[edge[0]] if edge[1] is not True
+                or grads[edge[0]] is None else grads[edge[0]].t() for edge in self.edges]
 
 
-def edges_of(tensors: tuple, kept: tuple[int, ...]) -> tuple:
+def edges_of(tensors: tuple, kept: tuple[int, ...], between: dict | None = None) -> tuple:
     """A region's `edges` where PyTorch's node has an edge for each of the
     tensors at positions `kept` (in that order) and none for the others (a
     target, running statistics); an absent (None) optional tensor there is a
-    None edge, as PyTorch shows layer_norm's missing weight and bias."""
+    None edge, as PyTorch shows layer_norm's missing weight and bias.
+    `between`: position -> the name of a node PyTorch has on that edge."""
     given, index = {}, 0
     for position, t in enumerate(tensors):
         if t is not None:
             given[position] = index
             index += 1
-    return tuple((given[k], False) if k in given else None for k in kept)
+    between = between or {}
+    return tuple((given[k], between.get(k, False)) if k in given else None for k in kept)
 
 
 class RegionNode(_LaidOutEdges, GradNode):
@@ -218,7 +296,8 @@ class RegionNode(_LaidOutEdges, GradNode):
     replaying the recorded backward of the region's function."""
 
     def __init__(self, region, grad_name: str | None, fn, tensors: tuple, consts: tuple,
-                 needs: tuple, output_meta: list, edges: tuple | None = None):
+                 needs: tuple, output_meta: list, edges: tuple | None = None,
+                 saves: tuple = ()):
         super().__init__(self._lay_out(tensors, needs, edges))
         self.region = region  # the region's name: its recorded backwards are keyed by it
         self._name = str(region) if grad_name is None else grad_name
@@ -228,6 +307,8 @@ class RegionNode(_LaidOutEdges, GradNode):
         self.output_meta = output_meta
         self.num_outputs = len(output_meta)
         self.saved = [SavedTensor(t) for t in tensors]
+        self.saved_as_pytorch = [saved for t, saved in zip(tensors, self.saved)
+                                 if any(t is k for k in saves)]
         self.freed = False
 
     def name(self) -> str:
@@ -236,6 +317,7 @@ class RegionNode(_LaidOutEdges, GradNode):
     def apply(self, grads: list) -> list:
         if self.freed:
             raise RuntimeError(FREED_MESSAGE)
+        check_saved(self.saved_as_pytorch, self)
         grads = tuple(creation.zeros(shape, dtype=dtype) if g is None else g
                       for g, (shape, dtype) in zip(grads, self.output_meta))
         key = None
@@ -262,6 +344,7 @@ class RegionNode(_LaidOutEdges, GradNode):
 
     def release(self) -> None:
         self.saved = []
+        self.saved_as_pytorch = []
         self.freed = True
 
 
@@ -271,7 +354,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
     outputs have the same grad_fn, with its name, on every call)."""
 
     def __init__(self, name: str, tensors: tuple, inner: list, edges: tuple | None = None,
-                 ran_on_aliases: tuple | None = None):
+                 ran_on_aliases: tuple | None = None, saves: tuple = ()):
         needs = tuple(t._requires_grad for t in tensors)
         super().__init__(self._lay_out(tensors, needs, edges))
         self._name = name
@@ -282,6 +365,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
         self.targets = [t for t, need in zip(ran_on, needs) if need]
         self.inner = inner  # the outputs as computed, with their graph
         self.num_outputs = len(inner)
+        self.saved_as_pytorch = [SavedTensor(t) for t in saves]
 
     def name(self) -> str:
         return self._name
@@ -289,6 +373,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
     def apply(self, grads: list) -> list:
         if self.inner is None:
             raise RuntimeError(FREED_MESSAGE)
+        check_saved(self.saved_as_pytorch, self)
         if self.fn is not None and grad_mode.is_grad_enabled():
             # create_graph: differentiate again from the tensors themselves,
             # so the gradients' own graph leads back to them.
@@ -307,6 +392,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
 
     def release(self) -> None:
         inner, self.inner = self.inner, None
+        self.saved_as_pytorch = []
         if inner is not None and self.fn is not None:
             _release_inner_graph(inner, self.targets)
 
@@ -329,7 +415,8 @@ def _release_inner_graph(inner: list, targets: list) -> None:
         node.release()
 
 
-def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: bool):
+def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: bool,
+                    saves: tuple = ()):
     """fn(*tensors) run op by op, its differentiable outputs behind one
     _GraphNode named `name`. With autograd recording, fn runs on detached
     aliases of the tensors that require grad, so the graph it records stops
@@ -340,7 +427,7 @@ def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: 
     then adds again.) A writing region runs on its tensors as they are."""
     if writes or not grad_mode.is_grad_enabled() or not any(
             isinstance(t, Tensor) and t._requires_grad for t in tensors):
-        return _named(fn(*tensors), name, tensors, edges)
+        return _named(fn(*tensors), name, tensors, edges, saves=saves)
     aliases = []
     for t in tensors:
         if isinstance(t, Tensor) and t._requires_grad:
@@ -353,19 +440,20 @@ def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: 
     originals = {id(alias): t for alias, t in zip(aliases, tensors)}
     outs = [originals.get(id(o), o) for o in outs]
     return _named(outs[0] if single else tuple(outs), name, tensors, edges,
-                  (fn, tuple(aliases)))
+                  (fn, tuple(aliases)), saves)
 
 
 def _named(result, name: str, tensors: tuple, edges: tuple | None = None,
-           ran_on_aliases: tuple | None = None):
+           ran_on_aliases: tuple | None = None, saves: tuple = ()):
     """result (computed op by op) with its differentiable outputs behind one
     _GraphNode named `name`, as a recorded region's would be;
     `ran_on_aliases`: (fn, aliases) when fn computed result from aliases of
-    the tensors (_named_op_by_op)."""
+    the tensors (_named_op_by_op); `saves`: the tensors whose versions the
+    node checks at backward (run_region's)."""
     outs, single = _as_list(result)
     if not any(isinstance(o, Tensor) and o.grad_fn is not None for o in outs):
         return result
-    node = _GraphNode(name, tensors, outs, edges, ran_on_aliases)
+    node = _GraphNode(name, tensors, outs, edges, ran_on_aliases, saves)
     named = []
     for nr, o in enumerate(outs):
         if isinstance(o, Tensor) and o.grad_fn is not None:
@@ -424,12 +512,12 @@ def _differentiate(fn, tensors: tuple, grads: tuple, needs: tuple, create_graph:
 
 
 def _attach_node(outs: list, name, grad_name: str | None, fn, tensors: tuple, consts: tuple,
-                 needs: tuple, edges: tuple | None = None) -> None:
+                 needs: tuple, edges: tuple | None = None, saves: tuple = ()) -> None:
     floating = [o for o in outs if o.dtype.is_floating_point]
     if not floating:
         return
     node = RegionNode(name, grad_name, fn, tensors, consts, needs,
-                      [(tuple(o.shape), o.dtype) for o in outs], edges)
+                      [(tuple(o.shape), o.dtype) for o in outs], edges, saves)
     for nr, o in enumerate(outs):
         if o.dtype.is_floating_point:
             o.grad_fn = node

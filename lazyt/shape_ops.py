@@ -189,7 +189,7 @@ def repeat_interleave(input: Tensor, repeats, dim: int | None = None, *,
         shape[d + 1] = repeats
         merged = list(x.shape)
         merged[d] *= repeats
-        return expanded.expand(*shape).reshape(*merged)
+        return expanded.expand(*shape).contiguous().view(*merged)  # (PyTorch: View(Clone))
     counts = repeats.tolist() if isinstance(repeats, Tensor) else list(repeats)
     if len(counts) != x.shape[d]:
         raise RuntimeError("repeats must have the same size as input along dim")

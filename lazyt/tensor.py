@@ -418,16 +418,18 @@ class Tensor:
             raise RuntimeError(
                 "view size is not compatible with input tensor's size and stride (at least one "
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
-        return self._move("reshape", (shape,))
+        return self._move("reshape", (shape,), grad_name="ViewBackward0")
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(other.shape)
 
     def reshape(self, *shape) -> Tensor:
         shape = infer_shape(normalize_shape(shape), self.numel())
-        if self._layout().reshape(shape) is not None:
-            return self._move("reshape", (shape,))
-        return self.contiguous().view(shape)
+        layout = self._layout()
+        if layout.reshape(shape) is not None:  # (grad_fn names as PyTorch's)
+            return self._move("reshape", (shape,), grad_name="ViewBackward0"
+                              if layout.is_contiguous() else "ReshapeAliasBackward0")
+        return self.contiguous()._move("reshape", (shape,), grad_name="UnsafeViewBackward0")
 
     def reshape_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)

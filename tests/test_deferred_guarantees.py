@@ -165,3 +165,23 @@ def test_a_deferred_loop_that_never_reads_a_value_stays_bounded():
         return [float(p) for p in params]
 
     np.testing.assert_allclose(fit(True), fit(False), rtol=1e-4)
+
+
+@pytest.mark.parametrize("realise_between", [False, True])
+def test_a_saved_pending_tensor_written_in_place_fails_backward_as_eagerly(realise_between):
+    """A pending result written in place has its graph replaced (no storage to
+    bump): its version now counts those writes, so autograd raises PyTorch's
+    error instead of differentiating with the new value (b * 0.5 here)."""
+    for deferred in (False, True):
+        with lt.deferred() if deferred else lt.enable_grad():
+            x = lt.tensor([0.3, 0.7], requires_grad=True)
+            b = lt.tensor([1.0, 2.0]) * 1.0
+            z = x * b  # saves b
+            with lt.no_grad():
+                b.mul_(0.5)
+            if realise_between:
+                b.realize()
+            assert b._version == 1
+            with pytest.raises(RuntimeError, match="modified by an inplace operation.*is at "
+                                                   "version 1; expected version 0"):
+                z.sum().backward()

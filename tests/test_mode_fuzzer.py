@@ -23,7 +23,9 @@ Each program runs
 CI runs a short budget (FUZZ_SECONDS, at least FUZZ_MIN_PROGRAMS programs);
 `pytest --long` (LAZYT_FUZZ_LONG=1) runs 10,000 (LAZYT_FUZZ_SEEDS=start:stop
 picks a range of them, to split the run over processes). A failure names the seed:
-`run_seed(seed)` replays it; `program_text(draw_program(seed))` prints it.
+`run_seed(seed)` replays it; `program_text(draw_program(seed))` prints it;
+`python -m tests.tools.fuzz_seed SEED --minimise` prints the program, runs it
+and takes out every step it can while the mismatch stays.
 """
 
 import math
@@ -410,7 +412,12 @@ def _compare_grads(grads, other, what):
 
 def run_seed(seed: int) -> None:
     """Run one program in every mode and compare; raises AssertionError naming the mode."""
-    program = draw_program(seed)
+    run_program(draw_program(seed), seed)
+
+
+def run_program(program: dict, seed: int) -> None:
+    """run_seed's body for any program (tests/tools/fuzz_seed.py runs programs
+    with steps taken out of a seed's); `seed` draws the inputs."""
     arrays = make_inputs(program, seed)
 
     eager, eager_facts, eager_grads = _full_run(program, lt, arrays)
@@ -493,12 +500,48 @@ def test_advanced_indexing_keeps_the_input_dim_order_like_pytorch():
     assert lt.ones(4, 3, 3).permute(2, 1, 0)[:, [0, 1]].stride() == (1, 3, 6)
 
 
-@pytest.mark.xfail(strict=True, reason="open: after in-place writes through a slice and then "
-                   "a transpose of clones, the compiled program (and deferred mode on the "
-                   "same fresh inputs) gives other values than eager mode")
-@pytest.mark.parametrize("seed", [6676, 6723, 9292])
-def test_open_compiled_vs_eager_mismatches(seed):
+@pytest.mark.parametrize("seed", [6676, 6723, 7973, 9292])
+def test_seeds_the_long_fuzzer_found(seed):
     run_seed(seed)
+
+
+def _clone_written_then_written_through_a_view(mod, x, a, b, c_view):
+    """Seeds 6676, 6723, 9292 cut down: a write through a view of a clone, a
+    clone of that view, and a write through a view of the second clone."""
+    base = x.clone()
+    written = base[:, 1:]
+    written.mul_(a)
+    second = written.clone()
+    c_view(second).add_(b)
+    return second, base
+
+
+@pytest.mark.parametrize("c_view", [lambda t: t.t(), lambda t: t[1:], lambda t: t],
+                         ids=["t", "slice", "itself"])
+def test_a_deferred_write_keeps_the_value_it_read_before_earlier_writes_land(c_view):
+    """The write `c.t().add_(b)` was built on c's pending graph (mul of a load
+    of base); realising c carried out the pending `base[:, 1:].mul_(a)`, and
+    the add then recomputed the mul from the written base: a applied twice."""
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+
+    def fn(x):
+        return _clone_written_then_written_through_a_view(lt, x, 2.0, 10.0, c_view)
+
+    want = [t.numpy() for t in fn(lt.tensor(x))]
+    np.testing.assert_array_equal(want[1], [[0, 2, 4], [3, 8, 10]])
+    with lt.deferred():
+        got = fn(lt.tensor(x))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.numpy(), w, err_msg="deferred")
+    compiled = lt.compile(fn)
+    for call in range(3):
+        for g, w in zip(compiled(lt.tensor(x)), want):
+            np.testing.assert_array_equal(g.numpy(), w, err_msg=f"compiled call {call + 1}")
+    if torch is not None:
+        expected = _clone_written_then_written_through_a_view(torch, torch.tensor(x), 2.0, 10.0,
+                                                              c_view)
+        for e, w in zip(expected, want):
+            np.testing.assert_array_equal(e.numpy(), w, err_msg="torch")
 
 
 def test_three_modes_agree_on_random_programs():

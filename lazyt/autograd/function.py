@@ -65,15 +65,17 @@ def _is_pending(t) -> bool:
     return getattr(t, "_node", None) is not None and getattr(t, "_st", None) is None
 
 
-def _version_when_saved(t) -> int:
-    """The version unpack will compare with. A pending view of a base that has
-    its storage (a parameter with a deferred optimizer write: w.t()) becomes a
-    view of that storage when realised, so it carries the base's version; any
-    other pending tensor gets a fresh storage (version 0)."""
+def version_now(t) -> int:
+    """t's version, without realising it. A pending result counts the
+    in-place writes that replaced its graph (realised, its storage starts at
+    that count); a pending view becomes a view of its base's storage, so it
+    has the base's version."""
     if not _is_pending(t):
         return t._st.version
     base = getattr(t, "_lazy_base", None)
-    return 0 if base is None or base._st is None else base._st.version
+    if base is not None:
+        return version_now(base)
+    return t.__dict__.get("_pending_version", 0)
 
 
 # ------------------------------------------------------------- saved tensors
@@ -83,10 +85,10 @@ class SavedTensor:
     An op's own output is kept as a detached alias (no reference cycle through
     its grad_fn); unpacking it while building a graph (create_graph=True)
     re-attaches the node that produced it, so double backward sees it. A
-    pending (deferred) tensor has no storage yet: in-place writes realise
-    their target first, so it counts as version 0 (a pending view of a base
-    with storage: the base's version) and is checked only once it has been
-    realised. A tensor whose in-place write is still pending is
+    pending (deferred) tensor has no storage yet: its version counts the
+    in-place writes that replaced its graph (a pending view: its base's
+    version; see version_now), so a write between saving and unpacking is
+    caught whether or not the tensor was realised in between. A tensor whose in-place write is still pending is
     saved with the version that write gave it (realising the write later does
     not change it: no false "modified by an inplace operation")."""
 
@@ -94,7 +96,7 @@ class SavedTensor:
 
     def __init__(self, tensor, is_output: bool = False):
         # (_st, not _storage: saving must not carry out a pending write)
-        self.version = _version_when_saved(tensor)
+        self.version = version_now(tensor)
         self.is_output = is_output
         self.tensor = tensor.detach() if is_output else tensor
         grad_fn = None if is_output else tensor.grad_fn
@@ -102,7 +104,8 @@ class SavedTensor:
 
     def unpack(self, node: GradNode):
         t = self.tensor
-        if not _is_pending(t) and t._storage.version != self.version:
+        now = version_now(t)
+        if now != self.version:
             shape = list(t.shape)
             type_name = _TYPE_NAMES.get(t.dtype.name, t.dtype.name)
             if self.is_output:
@@ -114,7 +117,7 @@ class SavedTensor:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [lazyt.{type_name} {shape}], {origin}is at version "
-                f"{t._storage.version}; expected version {self.version} instead. Hint: the "
+                f"{now}; expected version {self.version} instead. Hint: the "
                 "tensor was written in place (add_, copy_, x[...] = ..., -=, ...) after the "
                 "operation that needed it; write to a clone instead.")
         if self.is_output and grad_mode.is_grad_enabled():
@@ -557,7 +560,8 @@ def _preserve_values_read_by(source, target) -> None:
         if node is None or node is stop or node in seen or isinstance(node, AccumulateGrad):
             continue
         seen.add(node)
-        for saved in getattr(node, "saved", {}).values():
+        kept = getattr(node, "saved", ())  # (a dict; a region's node: a list)
+        for saved in kept.values() if isinstance(kept, dict) else kept:
             t = saved.tensor
             # (A pending reader of the target is realised before the write: realization.py.)
             if not _is_pending(t) and t._storage is storage and saved.version == version:
@@ -696,6 +700,14 @@ class FunctionNode(GradNode):
         self.num_outputs = len(output_meta)
 
     def name(self) -> str:
+        # A user's Function is "<class>Backward", as in PyTorch; lazyt's own
+        # ops written as Functions (LinalgDet, ...) are named as PyTorch's
+        # generated nodes: "<class>Backward0", or the class's grad_fn_name.
+        named = getattr(self.cls, "grad_fn_name", None)
+        if named is not None:
+            return named
+        if self.cls.__module__.startswith("lazyt."):
+            return self.cls.__name__ + "Backward0"
         return self.cls.__name__ + "Backward"
 
     def apply(self, grads: list) -> list:

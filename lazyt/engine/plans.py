@@ -10,6 +10,8 @@ one launch whose inputs are the signature's buffers; later it just runs.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lazyt.engine.program import ERROR_SLOT, KernelLaunch, Program
 from lazyt.engine.signature import graph_signature
 from lazyt.engine.trace import REPLAY, TraceCache
@@ -40,41 +42,81 @@ def program_for(backend, node: Node, out, view: View, count_hit: bool = True
     `out` through view, its input buffers). The Program is None when there
     is nothing to compute (an empty tensor)."""
     key, buffers = graph_signature((), ((node, out, view),))
+    key, offset = _stream_free(key)
     if backend.device is not CPU:  # (the same graph on another device: other code)
         key = (str(backend.device), key)
-    action, program = PLANS.lookup(key)
+    action, found = PLANS.lookup(key)
     if action == REPLAY:
         if count_hit:
             stats.bump("cache_hits")
-        return program, buffers
+        return _drawing_at(found, offset), buffers
+    program = None
     plan = lower_kernel(node, out, view)
     if plan is not None:
         slot_of = {id(b): i for i, b in enumerate(buffers)}
         program = Program(backend, (launch_of(backend, plan, slot_of, kernel_work(node)),),
                           len(buffers))
-    PLANS.store(key, None, program)
+    PLANS.store(key, None, _drawing_at(program, None if offset is None else -offset))
     return program, buffers
+
+
+def _stream_free(key: tuple) -> tuple[tuple, int | None]:
+    """(key without where random numbers are drawn from, that position). A
+    random node's arg is (kind, seed, stream offset), and the offset moves on
+    with every draw: keyed by it, a draw repeated every epoch (a DataLoader's
+    shuffle) lowered and cached a new plan each time (the soak's plan cache
+    grew all run long). The key keeps the offsets relative to the first
+    (None: the graph draws none)."""
+    parts = key[0]
+    base = None
+    for part in parts:
+        if part[0] == "rand":
+            base = part[3][2]
+            break
+    if base is None:
+        return key, None
+    parts = tuple(part[:3] + ((part[3][0], part[3][1], part[3][2] - base),) + part[4:]
+                  if part[0] == "rand" else part for part in parts)
+    return (parts,) + key[1:], base
+
+
+def _drawing_at(program: Program | None, offset: int | None) -> Program | None:
+    """program with its random-stream offsets moved by `offset` (None: as it
+    is): the same launches, their offset arguments moved, no lowering. The
+    plan cache keeps programs drawing from offset 0."""
+    if not offset or program is None:
+        return program
+    launches = tuple(launch if not getattr(launch, "rng_slots", ()) else replace(
+        launch, params=tuple(p + offset if i in launch.rng_slots else p
+                             for i, p in enumerate(launch.params)))
+        for launch in program.launches)
+    return Program(program.backend, launches, program.n_inputs)
 
 
 def group_program_for(backend, steps: list) -> tuple[Program, list]:
     """(one Program running several kernel steps as one launch, their
     buffers): their loop nests one after another (ir/horizontal.py)."""
-    keys, buffers = [], []
+    keys, buffers, offsets = [], [], []
     for step in steps:
         key, member_buffers = graph_signature((), ((step.node, step.out, step.view),))
+        key, offset = _stream_free(key)
         keys.append(key)
+        offsets.append(offset)
         buffers.extend(member_buffers)
     first: dict[int, int] = {}
     pattern = tuple(first.setdefault(id(b), k) for k, b in enumerate(buffers))
-    key = ("group", str(backend.device), tuple(keys), pattern)
-    action, program = PLANS.lookup(key)
+    drawn = [o for o in offsets if o is not None]  # (relative to the first draw)
+    base = drawn[0] if drawn else None
+    key = ("group", str(backend.device), tuple(keys), pattern,
+           tuple(None if o is None else o - base for o in offsets))
+    action, found = PLANS.lookup(key)
     if action == REPLAY:
         stats.bump("cache_hits")
-        return program, buffers
+        return _drawing_at(found, base), buffers
     plans = [lower_kernel(step.node, step.out, step.view) for step in steps]
     plan = merge_plans([p for p in plans if p is not None])
     launch = launch_of(backend, plan, first, sum(kernel_work(step.node) for step in steps),
                        len(steps))
     program = Program(backend, (launch,), len(buffers))
-    PLANS.store(key, None, program)
+    PLANS.store(key, None, _drawing_at(program, None if base is None else -base))
     return program, buffers

@@ -86,8 +86,8 @@ def _activation(name: str, fn, input: Tensor, consts: tuple, inplace: bool,
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    out = where(input > 0, input, (input.clamp(max=0) / alpha).expm1() * alpha)
-    return _maybe_inplace(input, out, inplace)
+    return _activation("celu", lambda x: where(x > 0, x, (x.clamp(max=0) / alpha).expm1() * alpha),
+                       input, (alpha,), inplace, "CeluBackward0")
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -95,8 +95,9 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
-    out = elu(input, _SELU_ALPHA) * _SELU_SCALE
-    return _maybe_inplace(input, out, inplace)
+    return _activation(  # (PyTorch's node: an EluBackward0 with selu's scales)
+        "selu", lambda x: where(x > 0, x, x.clamp(max=0).expm1() * _SELU_ALPHA) * _SELU_SCALE,
+        input, (), inplace, "EluBackward0")
 
 
 # Composite activations run as eager regions (regions.py): one fused kernel
@@ -138,15 +139,18 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    return _activation("hardsigmoid", _hardsigmoid, input, (), inplace, "HardsigmoidBackward0")
+
+
+def _hardsigmoid(input: Tensor) -> Tensor:
     # NaN stays NaN: only the comparisons that hold pick a constant.
     ramp = where(input >= 3.0, 1.0, input / 6.0 + 0.5)
-    out = where(input <= -3.0, 0.0, ramp)
-    return _maybe_inplace(input, out, inplace)
+    return where(input <= -3.0, 0.0, ramp)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    out = input * (input + 3.0).clamp(0.0, 6.0) / 6.0
-    return _maybe_inplace(input, out, inplace)
+    return _activation("hardswish", lambda x: x * (x + 3.0).clamp(0.0, 6.0) / 6.0, input, (),
+                       inplace, "HardswishBackward0")
 
 
 class _Softplus(Function):
@@ -186,18 +190,21 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    return where(input > lambd, input - lambd,
-                 where(input < -lambd, input + lambd, input * 0.0))
+    return _activation("softshrink", lambda x: where(
+        x > lambd, x - lambd, where(x < -lambd, x + lambd, x * 0.0)), input, (lambd,), False,
+        "SoftshrinkBackward0")
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    return where(input.abs() > lambd, input, input * 0.0)
+    return _activation("hardshrink", lambda x: where(x.abs() > lambd, x, x * 0.0), input,
+                       (lambd,), False, "HardshrinkBackward0")
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     # x <= threshold takes value, so NaN passes through (as in PyTorch)
-    out = where(input <= threshold, creation.full_like(input, value), input)
-    return _maybe_inplace(input, out, inplace)
+    return _activation("threshold", lambda x: where(x <= threshold, creation.full_like(x, value),
+                                                    x), input, (threshold, value), inplace,
+                       "ThresholdBackward0")
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -206,6 +213,10 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     if input.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.ndim} "
                            f"is size {input.shape[dim]}")
+    return _activation("glu", lambda x: _glu(x, dim), input, (dim,), False, "GluBackward0")
+
+
+def _glu(input: Tensor, dim: int) -> Tensor:
     a, b = input.chunk(2, dim)
     return a * b.sigmoid()
 

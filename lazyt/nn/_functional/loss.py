@@ -123,7 +123,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     else:
         grad_name = "NllLossBackward0" if label_smoothing == 0.0 else "AddBackward0"
     tensors = (input, target, weight)
-    edges = edges_of(tensors, (0,)) if grad_name == "NllLossBackward0" else None
+    # (PyTorch: NllLossBackward0 over a LogSoftmaxBackward0 node; the region's
+    # gradient is the whole of it, passed on through that node.)
+    edges = edges_of(tensors, (0,), {0: "LogSoftmaxBackward0"}) \
+        if grad_name == "NllLossBackward0" else None
     return run_region("cross_entropy", loss_of, tensors,
                       (ignore_index, reduction, label_smoothing), grad_name, edges=edges)
 

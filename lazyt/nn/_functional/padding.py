@@ -4,11 +4,14 @@ Constant padding writes the input into a filled tensor of the padded shape
 (one fill + one strided copy, whose gradient is a view of the output's);
 negative pads crop. The other modes gather each padded dim with an index
 computed from the shape (index_select, whose gradient scatter-adds).
+Differentiated, the result's grad_fn is PyTorch's (ConstantPadNdBackward0,
+ReflectionPad2DBackward0, ...: regions.differentiated_as).
 """
 
 from __future__ import annotations
 
 from lazyt import creation
+from lazyt.regions import differentiated_as
 from lazyt.tensor import Tensor
 
 
@@ -80,7 +83,9 @@ def _gathered(input: Tensor, pairs, mode: str) -> Tensor:
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     pairs = _pairs(input, pad)
     if mode == "constant":
-        return _constant(input, pairs, 0.0 if value is None else value)
+        fill = 0.0 if value is None else value
+        return differentiated_as("constant_pad_nd", lambda x: _constant(x, pairs, fill),
+                                 (input,), (tuple(pairs), fill), "ConstantPadNdBackward0")
     if value is not None and value != 0:
         raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument.")
     if mode not in ("reflect", "replicate", "circular"):
@@ -89,4 +94,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are "
                                   f"supported for now (got {input.ndim}D input, "
                                   f"{len(pairs)} padded dims)")
-    return _gathered(input, pairs, mode)
+    if mode == "circular":  # (PyTorch's is a composite of copies too)
+        return _gathered(input, pairs, mode)
+    kind = "Reflection" if mode == "reflect" else "Replication"
+    return differentiated_as(f"{mode}_pad", lambda x: _gathered(x, pairs, mode), (input,),
+                             (tuple(pairs),), f"{kind}Pad{len(pairs)}DBackward0")

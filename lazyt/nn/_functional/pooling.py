@@ -21,7 +21,7 @@ from lazyt.autograd.function import FREED_MESSAGE, GradNode, SavedTensor, gradie
 from lazyt.elementwise import where
 from lazyt.nn._functional._utils import _ntuple
 from lazyt.nn._functional.conv import gather_windows, output_size, pool_table
-from lazyt.regions import run_region
+from lazyt.regions import differentiated_as, run_region
 from lazyt.tensor import Tensor
 
 
@@ -180,9 +180,23 @@ def _avg_pool(name: str, dims: int, input: Tensor, kernel_size, stride, padding,
                                                 padding, 1)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    lead = tuple(input.shape[:-dims])
     in_size = tuple(input.shape[-dims:])
     out_size = _out_sizes(name, in_size, kernel, stride, pads, dilation, ceil_mode)
+
+    def pool_of(input):
+        return _avg_pooled(input, dims, kernel, stride, pads, dilation, in_size, out_size,
+                           count_include_pad, divisor_override)
+
+    if dims == 1:  # (PyTorch's is AvgPool2D between an unsqueeze and a squeeze)
+        return pool_of(input)
+    return differentiated_as(name, pool_of, (input,), (kernel, stride, pads, count_include_pad,
+                                                       divisor_override),
+                             f"AvgPool{dims}DBackward0")
+
+
+def _avg_pooled(input: Tensor, dims: int, kernel, stride, pads, dilation, in_size, out_size,
+                count_include_pad: bool, divisor_override) -> Tensor:
+    lead = tuple(input.shape[:-dims])
     # An integer input gives integers: the window sum divided with truncation.
     divide = _divide if input.is_floating_point() else _truncating_divide
     if _tiles_exactly(in_size, kernel, stride, pads, dilation, out_size):
@@ -264,6 +278,13 @@ def _adaptive_sizes(name: str, input: Tensor, dims: int, output_size) -> tuple:
 
 def _adaptive_avg(name: str, dims: int, input: Tensor, output_size):
     out_size, in_size = _adaptive_sizes(name, input, dims, output_size)
+    if dims == 1 or all(o == 1 for o in out_size):  # (PyTorch's: a squeeze; a mean)
+        return _adaptive_averaged(input, dims, in_size, out_size)
+    return differentiated_as(name, lambda x: _adaptive_averaged(x, dims, in_size, out_size),
+                             (input,), (out_size,), f"AdaptiveAvgPool{dims}DBackward0")
+
+
+def _adaptive_averaged(input: Tensor, dims: int, in_size: tuple, out_size: tuple) -> Tensor:
     lead = tuple(input.shape[:-dims])
     if all(n % o == 0 for n, o in zip(in_size, out_size)):
         kernel = tuple(n // o for n, o in zip(in_size, out_size))
