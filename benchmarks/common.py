@@ -102,5 +102,5 @@ def print_rows(rows: list[dict], title: str = "") -> None:
             floor_ratio = (f"{r['ms'] / floor:8.2f}"
                            if floor and is_lazyt(r["contender"]) else f"{'':8s}")
             note = f"  {r['note']}" if r.get("note") else ""
-            print(f"{workload:34s} {r['contender']:22s} {r['ms']:10.3f} {peer_ratio} "
+            print(f"{workload:34s} {r['contender']:22s} {r['ms']:10.4g} {peer_ratio} "
                   f"{floor_ratio}{note}")

@@ -64,18 +64,18 @@ def main(argv=None) -> list[dict]:
     a, b, c, s, x, w1, w2 = (lt.from_numpy(v) for v in (a_np, b_np, c_np, s_np, x_np, w1_np, w2_np))
 
     workloads = {
-        "relu(a*b+c)": (
+        f"relu(a*b+c) {n >> 20}M f32": (
             lambda: (a * b + c).relu(),
             lambda: np.maximum(a_np * b_np + c_np, 0), 4 * n * 4),
-        "gelu(tanh)": (
+        f"gelu(tanh) {n >> 20}M f32": (
             lambda: gelu_expr(a, lambda t: t.tanh()),
             lambda: gelu_expr(a_np, np.tanh), 2 * n * 4),
-        f"softmax {rows_sm}x1024": (
+        f"softmax as ops {rows_sm}x1024": (
             lambda: softmax_expr(s, lambda t: t.amax(-1, keepdim=True), lambda t: t.exp(),
                                  lambda t: t.sum(-1, keepdim=True)),
             lambda: softmax_expr(s_np, lambda t: t.max(-1, keepdims=True), np.exp,
                                  lambda t: t.sum(-1, keepdims=True)), 2 * s_np.nbytes),
-        f"layer_norm {rows_sm}x1024": (
+        f"layer_norm as ops {rows_sm}x1024": (
             lambda: layer_norm_expr(s, lambda t: t.mean(-1, keepdim=True), lambda t: t.sqrt()),
             lambda: layer_norm_expr(s_np, lambda t: t.mean(-1, keepdims=True), np.sqrt),
             2 * s_np.nbytes),
@@ -89,10 +89,11 @@ def main(argv=None) -> list[dict]:
         ta, tb, tc, ts, tx, tw1, tw2 = (torch.from_numpy(v) for v in
                                         (a_np, b_np, c_np, s_np, x_np, w1_np, w2_np))
         torch_fns = {
-            "relu(a*b+c)": lambda: torch.relu(ta * tb + tc),
-            "gelu(tanh)": lambda: torch.nn.functional.gelu(ta, approximate="tanh"),
-            f"softmax {rows_sm}x1024": lambda: torch.softmax(ts, -1),
-            f"layer_norm {rows_sm}x1024": lambda: torch.nn.functional.layer_norm(ts, (1024,)),
+            f"relu(a*b+c) {n >> 20}M f32": lambda: torch.relu(ta * tb + tc),
+            f"gelu(tanh) {n >> 20}M f32": lambda: torch.nn.functional.gelu(ta, approximate="tanh"),
+            f"softmax as ops {rows_sm}x1024": lambda: torch.softmax(ts, -1),
+            f"layer_norm as ops {rows_sm}x1024": lambda: torch.nn.functional.layer_norm(
+                ts, (1024,)),
             "MLP fwd 1024x64-256-10": lambda: torch.relu(tx @ tw1) @ tw2,
         }
     compiled = {}

@@ -105,7 +105,7 @@ def markdown(rows: list[dict]) -> str:
             lazyt_row = is_lazyt(r["contender"])
             peer = f"{r['ms'] / best_peer:.2f}" if best_peer and lazyt_row else ""
             flo = f"{r['ms'] / floor:.2f}" if floor and lazyt_row else ""
-            lines.append(f"| {workload} | {r['contender']} | {r['ms']:.3f} | {peer} | {flo} |")
+            lines.append(f"| {workload} | {r['contender']} | {r['ms']:.4g} | {peer} | {flo} |")
     return "\n".join(lines) + "\n"
 
 
