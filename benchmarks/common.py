@@ -49,6 +49,21 @@ def torch_best_ms(fn, repeat: int = 7, warmup: int = 2, measure=None) -> float:
         torch.set_num_threads(before)
 
 
+def deferred_call(fn):
+    """fn run in lt.deferred() and realised: what one deferred evaluation of
+    its graph costs (building, the realisation-cache lookup or scheduling,
+    the launches)."""
+    import lazyt as lt
+
+    def run():
+        with lt.deferred():
+            out = fn()
+        out.realize()
+        return out
+
+    return run
+
+
 def floor_ms(nbytes: int, repeat: int = 7) -> float:
     """The memory floor for moving nbytes: np.copyto of nbytes/2 read and
     nbytes/2 written (single-threaded)."""

@@ -18,7 +18,15 @@ if __package__ in (None, ""):  # run as a script: make the benchmarks package im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import lazyt as lt  # noqa: E402
-from benchmarks.common import floor_ms, median_ms, print_rows, row, torch, torch_best_ms  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    deferred_call,
+    floor_ms,
+    median_ms,
+    print_rows,
+    row,
+    torch,
+    torch_best_ms,
+)
 
 
 def gelu_expr(x, tanh):
@@ -34,16 +42,6 @@ def layer_norm_expr(x, mean, sqrt):
     mu = mean(x)
     d = x - mu
     return d / sqrt(mean(d * d) + 1e-5)
-
-
-def lt_deferred(fn):
-    def run():
-        with lt.deferred():
-            out = fn()
-        out.realize()
-        return out
-
-    return run
 
 
 def main(argv=None) -> list[dict]:
@@ -110,7 +108,7 @@ def main(argv=None) -> list[dict]:
     rows = []
     for name, (lt_fn, np_fn, nbytes) in workloads.items():
         rows.append(row(name, "lazyt eager", median_ms(lt_fn, r)))
-        rows.append(row(name, "lazyt deferred", median_ms(lt_deferred(lt_fn), r)))
+        rows.append(row(name, "lazyt deferred", median_ms(deferred_call(lt_fn), r)))
         rows.append(row(name, "numpy", median_ms(np_fn, r)))
         if name in torch_fns:
             rows.append(row(name, "torch", torch_best_ms(torch_fns[name], r)))

@@ -24,7 +24,15 @@ if __package__ in (None, ""):  # run as a script: make the benchmarks package im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import lazyt as lt  # noqa: E402
-from benchmarks.common import floor_ms, median_ms, print_rows, row, torch, torch_best_ms  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    deferred_call,
+    floor_ms,
+    median_ms,
+    print_rows,
+    row,
+    torch,
+    torch_best_ms,
+)
 
 
 def _softmax_np(x: np.ndarray) -> np.ndarray:
@@ -41,15 +49,6 @@ def _layer_norm_np(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     var = x.var(-1, keepdims=True)
     return (x - mean) / np.sqrt(var + np.float32(1e-5)) * w + b
-
-
-def _deferred(fn):
-    def run():
-        with lt.deferred():
-            out = fn()
-            out.realize()
-        return out
-    return run
 
 
 def workloads(rng: np.random.Generator) -> list[dict]:
@@ -77,11 +76,11 @@ def workloads(rng: np.random.Generator) -> list[dict]:
         dict(name="softmax 4096x1024", numel=wide.size, reads=1, writes=1,
              lazyt=lambda: wd.softmax(-1), numpy=lambda: _softmax_np(wide),
              torch=lambda t: torch.softmax(t["wd"], -1),
-             deferred=_deferred(lambda: wd.softmax(-1))),
+             deferred=deferred_call(lambda: wd.softmax(-1))),
         dict(name="log_softmax 4096x1024", numel=wide.size, reads=1, writes=1,
              lazyt=lambda: wd.log_softmax(-1), numpy=lambda: _log_softmax_np(wide),
              torch=lambda t: torch.log_softmax(t["wd"], -1),
-             deferred=_deferred(lambda: wd.log_softmax(-1))),
+             deferred=deferred_call(lambda: wd.log_softmax(-1))),
         dict(name="layer_norm 4096x1024", numel=wide.size, reads=1, writes=1,
              lazyt=lambda: lt.nn.functional.layer_norm(wd, (1024,), lw, lb),
              numpy=lambda: _layer_norm_np(wide, weight, bias),
