@@ -241,3 +241,22 @@ def test_bicubic_grid_sample_matches_torch(padding_mode):
                                    align_corners=align_corners)
 
         assert_matches_torch(sample, [x, grid], dtype="float64")
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_non_constant_pad_accepts_only_pytorchs_rank_combinations(mode):
+    """A (k+1)- or (k+2)-d input with k padded dims (k = 1, 2, 3); anything
+    else is PyTorch's NotImplementedError (or, for more padded dims than the
+    input has, its RuntimeError), with its message."""
+    for ndim in range(1, 7):
+        for k in (1, 2, 3, 4):
+            shape, padding = (3,) * ndim, (1,) * (2 * k)
+            try:
+                expected = torch.nn.functional.pad(torch.ones(shape), padding, mode=mode)
+            except (NotImplementedError, RuntimeError) as error:
+                with pytest.raises(type(error)) as caught:
+                    lt.nn.functional.pad(lt.ones(shape), padding, mode=mode)
+                assert str(caught.value) == str(error)
+                continue
+            got = lt.nn.functional.pad(lt.ones(shape), padding, mode=mode)
+            assert tuple(got.shape) == tuple(expected.shape)

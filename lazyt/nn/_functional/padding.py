@@ -90,10 +90,15 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument.")
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    if len(pairs) > 3 or input.ndim < len(pairs) + 1:
-        raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are "
-                                  f"supported for now (got {input.ndim}D input, "
-                                  f"{len(pairs)} padded dims)")
+    if len(pairs) > 3 or input.ndim not in (len(pairs) + 1, len(pairs) + 2):
+        # PyTorch pads the last k dims of a (k+1)- or (k+2)-d input only (a
+        # batch dim and a channel dim, or just channels).
+        raise NotImplementedError(
+            f"Padding size {2 * len(pairs)} is not supported for {input.ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     if mode == "circular":  # (PyTorch's is a composite of copies too)
         return _gathered(input, pairs, mode)
     kind = "Reflection" if mode == "reflect" else "Replication"
