@@ -93,29 +93,38 @@ def is_lazyt(contender: str) -> bool:
     return contender.startswith("lazyt")
 
 
-def print_rows(rows: list[dict], title: str = "") -> None:
-    """The shared table: each lazyt row with its ratio to the best peer of its
-    workload and to the floor (below 1.0 = faster than the peer)."""
-    if title:
-        print(title)
-    print(f"{'workload':34s} {'contender':22s} {'ms':>10s} {'/best peer':>11s} {'/floor':>8s}")
+def with_ratios(rows: list[dict]) -> list[tuple[dict, float | None, float | None]]:
+    """(row, ratio to the best peer, ratio to the floor) for each row, grouped
+    by workload in first-seen order; the ratios only for timed lazyt rows
+    (below 1.0 = faster than the peer)."""
     by_workload: dict[str, list[dict]] = {}
     for r in rows:
         by_workload.setdefault(r["workload"], []).append(r)
-    for workload, group in by_workload.items():
-        counts = [r for r in group if "ms" not in r]
-        group = [r for r in group if "ms" in r]
-        for r in counts:
-            note = f"  {r['note']}" if r.get("note") else ""
-            print(f"{workload:34s} {r['contender']:22s} {r['value']:>10} {r['unit']}{note}")
-        peers = [r["ms"] for r in group if not is_lazyt(r["contender"]) and r["contender"] != "floor"]
+    out = []
+    for group in by_workload.values():
+        timed = [r for r in group if "ms" in r]
+        peers = [r["ms"] for r in timed if not is_lazyt(r["contender"]) and r["contender"] != "floor"]
         best_peer = min(peers) if peers else None
-        floor = next((r["ms"] for r in group if r["contender"] == "floor"), None)
+        floor = next((r["ms"] for r in timed if r["contender"] == "floor"), None)
         for r in group:
-            peer_ratio = (f"{r['ms'] / best_peer:11.2f}"
-                          if best_peer and is_lazyt(r["contender"]) else f"{'':11s}")
-            floor_ratio = (f"{r['ms'] / floor:8.2f}"
-                           if floor and is_lazyt(r["contender"]) else f"{'':8s}")
-            note = f"  {r['note']}" if r.get("note") else ""
-            print(f"{workload:34s} {r['contender']:22s} {r['ms']:10.4g} {peer_ratio} "
-                  f"{floor_ratio}{note}")
+            ours = "ms" in r and is_lazyt(r["contender"])
+            out.append((r, r["ms"] / best_peer if ours and best_peer else None,
+                        r["ms"] / floor if ours and floor else None))
+    return out
+
+
+def print_rows(rows: list[dict], title: str = "") -> None:
+    """The shared table: each lazyt row with its ratio to the best peer of its
+    workload and to the floor."""
+    if title:
+        print(title)
+    print(f"{'workload':34s} {'contender':22s} {'ms':>10s} {'/best peer':>11s} {'/floor':>8s}")
+    for r, peer, floor in with_ratios(rows):
+        note = f"  {r['note']}" if r.get("note") else ""
+        if "ms" not in r:
+            print(f"{r['workload']:34s} {r['contender']:22s} {r['value']:>10} {r['unit']}{note}")
+            continue
+        peer_text = f"{peer:11.2f}" if peer is not None else f"{'':11s}"
+        floor_text = f"{floor:8.2f}" if floor is not None else f"{'':8s}"
+        print(f"{r['workload']:34s} {r['contender']:22s} {r['ms']:10.4g} {peer_text} "
+              f"{floor_text}{note}")

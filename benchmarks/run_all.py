@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import is_lazyt, print_rows  # noqa: E402
+from benchmarks.common import print_rows, with_ratios  # noqa: E402
 
 # (module, full argv, quick argv): the order is the order of the table.
 BENCHMARKS = [
@@ -90,22 +90,14 @@ def machine() -> str:
 def markdown(rows: list[dict]) -> str:
     """The table as markdown (for the README): lazyt rows get their ratios."""
     lines = ["| workload | contender | ms | / best peer | / floor |", "|---|---|---|---|---|"]
-    by_workload: dict[str, list[dict]] = {}
-    for r in rows:
-        by_workload.setdefault(r["workload"], []).append(r)
-    for workload, group in by_workload.items():
-        timed = [r for r in group if "ms" in r]
-        peers = [r["ms"] for r in timed if not is_lazyt(r["contender"]) and r["contender"] != "floor"]
-        best_peer = min(peers) if peers else None
-        floor = next((r["ms"] for r in timed if r["contender"] == "floor"), None)
-        for r in group:
-            if "ms" not in r:
-                lines.append(f"| {workload} | {r['contender']} | {r['value']} {r['unit']} | | |")
-                continue
-            lazyt_row = is_lazyt(r["contender"])
-            peer = f"{r['ms'] / best_peer:.2f}" if best_peer and lazyt_row else ""
-            flo = f"{r['ms'] / floor:.2f}" if floor and lazyt_row else ""
-            lines.append(f"| {workload} | {r['contender']} | {r['ms']:.4g} | {peer} | {flo} |")
+    for r, peer, floor in with_ratios(rows):
+        if "ms" not in r:
+            lines.append(f"| {r['workload']} | {r['contender']} | {r['value']} {r['unit']} | | |")
+            continue
+        peer_text = "" if peer is None else f"{peer:.2f}"
+        floor_text = "" if floor is None else f"{floor:.2f}"
+        lines.append(f"| {r['workload']} | {r['contender']} | {r['ms']:.4g} | {peer_text} "
+                     f"| {floor_text} |")
     return "\n".join(lines) + "\n"
 
 
