@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -84,26 +80,6 @@ def ms_per_step(step, x, y, steps, mode=None, repeats=5):
     return best
 
 
-FIRST_CALL = """
-import json, time, lazyt as lt
-import benchmarks.train_step as b
-model = b.mlp(lt)
-step = lt.compile(b.make_step(lt, model))
-x, y = b.data(lt, "mlp", 128)
-start = time.perf_counter()
-step(x, y); step(x, y)  # warm-up call + traced call: everything compile does
-print(json.dumps({"seconds": time.perf_counter() - start, **lt.debug.stats()}))
-"""
-
-
-def first_call_seconds(cache_dir: str) -> dict:
-    env = dict(os.environ, LAZYT_CACHE_DIR=cache_dir, LAZYT_CACHE="1",
-               PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    out = subprocess.run([sys.executable, "-c", FIRST_CALL], env=env, capture_output=True,
-                         text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
@@ -145,15 +121,16 @@ def main(argv=None) -> list[dict]:
     print_rows(rows, f"ms per training step (best of 5 runs of {args.steps} steps, "
                      "after 3 warm-ups)")
     if not args.no_first_call:
-        with tempfile.TemporaryDirectory() as cache_dir:
-            cold = first_call_seconds(cache_dir)
-            warm = first_call_seconds(cache_dir)
-        print(f"lt.compile first call (MLP step, fresh process): cold {cold['seconds']:.3f} s "
-              f"({cold['kernels_compiled']} kernels compiled), warm {warm['seconds']:.3f} s "
+        from benchmarks.compile_time import first_calls  # (fresh processes, cold and warm)
+
+        measured = first_calls("mlp", 128, repeats=1)
+        cold, warm = measured["cold_stats"], measured["warm_stats"]
+        print(f"lt.compile first call (MLP step, fresh process): cold {measured['cold']:.3f} s "
+              f"({cold['kernels_compiled']} kernels compiled), warm {measured['warm']:.3f} s "
               f"({warm['kernels_compiled']} compiled, {warm['disk_cache_hits']} from disk)")
         name = "first lt.compile call, MLP step"
-        rows.append(row(name, "lazyt cold cache", cold["seconds"] * 1e3))
-        rows.append(row(name, "lazyt warm cache", warm["seconds"] * 1e3))
+        rows.append(row(name, "lazyt cold cache", measured["cold"] * 1e3))
+        rows.append(row(name, "lazyt warm cache", measured["warm"] * 1e3))
     return rows
 
 
