@@ -25,6 +25,7 @@ from lazyt.engine.realize import realize_into
 from lazyt.ir.layout import elementwise_strides, preserve_format_strides
 from lazyt.ir.node import Node, make_node, walk
 from lazyt.ir.ops import OPS, OpDef
+from lazyt.ir.view import View
 from lazyt.realization import defer_write, flush_readers, realize_keeping
 from lazyt.tensor import Tensor, broadcast_shapes
 
@@ -78,24 +79,83 @@ def compute_dtypes(op: str, operands) -> tuple[DType, DType]:
 def build(op: str, *operands, compute: DType | None = None) -> Node:
     """The node for op over tensors/scalars, with PyTorch's promotion and broadcasting."""
     operands = tuple(_check_operand(x, op) for x in operands)
+    compute, result, shape = _decide(op, operands, compute)
+    return _node_of(op, operands, compute, result, shape)
+
+
+def _decide(op: str, operands: tuple, compute: DType | None = None
+            ) -> tuple[DType, DType, tuple[int, ...]]:
+    """(compute dtype, result dtype, shape) of op over checked operands."""
     if compute is None:
         compute, result = compute_dtypes(op, operands)
     else:
         result = dtypes.bool_ if OPS[op].dtype_rule == "bool" else compute
     shape = broadcast_shapes(*(x._shape for x in operands if isinstance(x, Tensor)))
+    return compute, result, shape
+
+
+def _node_of(op: str, operands: tuple, compute: DType, result: DType,
+             shape: tuple[int, ...]) -> Node:
     srcs = tuple(source(x, compute, shape) for x in operands)
     return make_node(op, result, shape, srcs)
 
 
 def apply(op: str, *operands) -> Tensor:
-    """Out-of-place elementwise op, realised now (eager)."""
-    key = eager_cache.key_for(op, operands)
-    out = None if key is None else eager_cache.run_cached(key, operands)
-    if out is None:
-        out = eager_cache.computed(key, operands, lambda: build(op, *operands),
-                                   layout=lambda node: result_strides(node.shape, operands))
+    """Out-of-place elementwise op: realised now (eager), or pending (deferred)."""
+    if modes.is_deferred():
+        out = _pending(op, operands)
+    else:
+        key = eager_cache.key_for(op, operands)
+        out = None if key is None else eager_cache.run_cached(key, operands)
+        if out is None:
+            out = eager_cache.computed(key, operands, lambda: build(op, *operands),
+                                       layout=lambda node: result_strides(node.shape, operands))
     grad_mode.record(op, out, operands)
     return out
+
+
+# Deferred mode's decisions per op and operand kinds: (op, the default dtype,
+# and per operand its dtype, shape and layout, or a scalar's type) ->
+# (compute dtype, result dtype, shape, result strides or None: row-major).
+# They depend on nothing else (values never decide dtypes or shapes here), so
+# an op seen before skips promotion, broadcasting and the layout rule and only
+# builds its node. Bounded like the eager cache; a failing op (a dtype error,
+# shapes that do not broadcast) is never entered and raises every time.
+_DECISIONS: dict = {}
+_DECISIONS_LIMIT = 4096
+
+
+def _pending(op: str, operands: tuple) -> Tensor:
+    """The pending result of an elementwise op in deferred mode."""
+    parts = [op, dtypes.get_default_dtype()]
+    for x in operands:
+        if isinstance(x, Tensor):
+            parts.append((x.dtype, x._shape, _layout_strides(x)))
+        else:
+            parts.append(type(x))  # (an invalid operand is rejected by build below)
+    key = tuple(parts)
+    decided = _DECISIONS.get(key)
+    if decided is None:
+        operands = tuple(_check_operand(x, op) for x in operands)
+        compute, result, shape = _decide(op, operands)
+        strides = result_strides(shape, operands)
+        if strides == View.contiguous(shape).strides:
+            strides = None
+        if len(_DECISIONS) >= _DECISIONS_LIMIT:
+            _DECISIONS.clear()
+        decided = _DECISIONS[key] = (compute, result, shape, strides)
+    compute, result, shape, strides = decided
+    return Tensor._from_node(_node_of(op, operands, compute, result, shape), strides=strides)
+
+
+def _layout_strides(x: Tensor):
+    """The strides x has or will have once realised (None: a pending result
+    laid out row-major), cheaply: the key of its layout in _DECISIONS."""
+    if x._node is None or x._st is not None:
+        return x._vw.strides
+    if x._lazy_base is None:
+        return x._pending_strides
+    return x._layout().strides
 
 
 def apply_row_major(op: str, *operands) -> Tensor:

@@ -22,7 +22,7 @@ from lazyt.autograd import grad_mode
 from lazyt.autograd.grad_mode import record_view
 from lazyt.dtypes import DType
 from lazyt.engine.realize import graph_device, realize_new
-from lazyt.ir.node import Node, make_node
+from lazyt.ir.node import INTERNING, Node, make_node
 from lazyt.ir.view import View, apply_movement, prod
 from lazyt.realization import MAX_PENDING_DEPTH, realize_tensors
 from lazyt.runtime.device import CPU, CREATION_DEVICE, CUDA_USED, device
@@ -237,7 +237,7 @@ class Tensor:
             return self._node
         if self._st.writer is not None:  # another tensor's deferred write to this storage
             _flush_write(self._st)
-        return make_node("load", self.dtype, self._vw.shape, (), (self._st.buffer, self._vw))
+        return self._own_load()
 
     def _load_as(self, shape: tuple[int, ...]) -> Node:
         """This tensor read broadcast to `shape` (caller checked compatibility)."""
@@ -249,10 +249,28 @@ class Tensor:
             return make_node("movement", self.dtype, shape, (self._node,), ("expand", (shape,)))
         if self._st.writer is not None:
             _flush_write(self._st)
+        return self._own_load(shape)
+
+    def _own_load(self, shape: tuple[int, ...] | None = None) -> Node:
+        """The LOAD node reading this realised tensor through its view,
+        broadcast to `shape` (None: its own). In deferred mode (nodes
+        interned) the last one is kept on the tensor: the interned node is
+        the same object every time while anything holds it, so a tensor read
+        every step skips building and hashing its (Buffer, View) key. The
+        kept node is checked against the tensor's storage, view and the
+        shape (the node holds its Buffer, so the storage's buffer stays it)."""
         view = self._vw
-        if view.shape != shape:
-            view = _broadcast_view(view, shape)
-        return make_node("load", self.dtype, shape, (), (self._st.buffer, view))
+        if shape is None:
+            shape = view.shape
+        kept = self.__dict__.get("_kept_load")
+        if kept is not None and kept[0] is self._st and kept[1] is view and \
+                kept[2] == shape and INTERNING[0]:
+            return kept[3]
+        read = view if view.shape == shape else _broadcast_view(view, shape)
+        node = make_node("load", self._st.dtype, shape, (), (self._st.buffer, read))
+        if INTERNING[0]:
+            self.__dict__["_kept_load"] = (self._st, view, shape, node)
+        return node
 
     # -------------------------------------------------------------- metadata
     @property

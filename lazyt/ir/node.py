@@ -57,8 +57,13 @@ def arg_key(arg: Any) -> Any:
         return ("float", float(arg).hex() if math.isfinite(arg) else repr(arg))
     if kind is bool:
         return ("bool", arg)
+    if kind is tuple:
+        for a in arg:
+            if type(a) is not int and type(a) is not str and a is not None:
+                return tuple(map(arg_key, arg))
+        return arg  # (ints, strings and Nones only: the tuple is its own key)
     if isinstance(arg, tuple):
-        return tuple(arg_key(a) for a in arg)
+        return tuple(map(arg_key, arg))
     if kind is Buffer:
         return ("buffer", id(arg))
     return arg
@@ -124,8 +129,8 @@ def make_node(op: str, dtype: DType, shape: tuple[int, ...],
     or a fresh node (eager mode)."""
     if not INTERNING[0]:
         return Node(op, dtype, shape, srcs, arg)
-    akey = arg_key(arg)
-    key = (op, dtype.name, shape, tuple(id(s) for s in srcs), akey)
+    akey = arg if arg is None else arg_key(arg)
+    key = (op, dtype.name, shape, tuple(map(id, srcs)), akey)
     ref = _INTERNED.get(key)
     node = None if ref is None else ref()
     if node is None or node.srcs != srcs:
