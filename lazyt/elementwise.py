@@ -77,25 +77,18 @@ def compute_dtypes(op: str, operands) -> tuple[DType, DType]:
 
 
 def build(op: str, *operands, compute: DType | None = None) -> Node:
-    """The node for op over tensors/scalars, with PyTorch's promotion and broadcasting."""
-    operands = tuple(_check_operand(x, op) for x in operands)
-    compute, result, shape = _decide(op, operands, compute)
+    """The node for op over tensors/scalars, with PyTorch's promotion and
+    broadcasting; `compute` forces the dtype the op computes in."""
+    if compute is None:
+        compute, result, shape, _ = decisions(op, operands)
+    else:
+        operands = tuple(_check_operand(x, op) for x in operands)
+        result = dtypes.bool_ if OPS[op].dtype_rule == "bool" else compute
+        shape = broadcast_shapes(*(x._shape for x in operands if isinstance(x, Tensor)))
     return _node_of(op, operands, compute, result, shape)
 
 
-def _decide(op: str, operands: tuple, compute: DType | None = None
-            ) -> tuple[DType, DType, tuple[int, ...]]:
-    """(compute dtype, result dtype, shape) of op over checked operands."""
-    if compute is None:
-        compute, result = compute_dtypes(op, operands)
-    else:
-        result = dtypes.bool_ if OPS[op].dtype_rule == "bool" else compute
-    shape = broadcast_shapes(*(x._shape for x in operands if isinstance(x, Tensor)))
-    return compute, result, shape
-
-
-def _node_of(op: str, operands: tuple, compute: DType, result: DType,
-             shape: tuple[int, ...]) -> Node:
+def _node_of(op: str, operands: tuple, compute: DType, result: DType, shape) -> Node:
     srcs = tuple(source(x, compute, shape) for x in operands)
     return make_node(op, result, shape, srcs)
 
@@ -103,7 +96,8 @@ def _node_of(op: str, operands: tuple, compute: DType, result: DType,
 def apply(op: str, *operands) -> Tensor:
     """Out-of-place elementwise op: realised now (eager), or pending (deferred)."""
     if modes.is_deferred():
-        out = _pending(op, operands)
+        compute, result, shape, strides = decisions(op, operands)
+        out = Tensor._from_node(_node_of(op, operands, compute, result, shape), strides=strides)
     else:
         key = eager_cache.key_for(op, operands)
         out = None if key is None else eager_cache.run_cached(key, operands)
@@ -114,38 +108,42 @@ def apply(op: str, *operands) -> Tensor:
     return out
 
 
-# Deferred mode's decisions per op and operand kinds: (op, the default dtype,
-# and per operand its dtype, shape and layout, or a scalar's type) ->
+# An elementwise op's decisions per op and operand kinds: (op, the default
+# dtype, and per operand its dtype, shape and layout, or a scalar's type) ->
 # (compute dtype, result dtype, shape, result strides or None: row-major).
 # They depend on nothing else (values never decide dtypes or shapes here), so
 # an op seen before skips promotion, broadcasting and the layout rule and only
-# builds its node. Bounded like the eager cache; a failing op (a dtype error,
-# shapes that do not broadcast) is never entered and raises every time.
+# builds its node (deferred mode builds one per op, every step). Bounded like
+# the eager cache; a failing op (a dtype error, shapes that do not broadcast,
+# an operand that is not a tensor or number) is never entered and raises
+# every time.
 _DECISIONS: dict = {}
 _DECISIONS_LIMIT = 4096
 
 
-def _pending(op: str, operands: tuple) -> Tensor:
-    """The pending result of an elementwise op in deferred mode."""
+def decisions(op: str, operands: tuple) -> tuple[DType, DType, tuple[int, ...], tuple | None]:
+    """(compute dtype, result dtype, shape, result strides or None) of op
+    over operands, PyTorch's rules (compute_dtypes, broadcast_shapes,
+    result_strides), remembered in _DECISIONS."""
     parts = [op, dtypes.get_default_dtype()]
     for x in operands:
         if isinstance(x, Tensor):
             parts.append((x.dtype, x._shape, _layout_strides(x)))
         else:
-            parts.append(type(x))  # (an invalid operand is rejected by build below)
+            parts.append(type(x))
     key = tuple(parts)
     decided = _DECISIONS.get(key)
     if decided is None:
         operands = tuple(_check_operand(x, op) for x in operands)
-        compute, result, shape = _decide(op, operands)
+        compute, result = compute_dtypes(op, operands)
+        shape = broadcast_shapes(*(x._shape for x in operands if isinstance(x, Tensor)))
         strides = result_strides(shape, operands)
         if strides == View.contiguous(shape).strides:
             strides = None
         if len(_DECISIONS) >= _DECISIONS_LIMIT:
             _DECISIONS.clear()
         decided = _DECISIONS[key] = (compute, result, shape, strides)
-    compute, result, shape, strides = decided
-    return Tensor._from_node(_node_of(op, operands, compute, result, shape), strides=strides)
+    return decided
 
 
 def _layout_strides(x: Tensor):

@@ -254,22 +254,26 @@ class Tensor:
     def _own_load(self, shape: tuple[int, ...] | None = None) -> Node:
         """The LOAD node reading this realised tensor through its view,
         broadcast to `shape` (None: its own). In deferred mode (nodes
-        interned) the last one is kept on the tensor: the interned node is
-        the same object every time while anything holds it, so a tensor read
-        every step skips building and hashing its (Buffer, View) key. The
-        kept node is checked against the tensor's storage, view and the
-        shape (the node holds its Buffer, so the storage's buffer stays it)."""
+        interned) they are kept on the tensor, per shape: the interned node
+        is the same object every time while anything holds it, so a tensor
+        read every step skips building and hashing its (Buffer, View) key.
+        The kept nodes are checked against the tensor's storage and view
+        (a node holds its Buffer, so the storage's buffer stays that one)."""
         view = self._vw
         if shape is None:
             shape = view.shape
-        kept = self.__dict__.get("_kept_load")
-        if kept is not None and kept[0] is self._st and kept[1] is view and \
-                kept[2] == shape and INTERNING[0]:
-            return kept[3]
-        read = view if view.shape == shape else _broadcast_view(view, shape)
-        node = make_node("load", self._st.dtype, shape, (), (self._st.buffer, read))
-        if INTERNING[0]:
-            self.__dict__["_kept_load"] = (self._st, view, shape, node)
+        if not INTERNING[0]:
+            read = view if view.shape == shape else _broadcast_view(view, shape)
+            return make_node("load", self._st.dtype, shape, (), (self._st.buffer, read))
+        kept = self.__dict__.get("_kept_loads")
+        if kept is None or kept[0] is not self._st or kept[1] is not view:
+            kept = self.__dict__["_kept_loads"] = (self._st, view, {})
+        node = kept[2].get(shape)
+        if node is None:
+            read = view if view.shape == shape else _broadcast_view(view, shape)
+            node = make_node("load", self._st.dtype, shape, (), (self._st.buffer, read))
+            if len(kept[2]) < 4:  # (a tensor broadcast to many shapes keeps its first few)
+                kept[2][shape] = node
         return node
 
     # -------------------------------------------------------------- metadata
