@@ -23,7 +23,7 @@ from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.engine.realize import realize_into
 from lazyt.ir.layout import elementwise_strides, preserve_format_strides
-from lazyt.ir.node import Node, make_node, walk
+from lazyt.ir.node import INTERNING, Node, make_node, walk
 from lazyt.ir.ops import OPS, OpDef
 from lazyt.ir.view import View
 from lazyt.realization import defer_write, flush_readers, realize_keeping
@@ -45,6 +45,13 @@ def _check_operand(x, op: str):
     raise TypeError(f"{op}(): argument 'other' must be Tensor or Number, not {type(x).__name__}")
 
 
+# Deferred mode's scalar operands: (dtype, type, value) -> the interned CONST
+# node, kept so that a step's constants (a learning rate, 0.5, 2) are found
+# without keying their bits again. Bounded; zeros and NaNs are not kept
+# (0.0 == -0.0 and NaN != NaN as dictionary keys).
+_CONSTS: dict = {}
+
+
 def source(x, dtype: DType, shape: tuple[int, ...]) -> Node:
     """The IR node reading x (tensor or Python scalar) as dtype, broadcast to shape."""
     if isinstance(x, Tensor):
@@ -52,6 +59,10 @@ def source(x, dtype: DType, shape: tuple[int, ...]) -> Node:
         if node.dtype is not dtype:
             node = make_node("cast", dtype, shape, (node,))
         return node
+    if INTERNING[0]:
+        kept = _CONSTS.get((dtype, type(x), x))
+        if kept is not None:
+            return kept
     value = x.item() if isinstance(x, (np.number, np.bool_)) else x
     if dtype.kind == "f":
         value = float(value)
@@ -59,7 +70,12 @@ def source(x, dtype: DType, shape: tuple[int, ...]) -> Node:
         value = bool(value)
     else:
         value = int(value)
-    return make_node("const", dtype, (), (), value)
+    node = make_node("const", dtype, (), (), value)
+    if INTERNING[0] and x == x and x != 0:  # (0.0 == -0.0 and NaN != NaN: not kept)
+        if len(_CONSTS) >= 1024:
+            _CONSTS.clear()
+        _CONSTS[(dtype, type(x), x)] = node
+    return node
 
 
 def compute_dtypes(op: str, operands) -> tuple[DType, DType]:
