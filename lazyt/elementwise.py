@@ -395,7 +395,7 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
         result = dtypes.result_type(input, exponent)
         if result.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if exponent in (1, 2) or exponent in (0.5, -1) and result.kind == "f":
+        if exponent in (1, 2) or exponent in (0.5, -1, 3, -2) and result.kind == "f":
             # Computed another way, recorded as pow (PyTorch's PowBackward0).
             with grad_mode.no_grad():
                 out = _pow_by_scalar(input, exponent, result)
@@ -405,12 +405,23 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 def _pow_by_scalar(input: Tensor, exponent, result: DType) -> Tensor:
-    """input ** exponent for exponent 1, 2, 0.5, -1: exact and fast."""
+    """input ** exponent for exponent 1, 2, 0.5, -1 and (floats) 3, -2, as
+    PyTorch's CPU kernel computes them: x*x, x*x*x, 1/(x*x), sqrt, 1/x. (A
+    general pow rounds x**3 differently; deferred graphs, whose exponent is
+    a constant, get x*x*x from ir/passes.py, and eager results must match.)"""
     if exponent == 1:
         return cast(input, result)
+    if exponent in (2, 3, -2) and input.dtype is not result:
+        # (x * x only where it keeps x's dtype: a bool tensor ** 2 is int64)
+        return apply("pow", input, exponent)
+    if exponent in (3, -2) and result is dtypes.float16:  # (in float32, rounded once)
+        return cast(_pow_by_scalar(cast(input, dtypes.float32), exponent, dtypes.float32), result)
     if exponent == 2:
-        # x * x only where it keeps x's dtype (a bool tensor ** 2 is int64)
-        return apply("mul", input, input) if input.dtype is result else apply("pow", input, 2)
+        return apply("mul", input, input)
+    if exponent == 3:
+        return apply("mul", apply("mul", input, input), input)
+    if exponent == -2:
+        return apply("reciprocal", apply("mul", input, input))
     return apply("sqrt" if exponent == 0.5 else "reciprocal", input)
 
 

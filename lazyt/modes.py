@@ -105,6 +105,17 @@ class deferred:  # noqa: N801 - reads like lt.no_grad
 
 # Realisations so far: a pending tensor remembers the one it was made in.
 EPOCH = [0]
+# Backward passes so far: a pending write remembers the last one begun when
+# it was made. A deferred write into a tensor whose pending write is older than
+# the last backward computes the older write first (realization.defer_write):
+# a parameter updated by hand after each backward (`p -= lr * p.grad` under
+# no_grad) is realised once per step, as an optimizer's step is, instead of
+# one graph growing over the steps until MAX_PENDING_DEPTH cuts it.
+BACKWARDS = [0]
+
+
+def backward_started() -> None:
+    BACKWARDS[0] += 1
 
 
 def track_pending(tensor) -> None:

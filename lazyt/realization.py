@@ -45,10 +45,13 @@ def defer_write(target, node: Node) -> Node | None:
     return the node to write now (node itself, or a load of its value when
     realising the target carried out writes it reads): the target is a
     pending tensor other views were taken from, or numpy sees its storage."""
-    if target._node is not None and target.__dict__.get("_write_epoch") != modes.EPOCH[0]:
+    if target._node is not None and (
+            target.__dict__.get("_write_epoch") != modes.EPOCH[0] or
+            target._st is not None and target.__dict__.get("_write_backwards") != modes.BACKWARDS[0]):
         # Pending since before the last realisation (a parameter or momentum
-        # updated every step while only the loss is read): compute it now, so
-        # graphs do not grow from step to step.
+        # updated every step while only the loss is read), or a pending write
+        # from before the last backward (a parameter updated by hand every
+        # step): compute it now, so graphs do not grow from step to step.
         node = realize_keeping([target], node)
     if target._node is not None and target._st is None:  # a pending result
         if target._lazy_base is not None or target.__dict__.get("_has_lazy_views"):
@@ -62,6 +65,7 @@ def defer_write(target, node: Node) -> Node | None:
     if storage.shared_with_numpy:  # the user may read it through numpy: write now
         return node
     target.__dict__["_write_epoch"] = modes.EPOCH[0]
+    target.__dict__["_write_backwards"] = modes.BACKWARDS[0]
     if target._node is None:
         if storage.writer is not None:  # one pending write per storage: the older goes first
             realize_tensors([storage.writer])

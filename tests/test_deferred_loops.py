@@ -111,3 +111,44 @@ def test_an_mlp_loop_schedules_nothing_after_its_first_steps(optimizer):
                 loss.item()
             scheduled.append(lt.debug.stats()["graphs_scheduled"] - before)
     assert sum(scheduled[3:]) == 0, scheduled
+
+
+def _manual_sgd(mode: str, steps: int, read_every: int):
+    """PyTorch's polynomial_autograd loop (parameters updated by hand under
+    no_grad after each backward, grads reset to None), reading the loss
+    every `read_every` steps: (losses read, the deepest pending parameter
+    graph after each step, params)."""
+    lt.manual_seed(0)
+    x = lt.linspace(-3.0, 3.0, 200)
+    y = lt.sin(x)
+    params = [lt.randn((), requires_grad=True) for _ in range(4)]
+    losses, depths = [], []
+    lt.set_mode(mode)
+    try:
+        for t in range(steps):
+            a, b, c, d = params
+            loss = (a + b * x + c * x ** 2 + d * x ** 3 - y).pow(2).sum()
+            if t % read_every == read_every - 1:
+                losses.append(loss.item())
+            loss.backward()
+            with lt.no_grad():
+                for p in params:
+                    p -= 2e-5 * p.grad
+                    p.grad = None
+            depths.append(max(p._node.depth if p._node is not None else 0 for p in params))
+    finally:
+        lt.set_mode("eager")
+    return losses, depths, [p.item() for p in params]
+
+
+def test_a_loop_updating_parameters_by_hand_is_cut_at_each_step():
+    # Each step's update is carried out when the next step writes the same
+    # parameter (its pending write predates the backward in between), so the
+    # graph never spans steps, whether or not the loop reads its loss.
+    eager_losses, _, eager_params = _manual_sgd("eager", 30, 10)
+    losses, depths, params = _manual_sgd("deferred", 30, 10)
+    assert losses == eager_losses and params == eager_params
+    assert max(depths) < 20, depths  # (not growing by a step's depth, 14, each step)
+    graphs = lt.debug.stats()["graphs_scheduled"]
+    _manual_sgd("deferred", 30, 10)
+    assert lt.debug.stats()["graphs_scheduled"] == graphs  # every step a replay

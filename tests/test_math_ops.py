@@ -262,3 +262,19 @@ def test_special_functions_fuse_in_deferred_mode():
         deferred.realize()
     assert deferred.tolist() == eager.tolist()
     assert math.isclose(lt.lgamma(x).tolist()[1], math.lgamma(1.5), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("exponent", [2, 3, -2, 3.0, -2.0])
+def test_small_integer_powers_are_bit_identical_to_torch_in_both_modes(dtype, exponent):
+    # PyTorch's CPU kernel computes x**3 as x*x*x and x**-2 as 1/(x*x) (half
+    # in float32); a deferred graph's constant exponent gets the same
+    # multiplies from ir/passes.py, so eager must not take the general pow.
+    xt = torch.linspace(-3, 3, 2001, dtype=getattr(torch, dtype))
+    x = lt.tensor(xt.double().numpy()).to(getattr(lt, dtype))
+    want = (xt ** exponent).double().numpy()
+    eager = (x ** exponent).double().numpy()
+    with lt.deferred():
+        deferred = (x ** exponent).double().numpy()
+    np.testing.assert_array_equal(eager, want)
+    np.testing.assert_array_equal(deferred, want)

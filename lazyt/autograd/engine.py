@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import weakref
 
-from lazyt import creation
+from lazyt import creation, modes
 from lazyt.autograd import grad_mode
 from lazyt.autograd.function import AccumulateGrad, GradNode, grad_accumulator, gradient_edge
 from lazyt.tensor import Tensor
@@ -247,6 +247,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
+    modes.backward_started()
     run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs, accumulate=True)
 
 
