@@ -22,10 +22,14 @@ from lazyt import creation, dtypes, eager_cache, formats, indexing, modes, reduc
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.engine.realize import realize_into
-from lazyt.ir.layout import elementwise_strides, preserve_format_strides
+from lazyt.ir.layout import (
+    elementwise_strides,
+    is_non_overlapping_and_dense,
+    preserve_format_strides,
+)
 from lazyt.ir.node import INTERNING, Node, make_node, walk
 from lazyt.ir.ops import OPS, OpDef
-from lazyt.ir.view import View
+from lazyt.ir.view import View, prod
 from lazyt.realization import defer_write, flush_readers, realize_keeping
 from lazyt.tensor import Tensor, broadcast_shapes
 
@@ -261,6 +265,7 @@ def _replace_load(node: Node, old: Node, new: Node) -> Node:
 def inplace(op: str, target: Tensor, *others) -> Tensor:
     """target = op(target, *others), checking PyTorch's in-place cast rule."""
     grad_mode.check_inplace(target)
+    check_overlap(target, others)
     operands = (target, *others)
     key = eager_cache.key_for(op + "_", operands)
     if key is not None and not _needs_grad(operands) and eager_cache.run_inplace(key, operands):
@@ -280,6 +285,51 @@ def inplace(op: str, target: Tensor, *others) -> Tensor:
     if key is not None and snapshot is None:
         eager_cache.remember(key, operands, target, _as_written_into(target, node))
     return target
+
+
+_CLONE_FIRST = "Please clone() the tensor before performing the operation."
+
+
+def check_overlap(target: Tensor, inputs=()) -> None:
+    """PyTorch's memory-overlap checks of a write into target: no element of
+    target shares memory with another (an expanded tensor), and no input
+    overlaps it in part (the same elements through other strides, or
+    shifted). What PyTorch cannot decide cheaply (views that are not dense)
+    passes; lazyt then copies the input first (_unalias). Pending tensors
+    count with the memory and strides they will have once realised."""
+    memory, view = _memory_of(target)
+    if any(stride == 0 and size > 1 for size, stride in zip(view.shape, view.strides)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           f"tensor refers to a single memory location. {_CLONE_FIRST}")
+    for x in inputs:
+        if not isinstance(x, Tensor) or x is target:
+            continue
+        x_memory, x_view = _memory_of(x)
+        if x_memory is memory and _partial_overlap(view, x_view):
+            raise RuntimeError("unsupported operation: some elements of the input tensor and "
+                               "the written-to tensor refer to a single memory location. "
+                               f"{_CLONE_FIRST}")
+
+
+def _memory_of(t: Tensor):
+    """(what owns t's memory, t's view of it): its storage once realised (or
+    written in place), else the pending tensor its view is taken from."""
+    if t._st is not None:
+        return t._st, t._vw
+    return (t._lazy_base if t._lazy_base is not None else t), t._layout()
+
+
+def _partial_overlap(a, b) -> bool:
+    """PyTorch's get_overlap_status(a, b) == Partial for two views of one
+    storage: both dense, their memory ranges intersect and are not the same
+    elements in the same order."""
+    numel_a, numel_b = prod(a.shape), prod(b.shape)
+    if not numel_a or not numel_b or not is_non_overlapping_and_dense(a.shape, a.strides) or \
+            not is_non_overlapping_and_dense(b.shape, b.strides):
+        return False
+    if a.offset == b.offset and numel_a == numel_b:
+        return a.strides != b.strides
+    return a.offset < b.offset + numel_b and b.offset < a.offset + numel_a
 
 
 def _needs_grad(operands) -> bool:
@@ -557,6 +607,7 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
     broadcast_shapes(self._shape, src._shape)
+    check_overlap(self, (src,))
     snapshot = grad_mode.snapshot_for_inplace(self, "copy", (src,))
     assign(self, src._load(), deferrable=snapshot is None)
     grad_mode.record_inplace("copy", self, (src,), snapshot)

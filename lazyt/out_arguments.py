@@ -30,7 +30,7 @@ def _resize(out: Tensor, shape: tuple[int, ...]) -> None:
     out._st, out._vw = fresh._st, fresh._vw
 
 
-def _write_one(name: str, result: Tensor, out) -> None:
+def _write_one(name: str, result: Tensor, out, inputs=()) -> None:
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     if not elementwise._can_cast(result.dtype, out.dtype):
@@ -47,18 +47,22 @@ def _write_one(name: str, result: Tensor, out) -> None:
                 "by resizing it, inplace, to zero elements with t.resize_(0).", UserWarning,
                 stacklevel=4)
         _resize(out, shape)
+    else:  # (a resized out is fresh memory)
+        elementwise.check_overlap(out, inputs)
     out.copy_(result.detach())
 
 
-def write_out(name: str, result, out):
-    """Write result (a tensor or a tuple of tensors) into out; return out as torch does."""
+def write_out(name: str, result, out, inputs=()):
+    """Write result (a tensor or a tuple of tensors) into out; return out as
+    torch does. `inputs`: the call's arguments (an input overlapping out in
+    part is PyTorch's memory-overlap error)."""
     if grad_mode.is_grad_enabled() and any(
             isinstance(r, Tensor) and r.requires_grad
             for r in (result if isinstance(result, tuple) else (result,))):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     if isinstance(result, Tensor):
-        _write_one(name, result, out)
+        _write_one(name, result, out, inputs)
         return out
     if isinstance(result, tuple) and all(isinstance(r, Tensor) for r in result):
         if not isinstance(out, (tuple, list)) or len(out) != len(result):
@@ -85,6 +89,7 @@ def with_out(name: str, function):
     @functools.wraps(function)
     def function_with_out(*args, out=None, **kwargs):
         result = function(*args, **kwargs)
-        return result if out is None else write_out(name, result, out)
+        return result if out is None else write_out(name, result, out,
+                                                     (*args, *kwargs.values()))
 
     return function_with_out

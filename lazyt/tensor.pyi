@@ -591,6 +591,7 @@ class Tensor:
     @classmethod
     def _make_pending(cls, node, base=None, moves=()): ...  # defined in lazyt/tensor.py
     def _move(self, kind, params, grad_op='reshape', **ctx): ...  # defined in lazyt/tensor.py
+    def _own_load(self, shape=None): ...  # defined in lazyt/tensor.py
     @property
     def _shape(self): ...  # defined in lazyt/tensor.py
     @property
