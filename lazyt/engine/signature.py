@@ -50,12 +50,12 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
         # Depth first, sources before the node. A node is in `position` once
         # finished; one in progress needs no mark, as in a DAG no source of
         # it can reach it again.
-        stack = [(root, iter(root.srcs))]
+        stack = [root]
         while stack:
-            node, srcs = stack[-1]
-            for src in srcs:
+            node = stack[-1]
+            for src in node.srcs:
                 if src not in position:
-                    stack.append((src, iter(src.srcs)))
+                    stack.append(src)
                     break
             else:
                 stack.pop()
