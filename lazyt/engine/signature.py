@@ -44,6 +44,7 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
         return found
 
     targets = tuple((slot(buf), view) for _, buf, view in writes)
+    position_of, add_part = position.__getitem__, parts.append
     for root in [*roots, *(node for node, _, _ in writes)]:
         if root in position:
             continue
@@ -51,14 +52,15 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
         # finished; one in progress needs no mark, as in a DAG no source of
         # it can reach it again.
         stack = [root]
+        push, pop = stack.append, stack.pop
         while stack:
             node = stack[-1]
             for src in node.srcs:
                 if src not in position:
-                    stack.append(src)
+                    push(src)
                     break
             else:
-                stack.pop()
+                pop()
                 if node.op == "load":
                     buf, view = node.arg
                     found = slots.get(buf)
@@ -68,13 +70,13 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
                     if akey is _UNSET:
                         akey = node.akey = arg_key(node.arg)
                     part = (node.op, node.dtype.name, node.shape, akey,
-                            tuple(map(position.__getitem__, node.srcs)))
+                            tuple(map(position_of, node.srcs)))
                     realized = None if realized_lookup is None else realized_lookup(node)
                     if realized is not None:
                         buf, view = realized
                         part += (("realized", slot(buf), view),)
                 position[node] = len(parts)
-                parts.append(part)
+                add_part(part)
     if nodes is not None:
         nodes.extend(position)  # (finish order: the key's order)
     key = (tuple(parts), tuple(position[root] for root in roots),
