@@ -15,7 +15,7 @@ engine/realize.py) both key by it.
 
 from __future__ import annotations
 
-from lazyt.ir.node import _UNSET, Node, arg_key
+from lazyt.ir.node import Node, node_arg_key
 
 
 def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup=None,
@@ -48,9 +48,11 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
     for root in [*roots, *(node for node, _, _ in writes)]:
         if root in position:
             continue
-        # Depth first, sources before the node. A node is in `position` once
-        # finished; one in progress needs no mark, as in a DAG no source of
-        # it can reach it again.
+        # Depth first, sources before the node: the stack is the path from
+        # the root; a node back on top looks for its next unfinished source
+        # again (nodes have a few). Only finished nodes are in `position`:
+        # one in progress needs no mark, as in a DAG none of its sources
+        # reaches it again.
         stack = [root]
         push, pop = stack.append, stack.pop
         while stack:
@@ -63,13 +65,9 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
                 pop()
                 if node.op == "load":
                     buf, view = node.arg
-                    found = slots.get(buf)
-                    part = ("load", node.dtype.name, slot(buf) if found is None else found, view)
+                    part = ("load", node.dtype.name, slot(buf), view)
                 else:
-                    akey = node.akey  # (node_arg_key, inline)
-                    if akey is _UNSET:
-                        akey = node.akey = arg_key(node.arg)
-                    part = (node.op, node.dtype.name, node.shape, akey,
+                    part = (node.op, node.dtype.name, node.shape, node_arg_key(node),
                             tuple(map(position_of, node.srcs)))
                     realized = None if realized_lookup is None else realized_lookup(node)
                     if realized is not None:
