@@ -115,26 +115,36 @@ def pending_reads(buffers: set[int]) -> bool:
 
 def _reads_any(buffers: set[int]):
     """A predicate: does a graph load one of these buffers? Answers are shared
-    between graphs, so asking for every pending tensor is linear in the nodes."""
-    memo: dict[int, bool] = {}
+    between graphs, so asking for every pending tensor is linear in the nodes.
+    A walk stops at the first load of one: every node on the path down to it
+    reads it too (a realisation asks this of every pending tensor, and in a
+    training step most read the parameters being written)."""
+    memo: dict[Node, bool] = {}  # (keyed by the nodes: identity, held while asked)
 
     def reads(root: Node) -> bool:
-        stack = [root]
-        while stack:  # sources first, each node once (iterative)
-            node = stack[-1]
-            if id(node) in memo:
-                stack.pop()
-            elif node.op == "load":
-                memo[id(node)] = id(node.arg[0]) in buffers
-                stack.pop()
-            else:
-                missing = [src for src in node.srcs if id(src) not in memo]
-                if missing:
-                    stack.extend(missing)
-                else:
-                    memo[id(node)] = any(memo[id(src)] for src in node.srcs)
-                    stack.pop()
-        return memo[id(root)]
+        known = memo.get(root)
+        if known is None and root.op == "load":
+            known = memo[root] = id(root.arg[0]) in buffers
+        if known is not None:
+            return known
+        path = [(root, iter(root.srcs))]  # depth first (iterative): the nodes being walked
+        while path:
+            node, srcs = path[-1]
+            for src in srcs:
+                known = memo.get(src)
+                if known is None:
+                    if src.op != "load":
+                        path.append((src, iter(src.srcs)))
+                        break
+                    known = memo[src] = id(src.arg[0]) in buffers
+                if known:
+                    for on_path, _ in path:
+                        memo[on_path] = True
+                    return True
+            else:  # no source reads one
+                memo[node] = False
+                path.pop()
+        return False
 
     return reads
 

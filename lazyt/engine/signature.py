@@ -27,49 +27,56 @@ def graph_signature(roots: list[Node], writes: list[tuple] = (), realized_lookup
     holding their value: the scheduler may read it or compute it again.
     `nodes`, when given, is filled with the graph's nodes in the key's
     order: a node's index there names it in every graph of this key."""
-    position: dict[int, int] = {}
-    slots: dict[int, int] = {}
+    # Every deferred realisation and every eager plan lookup walks its graph
+    # here, so the walk is kept lean: nodes and buffers key the dicts
+    # themselves (neither defines __eq__: identity, with no id() per lookup,
+    # and the dicts hold them while the walk runs).
+    position: dict[Node, int] = {}  # node -> its index in parts, once its part is made
+    slots: dict = {}  # Buffer -> slot
     buffers: list = []
     parts: list = []
 
     def slot(buf) -> int:
-        found = slots.get(id(buf))
+        found = slots.get(buf)
         if found is None:
-            found = slots[id(buf)] = len(buffers)
+            found = slots[buf] = len(buffers)
             buffers.append(buf)
         return found
 
     targets = tuple((slot(buf), view) for _, buf, view in writes)
-    for root in list(roots) + [node for node, _, _ in writes]:
-        if id(root) in position:
+    position_of, add_part = position.__getitem__, parts.append
+    for root in [*roots, *(node for node, _, _ in writes)]:
+        if root in position:
             continue
-        # Depth first, sources before the node (a node is marked when entered;
-        # in a DAG no source of it can be in progress).
-        position[id(root)] = -1
-        stack = [(root, iter(root.srcs))]
+        # Depth first, sources before the node: the stack is the path from
+        # the root; a node back on top looks for its next unfinished source
+        # again (nodes have a few). Only finished nodes are in `position`:
+        # one in progress needs no mark, as in a DAG none of its sources
+        # reaches it again.
+        stack = [root]
+        push, pop = stack.append, stack.pop
         while stack:
-            node, srcs = stack[-1]
-            for src in srcs:
-                if id(src) not in position:
-                    position[id(src)] = -1
-                    stack.append((src, iter(src.srcs)))
+            node = stack[-1]
+            for src in node.srcs:
+                if src not in position:
+                    push(src)
                     break
             else:
-                stack.pop()
-                position[id(node)] = len(parts)
-                if nodes is not None:
-                    nodes.append(node)
+                pop()
                 if node.op == "load":
                     buf, view = node.arg
-                    parts.append(("load", node.dtype.name, slot(buf), view))
-                    continue
-                part = (node.op, node.dtype.name, node.shape, node_arg_key(node),
-                        tuple(position[id(src)] for src in node.srcs))
-                realized = None if realized_lookup is None else realized_lookup(node)
-                if realized is not None:
-                    buf, view = realized
-                    part += (("realized", slot(buf), view),)
-                parts.append(part)
-    key = (tuple(parts), tuple(position[id(root)] for root in roots),
-           tuple((position[id(node)], target) for (node, _, _), target in zip(writes, targets)))
+                    part = ("load", node.dtype.name, slot(buf), view)
+                else:
+                    part = (node.op, node.dtype.name, node.shape, node_arg_key(node),
+                            tuple(map(position_of, node.srcs)))
+                    realized = None if realized_lookup is None else realized_lookup(node)
+                    if realized is not None:
+                        buf, view = realized
+                        part += (("realized", slot(buf), view),)
+                position[node] = len(parts)
+                add_part(part)
+    if nodes is not None:
+        nodes.extend(position)  # (finish order: the key's order)
+    key = (tuple(parts), tuple(position[root] for root in roots),
+           tuple((position[node], target) for (node, _, _), target in zip(writes, targets)))
     return key, buffers
