@@ -125,13 +125,27 @@ class Program:
             _RECORDINGS[-1].append((self.launches, storages))
         prepared = self._prepared
         if prepared is None:
-            first_static = self.n_inputs + len(self.fresh)
-            prepared = self._prepared = self.backend.prepare(
-                self.launches, {first_static + i: st for i, st in enumerate(self.static)})
+            prepared = self._prepare()
         self.backend.execute(prepared, storages, rng_shift)
         if self.kernels:
             stats.COUNTERS["kernels"] += self.kernels
         return [(storages[slot], view) for slot, view in self.outputs]
+
+    def _prepare(self) -> list:
+        first_static = self.n_inputs + len(self.fresh)
+        self._prepared = self.backend.prepare(
+            self.launches, {first_static + i: st for i, st in enumerate(self.static)})
+        return self._prepared
+
+    def direct_call(self):
+        """The backend's direct call of this Program (Backend.direct_call)
+        when it is one plain kernel over its inputs, else None. Launched
+        directly, a run is not recorded (`recording()`) nor counted: the
+        caller checks is_recording() and counts."""
+        if self.fresh or self.static or self.outputs or len(self.launches) != 1:
+            return None
+        return self.backend.direct_call(
+            self._prepared if self._prepared is not None else self._prepare())
 
     @classmethod
     def from_recording(cls, backend, entries: list, inputs: list, results: list = (),

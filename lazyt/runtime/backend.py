@@ -42,6 +42,15 @@ class Backend:
         RuntimeError) a kernel's bounds check reported."""
         raise NotImplementedError
 
+    def direct_call(self, prepared):
+        """For prepared steps that are one plain kernel call (no bounds check,
+        no random stream, no thread split, no fixed storages): (function,
+        pack, args_address, slots), launched as
+        `function(pack(*addresses of the storages of slots), args_address)`;
+        else None. The eager dispatch cache's shortest path; a backend
+        without one returns None and its Programs run through execute."""
+        return None
+
     def register_extern(self, name: str, run, bind) -> None:
         """Declare the extern op `name` (an ExternLaunch's op) from above: run(out,
         out_view, sources) calls it once; bind(out, out_view, sources) returns a

@@ -330,6 +330,7 @@ class CPUBackend(Backend):
         self._extra_symbols = itertools.count()
         self.externs = {"matmul": (matmul, bind_matmul)}
         self.execute = launch.execute  # (an attribute: one call less per launch)
+        self.direct_call = launch.direct_call
 
     def register_extern(self, name: str, run, bind) -> None:
         self.externs[name] = (run, bind)

@@ -140,6 +140,16 @@ def prepare(launches: tuple, static: dict, externs: dict) -> list:
     return steps
 
 
+def direct_call(steps: list):
+    """Backend.direct_call: the one plain call of `steps`, or None."""
+    if len(steps) != 1 or steps[0][0] != _CALL:
+        return None
+    _, function, slots, _, errors, _, rng, pack_pointers, pointers, args_address, _ = steps[0]
+    if errors is not None or rng or pointers is not None or any(s < 0 for s in slots):
+        return None
+    return function, pack_pointers, args_address, slots
+
+
 def execute(steps: list, storages: list, rng_shift: int = 0) -> None:
     """Run prepared steps on storages (by slot). Raises the IndexError or
     RuntimeError a kernel's bounds check reported."""
