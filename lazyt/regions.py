@@ -167,13 +167,22 @@ def _key(name, consts: tuple, tensors: tuple, writes: bool = False):
     pending (a realisation here would carry them out), and for a function
     that writes while pending tensors read its tensors (op by op, each write
     first computes its readers)."""
-    if is_recording() or realization.WRITERS:
+    if not can_record_or_replay():
         return None
     signature = key_for(name, tensors)  # None in deferred mode, tracing, pending tensors
     if signature is None or writes and modes.has_pending() and realization.pending_reads(
             {id(t._st.buffer) for t in tensors if isinstance(t, Tensor)}):
         return None
     return signature, consts
+
+
+def can_record_or_replay() -> bool:
+    """Whether a region may be recorded or replayed now: not in deferred mode
+    or while lt.compile traces (key_for's own refusals, checked first here:
+    autograd asks this for every gradient rule it runs, through
+    grad_mode.RULE_REGIONS_APPLY), nor while lt.compile records or deferred
+    writes are pending."""
+    return not (modes.TRACING or modes.is_deferred() or is_recording() or realization.WRITERS)
 
 
 def _replay_or_trace(key, action, found, fn, tensors: tuple):
@@ -526,3 +535,4 @@ def _attach_node(outs: list, name, grad_name: str | None, fn, tensors: tuple, co
 
 
 grad_mode.RULE_RUNNER = run_region  # autograd runs its gradient rules as regions
+grad_mode.RULE_REGIONS_APPLY = can_record_or_replay

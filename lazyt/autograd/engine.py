@@ -79,6 +79,13 @@ class _GradBuffer:
         held = self.grads[nr]
         self.grads[nr] = grad if held is None else held + grad
 
+    def empty(self) -> bool:
+        """No gradient arrived (every one was None)."""
+        for grad in self.grads:
+            if grad is not None:
+                return False
+        return True
+
 
 def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                  inputs: tuple = (), accumulate: bool = True) -> list:
@@ -108,11 +115,11 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
             buffer = buffers.pop(node, None)
             if needed is not None and node not in needed:
                 continue
-            if buffer is None or all(g is None for g in buffer.grads):
+            if buffer is None or buffer.empty():
                 if not retain_graph:
                     node.release()
                 continue
-            grads = _run_pre_hooks(node, buffer.grads)
+            grads = _run_pre_hooks(node, buffer.grads) if _has_pre_hooks(node) else buffer.grads
             if node in targets:
                 for i in targets[node]:
                     captured[i] = grads[0]
@@ -136,7 +143,10 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
             for (child, nr), grad in zip(node.next_functions, input_grads):
                 if child is None or grad is None:
                     continue
-                buffers.setdefault(child, _GradBuffer(child.num_outputs)).add(nr, grad)
+                buffer = buffers.get(child)
+                if buffer is None:
+                    buffer = buffers[child] = _GradBuffer(child.num_outputs)
+                buffer.add(nr, grad)
     return captured
 
 
@@ -169,6 +179,13 @@ def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool) -> list:
                 grad = grad.to(out.dtype)
         result.append(grad)
     return result
+
+
+def _has_pre_hooks(node: GradNode) -> bool:
+    """Whether _run_pre_hooks has anything to run for node (mostly not: it is skipped)."""
+    if isinstance(node, AccumulateGrad):
+        return bool(node.variable._backward_hooks)
+    return bool(node.pre_hooks or node.retain_hooks)
 
 
 def _run_pre_hooks(node: GradNode, grads: list) -> list:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
-from lazyt import creation
+from lazyt import creation, reductions
 from lazyt.autograd import grad_mode
 
 if TYPE_CHECKING:
@@ -258,9 +258,16 @@ class OpNode(GradNode):
     def apply(self, grads: list) -> list:
         if self.freed and self.had_saved:
             raise RuntimeError(FREED_MESSAGE)
-        if not grad_mode.is_grad_enabled():
+        if grad_mode.is_grad_enabled():
+            return self._on_edges(_rule_gradients(self, self, grads[0]))
+        if grad_mode.RULE_REGIONS_APPLY():
             return self._on_edges(self._apply_as_region(grads[0]))
-        return self._on_edges(_rule_gradients(self, self, grads[0]))
+        # No region can be recorded or replayed now (deferred mode, lt.compile
+        # tracing): RULE_RUNNER would only run the rule op by op, its ops
+        # joining the larger graph. Run it here as the region's function
+        # would, without the region's bookkeeping (its key, consts, closure).
+        keys, tensors = self._unpacked_saved()
+        return self._on_edges(self._region_gradients(keys, tensors + (grads[0],)))
 
     def _on_edges(self, gradients: list) -> list:
         """The operands' gradients laid out as next_functions."""
@@ -268,20 +275,29 @@ class OpNode(GradNode):
             return gradients
         return [gradients[i] for i in self.edge_order]
 
+    def _unpacked_saved(self) -> tuple[list, tuple]:
+        """The saved keys in order, and their tensors (version-checked in that order)."""
+        keys = sorted(self.saved)
+        return keys, tuple(self.saved[key].unpack(self) for key in keys)
+
+    def _region_gradients(self, keys: list, operands: tuple) -> list:
+        """The function a rule's region computes (operands: the saved tensors
+        of `keys`, then the gradient), with its outputs spread back: one per
+        input, None where no gradient is needed."""
+        ctx = _RuleContext(self, dict(zip(keys, operands[:-1])))
+        result = _rule_gradients(self, ctx, operands[-1])
+        # A region's outputs must be tensors: an unreached input gets zeros.
+        return [(_zeros(meta) if g is None else g) if need else None
+                for g, need, meta in zip(result, self.needs_input_grad, self.input_meta)]
+
     # Eager: the rule and the fitting of its gradients run through
     # grad_mode.RULE_RUNNER, which lazyt/regions.py sets to its run_region (one
     # region: fused into few kernels, replayed on later calls).
     def _apply_as_region(self, grad) -> list:
-        keys = sorted(self.saved)
-        tensors = tuple(self.saved[key].unpack(self) for key in keys) + (grad,)
+        keys, saved = self._unpacked_saved()
 
         def gradients(*operands):
-            ctx = _RuleContext(self, dict(zip(keys, operands[:-1])))
-            result = _rule_gradients(self, ctx, operands[-1])
-            # Outputs must be tensors: an unreached input gets zeros here.
-            return tuple(_zeros(meta) if g is None else g
-                         for g, need, meta in zip(result, self.needs_input_grad, self.input_meta)
-                         if need)
+            return tuple(g for g in self._region_gradients(keys, operands) if g is not None)
 
         # Besides tensors, the rule's graph depends on these (shapes are ints,
         # needs bools: hashable as they are).
@@ -290,8 +306,8 @@ class OpNode(GradNode):
                       frozen(self.kw) if self.kw else (), frozen(self.scalars) if self.scalars else ())
         except TypeError:  # a tensor among the keywords: op by op
             return _rule_gradients(self, self, grad)
-        found = iter(grad_mode.RULE_RUNNER(("rule", self.rule.op), gradients, tensors, consts,
-                                           consts_frozen=True))
+        found = iter(grad_mode.RULE_RUNNER(("rule", self.rule.op), gradients, saved + (grad,),
+                                           consts, consts_frozen=True))
         return [next(found) if need else None for need in self.needs_input_grad]
 
     def release(self) -> None:
@@ -365,7 +381,7 @@ def _zeros(meta):
 def fit_gradient(grad, meta, where: str):
     """Sum a broadcast gradient back to its input's shape and cast it to its dtype."""
     shape, dtype = meta
-    if tuple(grad.shape) != shape:
+    if grad._shape != shape:  # (_shape: a tuple, read without realising a pending tensor)
         grad = sum_to(grad, shape)
         assert tuple(grad.shape) == shape, f"{where}: gradient shape {grad.shape} != {shape}"
     if grad.dtype is not dtype:
@@ -375,12 +391,24 @@ def fit_gradient(grad, meta, where: str):
 
 def sum_to(grad, shape: tuple[int, ...]):
     """Reduce grad (broadcast from `shape`) back to `shape` by summing."""
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1)
-    if axes:
+    grad_shape = grad._shape
+    lead = len(grad_shape) - len(shape)
+    inner = tuple(lead + i for i, size in enumerate(shape)
+                  if size == 1 and grad_shape[lead + i] != 1)
+    axes = tuple(range(lead)) + inner
+    if axes and grad.dtype.is_floating_point:
+        # The reduce sum(axes, keepdim=True) builds, without sum's argument
+        # handling (the axes are sorted and valid, the dtype kept). With only
+        # leading axes to drop, outside create_graph, the sum without keepdim
+        # (the same reduce, squeezed) is `shape` already: no reshape after.
+        # (With create_graph, the gradient's own graph is PyTorch's: a
+        # SumBackward1 with keepdim, then a ViewBackward0.)
+        keepdim = bool(inner) or grad_mode.is_grad_enabled()
+        grad = reductions.reduce(grad, "sum", axes, keepdim, grad.dtype,
+                                 grad_name="SumBackward1")
+    elif axes:
         grad = grad.sum(axes, keepdim=True)
-    return grad.reshape(shape) if tuple(grad.shape) != shape else grad
+    return grad.reshape(shape) if grad._shape != shape else grad
 
 
 class AccumulateGrad(GradNode):
