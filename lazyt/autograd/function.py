@@ -26,11 +26,16 @@ if TYPE_CHECKING:
     from lazyt.autograd.rules import GradRule
 
 
+_RULES_MODULE: list = []
+
+
 def _rules():
     """lazyt/autograd/rules.py, loaded with the first op recorded for autograd
     rather than at import (a thousand lines most imports never need)."""
-    from lazyt.autograd import rules  # (lazy: see the docstring)
-    return rules
+    if not _RULES_MODULE:
+        from lazyt.autograd import rules  # (lazy: see the docstring)
+        _RULES_MODULE.append(rules)
+    return _RULES_MODULE[0]
 
 
 def rule_for(op: str):
@@ -141,13 +146,25 @@ class _NamedNodeType(type):
         node = super().__call__(*args, **kwargs)
         name = str(node.name())
         if type(node).__name__ != name:
-            named = _NamedNodeType._named.get((type(node), name))
-            if named is None:
-                named = _NamedNodeType(name, (type(node),), {
-                    "__module__": type(node).__module__, "__qualname__": name})
-                _NamedNodeType._named[(type(node), name)] = named
-            node.__class__ = named
+            node.__class__ = type(node).named(name)
         return node
+
+    def named(cls, name: str) -> type:
+        """The subclass of cls named `name` (cls itself when that is its name)."""
+        if cls.__name__ == name:
+            return cls
+        named = _NamedNodeType._named.get((cls, name))
+        if named is None:
+            named = _NamedNodeType(name, (cls,), {"__module__": cls.__module__,
+                                                  "__qualname__": name})
+            _NamedNodeType._named[(cls, name)] = named
+        return named
+
+    def make_named(cls, name: str, *args):
+        """cls(*args) for a node whose name() will be `name`: made as the named
+        class at once (what __call__ does after the fact, a class change that
+        costs as much as the node: this is every recorded op's)."""
+        return type.__call__(cls.named(name), *args)
 
 
 class GradNode(metaclass=_NamedNodeType):
@@ -381,7 +398,7 @@ def _zeros(meta):
 def fit_gradient(grad, meta, where: str):
     """Sum a broadcast gradient back to its input's shape and cast it to its dtype."""
     shape, dtype = meta
-    if grad._shape != shape:  # (_shape: a tuple, read without realising a pending tensor)
+    if tuple(grad._shape) != shape:  # (_shape: never realises a pending tensor)
         grad = sum_to(grad, shape)
         assert tuple(grad.shape) == shape, f"{where}: gradient shape {grad.shape} != {shape}"
     if grad.dtype is not dtype:
@@ -391,7 +408,7 @@ def fit_gradient(grad, meta, where: str):
 
 def sum_to(grad, shape: tuple[int, ...]):
     """Reduce grad (broadcast from `shape`) back to `shape` by summing."""
-    grad_shape = grad._shape
+    grad_shape = tuple(grad._shape)
     lead = len(grad_shape) - len(shape)
     inner = tuple(lead + i for i, size in enumerate(shape)
                   if size == 1 and grad_shape[lead + i] != 1)
@@ -408,7 +425,7 @@ def sum_to(grad, shape: tuple[int, ...]):
                                  grad_name="SumBackward1")
     elif axes:
         grad = grad.sum(axes, keepdim=True)
-    return grad.reshape(shape) if grad._shape != shape else grad
+    return grad.reshape(shape) if tuple(grad._shape) != shape else grad
 
 
 class AccumulateGrad(GradNode):
@@ -467,7 +484,7 @@ def _make_node(op: str, rule: GradRule | None, operands, ctx: dict, out) -> OpNo
             need = bool(x._requires_grad)
             needs.append(need)
             edges.append(gradient_edge(x) if need else (None, 0))
-            meta.append((tuple(x.shape), x.dtype))
+            meta.append((tuple(x._shape), x.dtype))  # (_shape: never realises)
         else:
             needs.append(False)
             edges.append((None, 0))
@@ -482,22 +499,37 @@ def _make_node(op: str, rule: GradRule | None, operands, ctx: dict, out) -> OpNo
     name = rule.node_name(operands, ctx, out)
     order = ctx.get("grad_edges") or (None if rule.edges_for is None
                                       else rule.edges_for(operands))
-    return OpNode(rule, name, edges, tuple(needs), tuple(meta), ctx, scalars, order)
+    return OpNode.make_named(name, rule, name, edges, tuple(needs), tuple(meta), ctx, scalars,
+                             order)
+
+
+# (op, needs_input_grad) -> (its rule, what _saved_keys answers): the same
+# few per op every step. The rule is kept to check a hit against.
+_SAVED_KEYS: dict = {}
+
+
+def _saved_keys(rule: GradRule, needs: tuple) -> tuple:
+    """The saved values the rule reads for the gradients in `needs`, in key
+    order: (key, operand index; -1 for the output)."""
+    entry = _SAVED_KEYS.get((rule.op, needs))
+    if entry is None or entry[0] is not rule:
+        keys = set()
+        for i, need in enumerate(needs):
+            if need:
+                keys.update(rule.saves.get(i, ()))
+        entry = (rule, tuple((key, -1 if key == "out" else int(key[1:])) for key in sorted(keys)))
+        _SAVED_KEYS[(rule.op, needs)] = entry
+    return entry[1]
 
 
 def _save_for(node: OpNode, rule: GradRule | None, operands, out, snapshot) -> None:
     """Save what the rule needs for the gradients that will be asked of it."""
     if rule is None:
         return
-    keys = set()
-    for i, need in enumerate(node.needs_input_grad):
-        if need:
-            keys.update(rule.saves.get(i, ()))
-    for key in sorted(keys):
-        if key == "out":
+    for key, i in _saved_keys(rule, node.needs_input_grad):
+        if i < 0:
             node.save("out", out, is_output=True)
             continue
-        i = int(key[1:])
         if i in node.scalars:
             continue
         if snapshot is not None and key in snapshot.saved:
