@@ -126,10 +126,12 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
 
         return run_region((name, given), with_nones, tuple(t for t in tensors if t is not None),
                           consts, grad_name, consts_frozen, writes, edges, saves)
-    try:
-        key = _key(name, consts if consts_frozen else frozen(consts), tensors, writes)
-    except TypeError:  # a tensor among the consts
-        key = None
+    key = None
+    if can_record_or_replay():  # (else _key is None: skip freezing the consts)
+        try:
+            key = _key(name, consts if consts_frozen else frozen(consts), tensors, writes)
+        except TypeError:  # a tensor among the consts
+            pass
     if key is None:
         # Deferred mode, tracing, pending tensors: the ops join the larger
         # graph, and the outputs keep the region's PyTorch grad_fn name.

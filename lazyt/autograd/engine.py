@@ -323,7 +323,7 @@ def retain_grad(self: Tensor) -> None:
         with grad_mode.no_grad():
             t.grad = grad.clone() if t.grad is None else t.grad + grad
 
-    self.grad_fn.retain_hooks.append(retain)
+    self.grad_fn.hooks_list("retain_hooks").append(retain)
     self._retains_grad = True
 
 
@@ -349,8 +349,9 @@ def register_hook(self: Tensor, hook):
         self._backward_hooks[key] = hook
         grad_accumulator(self)  # nothing to do yet; the engine reads _backward_hooks
         return _HookHandle(self._backward_hooks, key)
-    self.grad_fn.pre_hooks.append(hook)
-    return _HookHandle(self.grad_fn.pre_hooks, hook)
+    hooks = self.grad_fn.hooks_list("pre_hooks")
+    hooks.append(hook)
+    return _HookHandle(hooks, hook)
 
 
 _POST_ACCUMULATE = "_post_accumulate_grad_hooks"

@@ -175,12 +175,27 @@ class GradNode(metaclass=_NamedNodeType):
 
     num_outputs = 1
 
+    # Hooks are rare and every recorded op makes a node: until one is added
+    # (hooks_list), a node reads these empty class-level tuples.
+    pre_hooks: list | tuple = ()  # tensor hooks: grad -> grad or None
+    retain_hooks: list | tuple = ()  # retain_grad() of the tensor this node produced
+    post_hooks: list | tuple = ()
+
     def __init__(self, next_functions=()):
         self.next_functions: tuple = tuple(next_functions)
-        self.metadata: dict = {}
-        self.pre_hooks: list = []  # tensor hooks: grad -> grad or None
-        self.retain_hooks: list = []  # retain_grad() of the tensor this node produced
-        self.post_hooks: list = []
+
+    def hooks_list(self, kind: str) -> list:
+        """This node's own list of `kind` ("pre_hooks", "retain_hooks" or
+        "post_hooks"), made on first use: the list to add a hook to."""
+        hooks = self.__dict__.get(kind)
+        if hooks is None:
+            hooks = self.__dict__[kind] = []
+        return hooks
+
+    @property
+    def metadata(self) -> dict:
+        """PyTorch's Node.metadata: a dict of the user's, made on first use."""
+        return self.__dict__.setdefault("_metadata", {})
 
     def name(self) -> str:
         return type(self).__name__
@@ -197,12 +212,14 @@ class GradNode(metaclass=_NamedNodeType):
 
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) after the node runs (PyTorch's Node hook)."""
-        self.post_hooks.append(fn)
-        return _RemovableHandle(self.post_hooks, fn)
+        hooks = self.hooks_list("post_hooks")
+        hooks.append(fn)
+        return _RemovableHandle(hooks, fn)
 
     def register_prehook(self, fn):
-        self.pre_hooks.append(fn)
-        return _RemovableHandle(self.pre_hooks, fn)
+        hooks = self.hooks_list("pre_hooks")
+        hooks.append(fn)
+        return _RemovableHandle(hooks, fn)
 
     def __call__(self, *grads):
         return self.apply(list(grads))
@@ -460,7 +477,7 @@ def grad_accumulator(t) -> AccumulateGrad:
     ref = t.__dict__.get("_accumulator_ref")
     acc = ref() if ref is not None else None
     if acc is None:
-        acc = AccumulateGrad(t)
+        acc = AccumulateGrad.make_named("AccumulateGrad", t)  # (its class's name: no renaming)
         t.__dict__["_accumulator_ref"] = weakref.ref(acc)
     return acc
 
@@ -666,7 +683,7 @@ def record_inplace(op: str, target, others, snapshot: InplaceSnapshot) -> None:
 
 def _move_retain_hooks(old, new) -> None:
     if old is not None and old is not new and old.retain_hooks:
-        new.retain_hooks.extend(old.retain_hooks)
+        new.hooks_list("retain_hooks").extend(old.retain_hooks)
         old.retain_hooks.clear()
 
 
