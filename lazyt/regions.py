@@ -377,6 +377,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
         self.inner = inner  # the outputs as computed, with their graph
         self.num_outputs = len(inner)
         self.saved_as_pytorch = [SavedTensor(t) for t in saves]
+        self.inner_released = False  # (by apply: see there)
 
     def name(self) -> str:
         return self._name
@@ -396,15 +397,23 @@ class _GraphNode(_LaidOutEdges, GradNode):
                  if g is not None and isinstance(o, Tensor) and o._requires_grad]
         if not pairs:
             return [None] * len(self.next_functions)
+        # Without retain_graph the engine releases this node right after; an
+        # inner graph of its own (run on aliases) is then released as it runs,
+        # rather than walked again by release(), when every output with a
+        # graph takes part (the same nodes _release_inner_graph would free).
+        self.inner_released = (
+            self.fn is not None and not autograd_engine.keeps_graph() and
+            all(any(o is given for given, _ in pairs) for o in self.inner
+                if isinstance(o, Tensor) and o.grad_fn is not None))
         found = iter(autograd_engine.grad([o for o, _ in pairs], self.targets, [g for _, g in pairs],
-                                   retain_graph=True, create_graph=grad_mode.is_grad_enabled(),
-                                   allow_unused=True))
+                                   retain_graph=not self.inner_released,
+                                   create_graph=grad_mode.is_grad_enabled(), allow_unused=True))
         return self.present([next(found) if need else None for need in self.needs])
 
     def release(self) -> None:
         inner, self.inner = self.inner, None
         self.saved_as_pytorch = []
-        if inner is not None and self.fn is not None:
+        if inner is not None and self.fn is not None and not self.inner_released:
             _release_inner_graph(inner, self.targets)
 
 
@@ -464,7 +473,7 @@ def _named(result, name: str, tensors: tuple, edges: tuple | None = None,
     outs, single = _as_list(result)
     if not any(isinstance(o, Tensor) and o.grad_fn is not None for o in outs):
         return result
-    node = _GraphNode(name, tensors, outs, edges, ran_on_aliases, saves)
+    node = _GraphNode.make_named(str(name), name, tensors, outs, edges, ran_on_aliases, saves)
     named = []
     for nr, o in enumerate(outs):
         if isinstance(o, Tensor) and o.grad_fn is not None:

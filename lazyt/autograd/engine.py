@@ -12,6 +12,7 @@ retain_grad, register_hook, retains_grad, _version).
 
 from __future__ import annotations
 
+import threading
 import weakref
 
 from lazyt import creation
@@ -87,9 +88,37 @@ class _GradBuffer:
         return True
 
 
+class _RunningPasses(threading.local):
+    """Whether each backward pass running in this thread (innermost last)
+    keeps its graph: PyTorch's GraphTask.keep_graph, for a node whose apply
+    runs a graph of its own (regions.py's _GraphNode)."""
+
+    def __init__(self):
+        self.keep_graph: list[bool] = []
+
+
+_RUNNING = _RunningPasses()
+
+
+def keeps_graph() -> bool:
+    """Whether the backward pass running a node keeps the graph (retain_graph;
+    True outside any: a node called directly is not released after)."""
+    return _RUNNING.keep_graph[-1] if _RUNNING.keep_graph else True
+
+
 def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                  inputs: tuple = (), accumulate: bool = True) -> list:
     """The engine. Returns the gradients of `inputs` (None where unreached)."""
+    _RUNNING.keep_graph.append(bool(retain_graph))
+    try:
+        return _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs,
+                             accumulate)
+    finally:
+        _RUNNING.keep_graph.pop()
+
+
+def _run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
+                  inputs: tuple, accumulate: bool) -> list:
     outputs = _as_tuple(outputs)
     grad_outputs = _root_gradients(outputs, grad_outputs, create_graph)
     root_edges = [gradient_edge(t) for t in outputs]
@@ -170,7 +199,7 @@ def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool) -> list:
             grad = creation.ones_like(out)
         elif not isinstance(grad, Tensor):
             grad = creation.full(tuple(out.shape), grad, dtype=out.dtype)
-        if tuple(grad.shape) != tuple(out.shape):
+        if tuple(grad._shape) != tuple(out._shape):  # (_shape: never realises)
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {grad.shape} and output[{i}] "
                 f"has a shape of {out.shape}.")

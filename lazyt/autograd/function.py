@@ -67,7 +67,7 @@ def _is_pending(t) -> bool:
     """A deferred-mode tensor not computed yet (it has no storage, hence no
     version). A tensor with a pending in-place write has its storage: the
     write bumped its version when it was deferred."""
-    return getattr(t, "_node", None) is not None and getattr(t, "_st", None) is None
+    return t._node is not None and t._st is None
 
 
 def version_now(t) -> int:
@@ -75,9 +75,9 @@ def version_now(t) -> int:
     in-place writes that replaced its graph (realised, its storage starts at
     that count); a pending view becomes a view of its base's storage, so it
     has the base's version."""
-    if not _is_pending(t):
+    if t._node is None or t._st is not None:  # (not _is_pending(t), read per saved tensor)
         return t._st.version
-    base = getattr(t, "_lazy_base", None)
+    base = t._lazy_base
     if base is not None:
         return version_now(base)
     return t.__dict__.get("_pending_version", 0)
