@@ -68,24 +68,23 @@ def _needed_nodes(order: list[GradNode], targets: set) -> set:
 
 
 # ------------------------------------------------------------------ running
-class _GradBuffer:
-    """Gradients arriving at one node, summed per output."""
+def _deposit(buffers: dict, node: GradNode, nr: int, grad) -> None:
+    """Add grad to the gradients arriving at node (a list, one sum per output)."""
+    held = buffers.get(node)
+    if held is None:
+        held = buffers[node] = [None] * node.num_outputs
+    previous = held[nr]
+    held[nr] = grad if previous is None else previous + grad
 
-    __slots__ = ("grads",)
 
-    def __init__(self, num_outputs: int):
-        self.grads = [None] * num_outputs
-
-    def add(self, nr: int, grad) -> None:
-        held = self.grads[nr]
-        self.grads[nr] = grad if held is None else held + grad
-
-    def empty(self) -> bool:
-        """No gradient arrived (every one was None)."""
-        for grad in self.grads:
-            if grad is not None:
-                return False
+def _no_gradient(grads: list | None) -> bool:
+    """No gradient arrived at a node (none, or every one None)."""
+    if grads is None:
         return True
+    for grad in grads:
+        if grad is not None:
+            return False
+    return True
 
 
 class _RunningPasses(threading.local):
@@ -131,9 +130,9 @@ def _run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
             targets.setdefault(edge[0], []).append(i)
     captured: list = [None] * len(inputs)
 
-    buffers: dict[GradNode, _GradBuffer] = {}
+    buffers: dict[GradNode, list] = {}
     for (node, nr), grad in zip(root_edges, grad_outputs):
-        buffers.setdefault(node, _GradBuffer(node.num_outputs)).add(nr, grad)
+        _deposit(buffers, node, nr, grad)
 
     order = topological_order([node for node, _ in root_edges])
     needed = _needed_nodes(order, set(targets)) if inputs else None
@@ -141,15 +140,16 @@ def _run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
 
     with grad_mode.set_grad_enabled(create_graph):
         for node in order:
-            buffer = buffers.pop(node, None)
+            grads = buffers.pop(node, None)
             if needed is not None and node not in needed:
                 continue
-            if buffer is None or buffer.empty():
+            if _no_gradient(grads):
                 if not retain_graph:
                     node.release()
                 continue
-            grads = _run_pre_hooks(node, buffer.grads) if _has_pre_hooks(node) else buffer.grads
-            if node in targets:
+            if _has_pre_hooks(node):
+                grads = _run_pre_hooks(node, grads)
+            if targets and node in targets:
                 for i in targets[node]:
                     captured[i] = grads[0]
                 if not accumulate and not any(
@@ -170,12 +170,8 @@ def _run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
             if not retain_graph:
                 node.release()
             for (child, nr), grad in zip(node.next_functions, input_grads):
-                if child is None or grad is None:
-                    continue
-                buffer = buffers.get(child)
-                if buffer is None:
-                    buffer = buffers[child] = _GradBuffer(child.num_outputs)
-                buffer.add(nr, grad)
+                if child is not None and grad is not None:
+                    _deposit(buffers, child, nr, grad)
     return captured
 
 
