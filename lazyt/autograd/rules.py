@@ -253,8 +253,10 @@ def sub_backward(ctx, grad):
 
 @rule("mul", "MulBackward0", {0: ("x1",), 1: ("x0",)}, edges_for=_tensor_first)
 def mul_backward(ctx, grad):
-    if _need(ctx, 0) and _need(ctx, 1) and ctx.input(0) is ctx.input(1):
-        # x * x: both gradients are grad * x, built once (the engine sums the two).
+    if (_need(ctx, 0) and _need(ctx, 1) and ctx.input(0) is ctx.input(1)
+            and not grad_mode.is_grad_enabled()):
+        # x * x: both gradients are grad * x, built once (the engine sums the
+        # two). Outside create_graph only, where their own graph is not seen.
         both = grad * ctx.input(0)
         return both, both
     return (grad * ctx.input(1) if _need(ctx, 0) else None,
