@@ -126,10 +126,12 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
 
         return run_region((name, given), with_nones, tuple(t for t in tensors if t is not None),
                           consts, grad_name, consts_frozen, writes, edges, saves)
-    try:
-        key = _key(name, consts if consts_frozen else frozen(consts), tensors, writes)
-    except TypeError:  # a tensor among the consts
-        key = None
+    key = None
+    if can_record_or_replay():  # (else _key is None: skip freezing the consts)
+        try:
+            key = _key(name, consts if consts_frozen else frozen(consts), tensors, writes)
+        except TypeError:  # a tensor among the consts
+            pass
     if key is None:
         # Deferred mode, tracing, pending tensors: the ops join the larger
         # graph, and the outputs keep the region's PyTorch grad_fn name.
@@ -167,13 +169,22 @@ def _key(name, consts: tuple, tensors: tuple, writes: bool = False):
     pending (a realisation here would carry them out), and for a function
     that writes while pending tensors read its tensors (op by op, each write
     first computes its readers)."""
-    if is_recording() or realization.WRITERS:
+    if not can_record_or_replay():
         return None
     signature = key_for(name, tensors)  # None in deferred mode, tracing, pending tensors
     if signature is None or writes and modes.has_pending() and realization.pending_reads(
             {id(t._st.buffer) for t in tensors if isinstance(t, Tensor)}):
         return None
     return signature, consts
+
+
+def can_record_or_replay() -> bool:
+    """Whether a region may be recorded or replayed now: not in deferred mode
+    or while lt.compile traces (key_for's own refusals, checked first here:
+    autograd asks this for every gradient rule it runs, through
+    grad_mode.RULE_REGIONS_APPLY), nor while lt.compile records or deferred
+    writes are pending."""
+    return not (modes.TRACING or modes.is_deferred() or is_recording() or realization.WRITERS)
 
 
 def _replay_or_trace(key, action, found, fn, tensors: tuple):
@@ -366,6 +377,7 @@ class _GraphNode(_LaidOutEdges, GradNode):
         self.inner = inner  # the outputs as computed, with their graph
         self.num_outputs = len(inner)
         self.saved_as_pytorch = [SavedTensor(t) for t in saves]
+        self.inner_released = False  # (by apply: see there)
 
     def name(self) -> str:
         return self._name
@@ -385,15 +397,23 @@ class _GraphNode(_LaidOutEdges, GradNode):
                  if g is not None and isinstance(o, Tensor) and o._requires_grad]
         if not pairs:
             return [None] * len(self.next_functions)
+        # Without retain_graph the engine releases this node right after; an
+        # inner graph of its own (run on aliases) is then released as it runs,
+        # rather than walked again by release(), when every output with a
+        # graph takes part (the same nodes _release_inner_graph would free).
+        self.inner_released = (
+            self.fn is not None and not autograd_engine.keeps_graph() and
+            all(any(o is given for given, _ in pairs) for o in self.inner
+                if isinstance(o, Tensor) and o.grad_fn is not None))
         found = iter(autograd_engine.grad([o for o, _ in pairs], self.targets, [g for _, g in pairs],
-                                   retain_graph=True, create_graph=grad_mode.is_grad_enabled(),
-                                   allow_unused=True))
+                                   retain_graph=not self.inner_released,
+                                   create_graph=grad_mode.is_grad_enabled(), allow_unused=True))
         return self.present([next(found) if need else None for need in self.needs])
 
     def release(self) -> None:
         inner, self.inner = self.inner, None
         self.saved_as_pytorch = []
-        if inner is not None and self.fn is not None:
+        if inner is not None and self.fn is not None and not self.inner_released:
             _release_inner_graph(inner, self.targets)
 
 
@@ -453,7 +473,7 @@ def _named(result, name: str, tensors: tuple, edges: tuple | None = None,
     outs, single = _as_list(result)
     if not any(isinstance(o, Tensor) and o.grad_fn is not None for o in outs):
         return result
-    node = _GraphNode(name, tensors, outs, edges, ran_on_aliases, saves)
+    node = _GraphNode.make_named(str(name), name, tensors, outs, edges, ran_on_aliases, saves)
     named = []
     for nr, o in enumerate(outs):
         if isinstance(o, Tensor) and o.grad_fn is not None:
@@ -526,3 +546,4 @@ def _attach_node(outs: list, name, grad_name: str | None, fn, tensors: tuple, co
 
 
 grad_mode.RULE_RUNNER = run_region  # autograd runs its gradient rules as regions
+grad_mode.RULE_REGIONS_APPLY = can_record_or_replay

@@ -181,6 +181,7 @@ def test_regions_installs_the_rule_runner():
     from lazyt.autograd import grad_mode
 
     assert grad_mode.RULE_RUNNER is regions.run_region
+    assert grad_mode.RULE_REGIONS_APPLY is regions.can_record_or_replay
 
 
 def test_library_modules_do_not_import_the_package_namespace():

@@ -477,3 +477,39 @@ def test_region_inputs_computed_from_each_other_get_partial_gradients():
     for want, got in zip(*results):
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+@needs_torch
+def test_deferred_named_region_frees_its_inner_graph_unless_retained():
+    """In deferred mode a named region (mse_loss) runs op by op behind one
+    grad_fn: without retain_graph its inner graph is freed by the backward
+    (a second one raises PyTorch's error); with it, backward runs twice."""
+    def inner_nodes(loss):
+        order = lt.autograd.engine.topological_order([loss.grad_fn.inner[0].grad_fn])
+        return [node for node in order if hasattr(node, "freed")]
+
+    want = None
+    for lib in (torch, lt):
+        y_pred = lib.tensor(_rand(5, 3, seed=31), requires_grad=True)
+        target = lib.tensor(_rand(5, 3, seed=32))
+        loss = lib.nn.functional.mse_loss(y_pred * 2, target, reduction="sum")
+        loss.backward(retain_graph=True)
+        loss.backward()
+        if lib is torch:
+            want = y_pred.grad.numpy()
+            continue
+        np.testing.assert_allclose(y_pred.grad.numpy(), want, rtol=1e-6)
+    with lt.deferred():
+        y_pred = lt.tensor(_rand(5, 3, seed=31), requires_grad=True)
+        target = lt.tensor(_rand(5, 3, seed=32))
+        loss = F.mse_loss(y_pred * 2, target, reduction="sum")
+        assert type(loss.grad_fn).__name__ == "MseLossBackward0"
+        nodes = inner_nodes(loss)
+        assert nodes and not any(node.freed for node in nodes)
+        loss.backward(retain_graph=True)
+        assert not any(node.freed for node in nodes)
+        loss.backward()
+        assert all(node.freed for node in nodes)
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            loss.backward()
+    np.testing.assert_allclose(y_pred.grad.numpy(), want, rtol=1e-6)

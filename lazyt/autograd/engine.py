@@ -12,6 +12,7 @@ retain_grad, register_hook, retains_grad, _version).
 
 from __future__ import annotations
 
+import threading
 import weakref
 
 from lazyt import creation, modes
@@ -67,22 +68,56 @@ def _needed_nodes(order: list[GradNode], targets: set) -> set:
 
 
 # ------------------------------------------------------------------ running
-class _GradBuffer:
-    """Gradients arriving at one node, summed per output."""
+def _deposit(buffers: dict, node: GradNode, nr: int, grad) -> None:
+    """Add grad to the gradients arriving at node (a list, one sum per output)."""
+    held = buffers.get(node)
+    if held is None:
+        held = buffers[node] = [None] * node.num_outputs
+    previous = held[nr]
+    held[nr] = grad if previous is None else previous + grad
 
-    __slots__ = ("grads",)
 
-    def __init__(self, num_outputs: int):
-        self.grads = [None] * num_outputs
+def _no_gradient(grads: list | None) -> bool:
+    """No gradient arrived at a node (none, or every one None)."""
+    if grads is None:
+        return True
+    for grad in grads:
+        if grad is not None:
+            return False
+    return True
 
-    def add(self, nr: int, grad) -> None:
-        held = self.grads[nr]
-        self.grads[nr] = grad if held is None else held + grad
+
+class _RunningPasses(threading.local):
+    """Whether each backward pass running in this thread (innermost last)
+    keeps its graph: PyTorch's GraphTask.keep_graph, for a node whose apply
+    runs a graph of its own (regions.py's _GraphNode)."""
+
+    def __init__(self):
+        self.keep_graph: list[bool] = []
+
+
+_RUNNING = _RunningPasses()
+
+
+def keeps_graph() -> bool:
+    """Whether the backward pass running a node keeps the graph (retain_graph;
+    True outside any: a node called directly is not released after)."""
+    return _RUNNING.keep_graph[-1] if _RUNNING.keep_graph else True
 
 
 def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                  inputs: tuple = (), accumulate: bool = True) -> list:
     """The engine. Returns the gradients of `inputs` (None where unreached)."""
+    _RUNNING.keep_graph.append(bool(retain_graph))
+    try:
+        return _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs,
+                             accumulate)
+    finally:
+        _RUNNING.keep_graph.pop()
+
+
+def _run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
+                  inputs: tuple, accumulate: bool) -> list:
     outputs = _as_tuple(outputs)
     grad_outputs = _root_gradients(outputs, grad_outputs, create_graph)
     root_edges = [gradient_edge(t) for t in outputs]
@@ -95,9 +130,9 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
             targets.setdefault(edge[0], []).append(i)
     captured: list = [None] * len(inputs)
 
-    buffers: dict[GradNode, _GradBuffer] = {}
+    buffers: dict[GradNode, list] = {}
     for (node, nr), grad in zip(root_edges, grad_outputs):
-        buffers.setdefault(node, _GradBuffer(node.num_outputs)).add(nr, grad)
+        _deposit(buffers, node, nr, grad)
 
     order = topological_order([node for node, _ in root_edges])
     needed = _needed_nodes(order, set(targets)) if inputs else None
@@ -105,15 +140,16 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
 
     with grad_mode.set_grad_enabled(create_graph):
         for node in order:
-            buffer = buffers.pop(node, None)
+            grads = buffers.pop(node, None)
             if needed is not None and node not in needed:
                 continue
-            if buffer is None or all(g is None for g in buffer.grads):
+            if _no_gradient(grads):
                 if not retain_graph:
                     node.release()
                 continue
-            grads = _run_pre_hooks(node, buffer.grads)
-            if node in targets:
+            if _has_pre_hooks(node):
+                grads = _run_pre_hooks(node, grads)
+            if targets and node in targets:
                 for i in targets[node]:
                     captured[i] = grads[0]
                 if not accumulate and not any(
@@ -134,9 +170,8 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
             if not retain_graph:
                 node.release()
             for (child, nr), grad in zip(node.next_functions, input_grads):
-                if child is None or grad is None:
-                    continue
-                buffers.setdefault(child, _GradBuffer(child.num_outputs)).add(nr, grad)
+                if child is not None and grad is not None:
+                    _deposit(buffers, child, nr, grad)
     return captured
 
 
@@ -160,7 +195,7 @@ def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool) -> list:
             grad = creation.ones_like(out)
         elif not isinstance(grad, Tensor):
             grad = creation.full(tuple(out.shape), grad, dtype=out.dtype)
-        if tuple(grad.shape) != tuple(out.shape):
+        if tuple(grad._shape) != tuple(out._shape):  # (_shape: never realises)
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {grad.shape} and output[{i}] "
                 f"has a shape of {out.shape}.")
@@ -169,6 +204,13 @@ def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool) -> list:
                 grad = grad.to(out.dtype)
         result.append(grad)
     return result
+
+
+def _has_pre_hooks(node: GradNode) -> bool:
+    """Whether _run_pre_hooks has anything to run for node (mostly not: it is skipped)."""
+    if isinstance(node, AccumulateGrad):
+        return bool(node.variable._backward_hooks)
+    return bool(node.pre_hooks or node.retain_hooks)
 
 
 def _run_pre_hooks(node: GradNode, grads: list) -> list:
@@ -307,7 +349,7 @@ def retain_grad(self: Tensor) -> None:
         with grad_mode.no_grad():
             t.grad = grad.clone() if t.grad is None else t.grad + grad
 
-    self.grad_fn.retain_hooks.append(retain)
+    self.grad_fn.hooks_list("retain_hooks").append(retain)
     self._retains_grad = True
 
 
@@ -333,8 +375,9 @@ def register_hook(self: Tensor, hook):
         self._backward_hooks[key] = hook
         grad_accumulator(self)  # nothing to do yet; the engine reads _backward_hooks
         return _HookHandle(self._backward_hooks, key)
-    self.grad_fn.pre_hooks.append(hook)
-    return _HookHandle(self.grad_fn.pre_hooks, hook)
+    hooks = self.grad_fn.hooks_list("pre_hooks")
+    hooks.append(hook)
+    return _HookHandle(hooks, hook)
 
 
 _POST_ACCUMULATE = "_post_accumulate_grad_hooks"

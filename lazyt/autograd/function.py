@@ -19,18 +19,23 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
-from lazyt import creation
+from lazyt import creation, reductions
 from lazyt.autograd import grad_mode
 
 if TYPE_CHECKING:
     from lazyt.autograd.rules import GradRule
 
 
+_RULES_MODULE: list = []
+
+
 def _rules():
     """lazyt/autograd/rules.py, loaded with the first op recorded for autograd
     rather than at import (a thousand lines most imports never need)."""
-    from lazyt.autograd import rules  # (lazy: see the docstring)
-    return rules
+    if not _RULES_MODULE:
+        from lazyt.autograd import rules  # (lazy: see the docstring)
+        _RULES_MODULE.append(rules)
+    return _RULES_MODULE[0]
 
 
 def rule_for(op: str):
@@ -62,7 +67,7 @@ def _is_pending(t) -> bool:
     """A deferred-mode tensor not computed yet (it has no storage, hence no
     version). A tensor with a pending in-place write has its storage: the
     write bumped its version when it was deferred."""
-    return getattr(t, "_node", None) is not None and getattr(t, "_st", None) is None
+    return t._node is not None and t._st is None
 
 
 def version_now(t) -> int:
@@ -70,9 +75,9 @@ def version_now(t) -> int:
     in-place writes that replaced its graph (realised, its storage starts at
     that count); a pending view becomes a view of its base's storage, so it
     has the base's version."""
-    if not _is_pending(t):
+    if t._node is None or t._st is not None:  # (not _is_pending(t), read per saved tensor)
         return t._st.version
-    base = getattr(t, "_lazy_base", None)
+    base = t._lazy_base
     if base is not None:
         return version_now(base)
     return t.__dict__.get("_pending_version", 0)
@@ -141,13 +146,25 @@ class _NamedNodeType(type):
         node = super().__call__(*args, **kwargs)
         name = str(node.name())
         if type(node).__name__ != name:
-            named = _NamedNodeType._named.get((type(node), name))
-            if named is None:
-                named = _NamedNodeType(name, (type(node),), {
-                    "__module__": type(node).__module__, "__qualname__": name})
-                _NamedNodeType._named[(type(node), name)] = named
-            node.__class__ = named
+            node.__class__ = type(node).named(name)
         return node
+
+    def named(cls, name: str) -> type:
+        """The subclass of cls named `name` (cls itself when that is its name)."""
+        if cls.__name__ == name:
+            return cls
+        named = _NamedNodeType._named.get((cls, name))
+        if named is None:
+            named = _NamedNodeType(name, (cls,), {"__module__": cls.__module__,
+                                                  "__qualname__": name})
+            _NamedNodeType._named[(cls, name)] = named
+        return named
+
+    def make_named(cls, name: str, *args):
+        """cls(*args) for a node whose name() will be `name`: made as the named
+        class at once (what __call__ does after the fact, a class change that
+        costs as much as the node: this is every recorded op's)."""
+        return type.__call__(cls.named(name), *args)
 
 
 class GradNode(metaclass=_NamedNodeType):
@@ -158,12 +175,27 @@ class GradNode(metaclass=_NamedNodeType):
 
     num_outputs = 1
 
+    # Hooks are rare and every recorded op makes a node: until one is added
+    # (hooks_list), a node reads these empty class-level tuples.
+    pre_hooks: list | tuple = ()  # tensor hooks: grad -> grad or None
+    retain_hooks: list | tuple = ()  # retain_grad() of the tensor this node produced
+    post_hooks: list | tuple = ()
+
     def __init__(self, next_functions=()):
         self.next_functions: tuple = tuple(next_functions)
-        self.metadata: dict = {}
-        self.pre_hooks: list = []  # tensor hooks: grad -> grad or None
-        self.retain_hooks: list = []  # retain_grad() of the tensor this node produced
-        self.post_hooks: list = []
+
+    def hooks_list(self, kind: str) -> list:
+        """This node's own list of `kind` ("pre_hooks", "retain_hooks" or
+        "post_hooks"), made on first use: the list to add a hook to."""
+        hooks = self.__dict__.get(kind)
+        if hooks is None:
+            hooks = self.__dict__[kind] = []
+        return hooks
+
+    @property
+    def metadata(self) -> dict:
+        """PyTorch's Node.metadata: a dict of the user's, made on first use."""
+        return self.__dict__.setdefault("_metadata", {})
 
     def name(self) -> str:
         return type(self).__name__
@@ -180,12 +212,14 @@ class GradNode(metaclass=_NamedNodeType):
 
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) after the node runs (PyTorch's Node hook)."""
-        self.post_hooks.append(fn)
-        return _RemovableHandle(self.post_hooks, fn)
+        hooks = self.hooks_list("post_hooks")
+        hooks.append(fn)
+        return _RemovableHandle(hooks, fn)
 
     def register_prehook(self, fn):
-        self.pre_hooks.append(fn)
-        return _RemovableHandle(self.pre_hooks, fn)
+        hooks = self.hooks_list("pre_hooks")
+        hooks.append(fn)
+        return _RemovableHandle(hooks, fn)
 
     def __call__(self, *grads):
         return self.apply(list(grads))
@@ -258,9 +292,16 @@ class OpNode(GradNode):
     def apply(self, grads: list) -> list:
         if self.freed and self.had_saved:
             raise RuntimeError(FREED_MESSAGE)
-        if not grad_mode.is_grad_enabled():
+        if grad_mode.is_grad_enabled():
+            return self._on_edges(_rule_gradients(self, self, grads[0]))
+        if grad_mode.RULE_REGIONS_APPLY():
             return self._on_edges(self._apply_as_region(grads[0]))
-        return self._on_edges(_rule_gradients(self, self, grads[0]))
+        # No region can be recorded or replayed now (deferred mode, lt.compile
+        # tracing): RULE_RUNNER would only run the rule op by op, its ops
+        # joining the larger graph. Run it here as the region's function
+        # would, without the region's bookkeeping (its key, consts, closure).
+        keys, tensors = self._unpacked_saved()
+        return self._on_edges(self._region_gradients(keys, tensors + (grads[0],)))
 
     def _on_edges(self, gradients: list) -> list:
         """The operands' gradients laid out as next_functions."""
@@ -268,20 +309,29 @@ class OpNode(GradNode):
             return gradients
         return [gradients[i] for i in self.edge_order]
 
+    def _unpacked_saved(self) -> tuple[list, tuple]:
+        """The saved keys in order, and their tensors (version-checked in that order)."""
+        keys = sorted(self.saved)
+        return keys, tuple(self.saved[key].unpack(self) for key in keys)
+
+    def _region_gradients(self, keys: list, operands: tuple) -> list:
+        """The function a rule's region computes (operands: the saved tensors
+        of `keys`, then the gradient), with its outputs spread back: one per
+        input, None where no gradient is needed."""
+        ctx = _RuleContext(self, dict(zip(keys, operands[:-1])))
+        result = _rule_gradients(self, ctx, operands[-1])
+        # A region's outputs must be tensors: an unreached input gets zeros.
+        return [(_zeros(meta) if g is None else g) if need else None
+                for g, need, meta in zip(result, self.needs_input_grad, self.input_meta)]
+
     # Eager: the rule and the fitting of its gradients run through
     # grad_mode.RULE_RUNNER, which lazyt/regions.py sets to its run_region (one
     # region: fused into few kernels, replayed on later calls).
     def _apply_as_region(self, grad) -> list:
-        keys = sorted(self.saved)
-        tensors = tuple(self.saved[key].unpack(self) for key in keys) + (grad,)
+        keys, saved = self._unpacked_saved()
 
         def gradients(*operands):
-            ctx = _RuleContext(self, dict(zip(keys, operands[:-1])))
-            result = _rule_gradients(self, ctx, operands[-1])
-            # Outputs must be tensors: an unreached input gets zeros here.
-            return tuple(_zeros(meta) if g is None else g
-                         for g, need, meta in zip(result, self.needs_input_grad, self.input_meta)
-                         if need)
+            return tuple(g for g in self._region_gradients(keys, operands) if g is not None)
 
         # Besides tensors, the rule's graph depends on these (shapes are ints,
         # needs bools: hashable as they are).
@@ -290,8 +340,8 @@ class OpNode(GradNode):
                       frozen(self.kw) if self.kw else (), frozen(self.scalars) if self.scalars else ())
         except TypeError:  # a tensor among the keywords: op by op
             return _rule_gradients(self, self, grad)
-        found = iter(grad_mode.RULE_RUNNER(("rule", self.rule.op), gradients, tensors, consts,
-                                           consts_frozen=True))
+        found = iter(grad_mode.RULE_RUNNER(("rule", self.rule.op), gradients, saved + (grad,),
+                                           consts, consts_frozen=True))
         return [next(found) if need else None for need in self.needs_input_grad]
 
     def release(self) -> None:
@@ -365,7 +415,7 @@ def _zeros(meta):
 def fit_gradient(grad, meta, where: str):
     """Sum a broadcast gradient back to its input's shape and cast it to its dtype."""
     shape, dtype = meta
-    if tuple(grad.shape) != shape:
+    if tuple(grad._shape) != shape:  # (_shape: never realises a pending tensor)
         grad = sum_to(grad, shape)
         assert tuple(grad.shape) == shape, f"{where}: gradient shape {grad.shape} != {shape}"
     if grad.dtype is not dtype:
@@ -375,12 +425,24 @@ def fit_gradient(grad, meta, where: str):
 
 def sum_to(grad, shape: tuple[int, ...]):
     """Reduce grad (broadcast from `shape`) back to `shape` by summing."""
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1)
-    if axes:
+    grad_shape = tuple(grad._shape)
+    lead = len(grad_shape) - len(shape)
+    inner = tuple(lead + i for i, size in enumerate(shape)
+                  if size == 1 and grad_shape[lead + i] != 1)
+    axes = tuple(range(lead)) + inner
+    if axes and grad.dtype.is_floating_point:
+        # The reduce sum(axes, keepdim=True) builds, without sum's argument
+        # handling (the axes are sorted and valid, the dtype kept). With only
+        # leading axes to drop, outside create_graph, the sum without keepdim
+        # (the same reduce, squeezed) is `shape` already: no reshape after.
+        # (With create_graph, the gradient's own graph is PyTorch's: a
+        # SumBackward1 with keepdim, then a ViewBackward0.)
+        keepdim = bool(inner) or grad_mode.is_grad_enabled()
+        grad = reductions.reduce(grad, "sum", axes, keepdim, grad.dtype,
+                                 grad_name="SumBackward1")
+    elif axes:
         grad = grad.sum(axes, keepdim=True)
-    return grad.reshape(shape) if tuple(grad.shape) != shape else grad
+    return grad.reshape(shape) if tuple(grad._shape) != shape else grad
 
 
 class AccumulateGrad(GradNode):
@@ -415,7 +477,7 @@ def grad_accumulator(t) -> AccumulateGrad:
     ref = t.__dict__.get("_accumulator_ref")
     acc = ref() if ref is not None else None
     if acc is None:
-        acc = AccumulateGrad(t)
+        acc = AccumulateGrad.make_named("AccumulateGrad", t)  # (its class's name: no renaming)
         t.__dict__["_accumulator_ref"] = weakref.ref(acc)
     return acc
 
@@ -439,7 +501,7 @@ def _make_node(op: str, rule: GradRule | None, operands, ctx: dict, out) -> OpNo
             need = bool(x._requires_grad)
             needs.append(need)
             edges.append(gradient_edge(x) if need else (None, 0))
-            meta.append((tuple(x.shape), x.dtype))
+            meta.append((tuple(x._shape), x.dtype))  # (_shape: never realises)
         else:
             needs.append(False)
             edges.append((None, 0))
@@ -454,22 +516,37 @@ def _make_node(op: str, rule: GradRule | None, operands, ctx: dict, out) -> OpNo
     name = rule.node_name(operands, ctx, out)
     order = ctx.get("grad_edges") or (None if rule.edges_for is None
                                       else rule.edges_for(operands))
-    return OpNode(rule, name, edges, tuple(needs), tuple(meta), ctx, scalars, order)
+    return OpNode.make_named(name, rule, name, edges, tuple(needs), tuple(meta), ctx, scalars,
+                             order)
+
+
+# (op, needs_input_grad) -> (its rule, what _saved_keys answers): the same
+# few per op every step. The rule is kept to check a hit against.
+_SAVED_KEYS: dict = {}
+
+
+def _saved_keys(rule: GradRule, needs: tuple) -> tuple:
+    """The saved values the rule reads for the gradients in `needs`, in key
+    order: (key, operand index; -1 for the output)."""
+    entry = _SAVED_KEYS.get((rule.op, needs))
+    if entry is None or entry[0] is not rule:
+        keys = set()
+        for i, need in enumerate(needs):
+            if need:
+                keys.update(rule.saves.get(i, ()))
+        entry = (rule, tuple((key, -1 if key == "out" else int(key[1:])) for key in sorted(keys)))
+        _SAVED_KEYS[(rule.op, needs)] = entry
+    return entry[1]
 
 
 def _save_for(node: OpNode, rule: GradRule | None, operands, out, snapshot) -> None:
     """Save what the rule needs for the gradients that will be asked of it."""
     if rule is None:
         return
-    keys = set()
-    for i, need in enumerate(node.needs_input_grad):
-        if need:
-            keys.update(rule.saves.get(i, ()))
-    for key in sorted(keys):
-        if key == "out":
+    for key, i in _saved_keys(rule, node.needs_input_grad):
+        if i < 0:
             node.save("out", out, is_output=True)
             continue
-        i = int(key[1:])
         if i in node.scalars:
             continue
         if snapshot is not None and key in snapshot.saved:
@@ -606,7 +683,7 @@ def record_inplace(op: str, target, others, snapshot: InplaceSnapshot) -> None:
 
 def _move_retain_hooks(old, new) -> None:
     if old is not None and old is not new and old.retain_hooks:
-        new.retain_hooks.extend(old.retain_hooks)
+        new.hooks_list("retain_hooks").extend(old.retain_hooks)
         old.retain_hooks.clear()
 
 

@@ -43,6 +43,17 @@ def run_rule_directly(region_name, gradients, tensors: tuple, consts: tuple,
 RULE_RUNNER = run_rule_directly
 
 
+def rule_regions_never_apply() -> bool:
+    """The default RULE_REGIONS_APPLY: run_rule_directly records nothing."""
+    return False
+
+
+# Whether RULE_RUNNER could record or replay a rule's region right now
+# (regions.py installs its own test with run_region). Where it could not, the
+# runner would only call the rule, so a node calls it directly instead.
+RULE_REGIONS_APPLY = rule_regions_never_apply
+
+
 def is_grad_enabled() -> bool:
     return _state.enabled
 

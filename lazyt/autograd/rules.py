@@ -253,6 +253,12 @@ def sub_backward(ctx, grad):
 
 @rule("mul", "MulBackward0", {0: ("x1",), 1: ("x0",)}, edges_for=_tensor_first)
 def mul_backward(ctx, grad):
+    if (_need(ctx, 0) and _need(ctx, 1) and ctx.input(0) is ctx.input(1)
+            and not grad_mode.is_grad_enabled()):
+        # x * x: both gradients are grad * x, built once (the engine sums the
+        # two). Outside create_graph only, where their own graph is not seen.
+        both = grad * ctx.input(0)
+        return both, both
     return (grad * ctx.input(1) if _need(ctx, 0) else None,
             grad * ctx.input(0) if _need(ctx, 1) else None)
 
@@ -388,6 +394,11 @@ def clone_backward(ctx, grad):
 # ------------------------------------------------------------- reductions
 def _unreduce(grad, shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool):
     """A reduced gradient, broadcast back over the reduced axes."""
+    if not keepdim and len(axes) == len(shape) and not grad_mode.is_grad_enabled():
+        # Every axis reduced: the 0-d gradient expands to `shape` as it is (no
+        # reshape to all ones first). Outside create_graph only, where the
+        # gradient's own graph is not seen (with it: PyTorch's, as below).
+        return grad.expand(shape)
     if not keepdim and axes:
         grad = grad.reshape(tuple(1 if d in axes else s for d, s in enumerate(shape)))
     return grad.expand(shape)

@@ -2,6 +2,7 @@
 retain_graph, grad mode, detach, version counters, in-place ops, hooks,
 lt.autograd.grad, higher derivatives, custom Functions."""
 
+import contextlib
 import math
 import sys
 
@@ -454,6 +455,36 @@ def test_register_hook_can_replace_gradients():
     h = x * 3
     h.sum().backward()
     np.testing.assert_allclose(values(x.grad), [3.0, 3.0])
+
+
+@pytest.mark.parametrize("deferred", [False, True])
+def test_node_hooks_retain_grad_and_metadata_match_torch(deferred):
+    """A tensor hook replaces the gradient its node receives, retain_grad()
+    keeps it, a node's hook sees (grad_inputs, grad_outputs), its metadata
+    dict persists; nodes without any have none (made on first use)."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (torch, lt):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        context = lt.deferred() if deferred and lib is lt else contextlib.nullcontext()
+        with context:
+            h = x * x
+            out = (h * 3).sum()
+            seen = []
+            handle = h.register_hook(lambda grad: grad * 2)
+            h.retain_grad()
+            h.grad_fn.register_hook(lambda grad_inputs, grad_outputs, seen=seen: seen.append(
+                [g.detach().tolist() for g in grad_inputs]))
+            h.grad_fn.metadata["tag"] = "squares"
+            assert h.grad_fn.metadata == {"tag": "squares"}
+            assert not out.grad_fn.metadata
+            out.backward(retain_graph=True)
+            first = (x.grad.tolist(), h.grad.tolist())
+            handle.remove()
+            x.grad = h.grad = None
+            out.backward()
+        results.append((seen, first, x.grad.tolist(), h.grad.tolist()))
+    assert results[1] == results[0]
 
 
 # -------------------------------------------------------- custom Function
