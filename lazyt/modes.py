@@ -124,7 +124,7 @@ def track_pending(tensor) -> None:
     # creation order, which orders the roots of a realisation, so its key.)
     _PENDING.pop(key, None)
     _PENDING[key] = weakref.ref(tensor)
-    tensor.__dict__["_write_epoch"] = EPOCH[0]
+    tensor._write_epoch = EPOCH[0]
 
 
 def has_pending() -> bool:

@@ -46,7 +46,7 @@ def defer_write(target, node: Node) -> Node | None:
     realising the target carried out writes it reads): the target is a
     pending tensor other views were taken from, or numpy sees its storage."""
     if target._node is not None and (
-            target.__dict__.get("_write_epoch") != modes.EPOCH[0] or
+            target._write_epoch != modes.EPOCH[0] or
             target._st is not None and target.__dict__.get("_write_backwards") != modes.BACKWARDS[0]):
         # Pending since before the last realisation (a parameter or momentum
         # updated every step while only the loss is read), or a pending write
@@ -64,7 +64,7 @@ def defer_write(target, node: Node) -> Node | None:
     storage = target._st
     if storage.shared_with_numpy:  # the user may read it through numpy: write now
         return node
-    target.__dict__["_write_epoch"] = modes.EPOCH[0]
+    target._write_epoch = modes.EPOCH[0]
     target.__dict__["_write_backwards"] = modes.BACKWARDS[0]
     if target._node is None:
         if storage.writer is not None:  # one pending write per storage: the older goes first

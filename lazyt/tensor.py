@@ -105,7 +105,8 @@ class Tensor:
 
     __slots__ = ("_st", "_vw", "_node", "_lazy_base", "_lazy_moves", "_pending_strides",
                  "_requires_grad", "_grad", "grad_fn",
-                 "_retains_grad", "_backward_hooks", "_version_seen", "__weakref__", "__dict__")
+                 "_retains_grad", "_backward_hooks", "_version_seen", "_write_epoch", "__weakref__",
+                 "__dict__")
 
     # A tensor is either realised (_st, _vw: a Storage and a View) or pending
     # (_node: an IR node, deferred mode). A pending view of a pending tensor
@@ -133,14 +134,18 @@ class Tensor:
         t._retains_grad = False
         t._backward_hooks = None
         t._version_seen = 0
+        t._write_epoch = None  # (pending: the realisation it was made after, modes.py)
         return t
 
     @classmethod
     def _make_pending(cls, node: Node, base: Tensor | None = None, moves: tuple = ()) -> Tensor:
-        t = cls._make(None, None)
+        t = object.__new__(cls)  # (_make's fields, each set once: deferred makes many)
+        t._st = t._vw = t._pending_strides = t._grad = t.grad_fn = t._backward_hooks = None
         t._node = node
         t._lazy_base = base
         t._lazy_moves = moves
+        t._requires_grad = t._retains_grad = False
+        t._version_seen = 0
         modes.track_pending(t)
         return t
 

@@ -39,6 +39,7 @@ class Tensor:
     _st: Any
     _version_seen: Any
     _vw: Any
+    _write_epoch: Any
     grad_fn: Any
     def sum_to_size(self, *size): ...  # defined in lazyt/aten_ops.py
     def unsafe_chunk(self, chunks, dim=0): ...  # defined in lazyt/aten_ops.py
