@@ -165,8 +165,10 @@ def _run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 for i in targets[node]:
                     _store_nonleaf_grad(inputs[i], grads[0])
             input_grads = node.apply(grads)
-            for hook in node.post_hooks:
-                hook(input_grads, grads)
+            for hook in list(node.post_hooks):
+                result = hook(tuple(input_grads), tuple(grads))
+                if result is not None:
+                    input_grads = _hook_result(result, len(input_grads), hook)
             if not retain_graph:
                 node.release()
             for (child, nr), grad in zip(node.next_functions, input_grads):
@@ -210,7 +212,7 @@ def _has_pre_hooks(node: GradNode) -> bool:
     """Whether _run_pre_hooks has anything to run for node (mostly not: it is skipped)."""
     if isinstance(node, AccumulateGrad):
         return bool(node.variable._backward_hooks)
-    return bool(node.pre_hooks or node.retain_hooks)
+    return bool(node.pre_hooks or node.retain_hooks or node.node_pre_hooks)
 
 
 def _run_pre_hooks(node: GradNode, grads: list) -> list:
@@ -228,7 +230,22 @@ def _run_pre_hooks(node: GradNode, grads: list) -> list:
             grads = [result] + grads[1:]
     for retain in list(node.retain_hooks):
         retain(grads[0])
+    for hook in list(node.node_pre_hooks):  # (PyTorch's order: after the tensors' hooks)
+        result = hook(tuple(grads))
+        if result is not None:
+            grads = _hook_result(result, len(grads), hook)
     return grads
+
+
+def _hook_result(result, expected: int, hook) -> list:
+    """A Node hook's returned gradients, checked as PyTorch checks them."""
+    if not isinstance(result, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+    if len(result) != expected:
+        name = getattr(hook, "__name__", type(hook).__name__)
+        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got "
+                           f"{len(result)}, but expected {expected})")
+    return list(result)
 
 
 def _alias_key(t) -> tuple:

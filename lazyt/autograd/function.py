@@ -179,14 +179,16 @@ class GradNode(metaclass=_NamedNodeType):
     # (hooks_list), a node reads these empty class-level tuples.
     pre_hooks: list | tuple = ()  # tensor hooks: grad -> grad or None
     retain_hooks: list | tuple = ()  # retain_grad() of the tensor this node produced
-    post_hooks: list | tuple = ()
+    node_pre_hooks: list | tuple = ()  # register_prehook: grad_outputs -> tuple or None
+    post_hooks: list | tuple = ()  # register_hook: (grad_inputs, grad_outputs) -> tuple or None
 
     def __init__(self, next_functions=()):
         self.next_functions: tuple = tuple(next_functions)
 
     def hooks_list(self, kind: str) -> list:
-        """This node's own list of `kind` ("pre_hooks", "retain_hooks" or
-        "post_hooks"), made on first use: the list to add a hook to."""
+        """This node's own list of `kind` ("pre_hooks", "retain_hooks",
+        "node_pre_hooks" or "post_hooks"), made on first use: the list to add
+        a hook to."""
         hooks = self.__dict__.get(kind)
         if hooks is None:
             hooks = self.__dict__[kind] = []
@@ -211,13 +213,16 @@ class GradNode(metaclass=_NamedNodeType):
         """Drop saved tensors after a backward without retain_graph."""
 
     def register_hook(self, fn):
-        """fn(grad_inputs, grad_outputs) after the node runs (PyTorch's Node hook)."""
+        """fn(grad_inputs, grad_outputs) after the node runs, both tuples
+        (PyTorch's Node hook); a tuple it returns replaces grad_inputs."""
         hooks = self.hooks_list("post_hooks")
         hooks.append(fn)
         return _RemovableHandle(hooks, fn)
 
     def register_prehook(self, fn):
-        hooks = self.hooks_list("pre_hooks")
+        """fn(grad_outputs) before the node runs, a tuple (PyTorch's Node
+        pre-hook); a tuple it returns replaces grad_outputs."""
+        hooks = self.hooks_list("node_pre_hooks")
         hooks.append(fn)
         return _RemovableHandle(hooks, fn)
 

@@ -58,15 +58,26 @@ def arg_key(arg: Any) -> Any:
     if kind is bool:
         return ("bool", arg)
     if kind is tuple:
-        for a in arg:
-            if type(a) is not int and type(a) is not str and a is not None:
-                return tuple(map(arg_key, arg))
-        return arg  # (ints, strings and Nones only: the tuple is its own key)
+        return arg if _is_plain(arg) else tuple(map(arg_key, arg))
     if isinstance(arg, tuple):
         return tuple(map(arg_key, arg))
     if kind is Buffer:
         return ("buffer", id(arg))
     return arg
+
+
+def _is_plain(arg: tuple) -> bool:
+    """Does the (nested) tuple hold only ints, strings and Nones? Then it is
+    its own key (a movement's shape and dims), with no copy made."""
+    stack = [arg]
+    while stack:
+        for a in stack.pop():
+            kind = type(a)
+            if kind is tuple:
+                stack.append(a)
+            elif kind is not int and kind is not str and a is not None:
+                return False
+    return True
 
 
 def node_arg_key(node: Node) -> Any:

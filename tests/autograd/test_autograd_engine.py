@@ -487,6 +487,41 @@ def test_node_hooks_retain_grad_and_metadata_match_torch(deferred):
     assert results[1] == results[0]
 
 
+def _node_hook_outcome(lib, pre=None, post=None):
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    y = (x * x * 3).sum()
+    seen = []
+    node = y.grad_fn.next_functions[0][0]  # the * 3 node: one input needing grad
+    if pre is not None:
+        node.register_prehook(lambda grad_outputs: (seen.append(
+            [type(grad_outputs).__name__] + [g.tolist() for g in grad_outputs]), pre(grad_outputs))[1])
+    if post is not None:
+        node.register_hook(lambda grad_inputs, grad_outputs: (seen.append(
+            [type(grad_inputs).__name__, type(grad_outputs).__name__]), post(grad_inputs))[1])
+    try:
+        y.backward()
+    except (TypeError, RuntimeError) as error:
+        return seen, type(error).__name__, str(error).split("'<lambda>'")[-1]
+    return seen, x.grad.tolist()
+
+
+@pytest.mark.parametrize("case", ["pre none", "pre doubles", "pre tensor", "pre two",
+                                  "post none", "post ones", "post list", "post two"])
+def test_node_pre_hooks_and_hooks_take_and_return_tuples_as_torch(case):
+    torch = pytest.importorskip("torch")
+    hooks = {
+        "pre none": dict(pre=lambda go: None),
+        "pre doubles": dict(pre=lambda go: tuple(g * 2 for g in go)),
+        "pre tensor": dict(pre=lambda go: go[0]),
+        "pre two": dict(pre=lambda go: go + go),
+        "post none": dict(post=lambda gi: None),
+        "post ones": dict(post=lambda gi: tuple(g * 0 + 1 for g in gi)),
+        "post list": dict(post=lambda gi: list(gi)),
+        "post two": dict(post=lambda gi: gi + gi),
+    }[case]
+    assert _node_hook_outcome(lt, **hooks) == _node_hook_outcome(torch, **hooks)
+
+
 # -------------------------------------------------------- custom Function
 class Cube(lt.autograd.Function):
     @staticmethod
