@@ -47,11 +47,14 @@ def defer_write(target, node: Node) -> Node | None:
     pending tensor other views were taken from, or numpy sees its storage."""
     if target._node is not None and (
             target._write_epoch != modes.EPOCH[0] or
-            target._st is not None and target.__dict__.get("_write_backwards") != modes.BACKWARDS[0]):
+            target._requires_grad and target._st is not None and
+            target.__dict__.get("_write_backwards") != modes.BACKWARDS[0]):
         # Pending since before the last realisation (a parameter or momentum
-        # updated every step while only the loss is read), or a pending write
-        # from before the last backward (a parameter updated by hand every
+        # updated every step while only the loss is read), or a parameter's
+        # pending write from before the last backward (updated by hand every
         # step): compute it now, so graphs do not grow from step to step.
+        # (Other writes, such as gradients accumulated in place by the
+        # backward, stay pending.)
         node = realize_keeping([target], node)
     if target._node is not None and target._st is None:  # a pending result
         if target._lazy_base is not None or target.__dict__.get("_has_lazy_views"):

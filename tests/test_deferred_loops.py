@@ -152,3 +152,29 @@ def test_a_loop_updating_parameters_by_hand_is_cut_at_each_step():
     graphs = lt.debug.stats()["graphs_scheduled"]
     _manual_sgd("deferred", 30, 10)
     assert lt.debug.stats()["graphs_scheduled"] == graphs  # every step a replay
+
+
+def test_gradients_zeroed_in_place_and_accumulated_stay_one_realisation_per_step(monkeypatch):
+    # zero_grad(set_to_none=False) leaves a pending write in each .grad that
+    # the next backward accumulates into: only a parameter's own pending
+    # write is cut at a backward, so each step is still one realisation.
+    import lazyt.realization as realization
+
+    calls = []
+    realize = realization.realize_tensors
+    monkeypatch.setattr(realization, "realize_tensors",
+                        lambda tensors: (calls.append(1), realize(tensors))[1])
+    lt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+    opt = lt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = lt.randn(8, 6), lt.randint(0, 3, (8,))
+    per_step = []
+    with lt.deferred():
+        for _ in range(6):
+            before = len(calls)
+            opt.zero_grad(set_to_none=False)
+            for _ in range(2):  # gradient accumulation
+                lt.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            per_step.append(len(calls) - before)
+    assert per_step == [1] * 6, per_step
