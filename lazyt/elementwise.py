@@ -267,7 +267,7 @@ def inplace(op: str, target: Tensor, *others) -> Tensor:
     grad_mode.check_inplace(target)
     check_overlap(target, others)
     operands = (target, *others)
-    key = eager_cache.key_for(op + "_", operands)
+    key = None if modes.is_deferred() else eager_cache.key_for(op + "_", operands)
     if key is not None and not _needs_grad(operands) and eager_cache.run_inplace(key, operands):
         return target
     node = build(op, target, *others)
@@ -337,10 +337,12 @@ def _needs_grad(operands) -> bool:
         getattr(x, "_requires_grad", False) for x in operands)
 
 
+_CAST_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
 def _can_cast(src: DType, dst: DType) -> bool:
     """torch.can_cast: no float->int, no int->bool."""
-    order = {"b": 0, "u": 1, "i": 1, "f": 2}
-    return order[src.kind] <= order[dst.kind]
+    return _CAST_ORDER[src.kind] <= _CAST_ORDER[dst.kind]
 
 
 def cast(x: Tensor, dtype: DType) -> Tensor:
