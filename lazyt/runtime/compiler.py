@@ -266,6 +266,9 @@ def _build(requests: list[KernelSource], indices: list[int]) -> list[tuple]:
 
 
 _CODEGEN_OPTIONS: list = [None]  # the kind of kernel LLVM's code generator is set up for
+# Compact kernels are emitted without loop strength reduction (see
+# _codegen_options); False gives them LLVM's default code generation again.
+COMPACT_WITHOUT_LSR = True
 
 
 def _codegen_options(compact: bool) -> None:
@@ -275,7 +278,7 @@ def _codegen_options(compact: bool) -> None:
     time, and their short loops ran no slower without it (the MLP and CNN
     training steps, measured); it rewrites address arithmetic only, so no
     result changes."""
-    if _CODEGEN_OPTIONS[0] is compact:
+    if _CODEGEN_OPTIONS[0] is compact or not COMPACT_WITHOUT_LSR:
         return
     import llvmlite.binding as llvm  # (loaded with the first kernel, as above)
 
