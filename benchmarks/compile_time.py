@@ -8,7 +8,8 @@ benchmarks/train_step.py, each measured in fresh processes (median of
 
 - cold first call: the warm-up and traced calls (everything lt.compile does
   before it replays) with an empty cache directory: scheduling, lowering and
-  compiling every kernel;
+  compiling every kernel (the new kernels of one schedule together, on
+  several threads: runtime/compiler.compile_many);
 - warm first call: the same with the directory a previous process filled:
   the recorded programs and their machine code are loaded, nothing is
   scheduled or compiled;
@@ -138,7 +139,7 @@ def main(argv=None) -> list[dict]:
         ]
         cold, warm = measured["cold_stats"], measured["warm_stats"]
         notes.append(f"{name}: cold compiled {cold['kernels_compiled']} kernels in "
-                     f"{cold['compile_seconds'] * 1e3:.0f} ms; warm loaded "
+                     f"{cold['compile_seconds'] * 1e3:.0f} ms (wall); warm loaded "
                      f"{warm.get('programs_loaded', 0)} programs, compiled "
                      f"{warm['kernels_compiled']}, scheduled {warm.get('graphs_scheduled', 0)}")
     if args.torch_compile:

@@ -23,6 +23,9 @@ from lazyt.runtime import stats
 from lazyt.runtime.device import CPU
 
 PLANS = TraceCache(4096, record_first=True)
+# Plans lowered by compile_ahead for launches about to run: PLANS key ->
+# (the steps' identities, plan). Emptied when those launches have run.
+_LOWERED_AHEAD: dict = {}
 
 
 def launch_of(backend, plan, slot_of: dict, work: int, kernels: int = 1) -> KernelLaunch:
@@ -51,7 +54,7 @@ def program_for(backend, node: Node, out, view: View, count_hit: bool = True
             stats.bump("cache_hits")
         return _drawing_at(found, offset), buffers
     program = None
-    plan = lower_kernel(node, out, view)
+    plan = _lowered(key, ((id(node), id(out), view),), lambda: lower_kernel(node, out, view))
     if plan is not None:
         slot_of = {id(b): i for i, b in enumerate(buffers)}
         program = Program(backend, (launch_of(backend, plan, slot_of, kernel_work(node)),),
@@ -93,6 +96,74 @@ def _drawing_at(program: Program | None, offset: int | None) -> Program | None:
     return Program(program.backend, launches, program.n_inputs)
 
 
+def _merged_plan(steps: list):
+    plans = [lower_kernel(step.node, step.out, step.view) for step in steps]
+    return merge_plans([p for p in plans if p is not None])
+
+
+def _identities(steps: list) -> tuple:
+    return tuple((id(step.node), id(step.out), step.view) for step in steps)
+
+
+def _lowered(key, identities: tuple, lower):
+    """The plan compile_ahead lowered for these very steps, else lower() now."""
+    found = _LOWERED_AHEAD.pop(key, None)
+    if found is not None and found[0] == identities:
+        return found[1]
+    return lower()
+
+
+def _plan_key(backend, steps: list):
+    """The PLANS key program_for / group_program_for look up for a launch."""
+    if len(steps) == 1:
+        step = steps[0]
+        key, _ = graph_signature((), ((step.node, step.out, step.view),))
+        key, _ = _stream_free(key)
+        return key if backend.device is CPU else (str(backend.device), key)
+    keys, buffers, offsets = [], [], []
+    for step in steps:
+        key, member_buffers = graph_signature((), ((step.node, step.out, step.view),))
+        key, offset = _stream_free(key)
+        keys.append(key)
+        offsets.append(offset)
+        buffers.extend(member_buffers)
+    first: dict[int, int] = {}
+    pattern = tuple(first.setdefault(id(b), k) for k, b in enumerate(buffers))
+    drawn = [o for o in offsets if o is not None]
+    base = drawn[0] if drawn else None
+    return ("group", str(backend.device), tuple(keys), pattern,
+            tuple(None if o is None else o - base for o in offsets))
+
+
+def compile_ahead(backend, launches: list) -> None:
+    """Before a schedule's launches run (each a list of kernel steps, externs
+    excluded): lower those not in PLANS yet and have the backend compile
+    their kernels together (runtime/compiler.compile_many compiles them on
+    several threads). Each launch's program_for / group_program_for then
+    takes its plan from here instead of lowering it again; release_ahead()
+    drops what was not taken."""
+    _LOWERED_AHEAD.clear()
+    kernels = []
+    for steps in launches:
+        key = _plan_key(backend, steps)
+        if key in _LOWERED_AHEAD:
+            continue
+        variants = PLANS.entries.get(key)
+        if variants is not None and isinstance(variants.get(None), Program):
+            continue
+        plan = lower_kernel(steps[0].node, steps[0].out, steps[0].view) if len(steps) == 1 \
+            else _merged_plan(steps)
+        _LOWERED_AHEAD[key] = (_identities(steps), plan)
+        if plan is not None:
+            kernels.append(plan.kernel)
+    if len(kernels) > 1:
+        backend.compile_ahead(kernels)
+
+
+def release_ahead() -> None:
+    _LOWERED_AHEAD.clear()
+
+
 def group_program_for(backend, steps: list) -> tuple[Program, list]:
     """(one Program running several kernel steps as one launch, their
     buffers): their loop nests one after another (ir/horizontal.py)."""
@@ -113,8 +184,7 @@ def group_program_for(backend, steps: list) -> tuple[Program, list]:
     if action == REPLAY:
         stats.bump("cache_hits")
         return _drawing_at(found, base), buffers
-    plans = [lower_kernel(step.node, step.out, step.view) for step in steps]
-    plan = merge_plans([p for p in plans if p is not None])
+    plan = _lowered(key, _identities(steps), lambda: _merged_plan(steps))
     launch = launch_of(backend, plan, first, sum(kernel_work(step.node) for step in steps),
                        len(steps))
     program = Program(backend, (launch,), len(buffers))

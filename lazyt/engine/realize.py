@@ -481,17 +481,13 @@ def _execute(scheduler: Scheduler, backend=CPU_BACKEND, boundaries: list | None 
         for k, group in enumerate(launches):
             print(f"[lazyt] launch {k + 1}: " + ", ".join(
                 f"{step.node.op} {list(step.view.shape)}" for step in group))
-    for group in launches:
-        for step in group:
-            if step.out.storage is None:
-                storage = backend.allocate(step.dtype, prod(step.node.shape))
-                storage.buffer = step.out
-                step.out.storage = storage
-        if len(group) == 1:
-            _run_kernel_node(group[0].node, group[0].out.storage, group[0].view, backend)
-        else:
-            program, buffers = plans.group_program_for(backend, group)
-            program.run([b.storage for b in buffers])
+    if backend is CPU_BACKEND:  # (the new kernels of all launches compile together)
+        plans.compile_ahead(backend, [group for group in launches
+                                      if len(group) > 1 or group[0].node.op != "extern"])
+    try:
+        _run_launches(launches, backend)
+    finally:
+        plans.release_ahead()
     if debug_level() >= 1:
         ms = (time.perf_counter() - start) * 1e3
         print(f"[lazyt] realize: {len(scheduler.steps)} kernels in {len(launches)} launches, "
@@ -505,6 +501,21 @@ def _execute(scheduler: Scheduler, backend=CPU_BACKEND, boundaries: list | None 
                 results.remember(node, buf.storage, view)
             else:
                 boundaries.append((node, buf.storage, view))
+
+
+def _run_launches(launches: list, backend) -> None:
+    """Run grouped kernel steps in order, allocating their fresh buffers."""
+    for group in launches:
+        for step in group:
+            if step.out.storage is None:
+                storage = backend.allocate(step.dtype, prod(step.node.shape))
+                storage.buffer = step.out
+                step.out.storage = storage
+        if len(group) == 1:
+            _run_kernel_node(group[0].node, group[0].out.storage, group[0].view, backend)
+        else:
+            program, buffers = plans.group_program_for(backend, group)
+            program.run([b.storage for b in buffers])
 
 
 def scheduled_kernels(node: Node) -> list[tuple[str, str]]:

@@ -26,7 +26,9 @@ from lazyt.runtime.compiler import (
     DEBUG_LEVEL,
     CompiledKernel,
     KernelCache,
+    KernelSource,
     compile_llvm,
+    compile_many,
     debug_level,
 )
 from lazyt.runtime.device import CPU
@@ -328,6 +330,7 @@ class CPUBackend(Backend):
         # the code does not show (two equal renderings) shares one kernel.
         self._by_symbol: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self._extra_symbols = itertools.count()
+        self._ahead: dict = {}  # kernel IR -> compiled by compile_ahead, not yet handed out
         self.externs = {"matmul": (matmul, bind_matmul)}
         self.execute = launch.execute  # (an attribute: one call less per launch)
         self.direct_call = launch.direct_call
@@ -343,12 +346,37 @@ class CPUBackend(Backend):
         ctypes.memmove(dst.address + dst_offset, src.address + src_offset, nbytes)
 
     def compile(self, kernel) -> CompiledKernel:
-        return self.kernels.get(kernel, lambda: self._build(kernel))
+        return self.kernels.get(kernel, lambda: self._ahead.pop(kernel, None)
+                                or self._build(kernel))
 
-    def _build(self, kernel) -> CompiledKernel:
-        # The symbol is derived from the kernel's code, so the same kernel has
-        # the same source in every process (the disk cache's key). A kernel
-        # compiled again after eviction gets a fresh name and skips the cache.
+    def compile_ahead(self, kernels: list) -> None:
+        """Compile the kernels (kernel IR) a schedule is about to launch, all
+        at once (runtime/compiler.compile_many: on several threads); compile()
+        then hands each out as if it had just built it (until the next
+        compile_ahead)."""
+        self._ahead.clear()
+        wanted: dict = {}  # kernel IR -> its live kernel, or the symbol to compile
+        requests: dict[str, KernelSource] = {}
+        for kernel in kernels:
+            if kernel in wanted or kernel in self.kernels.entries:
+                continue
+            found = self._existing_or_request(kernel)
+            if isinstance(found, KernelSource):
+                requests.setdefault(found.name, found)
+                found = found.name
+            wanted[kernel] = found
+        compiled = dict(zip(requests, compile_many(list(requests.values())) if requests else ()))
+        for symbol, kernel in compiled.items():
+            self._used_symbols.add(symbol)
+            self._by_symbol[symbol] = kernel
+        for kernel, found in wanted.items():
+            self._ahead[kernel] = compiled[found] if isinstance(found, str) else found
+
+    def _existing_or_request(self, kernel):
+        """The live compiled kernel with this kernel's code, or what to compile.
+        The symbol is derived from the kernel's code, so the same kernel has
+        the same source in every process (the disk cache's key). A kernel
+        compiled again after eviction gets a fresh name and skips the cache."""
         generic = (self.render(kernel, "k", check_bounds=True) if self.check_bounds
                    else self.render(kernel, "k"))
         digest = hashlib.sha256(generic.encode()).hexdigest()[:20]
@@ -359,11 +387,18 @@ class CPUBackend(Backend):
         fresh = symbol not in self._used_symbols
         if not fresh:
             symbol = f"{symbol}_{next(self._extra_symbols)}"
-        self._used_symbols.add(symbol)
         # The same text with the symbol in its places (@k.body, @k).
         source = generic.replace("@k.body(", f"@{symbol}.body(").replace("@k(", f"@{symbol}(")
-        compiled = compile_llvm(source, symbol, use_disk_cache=fresh, compact=kernel.compact)
-        self._by_symbol[symbol] = compiled
+        return KernelSource(source, symbol, fresh, kernel.compact)
+
+    def _build(self, kernel) -> CompiledKernel:
+        found = self._existing_or_request(kernel)
+        if not isinstance(found, KernelSource):
+            return found
+        self._used_symbols.add(found.name)
+        compiled = compile_llvm(found.source, found.name, use_disk_cache=found.use_disk_cache,
+                                compact=found.compact)
+        self._by_symbol[found.name] = compiled
         return compiled
 
     def kernel_from_source(self, symbol: str, source: str, compact: bool) -> CompiledKernel | None:
