@@ -15,6 +15,11 @@ import os
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
+import lazyt as lt
+from lazyt.runtime import launch
 from lazyt.runtime.launch import PARALLEL_MIN_WORK
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -122,3 +127,33 @@ def test_reductions_give_the_same_bits_with_one_and_two_threads():
              if name.endswith("/eager") and not name.startswith("arg")}
     assert len(set(eager.values())) == len(eager)
     assert hashlib.sha256(b"").hexdigest() not in {v[:64] for v in one.values()}
+
+
+def _split_sum_in_child(queue) -> None:
+    queue.put(float(((lt.ones(1024, 1024) * 2).exp() - 1).sum()))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_splits_launches_over_threads_of_its_own():
+    # The parent's launch threads exist (a split launch ran); a child forked
+    # from it has the executor without the threads and must make its own.
+    import multiprocessing
+
+    before = launch.thread_count()
+    lt.set_num_threads(2)
+    try:
+        ((lt.ones(1024, 1024) * 2).exp() - 1).sum().item()
+        assert launch._POOL, "no launch was split: the test needs a bigger tensor"
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_split_sum_in_child, args=(queue,))
+        child.start()
+        child.join(60)
+        hung = child.is_alive()
+        if hung:
+            child.kill()
+        assert not hung, "the forked child hung on the parent's launch threads"
+        want = 1024 * 1024 * (np.exp(2.0) - 1)
+        assert abs(queue.get(timeout=5) - want) < 1e-4 * want
+    finally:
+        lt.set_num_threads(before)

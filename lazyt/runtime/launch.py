@@ -75,6 +75,11 @@ def set_thread_count(count: int) -> None:
 _POOL: list = []  # the ThreadPoolExecutor, made on first use
 
 
+# A forked child has the parent's executor without its threads: work handed
+# to it would wait forever. The child makes its own on first use.
+os.register_at_fork(after_in_child=_POOL.clear)
+
+
 def _pool():
     if not _POOL:
         from concurrent.futures import ThreadPoolExecutor  # (on first use: import stays cheap)

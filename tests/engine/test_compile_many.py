@@ -74,8 +74,7 @@ def _child_input() -> np.ndarray:
 
 
 def _compile_in_child(queue) -> None:
-    # (One launch thread: runtime/launch.py's pool is not this test's subject.)
-    lt.set_num_threads(1)
+    # (Big launches split over the launch threads: the child's own pool.)
     x = lt.tensor(_child_input())
     with lt.deferred():  # (two results big enough for launches of their own)
         y, z = (x * 3.5 - 1).sin(), (x / 7).cos()
