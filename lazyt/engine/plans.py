@@ -120,6 +120,12 @@ def _plan_key(backend, steps: list):
         key, _ = graph_signature((), ((step.node, step.out, step.view),))
         key, _ = _stream_free(key)
         return key if backend.device is CPU else (str(backend.device), key)
+    return _group_key(backend, steps)[0]
+
+
+def _group_key(backend, steps: list) -> tuple:
+    """(PLANS key, buffers, first slot per buffer id, first random draw) of
+    several kernel steps run as one launch."""
     keys, buffers, offsets = [], [], []
     for step in steps:
         key, member_buffers = graph_signature((), ((step.node, step.out, step.view),))
@@ -129,10 +135,11 @@ def _plan_key(backend, steps: list):
         buffers.extend(member_buffers)
     first: dict[int, int] = {}
     pattern = tuple(first.setdefault(id(b), k) for k, b in enumerate(buffers))
-    drawn = [o for o in offsets if o is not None]
+    drawn = [o for o in offsets if o is not None]  # (relative to the first draw)
     base = drawn[0] if drawn else None
-    return ("group", str(backend.device), tuple(keys), pattern,
-            tuple(None if o is None else o - base for o in offsets))
+    key = ("group", str(backend.device), tuple(keys), pattern,
+           tuple(None if o is None else o - base for o in offsets))
+    return key, buffers, first, base
 
 
 def compile_ahead(backend, launches: list) -> None:
@@ -167,19 +174,7 @@ def release_ahead() -> None:
 def group_program_for(backend, steps: list) -> tuple[Program, list]:
     """(one Program running several kernel steps as one launch, their
     buffers): their loop nests one after another (ir/horizontal.py)."""
-    keys, buffers, offsets = [], [], []
-    for step in steps:
-        key, member_buffers = graph_signature((), ((step.node, step.out, step.view),))
-        key, offset = _stream_free(key)
-        keys.append(key)
-        offsets.append(offset)
-        buffers.extend(member_buffers)
-    first: dict[int, int] = {}
-    pattern = tuple(first.setdefault(id(b), k) for k, b in enumerate(buffers))
-    drawn = [o for o in offsets if o is not None]  # (relative to the first draw)
-    base = drawn[0] if drawn else None
-    key = ("group", str(backend.device), tuple(keys), pattern,
-           tuple(None if o is None else o - base for o in offsets))
+    key, buffers, first, base = _group_key(backend, steps)
     action, found = PLANS.lookup(key)
     if action == REPLAY:
         stats.bump("cache_hits")
