@@ -16,7 +16,7 @@ from lazyt import dtypes, eager_cache, modes
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
-from lazyt.ir.node import make_node
+from lazyt.ir.node import Node, make_node
 from lazyt.tensor import Tensor, normalize_dim
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -42,20 +42,21 @@ def reduce(x: Tensor, op: str, axes: tuple[int, ...], keepdim: bool, dtype: DTyp
     """Reduce x over axes with op, result in dtype (keepdim shape first, then
     squeezed). `grad_name` names the grad_fn where PyTorch's name depends on
     the overload called (sum() vs sum(dim))."""
+    def reduced() -> Node:  # (keeping the reduced axes)
+        return make_node("reduce", dtype, _reduced_shape(x._shape, axes), (x._load(),),
+                         (op, axes))
+
     if modes.is_deferred():
         # The squeezed result as one pending tensor: the keepdim result would
         # be a pending tensor nothing else reads (its view's base).
-        node = make_node("reduce", dtype, _reduced_shape(x._shape, axes), (x._load(),),
-                         (op, axes))
+        node = reduced()
         if not keepdim and axes:
             squeezed = tuple(s for d, s in enumerate(x._shape) if d not in axes)
             node = make_node("movement", dtype, squeezed, (node,), ("squeeze", (axes,)))
         out = Tensor._from_node(node)
     else:
         out = eager_cache.computed(
-            eager_cache.key_for(("reduce", op, axes, dtype), (x,)), (x,),
-            lambda: make_node("reduce", dtype, _reduced_shape(x._shape, axes), (x._load(),),
-                              (op, axes)))
+            eager_cache.key_for(("reduce", op, axes, dtype), (x,)), (x,), reduced)
         if not keepdim and axes:
             out = out._move("squeeze", (axes,))
     if grad_name is None:

@@ -267,18 +267,18 @@ class Tensor:
         view = self._vw
         if shape is None:
             shape = view.shape
-        if not INTERNING[0]:
-            read = view if view.shape == shape else _broadcast_view(view, shape)
-            return make_node("load", self._st.dtype, shape, (), (self._st.buffer, read))
-        kept = self.__dict__.get("_kept_loads")
-        if kept is None or kept[0] is not self._st or kept[1] is not view:
-            kept = self.__dict__["_kept_loads"] = (self._st, view, {})
-        node = kept[2].get(shape)
-        if node is None:
-            read = view if view.shape == shape else _broadcast_view(view, shape)
-            node = make_node("load", self._st.dtype, shape, (), (self._st.buffer, read))
-            if len(kept[2]) < 4:  # (a tensor broadcast to many shapes keeps its first few)
-                kept[2][shape] = node
+        kept = None
+        if INTERNING[0]:
+            kept = self.__dict__.get("_kept_loads")
+            if kept is None or kept[0] is not self._st or kept[1] is not view:
+                kept = self.__dict__["_kept_loads"] = (self._st, view, {})
+            node = kept[2].get(shape)
+            if node is not None:
+                return node
+        read = view if view.shape == shape else _broadcast_view(view, shape)
+        node = make_node("load", self._st.dtype, shape, (), (self._st.buffer, read))
+        if kept is not None and len(kept[2]) < 4:  # (broadcast to many shapes: the first few)
+            kept[2][shape] = node
         return node
 
     # -------------------------------------------------------------- metadata

@@ -123,18 +123,17 @@ class Program:
             storages = storages + self.static if storages else self.static
         if _RECORDINGS:
             _RECORDINGS[-1].append((self.launches, storages))
-        prepared = self._prepared
-        if prepared is None:
-            prepared = self._prepare()
-        self.backend.execute(prepared, storages, rng_shift)
+        self.backend.execute(self._prepared_steps(), storages, rng_shift)
         if self.kernels:
             stats.COUNTERS["kernels"] += self.kernels
         return [(storages[slot], view) for slot, view in self.outputs]
 
-    def _prepare(self) -> list:
-        first_static = self.n_inputs + len(self.fresh)
-        self._prepared = self.backend.prepare(
-            self.launches, {first_static + i: st for i, st in enumerate(self.static)})
+    def _prepared_steps(self):
+        """The backend's prepared launches, made on the first run."""
+        if self._prepared is None:
+            first_static = self.n_inputs + len(self.fresh)
+            self._prepared = self.backend.prepare(
+                self.launches, {first_static + i: st for i, st in enumerate(self.static)})
         return self._prepared
 
     def direct_call(self):
@@ -144,8 +143,7 @@ class Program:
         caller checks is_recording() and counts."""
         if self.fresh or self.static or self.outputs or len(self.launches) != 1:
             return None
-        return self.backend.direct_call(
-            self._prepared if self._prepared is not None else self._prepare())
+        return self.backend.direct_call(self._prepared_steps())
 
     @classmethod
     def from_recording(cls, backend, entries: list, inputs: list, results: list = (),
