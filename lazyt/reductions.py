@@ -318,17 +318,20 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     return _scan(input, "prod", dim, dtype)
 
 
-def _shifted_for_softmax(input: Tensor, dim, dtype, name: str) -> tuple[Tensor, int]:
-    """(x - max(x) along dim, dim): the numerically safe start of (log_)softmax.
-    The max is a constant for autograd (it cancels out of the gradient)."""
+def _softmax_input(input: Tensor, dim, dtype, name: str) -> tuple[Tensor, int]:
+    """(the input in the requested dtype, the dim) of (log_)softmax."""
     x = ew.cast_if(input, dtypes.to_dtype(dtype)) if dtype is not None else input
     if x.dtype.kind != "f":
         raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
                            f"'{ew.TORCH_NAMES[x.dtype.name]}'")
-    dim = _implicit_dim(x, dim)
+    return x, _implicit_dim(x, dim)
+
+
+def _shifted(x: Tensor, dim: int) -> Tensor:
+    """x - max(x) along dim: the numerically safe start of (log_)softmax."""
     if x.numel() == 0:
-        return x, dim
-    return ew.sub(x, amax(x.detach(), dim, keepdim=True)), dim
+        return x
+    return ew.sub(x, amax(x, dim, keepdim=True))
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
@@ -340,14 +343,18 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
 
 
 def _softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
-    shifted, dim = _shifted_for_softmax(input, dim, dtype, "softmax")
-    if shifted.numel() == 0:
-        return ew.clone(shifted)
-    e = ew.apply("exp", shifted)
-    # Scaled by the reciprocal of the sum, as PyTorch's CPU kernel does: one
-    # division per row instead of per element.
-    # Row-major, as PyTorch's softmax (it makes its input contiguous first).
-    return ew.apply_row_major("mul", e, ew.apply("reciprocal", _sum_of_exps(e, dim)))
+    x, dim = _softmax_input(input, dim, dtype, "softmax")
+    with grad_mode.no_grad():
+        shifted = _shifted(x, dim)
+        if shifted.numel() == 0:
+            return ew.clone(x)
+        e = ew.apply("exp", shifted)
+        # Scaled by the reciprocal of the sum, as PyTorch's CPU kernel does: one
+        # division per row instead of per element.
+        # Row-major, as PyTorch's softmax (it makes its input contiguous first).
+        out = ew.apply_row_major("mul", e, ew.apply("reciprocal", _sum_of_exps(e, dim)))
+    grad_mode.record("softmax", out, (x,), dim=dim)
+    return out
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
@@ -358,11 +365,15 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
 
 
 def _log_softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
-    shifted, dim = _shifted_for_softmax(input, dim, dtype, "log_softmax")
-    if shifted.numel() == 0:
-        return ew.clone(shifted)
-    return ew.apply_row_major("sub", shifted,
-                              ew.apply("log", _sum_of_exps(ew.apply("exp", shifted), dim)))
+    x, dim = _softmax_input(input, dim, dtype, "log_softmax")
+    with grad_mode.no_grad():
+        shifted = _shifted(x, dim)
+        if shifted.numel() == 0:
+            return ew.clone(x)
+        out = ew.apply_row_major("sub", shifted,
+                                 ew.apply("log", _sum_of_exps(ew.apply("exp", shifted), dim)))
+    grad_mode.record("log_softmax", out, (x,), dim=dim)
+    return out
 
 
 def _sum_of_exps(exps: Tensor, dim: int) -> Tensor:

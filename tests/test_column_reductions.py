@@ -4,10 +4,13 @@ the weight gradient of a linear layer keeps the weight's layout."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import lazyt as lt
+from lazyt.runtime.compiler import compile_llvm
 
 
 @pytest.mark.parametrize("shape,dim", [((37, 53), 0), ((128, 16), 0), ((5, 7, 40), (0, 1)),
@@ -48,3 +51,22 @@ def test_linear_weight_gradient_is_contiguous_like_the_weight():
     w = layer.weight.detach().requires_grad_()
     (x @ w.t()).sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), np.ones((3, 4)).T @ x.numpy(), rtol=1e-5)
+
+
+def test_column_blocks_read_neighbouring_columns_as_vectors():
+    # A block's columns are adjacent in memory (their unit stride is baked
+    # into the kernel): the loads of one row's block vectorise.
+    # Without it, LLVM vectorised the row loop with gathers (a relu's bias
+    # gradient took twice as long).
+    pre, bias, grad = lt.randn(128, 256), lt.randn(256), lt.randn(128, 256)
+    with lt.deferred():
+        bias_grad = lt.where((pre + bias).relu() > 0, grad, 0.0).sum(0)
+        kernels = [k for k in lt.debug.kernels(bias_grad) if "reduce_columns" in k[0]]
+    assert len(kernels) == 1
+    name, source = kernels[0]
+    optimized = compile_llvm(source, name, use_disk_cache=False).optimized_ir
+    assert re.search(r"load <\d+ x float>", optimized)
+    assert "gather" not in optimized
+    expected = np.where(np.maximum(pre.numpy() + bias.numpy(), 0) > 0, grad.numpy(), 0)
+    np.testing.assert_allclose(bias_grad.numpy(), expected.astype(np.float64).sum(0),
+                               rtol=1e-5, atol=1e-5)

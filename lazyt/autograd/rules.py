@@ -520,6 +520,20 @@ def logsumexp_backward(ctx, grad):
     return (_unreduce(grad, shape, axes, keepdim) * (ctx.input(0) - out).exp(),)
 
 
+@rule("softmax", "SoftmaxBackward0", {0: ("out",)})
+def softmax_backward(ctx, grad):
+    """PyTorch's formula, from the result: out * (grad - sum(grad * out))."""
+    out = ctx.output()
+    return (out * (grad - (grad * out).sum(ctx.kw["dim"], keepdim=True)),)
+
+
+@rule("log_softmax", "LogSoftmaxBackward0", {0: ("out",)})
+def log_softmax_backward(ctx, grad):
+    """PyTorch's formula, from the result: grad - exp(out) * sum(grad). Read
+    from the stored result, the gradient needs no max or sum of exps again."""
+    return (grad - ctx.output().exp() * grad.sum(ctx.kw["dim"], keepdim=True),)
+
+
 rule("max_dim", "MaxBackward0")(_select_extreme_backward)
 rule("min_dim", "MinBackward0")(_select_extreme_backward)
 

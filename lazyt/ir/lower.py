@@ -148,15 +148,17 @@ class _Loops:
                 self.stops.append(builder.param(size))
         self.first_is_outer = first_is_outer
 
-    def index(self, builder: _LaunchPlanBuilder, strides: list[int], offset: int) -> K.Expr:
+    def index(self, builder: _LaunchPlanBuilder, strides: list[int], offset: int,
+              unit: int | None = None) -> K.Expr:
         """offset + sum(var_k * stride_k); the innermost stride 0/1 is baked in so
-        contiguous and broadcast operands vectorise."""
+        contiguous and broadcast operands vectorise, and so is a unit stride
+        along dim `unit` (a column kernel's columns, read side by side)."""
         expr: K.Expr | None = builder.param(offset) if offset else None
         last = len(strides) - 1
         for d, stride in enumerate(strides):
             if stride == 0:
                 continue
-            if d == last and stride == 1:
+            if (d == last or d == unit) and stride == 1:
                 term: K.Expr = self.vars[d]
             else:
                 term = _mul(self.vars[d], builder.param(stride))

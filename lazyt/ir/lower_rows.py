@@ -140,12 +140,12 @@ def lower_row(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:
     else:
         n_kept = _with_outer_row(cshape, cstrides, cgroups.count(0))
     loops = _Loops(builder, cshape)
-    leaf_index = {id(leaf): loops.index(builder, st, _leaf_offset(leaf))
+    leaf_index = {id(leaf): loops.index(builder, st, _leaf_offset(leaf), column)
                   for leaf, st in zip(leaves, cstrides[2:])}
     index_of = lambda n: leaf_index[id(n)]  # noqa: E731
     memo: dict[int, K.Expr] = {}
     body: list[K.Stmt] = []
-    out_index = loops.index(builder, cstrides[0], out_view.offset)
+    out_index = loops.index(builder, cstrides[0], out_view.offset, column)
     stored = None if row_level else _stored_reduce_input(root, reduces, leaves, out)
     for k, red in enumerate(reduces):
         acc_dtype = reduce_accumulator_dtype(red.arg[0], red.srcs[0].dtype)

@@ -76,6 +76,7 @@ class Scheduler:
     def __init__(self, realized_lookup=None, log=None):
         self.steps: list[Step] = []
         self.done: dict[int, Node] = {}  # id(node) -> load of its realised result
+        self.by_root: dict[int, Node] = {}  # id(kernel root) -> load of its dense result
         self.materialized: list[tuple[Node, Node]] = []  # (node, load of its result)
         self.memo: dict[tuple, Node] = {}
         self.keep: list[Node] = []  # keeps memo keys' nodes alive (ids stay unique)
@@ -99,7 +100,10 @@ class Scheduler:
         realized = self.realized_lookup(node)
         if realized is not None:
             return realized
-        load = self._new_buffer_step(self.kernel_root(node), node, reason)
+        root = self.kernel_root(node)
+        load = self.by_root.get(id(root))  # (another node with the same kernel: its value)
+        if load is None:
+            load = self._new_buffer_step(root, node, reason)
         self.done[id(node)] = load
         self.materialized.append((node, load))
         return load
@@ -129,7 +133,10 @@ class Scheduler:
         self.steps.append(Step(root, buf, view, node.dtype, reason))
         self.log(f"kernel {len(self.steps)}: {root.op} {list(node.shape)} ({reason})")
         self.keep.append(node)
-        return make_node("load", node.dtype, node.shape, (), (buf, view))
+        load = make_node("load", node.dtype, node.shape, (), (buf, view))
+        if strides is None:
+            self.by_root.setdefault(id(root), load)
+        return load
 
     def assign(self, node: Node, out: Buffer, view: View, reason: str = "assign") -> None:
         """Schedule node written into an existing buffer through view."""
@@ -165,25 +172,30 @@ class Scheduler:
             self.rows, self.root = saved
 
     # --- row kernels (fused reductions) ----------------------------------------
-    def reduce_signatures(self, node: Node) -> frozenset:
+    def reduce_signatures(self, node: Node, sigs: dict | None = None) -> frozenset:
         """(full shape, axes) of the pending reductions an elementwise graph
-        reads without crossing another boundary."""
-        hit = self.sigs.get(id(node))
+        reads without crossing another boundary. Cached in `self.sigs` (or in
+        the given dict): a reduction stored after a node's entry was made
+        still counts there (see _reads_other_rows)."""
+        sigs = self.sigs if sigs is None else sigs
+        hit = sigs.get(id(node))
         if hit is not None:
             return hit
-        sigs = self.sigs
-        for n in walk(node, stop=lambda n: id(n) in sigs or self._is_boundary(n)):
-            if id(n) in self.sigs:
+        stored = self._is_stored
+        for n in walk(node, stop=lambda n: id(n) in sigs or n.op in BOUNDARY_OPS or stored(n)):
+            if id(n) in sigs:
                 continue
             found = frozenset()
-            if n.op == "reduce" and not self._is_stored(n):
+            if n.op == "load" or stored(n):
+                pass  # (a value stored already reads no pending reduction)
+            elif n.op == "reduce":
                 found = frozenset({(n.srcs[0].shape, n.arg[1])})
-            if not self._is_boundary(n) or n.op == "reduce":
-                for src in n.srcs:
-                    found = found | self.sigs.get(id(src), frozenset())
-            self.sigs[id(n)] = found
+                found = found.union(*(sigs.get(id(src), frozenset()) for src in n.srcs))
+            elif n.op not in BOUNDARY_OPS:
+                found = found.union(*(sigs.get(id(src), frozenset()) for src in n.srcs))
+            sigs[id(n)] = found
             self.keep.append(n)
-        return self.sigs[id(node)]
+        return sigs[id(node)]
 
     def _is_boundary(self, node: Node) -> bool:
         return node.op in BOUNDARY_OPS and (node.op != "reduce" or self._is_stored(node))
@@ -193,17 +205,26 @@ class Scheduler:
 
     def _reads_other_rows(self, node: Node) -> bool:
         """An elementwise node reading reductions this kernel can't fuse, that
-        could be a row kernel of its own."""
-        sigs = self.reduce_signatures(node)
-        if not sigs or (self.rows is not None and sigs == {self.rows[:2]}):
-            return False
-        return self.rows_for(node) is not None
+        could be a row kernel of its own. The cached signatures may name a
+        reduction stored since (the batch mean's weight below a loss's
+        gradient, stored by an earlier kernel of this realisation): a yes is
+        checked again over the graph as it is now, so the gradient stays in
+        the row kernel that computes the max and the sum it reads."""
+        for fresh in (False, True):
+            sigs = self.reduce_signatures(node, {} if fresh else None)
+            if not sigs or (self.rows is not None and sigs == {self.rows[:2]}):
+                return False
+            if self.rows_for(node, sigs) is None:
+                return False
+            if self._is_stored(node):
+                return True  # (materialize gives its stored value)
+        return True
 
-    def rows_for(self, node: Node) -> tuple | None:
+    def rows_for(self, node: Node, sigs: frozenset | None = None) -> tuple | None:
         """The rows an elementwise root computes over: those of a reduction it
-        reads with the root's full shape (element-level) or reduced shape
-        (row-level); None if it reads none."""
-        sigs = sorted(self.reduce_signatures(node), key=repr)
+        reads (`sigs`, else its cached signatures) with the root's full shape
+        (element-level) or reduced shape (row-level); None if it reads none."""
+        sigs = sorted(self.reduce_signatures(node) if sigs is None else sigs, key=repr)
         for full, axes in sigs:
             if node.shape == full:
                 return (full, axes, full)
@@ -260,7 +281,7 @@ class Scheduler:
         movements become the views of the leaves below them. Iterative (an
         explicit stack): a deferred loop builds elementwise chains of any depth."""
         rows = self.rows  # constant during this walk (nested kernels restore it)
-        memo = self.memo
+        memo, done = self.memo, self.done
         key = (id(node), moves, rows)
         if key in memo:
             return memo[key]
@@ -269,6 +290,13 @@ class Scheduler:
             n, mv, sources_done = stack.pop()
             k = (id(n), mv, rows)
             if not sources_done:
+                stored = done.get(id(n))
+                if stored is not None and n is not self.root and n.op not in BOUNDARY_OPS \
+                        and any(self.reduce_signatures(s) for s in n.srcs):
+                    # Stored already (a requested log_softmax read by the
+                    # loss): reading it back beats computing its reductions again.
+                    memo[k] = self.move_load(stored, mv) if mv else stored
+                    continue
                 if k in memo:
                     continue
                 self.keep.append(n)
