@@ -2,7 +2,8 @@
 (lazyt/nn/_functional/conv.py): values and the gradients of input, weight and
 bias against PyTorch over strides, dilations, paddings (asymmetric 'same',
 windows that read only padding), groups and 1-3 spatial dims, in eager mode
-(op by op, recorded, replayed) and deferred mode; the output is contiguous
+(op by op, recorded, replayed) and deferred mode (one copy makes the columns: one
+realisation); the output is contiguous
 NCHW; col2im is strided adds (no scatter kernel); double backward."""
 
 import numpy as np
@@ -86,3 +87,21 @@ def test_backward_has_no_scatter_kernel(capsys):
         lt.debug.set_level(0)
     log = capsys.readouterr().out
     assert "scatter" not in log and "gather" not in log
+
+
+@pytest.mark.parametrize("kwargs", [dict(padding=1), dict(stride=2, padding=2, dilation=2)])
+def test_deferred_columns_are_one_copy_of_the_windows(kwargs):
+    # Every kernel offset's window is one strided view of the padded input,
+    # so the columns are one copy: deferred mode realises the padded input
+    # once, not once per kernel offset (nine times for a 3x3 kernel).
+    rng = np.random.default_rng(3)
+    x = lt.tensor(rng.standard_normal((2, 3, 9, 9)).astype(np.float32))
+    w = lt.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32))
+    eager = lt.nn.functional.conv2d(x * 2, w, **kwargs)
+    with lt.deferred():
+        pending = x * 2
+        lt.debug.reset_stats()
+        out = lt.nn.functional.conv2d(pending, w, **kwargs)
+        assert lt.debug.stats()["realizations"] <= 1
+        out.realize()
+    assert np.array_equal(out.numpy(), eager.numpy())

@@ -222,19 +222,24 @@ def im2col(input: Tensor, geometry: tuple) -> Tensor:
     """The columns of a convolution: (C, prod(kernel), N, prod(out_size)), entry
     [c, k, n, l] the input element that kernel offset k of output position l
     reads, zero over the padding. The input is padded once; then each kernel
-    offset is one strided copy of its window into its rows (a generated
-    kernel, vectorised along the output row). Its gradient is col2im (below):
+    offset is one strided view of it; one copy lays all of them out (a
+    generated kernel, vectorised along the output row). Its gradient is col2im (below):
     strided adds, not a scatter."""
-    kernel, _, _, pad_before, pad_after, out_size, _ = geometry
-    batch, channels = input.shape[0], input.shape[1]
-    offsets_list = _kernel_offsets(kernel)
+    kernel, stride, dilation, pad_before, pad_after, out_size, _ = geometry
+    batch, channels, dims = input.shape[0], input.shape[1], len(kernel)
     with grad_mode.no_grad():
-        padded = _padded(input, pad_before, pad_after)
-        cols = creation.empty((channels, len(offsets_list), batch) + tuple(out_size),
-                              dtype=input.dtype, device=input.device)
-        for k, offsets in enumerate(offsets_list):
-            cols[:, k] = padded[_window_index(offsets, geometry)].transpose(0, 1)
-        cols = cols.reshape(channels, len(offsets_list), batch, math.prod(out_size))
+        # Every window of the padded input is one strided view (N, C, *out,
+        # *kernel); the columns are one copy of it in (C, *kernel, N, *out)
+        # order: one kernel, and in deferred mode one realisation (the padded
+        # input), not one per kernel offset.
+        windows = _padded(input, pad_before, pad_after)
+        for i, (k, s, d) in enumerate(zip(kernel, stride, dilation)):
+            windows = windows.unfold(2 + i, (k - 1) * d + 1, s)
+        if any(d != 1 for d in dilation):
+            windows = windows[(Ellipsis,) + tuple(slice(None, None, d) for d in dilation)]
+        order = (1, *range(2 + dims, 2 + 2 * dims), 0, *range(2, 2 + dims))
+        cols = windows.permute(order).contiguous()
+        cols = cols.reshape(channels, math.prod(kernel), batch, math.prod(out_size))
     grad_mode.record("im2col", cols, (input,), geometry=geometry,
                      input_shape=tuple(input.shape))
     return cols
@@ -255,7 +260,7 @@ def col2im(cols: Tensor, input_shape: tuple, geometry: tuple) -> Tensor:
 
 def _col2im_shifted(cols: Tensor, spatial: tuple, geometry: tuple) -> Tensor:
     """Stride 1: input position i gets column l = i + pad - o*d of each kernel
-    offset o, a shifted view of that offset's columns. The columns are copied
+    offset o, a shifted view of that offset's columns. The columns get a zero
     once into a zero margin wide enough for every shift, then the gradient is
     the sum of the shifted views: one fused kernel with a load per offset (in
     deferred mode and in an eager region's replay)."""
@@ -265,12 +270,8 @@ def _col2im_shifted(cols: Tensor, spatial: tuple, geometry: tuple) -> Tensor:
     before = [max(0, (k - 1) * d - b) for k, d, b in zip(kernel, dilation, pad_before)]
     after = [max(0, size + b - n) for size, b, n in zip(spatial, pad_before, out_size)]
     if any(before) or any(after):
-        padded = creation.zeros(tuple(grid.shape[:3]) + tuple(
-            n + lo + hi for n, lo, hi in zip(out_size, before, after)),
-            dtype=cols.dtype, device=cols.device)
-        padded[(slice(None),) * 3 + tuple(
-            slice(lo, lo + n) for lo, n in zip(before, out_size))] = grid
-        grid = padded
+        # (a zero pad: in deferred mode index arithmetic, not a write)
+        grid = _padded(grid, tuple(before), tuple(after))
     parts = []
     for k, offsets in enumerate(_kernel_offsets(kernel)):
         start = [b - o * d + lo for o, d, b, lo in zip(offsets, dilation, pad_before, before)]
