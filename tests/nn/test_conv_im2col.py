@@ -2,9 +2,9 @@
 (lazyt/nn/_functional/conv.py): values and the gradients of input, weight and
 bias against PyTorch over strides, dilations, paddings (asymmetric 'same',
 windows that read only padding), groups and 1-3 spatial dims, in eager mode
-(op by op, recorded, replayed) and deferred mode (one copy makes the columns: one
-realisation); the output is contiguous
-NCHW; col2im is strided adds (no scatter kernel); double backward."""
+(op by op, recorded, replayed) and deferred mode (one copy makes the columns:
+one realisation); the output is contiguous NCHW; col2im is strided adds (no
+scatter kernel); double backward."""
 
 import numpy as np
 import pytest

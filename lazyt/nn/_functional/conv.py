@@ -6,8 +6,8 @@ F.unfold use the window tables below.
 
 How: `im2col` lays out the columns of *all* samples side by side, (C, K, N, L)
 with K the kernel offsets and L the output positions: the input is padded
-once, then each kernel offset is one strided copy of its window (a generated
-kernel that vectorises along the output row). Then one matmul per group,
+once, every kernel offset's window is a strided view of it, and one copy (a
+generated kernel that vectorises along the output row) lays them all out. Then one matmul per group,
 (O, C*K) @ (C*K, N*L), instead of one small product per sample, and the bias
 add (or a copy) writes the (O, N, L) product out as NCHW. Backward: the
 weight gradient is one matmul over the whole batch, the columns' gradient
@@ -261,7 +261,7 @@ def col2im(cols: Tensor, input_shape: tuple, geometry: tuple) -> Tensor:
 def _col2im_shifted(cols: Tensor, spatial: tuple, geometry: tuple) -> Tensor:
     """Stride 1: input position i gets column l = i + pad - o*d of each kernel
     offset o, a shifted view of that offset's columns. The columns get a zero
-    once into a zero margin wide enough for every shift, then the gradient is
+    margin wide enough for every shift (a pad), then the gradient is
     the sum of the shifted views: one fused kernel with a load per offset (in
     deferred mode and in an eager region's replay)."""
     kernel, _, dilation, pad_before, _, out_size, _ = geometry
