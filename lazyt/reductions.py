@@ -329,51 +329,45 @@ def _softmax_input(input: Tensor, dim, dtype, name: str) -> tuple[Tensor, int]:
 
 def _shifted(x: Tensor, dim: int) -> Tensor:
     """x - max(x) along dim: the numerically safe start of (log_)softmax."""
-    if x.numel() == 0:
-        return x
     return ew.sub(x, amax(x, dim, keepdim=True))
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
-    # One fused region in eager mode (regions.py): one kernel, not four.
-    from lazyt.regions import run_region  # cycle: regions' GradNode -> rules -> this module
-
-    return run_region("softmax", lambda x: _softmax(x, dim, dtype), (input,), (dim, dtype),
-                      "SoftmaxBackward0")
-
-
-def _softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
-    x, dim = _softmax_input(input, dim, dtype, "softmax")
-    with grad_mode.no_grad():
-        shifted = _shifted(x, dim)
-        if shifted.numel() == 0:
-            return ew.clone(x)
-        e = ew.apply("exp", shifted)
-        # Scaled by the reciprocal of the sum, as PyTorch's CPU kernel does: one
-        # division per row instead of per element.
-        # Row-major, as PyTorch's softmax (it makes its input contiguous first).
-        out = ew.apply_row_major("mul", e, ew.apply("reciprocal", _sum_of_exps(e, dim)))
-    grad_mode.record("softmax", out, (x,), dim=dim)
-    return out
+    return _with_rule("softmax", _softmax_values, input, dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    return _with_rule("log_softmax", _log_softmax_values, input, dim, dtype)
+
+
+def _with_rule(name: str, values, input: Tensor, dim, dtype) -> Tensor:
+    """(log_)softmax: its values as one fused region in eager mode
+    (regions.py: one kernel, not four), behind the gradient rule PyTorch's
+    node has, which reads the result (SoftmaxBackward0 and
+    LogSoftmaxBackward0 keep the result, not the input)."""
     from lazyt.regions import run_region  # cycle: regions' GradNode -> rules -> this module
 
-    return run_region("log_softmax", lambda x: _log_softmax(x, dim, dtype), (input,),
-                      (dim, dtype), "LogSoftmaxBackward0")
-
-
-def _log_softmax(input: Tensor, dim: int | None, dtype) -> Tensor:
-    x, dim = _softmax_input(input, dim, dtype, "log_softmax")
+    x, dim = _softmax_input(input, dim, dtype, name)
+    if x.numel() == 0:
+        return ew.clone(x)
     with grad_mode.no_grad():
-        shifted = _shifted(x, dim)
-        if shifted.numel() == 0:
-            return ew.clone(x)
-        out = ew.apply_row_major("sub", shifted,
-                                 ew.apply("log", _sum_of_exps(ew.apply("exp", shifted), dim)))
-    grad_mode.record("log_softmax", out, (x,), dim=dim)
+        out = run_region(name, lambda t: values(t, dim), (x,), (dim,))
+    grad_mode.record(name, out, (x,), dim=dim)
     return out
+
+
+def _softmax_values(x: Tensor, dim: int) -> Tensor:
+    e = ew.apply("exp", _shifted(x, dim))
+    # Scaled by the reciprocal of the sum, as PyTorch's CPU kernel does: one
+    # division per row instead of per element.
+    # Row-major, as PyTorch's softmax (it makes its input contiguous first).
+    return ew.apply_row_major("mul", e, ew.apply("reciprocal", _sum_of_exps(e, dim)))
+
+
+def _log_softmax_values(x: Tensor, dim: int) -> Tensor:
+    shifted = _shifted(x, dim)
+    return ew.apply_row_major("sub", shifted,
+                              ew.apply("log", _sum_of_exps(ew.apply("exp", shifted), dim)))
 
 
 def _sum_of_exps(exps: Tensor, dim: int) -> Tensor:

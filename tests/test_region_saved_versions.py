@@ -140,8 +140,19 @@ def test_the_message_names_the_written_tensor_as_pytorch_does():
     y = x * 2.0
     out = lt.nn.functional.gelu(y)
     y.add_(1.0)
+    # (torch 2.13 names the op that last wrote it, by its forward name)
     with pytest.raises(RuntimeError, match=r"\[lazyt.FloatTensor \[2, 3\]\], which is output 0 "
-                                           r"of MulBackward0, is at version 1; expected version 0"):
+                                           r"of Add, is at version 1; expected version 0"):
+        out.sum().backward()
+    y = x * 2.0
+    out = y.sin()
+    with lt.no_grad():
+        y.add_(1.0)  # (no new grad_fn: still the product's)
+    with pytest.raises(RuntimeError, match=r"which is output 0 of Mul, is at version 1"):
+        out.sum().backward()
+    out = (x * 2.0).exp()
+    out.mul_(2.0)  # exp keeps its result: named by the op that saved it
+    with pytest.raises(RuntimeError, match=r"which is output 0 of Exp, is at version 1"):
         out.sum().backward()
 
 

@@ -112,3 +112,34 @@ def test_zero_dim_input(name, dtype):
     expected = getattr(theirs, name)(0)
     assert got.shape == () and got.numpy().dtype == expected.numpy().dtype
     np.testing.assert_allclose(got.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("mode", ["eager", "deferred"])
+def test_the_node_saves_the_result_not_the_input(name, mode):
+    # PyTorch's (Log)SoftmaxBackward0 keeps the result: writing the result in
+    # place before backward raises; writing the input does not.
+    node_name = {"softmax": "Softmax", "log_softmax": "LogSoftmax"}[name]
+    for lib in (torch, lt):
+        context = lt.deferred() if lib is lt and mode == "deferred" else _no_context()
+        for _ in range(3):  # eager: op by op, recorded, replayed
+            with context:
+                leaf = lib.ones(3, 4, requires_grad=True)
+                x = leaf * 2
+                out = getattr(x, name)(1)
+                x.add_(1)
+                (out * lib.arange(4.0)).sum().backward()
+                leaf = lib.ones(3, 4, requires_grad=True)
+                out = getattr(leaf * 2, name)(1)
+                out.mul_(2)
+                with pytest.raises(RuntimeError, match=f"modified by an inplace operation.*"
+                                                       f"output 0 of {node_name},"):
+                    out.sum().backward()
+
+
+class _no_context:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -16,6 +16,8 @@ of the view's base with a `CopySlices` node, as PyTorch does.
 
 from __future__ import annotations
 
+import re
+
 import weakref
 from typing import TYPE_CHECKING
 
@@ -83,6 +85,12 @@ def version_now(t) -> int:
     return t.__dict__.get("_pending_version", 0)
 
 
+def _forward_name(node_name: str) -> str:
+    """The op a backward node stands for, as PyTorch's messages name it
+    (ExpBackward0 -> Exp)."""
+    return re.sub(r"Backward\d*$", "", node_name)
+
+
 # ------------------------------------------------------------- saved tensors
 class SavedTensor:
     """A tensor kept for backward, with the version its storage had when saved.
@@ -97,15 +105,13 @@ class SavedTensor:
     saved with the version that write gave it (realising the write later does
     not change it: no false "modified by an inplace operation")."""
 
-    __slots__ = ("tensor", "version", "is_output", "producer_name")
+    __slots__ = ("tensor", "version", "is_output")
 
     def __init__(self, tensor, is_output: bool = False):
         # (_st, not _storage: saving must not carry out a pending write)
         self.version = version_now(tensor)
         self.is_output = is_output
         self.tensor = tensor.detach() if is_output else tensor
-        grad_fn = None if is_output else tensor.grad_fn
-        self.producer_name = None if grad_fn is None else grad_fn.name()
 
     def unpack(self, node: GradNode):
         t = self.tensor
@@ -113,12 +119,11 @@ class SavedTensor:
         if now != self.version:
             shape = list(t.shape)
             type_name = _TYPE_NAMES.get(t.dtype.name, t.dtype.name)
-            if self.is_output:
-                origin = f"which is output 0 of {node.name()}, "
-            elif self.producer_name is not None:
-                origin = f"which is output 0 of {self.producer_name}, "
-            else:
-                origin = ""
+            # PyTorch names the op by its forward name: the node that saved
+            # its own output, else the op that last wrote the tensor.
+            producer = node if self.is_output else t.grad_fn
+            origin = "" if producer is None else \
+                f"which is output 0 of {_forward_name(producer.name())}, "
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [lazyt.{type_name} {shape}], {origin}is at version "
