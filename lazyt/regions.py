@@ -415,6 +415,9 @@ class _GraphNode(_LaidOutEdges, GradNode):
         self.saved_as_pytorch = []
         if inner is not None and self.fn is not None and not self.inner_released:
             _release_inner_graph(inner, self.targets)
+        # (as PyTorch frees saved tensors: the loss kept after backward must
+        # not keep the activations alive, nor, in deferred mode, pending)
+        self.tensors, self.targets = None, []
 
 
 def _release_inner_graph(inner: list, targets: list) -> None:
