@@ -413,29 +413,38 @@ class _GraphNode(_LaidOutEdges, GradNode):
     def release(self) -> None:
         inner, self.inner = self.inner, None
         self.saved_as_pytorch = []
-        if inner is not None and self.fn is not None and not self.inner_released:
-            _release_inner_graph(inner, self.targets)
+        if inner is not None and self.fn is not None:
+            _release_inner_graph(inner, self.targets, run=self.inner_released)
         # (as PyTorch frees saved tensors: the loss kept after backward must
         # not keep the activations alive, nor, in deferred mode, pending)
         self.tensors, self.targets = None, []
 
 
-def _release_inner_graph(inner: list, targets: list) -> None:
+def _release_inner_graph(inner: list, targets: list, run: bool = False) -> None:
     """Free the saved tensors of a released _GraphNode's inner graph, as a
-    backward without retain_graph frees every node it ran. The inner graph
+    backward without retain_graph frees every node it ran (`run`: the
+    backward that ran it did already), and cut its edges. The inner graph
     ran on aliases made for that node, so the nodes on a path from its
-    outputs to them are its own. Without this, a saved output (a pending
-    detached alias, in deferred mode, holding the tensor whose grad_fn saved
-    it) would keep a cycle alive until the cycle collector happens to run,
-    and a deferred realisation would compute such dead pending tensors on
-    some steps and not on others (a different graph, scheduled again)."""
+    outputs to them are its own, and no user sees them. Without this, a
+    saved output (a pending detached alias, in deferred mode, holding the
+    tensor whose grad_fn saved it) would keep a cycle alive until the cycle
+    collector happens to run, and a deferred realisation would compute such
+    dead pending tensors on some steps and not on others (a different graph,
+    scheduled again); and the region's outputs (whose base is an inner
+    output) would keep its inputs alive through the edges to their aliases'
+    AccumulateGrad: a compiled step stored the logits and activations it
+    no longer needed."""
     roots = [o.grad_fn for o in inner if isinstance(o, Tensor) and o.grad_fn is not None]
     if not roots:
         return
     order = autograd_engine.topological_order(roots)
     leaves = {gradient_edge(t)[0] for t in targets}
     for node in autograd_engine._needed_nodes(order, leaves):
-        node.release()
+        if node in leaves:
+            continue
+        if not run:
+            node.release()
+        node.next_functions = ()
 
 
 def _named_op_by_op(fn, name: str, tensors: tuple, edges: tuple | None, writes: bool,

@@ -356,6 +356,7 @@ def _realize_scheduled(roots: list[Node], writes: list[tuple], layouts: list,
     """Schedule and run; `boundaries` (when given) collects the (node,
     Storage, View) of the boundary results instead of remembering them."""
     scheduler = _scheduler()
+    scheduler.know_readers([*roots, *(node for node, _, _ in writes)])
     loads = []
     for root, strides in zip(roots, layouts):
         node, moves = peel_movements(root)

@@ -88,6 +88,24 @@ class Scheduler:
         self.root: Node | None = None
         self.sigs: dict[int, frozenset] = {}
         self.depths: dict[int, int] = {}  # id(pushed node) -> elementwise ops in its expression
+        self.readers: dict[int, list] = {}  # id(node) -> the nodes reading it (know_readers)
+        self.reach: dict[int, set] = {}  # id(kernel root) -> ids of the nodes it computes
+
+    def know_readers(self, roots: list[Node]) -> None:
+        """Before scheduling the graph of `roots`: which nodes read each node,
+        so a row value that two kernels read is stored once (see
+        _read_by_another_kernel). Iterative."""
+        readers = self.readers
+        seen: set[int] = set()
+        stack = list(roots)
+        while stack:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            for src in n.srcs:
+                readers.setdefault(id(src), []).append(n)
+                stack.append(src)
 
     # --- entry points ------------------------------------------------------
     def materialize(self, node: Node, reason: str) -> Node:
@@ -197,6 +215,24 @@ class Scheduler:
             self.keep.append(n)
         return sigs[id(node)]
 
+    def _read_by_another_kernel(self, node: Node) -> bool:
+        """An elementwise value computed from reductions (a log_softmax read by
+        the loss and by its gradient) that a node outside the kernel being
+        built reads too: stored once, it is not computed again, reductions
+        and all, by every kernel that reads it. Values read within one
+        kernel only (softmax's exp, layer_norm's x - mean) stay fused."""
+        readers = self.readers.get(id(node))
+        if readers is None or len(readers) < 2 or node.op in BOUNDARY_OPS or \
+                node.op in ("load", "const", "movement") or id(node) in self.done:
+            return False
+        if not self.reduce_signatures(node):
+            return False
+        reach = self.reach.get(id(self.root))
+        if reach is None:
+            reach = self.reach[id(self.root)] = {id(n) for n in walk(
+                self.root, stop=lambda n: n.op in BOUNDARY_OPS and n.op != "reduce")}
+        return any(id(reader) not in reach for reader in readers)
+
     def _is_boundary(self, node: Node) -> bool:
         return node.op in BOUNDARY_OPS and (node.op != "reduce" or self._is_stored(node))
 
@@ -290,6 +326,10 @@ class Scheduler:
             n, mv, sources_done = stack.pop()
             k = (id(n), mv, rows)
             if not sources_done:
+                if n is not self.root and self._read_by_another_kernel(n):
+                    load = self.materialize(n, "boundary: a row value another kernel reads")
+                    memo[k] = self.move_load(load, mv) if mv else load
+                    continue
                 stored = done.get(id(n))
                 if stored is not None and n is not self.root and n.op not in BOUNDARY_OPS \
                         and any(self.reduce_signatures(s) for s in n.srcs):

@@ -94,3 +94,32 @@ def test_values_match_eager_mode():
     assert np.array_equal(pending.detach().numpy(), loss.detach().numpy())
     assert np.array_equal(deferred.grad.numpy(), eager.grad.numpy())
     assert np.array_equal(nll.numpy(), F.nll_loss(z.log_softmax(1), y, reduction="none").numpy())
+
+
+def test_a_row_value_two_kernels_read_is_stored_once():
+    # log_softmax's result is read by the loss (a row-level kernel) and by
+    # its gradient (an element-level one): one kernel stores it, both read it.
+    z, y = _logits_and_targets()
+    z.requires_grad_()
+    with lt.deferred():
+        loss = F.cross_entropy(z, y)
+        loss.backward()
+        scheduler = _scheduler()
+        roots = [loss._node, z.grad._node]
+        scheduler.know_readers(roots)
+        for root in roots:
+            scheduler.materialize_fresh(root, "requested")
+    assert _reductions(scheduler.steps, "max") == 1
+
+
+def test_values_read_within_one_kernel_stay_fused():
+    # softmax's exp and layer_norm's x - mean are read twice, by one kernel.
+    rng = np.random.default_rng(3)
+    x = lt.tensor(rng.standard_normal((16, 32)).astype(np.float32))
+    for fn in (lambda t: t.softmax(-1), lambda t: F.layer_norm(t, (32,))):
+        with lt.deferred():
+            out = fn(x)
+            scheduler = _scheduler()
+            scheduler.know_readers([out._node])
+            scheduler.materialize_fresh(out._node, "requested")
+        assert len(scheduler.steps) == 1
