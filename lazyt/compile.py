@@ -135,21 +135,27 @@ def _structure(value, tensors: list):
 
 def _copy_bytes(dst: Tensor, src: Tensor) -> bool:
     """dst[...] = src as a byte copy, when both are dense and alike (the
-    common case of staging a batch); False when an elementwise copy is needed."""
-    if src._node is not None or src._st.writer is not None or src.dtype is not dst.dtype \
-            or src._st.device is not dst._st.device or not src._vw.is_contiguous() \
-            or not dst._vw.is_contiguous() or src.shape != dst.shape:
+    common case of staging a batch); False when an elementwise copy is needed.
+    (Every call of a compiled step stages its inputs: read each field once.)"""
+    src_st, dst_st = src._st, dst._st
+    if src._node is not None or src_st.writer is not None or src_st.dtype is not dst_st.dtype \
+            or src_st.device is not dst_st.device:
         return False
-    size = src.dtype.itemsize
-    backend_for(dst._st.device).copy_bytes(dst._st, dst._vw.offset * size, src._st, src._vw.offset * size,
-                           src.numel() * size)
-    dst._st.version += 1
+    src_vw, dst_vw = src._vw, dst._vw
+    if src_vw.shape != dst_vw.shape or not src_vw.is_contiguous() or \
+            not dst_vw.is_contiguous():
+        return False
+    size = src_st.dtype.itemsize
+    backend_for(dst_st.device).copy_bytes(dst_st, dst_vw.offset * size, src_st,
+                                          src_vw.offset * size, src_vw.numel * size)
+    dst_st.version += 1
     return True
 
 
 def _fresh_output(t: Tensor) -> Tensor:
-    out = Tensor._make(Storage.allocate(t.dtype, t.numel(), t._st.device),
-                       View.contiguous(tuple(t.shape)))
+    st, shape = t._st, t._vw.shape
+    out = Tensor._make(Storage.allocate(st.dtype, t._vw.numel, st.device),
+                       View.contiguous(shape))
     if not _copy_bytes(out, t):
         return t.detach().clone()
     return out
