@@ -97,3 +97,51 @@ def test_big_kernels_keep_a_launch_of_their_own():
     small, big, small2 = _step("kernel", a), _step("kernel", b), _step("kernel", c)
     launches = group_steps([small, big, small2], lambda step: step is not big)
     assert [big] in launches and len(launches) == 2
+
+
+def test_state_writes_and_other_kernels_do_not_share_a_launch():
+    # An optimizer's updates ("assign") and the copies that create its state
+    # on a first step go in launches of their own: the gradient kernels then
+    # merge alike on every call, and their merged kernel is compiled once.
+    a, b, c, p, m = (Buffer(None) for _ in range(5))
+    grad = _step("kernel", a, b)
+    other = _step("kernel", c, b)
+    update = Step(make_node("add", lt.float32, (4,), (
+        make_node("load", lt.float32, (4,), (), (p, View.contiguous((4,)))),
+        make_node("load", lt.float32, (4,), (), (a, View.contiguous((4,)))))),
+        p, View.contiguous((4,)), lt.float32, "assign")
+    state = Step(make_node("cast", lt.float32, (4,), (
+        make_node("load", lt.float32, (4,), (), (a, View.contiguous((4,)))),)),
+        m, View.contiguous((4,)), lt.float32, "requested")
+    launches = group_steps([grad, update, state, other], lambda step: True)
+    assert launches == [[grad, other], [update, state]]
+
+
+def test_a_compiled_step_compiles_only_its_state_updates_again():
+    # The first call (deferred, creating the momentum buffers) and the traced
+    # call share every kernel but the optimizer's.
+    lt.manual_seed(0)
+    model = lt.nn.Sequential(lt.nn.Linear(7, 9), lt.nn.ReLU(), lt.nn.Linear(9, 3))
+    opt = lt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = lt.randn(5, 7), lt.randint(0, 3, (5,))
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = lt.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    from lazyt.engine.plans import PLANS
+    from lazyt.engine.realize import CPU_BACKEND, REALIZATIONS
+
+    # (earlier tests may have compiled these kernels, or run these graphs)
+    for cache in (CPU_BACKEND.kernels, PLANS, REALIZATIONS):
+        cache.clear()
+    compiled = lt.compile(step)
+    lt.debug.reset_stats()
+    compiled(x, y)
+    assert lt.debug.stats()["kernels_compiled"] >= 3
+    lt.debug.reset_stats()
+    compiled(x, y)  # the trace
+    assert lt.debug.stats()["kernels_compiled"] <= 1

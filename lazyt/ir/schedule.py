@@ -444,6 +444,13 @@ def _moved_shape(shape: tuple[int, ...], moves: tuple) -> tuple[int, ...]:
     return view.shape
 
 
+def _writes_state(step: Step) -> bool:
+    """A write into an existing buffer (an optimizer's update), or a plain
+    copy of a stored value (the state a first step creates: momentum = grad)."""
+    return step.reason == "assign" or (step.node.op == "cast" and
+                                       step.node.srcs[0].op == "load")
+
+
 def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
     """Order steps into launches: each list is one launch (horizontal fusion,
     ir/horizontal.py) or a lone extern call.
@@ -454,7 +461,11 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
     launch, chains of dependent kernels included (nests run in order).
     `mergeable(step)` is false for kernels worth a launch of their own (big
     enough to split across threads). A launch holds at most
-    MAX_KERNELS_PER_LAUNCH kernels."""
+    MAX_KERNELS_PER_LAUNCH kernels, and either state writes (_writes_state)
+    or other kernels, not both: a training step's first call creates the
+    optimizer's state and later calls update it, and merged with the
+    gradient kernels those writes made every merged kernel of the step new,
+    compiled again by the second call."""
     deps: list[set[int]] = []
     last_writer: dict[int, int] = {}  # buffer -> the step that last wrote it
     readers: dict[int, list[int]] = {}  # buffer -> steps that read it since
@@ -469,6 +480,7 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
         last_writer[out] = j
         readers[out] = []
     extern = [step.node.op == "extern" for step in steps]
+    assigns = [_writes_state(step) for step in steps]
     done: set[int] = set()
     remaining = list(range(len(steps)))
     launches: list[list[Step]] = []
@@ -476,8 +488,11 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
         ready = [j for j in remaining if extern[j] and deps[j] <= done]
         if not ready:
             available = set(done)
+            writes = None  # the kind of this launch: writes into existing buffers or not
             for j in remaining:
                 if extern[j] or not deps[j] <= available:
+                    continue
+                if writes is not None and assigns[j] != writes:
                     continue
                 if not mergeable(steps[j]):
                     if not ready:  # alone, and first
@@ -485,6 +500,7 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
                         break
                     continue
                 ready.append(j)
+                writes = assigns[j]
                 available.add(j)
                 if len(ready) == MAX_KERNELS_PER_LAUNCH:
                     break
