@@ -17,7 +17,6 @@ of the view's base with a `CopySlices` node, as PyTorch does.
 from __future__ import annotations
 
 import re
-
 import weakref
 from typing import TYPE_CHECKING
 
