@@ -21,7 +21,7 @@ from lazyt.engine.program import ExternLaunch, Program, pass_on_recording, recor
 from lazyt.engine.signature import graph_signature
 from lazyt.engine.trace import REPLAY, TraceCache
 from lazyt.ir import lower
-from lazyt.ir.node import Node, make_node, walk
+from lazyt.ir.node import Node, make_node, reachable, walk
 from lazyt.ir.plan import kernel_work, lower_kernel
 from lazyt.ir.schedule import Scheduler, group_steps
 from lazyt.ir.view import View, apply_movement, prod
@@ -74,21 +74,13 @@ def graph_device(nodes, default=CPU):
     they read none: constants, random numbers); PyTorch's RuntimeError when
     they read two. Only called once a CUDA storage exists."""
     found = None
-    seen: set[int] = set()
-    pending = list(nodes)
-    while pending:
-        node = pending.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in reachable(nodes):
         if node.op == "load":
             dev = node.arg[0].storage.device
             if found is None:
                 found = dev
             elif dev != found:
                 raise mixed_devices_error(*sorted((found, dev), key=lambda d: d.type != "cuda"))
-            continue
-        pending.extend(node.srcs)
     return default if found is None else found
 
 

@@ -156,6 +156,21 @@ def make_node(op: str, dtype: DType, shape: tuple[int, ...],
     return node
 
 
+def reachable(roots) -> list[Node]:
+    """Every node reachable from roots, each once, in no particular order
+    (iteratively: cheaper than walk when the order does not matter)."""
+    out: list[Node] = []
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            out.append(node)
+            stack.extend(node.srcs)
+    return out
+
+
 def walk(root: Node, stop=None) -> list[Node]:
     """Nodes reachable from root in topological order (sources first), iteratively.
     With `stop`, the sources of nodes for which stop(node) is true are not visited."""

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 from lazyt.dtypes import DType
 from lazyt.ir.lower import leaf_view, row_space_strides
-from lazyt.ir.node import Buffer, Node, make_node, walk
+from lazyt.ir.node import Buffer, Node, make_node, reachable, walk
 from lazyt.ir.passes import simplify
 from lazyt.ir.view import View, apply_movement, is_blas_matrix
 
@@ -96,16 +96,9 @@ class Scheduler:
         so a row value that two kernels read is stored once (see
         _read_by_another_kernel). Iterative."""
         readers = self.readers
-        seen: set[int] = set()
-        stack = list(roots)
-        while stack:
-            n = stack.pop()
-            if id(n) in seen:
-                continue
-            seen.add(id(n))
+        for n in reachable(roots):
             for src in n.srcs:
                 readers.setdefault(id(src), []).append(n)
-                stack.append(src)
 
     # --- entry points ------------------------------------------------------
     def materialize(self, node: Node, reason: str) -> Node:
