@@ -348,10 +348,9 @@ def _with_rule(name: str, values, input: Tensor, dim, dtype) -> Tensor:
     from lazyt.regions import run_region  # cycle: regions' GradNode -> rules -> this module
 
     x, dim = _softmax_input(input, dim, dtype, name)
-    if x.numel() == 0:
-        return ew.clone(x)
     with grad_mode.no_grad():
-        out = run_region(name, lambda t: values(t, dim), (x,), (dim,))
+        out = ew.clone(x) if x.numel() == 0 else \
+            run_region(name, lambda t: values(t, dim), (x,), (dim,))
     grad_mode.record(name, out, (x,), dim=dim)
     return out
 

@@ -63,6 +63,11 @@ def test_empty_rows(name, shape, dim):
     ours, theirs = _pair(np.zeros(shape, dtype=np.float32))
     got = getattr(ours, name)(dim)
     assert tuple(got.shape) == tuple(getattr(theirs, name)(dim).shape)
+    ours.requires_grad_(), theirs.requires_grad_()
+    got, expected = getattr(ours, name)(dim), getattr(theirs, name)(dim)
+    assert got.grad_fn.name() == expected.grad_fn.name()
+    got.sum().backward()
+    assert tuple(ours.grad.shape) == shape
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
