@@ -4,7 +4,7 @@ padding 1, 32x32 images, float32; the forward alone and forward + backward
 
     python benchmarks/conv.py [--repeat 5] [--batch 64]
 
-lazyt runs im2col (strided window copies) + one BLAS matmul per direction
+lazyt runs im2col (one copy of the strided windows) + one BLAS matmul per direction
 (lazyt/nn/_functional/conv.py) in eager mode, where the convolution is one
 recorded region. PyTorch's figure is the faster of its 1- and 2-thread runs
 (benchmarks/common.py). `main(argv)` returns the rows ({"workload", "contender",

@@ -189,7 +189,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padd
     def conv_of(input, weight, bias):
         return _convolve(input, weight, bias, geometry)
 
-    # One fused region in eager mode (regions.py): the window copies, the
+    # One fused region in eager mode (regions.py): the columns copy, the
     # matmul and the bias add replayed together; one grad_fn.
     out = run_region(name, conv_of, (input, weight, bias), geometry, "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
