@@ -20,7 +20,7 @@ import re
 import weakref
 from typing import TYPE_CHECKING
 
-from lazyt import creation, reductions
+from lazyt import creation, dtypes, reductions
 from lazyt.autograd import grad_mode
 
 if TYPE_CHECKING:
@@ -279,6 +279,26 @@ class OpNode(GradNode):
 
     def output(self):
         return self._unpack("out")
+
+    def __getattr__(self, name: str):
+        """PyTorch's `grad_fn._saved_<name>`: what the node saved for its
+        gradient (`_saved_self`, `_saved_other`: the operands; `_saved_result`:
+        the output) and its arguments (`_saved_dim`, ...). Freed by backward
+        without retain_graph, as in PyTorch."""
+        if not name.startswith("_saved_") or "saved" not in self.__dict__:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        what = name[len("_saved_"):]
+        index = {"self": 0, "input": 0, "other": 1}.get(what)
+        if index is not None and index in self.scalars:  # (a wrapped number, as PyTorch's)
+            value = self.scalars[index]
+            return creation.tensor(value, dtype=dtypes.float64 if isinstance(value, float)
+                                   else None)
+        key = "out" if what == "result" else None if index is None else f"x{index}"
+        if key in self.saved or (key is not None and self.freed and self.had_saved):
+            return self._unpack(key)
+        if what in self.kw:
+            return self.kw[what]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def shape(self, i: int) -> tuple[int, ...]:
         return self.input_meta[i][0]

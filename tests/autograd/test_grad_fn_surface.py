@@ -1,7 +1,8 @@
 """The autograd surface users inspect matches PyTorch: grad_fn names of
 reductions, pow, clamp and regions (eagerly and in deferred mode),
 F.linear's next_functions layout, and the checks on `t.grad = ...`; and
-lt.debug.kernels says when an lt.compile'd function is not traced yet."""
+lt.debug.kernels says when an lt.compile'd function is not traced yet; and the
+values a node saved, read as `grad_fn._saved_<name>`."""
 
 import numpy as np
 import pytest
@@ -324,3 +325,36 @@ def test_pow_by_a_number_has_one_edge_as_in_torch():
     assert len(edges) == 1 and type(edges[0][0]).__name__ == "AccumulateGrad"
     ((x ** 2).sum() + (x ** 3).sum()).backward()
     assert x.grad.tolist() == [5.0, 5.0, 5.0]
+
+
+SAVED = [  # (name, op, attributes, one freed by backward, or None)
+    ("log_softmax", lambda x: x.log_softmax(1), ("_saved_dim", "_saved_result"), "_saved_result"),
+    ("softmax", lambda x: x.softmax(0), ("_saved_dim", "_saved_result"), "_saved_result"),
+    ("mul", lambda x: x * (x + 1), ("_saved_self", "_saved_other"), "_saved_self"),
+    ("mul_number", lambda x: x * 2.5, ("_saved_other",), None),
+    ("exp", lambda x: x.exp(), ("_saved_result",), "_saved_result"),
+]
+
+
+@pytest.mark.parametrize("name,fn,attributes,freed", SAVED, ids=[c[0] for c in SAVED])
+def test_saved_values_read_as_in_torch(name, fn, attributes, freed):
+    # grad_fn._saved_<name>: what the node keeps for backward; freed by it.
+    values = np.random.default_rng(6).standard_normal((3, 4))
+    found = {}
+    for lib in (lt, torch):
+        x = lib.tensor(values, requires_grad=True)
+        out = fn(x)
+        found[lib] = [getattr(out.grad_fn, a) for a in attributes]
+        out.sum().backward()
+        if freed is not None:
+            with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+                getattr(out.grad_fn, freed)
+        with pytest.raises(AttributeError):
+            _ = out.grad_fn._saved_no_such_value
+    for a, mine, theirs in zip(attributes, found[lt], found[torch]):
+        if isinstance(theirs, torch.Tensor):
+            assert mine.dtype.name == str(theirs.dtype).split(".")[-1], a
+            np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(),
+                                       rtol=1e-6, err_msg=a)
+        else:
+            assert mine == theirs, a
