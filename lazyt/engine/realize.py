@@ -515,7 +515,9 @@ def scheduled_kernels(node: Node) -> list[tuple[str, str]]:
     """(name, LLVM IR) of the kernels that would compute node, scheduled
     but not run (lt.debug.kernels)."""
     scheduler = _scheduler()
-    scheduler.materialize(peel_movements(node)[0], "requested")
+    root = peel_movements(node)[0]
+    scheduler.know_readers([root])  # (as a realisation of it does)
+    scheduler.materialize(root, "requested")
     out = []
     for step in scheduler.steps:
         if step.node.op == "extern":

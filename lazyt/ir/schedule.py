@@ -94,7 +94,7 @@ class Scheduler:
     def know_readers(self, roots: list[Node]) -> None:
         """Before scheduling the graph of `roots`: which nodes read each node,
         so a row value that two kernels read is stored once (see
-        _read_by_another_kernel). Iterative."""
+        _row_value_to_store). Iterative."""
         readers = self.readers
         for n in reachable(roots):
             for src in n.srcs:
@@ -193,30 +193,36 @@ class Scheduler:
         if hit is not None:
             return hit
         stored = self._is_stored
-        for n in walk(node, stop=lambda n: id(n) in sigs or n.op in BOUNDARY_OPS or stored(n)):
+        # (a pending reduce is walked into: the reductions its input reads count too)
+        for n in walk(node, stop=lambda n: id(n) in sigs or stored(n) or
+                      (n.op in BOUNDARY_OPS and n.op != "reduce")):
             if id(n) in sigs:
                 continue
             found = frozenset()
-            if n.op == "load" or stored(n):
-                pass  # (a value stored already reads no pending reduction)
-            elif n.op == "reduce":
-                found = frozenset({(n.srcs[0].shape, n.arg[1])})
+            if n.op == "load" or stored(n) or (n.op in BOUNDARY_OPS and n.op != "reduce"):
+                pass  # (a value stored already, or by another kernel, reads no pending one)
+            else:
                 found = found.union(*(sigs.get(id(src), frozenset()) for src in n.srcs))
-            elif n.op not in BOUNDARY_OPS:
-                found = found.union(*(sigs.get(id(src), frozenset()) for src in n.srcs))
+                if n.op == "reduce":
+                    found = found | {(n.srcs[0].shape, n.arg[1])}
             sigs[id(n)] = found
             self.keep.append(n)
         return sigs[id(node)]
 
-    def _read_by_another_kernel(self, node: Node) -> bool:
-        """An elementwise value computed from reductions (a log_softmax read by
-        the loss and by its gradient) that a node outside the kernel being
-        built reads too: stored once, it is not computed again, reductions
-        and all, by every kernel that reads it. Values read within one
-        kernel only (softmax's exp, layer_norm's x - mean) stay fused."""
+    def _row_value_to_store(self, node: Node) -> bool:
+        """An elementwise value computed from reductions that is read from
+        memory rather than computed again, reductions and all, by the kernel
+        being built: one stored already (a requested log_softmax read by the
+        loss; materialize gives its load), or one a node outside this kernel
+        reads too (a log_softmax read by the loss and by its gradient): stored
+        once for both. Values read within one kernel only (softmax's exp,
+        layer_norm's x - mean) stay fused."""
+        if node.op in BOUNDARY_OPS:
+            return False
+        if id(node) in self.done:  # (stored: its own signatures are empty now)
+            return any(self.reduce_signatures(src) for src in node.srcs)
         readers = self.readers.get(id(node))
-        if readers is None or len(readers) < 2 or node.op in BOUNDARY_OPS or \
-                node.op in ("load", "const", "movement") or id(node) in self.done:
+        if readers is None or len(readers) < 2 or node.op in ("load", "const", "movement"):
             return False
         if not self.reduce_signatures(node):
             return False
@@ -310,7 +316,7 @@ class Scheduler:
         movements become the views of the leaves below them. Iterative (an
         explicit stack): a deferred loop builds elementwise chains of any depth."""
         rows = self.rows  # constant during this walk (nested kernels restore it)
-        memo, done = self.memo, self.done
+        memo = self.memo
         key = (id(node), moves, rows)
         if key in memo:
             return memo[key]
@@ -319,16 +325,9 @@ class Scheduler:
             n, mv, sources_done = stack.pop()
             k = (id(n), mv, rows)
             if not sources_done:
-                if n is not self.root and self._read_by_another_kernel(n):
+                if n is not self.root and self._row_value_to_store(n):
                     load = self.materialize(n, "boundary: a row value another kernel reads")
                     memo[k] = self.move_load(load, mv) if mv else load
-                    continue
-                stored = done.get(id(n))
-                if stored is not None and n is not self.root and n.op not in BOUNDARY_OPS \
-                        and any(self.reduce_signatures(s) for s in n.srcs):
-                    # Stored already (a requested log_softmax read by the
-                    # loss): reading it back beats computing its reductions again.
-                    memo[k] = self.move_load(stored, mv) if mv else stored
                     continue
                 if k in memo:
                     continue
@@ -473,7 +472,7 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
         last_writer[out] = j
         readers[out] = []
     extern = [step.node.op == "extern" for step in steps]
-    assigns = [_writes_state(step) for step in steps]
+    state = [_writes_state(step) for step in steps]
     done: set[int] = set()
     remaining = list(range(len(steps)))
     launches: list[list[Step]] = []
@@ -481,11 +480,11 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
         ready = [j for j in remaining if extern[j] and deps[j] <= done]
         if not ready:
             available = set(done)
-            writes = None  # the kind of this launch: writes into existing buffers or not
+            kind = None  # this launch's: state writes or not
             for j in remaining:
                 if extern[j] or not deps[j] <= available:
                     continue
-                if writes is not None and assigns[j] != writes:
+                if kind is not None and state[j] != kind:
                     continue
                 if not mergeable(steps[j]):
                     if not ready:  # alone, and first
@@ -493,7 +492,7 @@ def group_steps(steps: list[Step], mergeable) -> list[list[Step]]:
                         break
                     continue
                 ready.append(j)
-                writes = assigns[j]
+                kind = state[j]
                 available.add(j)
                 if len(ready) == MAX_KERNELS_PER_LAUNCH:
                     break
