@@ -7,12 +7,13 @@ F.unfold use the window tables below.
 How: `im2col` lays out the columns of *all* samples side by side, (C, K, N, L)
 with K the kernel offsets and L the output positions: the input is padded
 once, every kernel offset's window is a strided view of it, and one copy (a
-generated kernel that vectorises along the output row) lays them all out. Then one matmul per group,
-(O, C*K) @ (C*K, N*L), instead of one small product per sample, and the bias
-add (or a copy) writes the (O, N, L) product out as NCHW. Backward: the
-weight gradient is one matmul over the whole batch, the columns' gradient
-one matmul, and `col2im` sums it back through the same windows (stride 1: one
-fused sum of shifted views; other strides: in-place adds), never a scatter.
+generated kernel that vectorises along the output row) lays them all out.
+Then one matmul per group, (O, C*K) @ (C*K, N*L), instead of one small
+product per sample, and the bias add (or a copy) writes the (O, N, L)
+product out as NCHW. Backward: the weight gradient is one matmul over the
+whole batch, the columns' gradient one matmul, and `col2im` sums it back
+through the same windows (stride 1: one fused sum of shifted views; other
+strides: in-place adds), never a scatter.
 
 A *window table* (built once per geometry with lazyt ops and cached) lists,
 for every (input channel, kernel offset) row and every output position
@@ -223,8 +224,8 @@ def im2col(input: Tensor, geometry: tuple) -> Tensor:
     [c, k, n, l] the input element that kernel offset k of output position l
     reads, zero over the padding. The input is padded once; then each kernel
     offset is one strided view of it; one copy lays all of them out (a
-    generated kernel, vectorised along the output row). Its gradient is col2im (below):
-    strided adds, not a scatter."""
+    generated kernel, vectorised along the output row). Its gradient is
+    col2im (below): strided adds, not a scatter."""
     kernel, stride, dilation, pad_before, pad_after, out_size, _ = geometry
     batch, channels, dims = input.shape[0], input.shape[1], len(kernel)
     with grad_mode.no_grad():
