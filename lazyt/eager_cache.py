@@ -137,6 +137,12 @@ def _launched_directly(entry: _Entry, operands: tuple, out) -> bool:
     return True
 
 
+def forget_all() -> None:
+    """Drop every entry (lt.set_num_threads: an entry's direct call is one
+    unsplit kernel call, decided for the thread count it was made under)."""
+    _ENTRIES.clear()
+
+
 def remember(key, operands: tuple, out, node) -> None:
     """After a first call that computed `node` into `out`: keep the Program
     that ran, with each of its input slots mapped to an operand."""

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import lazyt as lt
-from lazyt.runtime import launch
+from lazyt.runtime import launch, native_pool
 from lazyt.runtime.launch import PARALLEL_MIN_WORK
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -136,14 +136,16 @@ def _split_sum_in_child(queue) -> None:
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_splits_launches_over_threads_of_its_own():
     # The parent's launch threads exist (a split launch ran); a child forked
-    # from it has the executor without the threads and must make its own.
+    # from it has the pool (native, or Python's executor) without the threads
+    # and must make its own.
     import multiprocessing
 
     before = launch.thread_count()
     lt.set_num_threads(2)
     try:
         ((lt.ones(1024, 1024) * 2).exp() - 1).sum().item()
-        assert launch._POOL, "no launch was split: the test needs a bigger tensor"
+        started = launch._POOL or (native_pool._POOL and native_pool._POOL[0].workers)
+        assert started, "no launch was split: the test needs a bigger tensor"
         context = multiprocessing.get_context("fork")
         queue = context.Queue()
         child = context.Process(target=_split_sum_in_child, args=(queue,))
@@ -155,5 +157,94 @@ def test_a_forked_child_splits_launches_over_threads_of_its_own():
         assert not hung, "the forked child hung on the parent's launch threads"
         want = 1024 * 1024 * (np.exp(2.0) - 1)
         assert abs(queue.get(timeout=5) - want) < 1e-4 * want
+    finally:
+        lt.set_num_threads(before)
+
+
+def _count_splits(monkeypatch) -> list:
+    """Every split launch from now on appends its chunk count."""
+    counted = []
+    unpatched = launch._run_split
+
+    def counting(step, storages, rng_shift):
+        counted.append(len(step[3]))
+        unpatched(step, storages, rng_shift)
+
+    monkeypatch.setattr(launch, "_run_split", counting)
+    return counted
+
+
+def test_set_num_threads_reaches_programs_prepared_before(monkeypatch):
+    # A Program (here the eager cache's) prepared under one thread count is
+    # prepared again under a new one, in both directions.
+    before = launch.thread_count()
+    x = lt.ones(2048, 1024)
+    try:
+        lt.set_num_threads(1)
+        x.sum(-1)
+        x.sum(-1)  # (from the eager cache)
+        counted = _count_splits(monkeypatch)
+        lt.set_num_threads(2)
+        two = x.sum(-1)
+        assert counted == [2]
+        lt.set_num_threads(1)
+        one = x.sum(-1)
+        assert counted == [2]
+        assert np.array_equal(one.numpy(), two.numpy())
+        assert lt.get_num_threads() == 1
+    finally:
+        lt.set_num_threads(before)
+
+
+@pytest.mark.skipif(not native_pool.available(), reason="no native pool on this platform")
+def test_native_pool_gives_the_bits_of_python_threads(monkeypatch):
+    before = launch.thread_count()
+    data = np.random.default_rng(1).standard_normal((2048, 1024)).astype(np.float32)
+    x = lt.tensor(data)
+    families = (lambda t: t.sum(-1), lambda t: t.softmax(-1), lambda t: t.sum(0),
+                lambda t: (t.sin() * t).exp())
+    try:
+        for threads in (2, 3):  # 3: the pool starts another worker
+            lt.set_num_threads(threads)
+            results = {}
+            for native in (True, False):
+                monkeypatch.setattr(launch, "_NATIVE_POOL", native)
+                counted = _count_splits(monkeypatch)
+                results[native] = [fn(x).numpy() for fn in families]
+                assert counted and set(counted) == {threads}
+            for a, b in zip(results[True], results[False]):
+                assert np.array_equal(a, b)
+            assert native_pool._POOL[0].workers >= threads - 1
+        np.testing.assert_allclose(results[True][0], data.sum(-1, dtype=np.float64), rtol=1e-5)
+    finally:
+        lt.set_num_threads(before)
+
+
+@pytest.mark.skipif(not native_pool.available(), reason="no native pool on this platform")
+def test_split_launches_from_several_python_threads_at_once():
+    # One job at a time runs on the native pool; a launch that finds it busy
+    # runs on Python threads instead, with the same results.
+    import threading
+
+    before = launch.thread_count()
+    lt.set_num_threads(2)
+    data = np.random.default_rng(2).standard_normal((2048, 1024))
+    x = lt.tensor(data)
+    want = x.sum(-1).numpy()
+    failures = []
+
+    def work():
+        for _ in range(20):
+            if not np.array_equal(x.sum(-1).numpy(), want):
+                failures.append("differs")
+
+    try:
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads), "a launch hung"
+        assert not failures
     finally:
         lt.set_num_threads(before)

@@ -97,7 +97,8 @@ class Program:
     """Launch records over slots; see the module docstring."""
 
     __slots__ = ("backend", "launches", "n_inputs", "fresh", "static", "outputs",
-                 "inputs_used", "inputs_written", "kernels", "_prepared")
+                 "inputs_used", "inputs_written", "kernels", "_prepared",
+                 "_prepared_version")
 
     def __init__(self, backend, launches: tuple, n_inputs: int, fresh: tuple = (),
                  static: tuple = (), outputs: tuple = (), inputs_used: frozenset = frozenset(),
@@ -112,6 +113,7 @@ class Program:
         self.inputs_written = inputs_written  # input slots some launch writes
         self.kernels = sum(getattr(launch, "kernels", 0) for launch in self.launches)
         self._prepared = None
+        self._prepared_version = None
 
     def run(self, inputs: list, rng_shift: int = 0) -> list:
         """Execute on the input storages; the (Storage, View) of each output."""
@@ -129,8 +131,11 @@ class Program:
         return [(storages[slot], view) for slot, view in self.outputs]
 
     def _prepared_steps(self):
-        """The backend's prepared launches, made on the first run."""
-        if self._prepared is None:
+        """The backend's prepared launches, made on the first run (again
+        when the backend's prepared_version moved: a new thread count)."""
+        version = self.backend.prepared_version()
+        if self._prepared is None or version != self._prepared_version:
+            self._prepared_version = version
             first_static = self.n_inputs + len(self.fresh)
             self._prepared = self.backend.prepare(
                 self.launches, {first_static + i: st for i, st in enumerate(self.static)})

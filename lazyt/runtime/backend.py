@@ -42,6 +42,12 @@ class Backend:
         RuntimeError) a kernel's bounds check reported."""
         raise NotImplementedError
 
+    def prepared_version(self) -> int:
+        """What prepared steps depend on beyond their launches: a Program
+        prepares its steps again when this changes (the CPU backend's thread
+        count, which decides how big launches are split)."""
+        return 0
+
     def direct_call(self, prepared):
         """For prepared steps that are one plain kernel call (no bounds check,
         no random stream, no thread split, no fixed storages): (function,

@@ -334,6 +334,7 @@ class CPUBackend(Backend):
         self.externs = {"matmul": (matmul, bind_matmul)}
         self.execute = launch.execute  # (an attribute: one call less per launch)
         self.direct_call = launch.direct_call
+        self.prepared_version = launch.thread_count
 
     def register_extern(self, name: str, run, bind) -> None:
         self.externs[name] = (run, bind)

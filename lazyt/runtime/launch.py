@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from lazyt.runtime import stats
+from lazyt.runtime import native_pool, stats
 from lazyt.runtime.checked import CHECK_BOUNDS, SENTINEL, check_block, raise_out_of_bounds
 from lazyt.runtime.compiler import DEBUG_LEVEL
 
@@ -73,6 +73,7 @@ def set_thread_count(count: int) -> None:
 
 
 _POOL: list = []  # the ThreadPoolExecutor, made on first use
+_NATIVE_POOL = native_pool.available() and os.environ.get("LAZYT_NATIVE_POOL", "1") != "0"
 
 
 # A forked child has the parent's executor without its threads: work handed
@@ -127,8 +128,11 @@ def prepare(launches: tuple, static: dict, externs: dict) -> list:
                 args = (ctypes.c_int64 * n)(*launch.params)
                 args[0], args[1] = start, min(start + step, launch.outer)
                 blocks.append(args)
-            steps.append((_SPLIT, launch.kernel.function, launch.slots, blocks, errors,
-                          errors_address, rng, launch))
+            function = launch.kernel.function
+            block_addresses = (ctypes.c_void_p * len(blocks))(
+                *[ctypes.addressof(args) for args in blocks])
+            steps.append((_SPLIT, function, launch.slots, blocks, errors, errors_address, rng,
+                          ctypes.cast(function, ctypes.c_void_p).value, block_addresses, launch))
             continue
         # The buffer pointers go to the kernel as packed bytes (ctypes passes
         # their address): packing costs a fifth of building a ctypes array,
@@ -195,8 +199,9 @@ def execute(steps: list, storages: list, rng_shift: int = 0) -> None:
 
 def _run_split(step, storages: list, rng_shift: int) -> None:
     """One kernel split along its outermost loop: the calling thread runs the
-    first chunk itself (one thread fewer to wake)."""
-    _, function, slots, blocks, errors, errors_address, rng, _ = step
+    first chunk itself (one thread fewer to wake), the native pool the others
+    (runtime/native_pool.py), or Python threads where there is none."""
+    _, function, slots, blocks, errors, errors_address, rng, address, block_addresses, _ = step
     pointers = (ctypes.c_void_p * max(len(slots), 1))(
         *[errors_address if s < 0 else storages[s].address for s in slots])
     for args in blocks:
@@ -204,10 +209,12 @@ def _run_split(step, storages: list, rng_shift: int) -> None:
             args[slot] = base + rng_shift
     if errors is not None:
         errors[0] = ERROR_SENTINEL
-    futures = [_pool().submit(function, pointers, args) for args in blocks[1:]]
-    function(pointers, blocks[0])
-    for f in futures:
-        f.result()
+    if not (_NATIVE_POOL and native_pool.run_chunks(address, pointers, block_addresses,
+                                                    len(blocks))):
+        futures = [_pool().submit(function, pointers, args) for args in blocks[1:]]
+        function(pointers, blocks[0])
+        for f in futures:
+            f.result()
     if errors is not None and errors[0] != ERROR_SENTINEL:
         raise_bounds_error(errors)
 
