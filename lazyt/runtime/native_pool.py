@@ -19,10 +19,10 @@ Chunks are the same as with any other pool, so results are bit-identical.
 
 Linux on x86-64 or aarch64 only (the futex system call); elsewhere
 `available()` is False and launch.py keeps its Python thread pool (as it
-does with LAZYT_NATIVE_POOL=0). A fork
-leaves the child without the workers: `_forget_after_fork` starts a new set
-on the child's first split launch. At exit the workers are stopped (they
-leave the JIT-compiled code) before the engine that holds it goes away.
+does with LAZYT_NATIVE_POOL=0). A fork leaves the child without the
+workers: `_forget_after_fork` starts a new set on the child's first split
+launch. At exit the workers are stopped (they leave the JIT-compiled code)
+before the engine that holds it goes away.
 """
 
 from __future__ import annotations
