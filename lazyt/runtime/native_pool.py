@@ -30,7 +30,6 @@ from __future__ import annotations
 import atexit
 import ctypes
 import os
-import platform
 import sys
 import threading
 
@@ -48,7 +47,7 @@ _RESET = ctypes.CFUNCTYPE(None)
 
 
 def _machine() -> str:
-    return platform.machine().lower()
+    return os.uname().machine.lower() if hasattr(os, "uname") else ""
 
 
 def available() -> bool:
