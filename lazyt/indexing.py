@@ -61,14 +61,30 @@ def _scalar_index(item) -> int | None:
 
 
 class _Parsed:
-    """The result of walking an index: a view of the base plus advanced indices."""
+    """The result of walking an index: a view of the base plus advanced
+    indices, and the movement ops (kind, params) that make the view."""
 
     def __init__(self, view: View):
         self.view = view
         self.advanced: list[tuple[int, Tensor]] = []  # (dim in view, int64 index tensor)
+        self.moves: list[tuple[str, tuple]] = []
+
+    def move(self, kind: str, params: tuple) -> None:
+        self.view = getattr(self.view, kind)(*params)
+        self.moves.append((kind, params))
 
 
-def parse_index(t: Tensor, index) -> _Parsed:
+def _is_basic(items: list) -> bool:
+    """Only ints, slices, None and Ellipsis: a view, no index tensors."""
+    return all(item is None or item is Ellipsis or isinstance(item, slice) or
+               (isinstance(item, (int, np.integer)) and not isinstance(item, bool))
+               for item in items)
+
+
+def parse_index(t: Tensor, index, pending: bool = False) -> _Parsed:
+    """Walk an index over t. With `pending`, a pending tensor indexed by basic
+    indices only is walked over its shape, not realised: the caller applies
+    the moves as movement nodes (deferred mode keeps fusing through x[1:])."""
     items = list(index) if isinstance(index, tuple) else [index]
     consumed = 0
     for item in items:
@@ -82,12 +98,15 @@ def parse_index(t: Tensor, index) -> _Parsed:
         raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
     if sum(item is Ellipsis for item in items) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    parsed = _Parsed(t._view)
+    if pending and t._node is not None and _is_basic(items):
+        parsed = _Parsed(View.contiguous(t._node.shape))
+    else:
+        parsed = _Parsed(t._view)
     dim = 0
     for item in items:
         view = parsed.view
         if item is None:
-            parsed.view = view.unsqueeze(dim)
+            parsed.move("unsqueeze", (dim,))
             dim += 1
         elif item is Ellipsis:
             dim += t.ndim - consumed
@@ -102,7 +121,7 @@ def parse_index(t: Tensor, index) -> _Parsed:
             size = view.shape[dim]
             if not -size <= k < size:
                 raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
-            parsed.view = view.select(dim, k % size)
+            parsed.move("select", (dim, k % size))
             parsed.advanced = [(d - 1 if d > dim else d, i) for d, i in parsed.advanced]
         elif isinstance(item, slice):
             size = view.shape[dim]
@@ -111,7 +130,7 @@ def parse_index(t: Tensor, index) -> _Parsed:
                 raise ValueError("step must be greater than zero")
             start, stop, _ = slice(item.start, item.stop, step).indices(size)
             stop = max(stop, start)
-            parsed.view = view.slice(dim, start, stop, step)
+            parsed.move("slice", (dim, start, stop, step))
             dim += 1
         elif _is_advanced(item):
             idx = _as_index_tensor(item)
@@ -200,8 +219,10 @@ def getitem(self: Tensor, index) -> Tensor:
 def getitem_recorded_as(self: Tensor, index, grad_name: str | None) -> Tensor:
     """self[index], an advanced index's grad_fn named as the PyTorch op built
     on it (embedding: EmbeddingBackward0) when grad_name is given."""
-    parsed = parse_index(self, index)
+    parsed = parse_index(self, index, pending=True)
     if not parsed.advanced:
+        if self._node is not None:
+            return self._moved(parsed.moves, "index", index=index)
         return self._with_view(parsed.view, "index", index=index)
     out_shape, mapping, index_nodes = _advanced_plan(parsed)
     src = make_node("load", self.dtype, parsed.view.shape, (), (self._storage.buffer, parsed.view))

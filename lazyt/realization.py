@@ -187,11 +187,11 @@ def realize_tensors(tensors: list) -> None:
             storage.version = t.__dict__.pop("_pending_version")
     for t in tensors:
         if t._node is not None and t._lazy_base is not None:
-            _realize_view(t)
+            realize_view(t)
     modes.pending_tensors()  # drops what this realised from the registry
 
 
-def _realize_view(t) -> None:
+def realize_view(t) -> None:
     """A pending view of a pending base becomes a real view of the realised base."""
     base = t._lazy_base
     base.realize()

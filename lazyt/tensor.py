@@ -24,7 +24,7 @@ from lazyt.dtypes import DType
 from lazyt.engine.realize import graph_device, realize_new
 from lazyt.ir.node import INTERNING, Node, make_node
 from lazyt.ir.view import View, apply_movement, prod
-from lazyt.realization import MAX_PENDING_DEPTH, realize_tensors
+from lazyt.realization import MAX_PENDING_DEPTH, realize_tensors, realize_view
 from lazyt.runtime.device import CPU, CREATION_DEVICE, CUDA_USED, device
 from lazyt.runtime.storage import Storage
 
@@ -212,6 +212,20 @@ class Tensor:
         record_view(self, out, grad_op, ctx)
         return out
 
+    def _moved(self, moves: list, grad_op: str, **ctx) -> Tensor:
+        """A pending tensor's view by several movement ops (basic indexing),
+        one view op for autograd."""
+        node = self._node
+        moves = list(moves) or [("reshape", (node.shape,))]  # (x[...]: an alias all the same)
+        for kind, params in moves:
+            shape = apply_movement(View.contiguous(node.shape), kind, params).shape
+            node = make_node("movement", self.dtype, shape, (node,), (kind, params))
+        base = self._lazy_base if self._lazy_base is not None else self
+        base.__dict__["_has_lazy_views"] = True  # in-place writes to it must realise it
+        out = Tensor._make_pending(node, base, self._lazy_moves + tuple(moves))
+        record_view(self, out, grad_op, ctx)
+        return out
+
     def _layout(self) -> View:
         """The strides this tensor has, or (pending) will have once realised."""
         if self._node is None or self._st is not None:  # realised, or a pending write
@@ -235,9 +249,18 @@ class Tensor:
         record_view(self, out, op, ctx)
         return out
 
+    def _stale_view(self) -> bool:
+        """A pending view whose base was realised since (an in-place write to
+        the base realises it first): its node would compute the base's old
+        value, so it becomes a real view of the base's storage, as in PyTorch."""
+        base = self._lazy_base
+        return self._node is not None and base is not None and base._node is None
+
     def _load(self) -> Node:
         if self._node is not None and self._node.depth > MAX_PENDING_DEPTH:
             self.realize()  # bounded graphs: see MAX_PENDING_DEPTH
+        if self._stale_view():
+            realize_view(self)
         if self._node is not None:
             return self._node
         if self._st.writer is not None:  # another tensor's deferred write to this storage
@@ -248,6 +271,8 @@ class Tensor:
         """This tensor read broadcast to `shape` (caller checked compatibility)."""
         if self._node is not None and self._node.depth > MAX_PENDING_DEPTH:
             self.realize()
+        if self._stale_view():
+            realize_view(self)
         if self._node is not None:
             if self._node.shape == shape:
                 return self._node

@@ -592,9 +592,11 @@ class Tensor:
     @classmethod
     def _make_pending(cls, node, base=None, moves=()): ...  # defined in lazyt/tensor.py
     def _move(self, kind, params, grad_op='reshape', **ctx): ...  # defined in lazyt/tensor.py
+    def _moved(self, moves, grad_op, **ctx): ...  # defined in lazyt/tensor.py
     def _own_load(self, shape=None): ...  # defined in lazyt/tensor.py
     @property
     def _shape(self): ...  # defined in lazyt/tensor.py
+    def _stale_view(self): ...  # defined in lazyt/tensor.py
     @property
     def _storage(self): ...  # defined in lazyt/tensor.py
     def _transposed(self, d0, d1, grad_name): ...  # defined in lazyt/tensor.py

@@ -131,17 +131,22 @@ def realize_new(node: Node, device, strides: tuple[int, ...] | None = None
 
 def is_kernel_ready(node: Node) -> bool:
     """One op over leaves (casts of leaves included), as eager mode builds
-    them (the sources of its sources are not looked at)."""
+    them. A source still pending (a deferred tensor's graph: exp(x.t()) read
+    by an eager op, as a gradient rule does after a deferred forward) makes
+    it a graph for the scheduler."""
     if node.op == "movement":
         return False
     pending = [node]
     while pending:  # (through casts of casts, iteratively)
         for src in pending.pop().srcs:
-            if src.op in ("movement", "reduce", "scan", "gather", "extern"):
-                return False
             if src.op == "cast":
                 pending.append(src)
+            elif src.op not in _LEAVES:
+                return False
     return True
+
+
+_LEAVES = ("load", "const", "rand", "iota")
 
 
 def _run_kernel_node(node: Node, out: Storage, view: View, backend=CPU_BACKEND) -> None:
