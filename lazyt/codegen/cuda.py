@@ -192,12 +192,20 @@ class _Renderer(BlockRowRendering):
         if isinstance(e, K.Scalar):
             return self.scalar(e)
         if isinstance(e, K.Load):
-            raw = f"b{e.buf}[{self.expr(e.index)}]"
+            index = self.expr(e.index)
+            valid = None if e.valid is None else self.expr(e.valid)
+            if valid is not None:  # (a padded view: element 0 stands in over the padding)
+                index = self.assign(f"{index} if {valid} else 0")
+            raw = f"b{e.buf}[{index}]"
             if e.dtype.kind == "b":
-                return self.assign(f"({raw} != 0)")
-            if e.dtype is dtypes.bfloat16:
-                return self.assign(self.bfloat16_value(raw))
-            return self.assign(f"{register(e.dtype)}({raw})")
+                value = self.assign(f"({raw} != 0)")
+            elif e.dtype is dtypes.bfloat16:
+                value = self.assign(self.bfloat16_value(raw))
+            else:
+                value = self.assign(f"{register(e.dtype)}({raw})")
+            if valid is None:
+                return value
+            return self.assign(f"{value} if {valid} else {self.expr(K.Const(0, e.dtype))}")
         if isinstance(e, K.Cast):
             return self.assign(self.convert(self.expr(e.src), expr_dtype(e.src), e.dtype))
         if isinstance(e, K.Alu):

@@ -78,6 +78,7 @@ class _Renderer:
         self.helpers: dict[str, str] = {}
         self.params: dict[int, str] = {}
         self.entry_lines: list[str] = []
+        self.block = "entry"  # the basic block being emitted (a phi names its predecessors)
 
     # --- small utilities -----------------------------------------------------
     def fresh(self, hint: str = "v") -> str:
@@ -89,6 +90,7 @@ class _Renderer:
 
     def label(self, name: str) -> None:
         self.lines.append(f"{name}:")
+        self.block = name
 
     def memo_get(self, expr):
         for scope in reversed(self.scopes):
@@ -229,6 +231,8 @@ class _Renderer:
 
     def render_expr(self, e: K.Expr) -> str:
         if isinstance(e, K.Load):
+            if e.valid is not None:
+                return self.render_masked_load(e)
             index = self.expr(e.index)
             ptr = self.pointer(e.buf, index, e.dtype)
             raw = self.fresh("l")
@@ -254,6 +258,31 @@ class _Renderer:
         if isinstance(e, K.Rand):
             return self.render_rand(e)
         raise AssertionError(f"unknown kernel expression {e!r}")
+
+    def render_masked_load(self, e: K.Load) -> str:
+        """A padded view's load: a branch around it, zero where it is not
+        valid. The loop vectoriser turns the branch into a masked vector load
+        (the address stays affine: no gather, no read outside the buffer)."""
+        valid = self.expr(e.valid)
+        index = self.expr(e.index)
+        n = self.counter = self.counter + 1
+        before = self.block
+        self.emit(f"br i1 {valid}, label %ml{n}.load, label %ml{n}.join")
+        self.label(f"ml{n}.load")
+        self.scopes.append({})  # (nothing computed here dominates the join)
+        ptr = self.pointer(e.buf, index, e.dtype)
+        raw = self.fresh("l")
+        self.emit(f"{raw} = load {storage_type(e.dtype)}, ptr {ptr}")
+        value = self.to_register(raw, e.dtype)
+        self.scopes.pop()
+        loaded = self.block
+        self.emit(f"br label %ml{n}.join")
+        self.label(f"ml{n}.join")
+        out = self.fresh("l")
+        zero = {"f": "0.0", "b": "false"}.get(e.dtype.kind, "0")  # (in the register type)
+        self.emit(f"{out} = phi {register_type(e.dtype)} [ {value}, %{loaded} ], "
+                  f"[ {zero}, %{before} ]")
+        return out
 
     def render_scalar(self, e: K.Scalar) -> str:
         """Scalars live in the entry block (params are loaded there) so every use dominates."""

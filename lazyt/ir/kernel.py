@@ -77,6 +77,9 @@ class Load:
     buf: int
     index: Expr  # int64 element index into the buffer
     dtype: DType
+    # A padded view's load: read only where this bool is true, else 0 (the
+    # index may lie outside the buffer there and is never dereferenced).
+    valid: Expr | None = None
 
 
 @_tree

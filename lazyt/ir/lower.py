@@ -199,10 +199,8 @@ def _expr_for(nodes: list[Node], builder: _LaunchPlanBuilder, index_of,
             b = builder.buffer(buf, node.dtype)
             index = index_of(node)
             if view.mask is not None:
-                valid, safe_index = index
-                load = K.Load(b, safe_index, node.dtype)
-                zero = K.Const(0, node.dtype)
-                memo[id(node)] = K.Alu("where", node.dtype, (valid, load, zero))
+                valid, raw_index = index
+                memo[id(node)] = K.Load(b, raw_index, node.dtype, valid)
             else:
                 memo[id(node)] = K.Load(b, index, node.dtype)
         elif node.op == "const":
@@ -255,7 +253,9 @@ def _leaf_offset(node: Node) -> int:
 
 
 def _masked_index(builder: _LaunchPlanBuilder, loops: _Loops, view: View) -> tuple[K.Expr, K.Expr]:
-    """(valid, index) for a padded view; invalid positions index the offset-free 0."""
+    """(valid, index) for a padded view: the index of every position as if the
+    storage went on (out of the buffer over the padding, where the load is
+    skipped: K.Load.valid)."""
     valid: K.Expr | None = None
     for d, (lo, hi) in enumerate(view.mask):
         if lo == 0 and hi == view.shape[d]:
@@ -264,9 +264,7 @@ def _masked_index(builder: _LaunchPlanBuilder, loops: _Loops, view: View) -> tup
                              K.Index("lt", (loops.vars[d], builder.param(hi)))))
         valid = ok if valid is None else K.Index("and", (valid, ok))
     index = loops.index(builder, list(view.strides), view.offset)
-    if valid is None:
-        return K.Const(True, dtypes.bool_), index
-    return valid, K.Index("select", (valid, index, K.Const(0, dtypes.int64)))
+    return (K.Const(True, dtypes.bool_) if valid is None else valid), index
 
 
 def lower_elementwise(root: Node, out: Buffer, out_view: View) -> LaunchPlan | None:

@@ -104,7 +104,9 @@ class Scheduler:
     def materialize(self, node: Node, reason: str) -> Node:
         """A load of node's value, scheduling the kernels that compute it."""
         if node.op == "load":
-            return node
+            if node.arg[1].mask is None:
+                return node
+            node = make_node("cast", node.dtype, node.shape, (node,))  # (a padded copy)
         cached = self.done.get(id(node))
         if cached is not None:
             return cached
@@ -291,7 +293,7 @@ class Scheduler:
 
     def as_load(self, node: Node, reason: str) -> Node:
         rewritten = self.push_movements(node, ())
-        if rewritten.op == "load":
+        if rewritten.op == "load" and rewritten.arg[1].mask is None:
             return rewritten
         return self.materialize(rewritten, reason)
 
@@ -334,6 +336,12 @@ class Scheduler:
                 self.keep.append(n)
                 if n.op == "movement":
                     child = (n.srcs[0], (n.arg,) + mv)
+                elif n.op != "load" and _pads(mv):
+                    # A pad reads zeros around the *stored* value: f(pad(x))
+                    # is not pad(f(x)) (exp(0) = 1), so n is stored first.
+                    load = self.materialize(n, "boundary: zero padding around it")
+                    memo[k] = self.move_load(load, mv)
+                    continue
                 else:
                     result = self._push_leaf(n, mv)
                     if result is not None:
@@ -408,7 +416,13 @@ class Scheduler:
                                         "boundary: reshape not expressible as a view")
                 return self.move_load(copy, moves[i:])
             view = moved
-        return make_node("load", load.dtype, view.shape, (), (buf, view))
+        moved_load = make_node("load", load.dtype, view.shape, (), (buf, view))
+        if view.mask is not None and (self.rows is not None or
+                                      self.root.op in ("reduce", "scan", "extern", "gather")):
+            # (masked loads are lowered in elementwise kernels only)
+            return self.materialize(make_node("cast", load.dtype, view.shape, (moved_load,)),
+                                    "boundary: a padded view read by a row kernel")
+        return moved_load
 
     def move_index_leaf(self, leaf: Node, moves: tuple) -> Node:
         """rand/iota values depend on the element's row-major position: moving
@@ -426,13 +440,18 @@ class Scheduler:
         return make_node(leaf.op, leaf.dtype, view.shape, (), arg)
 
 
+def _pads(moves: tuple) -> bool:
+    return any(kind == "pad" for kind, _ in moves)
+
+
 def _moved_shape(shape: tuple[int, ...], moves: tuple) -> tuple[int, ...]:
     """The shape after moves (only shapes matter: a reshape that strides could
     not express still has its target shape)."""
     view = View.contiguous(shape)
     for kind, params in moves:
         moved = apply_movement(view, kind, params)
-        view = moved if moved is not None else View.contiguous(params[0])
+        # (a padded view's mask decides no shape: go on from a plain one)
+        view = View.contiguous(params[0] if moved is None else moved.shape)
     return view.shape
 
 

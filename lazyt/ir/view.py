@@ -139,18 +139,28 @@ class View:
 
     def slice(self, dim: int, start: int, stop: int, step: int) -> View:
         """Elements start, start+step, ... < stop along dim (start/stop already clamped)."""
-        assert self.mask is None, "slicing a padded view"
         size = max(0, (stop - start + step - 1) // step)
         shape = self.shape[:dim] + (size,) + self.shape[dim + 1:]
         strides = self.strides[:dim] + (self.strides[dim] * step,) + self.strides[dim + 1:]
         offset = self.offset + start * self.strides[dim]
-        return View(shape, strides, offset)
+        mask = None
+        if self.mask is not None:  # new index i is old start + i*step: valid where lo <= that < hi
+            lo, hi = self.mask[dim]
+            kept = (min(max(-(-(lo - start) // step), 0), size),
+                    min(max(-(-(hi - start) // step), 0), size))
+            mask = self.mask[:dim] + (kept,) + self.mask[dim + 1:]
+        return View(shape, strides, offset, mask)
 
-    def select(self, dim: int, index: int) -> View:
-        assert self.mask is None, "selecting from a padded view"
+    def select(self, dim: int, index: int) -> View | None:
+        mask = None
+        if self.mask is not None:
+            lo, hi = self.mask[dim]
+            if not lo <= index < hi:
+                return None  # (all padding: the scheduler stores the padded value first)
+            mask = self.mask[:dim] + self.mask[dim + 1:]
         return View(self.shape[:dim] + self.shape[dim + 1:],
                     self.strides[:dim] + self.strides[dim + 1:],
-                    self.offset + index * self.strides[dim])
+                    self.offset + index * self.strides[dim], mask)
 
     def unsqueeze(self, dim: int) -> View:
         stride = self.strides[dim] * self.shape[dim] if dim < self.ndim else 1
@@ -166,21 +176,25 @@ class View:
 
     def flip(self, dims: tuple[int, ...]) -> View:
         """Reverse dims by negative strides (only the IR uses this; tensors copy)."""
-        assert self.mask is None, "flipping a padded view"
         offset = self.offset
         strides = list(self.strides)
+        mask = None if self.mask is None else list(self.mask)
         for d in dims:
             if self.shape[d] > 0:
                 offset += (self.shape[d] - 1) * strides[d]
             strides[d] = -strides[d]
-        return View(self.shape, tuple(strides), offset)
+            if mask is not None:
+                lo, hi = mask[d]
+                mask[d] = (self.shape[d] - hi, self.shape[d] - lo)
+        return View(self.shape, tuple(strides), offset, None if mask is None else tuple(mask))
 
     def pad(self, pads: tuple[tuple[int, int], ...]) -> View:
-        """Grow each dim by (before, after); the new elements are masked out."""
-        assert self.mask is None, "padding a padded view"
+        """Grow each dim by (before, after); the new elements are masked out
+        (and read as zero: ir/lower.py's masked loads)."""
         shape = tuple(s + b + a for s, (b, a) in zip(self.shape, pads))
         offset = self.offset - sum(b * st for (b, _), st in zip(pads, self.strides))
-        mask = tuple((b, b + s) for s, (b, _) in zip(self.shape, pads))
+        old = self.mask or tuple((0, s) for s in self.shape)
+        mask = tuple((lo + b, hi + b) for (lo, hi), (b, _) in zip(old, pads))
         return View(shape, self.strides, offset, mask)
 
     def expand_to(self, shape: tuple[int, ...]) -> View:

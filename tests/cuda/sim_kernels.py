@@ -147,6 +147,17 @@ def test_movement_and_views():
     x[1] += 1
     same(cx, x)
     same(lt.nn.functional.pad(cx, (1, 1)), lt.nn.functional.pad(x, (1, 1)))
+    # A zero pad in deferred mode: masked loads in the kernel that reads it
+    # (a shifted sum, as a convolution's col2im), and exp of the padding is 1.
+    for device_x in (cx, x):
+        with lt.deferred():
+            padded = lt.nn.functional.pad(device_x, (1, 2, 1, 0))
+            shifted = padded[:, :, 1:4] + padded[:, :, 0:3].flip(2)
+            exp_pad = padded.exp()
+        if device_x is cx:
+            cuda_results = (shifted, exp_pad)
+    same(cuda_results[0], shifted)
+    same(cuda_results[1], exp_pad)
 
 
 def test_gather_scatter_and_bounds_errors():

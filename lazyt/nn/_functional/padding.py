@@ -1,7 +1,10 @@
 """F.pad: constant, reflect, replicate and circular padding.
 
-Constant padding writes the input into a filled tensor of the padded shape
-(one fill + one strided copy, whose gradient is a view of the output's);
+Zero padding is the IR's pad movement: a masked view of the input that
+reads zero outside it (one copy kernel in eager mode; in deferred mode index
+arithmetic in the kernel that reads it, such as a convolution's col2im). Other
+constants write the input into a filled tensor of the padded shape (one fill +
+one strided copy). Either way the gradient is a view of the output's;
 negative pads crop. The other modes gather each padded dim with an index
 computed from the shape (index_select, whose gradient scatter-adds).
 Differentiated, the result's grad_fn is PyTorch's (ConstantPadNdBackward0,
@@ -11,6 +14,9 @@ ReflectionPad2DBackward0, ...: regions.differentiated_as).
 from __future__ import annotations
 
 from lazyt import creation
+from lazyt.autograd import grad_mode
+from lazyt.autograd.rules import rule
+from lazyt.ir.node import make_node
 from lazyt.regions import differentiated_as
 from lazyt.tensor import Tensor
 
@@ -40,6 +46,16 @@ def _constant(input: Tensor, pairs, value: float) -> Tensor:
     pairs = [(d, max(b, 0), max(a, 0)) for d, b, a in pairs]
     if all(b == 0 and a == 0 for _, b, a in pairs):
         return input.clone()
+    if value == 0:
+        pads = [(0, 0)] * input.ndim
+        for dim, before, after in pairs:
+            pads[dim] = (before, after)
+        shape = tuple(n + b + a for n, (b, a) in zip(input.shape, pads))
+        with grad_mode.no_grad():
+            out = Tensor._from_node(make_node("movement", input.dtype, shape, (input._load(),),
+                                              ("pad", (tuple(pads),))))
+        grad_mode.record("zero_pad", out, (input,), pads=tuple(pads))
+        return out
     shape = list(input.shape)
     index: list = [slice(None)] * input.ndim
     for dim, before, after in pairs:
@@ -48,6 +64,12 @@ def _constant(input: Tensor, pairs, value: float) -> Tensor:
     out = creation.full(shape, value, dtype=input.dtype, device=input.device)
     out[tuple(index)] = input
     return out
+
+
+@rule("zero_pad", "ConstantPadNdBackward0")
+def _zero_pad_backward(ctx, grad):
+    pads = ctx.kw["pads"]
+    return (grad[tuple(slice(b, n - a) for n, (b, a) in zip(grad.shape, pads))],)
 
 
 def _source_index(size: int, before: int, after: int, mode: str) -> list[int]:
