@@ -85,7 +85,7 @@ def workload() -> None:
             continue
         parts = [a + b, a * b, a == b, a < b, a >= b, lt.maximum(a, b), lt.minimum(a, b),
                  a.abs(), a.flip(0) + a.t().t(), lt.where(a > b, a, b), a.sign(), a.ceil(),
-                 a.relu(), lt.fmax(a, b)]
+                 a.relu(), lt.fmax(a, b), F.pad(a, (1, 1, 1, 0))[1:, 0:4]]  # (masked loads)
         if dtype is not lt.uint8:
             parts += [a - b, -a]
         if dtype.is_floating_point:
