@@ -203,18 +203,11 @@ class Tensor:
             view = apply_movement(self._vw, kind, params)
             assert view is not None, f"movement {kind}{params} is not a view"
             return self._with_view(view, grad_op, **ctx)
-        shape = apply_movement(View.contiguous(self._node.shape), kind, params).shape
-        node = make_node("movement", self.dtype, shape, (self._node,), (kind, params))
-        base = self._lazy_base if self._lazy_base is not None else self
-        base.__dict__["_has_lazy_views"] = True  # in-place writes to it must realise it
-        moves = self._lazy_moves + ((kind, params),)
-        out = Tensor._make_pending(node, base, moves)
-        record_view(self, out, grad_op, ctx)
-        return out
+        return self._moved([(kind, params)], grad_op, **ctx)
 
     def _moved(self, moves: list, grad_op: str, **ctx) -> Tensor:
-        """A pending tensor's view by several movement ops (basic indexing),
-        one view op for autograd."""
+        """A pending tensor's view by movement nodes (several for basic
+        indexing), one view op for autograd."""
         node = self._node
         moves = list(moves) or [("reshape", (node.shape,))]  # (x[...]: an alias all the same)
         for kind, params in moves:

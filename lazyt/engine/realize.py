@@ -141,12 +141,9 @@ def is_kernel_ready(node: Node) -> bool:
         for src in pending.pop().srcs:
             if src.op == "cast":
                 pending.append(src)
-            elif src.op not in _LEAVES:
+            elif src.op not in lower.LEAF_OPS and src.op != "const":
                 return False
     return True
-
-
-_LEAVES = ("load", "const", "rand", "iota")
 
 
 def _run_kernel_node(node: Node, out: Storage, view: View, backend=CPU_BACKEND) -> None:

@@ -176,11 +176,11 @@ class _Loops:
         return body
 
 
-_LEAF_OPS = frozenset(("load", "rand", "iota"))
+LEAF_OPS = frozenset(("load", "rand", "iota"))  # (a const is a kernel parameter)
 
 
 def _leaves(nodes: list[Node]) -> list[Node]:
-    return [n for n in nodes if n.op in _LEAF_OPS]
+    return [n for n in nodes if n.op in LEAF_OPS]
 
 
 def _expr_for(nodes: list[Node], builder: _LaunchPlanBuilder, index_of,

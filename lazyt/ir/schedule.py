@@ -417,11 +417,10 @@ class Scheduler:
                 return self.move_load(copy, moves[i:])
             view = moved
         moved_load = make_node("load", load.dtype, view.shape, (), (buf, view))
-        if view.mask is not None and (self.rows is not None or
-                                      self.root.op in ("reduce", "scan", "extern", "gather")):
-            # (masked loads are lowered in elementwise kernels only)
-            return self.materialize(make_node("cast", load.dtype, view.shape, (moved_load,)),
-                                    "boundary: a padded view read by a row kernel")
+        if view.mask is not None and (self.rows is not None or self.root.op == "scan"):
+            # (masked loads are lowered in elementwise kernels only; an extern's
+            # or a gather's inputs are plain loads already: as_load)
+            return self.materialize(moved_load, "boundary: a padded view read by a row kernel")
         return moved_load
 
     def move_index_leaf(self, leaf: Node, moves: tuple) -> Node:

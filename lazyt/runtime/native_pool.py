@@ -43,7 +43,7 @@ _SPINS = 4000  # polls of a word before sleeping on it (tens of microseconds)
 _NAME = "lazyt_pool_run"
 _RUN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)
 _SPAWN = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_int64)
-_RESET = ctypes.CFUNCTYPE(None)
+_NO_ARGS = ctypes.CFUNCTYPE(None)
 
 
 def _machine() -> str:
@@ -242,8 +242,8 @@ class _Pool:
         engine = _Target.get()[1]
         self.run = _RUN(engine.get_function_address(_NAME))
         self.spawn = _SPAWN(engine.get_function_address("lazyt_pool_spawn"))
-        self.reset = _RESET(engine.get_function_address("lazyt_pool_reset"))
-        self.stop = _RESET(engine.get_function_address("lazyt_pool_stop"))
+        self.reset = _NO_ARGS(engine.get_function_address("lazyt_pool_reset"))
+        self.stop = _NO_ARGS(engine.get_function_address("lazyt_pool_stop"))
         self.workers = 0
         self.stopped = False
         self.lock = threading.Lock()  # one job at a time
