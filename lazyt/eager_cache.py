@@ -97,11 +97,7 @@ def run_cached(key, operands: tuple):
         return None
     out = Storage.allocate(entry.dtype, entry.numel, CPU)
     # (scalar operands are in the Program's argument block already)
-    if not _launched_directly(entry, operands, out):
-        entry.program.run([out if i < 0 else operands[i]._st for i in entry.operands])
-    counters = stats.COUNTERS
-    counters["cache_hits"] += 1
-    counters["realizations"] += 1
+    _run(entry, operands, out)
     return Tensor._make(out, entry.view)
 
 
@@ -111,30 +107,29 @@ def run_inplace(key, operands: tuple) -> bool:
     entry = _ENTRIES.get(key)
     if entry is None or modes.has_pending():
         return False
-    target = operands[0]
-    if not _launched_directly(entry, operands, target._st):
-        entry.program.run([operands[max(i, 0)]._st for i in entry.operands])
-    target._st.version += 1
-    forget_results_in(target._st)
+    target = operands[0]._st
+    _run(entry, operands, target)
+    target.version += 1
+    forget_results_in(target)
+    return True
+
+
+def _run(entry: _Entry, operands: tuple, out: Storage) -> None:
+    """Run the entry's Program with `out` as its output: its one kernel by
+    its direct call (Program.direct_call) unless it has none or launches are
+    being recorded or timed."""
+    call = entry.call
     counters = stats.COUNTERS
+    if call is None or DEBUG_LEVEL[0] >= 2 or is_recording():
+        entry.program.run([out if i < 0 else operands[i]._st for i in entry.operands])
+    else:
+        function, pack, args_address, sources = call
+        function(pack(*[out.address if i < 0 else operands[i]._st.address for i in sources]),
+                 args_address)
+        counters["kernel_launches"] += 1
+        counters["kernels"] += entry.program.kernels
     counters["cache_hits"] += 1
     counters["realizations"] += 1
-    return True
-
-
-def _launched_directly(entry: _Entry, operands: tuple, out) -> bool:
-    """Run the entry's one kernel by its direct call (Program.direct_call),
-    unless it has none or launches are being recorded or timed."""
-    call = entry.call
-    if call is None or DEBUG_LEVEL[0] >= 2 or is_recording():
-        return False
-    function, pack, args_address, sources = call
-    function(pack(*[out.address if i < 0 else operands[i]._st.address for i in sources]),
-             args_address)
-    counters = stats.COUNTERS
-    counters["kernel_launches"] += 1
-    counters["kernels"] += entry.program.kernels
-    return True
 
 
 def forget_all() -> None:

@@ -24,6 +24,9 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 def _dims(x: Tensor, dim, allow_empty_tuple_all: bool = True) -> tuple[int, ...]:
     """Normalise dim=None/int/tuple to sorted axes; None (or ()) means all."""
+    ndim = len(x._shape)
+    if type(dim) is int and ndim > 0 and -ndim <= dim < ndim:  # (the common case, first)
+        return (dim % ndim,)
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0 and allow_empty_tuple_all):
         return tuple(range(x.ndim))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)

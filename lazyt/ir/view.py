@@ -258,7 +258,27 @@ class View:
 
 def apply_movement(view: View, kind: str, params: tuple) -> View | None:
     """Apply one movement op (the IR's "movement" node) to a view; None when
-    strides cannot express the result (a reshape of a non-viewable layout)."""
+    strides cannot express the result (a reshape of a non-viewable layout).
+    Remembered: a step's views are the same few every step, and making a
+    View costs more than the launch of the small kernel that reads it."""
+    key = (view, kind, params)
+    try:
+        return _MOVED[key]
+    except KeyError:
+        pass
+    except TypeError:  # (unhashable params, a list: computed, not remembered)
+        return _moved_view(view, kind, params)
+    moved = _moved_view(view, kind, params)
+    if len(_MOVED) >= 4096:
+        _MOVED.clear()
+    _MOVED[key] = moved
+    return moved
+
+
+_MOVED: dict = {}  # (view, kind, params) -> apply_movement's result, bounded
+
+
+def _moved_view(view: View, kind: str, params: tuple) -> View | None:
     if kind == "reshape":
         return view.reshape(*params)
     if kind == "expand":

@@ -65,7 +65,8 @@ class Storage:
     def allocate(dtype: DType, numel: int, device) -> Storage:
         if device is not CPU:
             return DEVICE_ALLOCATORS[device.type](dtype, numel, device)
-        numel = max(numel, 0)
+        if numel < 0:
+            numel = 0
         nbytes = numel * dtype.itemsize
         if nbytes < POOL_MIN_BYTES:
             bucket = CACHE.small.get((dtype, numel))
@@ -78,8 +79,8 @@ class Storage:
                     CACHE.small_held -= nbytes
                     return Storage(dtype, array, device, SMALL, address)
             return Storage(dtype, np.empty(numel, dtype=dtype.numpy_storage), device, SMALL)
-        raw = CACHE.take(nbytes)
-        return Storage(dtype, raw.view(dtype.numpy_storage), device, pooled=True)
+        raw, address = CACHE.take(nbytes)
+        return Storage(dtype, raw.view(dtype.numpy_storage), device, True, address)
 
     def __del__(self):
         # Give the memory back only if nothing else (a numpy view the user got
@@ -90,7 +91,7 @@ class Storage:
         if pooled is SMALL:
             CACHE.give_small(self.dtype, self.array, self.address)
         elif sys.getrefcount(self.array.base) == 2:
-            CACHE.give(self.array.base)
+            CACHE.give(self.array.base, self.address)
 
     @staticmethod
     def from_array(dtype: DType, array: np.ndarray, device) -> Storage:
@@ -148,33 +149,36 @@ class CachingAllocator:
     """
 
     def __init__(self, limit: int = 1 << 30, small_limit: int = 4 << 20):
-        self.free: dict[int, list[np.ndarray]] = {}
+        self.free: dict[int, list[tuple[np.ndarray, int]]] = {}
         self.held = 0
         self.limit = limit
         self.small: dict[tuple, list[tuple[np.ndarray, int]]] = {}
         self.small_held = 0
         self.small_limit = small_limit
 
-    def take(self, nbytes: int) -> np.ndarray:
+    def take(self, nbytes: int) -> tuple[np.ndarray, int]:
+        """(a uint8 buffer of nbytes, its address)."""
         bucket = self.free.get(nbytes)
         if bucket:
             self.held -= nbytes
             return bucket.pop()
         try:
-            return np.empty(nbytes, dtype=np.uint8)
+            raw = np.empty(nbytes, dtype=np.uint8)
         except (MemoryError, ValueError):
             # Memory held here for other sizes may be what is missing.
             self.clear()
             try:
-                return np.empty(nbytes, dtype=np.uint8)
+                raw = np.empty(nbytes, dtype=np.uint8)
             except (MemoryError, ValueError):
                 raise allocation_error(nbytes) from None
+        return raw, _address_of(raw)
 
-    def give(self, raw: np.ndarray) -> None:
-        if self.held + raw.nbytes > self.limit:
+    def give(self, raw: np.ndarray, address: int) -> None:
+        nbytes = raw.shape[0]
+        if self.held + nbytes > self.limit:
             return
-        self.free.setdefault(raw.nbytes, []).append(raw)
-        self.held += raw.nbytes
+        self.free.setdefault(nbytes, []).append((raw, address))
+        self.held += nbytes
 
     def give_small(self, dtype: DType, array: np.ndarray, address: int) -> None:
         if self.small_held + array.nbytes > self.small_limit:
