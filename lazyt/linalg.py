@@ -53,15 +53,35 @@ def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
     compute = a.dtype if a.dtype.itemsize >= 4 or a.dtype.kind != "f" else dtypes.float32
     a_c, b_c = _blas_ready(ew.cast_if(a, compute)), _blas_ready(ew.cast_if(b, compute))
     if _realised(a_c) and _realised(b_c) and not modes.is_deferred():
-        # Eager and realised: the extern call itself, without an IR node.
-        storage = Storage.allocate(compute, prod(out_shape), a_c._st.device)
-        out = Tensor._make(storage, View.contiguous(out_shape))
-        stats.bump("realizations")
-        run_matmul(storage, out._vw, [(a_c._st, a_c._vw), (b_c._st, b_c._vw)])
+        out = _product_now(a_c, b_c, out_shape, compute)
     else:
         node = make_node("extern", compute, out_shape, (a_c._load(), b_c._load()), "matmul")
         out = Tensor._from_node(node)
     return out if compute is a.dtype else ew.cast(out, a.dtype)
+
+
+def _product_now(a: Tensor, b: Tensor, out_shape: tuple[int, ...], dtype) -> Tensor:
+    """Eager and realised: the extern call itself, without an IR node."""
+    storage = Storage.allocate(dtype, prod(out_shape), a._st.device)
+    view = View.contiguous(out_shape)
+    stats.bump("realizations")
+    run_matmul(storage, view, [(a._st, a._vw), (b._st, b._vw)])
+    return Tensor._make(storage, view)
+
+
+def _matrices_product_now(a: Tensor, b: Tensor) -> Tensor | None:
+    """a @ b in the common eager case, two realised matrices that BLAS reads
+    as they are (no cast, no copy): computed without the general path's
+    no_grad scope (nothing here records) or its shape dispatch. None for
+    any other case."""
+    va, vb = a._vw, b._vw
+    if a._node is not None or b._node is not None or len(va.shape) != 2 or \
+            len(vb.shape) != 2 or (a.dtype.itemsize < 4 and a.dtype.kind == "f") or \
+            a._st.writer is not None or b._st.writer is not None or modes.is_deferred() or \
+            not is_blas_matrix(va.shape, va.strides) or not is_blas_matrix(vb.shape, vb.strides):
+        return None
+    _check_mm_shapes(a, b)
+    return _product_now(a, b, (va.shape[0], vb.shape[1]), a.dtype)
 
 
 def _realised(t: Tensor) -> bool:
@@ -91,8 +111,10 @@ def stored_transposed(t: Tensor) -> bool:
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     _check_dtypes(input, other)
-    with grad_mode.no_grad():
-        out = _matmul(input, other)
+    out = _matrices_product_now(input, other)
+    if out is None:
+        with grad_mode.no_grad():
+            out = _matmul(input, other)
     grad_mode.record("matmul", out, (input, other), mat2_transposed=stored_transposed(other))
     return out
 
@@ -151,18 +173,20 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    _check_mm_shapes(input, mat2)
-    with grad_mode.no_grad():
-        out = _extern_matmul(input, mat2, (input.shape[0], mat2.shape[1]))
+    out = _matrices_product_now(input, mat2)
+    if out is None:
+        _check_mm_shapes(input, mat2)
+        with grad_mode.no_grad():
+            out = _extern_matmul(input, mat2, (input.shape[0], mat2.shape[1]))
     grad_mode.record("matmul", out, (input, mat2), mat2_transposed=stored_transposed(mat2))
     return out
 
 
 def _check_mm_shapes(a: Tensor, b: Tensor) -> None:
-    if a.shape[1] != b.shape[0]:
+    (m, k), (k2, n) = a._shape, b._shape
+    if k != k2:
         raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
-            f"{b.shape[0]}x{b.shape[1]})")
+            f"mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n})")
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:

@@ -186,7 +186,7 @@ def run_matmul(out: Storage, view: View, sources: list, epilogue=None) -> None:
     backend = backend_for(out.device)
     # The one-launch Program of these views is kept in the plan cache: a
     # repeated eager matmul skips building and preparing it.
-    key = ("matmul", view, tuple(v for _, v in sources))
+    key = ("matmul", view, sources[0][1], sources[1][1])
     if backend is not CPU_BACKEND:  # (only the GPU's matmul carries an epilogue)
         key = (str(backend.device), key, epilogue)
     action, program = plans.PLANS.lookup(key)
