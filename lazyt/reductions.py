@@ -373,12 +373,12 @@ def _log_softmax_values(x: Tensor, dim: int) -> Tensor:
 
 
 def _sum_of_exps(exps: Tensor, dim: int) -> Tensor:
-    """(log_)softmax's sum of exp(x - max) along dim (kept). A float32 sum
-    accumulates in float64, like every sum: a float32 accumulator would vectorise
-    twice as wide, but its result would depend on how the vectoriser
+    """(log_)softmax's sum of exp(x - max) along dim (kept): a sum like any
+    other. (A float32 accumulator marked reassoc would vectorise twice as
+    wide as float64, but its bits would depend on how the vectoriser
     interleaves the loop, which differs between a kernel of softmax alone
-    (eager) and one fused with more work (deferred), so the modes' bits would
-    part."""
+    (eager) and one fused with more work (deferred); on the CPU the sum's
+    float32 lanes are written out instead: codegen/sum_lanes.py.)"""
     return sum(exps, dim, keepdim=True)
 
 

@@ -183,7 +183,7 @@ def test_a_repeated_eager_matmul_replays_its_cached_program():
 
     for a, b in [(lt.randn(8, 8), lt.randn(8, 8)), (lt.randn(8, 8).t(), lt.randn(8, 8))]:
         first = a @ b
-        key = ("matmul", first._vw, (a._vw, b._vw))
+        key = ("matmul", first._vw, a._vw, b._vw)
         assert key in PLANS.entries
         programs = len(PLANS.entries)
         lt.debug.reset_stats()

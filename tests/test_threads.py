@@ -215,7 +215,9 @@ def test_native_pool_gives_the_bits_of_python_threads(monkeypatch):
             for a, b in zip(results[True], results[False]):
                 assert np.array_equal(a, b)
             assert native_pool._POOL[0].workers >= threads - 1
-        np.testing.assert_allclose(results[True][0], data.sum(-1, dtype=np.float64), rtol=1e-5)
+        # (float32 lanes: an error of a few float32 ulps of the row sizes summed)
+        np.testing.assert_allclose(results[True][0], data.sum(-1, dtype=np.float64),
+                                   rtol=1e-5, atol=1e-4)
     finally:
         lt.set_num_threads(before)
 

@@ -15,7 +15,9 @@ Rendering choices that matter:
   phis, which keeps this renderer free of SSA bookkeeping.
 - Float sums use `reassoc` so the vectoriser may split them into lanes; the
   lane order is fixed by the compiled code, so a given kernel returns the same
-  bits on every run (documented in README "Reductions").
+  bits on every run. A float32 sum over a contiguous row is first rewritten
+  into explicit float32 lanes (codegen/sum_lanes.py) whose additions are
+  `ordered` (no reassoc): their order is the kernel IR's.
 - float16/bfloat16 are held as float in registers and rounded after every op,
   so a fused kernel gives the same bits as a chain of eager kernels.
 """
@@ -34,6 +36,7 @@ from lazyt.codegen.llvm_types import (
     rounded_float_literal,
     storage_type,
 )
+from lazyt.codegen.sum_lanes import split_float32_sums
 from lazyt.dtypes import DType
 from lazyt.ir import kernel as K
 from lazyt.runtime.checked import SCRATCH_WORD
@@ -75,6 +78,8 @@ class _Renderer:
         self.scopes: list[dict] = [{}]
         self.loop_vars: dict[str, str] = {}
         self.accs: dict[str, tuple[str, str | None, DType, str]] = {}
+        self.lanes: dict[str, int] = {}  # laned accumulators: name -> lanes
+        self.metadata: list[str] = []  # module-level metadata nodes (loop hints)
         self.helpers: dict[str, str] = {}
         self.params: dict[int, str] = {}
         self.entry_lines: list[str] = []
@@ -251,7 +256,8 @@ class _Renderer:
             if e.part == "index":
                 self.emit(f"{out} = load i64, ptr {index_slot}")
             else:
-                self.emit(f"{out} = load {register_type(acc_dtype)}, ptr {value_slot}")
+                slot = value_slot if e.lane is None else self.lane_slot(e.name, e.lane)
+                self.emit(f"{out} = load {register_type(acc_dtype)}, ptr {slot}")
             return out
         if isinstance(e, K.CheckedIndex):
             return self.render_checked_index(e)
@@ -550,8 +556,25 @@ exit:
         self.scopes.pop()
         self.emit(f"%L{n}.next = add nsw i64 {var}, 1")
         self.emit(f"store i64 %L{n}.next, ptr {slot}")
-        self.emit(f"br label %L{n}.cond")
+        self.emit(f"br label %L{n}.cond" + ("" if loop.unroll else self.no_unroll()))
         self.label(f"L{n}.end")
+
+    def no_unroll(self) -> str:
+        """The loop metadata that keeps LLVM from unrolling a loop (appended
+        to its back edge); the metadata nodes go at the end of the module."""
+        first = len(self.metadata)
+        self.metadata += [f"!{first} = distinct !{{!{first}, !{first + 1}}}",
+                          f'!{first + 1} = !{{!"llvm.loop.unroll.disable"}}']
+        return f", !llvm.loop !{first}"
+
+    def lane_slot(self, name: str, lane: K.Expr) -> str:
+        """A pointer to one lane of a laned accumulator."""
+        value_slot, _, dtype, _ = self.accs[name]
+        lanes = self.lanes[name]
+        ptr = self.fresh("lp")
+        self.emit(f"{ptr} = getelementptr inbounds [{lanes} x {register_type(dtype)}], "
+                  f"ptr {value_slot}, i64 0, i64 {self.expr(lane)}")
+        return ptr
 
     def render_acc_init(self, s: K.AccInit) -> None:
         reg = register_type(s.dtype)
@@ -564,12 +587,23 @@ exit:
             self.accs[s.name] = (value_slot, index_slot, s.dtype, s.op)
         value_slot, index_slot, _, _ = self.accs[s.name]
         init = const_literal(K.reduction_identity(s.op, s.dtype), s.dtype)
+        if s.lanes > 1:
+            self.lanes[s.name] = s.lanes
+            vector = f"<{s.lanes} x {reg}>"
+            scalar = f"{value_slot} = alloca {reg}"
+            if scalar in self.allocas:
+                self.allocas[self.allocas.index(scalar)] = f"{value_slot} = alloca {vector}"
+            self.emit(f"store {vector} <{', '.join([f'{reg} {init}'] * s.lanes)}>, "
+                      f"ptr {value_slot}")
+            return
         self.emit(f"store {reg} {init}, ptr {value_slot}")
         if index_slot:
             self.emit(f"store i64 0, ptr {index_slot}")
 
     def render_acc_update(self, s: K.AccUpdate) -> None:
         value_slot, index_slot, dtype, op = self.accs[s.name]
+        if s.lane is not None:
+            value_slot = self.lane_slot(s.name, s.lane)
         reg = register_type(dtype)
         kind = dtype.kind
         value = self.expr(s.value)
@@ -579,7 +613,8 @@ exit:
         if op in ("sum", "prod"):
             if kind == "f":
                 inst = "fadd" if op == "sum" else "fmul"
-                self.emit(f"{new} = {inst} reassoc {reg} {acc}, {value}")
+                flags = "" if s.ordered else " reassoc"
+                self.emit(f"{new} = {inst}{flags} {reg} {acc}, {value}")
             elif kind == "b":
                 self.emit(f"{new} = or i1 {acc}, {value}")
             else:
@@ -660,7 +695,8 @@ exit:
         call_args.append("ptr %args")
         wrapper.append(f"  call void @{self.symbol}.body({', '.join(call_args)})")
         wrapper += ["  ret void", "}"]
-        parts = [body, "\n".join(wrapper), *self.helpers.values(), self.math.render()]
+        parts = [body, "\n".join(wrapper), *self.helpers.values(), self.math.render(),
+                 *self.metadata]
         return "\n\n".join(parts) + "\n"
 
 
@@ -681,4 +717,4 @@ def render_llvm(kern: K.Kernel, symbol: str | None = None, check_bounds: bool = 
     runtime/checked.py): every load and store is checked against its buffer's
     size; `bufs` then holds, after the n buffer pointers, the n buffer sizes in
     bytes and the check block."""
-    return _Renderer(kern, symbol or kern.name, check_bounds).render()
+    return _Renderer(split_float32_sums(kern), symbol or kern.name, check_bounds).render()

@@ -112,6 +112,7 @@ class AccGet:
     name: str
     dtype: DType
     part: str = "value"
+    lane: Expr | None = None  # which lane of a laned accumulator (AccInit.lanes)
 
 
 @_tree
@@ -152,6 +153,9 @@ class Loop:
     start: Expr
     stop: Expr
     body: tuple[Stmt, ...]
+    # False: the backend must not unroll it (a loop over an accumulator's
+    # lanes, left for the vectoriser: codegen/sum_lanes.py).
+    unroll: bool = True
 
 
 @_tree
@@ -169,15 +173,20 @@ class AccInit:
     name: str
     op: str  # sum, prod, max, min, argmax, argmin, any, all
     dtype: DType
+    lanes: int = 1  # > 1: that many independent accumulators, picked by AccUpdate.lane
 
 
 @_tree
 class AccUpdate:
-    """acc = op(acc, value); arg-reductions also track `position` of the winner."""
+    """acc = op(acc, value); arg-reductions also track `position` of the winner.
+    A float sum is free to be reassociated (vectorised into lanes) unless
+    `ordered`: then its additions happen in the written order."""
 
     name: str
     value: Expr
     position: Expr | None = None
+    ordered: bool = False
+    lane: Expr | None = None  # which lane of a laned accumulator (AccInit.lanes)
 
 
 Stmt = Union[Loop, Store, AccInit, AccUpdate]

@@ -33,7 +33,9 @@ from lazyt.ir.view import View, contiguous_strides
 
 
 def reduce_accumulator_dtype(op: str, dtype: DType) -> DType:
-    """Accumulate low-precision floats in float32 and float32 sums in float64."""
+    """Accumulate low-precision floats in float32 and float32 sums in float64
+    (which the CPU backend turns into float32 lanes summed in float64 where
+    the row is contiguous: codegen/sum_lanes.py)."""
     if op in ("any", "all"):
         return dtypes.bool_
     if dtype.kind == "f" and dtype.itemsize < 4:
