@@ -129,7 +129,8 @@ def run_region(name, fn, tensors: tuple, consts: tuple = (), grad_name: str | No
     key = None
     if can_record_or_replay():  # (else _key is None: skip freezing the consts)
         try:
-            key = _key(name, consts if consts_frozen else frozen(consts), tensors, writes)
+            key = _key(name, consts if consts_frozen else frozen(consts), tensors, writes,
+                       checked=True)
         except TypeError:  # a tensor among the consts
             pass
     if key is None:
@@ -163,13 +164,14 @@ def differentiated_as(name, fn, tensors: tuple, consts: tuple, grad_name: str):
     return fn(*tensors)
 
 
-def _key(name, consts: tuple, tensors: tuple, writes: bool = False):
+def _key(name, consts: tuple, tensors: tuple, writes: bool = False, checked: bool = False):
     """(signature, consts) of this call in REGIONS, or None where the region
     must run op by op: while lt.compile records, with deferred writes
     pending (a realisation here would carry them out), and for a function
     that writes while pending tensors read its tensors (op by op, each write
-    first computes its readers)."""
-    if not can_record_or_replay():
+    first computes its readers). `checked`: the caller just asked
+    can_record_or_replay."""
+    if not checked and not can_record_or_replay():
         return None
     signature = key_for(name, tensors)  # None in deferred mode, tracing, pending tensors
     if signature is None or writes and modes.has_pending() and realization.pending_reads(

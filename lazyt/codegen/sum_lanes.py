@@ -14,15 +14,19 @@ Here the loop of such a sum over a contiguous row becomes
         lane[w] = 0 for w < LANES               (float32)
         for each group of LANES elements in the block:
             lane[w] += x[LANES * group + w]
-        total += float64(pairwise sum of the lanes, in a fixed tree)
-    for the last elements (fewer than LANES): total += float64(x[i])
+        total += float64(the lanes summed by halves: w + w+8, then w + w+4, ...)
+    the last elements (fewer than LANES) as one more group, the lanes past
+    the end adding zero: total += float64(its lanes summed by halves)
 
 Every addition's order is written in the IR and none is marked reassoc, so
-LLVM can only vectorise across the independent lanes (its SLP vectoriser),
-never reorder: a kernel's sum has the same bits whatever else its loop body
+LLVM can only vectorise across the independent lanes (the loop over the
+lanes, kept from unrolling, is what its loop vectoriser sees), never
+reorder: a kernel's sum has the same bits whatever else its loop body
 computes (eager alone or fused in deferred mode), whatever vector width the
 machine has and however the rows are split across threads. A lane adds at
 most BLOCK / LANES values in float32; the blocks are summed in float64.
+(Written as 16 scalar accumulators instead, the lanes were left to LLVM's
+SLP vectoriser, which paired them two by two: slower than float64.)
 Sums that read their row with a stride (a column of a matrix), through a
 mask or a bounds-checked index keep the float64 loop.
 """
@@ -152,11 +156,29 @@ def _in_lanes(init: K.AccInit, loop: K.Loop) -> tuple:
         half = len(values) // 2
         values = [K.Alu("add", dtypes.float32, (values[k], values[k + half]))
                   for k in range(half)]
+    total = K.AccUpdate(init.name, K.Cast(dtypes.float64, values[0]), ordered=True)
     block_loop = K.Loop(block.name, const(0), blocks, (
         K.AccInit(lanes, "sum", dtypes.float32, lanes=LANES),
         K.Loop(group.name, first, last, (
             K.Loop(lane.name, const(0), const(LANES), lane_body, unroll=False),)),
-        K.AccUpdate(init.name, K.Cast(dtypes.float64, values[0]), ordered=True)))
-    tail = K.Loop(loop.var, K.Index("mul", (groups, const(LANES))), n,
-                  tuple(replace(s, ordered=True) if s is update else s for s in loop.body))
-    return block_loop, tail
+        total))
+    # The last elements (fewer than LANES) as one more group whose lanes past
+    # the end add zero (their loads and stores masked off).
+    position = K.Index("add", (K.Index("mul", (groups, const(LANES))), lane))
+    inside = K.Index("lt", (position, n))
+    tail_body = []
+    for s in loop.body:
+        moved = K.rewrite(update.value.src if s is update else s,
+                          var_exprs={loop.var: position}, load_valid=inside)
+        if s is update:
+            zero = K.Const(0.0, dtypes.float32)
+            tail_body.append(K.AccUpdate(lanes, K.Alu("where", dtypes.float32,
+                                                      (inside, moved, zero)),
+                                         lane=lane, ordered=True))
+        else:
+            mask = inside if moved.mask is None else K.Index("and", (moved.mask, inside))
+            tail_body.append(replace(moved, mask=mask))
+    tail = (K.AccInit(lanes, "sum", dtypes.float32, lanes=LANES),
+            K.Loop(lane.name, const(0), const(LANES), tuple(tail_body), unroll=False),
+            total)
+    return (block_loop, *tail)

@@ -214,16 +214,19 @@ class Kernel:
 
 
 def rewrite(value, *, var_exprs: dict | None = None, accs: dict | None = None,
-            buffers: list[int] | None = None, param_offset: int = 0, prefix: str = ""):
+            buffers: list[int] | None = None, param_offset: int = 0, prefix: str = "",
+            load_valid: Expr | None = None):
     """A copy of a kernel IR tree (an Expr, a Stmt, or a tuple of them) with
     loop variables replaced by expressions (`var_exprs`: name -> Expr), accumulators
     renamed (`accs`: old -> new), buffer slots mapped (`buffers[old]`), param
     and scalar slots shifted by `param_offset`, and, with `prefix`, every loop
     variable and accumulator name prefixed. Used to place one kernel's code
     inside another (horizontal fusion) or to repeat it for neighbouring
-    columns (column reductions). Subtrees shared in the input are rewritten
-    once (and stay shared); a subtree with nothing to change is kept as it is."""
-    return _Rewriter(var_exprs, accs, buffers, param_offset, prefix).rewrite(value)
+    columns (column reductions). With `load_valid`, every Load reads only
+    where that bool is true (a masked load: zero elsewhere). Subtrees shared
+    in the input are rewritten once (and stay shared); a subtree with
+    nothing to change is kept as it is."""
+    return _Rewriter(var_exprs, accs, buffers, param_offset, prefix, load_valid).rewrite(value)
 
 
 def _field_roles(cls) -> tuple[tuple[str, str], ...]:
@@ -249,7 +252,8 @@ _FIELD_ROLES: dict[type, tuple] = {}
 class _Rewriter:
     """One rewrite's settings and the subtrees it has rewritten (by id)."""
 
-    def __init__(self, var_exprs, accs, buffers, param_offset, prefix):
+    def __init__(self, var_exprs, accs, buffers, param_offset, prefix, load_valid=None):
+        self.load_valid = load_valid
         self.var_exprs = var_exprs
         self.accs = accs
         self.buffers = buffers
@@ -298,6 +302,10 @@ class _Rewriter:
             if new != old:
                 changes[name] = new
         result = replace(value, **changes) if changes else value
+        if kind is Load and self.load_valid is not None:
+            valid = self.load_valid if result.valid is None else \
+                Index("and", (result.valid, self.load_valid))
+            result = replace(result, valid=valid)
         self.done[id(value)] = result
         self.keep.append(value)
         return result

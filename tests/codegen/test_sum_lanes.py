@@ -12,7 +12,8 @@ from lazyt.codegen.sum_lanes import BLOCK, LANES
 
 def lanes_sum(row: np.ndarray) -> np.float32:
     """The documented order, in numpy: float32 lanes per block of BLOCK
-    elements, their halves tree, the blocks and the last elements in float64."""
+    elements and their halves tree, the last elements as one more group, the
+    blocks added in float64."""
     groups = len(row) // LANES
     total = np.float64(0)
     per_block = BLOCK // LANES
@@ -24,9 +25,13 @@ def lanes_sum(row: np.ndarray) -> np.float32:
             half = len(lanes) // 2
             lanes = lanes[:half] + lanes[half:]
         total = total + np.float64(lanes[0])
-    for value in row[groups * LANES:]:
-        total = total + np.float64(value)
-    return np.float32(total)
+    lanes = np.zeros(LANES, np.float32)  # the last elements: one group, zero past the end
+    tail = row[groups * LANES:]
+    lanes[:len(tail)] += tail
+    while len(lanes) > 1:
+        half = len(lanes) // 2
+        lanes = lanes[:half] + lanes[half:]
+    return np.float32(total + np.float64(lanes[0]))
 
 
 @pytest.mark.parametrize("length", [0, 5, 16, 17, 255, 256, 257, 1000, 4099])

@@ -8,9 +8,10 @@ from lazyt.tensor import Tensor
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, weight of shape (out_features, in_features)."""
-    if weight.ndim not in (1, 2):
+    in_shape, weight_shape = input._shape, weight._shape  # (no Size objects: every step calls this)
+    if len(weight_shape) not in (1, 2):
         raise RuntimeError(f"linear(): weight should be 1-D or 2-D, got {weight.ndim}-D")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+    if not in_shape or in_shape[-1] != weight_shape[-1]:
         in_rows = input.numel() // max(input.shape[-1], 1) if input.ndim else 1
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({in_rows}x"
@@ -23,11 +24,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     edges = None
     if bias is None:
         name = {(2, 2): "MmBackward0", (1, 1): "DotBackward0",
-                (1, 2): "SqueezeBackward4"}.get((input.ndim, weight.ndim), "ViewBackward0")
+                (1, 2): "SqueezeBackward4"}.get((len(in_shape), len(weight_shape)),
+                                                "ViewBackward0")
         if name == "MmBackward0":
             edges = ((0, False), (1, True))
     else:
-        name = "AddmmBackward0" if input.ndim == 2 and weight.ndim == 2 else "ViewBackward0"
+        name = "AddmmBackward0" if len(in_shape) == 2 and len(weight_shape) == 2 \
+            else "ViewBackward0"
         if name == "AddmmBackward0":
             edges = ((2, False), (0, False), (1, True))
     return run_region("linear", _linear, (input, weight, bias), (), name, edges=edges)
