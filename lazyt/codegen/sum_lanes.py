@@ -15,8 +15,8 @@ Here the loop of such a sum over a contiguous row becomes
         for each group of LANES elements in the block:
             lane[w] += x[LANES * group + w]
         total += float64(the lanes summed by halves: w + w+8, then w + w+4, ...)
-    the last elements (fewer than LANES) as one more group, the lanes past
-    the end adding zero: total += float64(its lanes summed by halves)
+    if the row has elements left (fewer than LANES): those as one more group,
+    the lanes past the end adding zero: total += float64(its lanes by halves)
 
 Every addition's order is written in the IR and none is marked reassoc, so
 LLVM can only vectorise across the independent lanes (the loop over the
@@ -178,7 +178,10 @@ def _in_lanes(init: K.AccInit, loop: K.Loop) -> tuple:
         else:
             mask = inside if moved.mask is None else K.Index("and", (moved.mask, inside))
             tail_body.append(replace(moved, mask=mask))
-    tail = (K.AccInit(lanes, "sum", dtypes.float32, lanes=LANES),
-            K.Loop(lane.name, const(0), const(LANES), tuple(tail_body), unroll=False),
-            total)
-    return (block_loop, *tail)
+    # (a loop run once when the row has such elements, else not at all)
+    has_tail = K.Index("lt", (K.Index("mul", (groups, const(LANES))), n))
+    tail = K.Loop(loop.var + "t", const(0), K.Index("select", (has_tail, const(1), const(0))), (
+        K.AccInit(lanes, "sum", dtypes.float32, lanes=LANES),
+        K.Loop(lane.name, const(0), const(LANES), tuple(tail_body), unroll=False),
+        total))
+    return block_loop, tail

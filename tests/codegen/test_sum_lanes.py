@@ -25,13 +25,15 @@ def lanes_sum(row: np.ndarray) -> np.float32:
             half = len(lanes) // 2
             lanes = lanes[:half] + lanes[half:]
         total = total + np.float64(lanes[0])
-    lanes = np.zeros(LANES, np.float32)  # the last elements: one group, zero past the end
     tail = row[groups * LANES:]
-    lanes[:len(tail)] += tail
-    while len(lanes) > 1:
-        half = len(lanes) // 2
-        lanes = lanes[:half] + lanes[half:]
-    return np.float32(total + np.float64(lanes[0]))
+    if len(tail):  # the last elements: one more group, zero past the end
+        lanes = np.zeros(LANES, np.float32)
+        lanes[:len(tail)] += tail
+        while len(lanes) > 1:
+            half = len(lanes) // 2
+            lanes = lanes[:half] + lanes[half:]
+        total = total + np.float64(lanes[0])
+    return np.float32(total)
 
 
 @pytest.mark.parametrize("length", [0, 5, 16, 17, 255, 256, 257, 1000, 4099])
