@@ -50,7 +50,7 @@ def _check_dtypes(a: Tensor, b: Tensor, what: str = "m1 and m2") -> None:
 
 def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
     """out = a @ b for already-broadcast operands (batch dims equal or absent)."""
-    compute = a.dtype if a.dtype.itemsize >= 4 or a.dtype.kind != "f" else dtypes.float32
+    compute = _compute_dtype(a.dtype)
     a_c, b_c = _blas_ready(ew.cast_if(a, compute)), _blas_ready(ew.cast_if(b, compute))
     if _realised(a_c) and _realised(b_c) and not modes.is_deferred():
         out = _product_now(a_c, b_c, out_shape, compute)
@@ -58,6 +58,11 @@ def _extern_matmul(a: Tensor, b: Tensor, out_shape: tuple[int, ...]) -> Tensor:
         node = make_node("extern", compute, out_shape, (a_c._load(), b_c._load()), "matmul")
         out = Tensor._from_node(node)
     return out if compute is a.dtype else ew.cast(out, a.dtype)
+
+
+def _compute_dtype(dtype):
+    """The dtype a matmul computes in: float16/bfloat16 in float32."""
+    return dtype if dtype.itemsize >= 4 or dtype.kind != "f" else dtypes.float32
 
 
 def _product_now(a: Tensor, b: Tensor, out_shape: tuple[int, ...], dtype) -> Tensor:
@@ -74,11 +79,12 @@ def _matrices_product_now(a: Tensor, b: Tensor) -> Tensor | None:
     as they are (no cast, no copy): computed without the general path's
     no_grad scope (nothing here records) or its shape dispatch. None for
     any other case."""
+    if not (_realised(a) and _realised(b)) or modes.is_deferred() or \
+            _compute_dtype(a.dtype) is not a.dtype:
+        return None
     va, vb = a._vw, b._vw
-    if a._node is not None or b._node is not None or len(va.shape) != 2 or \
-            len(vb.shape) != 2 or (a.dtype.itemsize < 4 and a.dtype.kind == "f") or \
-            a._st.writer is not None or b._st.writer is not None or modes.is_deferred() or \
-            not is_blas_matrix(va.shape, va.strides) or not is_blas_matrix(vb.shape, vb.strides):
+    if len(va.shape) != 2 or len(vb.shape) != 2 or not is_blas_matrix(va.shape, va.strides) \
+            or not is_blas_matrix(vb.shape, vb.strides):
         return None
     _check_mm_shapes(a, b)
     return _product_now(a, b, (va.shape[0], vb.shape[1]), a.dtype)

@@ -578,21 +578,19 @@ exit:
 
     def render_acc_init(self, s: K.AccInit) -> None:
         reg = register_type(s.dtype)
+        vector = f"<{s.lanes} x {reg}>"
         if s.name not in self.accs:
             value_slot = f"%acc.{s.name}"
             index_slot = f"%acci.{s.name}" if s.op in ("argmax", "argmin") else None
-            self.allocas.append(f"{value_slot} = alloca {reg}")
+            self.allocas.append(f"{value_slot} = alloca {reg if s.lanes == 1 else vector}")
+            if s.lanes > 1:
+                self.lanes[s.name] = s.lanes
             if index_slot:
                 self.allocas.append(f"{index_slot} = alloca i64")
             self.accs[s.name] = (value_slot, index_slot, s.dtype, s.op)
         value_slot, index_slot, _, _ = self.accs[s.name]
         init = const_literal(K.reduction_identity(s.op, s.dtype), s.dtype)
         if s.lanes > 1:
-            self.lanes[s.name] = s.lanes
-            vector = f"<{s.lanes} x {reg}>"
-            scalar = f"{value_slot} = alloca {reg}"
-            if scalar in self.allocas:
-                self.allocas[self.allocas.index(scalar)] = f"{value_slot} = alloca {vector}"
             self.emit(f"store {vector} <{', '.join([f'{reg} {init}'] * s.lanes)}>, "
                       f"ptr {value_slot}")
             return

@@ -97,14 +97,14 @@ def _splittable(init: K.AccInit, loop) -> bool:
         if isinstance(e, (K.CheckedIndex, K.Rand)) or \
                 isinstance(e, K.AccGet) and e.name == init.name:
             return False
-        if isinstance(e, K.Load) and (e.valid is not None or not _contiguous(e.index, var)
-                                      and var in _subtrees(e.index)):
-            return False  # (a load that does not move with the row, a broadcast, is fine)
+        if isinstance(e, K.Load) and (e.valid is not None or not _dense_along(e.index, var)):
+            return False
     return True
 
 
-def _contiguous(index, var: K.Var) -> bool:
-    """Is index `var` plus terms that do not involve it (stride 1 along var)?"""
+def _dense_along(index, var: K.Var) -> bool:
+    """Does index move by 1 or 0 (a broadcast) along var: is it var plus
+    terms without var, or free of var?"""
     terms, pending = [], [index]
     while pending:
         e = pending.pop()
@@ -112,8 +112,7 @@ def _contiguous(index, var: K.Var) -> bool:
             pending.extend(e.srcs)
         else:
             terms.append(e)
-    return terms.count(var) == 1 and all(
-        t == var or var not in _subtrees(t) for t in terms)
+    return terms.count(var) <= 1 and all(t == var or var not in _subtrees(t) for t in terms)
 
 
 def _subtrees(tree) -> list:
@@ -130,7 +129,8 @@ def _subtrees(tree) -> list:
 
 
 def _in_lanes(init: K.AccInit, loop: K.Loop) -> tuple:
-    """The block loop over lanes and the scalar tail that replace `loop`."""
+    """The block loop over full groups of lanes and the loop over the last,
+    masked group (run once or not at all) that replace `loop`."""
     (update,) = [s for s in loop.body if isinstance(s, K.AccUpdate)]
 
     def const(value: int) -> K.Const:
@@ -139,6 +139,7 @@ def _in_lanes(init: K.AccInit, loop: K.Loop) -> tuple:
     per_block = BLOCK // LANES
     n = loop.stop
     groups = K.Index("div", (n, const(LANES)))
+    in_groups = K.Index("mul", (groups, const(LANES)))  # the elements in full groups
     blocks = K.Index("div", (K.Index("add", (groups, const(per_block - 1))), const(per_block)))
     block, group = K.Var(loop.var + "b"), K.Var(loop.var + "g")
     first = K.Index("mul", (block, const(per_block)))
@@ -164,7 +165,7 @@ def _in_lanes(init: K.AccInit, loop: K.Loop) -> tuple:
         total))
     # The last elements (fewer than LANES) as one more group whose lanes past
     # the end add zero (their loads and stores masked off).
-    position = K.Index("add", (K.Index("mul", (groups, const(LANES))), lane))
+    position = K.Index("add", (in_groups, lane))
     inside = K.Index("lt", (position, n))
     tail_body = []
     for s in loop.body:
@@ -179,7 +180,7 @@ def _in_lanes(init: K.AccInit, loop: K.Loop) -> tuple:
             mask = inside if moved.mask is None else K.Index("and", (moved.mask, inside))
             tail_body.append(replace(moved, mask=mask))
     # (a loop run once when the row has such elements, else not at all)
-    has_tail = K.Index("lt", (K.Index("mul", (groups, const(LANES))), n))
+    has_tail = K.Index("lt", (in_groups, n))
     tail = K.Loop(loop.var + "t", const(0), K.Index("select", (has_tail, const(1), const(0))), (
         K.AccInit(lanes, "sum", dtypes.float32, lanes=LANES),
         K.Loop(lane.name, const(0), const(LANES), tuple(tail_body), unroll=False),
