@@ -63,6 +63,14 @@ def __array__(self, dtype=None, copy=None):
     arr = self.detach().numpy(force=True)
     return arr if dtype is None else arr.astype(dtype)
 
+def __array_wrap__(self, array, context=None, return_scalar=False):
+    """What a numpy function of a Tensor gives back (np.sin(t), t + ndarray):
+    numpy's result as a Tensor sharing its memory, bool results as uint8,
+    as PyTorch's Tensor does."""
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8)
+    return creation.from_numpy(array)
+
 def tolist(self):
     arr = self._readable_array()
     return arr.tolist() if arr.ndim else arr.item()
@@ -294,7 +302,7 @@ TENSOR_METHODS = {
     "_host_array": _host_array,
     "_readable_array": _readable_array,
     "numpy": numpy,
-    "__array__": __array__,
+    "__array__": __array__, "__array_wrap__": __array_wrap__,
     "tolist": tolist,
     "item": item,
     "__float__": __float__,

@@ -216,7 +216,12 @@ def result_type(*operands) -> DType:
     """
     groups: list[DType | None] = [None, None, None]  # dimensioned, zero-dim, scalar
     for op in operands:
-        if hasattr(op, "dtype") and hasattr(op, "ndim"):
+        if isinstance(op, np.generic):
+            # A numpy scalar counts as a Python scalar of its kind, np.bool_ as
+            # a float (PyTorch reads it through __float__: t_bool + np.True_ is float).
+            slot = 2
+            d = get_default_dtype() if isinstance(op, np.bool_) else scalar_dtype(op)
+        elif hasattr(op, "dtype") and hasattr(op, "ndim"):
             slot = 0 if op.ndim > 0 else 1
             d = op.dtype
         else:

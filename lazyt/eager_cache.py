@@ -33,11 +33,11 @@ _ENTRIES: OrderedDict = OrderedDict()
 
 class _Entry:
     """What a hit needs: the Program, the operand index per input slot (-1:
-    the output), and the output's dtype and view; `call`: the Program's
-    direct call (Program.direct_call) with the operand index per pointer
-    it takes, when it is one plain kernel."""
+    the output), and the output's dtype and view; `launch(out, operands)`:
+    the Program's direct call (Program.direct_call), when it is one plain
+    kernel."""
 
-    __slots__ = ("program", "operands", "dtype", "view", "numel", "call")
+    __slots__ = ("program", "operands", "dtype", "view", "numel", "launch", "kernels")
 
     def __init__(self, program, operands: tuple, dtype, view):
         self.program = program
@@ -45,9 +45,30 @@ class _Entry:
         self.dtype = dtype
         self.view = view
         self.numel = prod(view.shape)
+        self.kernels = program.kernels
         direct = program.direct_call()
-        self.call = None if direct is None else (
+        self.launch = None if direct is None else _launcher(
             direct[0], direct[1], direct[2], tuple(operands[slot] for slot in direct[3]))
+
+
+def _launcher(function, pack, args_address, sources: tuple):
+    """(out, operands) -> None: the kernel's direct call, given the
+    addresses of the output (source -1) and of the operands' storages
+    (source i: operands[i]) in the order the kernel takes them. The usual
+    orders (the output, then one or two operands) get a function of their
+    own: building the address list in a loop costs as much as the call."""
+    if sources == (-1, 0):
+        def launch(out, operands):
+            function(pack(out.address, operands[0]._st.address), args_address)
+    elif sources == (-1, 0, 1):
+        def launch(out, operands):
+            function(pack(out.address, operands[0]._st.address, operands[1]._st.address),
+                     args_address)
+    else:
+        def launch(out, operands):
+            function(pack(*[out.address if i < 0 else operands[i]._st.address for i in sources]),
+                     args_address)
+    return launch
 
 
 def key_for(op: str, operands: tuple):
@@ -116,18 +137,15 @@ def run_inplace(key, operands: tuple) -> bool:
 
 def _run(entry: _Entry, operands: tuple, out: Storage) -> None:
     """Run the entry's Program with `out` as its output: its one kernel by
-    its direct call (Program.direct_call) unless it has none or launches are
-    being recorded or timed."""
-    call = entry.call
+    its direct call unless it has none or launches are being recorded or
+    timed."""
     counters = stats.COUNTERS
-    if call is None or DEBUG_LEVEL[0] >= 2 or is_recording():
+    if entry.launch is None or DEBUG_LEVEL[0] >= 2 or is_recording():
         entry.program.run([out if i < 0 else operands[i]._st for i in entry.operands])
     else:
-        function, pack, args_address, sources = call
-        function(pack(*[out.address if i < 0 else operands[i]._st.address for i in sources]),
-                 args_address)
+        entry.launch(out, operands)
         counters["kernel_launches"] += 1
-        counters["kernels"] += entry.program.kernels
+        counters["kernels"] += entry.kernels
     counters["cache_hits"] += 1
     counters["realizations"] += 1
 

@@ -39,6 +39,10 @@ TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half",
                "int32": "Int", "int64": "Long", "bool": "Bool"}
 
 
+_PLAIN_SCALARS = frozenset((int, float, bool))  # (the common scalars, checked first: isinstance
+# against numbers.Number costs a quarter of an eager op)
+
+
 def _is_scalar(x) -> bool:
     return isinstance(x, (numbers.Number, np.bool_, np.number)) and not isinstance(x, complex)
 
@@ -780,9 +784,21 @@ def _binary_method(op: str):
 def _dunder_with_scalar_check(fn):
     """Operators return NotImplemented for foreign types so Python can try the other side."""
     def method(self, other):
-        if not (isinstance(other, Tensor) or _is_scalar(other)):
+        if not (isinstance(other, Tensor) or type(other) in _PLAIN_SCALARS or _is_scalar(other)):
             return NotImplemented
         return fn(self, other)
+
+    return method
+
+
+def _operator(op: str, reflected: bool = False):
+    """The operator method of an op that is `apply` alone (no keyword, no
+    check of its own): self op other, or other op self when reflected; one
+    call less than _dunder_with_scalar_check(function)."""
+    def method(self, other):
+        if not (isinstance(other, Tensor) or type(other) in _PLAIN_SCALARS or _is_scalar(other)):
+            return NotImplemented
+        return apply(op, other, self) if reflected else apply(op, self, other)
 
     return method
 
@@ -874,9 +890,9 @@ TENSOR_METHODS.update(
 
 # Python operators.
 TENSOR_METHODS.update({
-    "__add__": _dunder_with_scalar_check(add), "__radd__": _dunder_with_scalar_check(_reflected(add)),
+    "__add__": _operator("add"), "__radd__": _operator("add", reflected=True),
     "__sub__": _dunder_with_scalar_check(sub), "__rsub__": _dunder_with_scalar_check(_reflected(sub)),
-    "__mul__": _dunder_with_scalar_check(mul), "__rmul__": _dunder_with_scalar_check(_reflected(mul)),
+    "__mul__": _operator("mul"), "__rmul__": _operator("mul", reflected=True),
     "__truediv__": _dunder_with_scalar_check(div),
     "__rtruediv__": _dunder_with_scalar_check(_reflected(div)),
     "__floordiv__": _dunder_with_scalar_check(floor_divide),
@@ -885,20 +901,20 @@ TENSOR_METHODS.update({
     "__rmod__": _dunder_with_scalar_check(_reflected(remainder)),
     "__pow__": _dunder_with_scalar_check(pow),
     "__rpow__": _dunder_with_scalar_check(_reflected(pow)),
-    "__eq__": _dunder_with_scalar_check(_binary_method("eq")),
-    "__ne__": _dunder_with_scalar_check(_binary_method("ne")),
-    "__lt__": _dunder_with_scalar_check(_binary_method("lt")),
-    "__le__": _dunder_with_scalar_check(_binary_method("le")),
-    "__gt__": _dunder_with_scalar_check(_binary_method("gt")),
-    "__ge__": _dunder_with_scalar_check(_binary_method("ge")),
-    "__and__": _dunder_with_scalar_check(_binary_method("bitwise_and")),
-    "__rand__": _dunder_with_scalar_check(_binary_method("bitwise_and")),
-    "__or__": _dunder_with_scalar_check(_binary_method("bitwise_or")),
-    "__ror__": _dunder_with_scalar_check(_binary_method("bitwise_or")),
-    "__xor__": _dunder_with_scalar_check(_binary_method("bitwise_xor")),
-    "__rxor__": _dunder_with_scalar_check(_binary_method("bitwise_xor")),
-    "__lshift__": _dunder_with_scalar_check(_binary_method("bitwise_left_shift")),
-    "__rshift__": _dunder_with_scalar_check(_binary_method("bitwise_right_shift")),
+    "__eq__": _operator("eq"),
+    "__ne__": _operator("ne"),
+    "__lt__": _operator("lt"),
+    "__le__": _operator("le"),
+    "__gt__": _operator("gt"),
+    "__ge__": _operator("ge"),
+    "__and__": _operator("bitwise_and"),
+    "__rand__": _operator("bitwise_and"),
+    "__or__": _operator("bitwise_or"),
+    "__ror__": _operator("bitwise_or"),
+    "__xor__": _operator("bitwise_xor"),
+    "__rxor__": _operator("bitwise_xor"),
+    "__lshift__": _operator("bitwise_left_shift"),
+    "__rshift__": _operator("bitwise_right_shift"),
     "__neg__": neg, "__pos__": lambda self: self, "__abs__": TENSOR_METHODS["abs"],
     "__invert__": invert,
     "__iadd__": TENSOR_METHODS["add_"], "__isub__": TENSOR_METHODS["sub_"],

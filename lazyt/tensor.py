@@ -108,6 +108,10 @@ class Tensor:
                  "_retains_grad", "_backward_hooks", "_version_seen", "_write_epoch", "__weakref__",
                  "__dict__")
 
+    # numpy scalars and arrays on the left of an operator defer to the
+    # Tensor's reflected method (np.float32(3) * t is a Tensor), as PyTorch's do.
+    __array_priority__ = 1000
+
     # A tensor is either realised (_st, _vw: a Storage and a View) or pending
     # (_node: an IR node, deferred mode). A pending view of a pending tensor
     # remembers its base and the movements from it, so that it realises as a

@@ -27,6 +27,7 @@ class Size(tuple):
     def numel(self): ...  # defined in lazyt/tensor.py
 
 class Tensor:
+    __array_priority__: Any
     _backward_hooks: Any
     _base: Any
     _grad: Any
@@ -59,6 +60,7 @@ class Tensor:
     def put(self, index, source, accumulate=False): ...  # defined in lazyt/combinatorics.py
     def put_(self, index, source, accumulate=False): ...  # defined in lazyt/combinatorics.py
     def __array__(self, dtype=None, copy=None): ...  # defined in lazyt/conversions.py
+    def __array_wrap__(self, array, context=None, return_scalar=False): ...  # defined in lazyt/conversions.py
     def __bool__(self): ...  # defined in lazyt/conversions.py
     def __complex__(self): ...  # defined in lazyt/conversions.py
     def __float__(self): ...  # defined in lazyt/conversions.py
