@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from lazyt import creation, dtypes, indexing
+from lazyt import counting, creation, dtypes, indexing
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.autograd.function import Function
@@ -45,12 +45,13 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
-    """gather along dim after broadcasting input and indices in the other dims."""
+    """gather along dim after broadcasting input and indices in the other dims.
+    Along a dim, an index wraps modulo its size (-1 is the last, as does PyTorch's)."""
+    if dim is None:  # (gather's index rule: int32 or int64)
+        return indexing.gather(input.reshape(-1), 0, indices.reshape(-1))
     if indices.dtype is not dtypes.int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{_type_name(indices.dtype)}")
-    if dim is None:
-        return indexing.gather(input.reshape(-1), 0, indices.reshape(-1))
     if input.ndim != indices.ndim:
         raise RuntimeError(
             f"torch.take_along_dim(): input and indices should have the same number of "
@@ -63,6 +64,8 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     shape[dim] = input.shape[dim]
     input = input.expand(shape)
     shape[dim] = indices.shape[dim]
+    if input.shape[dim]:
+        indices = ew.remainder(indices, input.shape[dim])
     return indexing.gather(input, dim, indices.expand(shape))
 
 
@@ -135,6 +138,9 @@ def index_fill_(self: Tensor, dim: int, index: Tensor, value) -> Tensor:
         value = ew.cast(value, self.dtype)
     # index_fill counts negative indices from the end (index_copy does not).
     index = ew.where(ew.apply("lt", index, 0), ew.add(index, self.shape[dim]), index)
+    if isinstance(value, Tensor) and value.requires_grad:
+        # Each filled slice counts once in value's gradient, however often it is named.
+        index = counting.unique(index)
     shape, mapping, index_nodes = _index_plan(self, dim, index)
     indexing.index_put(self, self._view, shape, mapping, index_nodes, value, None,
                        (slice(None),) * dim + (index.reshape(-1),))

@@ -312,8 +312,12 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
 def gather_recorded_as(input: Tensor, dim: int, index: Tensor, grad_name: str) -> Tensor:
     """gather, its grad_fn named as the PyTorch op that gathers (sort, topk)."""
     dim = normalize_dim(dim, input.ndim)
+    if index.numel() == 0:  # (any empty index, of any dtype or rank, as PyTorch allows)
+        out = _empty(index.shape, input.dtype, input.device)
+        grad_mode.record("gather", out, (input,), dim=dim, index=index, grad_name=grad_name)
+        return out
     if index.dtype not in (dtypes.int64, dtypes.int32):
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     for d in range(index.ndim):
@@ -321,8 +325,6 @@ def gather_recorded_as(input: Tensor, dim: int, index: Tensor, grad_name: str) -
             raise RuntimeError(
                 f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
                 f"smaller than self {list(input.shape)} apart from dimension {dim}")
-    if index.numel() == 0:
-        return _empty(index.shape, input.dtype, input.device)
     mapping = tuple(("strict", 0, GATHER_OUT_OF_BOUNDS) if d == dim else ("loop", d)
                     for d in range(input.ndim))
     src = input._load()
@@ -447,14 +449,14 @@ def _scatter_(self: Tensor, dim: int, index: Tensor, src, value, reduce: str | N
     if src is None:
         src = value
     dim = normalize_dim(dim, self.ndim)
+    if reduce not in _SCATTER_REDUCE:
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if index.numel() == 0:  # (nothing to write: PyTorch checks nothing else either)
+        return self
     if index.dtype not in (dtypes.int32, dtypes.int64):
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     index = index.to(dtypes.int64)
-    if reduce not in _SCATTER_REDUCE:
-        raise RuntimeError("reduce argument must be either add or multiply.")
     check_scatter_shapes(self, dim, index, src)
-    if index.numel() == 0:
-        return self
     grad_mode.check_inplace(self)
     op = "scatter_add" if reduce == "add" else "scatter"
     differentiable = reduce != "multiply"

@@ -280,6 +280,12 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     dim = normalize_dim(dim, input.ndim)
+    size = input.shape[dim] if input.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+    if input.ndim == 0:  # (its one element, at index 0)
+        return namedtuple("kthvalue", ["values", "indices"])(
+            ew.clone(input), creation.zeros((), dtype=dtypes.int64))
     values, indices = sort(input, dim)
     v, i = values.select(dim, k - 1), indices.select(dim, k - 1)
     if keepdim:
@@ -288,55 +294,141 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
 
 
 def einsum(equation: str, *operands) -> Tensor:
-    """torch.einsum for explicit or implicit output, without '...' or repeated
-    subscripts within one operand: operands are permuted and broadcast to one
-    letter order, multiplied and summed over the contracted letters (in
-    deferred mode this fuses into one reduction kernel; eagerly it allocates
-    the broadcast product, so prefer matmul for large contractions)."""
+    """torch.einsum: explicit or implicit output, '...', repeated subscripts
+    within an operand (diagonals), size-1 broadcasting. Operands are
+    contracted left to right, two at a time, as batched matmuls over the
+    letters they share (PyTorch's plan without opt_einsum), so nothing the
+    size of the full broadcast product is allocated."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    eq = equation.replace(" ", "")
-    if "..." in eq:
-        raise NotImplementedError("lazyt.einsum does not support '...' yet")
+    inputs, out = _einsum_subscripts(equation.replace(" ", ""), operands)
+    operands = [_einsum_diagonals(op, sub, i) for i, (sub, op) in enumerate(zip(inputs, operands))]
+    inputs = [sub for _, sub in operands]
+    operands = [op for op, _ in operands]
+    sizes: dict = {}
+    for i, (sub, op) in enumerate(zip(inputs, operands)):
+        for c, n in zip(sub, op.shape):
+            if c in sizes and n != sizes[c] and 1 not in (n, sizes[c]):
+                raise RuntimeError(f"einsum(): subscript {_einsum_name(c)} has size {n} for "
+                                   f"operand {i} which does not broadcast with previously seen "
+                                   f"size {sizes[c]}")
+            sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
+    result, letters = operands[0], inputs[0]
+    for i in range(1, len(operands)):
+        later = set(out).union(*inputs[i + 1:])
+        result, letters = _contract(result, letters, operands[i], inputs[i], later, sizes)
+    summed = tuple(d for d, c in enumerate(letters) if c not in out)
+    if summed:
+        result = reductions.sum(result, summed)
+        letters = "".join(c for c in letters if c in out)
+    # (one operand, nothing summed: a view of it, as PyTorch gives)
+    return result.permute(*[letters.index(c) for c in out]) if out else result
+
+
+def _einsum_name(c: str) -> str:
+    """A subscript as the user wrote it ('...' dims are named by private letters)."""
+    return c if c.isascii() else "..."
+
+
+def _einsum_subscripts(eq: str, operands) -> tuple[list[str], str]:
+    """Each operand's subscripts and the output's, checked as PyTorch does;
+    an operand's '...' becomes one private letter per dim it covers (right-
+    aligned across operands, so they broadcast like shapes)."""
     lhs, arrow, rhs = eq.partition("->")
     inputs = lhs.split(",")
-    if len(inputs) != len(operands):
-        raise RuntimeError(f"einsum(): {len(inputs)} subscripts in the equation but "
-                           f"{len(operands)} operands were given")
-    for sub, op in zip(inputs, operands):
-        if len(sub) != op.ndim:
-            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(sub)}) "
-                               f"does not match the number of dimensions ({op.ndim}) for "
-                               "operand")
-        if len(set(sub)) != len(sub):
-            raise NotImplementedError("lazyt.einsum does not support repeated subscripts "
-                                      "within one operand (diagonals) yet")
-    counts = {}
-    for sub in inputs:
-        for c in sub:
-            counts[c] = counts.get(c, 0) + 1
-    out = rhs if arrow else "".join(sorted(c for c, n in counts.items() if n == 1))
-    sizes = {}
-    for sub, op in zip(inputs, operands):
-        for c, n in zip(sub, op.shape):
-            if sizes.get(c, n) != n and n != 1 and sizes[c] != 1:
-                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes "
-                                   f"(subscript {c}: {sizes[c]} vs {n})")
-            sizes[c] = max(sizes.get(c, n), n)
-    letters = list(out) + [c for c in sizes if c not in out]
-    aligned = []
-    for sub, op in zip(inputs, operands):
-        order = [sub.index(c) for c in letters if c in sub]
-        t = op.permute(*order) if order else op
-        # One dim per letter (size 1 where the operand lacks it); mul broadcasts.
-        aligned.append(t.reshape([op.shape[sub.index(c)] if c in sub else 1 for c in letters]))
-    result = aligned[0]
-    for t in aligned[1:]:
-        result = ew.mul(result, t)
-    contracted = tuple(range(len(out), len(letters)))
-    if contracted:
-        result = reductions.sum(result, contracted)
-    return result
+    if len(operands) < len(inputs):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(operands) > len(inputs):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    for position, c in enumerate(eq):
+        if not (c.isascii() and c.isalpha()) and c not in ".,->":
+            raise RuntimeError(f"einsum(): invalid subscript given at index {position} in the "
+                               "equation string, subscripts must be in [a-zA-Z]")
+    widest = 0
+    parts = []
+    for i, (sub, op) in enumerate(zip(inputs, operands)):
+        if not isinstance(op, Tensor):
+            raise TypeError(f"einsum(): expected Tensor operands, got {type(op).__name__}")
+        head, dots, tail = sub.partition("...")
+        if "." in head + tail:
+            raise RuntimeError(f"einsum(): found '.' for operand {i} "
+                               + ("for which an ellipsis was already found" if dots and "..." in tail
+                                  else "that is not part of any ellipsis"))
+        named = len(head) + len(tail)
+        if (op.ndim != named) if not dots else (op.ndim < named):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) "
+                               + ("does not match" if not dots else "is more than")
+                               + f" the number of dimensions ({op.ndim}) for operand {i}"
+                               + ("" if dots else " and no ellipsis was given"))
+        covered = op.ndim - named if dots else 0
+        widest = max(widest, covered)
+        parts.append((head, covered, tail))
+    ellipsis = "".join(chr(0x100 + k) for k in range(widest))
+    inputs = [head + ellipsis[widest - covered:] + tail for head, covered, tail in parts]
+    if arrow:
+        if "." in rhs.replace("...", "", 1) or rhs.count("...") > 1:
+            raise RuntimeError("einsum(): found '.' for output that is not part of any ellipsis")
+        out = rhs.replace("...", ellipsis)
+        for c in out:
+            if out.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in "
+                                   "the output")
+            if not any(c in sub for sub in inputs):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   "equation for any input operand")
+    else:
+        counts: dict = {}
+        for sub in inputs:
+            for c in sub:
+                counts[c] = counts.get(c, 0) + 1
+        out = ellipsis + "".join(sorted(c for c, n in counts.items() if n == 1 and c.isascii()))
+    return inputs, out
+
+
+def _einsum_diagonals(op: Tensor, sub: str, i: int) -> tuple[Tensor, str]:
+    """op with each repeated subscript taken along its diagonal (the letter
+    moves last), and its subscripts without repeats."""
+    while len(set(sub)) != len(sub):
+        c = next(c for c in sub if sub.count(c) > 1)
+        first, second = sub.index(c), sub.index(c, sub.index(c) + 1)
+        if op.shape[first] != op.shape[second]:
+            raise RuntimeError(f"einsum(): subscript {_einsum_name(c)} is repeated for operand "
+                               f"{i} but the sizes don't match, {op.shape[second]} != "
+                               f"{op.shape[first]}")
+        op = op.diagonal(0, first, second)
+        sub = sub[:first] + sub[first + 1:second] + sub[second + 1:] + c
+    return op, sub
+
+
+def _contract(a: Tensor, la: str, b: Tensor, lb: str, later: set, sizes: dict):
+    """a (letters la) times b (letters lb), summed over the letters neither
+    a later operand nor the output uses: (result, its letters), by one
+    batched matmul (batch: shared letters kept; contracted: shared letters
+    summed)."""
+    a, la = _sum_letters(a, la, lambda c: c not in lb and c not in later)
+    b, lb = _sum_letters(b, lb, lambda c: c not in la and c not in later)
+    batch = [c for c in la if c in lb and c in later]
+    summed = [c for c in la if c in lb and c not in later]
+    left = [c for c in la if c not in lb]
+    right = [c for c in lb if c not in la]
+
+    def arranged(t, letters, groups):
+        order = [letters.index(c) for group in groups for c in group]
+        t = t.permute(*order) if order != list(range(len(order))) else t
+        t = t.expand([sizes[c] for group in groups for c in group])
+        return t.reshape([prod([sizes[c] for c in group]) for group in groups])
+
+    product = matmul(arranged(a, la, (batch, left, summed)), arranged(b, lb, (batch, summed, right)))
+    letters = batch + left + right
+    return product.reshape([sizes[c] for c in letters]), "".join(letters)
+
+
+def _sum_letters(t: Tensor, letters: str, drop) -> tuple[Tensor, str]:
+    """t summed over the dims whose letter `drop` accepts, and its remaining letters."""
+    dims = tuple(d for d, c in enumerate(letters) if drop(c))
+    if not dims:
+        return t, letters
+    return reductions.sum(t, dims), "".join(c for c in letters if not drop(c))
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):

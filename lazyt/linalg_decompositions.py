@@ -458,6 +458,8 @@ def _tolerance(S: Tensor, atol, rtol, m: int, n: int, dtype) -> Tensor:
         rtol = 0.0 if atol is not None and (not isinstance(atol, (int, float)) or atol > 0) \
             else dtypes.finfo(dtype).eps * max(m, n)
     atol = 0.0 if atol is None else atol
+    # (tensor tolerances are per matrix: they broadcast against the batch dims)
+    rtol, atol = (t.unsqueeze(-1) if isinstance(t, Tensor) else t for t in (rtol, atol))
     largest = reductions.amax(S, -1, keepdim=True) if S.shape[-1] else \
         creation.zeros((*S.shape[:-1], 1), dtype=S.dtype)
     return ew.apply("maximum", ew.mul(largest, rtol), ew.cast_if(

@@ -17,7 +17,7 @@ from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.ir.node import Node, make_node
-from lazyt.tensor import Tensor, normalize_dim
+from lazyt.tensor import _C_TYPE_NAMES, Tensor, normalize_dim
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -405,4 +405,21 @@ FUNCTIONS = {
 TENSOR_METHODS = dict(FUNCTIONS)
 TENSOR_METHODS.pop("var_mean")
 TENSOR_METHODS.pop("std_mean")
-TENSOR_METHODS["cumsum_"] = lambda self, dim: ew.copy_(self, cumsum(self, dim))
+
+
+def _cumulative_inplace(op):
+    """x.cumsum_(dim, dtype=...) and x.cumprod_: op(x) written into x; a dtype
+    other than x's is refused, as PyTorch does."""
+    def method(self: Tensor, dim: int, *, dtype=None) -> Tensor:
+        if dtype is not None and dtype is not self.dtype:
+            raise RuntimeError(f"Bad in-place call: input tensor dtype "
+                               f"{_C_TYPE_NAMES[self.dtype.name]} and output tensor dtype "
+                               f"{_C_TYPE_NAMES[dtype.name]} should match")
+        return ew.copy_(self, op(self, dim, dtype=dtype))
+
+    method.__name__ = op.__name__ + "_"
+    return method
+
+
+TENSOR_METHODS["cumsum_"] = _cumulative_inplace(cumsum)
+TENSOR_METHODS["cumprod_"] = _cumulative_inplace(cumprod)

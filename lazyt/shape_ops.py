@@ -57,7 +57,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
         # replayable region instead of a launch per part, once a batch shape repeats.
         return run_region("cat", lambda *ps: _concatenate(ps, dim, dtype), tuple(parts), (dim, dtype))
     out = _concatenate(parts, dim, dtype)
-    grad_mode.record("cat", out, tuple(parts), dim=dim)
+    grad_mode.record("cat", out, tuple(tensors), dim=dim)  # (skipped ones get empty grads)
     return out
 
 
@@ -596,6 +596,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
                     "diff expects the shape of tensor to prepend or append to match that of input "
                     f"except along the differencing dimension; input.size({d}) = "
                     f"{input.shape[d]}, but got tensor.size({d}) = {extra.shape[d]}")
+    if n == 0:  # (prepend and append are checked, then left out, as PyTorch does)
+        return ew.clone(input)
     if prepend is not None or append is not None:
         parts = ([prepend] if prepend is not None else []) + [input] + (
             [append] if append is not None else [])

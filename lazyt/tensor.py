@@ -715,7 +715,9 @@ def infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
 
 
 def broadcast_shapes(*shapes) -> tuple[int, ...]:
-    """PyTorch broadcasting; RuntimeError naming the sizes that clash."""
+    """PyTorch broadcasting; RuntimeError naming the sizes that clash. An
+    int stands for a 1-D shape, as in torch.broadcast_shapes(5, (2, 1))."""
+    shapes = tuple((s,) if isinstance(s, int) else s for s in shapes)
     ndim = builtins.max((len(s) for s in shapes), default=0)
     out = [1] * ndim
     for shape in shapes:

@@ -625,6 +625,9 @@ def matmul_backward(ctx, grad):
 def cat_backward(ctx, grad):
     dim, grads, start = ctx.kw["dim"], [], 0
     for i in range(len(ctx.needs_input_grad)):
+        if tuple(ctx.shape(i)) == (0,):  # (a 1-D empty input, which cat skips)
+            grads.append(creation.zeros((0,), dtype=grad.dtype) if _need(ctx, i) else None)
+            continue
         length = ctx.shape(i)[dim]
         grads.append(grad.narrow(dim, start, length) if _need(ctx, i) else None)
         start += length

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 from dataclasses import asdict, dataclass
 from itertools import islice
@@ -28,8 +29,11 @@ from tests.opinfo.translate import (
     to_torch,
 )
 
-DTYPES = (torch.float32, torch.int64, torch.bool)
-TOLERANCES = {torch.float32: (1e-4, 1e-5), torch.float64: (1e-6, 1e-7)}
+# The dtypes checked; LAZYT_OPINFO_DTYPES=float64,int32,float16 checks others.
+DTYPES = tuple(getattr(torch, name) for name in
+               os.environ.get("LAZYT_OPINFO_DTYPES", "float32,int64,bool").split(","))
+TOLERANCES = {torch.float32: (1e-4, 1e-5), torch.float64: (1e-6, 1e-7),
+              torch.float16: (1e-2, 1e-3), torch.bfloat16: (2e-2, 1e-2)}
 
 # Ops whose order among equal values is unspecified: their values are compared,
 # and their indices only through the values they select. (name -> position of
