@@ -19,7 +19,7 @@ from lazyt.realization import realize
 from lazyt import (counting, creation, elementwise, index_ops, indexing, linalg, math_ops,
                    reductions, shape_ops)
 from lazyt import linalg_decompositions, linalg_norms, linalg_products
-from lazyt import real_math
+from lazyt import real_math, return_types
 from lazyt import combinatorics, histograms, statistics
 from lazyt import linalg_lu, linalg_solvers
 # Loading methods binds every op module's Tensor methods (lazyt/methods.py).

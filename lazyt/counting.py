@@ -12,11 +12,9 @@ nonzero kernel, counts through the scatter kernel (indexing.scatter_kernel).
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
-from lazyt import creation, dtypes, indexing, linalg, reductions, shape_ops
+from lazyt import creation, dtypes, indexing, linalg, reductions, return_types, shape_ops
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.ir.node import make_node
@@ -276,8 +274,8 @@ def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
 
 
 # ------------------------------------------------------------------ running extrema
-_cummax_result = namedtuple("cummax", ["values", "indices"])
-_cummin_result = namedtuple("cummin", ["values", "indices"])
+_cummax_result = return_types.cummax
+_cummin_result = return_types.cummin
 
 
 def _running_extreme(input: Tensor, dim: int, op: str, result):

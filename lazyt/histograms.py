@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
 
-from lazyt import counting, creation, dtypes, indexing, reductions
+from lazyt import counting, creation, dtypes, indexing, reductions, return_types
 from lazyt import elementwise as ew
 from lazyt.tensor import Tensor
 
-histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
-histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
+histogram_result = return_types.histogram
+histogramdd_result = return_types.histogramdd
 
 
 def _torch_name(dtype) -> str:

@@ -16,11 +16,10 @@ module never imports the modules that import it.
 from __future__ import annotations
 
 import importlib
-from collections import namedtuple
 
 import numpy as np
 
-from lazyt import creation, dtypes, indexing, modes, reductions
+from lazyt import creation, dtypes, indexing, modes, reductions, return_types
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.engine.realize import run_matmul
@@ -226,8 +225,8 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 
 
 # -------------------------------------------------------------------- sort
-sort_result = namedtuple("sort", ["values", "indices"])
-topk_result = namedtuple("topk", ["values", "indices"])
+sort_result = return_types.sort
+topk_result = return_types.topk
 
 
 def _sort_indices(x: Tensor, dim: int, descending: bool) -> Tensor:
@@ -284,13 +283,13 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
     if input.ndim == 0:  # (its one element, at index 0)
-        return namedtuple("kthvalue", ["values", "indices"])(
+        return return_types.kthvalue(
             ew.clone(input), creation.zeros((), dtype=dtypes.int64))
     values, indices = sort(input, dim)
     v, i = values.select(dim, k - 1), indices.select(dim, k - 1)
     if keepdim:
         v, i = v.unsqueeze(dim), i.unsqueeze(dim)
-    return namedtuple("kthvalue", ["values", "indices"])(ew.clone(v), ew.clone(i))
+    return return_types.kthvalue(ew.clone(v), ew.clone(i))
 
 
 def einsum(equation: str, *operands) -> Tensor:
@@ -442,13 +441,13 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     dim = normalize_dim(dim, input.ndim)
     values, indices = sort(input, dim) if input.ndim else (input, None)
     if input.ndim == 0:
-        return namedtuple("median", ["values", "indices"])(
+        return return_types.median(
             ew.clone(input), creation.zeros((), dtype=dtypes.int64))
     k = (input.shape[dim] - 1) // 2
     v, i = values.select(dim, k), indices.select(dim, k)
     if keepdim:
         v, i = v.unsqueeze(dim), i.unsqueeze(dim)
-    return namedtuple("median", ["values", "indices"])(ew.clone(v), ew.clone(i))
+    return return_types.median(ew.clone(v), ew.clone(i))
 
 
 FUNCTIONS = {

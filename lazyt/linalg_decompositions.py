@@ -11,11 +11,9 @@ the spectral matrix norms are built from these with lazyt ops.
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
-from lazyt import creation, dtypes, reductions, shape_ops
+from lazyt import creation, dtypes, reductions, return_types, shape_ops
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.autograd.function import Function
@@ -33,12 +31,12 @@ class LinAlgError(RuntimeError):
     not positive-definite); a RuntimeError, as in PyTorch."""
 
 
-slogdet_result = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
-eigh_result = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-svd_result = namedtuple("linalg_svd", ["U", "S", "Vh"])
-torch_svd_result = namedtuple("svd", ["U", "S", "V"])
-qr_result = namedtuple("linalg_qr", ["Q", "R"])
-lstsq_result = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+slogdet_result = return_types.linalg_slogdet
+eigh_result = return_types.linalg_eigh
+svd_result = return_types.linalg_svd
+torch_svd_result = return_types.svd
+qr_result = return_types.linalg_qr
+lstsq_result = return_types.linalg_lstsq
 
 
 # ------------------------------------------------------ the extern calls

@@ -10,11 +10,9 @@ masks to use) and the system is three solves.
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
-from lazyt import creation, dtypes, shape_ops
+from lazyt import creation, dtypes, return_types, shape_ops
 from lazyt import elementwise as ew
 from lazyt.linalg import matmul
 from lazyt.linalg_decompositions import (
@@ -29,8 +27,8 @@ from lazyt.linalg_decompositions import (
 from lazyt.linalg_products import _type_name, write_out
 from lazyt.tensor import Tensor, broadcast_shapes
 
-ldl_factor_result = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
-ldl_factor_ex_result = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+ldl_factor_result = return_types.linalg_ldl_factor
+ldl_factor_ex_result = return_types.linalg_ldl_factor_ex
 
 
 def _factorise(A: Tensor, op_name: str):

@@ -12,11 +12,9 @@ with respect to LU and B come from the ops it is made of).
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
-from lazyt import creation, dtypes, indexing, shape_ops
+from lazyt import creation, dtypes, indexing, return_types, shape_ops
 from lazyt import elementwise as ew
 from lazyt.autograd.function import Function
 from lazyt.linalg import matmul
@@ -32,10 +30,10 @@ from lazyt.linalg_products import _type_name, write_out
 from lazyt.linalg_solvers import solve_triangular
 from lazyt.tensor import Tensor, broadcast_shapes
 
-lu_result = namedtuple("linalg_lu", ["P", "L", "U"])
-lu_factor_result = namedtuple("linalg_lu_factor", ["LU", "pivots"])
-lu_factor_ex_result = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
-lu_unpack_result = namedtuple("lu_unpack", ["P", "L", "U"])
+lu_result = return_types.linalg_lu
+lu_factor_result = return_types.linalg_lu_factor
+lu_factor_ex_result = return_types.linalg_lu_factor_ex
+lu_unpack_result = return_types.lu_unpack
 
 
 # ------------------------------------------------------------ unpacking

@@ -13,11 +13,10 @@ them as functions of the whole factor) are Functions with PyTorch's formula.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
-from lazyt import creation, dtypes, reductions, shape_ops
+from lazyt import creation, dtypes, reductions, return_types, shape_ops
 from lazyt import elementwise as ew
 from lazyt.autograd.function import Function
 from lazyt.linalg import matmul
@@ -38,12 +37,12 @@ from lazyt.linalg_norms import matrix_norm
 from lazyt.linalg_products import _type_name, write_out
 from lazyt.tensor import Tensor, broadcast_shapes
 
-cholesky_ex_result = namedtuple("linalg_cholesky_ex", ["L", "info"])
-inv_ex_result = namedtuple("linalg_inv_ex", ["inverse", "info"])
-solve_ex_result = namedtuple("linalg_solve_ex", ["result", "info"])
-triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
-torch_qr_result = namedtuple("qr", ["Q", "R"])
-geqrf_result = namedtuple("geqrf", ["a", "tau"])
+cholesky_ex_result = return_types.linalg_cholesky_ex
+inv_ex_result = return_types.linalg_inv_ex
+solve_ex_result = return_types.linalg_solve_ex
+triangular_solve_result = return_types.triangular_solve
+torch_qr_result = return_types.qr
+geqrf_result = return_types.geqrf
 
 
 def _int32_tensor(array: np.ndarray) -> Tensor:

@@ -25,9 +25,8 @@ It also exports lazyt/log_scan.py's logcumsumexp.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
-from lazyt import dtypes, reductions
+from lazyt import dtypes, reductions, return_types
 from lazyt.elementwise import (
     TORCH_NAMES,
     _check_bool_arith,
@@ -44,7 +43,7 @@ from lazyt.math_ops import _float_dtype, _inplace_of
 from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
-frexp_result = namedtuple("frexp", ["mantissa", "exponent"])
+frexp_result = return_types.frexp
 
 
 # ------------------------------------------------ the complex API on real tensors

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
 
-from lazyt import dtypes, eager_cache, modes
+from lazyt import dtypes, eager_cache, modes, return_types
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.dtypes import DType
 from lazyt.ir.node import Node, make_node
 from lazyt.tensor import _C_TYPE_NAMES, Tensor, normalize_dim
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def _dims(x: Tensor, dim, allow_empty_tuple_all: bool = True) -> tuple[int, ...]:
@@ -181,7 +178,7 @@ def _max_min(input: Tensor, dim, keepdim: bool, which: str):
     indices = _arg_reduce(input, "arg" + which, dim, keepdim)
     grad_mode.record(which + "_dim", values, (input,), indices=indices,
                      dim=normalize_dim(dim, input.ndim), keepdim=keepdim)
-    return values_indices(values, indices)
+    return (return_types.max if which == "max" else return_types.min)(values, indices)
 
 
 def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
@@ -389,9 +386,8 @@ def _implicit_dim(x: Tensor, dim) -> int:
 
 
 def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
-    mm = namedtuple("aminmax", ["min", "max"])
     d = () if dim is None else dim
-    return mm(amin(input, d, keepdim), amax(input, d, keepdim))
+    return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 
 
 FUNCTIONS = {

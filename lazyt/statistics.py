@@ -12,14 +12,21 @@ lazyt/methods.py binds TENSOR_METHODS.
 from __future__ import annotations
 
 import warnings
-from collections import namedtuple
 from numbers import Number
 
-from lazyt import counting, creation, dtypes, linalg, linalg_norms, reductions, shape_ops
+from lazyt import (
+    counting,
+    creation,
+    dtypes,
+    linalg,
+    linalg_norms,
+    reductions,
+    return_types,
+    shape_ops,
+)
 from lazyt import elementwise as ew
 from lazyt.tensor import Tensor, normalize_dim
 
-_values_indices = {name: namedtuple(name, ["values", "indices"]) for name in ("mode", "nanmedian")}
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
@@ -36,7 +43,7 @@ def _zero_index(shape) -> Tensor:
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """The most frequent value along dim (the smallest of equally frequent ones) and an
     index where it occurs."""
-    result = _values_indices["mode"]
+    result = return_types.mode
     if input.ndim == 0:
         return result(ew.clone(input), _zero_index(()))
     dim = normalize_dim(dim, input.ndim)
@@ -85,7 +92,7 @@ def nanmedian(input: Tensor, dim=None, keepdim: bool = False):
         values = linalg.sort(flat).values
         k = ew.clamp_min(ew.floor_divide(ew.sub(_valid_counts(values), 1), 2), 0)
         return values.gather(0, k).reshape(())
-    result = _values_indices["nanmedian"]
+    result = return_types.nanmedian
     if input.ndim == 0:
         normalize_dim(dim, 1)
         return result(ew.clone(input), _zero_index(()))

@@ -394,7 +394,6 @@ class Tensor:
     def scatter_(self, dim, index, src=None, value=None, *, reduce=None): ...  # defined in lazyt/indexing.py
     def scatter_add(self, dim, index, src): ...  # defined in lazyt/indexing.py
     def scatter_add_(self, dim, index, src): ...  # defined in lazyt/indexing.py
-    def cumprod_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
     def fix_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
     def true_divide_(self, *args, **kwargs): ...  # defined in lazyt/inplace_methods.py
     def as_strided_(self, size, stride, storage_offset=None): ...  # defined in lazyt/inplace_views.py
@@ -517,8 +516,9 @@ class Tensor:
     def argmin(self, dim=None, keepdim=False): ...  # defined in lazyt/reductions.py
     def count_nonzero(self, dim=None): ...  # defined in lazyt/reductions.py
     def cumprod(self, dim, *, dtype=None): ...  # defined in lazyt/reductions.py
+    def cumprod_(self, dim, *, dtype=None): ...  # defined in lazyt/reductions.py
     def cumsum(self, dim, *, dtype=None): ...  # defined in lazyt/reductions.py
-    def cumsum_(self, dim): ...  # defined in lazyt/reductions.py
+    def cumsum_(self, dim, *, dtype=None): ...  # defined in lazyt/reductions.py
     def log_softmax(self, dim=None, dtype=None): ...  # defined in lazyt/reductions.py
     def logsumexp(self, dim, keepdim=False): ...  # defined in lazyt/reductions.py
     def max(self, dim=None, keepdim=False): ...  # defined in lazyt/reductions.py

@@ -23,8 +23,8 @@ import lazyt as lt
     ("ti * np.bool_(True)", lt.float32, [1.0, 2.0]),
 ])
 def test_numpy_scalars_promote_like_python_scalars(expr, dtype, values):
-    t, ti, tb = lt.tensor([1.0, 2.0]), lt.tensor([1, 2]), lt.tensor([True, False])
-    out = eval(expr)
+    operands = {"t": lt.tensor([1.0, 2.0]), "ti": lt.tensor([1, 2]), "tb": lt.tensor([True, False])}
+    out = eval(expr, {"np": np}, operands)
     assert isinstance(out, lt.Tensor)
     assert out.dtype is dtype
     assert out.tolist() == values
