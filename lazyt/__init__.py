@@ -11,6 +11,8 @@ from lazyt.dtypes import (bfloat16, finfo, float16, float32, float64, get_defaul
                           int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from lazyt.runtime.device import device
 from lazyt.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from lazyt.autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                                         set_anomaly_enabled)
 # Loading the autograd engine registers the backward-graph recorders behind
 # grad_mode's hooks and gives Tensor backward(), register_hook(), retain_grad().
 import lazyt.autograd.engine

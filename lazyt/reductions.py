@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 
 from lazyt import dtypes, eager_cache, modes, return_types
 from lazyt import elementwise as ew
@@ -201,8 +202,10 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     return _var_or_std(input, dim, unbiased, keepdim, correction, "var")
 
 
-def _var_or_std(input: Tensor, dim, unbiased, keepdim: bool, correction, which: str) -> Tensor:
-    """var or std, recorded as one op (PyTorch's VarBackward0 / StdBackward0)."""
+def _var_or_std(input: Tensor, dim, unbiased, keepdim: bool, correction, which: str,
+                name: str | None = None) -> Tensor:
+    """var or std, recorded as one op (PyTorch's VarBackward0 / StdBackward0);
+    `name`: the op the user called, for the warning (var_mean)."""
     if isinstance(dim, bool):  # var(unbiased) positional form
         dim, unbiased = None, dim
     if input.dtype.kind != "f":
@@ -210,6 +213,10 @@ def _var_or_std(input: Tensor, dim, unbiased, keepdim: bool, correction, which: 
     axes = _dims(input, dim)
     count = math.prod(input.shape[a] for a in axes)
     denom = float(builtins.max(0, count - _correction(unbiased, correction)))
+    if denom <= 0:
+        warnings.warn(f"{name or which}(): degrees of freedom is <= 0. Correction should be "
+                      "strictly less than the reduction factor (input numel divided by output "
+                      "numel).", UserWarning, stacklevel=3)
     with grad_mode.no_grad():
         mu = mean(input, axes or None, keepdim=True) if input.ndim else input
         centered = ew.sub(input, mu)
@@ -227,14 +234,14 @@ def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     if isinstance(dim, bool):  # var_mean(x, unbiased) positional form
         dim, unbiased = None, dim
-    return (var(input, dim, unbiased, keepdim, correction=correction),
+    return (_var_or_std(input, dim, unbiased, keepdim, correction, "var", "var_mean"),
             mean(input, dim, keepdim))
 
 
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     if isinstance(dim, bool):  # std_mean(x, unbiased) positional form
         dim, unbiased = None, dim
-    return (std(input, dim, unbiased, keepdim, correction=correction),
+    return (_var_or_std(input, dim, unbiased, keepdim, correction, "std", "std_mean"),
             mean(input, dim, keepdim))
 
 

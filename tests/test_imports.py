@@ -162,7 +162,7 @@ def test_grad_mode_loads_without_the_autograd_engine():
     loaded = set(result.stdout.split())
     assert "lazyt.autograd.engine" not in loaded
     assert loaded <= {"lazyt", "lazyt.autograd", "lazyt.autograd.grad_mode",
-                      "lazyt.autograd.gradcheck"}, loaded
+                      "lazyt.autograd.gradcheck", "lazyt.autograd.anomaly_mode"}, loaded
 
 
 def test_autograd_names_load_on_first_use():

@@ -14,6 +14,7 @@ itself at package import.
 
 import importlib
 
+from lazyt.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from lazyt.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -32,9 +33,13 @@ _DEFINED_IN_ENGINE = {
     "FunctionCtx": "lazyt.autograd.function",
     "Variable": "lazyt.autograd.variable",
 }
+_SUBMODULES = ("functional",)  # lt.autograd.functional.jacobian, loaded on first use
 
 
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        value = globals()[name] = importlib.import_module(f"lazyt.autograd.{name}")
+        return value
     module_name = _DEFINED_IN_ENGINE.get(name)
     if module_name is None:
         raise AttributeError(f"module 'lazyt.autograd' has no attribute {name!r}")
@@ -44,9 +49,10 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_DEFINED_IN_ENGINE))
+    return sorted(set(globals()) | set(_DEFINED_IN_ENGINE) | set(_SUBMODULES))
 
 
-__all__ = ["Function", "FunctionCtx", "GradcheckError", "Variable", "backward", "enable_grad", "grad",
+__all__ = ["Function", "FunctionCtx", "GradcheckError", "Variable", "backward", "detect_anomaly",
+           "enable_grad", "functional", "grad", "set_detect_anomaly",
            "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad",
            "record_view", "set_grad_enabled"]

@@ -15,8 +15,8 @@ from __future__ import annotations
 import threading
 import weakref
 
-from lazyt import creation, modes
-from lazyt.autograd import grad_mode
+from lazyt import creation, elementwise, modes, reductions
+from lazyt.autograd import anomaly_mode, grad_mode
 from lazyt.autograd.function import AccumulateGrad, GradNode, grad_accumulator, gradient_edge
 from lazyt.tensor import Tensor
 
@@ -165,6 +165,8 @@ def _run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 for i in targets[node]:
                     _store_nonleaf_grad(inputs[i], grads[0])
             input_grads = node.apply(grads)
+            if anomaly_mode.STATE[0] and anomaly_mode.STATE[1]:
+                _check_no_nan(node, input_grads)
             for hook in list(node.post_hooks):
                 result = hook(tuple(input_grads), tuple(grads))
                 if result is not None:
@@ -175,6 +177,15 @@ def _run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 if child is not None and grad is not None:
                     _deposit(buffers, child, nr, grad)
     return captured
+
+
+def _check_no_nan(node: GradNode, input_grads) -> None:
+    """Anomaly mode: the first gradient a node returns with a NaN raises."""
+    for i, grad in enumerate(input_grads):
+        if isinstance(grad, Tensor) and grad.dtype.is_floating_point and \
+                bool(reductions.any_(elementwise.isnan(grad))):
+            raise RuntimeError(f"Function '{type(node).__name__}' returned nan values in its "
+                               f"{i}th output.")
 
 
 def _root_gradients(outputs: tuple, grad_outputs, create_graph: bool) -> list:
