@@ -138,9 +138,9 @@ def rebuild_tensor(array: np.ndarray, dtype_name: str, requires_grad: bool,
                    saved_device: str = "cpu") -> Tensor:
     """The tensor a pickled one (see __reduce_ex__) is loaded as."""
     dtype = _DTYPE_OF_NAME[dtype_name]
-    array = np.ascontiguousarray(array)
-    storage = Storage.from_array(dtype, array, CPU)
-    t = Tensor._make(storage, View.contiguous(tuple(array.shape)))
+    shape = tuple(array.shape)  # (np.ascontiguousarray makes a 0-d array 1-d)
+    storage = Storage.from_array(dtype, np.ascontiguousarray(array), CPU)
+    t = Tensor._make(storage, View.contiguous(shape))
     if saved_device != "cpu":
         t = t.to(saved_device)
     if requires_grad:

@@ -65,8 +65,11 @@ def defer_write(target, node: Node) -> Node | None:
         target.__dict__["_pending_version"] = target.__dict__.get("_pending_version", 0) + 1
         return None
     storage = target._st
-    if storage.shared_with_numpy:  # the user may read it through numpy: write now
-        return node
+    if storage.shared_with_numpy:  # the user may read it through numpy: write now,
+        # once the pending tensors (other writes) that read its old value have it
+        reads = _reads_any({id(storage.buffer)})
+        readers = [t for t in modes.pending_tensors() if reads(t._node)]
+        return realize_keeping(readers, node) if readers else node
     target._write_epoch = modes.EPOCH[0]
     target.__dict__["_write_backwards"] = modes.BACKWARDS[0]
     if target._node is None:

@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Callable
 
 from lazyt import creation, dtypes
-from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss
-from lazyt.tensor import Tensor
+from lazyt.optim.optimizer import (
+    Optimizer,
+    _no_grad_step,
+    check_fused,
+    check_lr,
+    closure_loss,
+    lr_value,
+)
 
 
 class Adagrad(Optimizer):
@@ -14,8 +20,7 @@ class Adagrad(Optimizer):
                  initial_accumulator_value: float = 0, eps: float = 1e-10,
                  foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None) -> None:
-        if not isinstance(lr, Tensor) and not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if not 0.0 <= lr_decay:
             raise ValueError(f"Invalid lr_decay value: {lr_decay}")
         if not 0.0 <= weight_decay:
@@ -29,6 +34,7 @@ class Adagrad(Optimizer):
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
+        check_fused(fused, foreach, differentiable)
         for group in self.param_groups:
             for param in group["params"]:
                 state = self.state[param]
@@ -39,7 +45,7 @@ class Adagrad(Optimizer):
     def step(self, closure: Callable | None = None):
         loss = closure_loss(closure)
         for group in self.param_groups:
-            lr, lr_decay = group["lr"], group["lr_decay"]
+            lr, lr_decay = lr_value(group["lr"]), group["lr_decay"]
             weight_decay, eps = group["weight_decay"], group["eps"]
             as_tensors = self._scalars_as_tensors(group)
             for param in self._params_with_grad(group):

@@ -7,14 +7,22 @@ import math
 from typing import Callable
 
 from lazyt import creation, dtypes
-from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss, new_step
+from lazyt.optim.optimizer import (
+    Optimizer,
+    _no_grad_step,
+    check_fused,
+    check_lr,
+    closure_loss,
+    lr_value,
+    new_step,
+)
 from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
 
-def _check_hyperparameters(lr, betas, eps, weight_decay) -> None:
-    if not isinstance(lr, Tensor) and not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
+def _check_hyperparameters(lr, betas, eps, weight_decay, foreach=None,
+                           capturable=False) -> None:
+    check_lr(lr, foreach, capturable, foreach_tensor_lr_error=True)
     if not 0.0 <= eps:
         raise ValueError(f"Invalid epsilon value: {eps}")
     if not 0.0 <= betas[0] < 1.0:
@@ -23,6 +31,16 @@ def _check_hyperparameters(lr, betas, eps, weight_decay) -> None:
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
     if not 0.0 <= weight_decay:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    if not (isinstance(betas[0], float) and isinstance(betas[1], float)
+            or isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor)):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for i, beta in enumerate(betas):
+        if isinstance(beta, Tensor):
+            if not capturable and foreach:
+                raise ValueError(f"betas[{i}] as a Tensor is not supported for "
+                                 "capturable=False and foreach=True")
+            if beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
 
 
 class Adam(Optimizer):
@@ -31,12 +49,14 @@ class Adam(Optimizer):
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
-        _check_hyperparameters(lr, betas, eps, weight_decay)
+        _check_hyperparameters(lr, betas, eps, weight_decay, foreach, capturable)
+        betas = tuple(lr_value(beta) for beta in betas)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
                     "capturable": capturable, "differentiable": differentiable, "fused": fused,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
+        check_fused(fused, foreach, differentiable)
 
     def _state_of(self, param: Tensor, amsgrad: bool) -> dict:
         state = self.state[param]
@@ -55,7 +75,8 @@ class Adam(Optimizer):
             params = self._params_with_grad(group)
             fresh = any(len(self.state[p]) == 0 for p in params)
             states = [self._state_of(p, group["amsgrad"]) for p in params]
-            if fresh or isinstance(group["lr"], Tensor) or not params:
+            if fresh or not params or any(isinstance(v, Tensor)
+                                          for v in (group["lr"], *group["betas"])):
                 _update(group, params, [p.grad for p in params], states,
                         self._scalars_as_tensors(group))
                 continue
@@ -85,8 +106,10 @@ def _update(group: dict, params, grads, states: list, as_tensors: bool) -> None:
     step count stays a tensor (no value read: deferred mode, lt.compile,
     eager regions); the bias corrections are then float64 scalars, as
     PyTorch's Python floats are."""
-    beta1, beta2 = group["betas"]
-    lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+    # Tensor betas are read as numbers (PyTorch reads them per step too)
+    beta1, beta2 = (float(beta) if isinstance(beta, Tensor) else beta
+                    for beta in group["betas"])
+    lr, eps, weight_decay = lr_value(group["lr"]), group["eps"], group["weight_decay"]
     for param, grad, state in zip(params, grads, states):
         if group["maximize"]:
             grad = -grad

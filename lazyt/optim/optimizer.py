@@ -126,7 +126,7 @@ class Optimizer:
     # ------------------------------------------------------------ groups
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         params = param_group["params"]
         if isinstance(params, Tensor):
             param_group["params"] = [params]
@@ -153,7 +153,8 @@ class Optimizer:
             if not isinstance(param, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is "
                                 + _typename(param))
-            if not self.defaults.get("differentiable", None) and not param.is_leaf:
+            if not self.defaults.get("differentiable", None) and not (
+                    param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
@@ -166,7 +167,13 @@ class Optimizer:
                           "future, this will cause an error; see "
                           "github.com/pytorch/pytorch/issues/40967 for more information",
                           stacklevel=3)
-        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        seen = set()
+        for group in self.param_groups:
+            seen.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {which} to the optimizer")
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
@@ -238,7 +245,9 @@ class Optimizer:
         parameter's device (floating ones also to its dtype, except 'step')."""
         state_dict = dict(state_dict)
         groups = self.param_groups
-        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        # deepcopy, with each tensor (a Tensor lr or betas) copied by clone()
+        tensors = {id(t): t.detach().clone() for t in _tensors_in(state_dict["param_groups"])}
+        saved_groups = copy.deepcopy(state_dict["param_groups"], tensors)
         if len(groups) != len(saved_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
@@ -279,6 +288,49 @@ class Optimizer:
                                             for g, s in zip(groups, saved_groups)]})
 
 
+def _tensors_in(value) -> list[Tensor]:
+    """The tensors in nested lists, tuples and dicts."""
+    found, todo = [], [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, Tensor):
+            found.append(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+    return found
+
+
+def check_lr(lr, foreach: bool | None = None, capturable: bool = False,
+             foreach_tensor_lr_error: bool = False) -> None:
+    """PyTorch's checks of a learning rate (a float or a 1-element Tensor)."""
+    if isinstance(lr, Tensor):
+        if foreach_tensor_lr_error and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and "
+                             "foreach=True")
+        if lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def check_fused(fused: bool | None, foreach: bool | None, differentiable: bool) -> None:
+    """fused=True excludes differentiable and foreach, as in PyTorch."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def lr_value(lr):
+    """A 1-element Tensor lr as a 0-d tensor (PyTorch's _to_scalar), a float as is."""
+    if isinstance(lr, Tensor) and lr.dim() != 0:
+        return lr.squeeze()
+    return lr
+
+
 def scalar(value, like: Tensor) -> Tensor:
     """A 0-d tensor of the parameter's dtype holding value (a float or tensor)."""
     if isinstance(value, Tensor):
@@ -289,3 +341,23 @@ def scalar(value, like: Tensor) -> Tensor:
 def new_step(param: Tensor) -> Tensor:
     """The per-parameter step counter, a float32 0-d tensor as in PyTorch."""
     return creation.tensor(0.0, dtype=dtypes.float32, device=param.device)
+
+
+def step_value(step_t: Tensor, as_tensors: bool):
+    """The step count: a Python float in eager mode (PyTorch's _get_value),
+    a float64 0-d tensor where the step must stay traceable (deferred mode,
+    lt.compile, capturable)."""
+    return step_t.to(dtypes.float64) if as_tensors else float(step_t)
+
+
+def add_scaled(param: Tensor, update: Tensor, scale) -> None:
+    """param += scale * update, scale a float or a 0-d tensor."""
+    if isinstance(scale, Tensor):
+        param.add_(update * scale)
+    else:
+        param.add_(update, alpha=scale)
+
+
+def zero_step(param: Tensor) -> Tensor:
+    """A 0-d float32 zero on the parameter's device (the `step` of most optimizers)."""
+    return creation.zeros((), dtype=dtypes.float32, device=param.device)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Callable
 
 from lazyt import creation
-from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss, new_step
+from lazyt.optim.optimizer import (
+    Optimizer,
+    _no_grad_step,
+    check_lr,
+    closure_loss,
+    lr_value,
+    new_step,
+)
 from lazyt.tensor import Tensor
 
 
@@ -14,8 +21,7 @@ class RMSprop(Optimizer):
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False,
                  capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
-        if not isinstance(lr, Tensor) and not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
         if not 0.0 <= momentum:
@@ -33,7 +39,7 @@ class RMSprop(Optimizer):
     def step(self, closure: Callable | None = None):
         loss = closure_loss(closure)
         for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            lr, alpha, eps = lr_value(group["lr"]), group["alpha"], group["eps"]
             momentum, weight_decay = group["momentum"], group["weight_decay"]
             for param in self._params_with_grad(group):
                 state = self.state[param]

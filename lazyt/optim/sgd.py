@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Callable
 
-from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss
+from lazyt.optim.optimizer import (
+    Optimizer,
+    _no_grad_step,
+    check_fused,
+    closure_loss,
+    lr_value,
+)
 from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
@@ -14,7 +20,9 @@ class SGD(Optimizer):
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None) -> None:
-        if not isinstance(lr, (int, float, Tensor)) or not isinstance(lr, Tensor) and lr < 0.0:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:  # (PyTorch's SGD test, which lets a NaN through)
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
@@ -26,6 +34,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        check_fused(fused, foreach, differentiable)
 
     @_no_grad_step
     def step(self, closure: Callable | None = None):
@@ -33,7 +42,9 @@ class SGD(Optimizer):
         for group in self.param_groups:
             params = self._params_with_grad(group)
             grads = [p.grad for p in params]
-            buffers = [self.state[p].get("momentum_buffer") for p in params]
+            # PyTorch keeps no state for a parameter of a group without momentum
+            buffers = [self.state[p].get("momentum_buffer") if group["momentum"] != 0
+                       else None for p in params]
             if group["momentum"] != 0 and any(b is None for b in buffers) or \
                     isinstance(group["lr"], Tensor):
                 for param, buf in zip(params, _update(group, params, grads, buffers)):
@@ -58,7 +69,7 @@ class SGD(Optimizer):
 def _update(group: dict, params, grads, buffers) -> list:
     """SGD's in-place update of params (and momentum buffers); the buffers
     afterwards (created on the first step)."""
-    lr, momentum = group["lr"], group["momentum"]
+    lr, momentum = lr_value(group["lr"]), group["momentum"]
     dampening, weight_decay = group["dampening"], group["weight_decay"]
     result = []
     for param, grad, buf in zip(params, grads, buffers):

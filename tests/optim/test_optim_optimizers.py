@@ -2,6 +2,7 @@
 after each of 5 steps for every optimizer and option; param groups,
 state_dict round trips, deferred mode, errors and reprs."""
 
+import copy
 import io
 
 import numpy as np
@@ -218,8 +219,13 @@ def test_named_parameters_and_add_param_group():
     model = _model(lt)
     opt = optim.SGD(model[0].named_parameters(), lr=0.1)
     assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
-    opt.add_param_group({"params": model[2].parameters(), "lr": 0.5})
+    # as PyTorch: every group has names, or none has
+    with pytest.raises(ValueError, match="all optimizer param groups should be with/without "
+                       "names. cannot add param group without names to the optimizer"):
+        opt.add_param_group({"params": model[2].parameters(), "lr": 0.5})
+    opt.add_param_group({"params": model[2].named_parameters(), "lr": 0.5})
     assert opt.param_groups[1]["lr"] == 0.5 and opt.param_groups[1]["momentum"] == 0
+    assert opt.param_groups[1]["param_names"] == ["weight", "bias"]
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
@@ -241,3 +247,42 @@ def test_step_hooks():
     handle.remove()
     opt.step()
     assert calls == ["pre", "post", "post"]
+
+
+def test_sgd_region_with_numpy_views_of_the_parameters():
+    rng = np.random.default_rng(0)
+    start = [rng.standard_normal(3) for _ in range(2)]
+    grads = [[rng.standard_normal(3) for _ in range(2)] for _ in range(4)]
+    params = [lt.tensor(a, requires_grad=True) for a in start]
+    opt = optim.SGD(params, momentum=0.9, weight_decay=0.1)
+    expected, buffers = [a.copy() for a in start], [None, None]
+    for step_grads in grads:
+        for i, (param, grad) in enumerate(zip(params, step_grads)):
+            param.grad = lt.tensor(grad)
+            d = grad + 0.1 * expected[i]
+            buffers[i] = d if buffers[i] is None else 0.9 * buffers[i] + d
+            expected[i] = expected[i] - 1e-3 * buffers[i]
+        opt.step()
+        views = [np.asarray(p.detach()) for p in params]  # noqa: F841 - alive during the next step
+    for param, value in zip(params, expected):
+        np.testing.assert_allclose(param.tolist(), value, rtol=1e-12)
+
+
+def test_deepcopy_of_a_state_dict_keeps_0d_steps():
+    param = lt.ones(3, requires_grad=True)
+    param.grad = lt.ones(3)
+    opt = optim.Adam([param])
+    opt.step()
+    saved = copy.deepcopy(opt.state_dict())
+    assert saved["state"][0]["step"].shape == ()
+
+
+def test_non_leaf_that_retains_grad_can_be_optimized_as_in_pytorch():
+    base = lt.ones(2, requires_grad=True)
+    kept = base * 2
+    kept.retain_grad()
+    optim.SGD([kept], lr=0.1)  # PyTorch accepts a non-leaf that retains its grad
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        optim.SGD([base * 3], lr=0.1)
+    with pytest.raises(TypeError, match="param_group must be a dict, but got <class 'list'>"):
+        optim.SGD([base], lr=0.1).add_param_group([kept])
