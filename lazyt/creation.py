@@ -26,7 +26,7 @@ from lazyt.ir.view import View, prod
 from lazyt.random import default_generator  # (compile.py imports it from here too)
 from lazyt.runtime.device import CPU, CREATION_DEVICE, to_device
 from lazyt.runtime.storage import Storage
-from lazyt.tensor import Size, Tensor, normalize_shape
+from lazyt.tensor import Size, Tensor, broadcast_shapes, normalize_shape
 
 
 # ------------------------------------------------------------------ helpers
@@ -497,9 +497,13 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     to_device(device)
     formats.check_layout(layout)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        shape = tuple((mean if isinstance(mean, Tensor) else std).shape)
-        n = _random(shape, "normal", dtypes.get_default_dtype(), generator)
-        return ew.add(ew.mul(n, std), mean)
+        # The broadcast shape, in mean's dtype (else std's), as PyTorch's
+        tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+        shape = broadcast_shapes(*(tuple(t.shape) for t in tensors))
+        dtype = tensors[0].dtype
+        n = _random(shape, "normal", dtype if dtype is dtypes.float64 else dtypes.float32,
+                    generator)
+        return ew.cast_if(ew.add(ew.mul(n, std), mean), dtype)
     out = empty(*normalize_shape((size,) if isinstance(size, int) else size),
                 dtype=dtype)
     return _finish(normal_(out, mean, std, generator=generator), requires_grad)

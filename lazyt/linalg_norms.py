@@ -46,6 +46,9 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not "
                         f"{type(ord).__name__}")
     x = _cast_for_norm(x, dtype, "linalg.vector_norm")
+    if x.dtype in (dtypes.float16, dtypes.bfloat16):  # (summed in float32, as PyTorch does)
+        result = ew.cast(vector_norm(ew.cast(x, dtypes.float32), ord, dim, keepdim), x.dtype)
+        return write_out(result, out, "linalg_vector_norm", (x,))
     dims = _as_dims(dim)
     if dims is not None and len(dims) == 0:
         dims = None

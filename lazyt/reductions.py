@@ -250,6 +250,8 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {ew.TORCH_NAMES[input.dtype.name]}")
     x = ew.cast_if(input, dtypes.to_dtype(dtype)) if dtype is not None else input
+    if x.dtype in (dtypes.float16, dtypes.bfloat16):  # (summed in float32, as PyTorch does)
+        return ew.cast(norm(ew.cast(x, dtypes.float32), p, dim, keepdim), x.dtype)
     if p in ("fro", 2, 2.0, None):
         # Recorded as one op: the composite's gradient is NaN at 0, PyTorch's is 0.
         with grad_mode.no_grad():

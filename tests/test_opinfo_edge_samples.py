@@ -71,3 +71,18 @@ def test_cat_gives_skipped_empty_inputs_an_empty_gradient():
     b, c = lt.randn(0, requires_grad=True), lt.randn(0, requires_grad=True)
     lt.cat([b, c]).sum().backward()
     assert tuple(c.grad.shape) == (0,)
+
+
+def test_half_precision_norms_sum_in_float32():
+    x = lt.full((100,), 30.0, dtype=lt.float16)  # (x * x summed in float16 would overflow)
+    for value in (lt.linalg.vector_norm(x), lt.norm(x), lt.dist(x, lt.zeros_like(x)),
+                  lt.linalg.norm(x)):
+        assert value.dtype is lt.float16 and value.item() == 300.0
+
+
+def test_normal_with_tensor_arguments_broadcasts_in_means_dtype():
+    assert tuple(lt.normal(lt.zeros(2, 1), lt.ones(3)).shape) == (2, 3)
+    assert lt.normal(lt.zeros(2, dtype=lt.float16), lt.ones(2, dtype=lt.float64)).dtype \
+        is lt.float16
+    assert lt.normal(0.0, lt.ones(2, dtype=lt.float16)).dtype is lt.float16
+    assert lt.normal(lt.zeros(2, dtype=lt.float64), 1.0).dtype is lt.float64
