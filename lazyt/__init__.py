@@ -11,6 +11,7 @@ from lazyt.dtypes import (bfloat16, finfo, float16, float32, float64, get_defaul
                           int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from lazyt.runtime.device import device
 from lazyt.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from lazyt.autograd.grad_mode import is_inference_mode_enabled
 from lazyt.autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
                                          set_anomaly_enabled)
 # Loading the autograd engine registers the backward-graph recorders behind
@@ -23,6 +24,8 @@ from lazyt import (counting, creation, elementwise, index_ops, indexing, linalg,
 from lazyt import linalg_decompositions, linalg_norms, linalg_products
 from lazyt import real_math, return_types
 from lazyt import combinatorics, histograms, statistics
+from lazyt import storage_api
+from lazyt.storage_api import TypedStorage, UntypedStorage
 from lazyt import linalg_lu, linalg_solvers
 # Loading methods binds every op module's Tensor methods (lazyt/methods.py).
 from lazyt import methods
@@ -31,8 +34,14 @@ from lazyt import regions
 from lazyt import cuda
 from lazyt.formats import (channels_last, channels_last_3d, contiguous_format, layout,
                            memory_format, preserve_format, strided)
-from lazyt.settings import (get_default_device, get_num_interop_threads, get_num_threads,
-                            set_default_device, set_num_interop_threads, set_num_threads)
+from lazyt.settings import (are_deterministic_algorithms_enabled, get_default_device,
+                            get_deterministic_debug_mode, get_float32_matmul_precision,
+                            get_num_interop_threads, get_num_threads,
+                            is_deterministic_algorithms_warn_only_enabled,
+                            is_warn_always_enabled, set_default_device,
+                            set_deterministic_debug_mode, set_float32_matmul_precision,
+                            set_flush_denormal, set_num_interop_threads, set_num_threads,
+                            set_warn_always, use_deterministic_algorithms)
 from lazyt.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                           seed, set_rng_state)
 
@@ -56,6 +65,39 @@ def can_cast(from_, to) -> bool:
 
 def is_floating_point(t) -> bool:
     return t.is_floating_point()
+
+
+def is_complex(t) -> bool:
+    return t.is_complex()
+
+
+def is_nonzero(t) -> bool:
+    return t.is_nonzero()
+
+
+def is_same_size(t, other) -> bool:
+    return t.is_same_size(other)
+
+
+def is_signed(t) -> bool:
+    return t.is_signed()
+
+
+def get_device(t) -> int:
+    return t.get_device()
+
+
+def is_storage(obj) -> bool:
+    return isinstance(obj, (storage_api.UntypedStorage, storage_api.TypedStorage))
+
+
+def typename(obj) -> str:
+    """'lazyt.FloatTensor' for a float32 tensor (t.type()), else the object's type name."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    kind = type(obj)
+    return kind.__qualname__ if kind.__module__ in ("builtins", "__builtin__") else \
+        f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _export(table: dict) -> None:
@@ -114,6 +156,8 @@ _LAZY_NAMES = {
                      "rnn_tanh", "rnn_tanh_cell"), "lazyt.nn._functional.rnn"),
     **dict.fromkeys(("load", "save"), "lazyt.serialization"),
     "set_printoptions": "lazyt.printing",
+    **dict.fromkeys(("bartlett_window", "blackman_window", "hamming_window", "hann_window",
+                     "kaiser_window"), "lazyt.signal.torch_windows"),
 }
 
 

@@ -19,7 +19,7 @@ from lazyt.dtypes import DType
 from lazyt.ir.view import View
 from lazyt.runtime.device import CPU, device, to_device
 from lazyt.runtime.storage import Storage
-from lazyt.tensor import _LEGACY_NAMES, Tensor
+from lazyt.tensor import _LEGACY_NAMES, Size, Tensor
 from lazyt.tensor_types import dtype_of_type_name
 
 
@@ -297,12 +297,27 @@ def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fals
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
+def new(self, *args, device=None) -> Tensor:
+    """The legacy constructor: x.new() is empty, x.new(2, 3) or x.new(size)
+    uninitialised, x.new(data) a copy of a sequence, all in x's dtype."""
+    if not args:
+        return creation.empty(0, dtype=self.dtype)
+    data = args[0]
+    if len(args) == 1 and isinstance(data, Tensor):
+        if data.dtype is not self.dtype:
+            raise TypeError(f"expected {self.type()} (got {data.type()})")
+        return data.detach()
+    if len(args) == 1 and isinstance(data, (list, tuple)) and not isinstance(data, Size) or \
+            len(args) == 1 and isinstance(data, np.ndarray):
+        return creation.tensor(data, dtype=self.dtype)
+    return creation.empty(*args, dtype=self.dtype)
+
 
 TENSOR_METHODS = {
     "_host_array": _host_array,
     "_readable_array": _readable_array,
     "numpy": numpy,
-    "__array__": __array__, "__array_wrap__": __array_wrap__,
+    "__array__": __array__, "__array_wrap__": __array_wrap__, "new": new,
     "tolist": tolist,
     "item": item,
     "__float__": __float__,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 
 import numpy as np
 
@@ -543,9 +544,77 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
     return self
 
 
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+    """median + sigma tan(pi (u - 1/2)), u uniform in [0, 1)."""
+    _check_float(self.dtype, "cauchy_cpu")
+    if not sigma > 0.0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    u = _random(tuple(self.shape), "uniform", self.dtype, generator, self.device)
+    ew.assign(self, ew.add(ew.mul(ew.apply("tan", ew.mul(ew.sub(u, 0.5), math.pi)), sigma),
+                           median)._load())
+    return self
+
+
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
+    """exp(mean + std n), n standard normal."""
+    _check_float(self.dtype, "log_normal_cpu")
+    if not std > 0.0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    n = _random(tuple(self.shape), "normal", self.dtype, generator, self.device)
+    ew.assign(self, ew.apply("exp", ew.add(ew.mul(n, std), mean))._load())
+    return self
+
+
+def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
+    """The number of Bernoulli(p) trials up to the first success (1, 2, ...):
+    ceil(log(u) / log(1 - p)), u uniform in (0, 1]."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    u = _random(tuple(self.shape), "uniform", dtypes.float64, generator, self.device)
+    trials = ew.apply("ceil", ew.div(ew.apply("log1p", ew.neg(u)), math.log1p(-p)))
+    ew.assign(self, ew.cast(ew.apply("maximum", trials, 1.0), self.dtype)._load())
+    return self
+
+
 # ------------------------------------------------------------------- ranges
 def _iota(n: int) -> Tensor:
     return Tensor._from_node(make_node("iota", dtypes.int64, (n,)))
+
+
+def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
+           out=None, layout=None) -> Tensor:
+    """torch.range (deprecated): start, start + step, ... up to end included,
+    in the default float dtype unless told."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because "
+                  "its behavior is inconsistent with Python's range builtin. Instead, use "
+                  "torch.arange, which produces values in [start, end).", UserWarning,
+                  stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    n = int(math.floor((end - start) / step)) + 1
+    values = ew.add(ew.mul(ew.cast(_iota(n), dtypes.float64), float(step)), float(start))
+    dtype = dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
+    return _finish(ew.cast(values, dtype), requires_grad)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803
+    """The Vandermonde matrix of a 1-D x: columns x^(N-1), ..., x^0 (the
+    other way round when increasing); bool and integers give int64."""
+    if x.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    if x.dtype.kind != "f":
+        x = ew.cast(x, dtypes.int64)
+    powers = _iota(n) if increasing else ew.sub(n - 1, _iota(n))
+    if n == 0:
+        return empty((x.shape[0], 0), dtype=x.dtype)
+    return ew.pow(x.unsqueeze(1), ew.cast_if(powers, x.dtype) if x.dtype.kind == "f" else powers)
 
 
 @_on_device()
@@ -687,11 +756,12 @@ FUNCTIONS = {
     "randn": randn, "randint": randint, "rand_like": rand_like, "randn_like": randn_like,
     "randint_like": randint_like, "randperm": randperm, "bernoulli": bernoulli,
     "normal": normal, "arange": arange, "linspace": linspace, "logspace": logspace, "eye": eye,
-    "scalar_tensor": scalar_tensor,
+    "scalar_tensor": scalar_tensor, "range": range_, "vander": vander,
 }
 TENSOR_METHODS = {
     "uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_, "random_": random_,
-    "exponential_": exponential_, "bernoulli": bernoulli,
+    "exponential_": exponential_, "bernoulli": bernoulli, "cauchy_": cauchy_,
+    "log_normal_": log_normal_, "geometric_": geometric_,
 }
 
 

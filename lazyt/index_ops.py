@@ -324,6 +324,28 @@ def scatter_reduce_(self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
                                          include_self=include_self))
 
 
+def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
+    """self[i, i, ..., i] = fill_value for each i; a tall matrix with wrap
+    starts over one row below each full diagonal, as PyTorch does (every
+    (cols + 1)-th element of the row-major order)."""
+    if self.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.ndim > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    rows, cols = self.shape[0], self.shape[1]
+    count = min(self.shape)
+    if self.ndim == 2 and wrap and rows > cols:
+        count = -(-rows * cols // (cols + 1))
+    if count == 0:
+        return self
+    step = creation.arange(count).mul(cols + 1) if self.ndim == 2 else creation.arange(count)
+    if self.ndim == 2:
+        index = (ew.floor_divide(step, cols), ew.remainder(step, cols))
+    else:
+        index = (step,) * self.ndim
+    return self.index_put_(index, creation.tensor(fill_value, dtype=self.dtype))
+
+
 FUNCTIONS = {
     "take": take, "take_along_dim": take_along_dim, "index_copy": index_copy,
     "index_fill": index_fill, "masked_scatter": masked_scatter, "scatter_reduce": scatter_reduce,
@@ -331,5 +353,5 @@ FUNCTIONS = {
 TENSOR_METHODS = dict(FUNCTIONS)
 TENSOR_METHODS.update({
     "index_copy_": index_copy_, "index_fill_": index_fill_, "masked_scatter_": masked_scatter_,
-    "scatter_reduce_": scatter_reduce_,
+    "scatter_reduce_": scatter_reduce_, "fill_diagonal_": fill_diagonal_,
 })

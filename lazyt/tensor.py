@@ -320,6 +320,30 @@ class Tensor:
         return self.device.type == "cuda"
 
     @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    # Kinds of tensor lazyt does not have (PyTorch scripts test these flags).
+    is_sparse = is_sparse_csr = is_quantized = is_meta = is_nested = is_mkldnn = False
+
+    def get_device(self) -> int:
+        """The CUDA device index, -1 on the CPU."""
+        return self.device.index or 0 if self.device.type == "cuda" else -1
+
+    def is_signed(self) -> bool:
+        return self.dtype.name not in ("uint8", "bool")
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return self._shape == other._shape
+
+    def is_nonzero(self) -> bool:
+        if self.numel() == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if self.numel() > 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    @property
     def shape(self) -> Size:
         return Size(self._shape)
 

@@ -42,6 +42,12 @@ class Tensor:
     _vw: Any
     _write_epoch: Any
     grad_fn: Any
+    is_meta: Any
+    is_mkldnn: Any
+    is_nested: Any
+    is_quantized: Any
+    is_sparse: Any
+    is_sparse_csr: Any
     def sum_to_size(self, *size): ...  # defined in lazyt/aten_ops.py
     def unsafe_chunk(self, chunks, dim=0): ...  # defined in lazyt/aten_ops.py
     def unsafe_split(self, split_size, dim=0): ...  # defined in lazyt/aten_ops.py
@@ -86,6 +92,7 @@ class Tensor:
     def int(self, memory_format=...): ...  # defined in lazyt/conversions.py
     def item(self): ...  # defined in lazyt/conversions.py
     def long(self, memory_format=...): ...  # defined in lazyt/conversions.py
+    def new(self, *args, device=None): ...  # defined in lazyt/conversions.py
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False): ...  # defined in lazyt/conversions.py
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False): ...  # defined in lazyt/conversions.py
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False): ...  # defined in lazyt/conversions.py
@@ -109,7 +116,10 @@ class Tensor:
     def __new__(cls, *args, **kwargs): ...  # defined in lazyt/creation.py
     def bernoulli(self, p=None, *, generator=None): ...  # defined in lazyt/creation.py
     def bernoulli_(self, p=0.5, *, generator=None): ...  # defined in lazyt/creation.py
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None): ...  # defined in lazyt/creation.py
     def exponential_(self, lambd=1.0, *, generator=None): ...  # defined in lazyt/creation.py
+    def geometric_(self, p, *, generator=None): ...  # defined in lazyt/creation.py
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None): ...  # defined in lazyt/creation.py
     def normal_(self, mean=0.0, std=1.0, *, generator=None): ...  # defined in lazyt/creation.py
     def random_(self, low=0, high=None, *, generator=None): ...  # defined in lazyt/creation.py
     def uniform_(self, a=0.0, b=1.0, *, generator=None): ...  # defined in lazyt/creation.py
@@ -172,6 +182,7 @@ class Tensor:
     def abs(self): ...  # defined in lazyt/elementwise.py
     def abs_(self): ...  # defined in lazyt/elementwise.py
     def absolute(self): ...  # defined in lazyt/elementwise.py
+    def absolute_(self): ...  # defined in lazyt/elementwise.py
     def acos(self): ...  # defined in lazyt/elementwise.py
     def acos_(self): ...  # defined in lazyt/elementwise.py
     def acosh(self): ...  # defined in lazyt/elementwise.py
@@ -271,7 +282,9 @@ class Tensor:
     def ge(self, other): ...  # defined in lazyt/elementwise.py
     def ge_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def greater(self, other): ...  # defined in lazyt/elementwise.py
+    def greater_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def greater_equal(self, other): ...  # defined in lazyt/elementwise.py
+    def greater_equal_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def gt(self, other): ...  # defined in lazyt/elementwise.py
     def gt_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def hypot(self, other): ...  # defined in lazyt/elementwise.py
@@ -292,7 +305,9 @@ class Tensor:
     def lerp(self, end, weight): ...  # defined in lazyt/elementwise.py
     def lerp_(self, end, weight): ...  # defined in lazyt/elementwise.py
     def less(self, other): ...  # defined in lazyt/elementwise.py
+    def less_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def less_equal(self, other): ...  # defined in lazyt/elementwise.py
+    def less_equal_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def lgamma(self): ...  # defined in lazyt/elementwise.py
     def lgamma_(self): ...  # defined in lazyt/elementwise.py
     def log(self): ...  # defined in lazyt/elementwise.py
@@ -330,6 +345,7 @@ class Tensor:
     def nextafter(self, other): ...  # defined in lazyt/elementwise.py
     def nextafter_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def not_equal(self, other): ...  # defined in lazyt/elementwise.py
+    def not_equal_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def pow(self, exponent): ...  # defined in lazyt/elementwise.py
     def pow_(self, other, **kwargs): ...  # defined in lazyt/elementwise.py
     def reciprocal(self): ...  # defined in lazyt/elementwise.py
@@ -369,6 +385,7 @@ class Tensor:
     def zero_(self): ...  # defined in lazyt/elementwise.py
     def zeta(self, other): ...  # defined in lazyt/elementwise.py
     def histogram(self, bins=100, *, range=None, weight=None, density=False): ...  # defined in lazyt/histograms.py
+    def fill_diagonal_(self, fill_value, wrap=False): ...  # defined in lazyt/index_ops.py
     def index_copy(self, dim, index, source): ...  # defined in lazyt/index_ops.py
     def index_copy_(self, dim, index, source): ...  # defined in lazyt/index_ops.py
     def index_fill(self, dim, index, value): ...  # defined in lazyt/index_ops.py
@@ -623,6 +640,7 @@ class Tensor:
     def expand(self, *sizes): ...  # defined in lazyt/tensor.py
     def expand_as(self, other): ...  # defined in lazyt/tensor.py
     def flatten(self, start_dim=0, end_dim=-1): ...  # defined in lazyt/tensor.py
+    def get_device(self): ...  # defined in lazyt/tensor.py
     @property
     def grad(self): ...  # defined in lazyt/tensor.py
     @grad.setter
@@ -630,10 +648,15 @@ class Tensor:
     def is_complex(self): ...  # defined in lazyt/tensor.py
     def is_contiguous(self, memory_format=...): ...  # defined in lazyt/tensor.py
     @property
+    def is_cpu(self): ...  # defined in lazyt/tensor.py
+    @property
     def is_cuda(self): ...  # defined in lazyt/tensor.py
     def is_floating_point(self): ...  # defined in lazyt/tensor.py
     @property
     def is_leaf(self): ...  # defined in lazyt/tensor.py
+    def is_nonzero(self): ...  # defined in lazyt/tensor.py
+    def is_same_size(self, other): ...  # defined in lazyt/tensor.py
+    def is_signed(self): ...  # defined in lazyt/tensor.py
     @property
     def itemsize(self): ...  # defined in lazyt/tensor.py
     @property

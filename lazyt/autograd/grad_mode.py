@@ -21,6 +21,7 @@ class _GradState(threading.local):
     """Grad mode per thread; on by default (read without a failed lookup)."""
 
     enabled = True
+    inference = False  # inside lt.inference_mode()
 
 
 _state = _GradState()
@@ -115,8 +116,42 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
 
 
 class inference_mode(no_grad):  # noqa: N801 - PyTorch's name
+    """Grad off inside (on for inference_mode(False)), and
+    lt.is_inference_mode_enabled() says which; a decorator with or without
+    its parentheses."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # @lt.inference_mode, without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
     def __init__(self, mode: bool = True):
-        self.target = not mode
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.previous = is_grad_enabled(), _state.inference
+        _set_enabled(not self.mode)
+        _state.inference = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _set_enabled(self.previous[0])
+        _state.inference = self.previous[1]
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_inference_mode_enabled() -> bool:
+    return _state.inference
 
 
 def _needs_grad(operands) -> bool:

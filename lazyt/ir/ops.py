@@ -64,14 +64,15 @@ def _special(name: str, grad: str = NOT_DIFFERENTIABLE) -> OpDef:
 
 def _comparison(name: str, aliases: tuple[str, ...] = ()) -> OpDef:
     return OpDef(name, 2, "bool", _ALL, grad=NOT_DIFFERENTIABLE, aliases=aliases,
-                 inplace=(name + "_",))
+                 inplace=(name + "_", *(alias + "_" for alias in aliases)))
 
 
 _ROWS = [
     # --- unary -----------------------------------------------------------
     OpDef("neg", 1, "same", _NUMBERS, grad="neg", aliases=("negative",),
           inplace=("neg_", "negative_")),
-    OpDef("abs", 1, "same", _ALL, grad="abs", aliases=("absolute",), inplace=("abs_",)),
+    OpDef("abs", 1, "same", _ALL, grad="abs", aliases=("absolute",),
+          inplace=("abs_", "absolute_")),
     _unary_float("exp"),
     _unary_float("exp2"),
     _unary_float("log"),
