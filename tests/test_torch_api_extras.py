@@ -125,3 +125,13 @@ def test_window_functions_match_their_formulas():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert lt.hann_window(3, requires_grad=True).requires_grad
+
+
+def test_fft_sample_frequencies():
+    np.testing.assert_allclose(lt.fft.fftfreq(5).numpy(), np.fft.fftfreq(5), atol=1e-7)
+    np.testing.assert_allclose(lt.fft.fftfreq(4, d=0.5).numpy(), np.fft.fftfreq(4, 0.5))
+    np.testing.assert_allclose(lt.fft.rfftfreq(5).numpy(), np.fft.rfftfreq(5), atol=1e-7)
+    assert lt.fft.fftfreq(5, dtype=lt.float64).dtype is lt.float64
+    assert lt.fft.fftfreq(1).tolist() == [0.0] and lt.fft.fftfreq(0).numel() == 0
+    with pytest.raises(RuntimeError, match="negative dimension -1"):
+        lt.fft.fftfreq(-1)
