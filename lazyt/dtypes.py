@@ -132,14 +132,18 @@ def dtype_argument(obj, function: str) -> DType:
 
 # How PyTorch's fill/full overflow messages spell each dtype (C++ types).
 _C_TYPE_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
-                 "int64": "int64_t", "float32": "float"}
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
+                 "int64": "int64_t", "float32": "float", "float16": "c10::Half",
+                 "bfloat16": "c10::BFloat16"}
+# The largest finite value of each float dtype narrower than float64.
+_FLOAT_MAX = {"float32": float(np.finfo(np.float32).max), "float16": 65504.0,
+              "bfloat16": 3.3895313892515355e38}
 
 
 def scalar_overflows(value, dtype: DType) -> bool:
     """PyTorch's check when a Python number is converted to a dtype: integers
     must fit (unsigned ones also take -max..-1, which wrap), NaN and inf
-    never fit an integer, and a finite float must fit float32's range."""
+    never fit an integer, and a finite number must fit a float dtype's range
+    (float64's always does)."""
     if dtype.kind == "b" or isinstance(value, (bool, np.bool_)):
         return False
     if dtype.kind in "iu":
@@ -147,8 +151,13 @@ def scalar_overflows(value, dtype: DType) -> bool:
             return True
         low, high = integer_range(dtype)
         return not low <= value <= high
-    if dtype is float32 and isinstance(value, (float, np.floating)) and np.isfinite(value):
-        return abs(value) > _FLOAT32_MAX
+    limit = _FLOAT_MAX.get(dtype.name)
+    if limit is not None and isinstance(value, (int, float, np.integer, np.floating)):
+        try:
+            magnitude = abs(float(value))
+        except OverflowError:  # (an int beyond float64's range)
+            return True
+        return np.isfinite(magnitude) and magnitude > limit
     return False
 
 

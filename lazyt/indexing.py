@@ -81,11 +81,29 @@ def _is_basic(items: list) -> bool:
                for item in items)
 
 
+def _sequence_as_tuple(index) -> bool:
+    """PyTorch's (numpy's old) rule: a short list holding a sequence, slice,
+    tensor, None or Ellipsis is a tuple of indices (x[[[0, 1], [1, 2]]] is
+    x[[0, 1], [1, 2]]), with PyTorch's deprecation warning."""
+    if not isinstance(index, list) or len(index) >= 32:
+        return False
+    for item in index:
+        if isinstance(item, (Tensor, list, tuple, slice, range)) or item is None or \
+                item is Ellipsis:
+            warnings.warn("Using a non-tuple sequence for multidimensional indexing is "
+                          "deprecated and will be changed in pytorch 2.9; use x[tuple(seq)] "
+                          "instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor "
+                          "index, x[torch.tensor(seq)], which will result either in an error or "
+                          "a different result", UserWarning, stacklevel=4)
+            return True
+    return False
+
+
 def parse_index(t: Tensor, index, pending: bool = False) -> _Parsed:
     """Walk an index over t. With `pending`, a pending tensor indexed by basic
     indices only is walked over its shape, not realised: the caller applies
     the moves as movement nodes (deferred mode keeps fusing through x[1:])."""
-    items = list(index) if isinstance(index, tuple) else [index]
+    items = list(index) if isinstance(index, tuple) or _sequence_as_tuple(index) else [index]
     consumed = 0
     for item in items:
         if item is None or item is Ellipsis or isinstance(item, bool):
@@ -267,8 +285,17 @@ def setitem(self: Tensor, index, value) -> None:
     if not (isinstance(value, Tensor) or isinstance(value, (numbers.Number, np.number,
                                                             np.bool_))):
         value = creation.tensor(value, dtype=self.dtype)
+    if not isinstance(value, Tensor):
+        dtypes.check_scalar_fits(value, self.dtype)
     parsed = parse_index(self, index)
+    if isinstance(value, Tensor):
+        # Leading size-1 dims of the value beyond the target's are dropped, as PyTorch does.
+        extra = value.ndim - len(parsed.view.shape) if not parsed.advanced else 0
+        while extra > 0 and value.shape[0] == 1:
+            value, extra = value.squeeze(0), extra - 1
     if not parsed.advanced:
+        if isinstance(value, Tensor):  # (PyTorch's errors for a value that does not fit)
+            value = value.expand(parsed.view.shape)
         target = Tensor._make(self._storage, parsed.view)
         grad_mode.check_inplace(self)
         snapshot = grad_mode.snapshot_for_inplace(self, "setitem", (value,))

@@ -612,8 +612,8 @@ class Tensor:
         sizes = normalize_shape(sizes)
         if len(sizes) < self.ndim:
             raise RuntimeError(
-                f"expand(torch.FloatTensor{{{list(self.shape)}}}, size={list(sizes)}): the number "
-                "of sizes provided ({len(sizes)}) must be greater or equal to the number of "
+                f"expand({self.type()}{{{list(self.shape)}}}, size={list(sizes)}): the number "
+                f"of sizes provided ({len(sizes)}) must be greater or equal to the number of "
                 f"dimensions in the tensor ({self.ndim})")
         lead = len(sizes) - self.ndim
         target = []

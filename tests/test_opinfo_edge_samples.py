@@ -86,3 +86,37 @@ def test_normal_with_tensor_arguments_broadcasts_in_means_dtype():
         is lt.float16
     assert lt.normal(0.0, lt.ones(2, dtype=lt.float16)).dtype is lt.float16
     assert lt.normal(lt.zeros(2, dtype=lt.float64), 1.0).dtype is lt.float64
+
+
+def test_scalars_that_overflow_the_dtype_are_refused_like_pytorch():
+    t = lt.zeros(3)
+    for write in (lambda: t.__setitem__(0, 1e40), lambda: t.__setitem__([0, 1], 1e40),
+                  lambda: t.fill_(2 ** 200)):
+        with pytest.raises(RuntimeError, match="value cannot be converted to type float without "
+                                               "overflow"):
+            write()
+    with pytest.raises(RuntimeError, match=r"type c10::Half without overflow"):
+        lt.zeros(2, dtype=lt.float16).fill_(1e5)
+    with pytest.raises(RuntimeError, match="type int8_t without overflow"):
+        lt.zeros(2, dtype=lt.int8)[0] = 200
+    assert lt.zeros(2, dtype=lt.uint8).fill_(-1).tolist() == [255, 255]
+    assert lt.zeros(1).fill_(float("inf")).tolist() == [float("inf")]
+
+
+def test_setitem_values_drop_leading_ones_and_fail_like_expand():
+    s = lt.zeros(3, 4, 5)
+    s[0] = lt.ones(1, 1, 4, 5)
+    assert s.sum().item() == 20.0
+    with pytest.raises(RuntimeError, match=r"The expanded size of the tensor \(4\) must match the "
+                                           r"existing size \(2\) at non-singleton dimension 0"):
+        s[0, :, 0] = lt.ones(2)
+    with pytest.raises(RuntimeError, match=r"expand\(lazyt.FloatTensor\{\[2, 4, 5\]\}, size=\[4, "
+                                           r"5\]\): the number of sizes provided \(2\) must be"):
+        s[0] = lt.ones(2, 4, 5)
+
+
+def test_a_list_holding_sequences_indexes_as_a_tuple():
+    t = lt.arange(60.0).reshape(3, 4, 5)
+    with pytest.warns(UserWarning, match="non-tuple sequence for multidimensional indexing"):
+        picked = t[[[0, 1], [1, 2]]]
+    assert picked.tolist() == t[[0, 1], [1, 2]].tolist()
