@@ -179,8 +179,12 @@ def _check_ragged(data, shape=None, depth=0):
 
 
 def _flatten_tensors(data):
+    """Nested data with each tensor in it read as the Python number it holds
+    (PyTorch reads them as scalars: only one-element tensors qualify)."""
     if isinstance(data, Tensor):
-        return data.tolist()
+        if data.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data.item()
     if isinstance(data, (list, tuple)):
         return [_flatten_tensors(x) for x in data]
     return data
@@ -204,6 +208,10 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False,
     to_device(device)
     dtype = None if dtype is None else dtypes.dtype_argument(dtype, "tensor")
     if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()"
+                      ".requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=3)
         out = ew.clone(data.detach())
         out = out if dtype is None or dtype is out.dtype else ew.cast(out, dtype)
         return _finish(out, requires_grad)
@@ -220,8 +228,8 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False,
                            requires_grad)
         data = data.item()
     _check_ragged(data)
-    data = _flatten_tensors(data)
     inferred = _infer_dtype(data)
+    data = _flatten_tensors(data)
     target = dtype or inferred
     natural = _NUMPY_NATURAL[inferred.kind]
     try:

@@ -120,3 +120,13 @@ def test_a_list_holding_sequences_indexes_as_a_tuple():
     with pytest.warns(UserWarning, match="non-tuple sequence for multidimensional indexing"):
         picked = t[[[0, 1], [1, 2]]]
     assert picked.tolist() == t[[0, 1], [1, 2]].tolist()
+
+
+def test_tensors_inside_data_are_read_as_scalars():
+    assert lt.tensor([lt.tensor([1.0]), lt.tensor([2.0])]).tolist() == [1.0, 2.0]
+    assert lt.tensor([lt.tensor(1, dtype=lt.int32), lt.tensor(2, dtype=lt.int32)]).dtype \
+        is lt.int32
+    with pytest.raises(ValueError, match="only one element tensors can be converted"):
+        lt.tensor([lt.ones(2), lt.ones(2)])
+    with pytest.warns(UserWarning, match="To copy construct from a tensor"):
+        lt.tensor(lt.ones(2))
