@@ -324,6 +324,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     categories = input.shape[-1]
+    if categories > 2 ** 24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
     if not replacement and num_samples > categories:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
@@ -331,10 +333,18 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     rows = probs.shape[0]
     with grad_mode.no_grad():
         if probs.numel():  # PyTorch reads the probabilities to check them, so do we
-            bad = ew.logical_or(ew.apply("lt", probs, 0), ew.logical_not(ew.isfinite(probs)))
-            if bool(reductions.any_(bad).item()):
-                raise RuntimeError("probability tensor contains either `inf`, `nan` or element "
-                                   "< 0")
+            below = ew.logical_or(ew.apply("lt", probs, 0), ew.isnan(probs))
+            infinite = ew.apply("isinf", probs)
+            if not replacement:  # (PyTorch's two code paths word it differently)
+                if bool(reductions.any_(ew.logical_or(below, infinite)).item()):
+                    raise RuntimeError("probability tensor contains either `inf`, `nan` or "
+                                       "element < 0")
+            elif bool(reductions.any_(below).item()):
+                raise RuntimeError("invalid multinomial distribution (encountering probability "
+                                   "entry < 0)")
+            elif bool(reductions.any_(infinite).item()):
+                raise RuntimeError("invalid multinomial distribution (encountering probability "
+                                   "entry = infinity or NaN)")
             if bool(reductions.any_(ew.apply("le", reductions.sum(probs, -1), 0)).item()):
                 raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         draws = creation._random((rows, num_samples), "uniform", dtypes.float64, generator)

@@ -487,6 +487,9 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
 
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
     _check_float(self.dtype, "check_uniform_bounds")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
+                           f"to={b}")
     with grad_mode.no_grad():
         u = _random(tuple(self.shape), "uniform", self.dtype, generator, self.device)
         ew.assign(self, ew.add(ew.mul(u, b - a), a)._load())
@@ -494,6 +497,7 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) ->
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    _check_std(std)
     _check_float(self.dtype, "normal_kernel_cpu")
     with grad_mode.no_grad():
         n = _random(tuple(self.shape), "normal", self.dtype, generator, self.device)
@@ -501,8 +505,14 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None
     return self
 
 
+def _check_std(std) -> None:
+    if not isinstance(std, Tensor) and std < 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+
+
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            layout=None, requires_grad=False, pin_memory=False) -> Tensor:
+    _check_std(std)
     to_device(device)
     formats.check_layout(layout)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
@@ -519,6 +529,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 
 
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
+    if not isinstance(p, Tensor) and not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     with grad_mode.no_grad():
         u = _random(tuple(self.shape), "uniform", dtypes.float32, generator, self.device)
         ew.assign(self, ew.apply("lt", u, p)._load())
@@ -547,6 +559,8 @@ def _random_upper_bound(dtype: DType) -> int:
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    if not lambd > 0.0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     u = _random(tuple(self.shape), "uniform", self.dtype, generator, self.device)
     ew.assign(self, ew.div(ew.neg(ew.apply("log1p", ew.neg(u))), lambd)._load())
     return self
@@ -673,9 +687,25 @@ def _integer_arange_bounds(start, end, step, dtype, size_from_floats: int):
 
 
 @_on_device()
+def _check_space_arguments(name: str, start, end, steps) -> None:
+    """linspace/logspace: PyTorch's errors for a non-int step count and for
+    start or end tensors with dims."""
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        kinds = ", ".join(type(v).__name__ for v in (start, end, steps))
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({kinds}), "
+                        "but expected (Number start, Number end, int steps)")
+    dims = [(what, v.ndim) for what, v in (("start", start), ("end", end))
+            if isinstance(v, Tensor) and v.ndim]
+    if dims:
+        listed = " and ".join(f"{what} with {n} dimension(s)" for what, n in dims)
+        raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got "
+                           f"{listed}.")
+
+
 def linspace(start, end, steps: int, *, dtype=None, device=None,
              requires_grad=False) -> Tensor:
     to_device(device)
+    _check_space_arguments("linspace", start, end, steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = _float_or(dtype, "linspace")
@@ -702,6 +732,7 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
              layout=None, requires_grad=False) -> Tensor:
     to_device(device)
     formats.check_layout(layout)
+    _check_space_arguments("logspace", start, end, steps)
     dtype = _float_or(dtype, "logspace")
     if dtype.kind != "f":  # integer results: the exponents are truncated first (PyTorch)
         start = int(start.item() if isinstance(start, Tensor) else start)

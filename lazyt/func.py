@@ -352,8 +352,19 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
                     tie_weights: bool = True, strict: bool = False):
     """module(*args, **kwargs) with its parameters and buffers replaced by
-    the given tensors (by qualified name) for this call only."""
+    the given tensors (by qualified name; a tuple of dicts is merged) for
+    this call only."""
     from lazyt.nn.utils import stateless  # (nn sits above lt.func: loaded on use only)
 
-    return stateless.functional_call(module, parameter_and_buffer_dicts, args, kwargs,
-                                     tie_weights=tie_weights, strict=strict)
+    if isinstance(parameter_and_buffer_dicts, dict):
+        merged = parameter_and_buffer_dicts
+    else:
+        merged = {}
+        for mapping in parameter_and_buffer_dicts:
+            repeated = set(merged) & set(mapping)
+            if repeated:
+                raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of "
+                                 "functional call is ambiguous")
+            merged.update(mapping)
+    return stateless._functional_call(module, merged, args, kwargs, tie_weights=tie_weights,
+                                      strict=strict)

@@ -478,6 +478,8 @@ def _scatter_(self: Tensor, dim: int, index: Tensor, src, value, reduce: str | N
     dim = normalize_dim(dim, self.ndim)
     if reduce not in _SCATTER_REDUCE:
         raise RuntimeError("reduce argument must be either add or multiply.")
+    if isinstance(src, Tensor) and src.dtype is not self.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if index.numel() == 0:  # (nothing to write: PyTorch checks nothing else either)
         return self
     if index.dtype not in (dtypes.int32, dtypes.int64):
@@ -531,8 +533,13 @@ def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     parsed.advanced = [(dim, index.to(dtypes.int64).reshape(-1))]
     shape, mapping, index_nodes = _advanced_plan(parsed, GATHER_OUT_OF_BOUNDS)
     if tuple(source.shape) != tuple(shape):
-        raise RuntimeError(f"index_add_(): source shape {list(source.shape)} does not match the "
-                           f"indexed shape {list(shape)}")
+        if source.ndim != self.ndim or any(
+                a != b for d, (a, b) in enumerate(zip(source.shape, self.shape)) if d != dim):
+            raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
+                               f"specified dimension. Got self.shape = {list(self.shape)} "
+                               f"source.shape = {list(source.shape)}")
+        raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be equal to "
+                           f"source.size(dim): ({source.shape[dim]}), for dim: {dim}")
     index_put(self, self._view, shape, mapping, index_nodes, source, "add",
               (slice(None),) * dim + (index,))
     return self

@@ -213,6 +213,10 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 def dot(input: Tensor, other: Tensor) -> Tensor:
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{ew.TORCH_NAMES[input.dtype.name]} and "
+                           f"{ew.TORCH_NAMES[other.dtype.name]}")
     return matmul(input, other)
 
 

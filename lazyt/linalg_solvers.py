@@ -441,8 +441,13 @@ def ormqr(input: Tensor, input2: Tensor, input3: Tensor, left: bool = True,
     from the left or right, one reflector at a time (lazyt ops)."""
     A, tau, C = input, input2, input3
     name = "torch.ormqr"
-    if A.ndim < 2 or C.ndim < 2:
-        raise RuntimeError(f"{name}: input and other must have at least 2 dimensions.")
+    for what, t in (("input", A), ("other", C)):
+        if t.ndim < 2:
+            raise RuntimeError(f"{name}: {what} must have at least 2 dimensions.")
+    side = -2 if left else -1
+    if tau.shape[-1] != min(C.shape[side], A.shape[-1]):
+        raise RuntimeError(f"{name}: tau.shape[-1] must be equal to min(other.shape[{side}], "
+                           "input.shape[-1])")
     if C.ndim != A.ndim:
         raise RuntimeError(f"{name}: Expected other to have the same number of dimensions as "
                            f"input, but got other.ndim equal to {C.ndim} and input.ndim is "

@@ -16,7 +16,7 @@ import warnings
 
 from lazyt import elementwise
 from lazyt.autograd import grad_mode
-from lazyt.tensor import Tensor
+from lazyt.tensor import _C_TYPE_NAMES, Tensor
 
 
 def _torch_name(t: Tensor) -> str:
@@ -30,9 +30,25 @@ def _resize(out: Tensor, shape: tuple[int, ...]) -> None:
     out._st, out._vw = fresh._st, fresh._vw
 
 
+# Ops whose out must have the result's dtype exactly (no cast), and how
+# PyTorch words the refusal.
+_EXACT_DTYPE = {
+    **dict.fromkeys(("amax", "amin"), lambda result, out: (
+        f"Expected the dtype for input and out to match, but got {_torch_name(result)} for "
+        f"input's dtype and {_torch_name(out)} for out's dtype.")),
+    **dict.fromkeys(("aminmax", "gather"), lambda result, out: (
+        f"Expected out tensor to have dtype {_C_TYPE_NAMES[result.dtype.name]}, but got "
+        f"{_C_TYPE_NAMES[out.dtype.name]} instead")),
+    "multinomial": lambda result, out: (
+        f"multinomial expects Long tensor out, got: {_torch_name(out)}"),
+}
+
+
 def _write_one(name: str, result: Tensor, out, inputs=()) -> None:
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if name in _EXACT_DTYPE and out.dtype is not result.dtype:
+        raise RuntimeError(_EXACT_DTYPE[name](result, out))
     if not elementwise._can_cast(result.dtype, out.dtype):
         raise RuntimeError(f"result type {_torch_name(result)} can't be cast to the desired "
                            f"output type {_torch_name(out)}")

@@ -100,8 +100,9 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     out_dtype = dtypes.to_dtype(dtype) if dtype is not None else input.dtype
     if out_dtype.kind != "f":
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {ew.TORCH_NAMES[out_dtype.name]}")
+            f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} "
+            "dtype must be either a floating point or complex dtype. Got: "
+            f"{ew.TORCH_NAMES[out_dtype.name]}")
     axes = _dims(input, dim)
     count = math.prod(input.shape[a] for a in axes)
     # Recorded as one op, as PyTorch's MeanBackward0/1 (not a sum and a div).
@@ -395,6 +396,11 @@ def _implicit_dim(x: Tensor, dim) -> int:
 
 
 def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
+    if dim is None and input.numel() == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    if dim is not None and input.ndim and input.shape[normalize_dim(dim, input.ndim)] == 0:
+        raise IndexError(f"aminmax: Expected reduction dim {dim} to have non-zero size.")
     d = () if dim is None else dim
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 

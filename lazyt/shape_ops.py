@@ -104,13 +104,21 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return out
 
 
+def _check_non_empty(name: str, tensors) -> list:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return tensors
+
+
 def hstack(tensors) -> Tensor:
-    tensors = [t if t.ndim else t.reshape(1) for t in tensors]
+    tensors = [t if t.ndim else t.reshape(1) for t in _check_non_empty("hstack", tensors)]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors) -> Tensor:
-    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t
+                for t in _check_non_empty("vstack", tensors)], 0)
 
 
 def flip(input: Tensor, dims) -> Tensor:
@@ -125,15 +133,31 @@ def flip(input: Tensor, dims) -> Tensor:
 
 
 def fliplr(input: Tensor) -> Tensor:
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
     return flip(input, (1,))
 
 
 def flipud(input: Tensor) -> Tensor:
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
     return flip(input, (0,))
 
 
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Recorded as one op (PyTorch's RollBackward0: the gradient rolled back)."""
+    shift_list = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if not shift_list:
+        raise RuntimeError("`shifts` required")
+    if dims is not None:
+        dim_list = (dims,) if isinstance(dims, int) else tuple(dims)
+        if len(shift_list) != len(dim_list):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift_list)}, "
+                               f"dims:{len(dim_list)}")
+        for d in dim_list:
+            normalize_dim(d, input.ndim, scalar_ok=False)
+    elif len(shift_list) != 1:
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift_list)}, dims:0")
     with grad_mode.no_grad():
         out = _roll(input, shifts, dims)
     grad_mode.record("roll", out, (input,), shifts=shifts, dims=dims)
@@ -270,6 +294,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
     if input.ndim == 1:
         n = input.shape[0] + abs(diagonal)
         out = creation.zeros(n, n, dtype=input.dtype)
@@ -280,6 +306,8 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 
 def diagonal_view(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     d1, d2 = normalize_dim(dim1, input.ndim), normalize_dim(dim2, input.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     v = input._view
     s1, s2 = v.shape[d1], v.shape[d2]
     if offset >= 0:
@@ -314,6 +342,8 @@ def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
                             grad_name="UnbindBackward0") for i in range(self.shape[dim]))
 
 def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+    if self.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     dim = normalize_dim(dim, self.ndim, scalar_ok=False)
     size = self.shape[dim]
     if isinstance(split_size_or_sections, int):
@@ -346,6 +376,8 @@ def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
 def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    if self.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     dim = normalize_dim(dim, self.ndim, scalar_ok=False)
     size = self.shape[dim]
     step = -(-size // chunks) if size else 0
@@ -393,8 +425,9 @@ def as_strided(self, size, stride, storage_offset: int | None = None) -> Tensor:
     if prod(size) and (lo < 0 or hi >= len(self._storage)):
         raise RuntimeError(
             f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
-            f"{offset} requiring a storage size of {hi + 1} are out of bounds for storage "
-            f"of size {len(self._storage)}")
+            f"{offset}, and itemsize {self.dtype.itemsize} requiring a storage size of "
+            f"{(hi + 1) * self.dtype.itemsize} are out of bounds for storage of size "
+            f"{len(self._storage) * self.dtype.itemsize}")
     return self._with_view(view, "as_strided")
 
 def unfold(self, dimension: int, size: int, step: int) -> Tensor:
@@ -517,7 +550,7 @@ def atleast_3d(*tensors):
 
 
 def dstack(tensors) -> Tensor:
-    return cat(atleast_3d(tuple(tensors)), 2)
+    return cat(atleast_3d(tuple(_check_non_empty("dstack", tensors))), 2)
 
 
 def column_stack(tensors) -> Tensor:
@@ -525,6 +558,11 @@ def column_stack(tensors) -> Tensor:
 
 
 def _numpy_split(name: str, dim: int, input: Tensor, indices_or_sections):
+    if not isinstance(indices_or_sections, (int, list, tuple, Tensor)):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(indices_or_sections).__name__}), but expected one of:\n"
+                        " * (Tensor input, int sections)\n"
+                        " * (Tensor input, tuple of ints indices)")
     needed = {"hsplit": 1, "vsplit": 2, "dsplit": 3}[name]
     if input.ndim < needed:
         raise RuntimeError(f"torch.{name} requires a tensor with at least {needed} dimension, but "
@@ -614,6 +652,16 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
 
 
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    # (PyTorch's narrow_copy checks in its own words before narrowing)
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if dim >= input.ndim:
+        raise RuntimeError("Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, "
+                           "but got false.")
+    normalize_dim(dim, input.ndim)
+    if length < 0:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({input.shape[dim]}).")
     return ew.clone(input.narrow(dim, start, length)).contiguous()
 
 

@@ -38,6 +38,8 @@ def normalize_dim(dim: int, ndim: int, *, scalar_ok: bool = True) -> int:
     """Wrap a possibly negative dim; PyTorch's IndexError when out of range."""
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    if ndim == 0 and not scalar_ok:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     lo, hi = (-1, 0) if ndim == 0 and scalar_ok else (-ndim, ndim - 1)
     if not lo <= dim <= hi:
         raise IndexError(
@@ -594,11 +596,12 @@ class Tensor:
             raise RuntimeError(
                 f"movedim: Invalid source or destination dims: source ({src} dims) should "
                 f"contain the same number of dims as destination ({dst} dims)")
+        given = {"source": list(src), "destination": list(dst)}
         src = [normalize_dim(d, self.ndim) for d in src]
         dst = [normalize_dim(d, self.ndim) for d in dst]
         for name, dims in (("source", src), ("destination", dst)):
             if len(set(dims)) != len(dims):
-                raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims})")
+                raise RuntimeError(f"movedim: repeated dim in `{name}` ({given[name]})")
         order = [None] * self.ndim
         for s, d in zip(src, dst):
             order[d] = s
@@ -639,9 +642,15 @@ class Tensor:
         return self.expand(*shape)
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        if self.ndim == 0:
+            raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+        if length < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
         dim = normalize_dim(dim, self.ndim, scalar_ok=False)
         size = self._shape[dim]
         if isinstance(start, Tensor):
+            if start.ndim != 0 or start.dtype.kind not in "iu":
+                raise RuntimeError("start must be an 0-dim integral Tensor.")
             start = int(start.item())
         if not -size <= start <= size:
             raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
@@ -738,6 +747,10 @@ def infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
             raise RuntimeError(f"invalid shape dimension {s}")
     known = prod(s for s in shape if s != -1)
     if unknown:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} "
+                               "because the unspecified dimension size -1 can be any value and "
+                               "is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)

@@ -61,3 +61,17 @@ def test_vmap_maps_slices_and_stacks():
     assert lt.vmap(lambda t: t * 2)(x).tolist() == [2.0, 4.0, 6.0]
     with pytest.raises(ValueError, match=r"got sizes \[2, 3\] for the mapped dimension"):
         F.vmap(lambda a, b: a + b)(lt.ones(2), lt.ones(3))
+
+
+def test_functional_call_with_grad_gives_per_parameter_gradients():
+    model = lt.nn.Linear(3, 1)
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    x = lt.tensor([[1.0, 2.0, 3.0]])
+
+    def loss(p):
+        return F.functional_call(model, p, (x,)).sum()
+
+    grads = F.grad(loss)(params)
+    assert grads["weight"].tolist() == [[1.0, 2.0, 3.0]] and grads["bias"].tolist() == [1.0]
+    with pytest.raises(ValueError, match="appeared in multiple dictionaries"):
+        F.functional_call(model, (params, {"bias": lt.zeros(1)}), (x,))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import re
 import time
 from dataclasses import asdict, dataclass
 from itertools import islice
@@ -61,6 +62,8 @@ class OpResult:
     reason: str = ""
     grad: str = "n/a"  # "pass", "fail", "n/a"
     grad_reason: str = ""
+    errors: str = "n/a"  # the OpInfo's error inputs: "pass", "fail", "n/a"
+    errors_reason: str = ""
     samples: int = 0
     seconds: float = 0.0
 
@@ -402,6 +405,43 @@ def check_grad(op, limits: Limits) -> tuple[str, str]:
     return ("pass", "") if compared else ("n/a", "")
 
 
+def check_errors(op) -> tuple[str, str]:
+    """("pass"/"fail"/"n/a", first failure): each of the OpInfo's error inputs
+    must raise torch's exception type with a message its regex finds (the
+    message read with "torch" for "lazyt"); the function variant only."""
+    if op.error_inputs_func is None:
+        return "n/a", ""
+    try:
+        error_inputs = list(op.error_inputs("cpu"))
+    except Exception:  # (an error input generator that needs CUDA or more)
+        return "n/a", ""
+    function = variants_of(op)[0].lazyt_fn
+    checked = 0
+    for i, error in enumerate(error_inputs):
+        sample = error.sample_input
+        if not error.error_regex:  # (torch-only cases: devices, complex, ...)
+            continue
+        try:
+            args = to_lazyt((sample.input, *sample.args))
+            kwargs = to_lazyt(sample.kwargs)
+        except Exception:  # noqa: BLE001 - an input lazyt cannot hold (complex, > 64 dims)
+            continue
+        checked += 1
+        try:
+            function(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - any exception is compared with torch's
+            message = str(e).replace("lazyt", "torch")
+            if not isinstance(e, error.error_type):
+                return "fail", (f"error input {i}: {type(e).__name__} instead of "
+                                f"{error.error_type.__name__}: {_first_line(e)}")
+            if not re.search(error.error_regex, message):
+                return "fail", (f"error input {i}: message {message[:150]!r} does not match "
+                                f"{error.error_regex[:150]!r}")
+            continue
+        return "fail", f"error input {i}: no error (torch raises {error.error_type.__name__})"
+    return ("pass", "") if checked else ("n/a", "")
+
+
 def check_opinfo(op, limits: Limits) -> OpResult:
     start = time.perf_counter()
     key = opinfo_key(op)
@@ -414,5 +454,6 @@ def check_opinfo(op, limits: Limits) -> OpResult:
     result.samples, result.reason = check_forward(op, limits)
     result.forward = "fail" if result.reason else "pass"
     result.grad, result.grad_reason = check_grad(op, limits)
+    result.errors, result.errors_reason = check_errors(op)
     result.seconds = round(time.perf_counter() - start, 2)
     return result

@@ -232,9 +232,12 @@ def coverage_markdown(results: dict[str, dict], full: bool) -> str:
 
 # ------------------------------------------------------------------ known failures
 
+PARTS = ("forward", "grad", "errors")  # what is checked per OpInfo (known_failures sections)
+
+
 def read_known_failures(path: Path = KNOWN_FAILURES) -> dict[str, dict[str, str]]:
     """{"forward": {key: reason}, "grad": {key: reason}} from known_failures.txt."""
-    known: dict[str, dict[str, str]] = {"forward": {}, "grad": {}}
+    known: dict[str, dict[str, str]] = {part: {} for part in PARTS}
     section = None
     if not path.exists():
         return known
@@ -280,12 +283,14 @@ def classify(key: str, reason: str) -> str:
 
 def failures(results: dict[str, dict]) -> dict[str, dict[str, str]]:
     """The failing OpInfos of a run, each with a one-line reason for the list."""
-    found: dict[str, dict[str, str]] = {"forward": {}, "grad": {}}
+    found: dict[str, dict[str, str]] = {part: {} for part in PARTS}
     for key, r in results.items():
         if r["forward"] != "pass":
             found["forward"][key] = classify(key, r["reason"])
         if r["grad"] == "fail":
             found["grad"][key] = classify(key, r["grad_reason"])
+        if r.get("errors") == "fail":
+            found["errors"][key] = classify(key, r["errors_reason"])
     return found
 
 
@@ -294,7 +299,7 @@ def compare_with_known(results: dict[str, dict], known=None) -> tuple[list[str],
     known = read_known_failures() if known is None else known
     failing = failures(results)
     regressions, fixed = [], []
-    for part in ("forward", "grad"):
+    for part in PARTS:
         for key, reason in sorted(failing[part].items()):
             if key not in known[part]:
                 regressions.append(f"{key} [{part}]: {reason}")
@@ -311,14 +316,15 @@ def write_known_failures(results: dict[str, dict], path: Path = KNOWN_FAILURES) 
     lines = [
         "# OpInfos of PyTorch's op_db that knowingly fail tests/opinfo, with a one-line reason.",
         "# [forward]: some sample or variant (function, method, in-place, operator, out=,",
-        "# non-contiguous; float32/int64/bool) differs from torch; [grad]: float64 gradients.",
+        "# non-contiguous; float32/int64/bool) differs from torch; [grad]: float64 gradients;",
+        "# [errors]: an error input does not raise torch's exception type and message.",
         "# The test fails when an OpInfo not listed here fails, and when a listed one passes:",
         "# the list only shrinks. Regenerate after a run (keeps the reasons written here):",
         "#     python -m tests.opinfo.run --update-known-failures",
         "# Reasons: complex only / sparse / quantized / not implemented: <what> /",
         "# wrong result: <what> / fails: <first error line> (not yet triaged).",
     ]
-    for part in ("forward", "grad"):
+    for part in PARTS:
         lines += ["", f"[{part}]"]
         # OpInfos that did not run this time keep their lines.
         entries = {k: v for k, v in known[part].items() if k not in results}
