@@ -115,8 +115,9 @@ def invert_permutation(permutation: Tensor | None) -> Tensor | None:
 def _lengths_list(lengths) -> list[int]:
     if isinstance(lengths, Tensor):
         if lengths.dim() != 1:
+            scalar_type = lengths.to(dtypes.int64).type().rsplit(".", 1)[-1][:-len("Tensor")]
             raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got "
-                               f"{lengths.dim()}D {lengths.device} tensor")
+                               f"{lengths.dim()}D {lengths.device} {scalar_type} tensor")
         return [int(v) for v in lengths.tolist()]
     return [int(v) for v in lengths]
 
@@ -210,16 +211,13 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
                            f"{padding_side}.")
     first = sequences[0]
     if first.dim() == 0:
-        raise RuntimeError("pad_sequence: Expected sequences of at least 1 dimension, got a "
-                           "0-D tensor")
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
     trailing = tuple(first.shape[1:])
     max_length = max(seq.size(0) for seq in sequences)
     padded = []
     for seq in sequences:
         if tuple(seq.shape[1:]) != trailing:
-            raise RuntimeError(f"pad_sequence: every sequence must have the trailing shape of "
-                               f"the first one, {list(trailing)}, but got a sequence of shape "
-                               f"{list(seq.shape)}")
+            seq = _broadcast_like_copy(seq, (seq.size(0), *trailing))
         seq = seq.to(first.dtype)
         missing = max_length - seq.size(0)
         if missing:
@@ -230,11 +228,29 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     return shape_ops.stack(padded, 0 if batch_first else 1)
 
 
+def _broadcast_like_copy(seq: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """seq broadcast to `shape` as out[...].copy_(seq) would in PyTorch's
+    pad_sequence (same error when it cannot be)."""
+    for offset in range(1, min(len(shape), seq.dim()) + 1):
+        target, size = shape[-offset], seq.shape[-offset]
+        if size != target and size != 1:
+            raise RuntimeError(f"The size of tensor a ({target}) must match the size of tensor "
+                               f"b ({size}) at non-singleton dimension {len(shape) - offset}")
+    if seq.dim() > len(shape):
+        broadcast = list(seq.shape[:seq.dim() - len(shape)]) + \
+            [max(a, b) for a, b in zip(shape, seq.shape[seq.dim() - len(shape):])]
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{broadcast}")
+    return seq.expand(*shape)
+
+
 def unpad_sequence(padded_sequences: Tensor, lengths: Tensor,
                    batch_first: bool = False) -> list[Tensor]:
-    """The list of sequences of a padded batch: the inverse of pad_sequence."""
+    """The list of sequences of a padded batch: the inverse of pad_sequence.
+    As in PyTorch, a time-major batch (batch_first=False) is transposed in
+    place to batch-major."""
     if not batch_first:
-        padded_sequences = padded_sequences.transpose(0, 1)
+        padded_sequences.transpose_(0, 1)
     return [seq[:length] for seq, length in zip(padded_sequences, _lengths_list(lengths))]
 
 

@@ -9,7 +9,8 @@ from typing import Iterator
 
 from lazyt import creation
 from lazyt.random import Generator
-from lazyt.utils.data import Dataset, Sampler
+from lazyt.utils.data.dataset import Dataset
+from lazyt.utils.data.sampler import Sampler
 
 
 class DistributedSampler(Sampler[int]):
@@ -21,7 +22,7 @@ class DistributedSampler(Sampler[int]):
         if num_replicas is None or rank is None:
             from lazyt import distributed  # noqa: PLC0415 - reason: only when the group is asked
 
-            if not distributed.is_initialized():
+            if not distributed.is_available():
                 raise RuntimeError("Requires distributed package to be available")
             num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
             rank = distributed.get_rank() if rank is None else rank
