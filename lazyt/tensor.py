@@ -495,13 +495,61 @@ class Tensor:
     # ---------------------------------------------------------------- views
     def view(self, *shape) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], DType):
-            raise NotImplementedError("view(dtype) is not supported by lazyt")
+            return self._view_as_dtype(shape[0])
         shape = infer_shape(normalize_shape(shape), self.numel())
         if self._layout().reshape(shape) is None:
             raise RuntimeError(
                 "view size is not compatible with input tensor's size and stride (at least one "
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
         return self._move("reshape", (shape,), grad_name="ViewBackward0")
+
+    def _view_as_dtype(self, dtype: DType) -> Tensor:
+        """x.view(dtype): the same bytes read as another dtype (a new Storage
+        object over the same memory; writes through either happen at once, as
+        for memory numpy shares). With another element size the last dim
+        scales, as PyTorch's."""
+        if dtype is self.dtype:
+            return self.view(self.shape)
+        if self.device.type != "cpu":
+            raise NotImplementedError("lazyt: view(dtype) is implemented on the CPU only")
+        old, new = self.dtype.itemsize, dtype.itemsize
+        names = f"to view {_SCALAR_NAMES[self.dtype.name]} as {_SCALAR_NAMES[dtype.name]} " \
+                "(different element sizes)"
+        self.realize()
+        view = self._view
+        shape, strides, offset = list(view.shape), list(view.strides), view.offset
+        if old != new:
+            if not shape:
+                raise RuntimeError(f"self.dim() cannot be 0 {names}")
+            if strides[-1] != 1:
+                raise RuntimeError(f"self.stride(-1) must be 1 {names}, but got {strides[-1]}")
+            if new > old:
+                ratio = new // old
+                if shape[-1] % ratio:
+                    raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {names}, "
+                                       f"but got {shape[-1]}")
+                if offset % ratio:
+                    raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} "
+                                       f"{names}, but got {offset}")
+                for d, stride in enumerate(strides[:-1]):
+                    if stride % ratio:
+                        raise RuntimeError(f"self.stride({d}) must be divisible by {ratio} "
+                                           f"{names}, but got {stride}")
+                shape[-1] //= ratio
+                strides = [st // ratio for st in strides[:-1]] + [1]
+                offset //= ratio
+            else:
+                ratio = old // new
+                shape[-1] *= ratio
+                strides = [st * ratio for st in strides[:-1]] + [1]
+                offset *= ratio
+        source = self._storage
+        raw = source.array.view(np.uint8)
+        raw = raw[:raw.shape[0] - raw.shape[0] % new]
+        storage = Storage(dtype, raw.view(dtype.numpy_storage), source.device,
+                          address=source.address)
+        source.shared_with_numpy = storage.shared_with_numpy = True
+        return Tensor._make(storage, View(tuple(shape), tuple(strides), offset))
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(other.shape)

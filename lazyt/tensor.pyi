@@ -621,6 +621,7 @@ class Tensor:
     def _transposed(self, d0, d1, grad_name): ...  # defined in lazyt/tensor.py
     @property
     def _view(self): ...  # defined in lazyt/tensor.py
+    def _view_as_dtype(self, dtype): ...  # defined in lazyt/tensor.py
     def _with_view(self, view, op='reshape', **ctx): ...  # defined in lazyt/tensor.py
     def broadcast_to(self, *shape): ...  # defined in lazyt/tensor.py
     def contiguous(self, memory_format=...): ...  # defined in lazyt/tensor.py

@@ -135,3 +135,23 @@ def test_fft_sample_frequencies():
     assert lt.fft.fftfreq(1).tolist() == [0.0] and lt.fft.fftfreq(0).numel() == 0
     with pytest.raises(RuntimeError, match="negative dimension -1"):
         lt.fft.fftfreq(-1)
+
+
+def test_view_as_another_dtype_reinterprets_the_bytes():
+    assert lt.tensor([1.0]).view(lt.int32).tolist() == [1065353216]
+    assert lt.tensor([1, 2], dtype=lt.int32).view(lt.int64).tolist() == [1 + (2 << 32)]
+    halves = lt.arange(6.0).reshape(2, 3).view(lt.float16)
+    assert tuple(halves.shape) == (2, 6) and halves.stride() == (6, 1)
+    with pytest.raises(RuntimeError, match=r"self.size\(-1\) must be divisible by 2 to view "
+                                           r"Float as Long \(different element sizes\), but got 3"):
+        lt.arange(6.0).reshape(2, 3).view(lt.int64)
+    with pytest.raises(RuntimeError, match=r"self.stride\(-1\) must be 1"):
+        lt.arange(6.0).reshape(2, 3).t().view(lt.float16)
+    x = lt.zeros(2)
+    x.view(lt.int32).add_(1)  # (the same memory: x sees the write)
+    assert x.view(lt.int32).tolist() == [1, 1]
+    with lt.deferred():
+        y = lt.zeros(2)
+        y.view(lt.int32).fill_(1065353216)
+        doubled = y * 2
+    assert doubled.tolist() == [2.0, 2.0]
