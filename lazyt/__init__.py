@@ -144,8 +144,9 @@ from lazyt.compile import compile, jit
 # Loaded on first use (PEP 562): namespaces that bind no Tensor method and
 # register nothing, and the names re-exported from them. Importing them all
 # up front cost more than the rest of the package (`python -X importtime`).
-_LAZY_SUBMODULES = ("accelerator", "backends", "debug", "distributed", "fft", "func", "masked",
-                    "nn", "optim", "signal", "special", "testing", "utils")
+_LAZY_SUBMODULES = ("accelerator", "amp", "backends", "debug", "distributed", "distributions",
+                    "fft", "func", "masked", "nn", "optim", "signal", "special", "testing",
+                    "utils")
 _LAZY_NAMES = {
     **dict.fromkeys(("_native_batch_norm_legit", "_softmax_backward_data", "native_batch_norm",
                      "native_group_norm", "native_layer_norm"), "lazyt.nn._functional.native"),
@@ -157,6 +158,8 @@ _LAZY_NAMES = {
     **dict.fromkeys(("load", "save"), "lazyt.serialization"),
     "set_printoptions": "lazyt.printing",
     "vmap": "lazyt.func",
+    **dict.fromkeys(("autocast", "get_autocast_dtype", "is_autocast_available",
+                     "is_autocast_enabled"), "lazyt.amp"),
     **dict.fromkeys(("bartlett_window", "blackman_window", "hamming_window", "hann_window",
                      "kaiser_window"), "lazyt.signal.torch_windows"),
 }

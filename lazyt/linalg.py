@@ -19,7 +19,7 @@ import importlib
 
 import numpy as np
 
-from lazyt import creation, dtypes, indexing, modes, reductions, return_types
+from lazyt import autocast_state, creation, dtypes, indexing, modes, reductions, return_types
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.engine.realize import run_matmul
@@ -114,7 +114,19 @@ def stored_transposed(t: Tensor) -> bool:
     return view.shape[0] > 1 and view.shape[1] > 1 and view.strides == (1, view.shape[0])
 
 
+def autocast_operands(*operands) -> tuple:
+    """Under lt.autocast: the floating tensors among the operands of an op
+    of PyTorch's lower-precision list (matmul, linear, conv, ...) cast to
+    its dtype (differentiably); else the operands unchanged."""
+    target = autocast_state.lower_precision()
+    if target is None:
+        return operands
+    return tuple(ew.cast(x, target) if isinstance(x, Tensor) and x.dtype.is_floating_point and
+                 x.dtype is not target else x for x in operands)
+
+
 def matmul(input: Tensor, other: Tensor) -> Tensor:
+    input, other = autocast_operands(input, other)
     _check_dtypes(input, other)
     out = _matrices_product_now(input, other)
     if out is None:
@@ -173,6 +185,7 @@ def _matmul(input: Tensor, other: Tensor) -> Tensor:
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    input, mat2 = autocast_operands(input, mat2)
     _check_dtypes(input, mat2, "mat1 and mat2")
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -195,6 +208,7 @@ def _check_mm_shapes(a: Tensor, b: Tensor) -> None:
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    input, mat2 = autocast_operands(input, mat2)
     _check_dtypes(input, mat2, "batch1 and batch2")
     if input.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from lazyt import creation, dtypes, reductions, shape_ops
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
-from lazyt.linalg import matmul
+from lazyt.linalg import autocast_operands, matmul
 from lazyt.tensor import Tensor, broadcast_shapes, normalize_dim
 
 TORCH_NAMES = ew.TORCH_NAMES
@@ -84,6 +84,7 @@ def _check_same_dtype(a: Tensor, b: Tensor, names: str) -> None:
 # ------------------------------------------------------------ addmm family
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
+    input, mat1, mat2 = autocast_operands(input, mat1, mat2)
     for name, t in (("mat1", mat1), ("mat2", mat2)):
         if t.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {t.ndim}-D tensor")
@@ -138,6 +139,7 @@ def _check_batches(batch1: Tensor, batch2: Tensor) -> None:
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
             out=None) -> Tensor:
     """beta * input + alpha * bmm(batch1, batch2)."""
+    input, batch1, batch2 = autocast_operands(input, batch1, batch2)
     _check_batches(batch1, batch2)
     if batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
         raise RuntimeError(
@@ -156,6 +158,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
            out=None) -> Tensor:
     """beta * input + alpha * sum over b of batch1[b] @ batch2[b] (one matmul over
     the batch laid along the contracted dimension)."""
+    input, batch1, batch2 = autocast_operands(input, batch1, batch2)
     _check_batches(batch1, batch2)
     if batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "

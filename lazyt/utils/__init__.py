@@ -1,5 +1,6 @@
-"""lazyt.utils: helpers around the tensor library (data loading)."""
+"""lazyt.utils: helpers around the tensor library (data loading, activation
+checkpointing)."""
 
-from lazyt.utils import data
+from lazyt.utils import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
