@@ -155,3 +155,19 @@ def test_view_as_another_dtype_reinterprets_the_bytes():
         y.view(lt.int32).fill_(1065353216)
         doubled = y * 2
     assert doubled.tolist() == [2.0, 2.0]
+
+
+def test_generator_state_seeds_and_fork_rng():
+    g = lt.Generator().manual_seed(3)
+    state = g.get_state()
+    assert state.dtype is lt.uint8 and state.ndim == 1
+    first = lt.rand(2, generator=g).tolist()
+    g.set_state(state)
+    assert lt.rand(2, generator=g).tolist() == first
+    assert lt.Generator().manual_seed(-1).initial_seed() == 2 ** 64 - 1
+    with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+        lt.manual_seed(2 ** 64)
+    lt.manual_seed(0)
+    with lt.random.fork_rng():
+        inside = lt.rand(3).tolist()
+    assert lt.rand(3).tolist() == inside
