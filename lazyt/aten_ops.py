@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import builtins
 
-from lazyt import reductions
-from lazyt.tensor import Tensor, normalize_dim, normalize_shape
+from lazyt import creation, reductions
+from lazyt.autograd import grad_mode
+from lazyt.tensor import _SCALAR_NAMES, Tensor, normalize_dim, normalize_shape
 
 
 def unsafe_split(input: Tensor, split_size: int, dim: int = 0) -> tuple[Tensor, ...]:
@@ -106,11 +107,57 @@ class OpsNamespace:
 
 ops = OpsNamespace()
 
+def set_(self: Tensor, source: Tensor | None = None) -> Tensor:
+    """self becomes a view of source's storage with source's shape and
+    strides (of an empty storage without source), as PyTorch's set_."""
+    grad_mode.check_inplace(self)
+    if source is None:
+        source = creation.empty(0, dtype=self.dtype)
+    if not isinstance(source, Tensor):
+        raise TypeError(f"set_(): argument 'source' must be Tensor, not {type(source).__name__}")
+    if source.dtype is not self.dtype:
+        raise RuntimeError(f"Could not set tensor of type {_SCALAR_NAMES[source.dtype.name]} to "
+                           f"a tensor of type {_SCALAR_NAMES[self.dtype.name]}")
+    self.data = source
+    return self
+
+
+def dim_order(self: Tensor) -> tuple[int, ...]:
+    """The dims from outermost to innermost in memory (largest stride first)."""
+    strides = self.stride()
+    return tuple(sorted(range(self.ndim), key=lambda d: (-strides[d], d)))
+
+
+def to_dense(self: Tensor, dtype=None, *, masked_grad=None) -> Tensor:
+    """A strided tensor is dense already: itself (cast when dtype is given)."""
+    return self if dtype is None else self.to(dtype)
+
+
+def ger(self: Tensor, vec2: Tensor) -> Tensor:
+    """The deprecated name of outer."""
+    return self.outer(vec2)
+
+
+def hardshrink(self: Tensor, lambd: float = 0.5) -> Tensor:
+    from lazyt.nn import functional  # (nn sits above the core: loaded on first use)
+
+    return functional.hardshrink(self, lambd)
+
+
+def prelu(self: Tensor, weight: Tensor) -> Tensor:
+    from lazyt.nn import functional  # (nn sits above the core: loaded on first use)
+
+    return functional.prelu(self, weight)
+
+
 FUNCTIONS = {
     "unsafe_split": unsafe_split, "unsafe_chunk": unsafe_chunk,
     "unsafe_split_with_sizes": unsafe_split_with_sizes, "constant_pad_nd": constant_pad_nd,
+    "ger": ger,
 }
 TENSOR_METHODS = {
     "unsafe_split": unsafe_split, "unsafe_chunk": unsafe_chunk,
     "unsafe_split_with_sizes": unsafe_split_with_sizes, "sum_to_size": sum_to_size,
+    "set_": set_, "dim_order": dim_order, "to_dense": to_dense, "ger": ger,
+    "hardshrink": hardshrink, "prelu": prelu,
 }

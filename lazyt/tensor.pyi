@@ -48,7 +48,13 @@ class Tensor:
     is_quantized: Any
     is_sparse: Any
     is_sparse_csr: Any
+    def dim_order(self): ...  # defined in lazyt/aten_ops.py
+    def ger(self, vec2): ...  # defined in lazyt/aten_ops.py
+    def hardshrink(self, lambd=0.5): ...  # defined in lazyt/aten_ops.py
+    def prelu(self, weight): ...  # defined in lazyt/aten_ops.py
+    def set_(self, source=None): ...  # defined in lazyt/aten_ops.py
     def sum_to_size(self, *size): ...  # defined in lazyt/aten_ops.py
+    def to_dense(self, dtype=None, *, masked_grad=None): ...  # defined in lazyt/aten_ops.py
     def unsafe_chunk(self, chunks, dim=0): ...  # defined in lazyt/aten_ops.py
     def unsafe_split(self, split_size, dim=0): ...  # defined in lazyt/aten_ops.py
     def unsafe_split_with_sizes(self, split_sizes, dim=0): ...  # defined in lazyt/aten_ops.py

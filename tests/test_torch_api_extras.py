@@ -171,3 +171,19 @@ def test_generator_state_seeds_and_fork_rng():
     with lt.random.fork_rng():
         inside = lt.rand(3).tolist()
     assert lt.rand(3).tolist() == inside
+
+
+def test_set_dim_order_ger_and_nn_methods():
+    a, b = lt.zeros(3), lt.arange(4.0).reshape(2, 2)
+    a.set_(b)
+    assert tuple(a.shape) == (2, 2) and a.data_ptr() == b.data_ptr()
+    a.add_(1)
+    assert b.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert tuple(lt.zeros(2).set_().shape) == (0,)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        lt.ones(2, requires_grad=True).set_(lt.ones(3))
+    assert lt.ones(2, 3, 4).permute(2, 0, 1).dim_order() == (1, 2, 0)
+    assert lt.ger(lt.tensor([1.0, 2.0]), lt.tensor([3.0, 4.0])).tolist() == [[3.0, 4.0],
+                                                                              [6.0, 8.0]]
+    assert lt.tensor([-1.0, 0.2, 3.0]).hardshrink(0.5).tolist() == [-1.0, 0.0, 3.0]
+    assert lt.tensor([-1.0, 2.0]).prelu(lt.tensor([0.25])).tolist() == [-0.25, 2.0]
