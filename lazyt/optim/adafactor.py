@@ -3,10 +3,12 @@ PyTorch's single-tensor algorithm (torch.optim.Adafactor)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 from lazyt import creation, dtypes
-from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss, lr_value, zero_step
+from lazyt.optim._checks import check_at_least, check_tensor_lr
+from lazyt.optim.optimizer import Optimizer, _no_grad_step, add_scaled, closure_loss, lr_value
 from lazyt.tensor import Tensor
 
 
@@ -15,20 +17,15 @@ class Adafactor(Optimizer):
                  eps: tuple[float | None, float] = (None, 1e-3), d: float = 1.0,
                  weight_decay: float = 0.0, *, foreach: bool | None = None,
                  maximize: bool = False) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
+        check_tensor_lr(lr)
+        check_at_least("Learning rate", lr)
         if not 0.0 >= beta2_decay:
             raise ValueError(f"beta2_decay should be <= 0 but is: {beta2_decay}")
-        if eps[0] is not None and not 0.0 <= eps[0]:
-            raise ValueError(f"epsilon1 should be >= 0 but is: {eps[0]}")
-        if not 0.0 <= eps[1]:
-            raise ValueError(f"epsilon2 should be >= 0 but is: {eps[1]}")
-        if not 1.0 <= d:
-            raise ValueError(f"Clipping threshold d should be >= 1 but is: {d}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"weight_decay should be >= 0 but is: {weight_decay}")
+        if eps[0] is not None:
+            check_at_least("epsilon1", eps[0])
+        check_at_least("epsilon2", eps[1])
+        check_at_least("Clipping threshold d", d, 1)
+        check_at_least("weight_decay", weight_decay)
         defaults = {"lr": lr, "beta2_decay": beta2_decay, "eps": eps, "d": d,
                     "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize}
         super().__init__(params, defaults)
@@ -42,20 +39,11 @@ class Adafactor(Optimizer):
             for param in self._params_with_grad(group):
                 if param.is_complex():
                     raise RuntimeError("Adafactor does not support complex parameters")
-                state = self.state[param]
-                if len(state) == 0:
-                    state["step"] = zero_step(param)
-                    if param.grad.dim() > 1:
-                        row_shape = list(param.grad.shape)
-                        row_shape[-1] = 1
-                        state["row_var"] = creation.zeros(row_shape, dtype=param.grad.dtype,
-                                                          device=param.grad.device)
-                        col_shape = list(param.grad.shape)
-                        col_shape[-2] = 1
-                        state["col_var"] = creation.zeros(col_shape, dtype=param.grad.dtype,
-                                                          device=param.grad.device)
-                    else:
-                        state["variance"] = creation.zeros_like(param.grad)
+                if param.grad.dim() > 1:  # factored: a row and a column of variances
+                    state = self._state_for(param, row_var=partial(_grad_zeros_without, -1),
+                                            col_var=partial(_grad_zeros_without, -2))
+                else:
+                    state = self._state_for(param, variance=lambda p: creation.zeros_like(p.grad))
                 grad = -param.grad if group["maximize"] else param.grad
                 if eps1 is None:  # (PyTorch takes it from the first parameter's dtype)
                     eps1 = dtypes.finfo(param.dtype).eps
@@ -81,9 +69,12 @@ class Adafactor(Optimizer):
                     var_estimate = variance
                 update = var_estimate.clamp(min=eps1 * eps1).rsqrt() * grad
                 denom = max(1.0, float(update.norm(2)) / ((update.numel() ** 0.5) * d))
-                scale = -alpha / denom
-                if isinstance(scale, Tensor):
-                    param.add_(update * scale)
-                else:
-                    param.add_(update, alpha=scale)
+                add_scaled(param, update, -alpha / denom)
         return loss
+
+
+def _grad_zeros_without(dim: int, param: Tensor) -> Tensor:
+    """Zeros shaped like the parameter's gradient with dimension dim reduced to 1."""
+    shape = list(param.grad.shape)
+    shape[dim] = 1
+    return creation.zeros(shape, dtype=param.grad.dtype, device=param.grad.device)

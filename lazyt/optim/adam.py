@@ -7,30 +7,15 @@ import math
 from typing import Callable
 
 from lazyt import creation, dtypes
-from lazyt.optim.optimizer import (
-    Optimizer,
-    _no_grad_step,
-    check_fused,
-    check_lr,
-    closure_loss,
-    lr_value,
-    new_step,
-)
+from lazyt.optim._checks import check_adam_arguments, check_fused
+from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss, decayed_grad, lr_value
 from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
 
 def _check_hyperparameters(lr, betas, eps, weight_decay, foreach=None,
                            capturable=False) -> None:
-    check_lr(lr, foreach, capturable, foreach_tensor_lr_error=True)
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    check_adam_arguments(lr, betas, eps, weight_decay, foreach, capturable)
     if not (isinstance(betas[0], float) and isinstance(betas[1], float)
             or isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor)):
         raise ValueError("betas must be either both floats or both Tensors")
@@ -59,14 +44,9 @@ class Adam(Optimizer):
         check_fused(fused, foreach, differentiable)
 
     def _state_of(self, param: Tensor, amsgrad: bool) -> dict:
-        state = self.state[param]
-        if len(state) == 0:
-            state["step"] = new_step(param)
-            state["exp_avg"] = creation.zeros_like(param)
-            state["exp_avg_sq"] = creation.zeros_like(param)
-            if amsgrad:
-                state["max_exp_avg_sq"] = creation.zeros_like(param)
-        return state
+        maximum = {"max_exp_avg_sq": creation.zeros_like} if amsgrad else {}
+        return self._state_for(param, exp_avg=creation.zeros_like,
+                               exp_avg_sq=creation.zeros_like, **maximum)
 
     @_no_grad_step
     def step(self, closure: Callable | None = None):
@@ -109,17 +89,11 @@ def _update(group: dict, params, grads, states: list, as_tensors: bool) -> None:
     # Tensor betas are read as numbers (PyTorch reads them per step too)
     beta1, beta2 = (float(beta) if isinstance(beta, Tensor) else beta
                     for beta in group["betas"])
-    lr, eps, weight_decay = lr_value(group["lr"]), group["eps"], group["weight_decay"]
+    lr, eps = lr_value(group["lr"]), group["eps"]
     for param, grad, state in zip(params, grads, states):
-        if group["maximize"]:
-            grad = -grad
         step_t = state["step"]
         step_t.add_(1)
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param.mul_(1 - lr * weight_decay)
-            else:
-                grad = grad + param * weight_decay
+        grad = decayed_grad(param, grad, group, lr)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).add_(grad * grad * (1 - beta2))

@@ -8,7 +8,8 @@ from typing import Callable
 
 from lazyt import creation, shape_ops
 from lazyt.autograd import grad_mode
-from lazyt.optim.optimizer import Optimizer, _no_grad_step, check_lr, lr_value
+from lazyt.optim._checks import check_lr
+from lazyt.optim.optimizer import Optimizer, _no_grad_step, lr_value
 from lazyt.tensor import Tensor
 
 

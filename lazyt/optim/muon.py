@@ -4,10 +4,10 @@ parameters), PyTorch's single-tensor algorithm (torch.optim.Muon)."""
 from __future__ import annotations
 
 import math
-from typing import Callable
 
 from lazyt import creation
-from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss, lr_value
+from lazyt.optim._checks import check_at_least, check_tensor_lr
+from lazyt.optim.optimizer import SingleTensorOptimizer, add_scaled, lr_value
 from lazyt.tensor import Tensor
 
 EPS = 1e-7
@@ -55,20 +55,16 @@ def adjust_lr(lr, adjust_lr_fn: str | None, param_shape) -> float:
     return lr * adjusted_ratio
 
 
-class Muon(Optimizer):
+class Muon(SingleTensorOptimizer):
     def __init__(self, params, lr: float = 1e-3, weight_decay: float = 0.1,
                  momentum: float = 0.95, nesterov: bool = True,
                  ns_coefficients: tuple[float, float, float] = (DEFAULT_A, DEFAULT_B, DEFAULT_C),
                  eps: float = EPS, ns_steps: int = DEFAULT_NS_STEPS,
                  adjust_lr_fn: str | None = None) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"momentum should be >= 0 but is: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"weight decay should be >= 0 but is: {weight_decay}")
+        check_tensor_lr(lr)
+        check_at_least("Learning rate", lr)
+        check_at_least("momentum", momentum)
+        check_at_least("weight decay", weight_decay)
         if adjust_lr_fn is not None and adjust_lr_fn not in ["original", "match_rms_adamw"]:
             raise ValueError(f"Adjust learning rate function {adjust_lr_fn} is not supported")
         defaults = {"lr": lr, "weight_decay": weight_decay, "momentum": momentum,
@@ -81,30 +77,22 @@ class Muon(Optimizer):
                     raise ValueError("Muon only supports 2D parameters whereas we found a "
                                      f"parameter with size: {param.size()}")
 
-    @_no_grad_step
-    def step(self, closure: Callable | None = None):
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            lr, momentum = lr_value(group["lr"]), group["momentum"]
-            for param in self._params_with_grad(group):
-                if param.is_complex():
-                    raise RuntimeError("Muon does not support complex parameters")
-                state = self.state[param]
-                if "momentum_buffer" not in state:
-                    state["momentum_buffer"] = creation.zeros_like(param.grad)
-                grad = param.grad
-                if grad.ndim != 2:
-                    raise ValueError("Param gradient must be a 2D matrix")
-                buf = state["momentum_buffer"]
-                buf.lerp_(grad, 1 - momentum)
-                update = grad.lerp(buf, momentum) if group["nesterov"] else buf
-                update = zeropower_via_newtonschulz(update, group["ns_coefficients"],
-                                                    group["ns_steps"], group["eps"])
-                adjusted_lr = adjust_lr(lr, group["adjust_lr_fn"], param.shape)
-                param.mul_(1 - lr * group["weight_decay"])
-                update = update.to(param.dtype) if update.dtype != param.dtype else update
-                if isinstance(adjusted_lr, Tensor):
-                    param.sub_(update * adjusted_lr)
-                else:
-                    param.add_(update, alpha=-adjusted_lr)
-        return loss
+    def _update_param(self, group: dict, param: Tensor) -> None:
+        lr, momentum = lr_value(group["lr"]), group["momentum"]
+        if param.is_complex():
+            raise RuntimeError("Muon does not support complex parameters")
+        state = self.state[param]
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = creation.zeros_like(param.grad)
+        grad = param.grad
+        if grad.ndim != 2:
+            raise ValueError("Param gradient must be a 2D matrix")
+        buf = state["momentum_buffer"]
+        buf.lerp_(grad, 1 - momentum)
+        update = grad.lerp(buf, momentum) if group["nesterov"] else buf
+        update = zeropower_via_newtonschulz(update, group["ns_coefficients"],
+                                            group["ns_steps"], group["eps"])
+        adjusted_lr = adjust_lr(lr, group["adjust_lr_fn"], param.shape)
+        param.mul_(1 - lr * group["weight_decay"])
+        update = update.to(param.dtype) if update.dtype != param.dtype else update
+        add_scaled(param, update, -adjusted_lr)

@@ -1,7 +1,8 @@
 """Optimizer: PyTorch's base class (param groups, per-parameter state,
 zero_grad, state_dict/load_state_dict, step hooks).
 
-Subclasses implement `step()` with in-place lazyt ops on parameters and state
+Subclasses implement `step()` (or, as SingleTensorOptimizer subclasses, one
+parameter's `_update_param()`) with in-place lazyt ops on parameters and state
 (`p.add_(...)`, `buf.mul_(...)`), which are ASSIGNs into existing buffers in
 the IR: a deferred or compiled training step updates the parameters without
 copies. Per-step scalars (bias corrections, learning rates) are Python floats
@@ -202,6 +203,17 @@ class Optimizer:
                                    f"{list(param.shape)}")
         return params
 
+    def _state_for(self, param: Tensor, **initial: Callable[[Tensor], Tensor]) -> dict:
+        """The parameter's state, created at its first step as PyTorch's
+        optimizers do: `step` (new_step), then initial[name](param) per name,
+        in order (creation.zeros_like for most buffers)."""
+        state = self.state[param]
+        if len(state) == 0:
+            state["step"] = new_step(param)
+            for name, make in initial.items():
+                state[name] = make(param)
+        return state
+
     @staticmethod
     def _scalars_as_tensors(group: dict) -> bool:
         """Per-step scalars as tensor ops (traceable) rather than Python floats."""
@@ -288,6 +300,24 @@ class Optimizer:
                                             for g, s in zip(groups, saved_groups)]})
 
 
+class SingleTensorOptimizer(Optimizer):
+    """An optimizer whose step updates each parameter that has a gradient on
+    its own, in order (PyTorch's single-tensor algorithms): a subclass defines
+    _update_param(group, param), its formula; step() is this loop. (Adam and
+    SGD write their own step, to run a whole group as one eager region.)"""
+
+    @_no_grad_step
+    def step(self, closure: Callable | None = None):
+        loss = closure_loss(closure)
+        for group in self.param_groups:
+            for param in self._params_with_grad(group):
+                self._update_param(group, param)
+        return loss
+
+    def _update_param(self, group: dict, param: Tensor) -> None:
+        raise NotImplementedError
+
+
 def _tensors_in(value) -> list[Tensor]:
     """The tensors in nested lists, tuples and dicts."""
     found, todo = [], [value]
@@ -300,28 +330,6 @@ def _tensors_in(value) -> list[Tensor]:
         elif isinstance(item, (list, tuple)):
             todo.extend(item)
     return found
-
-
-def check_lr(lr, foreach: bool | None = None, capturable: bool = False,
-             foreach_tensor_lr_error: bool = False) -> None:
-    """PyTorch's checks of a learning rate (a float or a 1-element Tensor)."""
-    if isinstance(lr, Tensor):
-        if foreach_tensor_lr_error and foreach and not capturable:
-            raise ValueError("lr as a Tensor is not supported for capturable=False and "
-                             "foreach=True")
-        if lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-
-
-def check_fused(fused: bool | None, foreach: bool | None, differentiable: bool) -> None:
-    """fused=True excludes differentiable and foreach, as in PyTorch."""
-    if fused:
-        if differentiable:
-            raise RuntimeError("`fused` does not support `differentiable`")
-        if foreach:
-            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def lr_value(lr):
@@ -339,8 +347,30 @@ def scalar(value, like: Tensor) -> Tensor:
 
 
 def new_step(param: Tensor) -> Tensor:
-    """The per-parameter step counter, a float32 0-d tensor as in PyTorch."""
-    return creation.tensor(0.0, dtype=dtypes.float32, device=param.device)
+    """The per-parameter step counter, a float32 0-d zero on the parameter's
+    device, as PyTorch's."""
+    return creation.zeros((), dtype=dtypes.float32, device=param.device)
+
+
+def new_one(param: Tensor) -> Tensor:
+    """A float32 0-d one on the parameter's device (NAdam's mu_product, ASGD's mu)."""
+    return creation.ones((), dtype=dtypes.float32, device=param.device)
+
+
+def decayed_grad(param: Tensor, grad: Tensor, group: dict, lr=None) -> Tensor:
+    """PyTorch's gradient preamble: grad negated under maximize, then the
+    group's weight decay, either added to the gradient (L2) or, where
+    group["decoupled_weight_decay"], applied to the parameter in place
+    (AdamW's param *= 1 - lr * weight_decay, which needs lr)."""
+    if group["maximize"]:
+        grad = -grad
+    weight_decay = group["weight_decay"]
+    if weight_decay != 0:
+        if group.get("decoupled_weight_decay"):
+            param.mul_(1 - lr * weight_decay)
+        else:
+            grad = grad + param * weight_decay
+    return grad
 
 
 def step_value(step_t: Tensor, as_tensors: bool):
@@ -356,8 +386,3 @@ def add_scaled(param: Tensor, update: Tensor, scale) -> None:
         param.add_(update * scale)
     else:
         param.add_(update, alpha=scale)
-
-
-def zero_step(param: Tensor) -> Tensor:
-    """A 0-d float32 zero on the parameter's device (the `step` of most optimizers)."""
-    return creation.zeros((), dtype=dtypes.float32, device=param.device)

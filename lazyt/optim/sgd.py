@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from lazyt.optim.optimizer import (
-    Optimizer,
-    _no_grad_step,
-    check_fused,
-    closure_loss,
-    lr_value,
-)
+from lazyt.optim._checks import check_fused, check_tensor_lr
+from lazyt.optim.optimizer import Optimizer, _no_grad_step, add_scaled, closure_loss, lr_value
 from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
@@ -20,8 +15,7 @@ class SGD(Optimizer):
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
+        check_tensor_lr(lr)
         if lr < 0.0:  # (PyTorch's SGD test, which lets a NaN through)
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -84,8 +78,5 @@ def _update(group: dict, params, grads, buffers) -> list:
                 buf.mul_(momentum).add_(grad, alpha=1 - dampening)
             grad = grad + buf * momentum if group["nesterov"] else buf
         result.append(buf)
-        if isinstance(lr, Tensor):
-            param.sub_(grad * lr)
-        else:
-            param.add_(grad, alpha=-lr)
+        add_scaled(param, grad, -lr)
     return result

@@ -6,23 +6,19 @@ from __future__ import annotations
 
 from typing import Callable
 
+from lazyt.optim._checks import check_betas, check_tensor_lr
 from lazyt.optim.optimizer import Optimizer, _no_grad_step, closure_loss
-from lazyt.tensor import Tensor
 
 
 class SparseAdam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, maximize: bool = False) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 < lr:
+        check_tensor_lr(lr)
+        if not 0.0 < lr:  # (SparseAdam's are the only strict bounds)
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        check_betas(betas)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize}
         super().__init__(params, defaults)
         complex_params = [[index, d_index] for index, group in enumerate(self.param_groups)
