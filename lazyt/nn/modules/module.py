@@ -15,15 +15,16 @@ from typing import Any, Callable, Iterator
 
 from lazyt import dtypes
 from lazyt.autograd import grad_mode
+from lazyt.nn.modules.backward_hooks import call_with_backward_hooks
 from lazyt.nn.parameter import Buffer, Parameter
 from lazyt.runtime.device import device as device_type
 from lazyt.tensor import Tensor
 from lazyt.utils.hooks import RemovableHandle
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """load_state_dict's result, printed as PyTorch's."""
 
-class _IncompatibleKeysResult(_IncompatibleKeys):
     __slots__ = ()
 
     def __repr__(self) -> str:
@@ -64,6 +65,8 @@ class Module:
         set_(self, "_forward_pre_hooks_with_kwargs", set())
         set_(self, "_state_dict_hooks", OrderedDict())
         set_(self, "_load_state_dict_pre_hooks", OrderedDict())
+        set_(self, "_backward_hooks", OrderedDict())
+        set_(self, "_backward_pre_hooks", OrderedDict())
 
     def forward(self, *input):
         raise NotImplementedError(
@@ -203,7 +206,10 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
+        if self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks"):
+            output = call_with_backward_hooks(self, self.forward, args, kwargs)
+        else:
+            output = self.forward(*args, **kwargs)
         for hook_id, hook in tuple(self._forward_hooks.items()):
             if hook_id in self._forward_hooks_with_kwargs:
                 result = hook(self, args, kwargs, output)
@@ -233,6 +239,33 @@ class Module:
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False
+                                    ) -> RemovableHandle:
+        """hook(module, grad_input, grad_output) once the gradients of a
+        call's tensor inputs are known; it may return new grad_input."""
+        hooks = self.__dict__.setdefault("_backward_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False
+                                        ) -> RemovableHandle:
+        """hook(module, grad_output) before the call's gradients are computed;
+        it may return new grad_output."""
+        hooks = self.__dict__.setdefault("_backward_pre_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """The deprecated form; lazyt gives it register_full_backward_hook's
+        module-level gradients."""
+        return self.register_full_backward_hook(hook)
 
     # --------------------------------------------------------------- walking
     def named_modules(self, memo: set | None = None, prefix: str = "",
@@ -520,7 +553,7 @@ class Module:
         if error_msgs:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(error_msgs)))
-        return _IncompatibleKeysResult(missing_keys, unexpected_keys)
+        return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
         handle = RemovableHandle(self._state_dict_hooks)
