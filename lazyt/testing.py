@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from lazyt import dtypes
+from lazyt import creation, dtypes, elementwise
 from lazyt.tensor import Tensor
 
 # dtype name -> (rtol, atol), PyTorch's defaults; other dtypes compare exactly.
@@ -167,3 +167,40 @@ def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan: bool = Tr
     """The deprecated spelling (dtype-lenient, NaNs equal by default)."""
     assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=False,
                  msg=msg or None)
+
+
+def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad: bool = False,
+                noncontiguous: bool = False, exclude_zero: bool = False,
+                memory_format=None) -> Tensor:
+    """torch.testing.make_tensor: random values uniform in [low, high) (the
+    dtype's defaults: [-9, 9) for numbers, {False, True} for bool), with
+    lazyt's generator."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    dtype = dtypes.to_dtype(dtype)
+    if dtype is dtypes.bool_:
+        result = creation.randint(0, 2, shape, device=device).bool()
+    else:
+        lo = -9 if low is None else low
+        hi = 9 if high is None else high
+        if dtype.kind == "u":
+            lo = max(lo, 0)
+        if lo > hi:
+            raise ValueError(f"`low` must be less than or equal to `high`, but got {lo} > {hi}")
+        if dtype.kind in "iu":
+            result = creation.randint(int(lo), max(int(hi), int(lo) + 1), shape,
+                                      dtype=dtype, device=device)
+        else:
+            result = creation.rand(*shape, dtype=dtype, device=device) * (hi - lo) + lo
+        if exclude_zero:
+            tiny = 1 if dtype.kind in "iu" else dtypes.finfo(dtype).tiny
+            result = elementwise.where(result == 0, tiny, result).to(dtype)
+    if noncontiguous and result.numel() > 1:
+        doubled = creation.empty(*shape[:-1], shape[-1] * 2, dtype=dtype, device=device)
+        doubled[..., ::2] = result
+        result = doubled[..., ::2]
+    elif memory_format is not None:
+        result = result.contiguous(memory_format=memory_format)
+    if requires_grad:
+        result.requires_grad_(True)
+    return result

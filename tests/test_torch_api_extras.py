@@ -187,3 +187,17 @@ def test_set_dim_order_ger_and_nn_methods():
                                                                               [6.0, 8.0]]
     assert lt.tensor([-1.0, 0.2, 3.0]).hardshrink(0.5).tolist() == [-1.0, 0.0, 3.0]
     assert lt.tensor([-1.0, 2.0]).prelu(lt.tensor([0.25])).tolist() == [-0.25, 2.0]
+
+
+def test_make_tensor_respects_bounds_dtype_and_layout():
+    from lazyt.testing import make_tensor
+
+    ints = make_tensor((50,), dtype=lt.int64, device="cpu", low=-3, high=3)
+    assert ints.dtype is lt.int64 and -3 <= ints.min().item() and ints.max().item() < 3
+    floats = make_tensor(3, 4, dtype=lt.float32, device="cpu", noncontiguous=True,
+                         exclude_zero=True, requires_grad=True)
+    assert not floats.is_contiguous() and tuple(floats.shape) == (3, 4)
+    assert floats.requires_grad and bool((floats != 0).all())
+    assert make_tensor(2, dtype=lt.bool, device="cpu").dtype is lt.bool
+    with pytest.raises(TypeError, match="device"):
+        make_tensor(3, dtype=lt.float32)
