@@ -99,6 +99,8 @@ def __index__(self) -> int:
     return int(self.item())
 
 def __bool__(self) -> bool:
+    if self.numel() == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
     if self.numel() != 1:
         raise RuntimeError(
             "Boolean value of Tensor with more than one value is ambiguous")
@@ -120,6 +122,8 @@ def __repr__(self) -> str:
 def __format__(self, spec: str) -> str:
     if self.ndim == 0:
         return format(self.item(), spec)
+    if spec:  # (PyTorch formats only one-element tensors with a spec)
+        raise TypeError("unsupported format string passed to Tensor.__format__")
     return repr(self)
 
 def __reduce_ex__(self, protocol):

@@ -475,7 +475,19 @@ FUNCTIONS = {
     "sort": sort, "argsort": argsort, "topk": topk, "kthvalue": kthvalue,
 }
 TENSOR_METHODS = dict(FUNCTIONS)
-TENSOR_METHODS.update({"__matmul__": matmul, "__rmatmul__": lambda self, other: matmul(other, self)})
+def _matmul_operator(reflected: bool):
+    """Tensor @ other (other @ Tensor when reflected); NotImplemented for a
+    non-Tensor operand, so that Python raises its TypeError, as with PyTorch."""
+    def method(self, other):
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        return matmul(other, self) if reflected else matmul(self, other)
+
+    return method
+
+
+TENSOR_METHODS.update({"__matmul__": _matmul_operator(False),
+                       "__rmatmul__": _matmul_operator(True)})
 
 
 # The modules whose LINALG tables complete the lt.linalg namespace.

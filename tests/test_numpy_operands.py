@@ -55,3 +55,13 @@ def test_foreign_operands_still_defer_to_their_own_methods():
     with pytest.raises(TypeError, match="unsupported operand"):
         t + "x"
     assert (t == None) is False  # noqa: E711
+
+
+def test_truth_format_and_matmul_with_foreign_operands():
+    with pytest.raises(RuntimeError, match="Boolean value of Tensor with no values is ambiguous"):
+        bool(lt.tensor([]))
+    assert f"{lt.tensor(2.7):.2f}" == "2.70"
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{lt.tensor([1.5, 2.5]):.2f}"
+    with pytest.raises(TypeError, match="unsupported operand type"):
+        [[1.0, 2.0]] @ lt.ones(2, 1)
