@@ -29,6 +29,7 @@ from lazyt.storage_api import TypedStorage, UntypedStorage
 from lazyt import linalg_lu, linalg_solvers
 # Loading methods binds every op module's Tensor methods (lazyt/methods.py).
 from lazyt import methods
+from lazyt.conversions import from_dlpack
 # Loading regions installs run_region as autograd's rule runner (grad_mode.RULE_RUNNER).
 from lazyt import regions
 from lazyt import cuda

@@ -71,6 +71,19 @@ def __array_wrap__(self, array, context=None, return_scalar=False):
         array = array.astype(np.uint8)
     return creation.from_numpy(array)
 
+def __dlpack__(self, *args, **kwargs):
+    """DLPack export (np.from_dlpack(t), other libraries' from_dlpack): the
+    memory numpy's view of this tensor exposes, shared, as PyTorch's."""
+    return self.numpy().__dlpack__(*args, **kwargs)
+
+def __dlpack_device__(self) -> tuple:
+    return self.numpy().__dlpack_device__()
+
+def from_dlpack(ext_tensor) -> Tensor:
+    """A Tensor sharing the memory of an object with __dlpack__ (a numpy
+    array, another library's CPU tensor)."""
+    return creation.from_numpy(np.from_dlpack(ext_tensor))
+
 def tolist(self):
     arr = self._readable_array()
     return arr.tolist() if arr.ndim else arr.item()
@@ -322,6 +335,7 @@ TENSOR_METHODS = {
     "_readable_array": _readable_array,
     "numpy": numpy,
     "__array__": __array__, "__array_wrap__": __array_wrap__, "new": new,
+    "__dlpack__": __dlpack__, "__dlpack_device__": __dlpack_device__,
     "tolist": tolist,
     "item": item,
     "__float__": __float__,

@@ -75,6 +75,8 @@ class Tensor:
     def __array_wrap__(self, array, context=None, return_scalar=False): ...  # defined in lazyt/conversions.py
     def __bool__(self): ...  # defined in lazyt/conversions.py
     def __complex__(self): ...  # defined in lazyt/conversions.py
+    def __dlpack__(self, *args, **kwargs): ...  # defined in lazyt/conversions.py
+    def __dlpack_device__(self): ...  # defined in lazyt/conversions.py
     def __float__(self): ...  # defined in lazyt/conversions.py
     def __format__(self, spec): ...  # defined in lazyt/conversions.py
     def __index__(self): ...  # defined in lazyt/conversions.py

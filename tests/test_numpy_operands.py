@@ -65,3 +65,14 @@ def test_truth_format_and_matmul_with_foreign_operands():
         f"{lt.tensor([1.5, 2.5]):.2f}"
     with pytest.raises(TypeError, match="unsupported operand type"):
         [[1.0, 2.0]] @ lt.ones(2, 1)
+
+
+def test_dlpack_exchange_shares_memory():
+    t = lt.arange(3.0)
+    assert np.from_dlpack(t).tolist() == [0.0, 1.0, 2.0]
+    shared = lt.from_dlpack(t)
+    shared.add_(1)
+    assert t.tolist() == [1.0, 2.0, 3.0]
+    assert lt.from_dlpack(np.arange(2.0)).dtype is lt.float64
+    capsule = lt.utils.dlpack.to_dlpack(t)
+    assert type(capsule).__name__ == "PyCapsule"

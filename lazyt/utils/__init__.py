@@ -1,6 +1,6 @@
 """lazyt.utils: helpers around the tensor library (data loading, activation
 checkpointing)."""
 
-from lazyt.utils import checkpoint, data
+from lazyt.utils import checkpoint, data, dlpack
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["checkpoint", "data", "dlpack"]
