@@ -47,6 +47,7 @@ from lazyt.nn._functional.conv import (
                                              conv_transpose1d,
                                              conv_transpose2d,
                                              conv_transpose3d,
+                                             fold,
                                              unfold,
 )
 from lazyt.nn._functional.ctc import ctc_loss
@@ -59,6 +60,7 @@ from lazyt.nn._functional.dropout import (
                                              dropout3d,
                                              feature_alpha_dropout,
 )
+from lazyt.nn._functional.fractional_pooling import fractional_max_pool2d, fractional_max_pool3d
 from lazyt.nn._functional.grid_sample import grid_sample
 from lazyt.nn._functional.linear import bilinear, linear
 from lazyt.nn._functional.loss import (
@@ -69,6 +71,7 @@ from lazyt.nn._functional.loss import (
                                              huber_loss,
                                              kl_div,
                                              l1_loss,
+                                             linear_cross_entropy,
                                              margin_ranking_loss,
                                              mse_loss,
                                              nll_loss,
@@ -108,6 +111,9 @@ from lazyt.nn._functional.pooling import (
                                              avg_pool1d,
                                              avg_pool2d,
                                              avg_pool3d,
+                                             lp_pool1d,
+                                             lp_pool2d,
+                                             lp_pool3d,
                                              max_pool1d,
                                              max_pool2d,
                                              max_pool3d,
@@ -141,6 +147,8 @@ __all__ = [
     "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "adaptive_max_pool3d", "channel_shuffle", "feature_alpha_dropout", "pdist", "rrelu", "rrelu_",
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "ctc_loss", "grid_sample",
+    "fold", "lp_pool1d", "lp_pool2d", "lp_pool3d", "fractional_max_pool2d",
+    "fractional_max_pool3d", "linear_cross_entropy",
 ]
 
 # PyTorch's C++-backed functionals take out= (F.gelu(x, out=y)); these get

@@ -190,6 +190,9 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be in range [0, inf] for input dtype {input.dtype}, "
+                           f"but found {lambd}.")
     return _activation("softshrink", lambda x: where(
         x > lambd, x - lambd, where(x < -lambd, x + lambd, x * 0.0)), input, (lambd,), False,
         "SoftshrinkBackward0")

@@ -136,13 +136,19 @@ def _conv_padding(padding, kernel: tuple, dilation: tuple, stride: tuple, dims: 
 
 def _batched_input(input: Tensor, weight: Tensor, dims: int, name: str) -> tuple[Tensor, bool]:
     """(input with a batch dim, whether it had none), after PyTorch's rank checks."""
+    if weight.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if weight.ndim != dims + 2:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-"
+                           f"dimensional weight {list(weight.shape)}, but got {input.ndim}-"
+                           f"dimensional input of size {list(input.shape)} instead")
     if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(input.shape)}")
-    if weight.ndim != dims + 2:
-        raise RuntimeError(f"weight should have {dims + 2} dimensions for {name}, got weight of "
-                           f"size {list(weight.shape)}")
     unbatched = input.ndim == dims + 1
+    if weight.dtype != input.dtype:
+        raise RuntimeError(f"Input type ({input.dtype}) and weight type ({weight.dtype}) should "
+                           "be the same")
     return (input.unsqueeze(0) if unbatched else input), unbatched
 
 
@@ -163,6 +169,9 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padd
     pad_before, pad_after = _conv_padding(padding, kernel, dilation, stride, dims)
     channels = input.shape[1]
     out_channels = weight.shape[0]
+    if out_channels < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
     if out_channels % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
                            f"at dimension 0, but got weight of size {list(weight.shape)} instead")
@@ -171,6 +180,9 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padd
             f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
             f"input{list(input.shape)} to have {weight.shape[1] * groups} channels, but got "
             f"{channels} channels instead")
+    if bias is not None and bias.dtype != input.dtype:
+        raise RuntimeError(f"Input type ({input.dtype}) and bias type ({bias.dtype}) should be "
+                           "the same")
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-D "
                            f"with {out_channels} elements, but got bias of size "
@@ -373,6 +385,55 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     planes = input.reshape(input.shape[0], math.prod(input.shape[1:]))
     cols = gather_windows(planes, table, needs_slot, 0.0)
     return cols.squeeze(0) if unbatched else cols
+
+
+_sliding_blocks = output_size  # (fold's `output_size` argument shadows the function)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """col2im, the adjoint of unfold: (N, C*kh*kw, L) -> (N, C, H, W), overlapping
+    blocks summed, as torch.nn.functional.fold."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError("Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
+                           f"supported (got {input.ndim}D)")
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    size = _ntuple(2, "output_size")(output_size)
+    kernel = _ntuple(2, "kernel_size")(kernel_size)
+    dilation = _ntuple(2, "dilation")(dilation)
+    pads = _ntuple(2, "padding")(padding)
+    stride = _ntuple(2, "stride")(stride)
+    block = math.prod(kernel)
+    if input.shape[1] % block != 0:
+        raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product "
+                           f"of kernel_size, but got input.size(1)={input.shape[1]} and "
+                           f"kernel_size={kernel}")
+    blocks = tuple(_sliding_blocks(s, k, st, p, p, d) for s, k, st, p, d in
+                   zip(size, kernel, stride, pads, dilation))
+    if any(b <= 0 for b in blocks):
+        raise RuntimeError(f"Given output_size={size}, kernel_size={kernel}, dilation="
+                           f"{dilation}, padding={pads}, stride={stride}, calculated shape of the "
+                           f"array of sliding blocks as {blocks}, but its components must be at "
+                           "least one.")
+    if input.shape[2] != math.prod(blocks):
+        raise RuntimeError(f"Given output_size={size}, kernel_size={kernel}, dilation="
+                           f"{dilation}, padding={pads}, stride={stride}, expected size of "
+                           "input's dimension 2 to match the calculated number of sliding blocks "
+                           f"{blocks[0]} * {blocks[1]} = {math.prod(blocks)}, but got "
+                           f"input.size(2)={input.shape[2]}.")
+    channels = input.shape[1] // block
+    table, _ = conv_table(channels, size, kernel, stride, dilation, pads, blocks,
+                          str(input.device))
+    plane = channels * math.prod(size)
+    batch = input.shape[0]
+    # Each column entry adds into the output position unfold would read it from;
+    # entries that unfold reads from the padding land in one extra slot, dropped.
+    summed = creation.zeros((batch, plane + 1), dtype=input.dtype, device=input.device)
+    summed = summed.index_add(1, table.reshape(-1), input.reshape(batch, input.shape[1] *
+                                                                  input.shape[2]))
+    out = summed[:, :plane].reshape((batch, channels) + size)
+    return out.squeeze(0) if unbatched else out
 
 
 def conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding,

@@ -17,6 +17,7 @@ from lazyt.elementwise import where
 from lazyt.indexing import checked_index
 from lazyt.nn._functional._utils import apply_reduction, legacy_reduction
 from lazyt.nn._functional.activation import softplus
+from lazyt.nn._functional.linear import linear
 from lazyt.nn._functional.normalization import l2_norm
 from lazyt.regions import edges_of, run_region
 from lazyt.runtime.launch import PROBABILITY_OUT_OF_RANGE, TARGET_OUT_OF_BOUNDS
@@ -69,12 +70,16 @@ def _picked_log_probs(input: Tensor, target: Tensor, weight: Tensor | None,
     # A bad target raises "Target 7 is out of bounds." from the kernel that
     # reads it (now, or at realisation in deferred mode).
     checked = checked_index(safe_target, classes, class_dim, TARGET_OUT_OF_BOUNDS)
-    onehot = checked.unsqueeze(class_dim) == positions
+    # Masked by `keep` too, so an ignored target's gradient is 0 even when the
+    # mean divides by a total weight of 0 (PyTorch: nan loss, zero gradient).
+    onehot = (checked.unsqueeze(class_dim) == positions) & keep.unsqueeze(class_dim)
     picked = where(onehot, input, 0.0).sum(class_dim)
     if weight is None:
         element_weight = keep.to(input.dtype)
     else:
-        element_weight = weight[safe_target] * keep
+        # weight[target] by the same masked sum: indexing with a 0-d target inside an
+        # eager region read its value once and replayed it for later targets.
+        element_weight = where(onehot, _along(weight, class_dim, input.ndim), 0.0).sum(class_dim)
     return -picked * element_weight, element_weight
 
 
@@ -235,6 +240,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Tensor | None = None) -> Tensor:
     _warn_size(input, target)
     _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     diff = input - target
     abs_diff = diff.abs()
     loss = where(abs_diff < delta, diff * diff * 0.5, (abs_diff - 0.5 * delta) * delta)
@@ -333,9 +340,9 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        # xlogy: 0 * log(0) is 0
-        safe = where(target > 0, target, creation.ones_like(target))
-        loss = where(target > 0, target * (safe.log() - input), target * 0.0 - target * input)
+        # PyTorch's xlogy(target, target) - target * input: 0 * log(0) is 0, and a
+        # negative or nan target gives nan.
+        loss = target.xlogy(target) - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return apply_reduction(loss, reduction)
@@ -358,6 +365,10 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     reduction = legacy_reduction(size_average, reduce, reduction)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension "
+                           f"but got sizes: input1: {input1.shape}, input2: {input2.shape}, "
+                           f"target: {target.shape} ")
     loss = (-target * (input1 - input2) + margin).clamp(min=0)
     return apply_reduction(loss, reduction)
 
@@ -376,3 +387,45 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
         out = l2_norm(diff, -1)
         return out if keepdim else out.squeeze(-1)
     return diff.norm(p, -1, keepdim=keepdim)
+
+
+def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor,
+                         linear_bias: Tensor | None = None, weight: Tensor | None = None,
+                         reduction: str = "mean", ignore_index: int | None = None,
+                         label_smoothing: float = 0.0, options=None) -> Tensor:
+    """cross_entropy(linear(input, W, b) shaped (*batch, C, *out_features), target).
+
+    linear_weight is (C, *out_features, in_features). PyTorch's `options` choose a
+    chunked, memory-saving schedule of the same sum; lazyt computes it one way (its
+    scheduler fuses the logits with the softmax), so options are accepted and unused.
+    """
+    if input.ndim < 1 or input.ndim > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.ndim}")
+    if linear_weight.ndim < 2:
+        raise RuntimeError("expected linear_weight with dimensionality at least 2, got "
+                           f"{linear_weight.ndim}")
+    batch = tuple(input.shape[:-1])
+    in_features = input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError("expected equal input and linear_weight last dimensions "
+                           f"(in_features), got {in_features} and {linear_weight.shape[-1]}, "
+                           "respectively")
+    classes = linear_weight.shape[0]
+    out_features = tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(classes, *out_features)}, got "
+                           f"{tuple(linear_bias.shape)}")
+    if out_features and not batch:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape "
+                           f"{tuple(linear_weight.shape)} requires batched input, (N, "
+                           f"{in_features}), got unbatched input with shape "
+                           f"{tuple(input.shape)}")
+    logits_shape = (*batch, classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    flat_bias = None if linear_bias is None else linear_bias.reshape(-1)
+    logits = linear(input, linear_weight.reshape(-1, in_features), flat_bias).reshape(
+        logits_shape)
+    return cross_entropy(logits, target, weight=weight, reduction=reduction,
+                         ignore_index=-100 if ignore_index is None else ignore_index,
+                         label_smoothing=label_smoothing)

@@ -138,13 +138,13 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
                            f"the number of input samples (batch size). Expected target size "
                            f"[{frames}], but got {_shape_list(target)}. Input has shape "
                            f"{_shape_list(input)}.")
+    if weight is not None and weight.numel() != classes:  # (PyTorch checks it before dtypes)
+        raise RuntimeError(f"inconsistent weight size, expected {classes} but got "
+                           f"{_shape_list(weight)}")
     _check_long_target(target)
     if weight is not None and weight.requires_grad and grad_mode.is_grad_enabled():
         raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect "
                            "to argument 'weight'. This input cannot have requires_grad True.")
-    if weight is not None and weight.numel() != classes:
-        raise RuntimeError(f"inconsistent weight size, expected {classes} but got "
-                           f"{_shape_list(weight)}")
     rows = input.reshape(frames, classes)
     # "target out of range" from the kernel that reads the target.
     picked = checked_index(target.reshape(frames), classes, 0, MULTI_MARGIN_TARGET_OUT_OF_RANGE)
@@ -165,7 +165,8 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     max(0, 1 - (x[y_j] - x[k])) / C, per sample."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    if input.ndim > 2 or (input.ndim == 2 and input.shape[1] == 0):
+    if input.ndim > 2 or (input.ndim == 2 and input.shape[1] == 0) or \
+            (input.ndim == 1 and input.numel() == 0):
         raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, "
                            f"but got: {_shape_list(input)}")
     frames, classes = _frames_and_classes(input)

@@ -67,8 +67,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     # one grad_fn; the running statistics' update, a side effect that a
     # backward must not repeat, is a region of its own.
     if training:
-        count = input.numel() // channels
-        if count <= 1:
+        count = input.numel() // channels if channels else 0
+        if count == 1:  # (an empty batch normalises to an empty output, as in PyTorch)
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
 
@@ -89,7 +89,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 unbiased = var.reshape(channels) * (count / (count - 1))
                 running_var.mul_(1.0 - momentum).add_(unbiased * momentum)
 
-        if running_mean is not None or running_var is not None:
+        # An empty batch leaves the running statistics as they were (PyTorch).
+        if (running_mean is not None or running_var is not None) and count > 0:
             with grad_mode.no_grad():
                 run_region("batch_norm running stats", update,
                            (mean.detach(), var.detach(), running_mean, running_var),
@@ -130,10 +131,19 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     return _affine(out, weight, bias, shape)
 
 
-def _check_normalized_shape(input: Tensor, normalized_shape) -> tuple[int, ...]:
+def _check_normalized_shape(input: Tensor, normalized_shape, weight: Tensor | None = None,
+                            bias: Tensor | None = None) -> tuple[int, ...]:
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
         tuple(normalized_shape)
-    if len(shape) == 0 or tuple(input.shape[input.ndim - len(shape):]) != shape or \
+    if len(shape) == 0:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and tuple(tensor.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(tensor.shape)} and normalized_shape "
+                               f"= {list(shape)}")
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or \
             input.ndim < len(shape):
         raise RuntimeError(
             f"Given normalized_shape={list(shape)}, expected input with shape "
@@ -143,7 +153,7 @@ def _check_normalized_shape(input: Tensor, normalized_shape) -> tuple[int, ...]:
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    shape = _check_normalized_shape(input, normalized_shape)
+    shape = _check_normalized_shape(input, normalized_shape, weight, bias)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
 
     def normalised(input, weight, bias):
@@ -158,7 +168,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
-    shape = _check_normalized_shape(input, normalized_shape)
+    shape = _check_normalized_shape(input, normalized_shape, weight)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
     if eps is None:
         eps = dtypes.finfo(input.dtype).eps

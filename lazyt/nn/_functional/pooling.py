@@ -26,29 +26,59 @@ from lazyt.tensor import Tensor
 
 
 def _pool_args(name: str, input: Tensor, dims: int, kernel_size, stride, padding, dilation):
-    if input.ndim not in (dims + 1, dims + 2):
-        raise RuntimeError(f"{name}: Expected {dims + 1}D or {dims + 2}D (batch mode) tensor "
-                           f"for input, but got: {list(input.shape)}")
+    """(kernel, stride, pads, dilation) as tuples, after PyTorch's checks in its order."""
     kernel = _ntuple(dims, "kernel_size")(kernel_size)
     stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
         else _ntuple(dims, "stride")(stride)
     pads = _ntuple(dims, "padding")(padding)
     dilation = _ntuple(dims, "dilation")(dilation)
+    if any(p < 0 for p in pads):
+        raise RuntimeError(f"{name}: pad must be non-negative, but got pad: "
+                           f"{pads[0] if dims == 1 else pads}")
     if any(k <= 0 for k in kernel):
         raise RuntimeError(f"{name}: kernel_size must be greater than zero, but got {kernel}")
     if any(s <= 0 for s in stride):
-        raise RuntimeError(f"{name}: stride must be greater than zero, but got {stride}")
-    if any(p > k // 2 for p, k in zip(pads, kernel)):
+        raise RuntimeError(f"{name}: stride must be greater than zero, but got "
+                           f"{stride[0] if dims == 1 else stride}")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"{name}: dilation must be greater than zero, but got "
+                           f"{dilation[0] if dims == 1 else dilation}")
+    if any(p > ((k - 1) * d + 1) // 2 for p, k, d in zip(pads, kernel, dilation)):
         raise RuntimeError(f"{name}: pad should be at most half of effective kernel size, but "
                            f"got pad={pads[0] if dims == 1 else pads}, kernel_size="
-                           f"{kernel[0] if dims == 1 else kernel}")
+                           f"{kernel[0] if dims == 1 else kernel} and dilation="
+                           f"{dilation[0] if dims == 1 else dilation}")
+    _check_pool_input(name, input, dims)
     return kernel, stride, pads, dilation
+
+
+def _check_pool_input(name: str, input: Tensor, dims: int) -> None:
+    """The rank, and no empty dim but the batch, with PyTorch's message for each pooling."""
+    shape = list(input.shape)
+    if input.ndim not in (dims + 1, dims + 2):
+        if dims == 1:
+            raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 "
+                               f"dim batch size for input, but got:{shape}")
+        raise RuntimeError(f"non-empty {dims + 1}D or {dims + 2}D (batch mode) tensor expected "
+                           "for input")
+    first = 1 if input.ndim == dims + 2 else 0
+    empty = [i for i in range(first, input.ndim) if shape[i] == 0]
+    if not empty:
+        return
+    if dims == 3:
+        raise RuntimeError(f"{name}(): Expected input's non-batch dimensions to have positive "
+                           f"length, but input has a shape of {shape} and non-batch dimension "
+                           f"{empty[0]} has length zero!")
+    raise RuntimeError(f"{name}: Expected {dims + 1}D or {dims + 2}D (batch mode) tensor with "
+                       f"optional 0 dim batch size for input, but got:{shape}")
 
 
 def _out_sizes(name, in_size, kernel, stride, pads, dilation, ceil_mode):
     out = tuple(output_size(s, k, st, p, p, d, ceil_mode) for s, k, st, p, d in
                 zip(in_size, kernel, stride, pads, dilation))
     if any(o <= 0 for o in out):
+        if name == "max_pool1d":  # (PyTorch's 1-d max pooling words it so)
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {out[0]}")
         raise RuntimeError(f"{name}: Given input size: {tuple(in_size)}. Calculated output "
                            f"size: {tuple(out)}. Output size is too small")
     return out
@@ -268,6 +298,26 @@ def _adaptive_bounds(in_size: int, out_size: int) -> list[tuple[int, int]]:
 
 
 def _adaptive_sizes(name: str, input: Tensor, dims: int, output_size) -> tuple:
+    if isinstance(output_size, (tuple, list)):
+        # PyTorch's checks, in its order (the first is in its Python wrapper)
+        if dims > 1 and len(output_size) and input.ndim <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        is_max = "max" in name
+        if len(output_size) != dims:
+            if dims == 1:
+                raise RuntimeError(f"{name}() argument 'output_size' should contain one int "
+                                   f"(got {len(output_size)})")
+            if is_max:
+                raise RuntimeError(f"{name}(): internal error: output_size.size() must be {dims}")
+            raise RuntimeError(f"{name}: output_size must be {dims}")
+        negative = [o for o in output_size if o is not None and o < 0]
+        if negative and is_max:
+            out_shape = list(input.shape[:-dims]) + list(output_size)
+            raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: "
+                               f"{out_shape}")
+        if negative:
+            raise RuntimeError(f"{name}: elements of output_size must be greater than or equal "
+                               f"to 0 but received {list(output_size)}")
     if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"{name}(): Expected {dims + 1}D or {dims + 2}D tensor, but got "
                            f"{list(input.shape)}")
@@ -356,3 +406,34 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
 
 def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
     return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+def _lp_pool(name: str, dims: int, input: Tensor, norm_type: float, kernel_size, stride,
+             ceil_mode: bool) -> Tensor:
+    """PyTorch's lp_pool: (avg_pool of x**p, times the window size) ** (1/p)."""
+    kernel = _ntuple(dims, "kernel_size")(kernel_size)
+    average = (avg_pool1d, avg_pool2d, avg_pool3d)[dims - 1]
+    if stride is not None:
+        out = average(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    else:
+        out = average(input.pow(norm_type), kernel, padding=0, ceil_mode=ceil_mode)
+    # PyTorch's sign(out) * relu(abs(out)); the where passes the gradient of a nan
+    # (a negative input to a fractional power) on as relu's backward does in PyTorch.
+    magnitude = out.abs()
+    magnitude = where(magnitude <= 0, 0.0, magnitude)
+    return (out.sign() * magnitude).mul(math.prod(kernel)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)

@@ -21,6 +21,7 @@ from lazyt.nn.modules.activation import (
                                         Sigmoid,
                                         SiLU,
                                         Softmax,
+                                        Softmax2d,
                                         Softmin,
                                         Softplus,
                                         Softshrink,
@@ -63,6 +64,22 @@ from lazyt.nn.modules.dropout import (
                                         FeatureAlphaDropout,
 )
 from lazyt.nn.modules.flatten import Flatten, Unflatten
+from lazyt.nn.modules.fold import Fold, Unfold
+from lazyt.nn.modules.lazy import (
+                                        LazyBatchNorm1d,
+                                        LazyBatchNorm2d,
+                                        LazyBatchNorm3d,
+                                        LazyConv1d,
+                                        LazyConv2d,
+                                        LazyConv3d,
+                                        LazyConvTranspose1d,
+                                        LazyConvTranspose2d,
+                                        LazyConvTranspose3d,
+                                        LazyInstanceNorm1d,
+                                        LazyInstanceNorm2d,
+                                        LazyInstanceNorm3d,
+                                        LazyLinear,
+)
 from lazyt.nn.modules.linear import Bilinear, Identity, Linear
 from lazyt.nn.modules.loss import (
                                         BCELoss,
@@ -75,12 +92,15 @@ from lazyt.nn.modules.loss import (
                                         HuberLoss,
                                         KLDivLoss,
                                         L1Loss,
+                                        LinearCrossEntropyLoss,
+                                        LinearCrossEntropyOptions,
                                         MarginRankingLoss,
                                         MSELoss,
                                         MultiLabelMarginLoss,
                                         MultiLabelSoftMarginLoss,
                                         MultiMarginLoss,
                                         NLLLoss,
+                                        NLLLoss2d,
                                         PoissonNLLLoss,
                                         SmoothL1Loss,
                                         SoftMarginLoss,
@@ -117,6 +137,11 @@ from lazyt.nn.modules.pooling import (
                                         AvgPool1d,
                                         AvgPool2d,
                                         AvgPool3d,
+                                        FractionalMaxPool2d,
+                                        FractionalMaxPool3d,
+                                        LPPool1d,
+                                        LPPool2d,
+                                        LPPool3d,
                                         MaxPool1d,
                                         MaxPool2d,
                                         MaxPool3d,

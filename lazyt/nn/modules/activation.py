@@ -266,6 +266,16 @@ class Softmin(_SoftmaxBase):
     _function = staticmethod(F.softmin)
 
 
+class Softmax2d(Module):
+    """Softmax over the channels (dim -3) of a (C, H, W) or (N, C, H, W) input."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
+                             "instead")
+        return F.softmax(input, -3)
+
+
 class PReLU(Module):
     """max(0, x) + weight * min(0, x), one learnt slope or one per channel (dim 1)."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from lazyt import creation
 from lazyt.nn import init
 from lazyt.nn._functional.attention import multi_head_attention_forward
-from lazyt.nn.modules.linear import Linear
+from lazyt.nn.modules.linear import NonDynamicallyQuantizableLinear
 from lazyt.nn.modules.module import Module
 from lazyt.nn.parameter import Parameter
 from lazyt.tensor import Tensor
@@ -50,7 +50,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(creation.empty(3 * embed_dim, **factory))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, **factory)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **factory)
         if add_bias_kv:
             self.bias_k = Parameter(creation.empty((1, 1, embed_dim), **factory))
             self.bias_v = Parameter(creation.empty((1, 1, embed_dim), **factory))

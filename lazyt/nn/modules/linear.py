@@ -54,6 +54,11 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """PyTorch's class of MultiheadAttention.out_proj: a Linear under another name
+    (it shows in print(model))."""
+
+
 class Bilinear(Module):
     """y = x1^T A x2 + b for each output feature."""
 
