@@ -187,7 +187,10 @@ def __getattr__(name: str):
     module = _LAZY_NAMES.get(name)
     if module is None:
         raise AttributeError(f"module 'lazyt' has no attribute '{name}'")
-    value = globals()[name] = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    if module == "lazyt.aten_nn":  # (torch.* ops take out=, as the exported tables do)
+        value = with_out(name, value)
+    globals()[name] = value
     return value
 
 

@@ -27,6 +27,7 @@ def _host_array(self) -> np.ndarray:
     """The elements as a numpy array viewing this tensor's memory (no compute)."""
     if modes.TRACING:
         modes.check_value_read("reading values into Python")
+    modes.VALUE_READS[0] += 1
     st = self._storage
     if st.device is not CPU:  # a copy on the host (item, tolist, printing)
         return self.cpu()._host_array()

@@ -32,6 +32,11 @@ _MODES = ("eager", "deferred")
 # Functions lt.compile is tracing right now (innermost last): value reads raise.
 TRACING: list = []
 
+# Reads of tensor values into Python so far (item, tolist, numpy, bool, ...):
+# a region recording its launches (regions.py) compares it before and after,
+# as a graph built from values read cannot be replayed on other values.
+VALUE_READS = [0]
+
 # Pending tensors alive now: an in-place write to a buffer first realises the
 # pending tensors that read it, so they see the values from before the write.
 # id -> weak reference (a WeakSet would compare tensors with ==, which is

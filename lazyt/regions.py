@@ -217,12 +217,17 @@ def _as_list(result) -> tuple[list, bool]:
 def _trace(fn, tensors: tuple):
     """Run fn in deferred mode, realise its results and in-place writes as
     one schedule while recording; (outputs, single, _Recorded or None)."""
+    reads = modes.VALUE_READS[0]
     with recording() as entries, isolated_results(), modes.deferred():
         outs, single = _as_list(fn(*tensors))
         realization.realize_tensors([o for o in outs
                                      if isinstance(o, Tensor) and o._node is not None])
     if not all(isinstance(o, Tensor) for o in outs):
         return outs, single, None  # not only tensors: op by op from now on
+    if modes.VALUE_READS[0] != reads:
+        # fn read tensor values into Python (x[t] with a 0-d index tensor, a
+        # branch on data): its graph depends on them, so it is never replayed.
+        return outs, single, None
     # from_recording refuses a recording that reads a storage it was not
     # given (a closed-over tensor would be frozen in) or results it did not
     # compute.

@@ -130,3 +130,9 @@ def test_tensors_inside_data_are_read_as_scalars():
         lt.tensor([lt.ones(2), lt.ones(2)])
     with pytest.warns(UserWarning, match="To copy construct from a tensor"):
         lt.tensor(lt.ones(2))
+
+
+def test_relu_passes_the_gradient_of_a_nan_input():
+    x = lt.tensor([float("nan"), -1.0, 2.0], requires_grad=True)
+    lt.relu(x).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 1.0]

@@ -537,3 +537,14 @@ def test_a_loss_kept_after_backward_does_not_keep_the_activations():
             gc.collect()
             assert [r() for r in refs] == [None, None], mode
             assert loss.grad_fn is not None
+
+
+def test_a_region_that_reads_values_is_never_replayed():
+    # w[t] with a 0-d index tensor reads t's value into Python: a replay would
+    # reuse the index of the recorded call.
+    from lazyt.regions import run_region
+
+    w = lt.arange(10.0)
+    got = [run_region("reads_values", lambda w, t: w[t] * 1.0, (w, lt.tensor(t)), ()).item()
+           for t in (1, 3, 1, 5, 1)]
+    assert got == [1.0, 3.0, 1.0, 5.0, 1.0]

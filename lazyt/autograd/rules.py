@@ -205,7 +205,8 @@ def reciprocal_backward(ctx, grad):
 
 @rule("relu", "ReluBackward0", {0: ("out",)})
 def relu_backward(ctx, grad):
-    return (elementwise.where(ctx.output() > 0, grad, 0.0),)
+    # (zero where the output is <= 0: a NaN output passes the gradient, as PyTorch's)
+    return (elementwise.where(elementwise.apply("le", ctx.output(), 0), 0.0, grad),)
 
 
 def _zero_gradient(ctx, grad):
