@@ -91,3 +91,16 @@ def test_checkpoint_matches_the_plain_call_with_dropout_and_parameters():
         warnings.simplefilter("error")
         chunked = checkpoint_sequential(seq, 2, x, use_reentrant=True)
     assert chunked.tolist() == seq(x).tolist()
+
+
+def test_autocast_covers_linear_and_convolutions():
+    linear, conv = lt.nn.Linear(3, 2), lt.nn.Conv2d(1, 2, 3)
+    with lt.autocast("cpu"):
+        out = linear(lt.ones(2, 3))
+        assert out.dtype is lt.bfloat16
+        assert conv(lt.ones(1, 1, 5, 5)).dtype is lt.bfloat16
+        assert lt.nn.functional.conv_transpose2d(lt.ones(1, 1, 3, 3),
+                                                 lt.ones(1, 1, 2, 2)).dtype is lt.bfloat16
+        out.float().sum().backward()
+    assert linear.weight.grad.dtype is lt.float32
+    assert linear(lt.ones(2, 3)).dtype is lt.float32

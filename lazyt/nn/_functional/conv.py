@@ -31,6 +31,7 @@ from functools import lru_cache
 from lazyt import creation, dtypes, elementwise, shape_ops
 from lazyt.autograd import grad_mode
 from lazyt.autograd.rules import rule
+from lazyt.linalg import autocast_operands
 from lazyt.nn._functional._utils import _ntuple
 from lazyt.nn._functional.padding import pad
 from lazyt.regions import run_region
@@ -155,6 +156,7 @@ def _batched_input(input: Tensor, weight: Tensor, dims: int, name: str) -> tuple
 def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding,
                 dilation, groups: int, dims: int) -> Tensor:
     """conv{dims}d: input (N, C, *spatial) or unbatched (C, *spatial)."""
+    input, weight, bias = autocast_operands(input, weight, bias)
     name = f"conv{dims}d"
     input, unbatched = _batched_input(input, weight, dims, name)
     stride = _ntuple(dims, "stride")(stride)
@@ -442,6 +444,7 @@ def conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride, p
     input spread out by `stride` (zeros between), padded by
     dilation*(k-1)-padding (+output_padding after; negative pads crop), then
     convolved with the flipped, in/out-swapped weight."""
+    input, weight, bias = autocast_operands(input, weight, bias)
     name = f"conv_transpose{dims}d"
     input, unbatched = _batched_input(input, weight, dims, name)
     stride = _ntuple(dims, "stride")(stride)

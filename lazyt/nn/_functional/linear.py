@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from lazyt.linalg import autocast_operands
 from lazyt.regions import run_region
 from lazyt.tensor import Tensor
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, weight of shape (out_features, in_features)."""
+    input, weight, bias = autocast_operands(input, weight, bias)
     in_shape, weight_shape = input._shape, weight._shape  # (no Size objects: every step calls this)
     if len(weight_shape) not in (1, 2):
         raise RuntimeError(f"linear(): weight should be 1-D or 2-D, got {weight.ndim}-D")
