@@ -123,7 +123,7 @@ def _conv_padding(padding, kernel: tuple, dilation: tuple, stride: tuple, dims: 
             return (0,) * dims, (0,) * dims
         if padding == "same":
             if any(s != 1 for s in stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
             totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
             before = tuple(t // 2 for t in totals)
             return before, tuple(t - b for t, b in zip(totals, before))
