@@ -54,7 +54,10 @@ def pytest_configure(config):
 
 def pytest_collection_finish(session):
     # The CUDA checks that run in their own processes start now, beside the
-    # tests collected before them (tests/cuda/background.py).
+    # tests collected before them (tests/cuda/background.py). Under pytest-xdist
+    # every worker collects every test: there they start when their test runs.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
     from tests.cuda import background
 
     background.start_selected(str(item.path) for item in session.items)

@@ -168,7 +168,7 @@ def test_views_and_indexing_suites_pass_in_checked_mode():
     """CI's checked run: every kernel these tests generate is bounds-checked
     and every freed buffer poisoned (budget: well under a minute)."""
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-n", "0",
          "tests/test_tensor_views.py", "tests/test_indexing.py", "-k", "not slow"],
         env={**os.environ, "PYTHONPATH": REPO_ROOT, "LAZYT_CHECK_BOUNDS": "1",
              "LAZYT_CACHE": "0", "HYPOTHESIS_PROFILE": "ci"},

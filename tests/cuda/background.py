@@ -21,7 +21,7 @@ TIMEOUT = 540
 def _simulator():
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=str(REPO_ROOT))
     files = sorted(str(path) for path in HERE.glob("sim_*.py"))
-    return ([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W",
+    return ([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", "-W",
              "ignore::RuntimeWarning", *files], env)
 
 
