@@ -13,10 +13,9 @@ from lazyt.autograd import grad_mode
 from lazyt.distributions import constraints
 from lazyt.distributions.distribution import Distribution
 from lazyt.distributions.utils import (
+    BinaryParameters,
     broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
+    check_one_of,
     softplus,
     where,
 )
@@ -168,14 +167,13 @@ def _binomial_btrs(count, p):
     return _rejection_rounds(count.shape, count, propose)
 
 
-class Binomial(Distribution):
+class Binomial(BinaryParameters, Distribution):
     arg_constraints = {"total_count": constraints.nonnegative_integer,
                        "probs": constraints.unit_interval, "logits": constraints.real}
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        check_one_of(probs, logits)
         if probs is not None:
             self.total_count, self.probs = broadcast_all(total_count, probs)
             self.total_count = self.total_count.type_as(self.probs)
@@ -185,14 +183,6 @@ class Binomial(Distribution):
             self.total_count = self.total_count.type_as(self.logits)
             shape = self.logits.shape
         super().__init__(shape, validate_args=validate_args)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @constraints.dependent_property(is_discrete=True)
     def support(self):
@@ -250,13 +240,12 @@ class Binomial(Distribution):
         return values
 
 
-class Geometric(Distribution):
+class Geometric(BinaryParameters, Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        check_one_of(probs, logits)
         if probs is not None:
             (self.probs,) = broadcast_all(probs)
             shape = self.probs.shape
@@ -268,14 +257,6 @@ class Geometric(Distribution):
             raise ValueError(f"Expected parameter probs ({type(self.probs).__name__} of shape "
                              f"{tuple(self.probs.shape)}) of distribution {self!r} to be "
                              f"positive but found invalid values:\n{self.probs}")
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self):

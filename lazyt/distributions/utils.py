@@ -81,3 +81,22 @@ def extended_shape(sample_shape, batch_shape, event_shape) -> Size:
 
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def check_one_of(probs, logits) -> None:
+    """A distribution takes its parameter as probs or as logits, exactly one."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+class BinaryParameters:
+    """probs and logits of a success probability (Bernoulli, Binomial, Geometric):
+    the one not given is derived from the other on first read."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
