@@ -203,6 +203,19 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
+def _unstructured_mask(t: Tensor, default_mask: Tensor, amount, scores, largest: bool) -> Tensor:
+    """default_mask with the `amount` entries of largest (or smallest) score
+    zeroed; scores() gives one score per entry of t (drawn only when needed)."""
+    tensor_size = t.nelement()
+    nparams_toprune = _compute_nparams_toprune(amount, tensor_size)
+    _validate_pruning_amount(nparams_toprune, tensor_size)
+    mask = default_mask.clone()
+    if nparams_toprune != 0:
+        topk = scores().reshape(-1).topk(k=nparams_toprune, largest=largest)
+        mask.view(-1)[topk.indices] = 0
+    return mask
+
+
 class RandomUnstructured(BasePruningMethod):
     """Prunes `amount` (a count, or a fraction) of the entries at random."""
 
@@ -213,15 +226,8 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            prob = creation.rand_like(t)
-            topk = prob.reshape(-1).topk(k=nparams_toprune)
-            mask.view(-1)[topk.indices] = 0
-        return mask
+        return _unstructured_mask(t, default_mask, self.amount,
+                                  lambda: creation.rand_like(t), largest=True)
 
     @classmethod
     def apply(cls, module, name: str, amount) -> BasePruningMethod:
@@ -238,14 +244,7 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            topk = t.abs().reshape(-1).topk(k=nparams_toprune, largest=False)
-            mask.view(-1)[topk.indices] = 0
-        return mask
+        return _unstructured_mask(t, default_mask, self.amount, t.abs, largest=False)
 
     @classmethod
     def apply(cls, module, name: str, amount,
