@@ -784,12 +784,16 @@ def _binary_method(op: str):
     return method
 
 
+def _is_operand(other) -> bool:
+    """What an operator takes; for anything else it returns NotImplemented so
+    that Python can try the other side."""
+    return isinstance(other, Tensor) or type(other) in _PLAIN_SCALARS or _is_scalar(other)
+
+
 def _dunder_with_scalar_check(fn):
-    """Operators return NotImplemented for foreign types so Python can try the other side."""
+    """The operator method calling fn(self, other) for a Tensor or number."""
     def method(self, other):
-        if not (isinstance(other, Tensor) or type(other) in _PLAIN_SCALARS or _is_scalar(other)):
-            return NotImplemented
-        return fn(self, other)
+        return fn(self, other) if _is_operand(other) else NotImplemented
 
     return method
 
@@ -799,7 +803,7 @@ def _operator(op: str, reflected: bool = False):
     check of its own): self op other, or other op self when reflected; one
     call less than _dunder_with_scalar_check(function)."""
     def method(self, other):
-        if not (isinstance(other, Tensor) or type(other) in _PLAIN_SCALARS or _is_scalar(other)):
+        if not (isinstance(other, Tensor) or _is_operand(other)):  # (a Tensor: no call)
             return NotImplemented
         return apply(op, other, self) if reflected else apply(op, self, other)
 

@@ -16,7 +16,6 @@ import functools
 
 from lazyt import creation, shape_ops
 from lazyt.autograd import functional, grad_mode
-from lazyt.autograd.engine import grad as _autograd_grad
 from lazyt.tensor import Tensor
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
@@ -73,7 +72,7 @@ def _tracked(x):
     graph when it requires grad, else a fresh leaf of the same memory."""
     if not isinstance(x, Tensor):
         raise RuntimeError(f"Expected Tensor inputs to differentiate, got {type(x).__name__}")
-    return x.view_as(x) if x.requires_grad else x.detach().requires_grad_(True)
+    return functional._prepared((x,), create_graph=True)[0]
 
 
 def _finished(tree):
@@ -99,14 +98,15 @@ def _transform(fn):
 
 
 def _gradients(outputs: list, inputs: list, grad_outputs: list | None = None) -> list:
-    pairs = [(o, g) for o, g in zip(outputs, grad_outputs or [None] * len(outputs))
-             if isinstance(o, Tensor) and o.requires_grad]
-    found = [None] * len(inputs)
-    if pairs and inputs:
-        found = _autograd_grad([o for o, _ in pairs], inputs,
-                               [creation.ones_like(o) if g is None else g for o, g in pairs],
-                               retain_graph=True, create_graph=True, allow_unused=True)
-    return [creation.zeros_like(x) if g is None else g for x, g in zip(inputs, found)]
+    """d(sum of outputs * grad_outputs)/d(inputs) keeping the graph (so
+    transforms compose), zeros where unused; a None grad_output means ones."""
+    if not inputs:
+        return []
+    pairs = [(o, creation.ones_like(o) if g is None else g)
+             for o, g in zip(outputs, grad_outputs or [None] * len(outputs))
+             if isinstance(o, Tensor)]
+    return list(functional._grads(tuple(o for o, _ in pairs), tuple(inputs),
+                                  tuple(g for _, g in pairs), True, False, "output"))
 
 
 # ------------------------------------------------------------------ grad
