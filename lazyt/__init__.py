@@ -187,10 +187,7 @@ def __getattr__(name: str):
     module = _LAZY_NAMES.get(name)
     if module is None:
         raise AttributeError(f"module 'lazyt' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    if module == "lazyt.aten_nn":  # (torch.* ops take out=, as the exported tables do)
-        value = with_out(name, value)
-    globals()[name] = value
+    value = globals()[name] = getattr(importlib.import_module(module), name)
     return value
 
 

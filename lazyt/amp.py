@@ -19,7 +19,7 @@ import functools
 import math
 import warnings
 
-from lazyt import autocast_state, dtypes, reductions
+from lazyt import autocast_state, dtypes, reductions, shape_ops
 from lazyt import elementwise as ew
 from lazyt.autograd import grad_mode
 from lazyt.tensor import Tensor
@@ -182,16 +182,16 @@ class GradScaler:
                                "last update().")
         if state["stage"] == "stepped":
             raise RuntimeError("unscale_() is being called after step().")
-        found = False
         inverse = 1.0 / self._scale
+        finite = []  # (one flag per gradient, read together: one sync per step)
         with grad_mode.no_grad():
             for group in optimizer.param_groups:
                 for param in group["params"]:
                     if param.grad is None:
                         continue
                     param.grad.mul_(inverse)
-                    if not bool(reductions.all_(ew.isfinite(param.grad))):
-                        found = True
+                    finite.append(reductions.all_(ew.isfinite(param.grad)))
+            found = bool(finite) and not bool(reductions.all_(shape_ops.stack(finite)))
         state["found_inf"] = 1.0 if found else 0.0
         state["stage"] = "unscaled"
 

@@ -2,14 +2,16 @@
 torch.batch_norm, ...), with the ATen signatures PyTorch gives them there:
 positional flags (`train`), weights first where ATen puts them
 (torch.embedding(weight, indices)), reductions as ints (0 none, 1 mean,
-2 sum). Each calls lt.nn.functional. Reached as lazy names of the package
-(lazyt/__init__.py), so importing lazyt does not load nn.
+2 sum). Each calls lt.nn.functional and takes out=, as the exported op
+tables do. Reached as lazy names of the package (lazyt/__init__.py), so
+importing lazyt does not load nn.
 """
 
 from __future__ import annotations
 
 from lazyt import creation, dtypes
 from lazyt.nn import functional as F
+from lazyt.out_arguments import with_out
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
 
@@ -237,3 +239,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0, 
              zero_infinity: bool = False):
     return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
                       _reduction(reduction), zero_infinity)
+
+
+# out= for each, as lazyt/__init__.py gives the op tables it exports.
+globals().update({name: with_out(name, value) for name, value in list(globals().items())
+                  if callable(value) and getattr(value, "__module__", None) == __name__
+                  and not name.startswith("_")})
